@@ -1,0 +1,42 @@
+"""Cross-cutting pieces of the REST API: pagination, error mapping, the acting organisation."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import IdempotencyConflict, StateConflict
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def validation_error_detail(error: ValidationError) -> dict:
+    """Django ValidationError -> DRF's field map: {"field": ["message"]}, non-field errors under
+    `non_field_errors`."""
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ValidationError):
+        exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, StateConflict):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, IdempotencyConflict):
+        return Response({"detail": exc.message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    return drf_exception_handler(exc, context)
+

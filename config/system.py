@@ -1,0 +1,50 @@
+"""Worker health: send a trivial task to the Celery worker and read its result back.
+
+Operators use the /system/ page; integrations `POST /api/v1/system/ping/` then poll
+`GET /api/v1/tasks/{task_id}/`.
+"""
+
+from celery.result import AsyncResult
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.celery import app as celery_app
+from config.tasks import worker_ping
+
+
+class WorkerPingApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("TaskAccepted", {"task_id": serializers.CharField()})},
+    )
+    def post(self, request):
+        result = worker_ping.delay(f"pong for {request.user.get_username()}")
+        return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
+
+
+class TaskStatusApi(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "TaskStatus",
+            {
+                "task_id": serializers.CharField(),
+                "state": serializers.CharField(help_text="PENDING, STARTED, SUCCESS, FAILURE or RETRY"),
+                "result": serializers.JSONField(allow_null=True),
+            },
+        )
+    )
+    def get(self, request, task_id: str):
+        result = AsyncResult(task_id, app=celery_app)
+        payload = result.result if result.successful() else None
+        if result.failed():
+            payload = {"error": type(result.result).__name__}
+        return Response({"task_id": task_id, "state": result.state, "result": payload})
+
+
+@login_required
+def system_page(request):
+    return render(request, "system.html")

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import system
+from config import views as site_views
+from credit import urls as credit_urls
+from marketplace import urls as marketplace_urls
+from trials import urls as trials_urls
+
+api_v1 = [
+    *marketplace_urls.api_urlpatterns,
+    *credit_urls.api_urlpatterns,
+    *trials_urls.api_urlpatterns,
+    path("system/ping/", system.WorkerPingApi.as_view(), name="worker-ping"),
+    path("tasks/<str:task_id>/", system.TaskStatusApi.as_view(), name="task-status"),
+]
+
+urlpatterns = [
+    path("", site_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("signup/", site_views.signup, name="signup"),
+    path("switch-organization/", site_views.switch_organization, name="switch-organization"),
+    path("system/", system.system_page, name="system"),
+    path("", include((marketplace_urls.urlpatterns, "marketplace"))),
+    path("credit/", include((credit_urls.urlpatterns, "credit"))),
+    path("trials/", include((trials_urls.urlpatterns, "trials"))),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+admin.site.site_header = "Kitstreet operations"
+admin.site.site_title = "Kitstreet admin"
+admin.site.index_title = "Run the market"

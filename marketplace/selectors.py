@@ -1,0 +1,46 @@
+"""Reads for the marketplace app."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from marketplace.exceptions import NotAMember
+from marketplace.models import Membership, Organization
+
+
+def membership_list(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("organization").order_by("created_at", "id")
+
+
+def acting_organization(*, user: AbstractBaseUser, requested_id: str | int | None) -> Organization | None:
+    """The organisation a user acts for: the requested one (X-Organization header or the browser's
+    switcher) if they belong to it, else their first membership, else None (no organisation yet)."""
+    if not user.is_authenticated:
+        return None
+    memberships = membership_list(user=user)
+    if requested_id not in (None, ""):
+        try:
+            requested_id = int(requested_id)
+        except (TypeError, ValueError):
+            raise NotAMember(f"X-Organization must be an organisation id, not {requested_id!r}.") from None
+        for membership in memberships:
+            if membership.organization_id == requested_id:
+                return membership.organization
+        raise NotAMember(f"You are not a member of organisation {requested_id}.")
+    first = memberships.first()
+    return first.organization if first else None
+
+
+def organization_visible_list(*, viewer: Organization | None, is_operator: bool = False) -> QuerySet[Organization]:
+    """Organisations a viewer may see: buyers and verified suppliers, plus the viewer itself.
+    Unverified suppliers stay hidden from everyone but their members and operators."""
+    qs = Organization.objects.all()
+    if is_operator:
+        return qs
+    visible = Q(verified=True) | Q(is_supplier=False)
+    if viewer is not None:
+        visible |= Q(pk=viewer.pk)
+    return qs.filter(visible)
+
+
+def organization_member_list(*, user: AbstractBaseUser) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user)
