@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state of the embedded defaults (SQLite file, filesystem broker, beat schedule).
@@ -169,8 +170,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
-# Periodic work. Apps add their entries in their own `beat_schedule` (see CELERY_BEAT_SCHEDULE below).
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work (django-celery-beat is not used: it pins Django < 6.1). Each task is thin and
+# idempotent: it finds what is due and calls a service, so a missed or doubled beat is harmless.
+CELERY_BEAT_SCHEDULE = {
+    "credit-expire-holds": {"task": "credit.tasks.hold_expire_due_task", "schedule": 60.0},
+    "credit-mark-overdue": {"task": "credit.tasks.invoice_mark_overdue_task", "schedule": crontab(hour=1, minute=0)},
+    "trials-refresh-open": {"task": "trials.tasks.trial_refresh_open_task", "schedule": 300.0},
+}
 
 LOGGING = {
     "version": 1,
