@@ -76,3 +76,349 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+# --- Catalogue ---------------------------------------------------------------------------------
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+UNIT_PRICE = {"max_digits": 14, "decimal_places": 6}  # passives cost fractions of a cent
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", "Chinese yuan"
+    USD = "USD", "US dollar"
+
+
+def normalize_mpn(mpn: str) -> str:
+    """Search key for a manufacturer part number: upper case, only letters and digits, so that
+    `esp32-c3-mini-1` finds `ESP32-C3-MINI-1` and `ESP32C3MINI1`."""
+    return "".join(ch for ch in mpn.upper() if ch.isalnum())
+
+
+class Part(models.Model):
+    class Lifecycle(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NRND = "nrnd", "Not recommended for new designs"
+        EOL = "eol", "End of life"
+        OBSOLETE = "obsolete", "Obsolete"
+
+    manufacturer = models.CharField(max_length=100)
+    mpn = models.CharField("MPN", max_length=100)
+    mpn_normalized = models.CharField(max_length=100, editable=False)
+    category = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["manufacturer", "mpn"]
+        constraints = [
+            models.UniqueConstraint(fields=["manufacturer", "mpn_normalized"], name="part_unique_manufacturer_mpn"),
+        ]
+        indexes = [
+            # varchar_pattern_ops lets PostgreSQL use the index for `LIKE 'ESP32%'` (MPN prefix search).
+            models.Index(fields=["mpn_normalized"], name="part_mpn_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["category"], name="part_category_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} {self.mpn}"
+
+    def save(self, *args, **kwargs):
+        self.mpn_normalized = normalize_mpn(self.mpn)
+        super().save(*args, **kwargs)
+
+
+class Listing(models.Model):
+    """A vendor's offer of one part: stock on hand (reserved by orders with conditional F()
+    updates), MOQ, order multiple and price breaks."""
+
+    class Condition(models.TextChoices):
+        NEW = "new", "New, original"
+        REFURBISHED = "refurbished", "Refurbished"
+        PULLED = "pulled", "Pulled / used"
+
+    vendor = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="listings")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="listings")
+    stock = models.PositiveIntegerField(default=0)
+    moq = models.PositiveIntegerField("MOQ", default=1)
+    multiple = models.PositiveIntegerField(default=1, help_text="Order quantities are multiples of this.")
+    lead_time_days = models.PositiveIntegerField(default=0, help_text="0 = on the shelf.")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
+    condition = models.CharField(max_length=12, choices=Condition.choices, default=Condition.NEW)
+    date_code = models.CharField(max_length=20, blank=True)
+    location = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "part"], name="listing_unique_vendor_part"),
+            models.CheckConstraint(condition=Q(moq__gte=1), name="listing_moq_positive"),
+            models.CheckConstraint(condition=Q(multiple__gte=1), name="listing_multiple_positive"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="listing_stock_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["part", "is_active"], name="listing_part_active_idx"),
+            models.Index(fields=["vendor", "is_active"], name="listing_vendor_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part} from {self.vendor_id}"
+
+
+class PriceBreak(models.Model):
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_breaks")
+    min_qty = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**UNIT_PRICE)
+
+    class Meta:
+        ordering = ["listing", "min_qty"]
+        constraints = [
+            # Also the index behind "unit price at qty": (listing, min_qty) → the largest break ≤ qty.
+            models.UniqueConstraint(fields=["listing", "min_qty"], name="pricebreak_unique_listing_qty"),
+            models.CheckConstraint(condition=Q(min_qty__gte=1), name="pricebreak_min_qty_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="pricebreak_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"≥{self.min_qty}: {self.unit_price}"
+
+
+# --- Kits --------------------------------------------------------------------------------------
+
+
+class Kit(models.Model):
+    """A solution house's design: BOM, sub-kits, an assembly offer and fees. Revisions share a
+    `family`; once a quote, order or trial used a revision it is frozen and edits make a new one."""
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="kits")
+    family = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions",
+                               help_text="The first revision; null on the first revision itself.")
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True, help_text="The latest revision of its family.")
+    frozen = models.BooleanField(default=False, help_text="Used by a quote, order or trial: edits make a new revision.")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
+    design_fee_per_unit = models.DecimalField(default=0, **UNIT_PRICE)
+    nre = models.DecimalField("NRE", default=0, **MONEY)
+    assembly_factory = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="assembly_kits")
+    assembly_setup_cost = models.DecimalField(default=0, **MONEY)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "-revision"]
+        constraints = [
+            models.CheckConstraint(condition=Q(design_fee_per_unit__gte=0), name="kit_design_fee_not_negative"),
+            models.CheckConstraint(condition=Q(nre__gte=0), name="kit_nre_not_negative"),
+            models.CheckConstraint(condition=Q(assembly_setup_cost__gte=0), name="kit_setup_not_negative"),
+        ]
+        indexes = [models.Index(fields=["owner", "is_current"], name="kit_owner_current_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} rev {self.revision}"
+
+    @property
+    def family_id_or_self(self) -> int:
+        return self.family_id or self.pk
+
+
+class AssemblyBreak(models.Model):
+    """Per-unit assembly cost from the kit's factory, at the largest break ≤ the batch size."""
+
+    kit = models.ForeignKey(Kit, on_delete=models.CASCADE, related_name="assembly_breaks")
+    min_qty = models.PositiveIntegerField()
+    unit_cost = models.DecimalField(**UNIT_PRICE)
+
+    class Meta:
+        ordering = ["kit", "min_qty"]
+        constraints = [
+            models.UniqueConstraint(fields=["kit", "min_qty"], name="assemblybreak_unique_kit_qty"),
+            models.CheckConstraint(condition=Q(min_qty__gte=1), name="assemblybreak_min_qty_positive"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="assemblybreak_cost_not_negative"),
+        ]
+
+
+class BomLine(models.Model):
+    kit = models.ForeignKey(Kit, on_delete=models.CASCADE, related_name="bom_lines")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="bom_lines")
+    quantity = models.DecimalField(max_digits=12, decimal_places=4, help_text="Per kit unit.")
+    designators = models.CharField(max_length=500, blank=True, help_text="e.g. C1,C2,C7")
+    attrition = models.DecimalField(max_digits=5, decimal_places=4, default=0, help_text="Fraction: 0.05 = 5 %.")
+    substitutes = models.ManyToManyField(Part, blank=True, related_name="substitute_in")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kit", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="bomline_quantity_positive"),
+            models.CheckConstraint(condition=Q(attrition__gte=0) & Q(attrition__lt=1), name="bomline_attrition_range"),
+        ]
+
+
+class SubKit(models.Model):
+    """Lego-style modules: `kit` contains `quantity` × `child` (cycles are rejected by kit_create)."""
+
+    kit = models.ForeignKey(Kit, on_delete=models.CASCADE, related_name="subkits")
+    child = models.ForeignKey(Kit, on_delete=models.PROTECT, related_name="used_in")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["kit", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="subkit_quantity_positive"),
+            models.CheckConstraint(condition=~Q(kit=models.F("child")), name="subkit_not_itself"),
+            models.UniqueConstraint(fields=["kit", "child"], name="subkit_unique_kit_child"),
+        ]
+
+
+# --- Quotes ------------------------------------------------------------------------------------
+
+
+class Quote(models.Model):
+    """A priced snapshot of a kit at a batch size; orders placed from it use its prices."""
+
+    kit = models.ForeignKey(Kit, on_delete=models.PROTECT, related_name="quotes")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="quotes")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    quantity = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    components_cost = models.DecimalField(**MONEY)
+    assembly_cost = models.DecimalField(**MONEY)
+    design_fees = models.DecimalField(**MONEY)
+    nre = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    unit_cost = models.DecimalField(**MONEY)
+    lead_time_days = models.PositiveIntegerField(default=0)
+    valid_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="quote_quantity_positive")]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="quote_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Quote {self.pk}: {self.quantity} × {self.kit}"
+
+    @property
+    def has_shortages(self) -> bool:
+        return any(line.shortfall for line in self.lines.all())
+
+
+class QuoteLine(models.Model):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+")
+    needed_qty = models.PositiveIntegerField()
+    cost = models.DecimalField(**MONEY)
+    shortfall = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["quote", "position", "id"]
+
+
+class QuoteAllocation(models.Model):
+    line = models.ForeignKey(QuoteLine, on_delete=models.CASCADE, related_name="allocations")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="+")
+    vendor = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", help_text="May be a substitute.")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**UNIT_PRICE)
+    extended_price = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        ordering = ["line", "id"]
+
+
+# --- Orders ------------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", "Placed"
+    CONFIRMED = "confirmed", "Confirmed"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    """What a buyer placed; split into one PurchaseOrder per vendor. Its status rolls up from
+    its purchase orders (the least advanced open one; cancelled when all are)."""
+
+    class Payment(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit into escrow"
+        CREDIT = "credit", "Supplier credit"
+
+    Status = OrderStatus
+
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    payment = models.CharField(max_length=10, choices=Payment.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
+    total = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative")]
+        indexes = [models.Index(fields=["buyer", "-created_at"], name="order_buyer_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+
+class PurchaseOrder(models.Model):
+    Status = OrderStatus
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="purchase_orders")
+    vendor = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="purchase_orders")
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by_supplier = models.BooleanField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="purchaseorder_total_not_negative")]
+        indexes = [models.Index(fields=["vendor", "status", "-created_at"], name="po_vendor_status_idx")]
+
+    def __str__(self) -> str:
+        return f"PO {self.pk} (order {self.order_id})"
+
+    @property
+    def buyer(self) -> Organization:
+        return self.order.buyer
+
+
+class PurchaseOrderLine(models.Model):
+    """A listing bought at a price, or (listing null) a service line: assembly, design fee, NRE."""
+
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    description = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**UNIT_PRICE)
+    extended_price = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["purchase_order", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="poline_quantity_positive")]
