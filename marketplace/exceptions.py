@@ -7,3 +7,35 @@ class OrganizationKindsInvalid(DomainValidationError):
 
 class NotAMember(Exception):
     """The user asked to act for an organisation they do not belong to."""
+
+
+class ListingInvalid(DomainValidationError):
+    """A listing or its price breaks break a rule (quantities, break order, currency)."""
+
+
+class StockListInvalid(DomainValidationError):
+    """A stock-list CSV has bad rows; carries every error with its row number and field."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__({"errors": [f"row {e['row']}, {e['field']}: {e['message']}" for e in errors]})
+        self.errors = errors
+
+
+class KitInvalid(DomainValidationError):
+    """A kit definition is inconsistent (unknown parts, a sub-kit cycle, bad breaks)."""
+
+
+class QuoteInvalid(DomainValidationError):
+    pass
+
+
+class OrderInvalid(DomainValidationError):
+    """The order cannot be placed as asked (expired quote, mixed currencies, bad lines)."""
+
+
+class OutOfStock(StateConflict):
+    """Another buyer took the stock first: nothing was reserved."""
+
+
+class PurchaseOrderStepNotAllowed(StateConflict):
+    """A lifecycle step out of turn or by the wrong party (409)."""

@@ -39,3 +39,41 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Membership.Role.OWNER
+
+
+# --- Catalogue, kits -----------------------------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from marketplace.models import Listing, Part, PriceBreak  # noqa: E402
+
+
+class PartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Part
+
+    manufacturer = "Espressif"
+    mpn = factory.Sequence(lambda n: f"ESP32-C3-{n:04d}")
+    category = "Wireless SoC"
+    description = "Wi-Fi + BLE SoC"
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    """A verified trader's listing; `breaks=[(1, "1.00"), (100, "0.80")]` sets the price breaks."""
+
+    class Meta:
+        model = Listing
+        skip_postgeneration_save = True
+
+    vendor = factory.SubFactory(OrganizationFactory, trader=True)
+    part = factory.SubFactory(PartFactory)
+    stock = 1000
+    moq = 1
+    multiple = 1
+    lead_time_days = 0
+    currency = "CNY"
+
+    @factory.post_generation
+    def breaks(self, create, extracted, **kwargs):
+        for min_qty, price in extracted or [(1, "1.00")]:
+            PriceBreak.objects.create(listing=self, min_qty=min_qty, unit_price=Decimal(price))

@@ -1,0 +1,22 @@
+"""Reads for the marketplace app, one module per area; everything is importable from here."""
+
+from marketplace.selectors.catalogue import (  # noqa: F401
+    LISTING_ORDERINGS,
+    listing_list,
+    listing_search,
+    listing_visible_q,
+    part_list,
+)
+from marketplace.selectors.kits import kit_get, kit_list, kit_tree  # noqa: F401
+from marketplace.selectors.orders import (  # noqa: F401
+    fulfilment_record,
+    order_list,
+    purchase_order_list,
+    quote_list,
+)
+from marketplace.selectors.organizations import (  # noqa: F401
+    acting_organization,
+    membership_list,
+    organization_member_list,
+    organization_visible_list,
+)

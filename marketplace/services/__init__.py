@@ -1,0 +1,25 @@
+"""Writes for the marketplace app, one module per area; everything is importable from here
+(`from marketplace.services import order_place`)."""
+
+from marketplace.services.kits import kit_create, kit_freeze, kit_update  # noqa: F401
+from marketplace.services.listings import (  # noqa: F401
+    StockListResult,
+    listing_create,
+    listing_update,
+    part_get_or_create,
+    stock_list_import,
+)
+from marketplace.services.orders import (  # noqa: F401
+    order_place,
+    purchase_order_cancel,
+    purchase_order_confirm,
+    purchase_order_deliver,
+    purchase_order_ship,
+)
+from marketplace.services.organizations import (  # noqa: F401
+    VALID_KINDS,
+    membership_add,
+    organization_create,
+    organization_verify,
+)
+from marketplace.services.quotes import quote_create  # noqa: F401

@@ -1,0 +1,285 @@
+"""Orders and purchase orders: place (reserve stock without oversell, split per vendor, open
+payment), then the lifecycle placed → confirmed → shipped → delivered, or cancelled.
+
+Who may take each step (documented in docs/quotes.md too):
+- confirm, ship: the vendor of the purchase order;
+- deliver: the buyer (confirms receipt);
+- cancel: the buyer while the PO is still `placed`; the vendor while it is `placed` or
+  `confirmed` (it cannot ship). Cancelling releases the reserved stock.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from marketplace.allocation import order_qty
+from marketplace.exceptions import OrderInvalid, OutOfStock, PurchaseOrderStepNotAllowed
+from marketplace.models import Kit, Listing, Order, OrderStatus, Organization, PurchaseOrder, PurchaseOrderLine, Quote
+from marketplace.services.quotes import assembly_unit_cost, cents, kit_tree_multipliers
+
+MAX_LINES = 500
+STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+
+
+def _payments():
+    from credit import payments  # imported late: credit imports marketplace models
+
+    return payments
+
+
+def _merge(lines: list[tuple[Listing, int]]) -> dict[int, int]:
+    if not lines:
+        raise OrderInvalid({"lines": ["Add at least one line (a listing and a quantity)."]})
+    if len(lines) > MAX_LINES:
+        raise OrderInvalid({"lines": [f"At most {MAX_LINES} lines per order."]})
+    merged: dict[int, int] = defaultdict(int)
+    for listing, quantity in lines:
+        if int(quantity) < 1:
+            raise OrderInvalid({"lines": [f"Listing {listing.pk}: quantity must be at least 1."]})
+        merged[listing.pk] += int(quantity)
+    return merged
+
+
+def _service_lines(quote: Quote) -> list[tuple[Organization | int, str, int, Decimal]]:
+    """Assembly to each factory, design fees and NRE to each solution house in the kit tree."""
+    multipliers = kit_tree_multipliers(quote.kit)
+    out = []
+    for kit in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks").order_by("pk"):
+        batch = multipliers[kit.pk] * quote.quantity
+        if kit.assembly_factory_id:
+            unit = assembly_unit_cost([(b.min_qty, b.unit_cost) for b in kit.assembly_breaks.all()], batch)
+            out.append((kit.assembly_factory_id, f"Assembly of {batch} × {kit}", batch, unit))
+            if kit.assembly_setup_cost:
+                out.append((kit.assembly_factory_id, f"Assembly setup for {kit}", 1, kit.assembly_setup_cost))
+        if kit.design_fee_per_unit:
+            out.append((kit.owner_id, f"Design fee, {kit}", batch, kit.design_fee_per_unit))
+        if kit.nre:
+            out.append((kit.owner_id, f"NRE, {kit}", 1, kit.nre))
+    return out
+
+
+@transaction.atomic
+def order_place(
+    *,
+    buyer: Organization,
+    placed_by: AbstractBaseUser,
+    payment: str,
+    quote: Quote | None = None,
+    lines: list[tuple[Listing, int]] | None = None,
+) -> Order:
+    """Place an order from a saved quote (its prices, its allocations, plus assembly and fees) or
+    from listing lines (current prices). Listings are locked in pk order, stock is reserved with
+    conditional updates (never below zero), one purchase order per vendor, then payment opens in
+    the same transaction: if credit refuses, nothing is kept."""
+    if payment not in Order.Payment.values:
+        raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
+    if (quote is None) == (lines is None):
+        raise OrderInvalid({"non_field_errors": ["Order either from a quote or from listing lines, not both."]})
+
+    # (vendor_id, listing_id | None, description, quantity, unit_price)
+    wanted: list[tuple[int, int | None, str, int, Decimal]] = []
+    if quote is not None:
+        if quote.organization_id != buyer.pk:
+            raise OrderInvalid({"quote": ["This quote was made for another organisation."]})
+        if quote.valid_until <= timezone.now():
+            raise OrderInvalid({"quote": [f"The quote expired on {quote.valid_until:%Y-%m-%d %H:%M}; ask for a new quote."]})
+        if quote.orders.exclude(status=OrderStatus.CANCELLED).exists():
+            raise OrderInvalid({"quote": ["An order was already placed from this quote."]})
+        allocations = [a for line in quote.lines.prefetch_related("allocations__listing__part") for a in line.allocations.all()]
+        short = [line for line in quote.lines.all() if line.shortfall]
+        if short:
+            raise OrderInvalid({"quote": [f"The quote is short of {len(short)} part(s); it cannot be ordered as a whole kit."]})
+        for a in allocations:
+            wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
+        for vendor_id, description, qty, unit in _service_lines(quote):
+            wanted.append((vendor_id, None, description, qty, unit))
+        currency = quote.currency
+    else:
+        merged = _merge(lines)
+        listings = {l.pk: l for l in Listing.objects.filter(pk__in=merged).select_related("part", "vendor")
+                    .prefetch_related("price_breaks")}
+        errors = []
+        currencies = set()
+        for listing_id, qty in sorted(merged.items()):
+            listing = listings[listing_id]
+            if not listing.is_active or not listing.vendor.verified:
+                errors.append(f"Listing {listing_id} is not available.")
+                continue
+            if listing.vendor_id == buyer.pk:
+                errors.append(f"Listing {listing_id} is your own.")
+                continue
+            if qty != order_qty(qty, listing.moq, listing.multiple):
+                errors.append(f"Listing {listing_id}: order at least {listing.moq} in multiples of {listing.multiple} "
+                              f"(e.g. {order_qty(qty, listing.moq, listing.multiple)}).")
+                continue
+            price = None
+            for b in listing.price_breaks.all():
+                if b.min_qty <= qty:
+                    price = b.unit_price
+            if price is None:
+                errors.append(f"Listing {listing_id} has no price for {qty} units.")
+                continue
+            currencies.add(listing.currency)
+            wanted.append((listing.vendor_id, listing_id, str(listing.part), qty, price))
+        if errors:
+            raise OrderInvalid({"lines": errors})
+        if len(currencies) > 1:
+            raise OrderInvalid({"lines": [f"All lines must be in one currency (got {', '.join(sorted(currencies))}); "
+                                          "place one order per currency."]})
+        currency = currencies.pop()
+
+    # Lock in pk order (two orders touching the same listings cannot deadlock), then reserve.
+    reserve: dict[int, int] = defaultdict(int)
+    for _, listing_id, _, qty, _ in wanted:
+        if listing_id is not None:
+            reserve[listing_id] += qty
+    locked = {l.pk: l for l in Listing.objects.select_for_update().filter(pk__in=reserve).select_related("part").order_by("pk")}
+    for listing_id in sorted(reserve):
+        if not locked[listing_id].is_active:
+            raise OrderInvalid({"lines": [f"Listing {listing_id} was withdrawn."]})
+        taken = Listing.objects.filter(pk=listing_id, stock__gte=reserve[listing_id]).update(stock=F("stock") - reserve[listing_id])
+        if not taken:
+            raise OutOfStock(f"Only {locked[listing_id].stock} of {locked[listing_id].part} left at listing {listing_id}; "
+                             f"you asked for {reserve[listing_id]}. Nothing was reserved.")
+
+    order = Order.objects.create(buyer=buyer, placed_by=placed_by, quote=quote, payment=payment, currency=currency,
+                                 total=Decimal(0))
+    by_vendor: dict[int, list] = defaultdict(list)
+    for vendor_id, listing_id, description, qty, unit in wanted:
+        by_vendor[vendor_id].append((listing_id, description, qty, unit))
+    po_lines, total = [], Decimal(0)
+    for vendor_id in sorted(by_vendor):
+        po = PurchaseOrder.objects.create(order=order, vendor_id=vendor_id, currency=currency, total=Decimal(0))
+        po_total = Decimal(0)
+        for listing_id, description, qty, unit in by_vendor[vendor_id]:
+            extended = cents(qty * unit)
+            po_total += extended
+            po_lines.append(PurchaseOrderLine(purchase_order=po, listing_id=listing_id, description=description[:300],
+                                              quantity=qty, unit_price=unit, extended_price=extended))
+        po.total = po_total
+        po.save(update_fields=["total"])
+        total += po_total
+    PurchaseOrderLine.objects.bulk_create(po_lines)
+    order.total = total
+    order.save(update_fields=["total"])
+    if quote is not None:
+        from marketplace.services.kits import kit_freeze
+
+        kit_freeze(kit=quote.kit)
+    _payments().order_payment_open(order=order)
+    return order
+
+
+# --- Lifecycle ---------------------------------------------------------------------------------
+
+
+def _rollup(order: Order) -> None:
+    statuses = list(order.purchase_orders.values_list("status", flat=True))
+    open_ = [s for s in statuses if s != OrderStatus.CANCELLED]
+    status = min(open_, key=STAGES.index) if open_ else OrderStatus.CANCELLED
+    if order.status != status:
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+
+
+def _locked(purchase_order: PurchaseOrder, actor: Organization) -> tuple[PurchaseOrder, str]:
+    """Lock the order, then the purchase order (always this order: no deadlocks between the
+    buyer and vendors of one order); return the PO and the actor's party."""
+    Order.objects.select_for_update().filter(pk=purchase_order.order_id).first()
+    po = PurchaseOrder.objects.select_for_update().select_related("order").get(pk=purchase_order.pk)
+    if actor.pk == po.vendor_id:
+        return po, "vendor"
+    if actor.pk == po.order.buyer_id:
+        return po, "buyer"
+    raise PermissionDenied("You are not a party to this purchase order.")
+
+
+def _step(po: PurchaseOrder, party: str, *, step: str, allowed: dict[str, set[str]]) -> None:
+    if party not in allowed:
+        who = " or ".join("the " + p for p in allowed)
+        raise PurchaseOrderStepNotAllowed(f"Only {who} can {step} purchase order {po.pk}.")
+    if po.status not in allowed[party]:
+        raise PurchaseOrderStepNotAllowed(f"Purchase order {po.pk} is {po.status}; the {party} cannot {step} it now.")
+
+
+@transaction.atomic
+def purchase_order_confirm(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="confirm", allowed={"vendor": {OrderStatus.PLACED}})
+    po.status, po.confirmed_at = OrderStatus.CONFIRMED, timezone.now()
+    po.save(update_fields=["status", "confirmed_at", "updated_at"])
+    _payments().purchase_order_payment_confirmed(purchase_order=po)
+    _rollup(po.order)
+    return po
+
+
+@transaction.atomic
+def purchase_order_ship(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="ship", allowed={"vendor": {OrderStatus.CONFIRMED}})
+    po.status, po.shipped_at = OrderStatus.SHIPPED, timezone.now()
+    po.save(update_fields=["status", "shipped_at", "updated_at"])
+    _rollup(po.order)
+    return po
+
+
+@transaction.atomic
+def purchase_order_deliver(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="confirm delivery of", allowed={"buyer": {OrderStatus.SHIPPED}})
+    po.status, po.delivered_at = OrderStatus.DELIVERED, timezone.now()
+    po.save(update_fields=["status", "delivered_at", "updated_at"])
+    _payments().purchase_order_payment_delivered(purchase_order=po)
+    _rollup(po.order)
+    return po
+
+
+@transaction.atomic
+def purchase_order_cancel(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="cancel", allowed={"buyer": {OrderStatus.PLACED},
+                                              "vendor": {OrderStatus.PLACED, OrderStatus.CONFIRMED}})
+    po.status, po.cancelled_at, po.cancelled_by_supplier = OrderStatus.CANCELLED, timezone.now(), party == "vendor"
+    po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "updated_at"])
+    released: dict[int, int] = defaultdict(int)
+    for listing_id, qty in po.lines.filter(listing__isnull=False).values_list("listing_id", "quantity"):
+        released[listing_id] += qty
+    for listing_id in sorted(released):  # pk order, like order_place
+        Listing.objects.filter(pk=listing_id).update(stock=F("stock") + released[listing_id])
+    _payments().purchase_order_payment_cancelled(purchase_order=po, by_supplier=party == "vendor")
+    _rollup(po.order)
+    return po
+
+
+STEPS = {
+    "confirm": purchase_order_confirm,
+    "ship": purchase_order_ship,
+    "deliver": purchase_order_deliver,
+    "cancel": purchase_order_cancel,
+}
+
+
+@transaction.atomic
+def order_step(*, order: Order, actor: Organization, step: str) -> Order:
+    """A step on a whole order (`/orders/{id}/{step}/`): applied to every purchase order of the
+    order that is the actor's to move — a vendor's own POs; for the buyer, every open PO
+    (cancel) or every shipped PO (deliver). All or nothing: one refusal (409) keeps them all."""
+    pos = list(order.purchase_orders.order_by("pk"))
+    if actor.pk == order.buyer_id:
+        if step == "deliver":
+            targets = [po for po in pos if po.status == OrderStatus.SHIPPED] or pos
+        else:
+            targets = [po for po in pos if po.status != OrderStatus.CANCELLED] or pos
+    else:
+        targets = [po for po in pos if po.vendor_id == actor.pk]
+    if not targets:
+        raise PermissionDenied("You are not a party to this order.")
+    for po in targets:
+        STEPS[step](purchase_order=po, actor=actor)
+    order.refresh_from_db()
+    return order

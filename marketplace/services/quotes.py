@@ -1,0 +1,162 @@
+"""Kit quotes: flatten the BOM through sub-kits, source every part at the lowest cost, add
+assembly, design fees and NRE, and save the priced snapshot."""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from django.utils import timezone
+
+from marketplace.allocation import Offer, allocate
+from marketplace.exceptions import QuoteInvalid
+from marketplace.models import BomLine, Kit, Listing, Organization, PriceBreak, Quote, QuoteAllocation, QuoteLine, SubKit
+from marketplace.services.kits import kit_freeze
+
+CENT = Decimal("0.01")
+QUOTE_VALIDITY = timedelta(days=7)
+MAX_QUANTITY = 10_000_000
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass
+class Need:
+    part_id: int
+    needed: int = 0
+    substitutes: set[int] = field(default_factory=set)
+    position: int = 0
+
+
+def kit_tree_multipliers(kit: Kit) -> dict[int, int]:
+    """Units of each kit in the tree per unit of `kit` (summed over every path through sub-kits)."""
+    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    frontier, seen = {kit.pk}, set()
+    while frontier:
+        seen |= frontier
+        for parent, child, qty in SubKit.objects.filter(kit_id__in=frontier).values_list("kit_id", "child_id", "quantity"):
+            edges[parent].append((child, qty))
+        frontier = {c for children in edges.values() for c, _ in children} - seen
+    multipliers: dict[int, int] = defaultdict(int)
+    stack = [(kit.pk, 1)]
+    while stack:  # sub-kit graphs are acyclic (kit_create rejects cycles), so this ends
+        kit_id, mult = stack.pop()
+        multipliers[kit_id] += mult
+        stack.extend((child, mult * qty) for child, qty in edges[kit_id])
+    return dict(multipliers)
+
+
+def flatten_needs(kit: Kit, quantity: int, multipliers: dict[int, int]) -> list[Need]:
+    """needed_qty per part = Σ ceil(quantity_per_unit × units × (1 + attrition)) over the tree."""
+    needs: dict[int, Need] = {}
+    lines = (BomLine.objects.filter(kit_id__in=multipliers).prefetch_related("substitutes")
+             .order_by("kit_id", "position", "id"))
+    ordered = sorted(lines, key=lambda l: (l.kit_id != kit.pk, l.kit_id, l.position, l.id))
+    for line in ordered:
+        need = needs.setdefault(line.part_id, Need(part_id=line.part_id, position=len(needs)))
+        need.needed += math.ceil(line.quantity * multipliers[line.kit_id] * quantity * (1 + line.attrition))
+        need.substitutes |= {p.pk for p in line.substitutes.all()} - {line.part_id}
+    return list(needs.values())
+
+
+def load_offers(*, part_ids: set[int], currency: str, buyer: Organization) -> dict[int, list[Offer]]:
+    """Live offers by part: active, in stock, in the quote's currency, from verified vendors
+    (never the buyer itself). Two queries: listings, then their breaks."""
+    rows = list(
+        Listing.objects.filter(part_id__in=part_ids, is_active=True, stock__gt=0, currency=currency, vendor__verified=True)
+        .exclude(vendor=buyer)
+        .values_list("pk", "vendor_id", "part_id", "moq", "multiple", "stock", "lead_time_days")
+    )
+    breaks: dict[int, list] = defaultdict(list)
+    for listing_id, min_qty, price in (PriceBreak.objects.filter(listing_id__in=[r[0] for r in rows])
+                                       .order_by("listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price")):
+        breaks[listing_id].append((min_qty, price))
+    offers: dict[int, list[Offer]] = defaultdict(list)
+    for pk, vendor_id, part_id, moq, multiple, stock, lead in rows:
+        if breaks[pk]:
+            offers[part_id].append(Offer(pk, vendor_id, part_id, moq, multiple, stock, lead, tuple(breaks[pk])))
+    return offers
+
+
+def assembly_unit_cost(breaks: list[tuple[int, Decimal]], quantity: int) -> Decimal:
+    """Unit cost at the largest break ≤ quantity; below the first break, the first break's cost
+    (the factory's minimum-batch price)."""
+    if not breaks:
+        return Decimal(0)
+    cost = breaks[0][1]
+    for min_qty, unit_cost in breaks:
+        if min_qty <= quantity:
+            cost = unit_cost
+    return cost
+
+
+@transaction.atomic
+def quote_create(
+    *, organization: Organization, kit: Kit, quantity: int, created_by: AbstractBaseUser | None = None,
+    validity: timedelta = QUOTE_VALIDITY,
+) -> Quote:
+    """Price `quantity` units of `kit` for `organization` and save the quote. Parts nobody can
+    supply are recorded as shortfalls (the quote still saves; an order from it is refused)."""
+    if not 1 <= int(quantity) <= MAX_QUANTITY:
+        raise QuoteInvalid({"quantity": [f"Quote between 1 and {MAX_QUANTITY:,} units."]})
+    multipliers = kit_tree_multipliers(kit)
+    needs = flatten_needs(kit, quantity, multipliers)
+    part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
+    offers_by_part = load_offers(part_ids=part_ids, currency=kit.currency, buyer=organization)
+    stock_left: dict[int, int] = {}  # stock a line already took from a listing (substitutes are shared)
+
+    line_results = []
+    for need in needs:
+        offers = []
+        for part_id in [need.part_id, *sorted(need.substitutes)]:
+            for o in offers_by_part.get(part_id, []):
+                left = stock_left.get(o.listing_id, o.stock)
+                offers.append(o if left == o.stock else Offer(**{**o.__dict__, "stock": left}))
+        allocations, shortfall = allocate(offers, need.needed)
+        for a in allocations:
+            stock_left[a.offer.listing_id] = stock_left.get(a.offer.listing_id, a.offer.stock) - a.quantity
+        line_results.append((need, allocations, shortfall))
+
+    kits = {k.pk: k for k in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks")}
+    assembly_cost = design_fees = nre = Decimal(0)
+    for kit_id, mult in multipliers.items():
+        sub = kits[kit_id]
+        batch = mult * quantity
+        if sub.assembly_factory_id:
+            breaks = [(b.min_qty, b.unit_cost) for b in sub.assembly_breaks.all()]
+            assembly_cost += sub.assembly_setup_cost + batch * assembly_unit_cost(breaks, batch)
+        design_fees += sub.design_fee_per_unit * batch
+        nre += sub.nre
+
+    components_cost = sum((cents(sum((a.extended_price for a in allocs), Decimal(0))) for _, allocs, _ in line_results),
+                          Decimal(0))
+    assembly_cost, design_fees, nre = cents(assembly_cost), cents(design_fees), cents(nre)
+    total = components_cost + assembly_cost + design_fees + nre
+    quote = Quote.objects.create(
+        kit=kit, organization=organization, created_by=created_by, quantity=quantity, currency=kit.currency,
+        components_cost=components_cost, assembly_cost=assembly_cost, design_fees=design_fees, nre=nre, total=total,
+        unit_cost=cents(total / quantity),
+        lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
+        valid_until=timezone.now() + validity,
+    )
+    lines = QuoteLine.objects.bulk_create([
+        QuoteLine(quote=quote, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
+                  cost=cents(sum((a.extended_price for a in allocs), Decimal(0))))
+        for need, allocs, shortfall in line_results
+    ])
+    QuoteAllocation.objects.bulk_create([
+        QuoteAllocation(line=line, listing_id=a.offer.listing_id, vendor_id=a.offer.vendor_id, part_id=a.offer.part_id,
+                        quantity=a.quantity, unit_price=a.unit_price, extended_price=a.extended_price)
+        for line, (_, allocs, _) in zip(lines, line_results) for a in allocs
+    ])
+    kit_freeze(kit=kit)
+    return quote
+
+
+
