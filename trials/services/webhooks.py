@@ -1,0 +1,124 @@
+"""Webhooks: on a verdict, POST a signed event to every active endpoint of the organisation.
+
+Signature: header `X-Kitstreet-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`.
+Receivers recompute it over the raw body, compare in constant time and reject old timestamps
+(replays). `X-Kitstreet-Event-Id` is stable across retries so a receiver can de-duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+
+import requests
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from trials.exceptions import WebhookDeliveryFailed, WebhookInvalid
+from trials.models import Trial, WebhookDelivery, WebhookEndpoint
+
+TIMEOUT_SECONDS = 5
+BACKOFF_BASE_SECONDS = 10
+MAX_ATTEMPTS = 7  # the first try and six retries: about 10 minutes in all
+
+
+def webhook_backoff_seconds(retries: int) -> int:
+    """10 s, 20 s, 40 s, ... doubling per retry."""
+    return BACKOFF_BASE_SECONDS * 2**retries
+
+
+def webhook_sign(*, secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, organization, url: str) -> WebhookEndpoint:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise WebhookInvalid({"url": ["Enter an http(s) URL."]}) from None
+    return WebhookEndpoint.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.is_active = False  # kept, so past deliveries still say where they went
+    endpoint.save(update_fields=["is_active"])
+
+
+def verdict_payload(trial: Trial) -> dict:
+    return {
+        "event": "trial.verdict",
+        "trial": {
+            "id": trial.pk, "name": trial.name, "simulated": trial.simulated, "mode": trial.mode,
+            "verdict": trial.verdict, "reason": trial.verdict_reason, "best_arm": trial.best_arm,
+            "closed_at": trial.closed_at.isoformat() if trial.closed_at else None,
+            "cash": {"deployed": str(trial.cash_deployed), "recovered": str(trial.cash_recovered),
+                     "currency": trial.currency},
+        },
+    }
+
+
+def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
+    """Inside trial_close's transaction: one delivery per endpoint, sent after commit."""
+    from trials.tasks import webhook_deliver_task
+
+    deliveries = []
+    for endpoint in WebhookEndpoint.objects.filter(organization_id=trial.organization_id, is_active=True).order_by("pk"):
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            endpoint=endpoint, trial=trial, event="trial.verdict", defaults={"payload": verdict_payload(trial)},
+        )
+        if created:
+            transaction.on_commit(lambda pk=delivery.pk: webhook_deliver_task.delay(pk))
+        deliveries.append(delivery)
+    return deliveries
+
+
+def webhook_deliver(*, delivery_id: int) -> WebhookDelivery:
+    """One attempt. The attempt is counted in its own short transaction; the HTTP call runs with no
+    lock held. Raises WebhookDeliveryFailed (the task retries) unless the receiver says 2xx."""
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery_id)
+        if delivery.status != WebhookDelivery.Status.PENDING:
+            return delivery
+        delivery.attempts += 1
+        delivery.save(update_fields=["attempts"])
+    body = json.dumps({"id": f"whd_{delivery.pk}", **delivery.payload}, sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Kitstreet-Webhooks/1",
+        "X-Kitstreet-Event": delivery.event,
+        "X-Kitstreet-Event-Id": f"whd_{delivery.pk}",
+        "X-Kitstreet-Signature": webhook_sign(secret=delivery.endpoint.secret, timestamp=int(time.time()), body=body),
+    }
+    try:
+        response = requests.post(delivery.endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        status, error = response.status_code, "" if response.ok else f"HTTP {response.status_code}"
+    except requests.RequestException as exc:
+        status, error = None, f"{type(exc).__name__}: {exc}"[:500]
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery.response_status = status
+        delivery.last_error = error
+        if not error:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+        delivery.save(update_fields=["response_status", "last_error", "status", "delivered_at"])
+    if error:
+        raise WebhookDeliveryFailed(error)
+    return delivery
+
+
+@transaction.atomic
+def webhook_give_up(*, delivery_id: int) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.save(update_fields=["status"])
+    return delivery
