@@ -1,0 +1,56 @@
+"""Named errors of the credit app. DomainValidationError -> 400 (nothing changed), StateConflict -> 409,
+IdempotencyConflict -> 422 (see config/api.py)."""
+
+from config.errors import DomainValidationError, IdempotencyConflict, StateConflict  # noqa: F401
+
+
+class LedgerError(DomainValidationError):
+    pass
+
+
+class UnbalancedEntry(LedgerError):
+    """The legs of an entry do not sum to zero in every currency."""
+
+
+class CurrencyMismatch(LedgerError):
+    pass
+
+
+class InvalidAmount(LedgerError):
+    pass
+
+
+class InsufficientFunds(LedgerError):
+    """The account's available balance (balance minus holds) cannot cover the debit."""
+
+
+class CreditLimitExceeded(LedgerError):
+    """Outstanding plus reserved plus this draw would pass the line's limit."""
+
+
+class NoCreditLine(LedgerError):
+    pass
+
+
+class CreditLineFrozen(LedgerError):
+    pass
+
+
+class CreditLineInvalid(LedgerError):
+    pass
+
+
+class RepaymentInvalid(LedgerError):
+    pass
+
+
+class ReversalInvalid(LedgerError):
+    pass
+
+
+class HoldAlreadyResolved(StateConflict):
+    pass
+
+
+class EntryAlreadyReversed(StateConflict):
+    pass

@@ -1,0 +1,351 @@
+"""The credit app's tables: a double-entry ledger with stored balances, holds, idempotency keys,
+supplier credit lines with their invoices, and deposit terms. See docs/ledger.md for the why."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from marketplace.models import Organization
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", "Chinese yuan"
+    USD = "USD", "US dollar"
+
+
+class AccountKind(models.TextChoices):
+    WALLET = "wallet", "Wallet"  # cash an organisation holds on Kitstreet (from bank top-ups)
+    ESCROW = "escrow", "Deposits in escrow"  # a buyer's deposits waiting for the supplier's step
+    RECEIVABLE = "receivable", "Receivable"  # per credit line: what the buyer owes the supplier
+    PAYABLE = "payable", "Payable"  # per credit line: what the buyer owes (negative = owed)
+    CLEARING = "clearing", "Platform bank clearing"  # platform: mirrors the bank; top-ups come from it
+
+
+class Account(models.Model):
+    """A ledger account with a stored balance, so reading it is one indexed row.
+
+    `balance` is the signed sum of its postings (kept in the same transaction as they are written,
+    under a row lock); `held` is what pending holds have reserved. `available = balance - held`.
+    Cash accounts (`non_negative`) may never go below their holds: the service checks it before
+    writing, and the `account_no_overdraft` constraint refuses it in the database as a last line.
+    A credit line's payable account may go negative down to `-credit_limit` (checked in the
+    service, under the same lock; a limit may be lowered below what is already owed).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="ledger_accounts", help_text="Empty for platform accounts.")
+    credit_line = models.ForeignKey("CreditLine", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="accounts")
+    kind = models.CharField(max_length=12, choices=AccountKind.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    balance = models.DecimalField(**MONEY, default=ZERO)
+    held = models.DecimalField(**MONEY, default=ZERO)
+    non_negative = models.BooleanField(default=True)
+    credit_limit = models.DecimalField(**MONEY, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(held__gte=0), name="account_held_not_negative"),
+            models.CheckConstraint(condition=Q(non_negative=False) | Q(balance__gte=F("held")), name="account_no_overdraft"),
+            models.CheckConstraint(condition=~Q(kind="payable") | Q(balance__lte=0), name="account_payable_not_positive"),
+            models.UniqueConstraint(fields=["organization", "kind", "currency"], name="account_unique_org_kind_currency",
+                                    condition=Q(credit_line__isnull=True, organization__isnull=False)),
+            models.UniqueConstraint(fields=["kind", "currency"], name="account_unique_platform_kind_currency",
+                                    condition=Q(organization__isnull=True)),
+            models.UniqueConstraint(fields=["credit_line", "kind"], name="account_unique_line_kind",
+                                    condition=Q(credit_line__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.organization.name if self.organization_id else "Platform"
+        return f"{owner} · {self.get_kind_display()} {self.currency}" + (f" · line {self.credit_line_id}" if self.credit_line_id else "")
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
+
+
+class EntryKind(models.TextChoices):
+    TOPUP = "topup", "Bank top-up"
+    TRANSFER = "transfer", "Transfer"
+    BATCH = "batch", "Batch transfer"
+    HOLD_POST = "hold_post", "Hold posted"
+    DEPOSIT = "deposit", "Deposit into escrow"
+    DEPOSIT_RELEASE = "deposit_release", "Deposit released to supplier"
+    DEPOSIT_REFUND = "deposit_refund", "Deposit refunded"
+    DEPOSIT_FORFEIT = "deposit_forfeit", "Deposit forfeited"
+    BALANCE_PAYMENT = "balance_payment", "Balance paid on delivery"
+    CREDIT_DRAW = "credit_draw", "Credit draw (invoice)"
+    REPAYMENT = "repayment", "Repayment"
+    REVERSAL = "reversal", "Reversal"
+
+
+# Kinds an operator may reverse by hand; the others are owned by deposit and credit state
+# machines, which have their own undo steps (refund, void) that keep invoices and deposits in step.
+REVERSIBLE_KINDS = {EntryKind.TOPUP, EntryKind.TRANSFER, EntryKind.BATCH}
+
+
+class JournalEntry(models.Model):
+    """One business event. Append-only: the database refuses UPDATE and DELETE (PostgreSQL and
+    SQLite triggers), and corrections are new entries that reverse old ones."""
+
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    memo = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="External reference, e.g. a bank receipt number.")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     help_text="Who initiated it, if an organisation did.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # One-to-one: an entry can be reversed at most once.
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"Entry {self.pk} · {self.get_kind_display()}"
+
+
+class Posting(models.Model):
+    """One leg of an entry: a signed amount on one account. The legs of an entry sum to zero per
+    currency (checked by the service; on PostgreSQL also by a statement trigger)."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
+        indexes = [models.Index(fields=["account", "-id"], name="posting_account_newest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on account {self.account_id}"
+
+
+class Hold(models.Model):
+    """Money set aside on `account` for `counter_account` (two-phase, like a pending transfer):
+    posted fully or partly, voided, or expired — exactly once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSTED = "posted", "Posted"
+        VOIDED = "voided", "Voided"
+        EXPIRED = "expired", "Expired"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    counter_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    posted_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    memo = models.CharField(max_length=300, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="hold")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(posted_amount__isnull=True) | Q(posted_amount__gt=0, posted_amount__lte=F("amount")),
+                name="hold_posted_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="hold_status_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk} · {self.amount} {self.currency} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """A money-moving request seen before. Inserted first, in the request's own transaction, so a
+    concurrent request with the same key waits on the unique index and then replays."""
+
+    # "org:<id>" for an organisation's requests, "user:<id>" for an operator acting for none.
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_scope_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class CreditLine(models.Model):
+    """Supplier credit (账期): a supplier lets a buyer draw up to `limit` on net-`terms_days`
+    terms, optionally vouched for by a third organisation that shares the exposure."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FROZEN = "frozen", "Frozen"
+
+    supplier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_granted")
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_received")
+    vouched_by = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_lines_vouched")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    limit = models.DecimalField(**MONEY)
+    terms_days = models.PositiveIntegerField(default=30)
+    grace_days = models.PositiveIntegerField(default=7, help_text="Days past due before new draws are frozen.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    frozen_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "buyer", "currency"], name="creditline_unique_pair_currency"),
+            models.CheckConstraint(condition=Q(limit__gte=0), name="creditline_limit_not_negative"),
+            models.CheckConstraint(condition=~Q(supplier=F("buyer")), name="creditline_not_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} → {self.buyer} ({self.limit} {self.currency})"
+
+
+class Invoice(models.Model):
+    """One draw on a credit line, due `terms_days` after it was issued. Repayments fill the
+    oldest open invoices first."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        OVERDUE = "overdue", "Overdue"
+        PAID = "paid", "Paid"
+
+    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="invoices")
+    purchase_order = models.ForeignKey("marketplace.PurchaseOrder", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="credit_invoices")
+    amount = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY, default=ZERO)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    issued_on = models.DateField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    paid_on = models.DateField(null=True, blank=True)
+    memo = models.CharField(max_length=300, blank=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="invoice")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(condition=Q(paid__gte=0, paid__lte=F("amount")), name="invoice_paid_within_amount"),
+        ]
+        indexes = [models.Index(fields=["credit_line", "status", "due_date"], name="invoice_line_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.pk} · {self.amount} {self.currency} due {self.due_date}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.paid
+
+
+class Repayment(models.Model):
+    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="repayments")
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="repayment")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive")]
+
+
+class RepaymentAllocation(models.Model):
+    repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class SupplierTerms(models.Model):
+    """How a supplier takes deposits on orders paid by `deposit`."""
+
+    class ReleaseOn(models.TextChoices):
+        CONFIRM = "confirm", "On confirmation"
+        DELIVER = "deliver", "On delivery"
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="credit_terms")
+    deposit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("30"))
+    release_on = models.CharField(max_length=10, choices=ReleaseOn.choices, default=ReleaseOn.CONFIRM)
+    forfeit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"),
+                                          help_text="Share of the deposit the supplier keeps if the buyer cancels after confirmation.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "supplier terms"
+        constraints = [
+            models.CheckConstraint(condition=Q(deposit_percent__gte=0, deposit_percent__lte=100), name="terms_deposit_percent_range"),
+            models.CheckConstraint(condition=Q(forfeit_percent__gte=0, forfeit_percent__lte=100), name="terms_forfeit_percent_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.deposit_percent}% deposit"
+
+
+class PurchaseOrderPayment(models.Model):
+    """How one purchase order is being paid, and where its money is: the deposit in escrow (and
+    later released, refunded or forfeited), or the credit hold and the invoice it became."""
+
+    class Method(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        CREDIT = "credit", "Credit"
+
+    class DepositStatus(models.TextChoices):
+        NONE = "none", "No deposit"
+        ESCROW = "escrow", "In escrow"
+        RELEASED = "released", "Released to supplier"
+        REFUNDED = "refunded", "Refunded"
+        FORFEITED = "forfeited", "Forfeited"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SETTLED = "settled", "Settled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    purchase_order = models.OneToOneField("marketplace.PurchaseOrder", on_delete=models.PROTECT, related_name="payment_record")
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    total = models.DecimalField(**MONEY)
+    deposit_amount = models.DecimalField(**MONEY, default=ZERO)
+    deposit_status = models.CharField(max_length=10, choices=DepositStatus.choices, default=DepositStatus.NONE)
+    release_on = models.CharField(max_length=10, choices=SupplierTerms.ReleaseOn.choices, default=SupplierTerms.ReleaseOn.CONFIRM)
+    forfeit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="payment")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="payment")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["buyer", "status"], name="popayment_buyer_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Payment of PO {self.purchase_order_id} ({self.method})"

@@ -1,0 +1,302 @@
+"""Reads of the credit app: accounts, postings, credit lines, ageing, statements, trust, and the
+ledger check behind `verify_ledger`."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from credit.models import (
+    Account,
+    AccountKind,
+    CreditLine,
+    Hold,
+    Invoice,
+    JournalEntry,
+    Posting,
+    PurchaseOrderPayment,
+    Repayment,
+)
+from marketplace.models import Organization
+
+ZERO = Decimal("0.00")
+MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
+BUCKETS = ["current", "1-30", "31-60", "61-90", "90+"]
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+def account_list(*, organization: Organization) -> QuerySet[Account]:
+    return (Account.objects.filter(organization=organization)
+            .select_related("credit_line__supplier", "credit_line__buyer").order_by("kind", "currency", "id"))
+
+
+def posting_list(*, account: Account) -> QuerySet[Posting]:
+    """The account's postings, newest first, with their entries (one join)."""
+    return Posting.objects.filter(account=account).select_related("entry").order_by("-id")
+
+
+def wallet_summary(*, organization: Organization) -> list[Account]:
+    return list(Account.objects.filter(organization=organization, kind__in=[AccountKind.WALLET, AccountKind.ESCROW])
+                .order_by("currency", "kind"))
+
+
+def deposit_list(*, organization: Organization, as_supplier: bool = False) -> QuerySet[PurchaseOrderPayment]:
+    qs = PurchaseOrderPayment.objects.filter(method=PurchaseOrderPayment.Method.DEPOSIT)
+    qs = qs.filter(supplier=organization) if as_supplier else qs.filter(buyer=organization)
+    return qs.select_related("buyer", "supplier", "purchase_order").order_by("-created_at", "-id")
+
+
+# --- credit lines ----------------------------------------------------------------------------
+
+def _line_account(kind: str, column: str):
+    return Subquery(Account.objects.filter(credit_line=OuterRef("pk"), kind=kind).values(column)[:1], output_field=MONEY_FIELD)
+
+
+def credit_line_list(*, organization: Organization) -> QuerySet[CreditLine]:
+    """Lines the organisation is party to (supplier, buyer or voucher), with `outstanding`,
+    `reserved`, `available` and `overdue` computed in the database."""
+    today = timezone.localdate()
+    overdue = (Invoice.objects.filter(credit_line=OuterRef("pk"), status__in=[Invoice.Status.OPEN, Invoice.Status.OVERDUE],
+                                      due_date__lt=today)
+               .values("credit_line").annotate(total=Sum(F("amount") - F("paid"))).values("total")[:1])
+    return (CreditLine.objects
+            .filter(Q(supplier=organization) | Q(buyer=organization) | Q(vouched_by=organization))
+            .select_related("supplier", "buyer", "vouched_by")
+            .annotate(
+                outstanding=ExpressionWrapper(-Coalesce(_line_account(AccountKind.PAYABLE, "balance"), Value(ZERO)), output_field=MONEY_FIELD),
+                reserved=Coalesce(_line_account(AccountKind.PAYABLE, "held"), Value(ZERO), output_field=MONEY_FIELD),
+                overdue=Coalesce(Subquery(overdue, output_field=MONEY_FIELD), Value(ZERO), output_field=MONEY_FIELD),
+            )
+            .annotate(available=ExpressionWrapper(F("limit") - F("outstanding") - F("reserved"), output_field=MONEY_FIELD))
+            .order_by("-created_at", "-id"))
+
+
+def invoice_list(*, line: CreditLine) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(credit_line=line).order_by("due_date", "id")
+
+
+def open_invoice_list(*, buyer: Organization) -> QuerySet[Invoice]:
+    """What a buyer owes, soonest due first."""
+    return (Invoice.objects.filter(credit_line__buyer=buyer, status__in=[Invoice.Status.OPEN, Invoice.Status.OVERDUE])
+            .select_related("credit_line__supplier").order_by("due_date", "id"))
+
+
+def vouched_exposure(*, organization: Organization) -> Decimal:
+    lines = credit_line_list(organization=organization).filter(vouched_by=organization)
+    return sum((line.outstanding for line in lines), ZERO)
+
+
+# --- ageing ----------------------------------------------------------------------------------
+
+def aging(*, organization: Organization, side: str, today: date | None = None) -> dict:
+    """Open invoices by days past due, per counterparty and currency. `side` is `receivables`
+    (the organisation is the supplier) or `payables` (the buyer). Bucketed in the database."""
+    today = today or timezone.localdate()
+    open_invoices = Invoice.objects.filter(status__in=[Invoice.Status.OPEN, Invoice.Status.OVERDUE])
+    if side == "receivables":
+        open_invoices, party = open_invoices.filter(credit_line__supplier=organization), "credit_line__buyer"
+    else:
+        open_invoices, party = open_invoices.filter(credit_line__buyer=organization), "credit_line__supplier"
+    remaining = F("amount") - F("paid")
+
+    def bucket(condition):
+        return Coalesce(Sum(Case(When(condition, then=remaining), default=Value(ZERO), output_field=MONEY_FIELD)), Value(ZERO),
+                        output_field=MONEY_FIELD)
+
+    rows = (open_invoices.values(party, f"{party}__name", "currency")
+            .annotate(**{
+                "current": bucket(Q(due_date__gte=today)),
+                "1-30": bucket(Q(due_date__lt=today, due_date__gte=today - timedelta(days=30))),
+                "31-60": bucket(Q(due_date__lt=today - timedelta(days=30), due_date__gte=today - timedelta(days=60))),
+                "61-90": bucket(Q(due_date__lt=today - timedelta(days=60), due_date__gte=today - timedelta(days=90))),
+                "90+": bucket(Q(due_date__lt=today - timedelta(days=90))),
+            })
+            .order_by(f"{party}__name", "currency"))
+    counterparties, totals = [], defaultdict(lambda: dict.fromkeys(BUCKETS, ZERO))
+    for row in rows:
+        buckets = {name: row[name] for name in BUCKETS}
+        counterparties.append({"organization": {"id": row[party], "name": row[f"{party}__name"]}, "currency": row["currency"],
+                               "buckets": buckets, "total": sum(buckets.values(), ZERO)})
+        for name in BUCKETS:
+            totals[row["currency"]][name] += buckets[name]
+    return {
+        "side": side, "as_of": today, "buckets": BUCKETS, "counterparties": counterparties,
+        "totals": [{"currency": c, "buckets": b, "total": sum(b.values(), ZERO)} for c, b in sorted(totals.items())],
+    }
+
+
+# --- statements -------------------------------------------------------------------------------
+
+def statement_rows(*, line: CreditLine) -> list[dict]:
+    """Invoices and repayments of a line in date order, with the running balance owed."""
+    events = [
+        {"date": inv.issued_on, "at": inv.created_at, "type": "invoice", "reference": f"INV-{inv.pk}",
+         "description": inv.memo or "Credit draw", "due_date": inv.due_date, "charge": inv.amount, "payment": ZERO}
+        for inv in invoice_list(line=line)
+    ] + [
+        {"date": timezone.localtime(rep.created_at).date(), "at": rep.created_at, "type": "repayment", "reference": f"REP-{rep.pk}",
+         "description": "Repayment", "due_date": None, "charge": ZERO, "payment": rep.amount}
+        for rep in Repayment.objects.filter(credit_line=line).order_by("created_at", "id")
+    ]
+    events.sort(key=lambda e: (e["date"], e["at"]))
+    balance = ZERO
+    for event in events:
+        balance += event["charge"] - event["payment"]
+        event["balance"] = balance
+    return events
+
+
+# --- trust -----------------------------------------------------------------------------------
+
+@dataclass
+class Trust:
+    score: int
+    reasons: list[str] = field(default_factory=list)
+    suggested_limit: Decimal = ZERO
+
+
+def _trust(invoices: list[Invoice], *, since: date, vouches: int, current_limit: Decimal, today: date) -> Trust:
+    """A 0-100 score from on-time repayment (40), volume (20), tenure (15), vouches (up to 15)
+    and a 10-point base, minus overdue days (up to 40). Each part is a visible reason."""
+    score, reasons = 10, ["Base score (+10)"]
+    paid = [i for i in invoices if i.status == Invoice.Status.PAID]
+    if paid:
+        on_time = sum(1 for i in paid if i.paid_on and i.paid_on <= i.due_date)
+        points = round(40 * on_time / len(paid))
+        score += points
+        reasons.append(f"{on_time} of {len(paid)} invoices paid on time (+{points})")
+    else:
+        reasons.append("No invoices paid yet (+0)")
+    year_ago = today - timedelta(days=365)
+    volume = sum((i.amount for i in invoices if i.issued_on >= year_ago), ZERO)
+    if volume > 0:
+        points = min(20, round(4 * math.log10(float(volume))))
+        score += points
+        reasons.append(f"{volume} drawn in the last 12 months (+{points})")
+    tenure_days = (today - since).days
+    points = min(15, round(15 * tenure_days / 365))
+    score += points
+    reasons.append(f"Trading on credit for {tenure_days} days (+{points})")
+    if vouches:
+        points = min(15, 10 * vouches)
+        score += points
+        reasons.append(f"Vouched for by {vouches} organisation{'s' if vouches > 1 else ''} (+{points})")
+    overdue_days = max(((today - i.due_date).days for i in invoices
+                        if i.status != Invoice.Status.PAID and i.due_date < today), default=0)
+    if overdue_days:
+        points = min(40, overdue_days)
+        score -= points
+        reasons.append(f"An invoice is {overdue_days} days overdue (-{points})")
+    late = sum(1 for i in paid if i.paid_on and i.paid_on > i.due_date)
+    if late:
+        reasons.append(f"{late} invoice{'s' if late > 1 else ''} paid late")
+    score = max(0, min(100, score))
+    # Suggest about two months of recent volume, scaled by the score; never below half the
+    # current limit for a good payer; rounded to 100.
+    monthly = volume / Decimal(12)
+    suggested = monthly * 2 * Decimal(score) / Decimal(60)
+    if score >= 60:
+        suggested = max(suggested, current_limit / 2)
+    suggested = (suggested / 100).quantize(Decimal("1"), ROUND_HALF_EVEN) * 100
+    return Trust(score=score, reasons=reasons, suggested_limit=Decimal(suggested).quantize(Decimal("0.01")))
+
+
+def trust_for_line(*, line: CreditLine, today: date | None = None) -> Trust:
+    today = today or timezone.localdate()
+    invoices = list(Invoice.objects.filter(credit_line=line))
+    return _trust(invoices, since=timezone.localtime(line.created_at).date(), vouches=1 if line.vouched_by_id else 0,
+                  current_limit=line.limit, today=today)
+
+
+def trust_for_lines(*, lines: list[CreditLine], today: date | None = None) -> dict[int, Trust]:
+    """Trust of many lines with one invoice query (for lists)."""
+    today = today or timezone.localdate()
+    by_line: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in Invoice.objects.filter(credit_line__in=[line.pk for line in lines]):
+        by_line[invoice.credit_line_id].append(invoice)
+    return {line.pk: _trust(by_line[line.pk], since=timezone.localtime(line.created_at).date(),
+                            vouches=1 if line.vouched_by_id else 0, current_limit=line.limit, today=today)
+            for line in lines}
+
+
+def trust_for_organization(*, organization: Organization, today: date | None = None) -> Trust:
+    """The organisation as a borrower, across all its lines."""
+    today = today or timezone.localdate()
+    lines = list(CreditLine.objects.filter(buyer=organization))
+    invoices = list(Invoice.objects.filter(credit_line__buyer=organization))
+    since = min((timezone.localtime(line.created_at).date() for line in lines), default=today)
+    vouches = len({line.vouched_by_id for line in lines if line.vouched_by_id})
+    return _trust(invoices, since=since, vouches=vouches, current_limit=sum((line.limit for line in lines), ZERO), today=today)
+
+
+# --- verification ------------------------------------------------------------------------------
+
+@dataclass
+class LedgerReport:
+    problems: list[str] = field(default_factory=list)
+    accounts: int = 0
+    entries: int = 0
+    postings: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def ledger_verify() -> LedgerReport:
+    """Recompute every stored balance and hold total from postings and pending holds; check that
+    every entry balances per currency and that the whole ledger sums to zero per currency; check
+    that each credit line's open invoices add up to what its payable account says is owed."""
+    report = LedgerReport(
+        accounts=Account.objects.count(), entries=JournalEntry.objects.count(), postings=Posting.objects.count(),
+    )
+    sums = dict(Posting.objects.values("account").annotate(total=Sum("amount")).values_list("account", "total"))
+    holds = dict(Hold.objects.filter(status=Hold.Status.PENDING).values("account").annotate(total=Sum("amount"))
+                 .values_list("account", "total"))
+    for account in Account.objects.order_by("pk").iterator():
+        expected = sums.get(account.pk) or ZERO
+        if account.balance != expected:
+            report.problems.append(f"Account {account.pk} ({account}): stored balance {account.balance}, postings say {expected}")
+        if account.held != (holds.get(account.pk) or ZERO):
+            report.problems.append(f"Account {account.pk}: stored held {account.held}, pending holds say {holds.get(account.pk) or ZERO}")
+        if account.non_negative and account.balance < account.held:
+            report.problems.append(f"Account {account.pk}: overdrawn ({account.balance} < held {account.held})")
+    for account_id in Posting.objects.exclude(currency=F("account__currency")).values_list("account", flat=True).distinct()[:50]:
+        report.problems.append(f"Account {account_id}: postings in another currency than the account's")
+    unbalanced = (Posting.objects.values("entry", "currency").annotate(total=Sum("amount")).exclude(total=0)
+                  .values_list("entry", "currency", "total")[:50])
+    for entry_id, currency, total in unbalanced:
+        report.problems.append(f"Entry {entry_id} does not balance in {currency}: {total:+}")
+    empty = JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2).values_list("pk", flat=True)[:50]
+    for entry_id in empty:
+        report.problems.append(f"Entry {entry_id} has fewer than two postings")
+    for currency, total in Posting.objects.values("currency").annotate(total=Sum("amount")).values_list("currency", "total"):
+        if total != 0:
+            report.problems.append(f"Postings in {currency} sum to {total:+}, not zero")
+    owed = dict(Invoice.objects.values("credit_line").annotate(total=Sum(F("amount") - F("paid")))
+                .values_list("credit_line", "total"))
+    for line_id, balance in Account.objects.filter(kind=AccountKind.PAYABLE).values_list("credit_line", "balance"):
+        if -balance != (owed.get(line_id) or ZERO):
+            report.problems.append(f"Credit line {line_id}: payable says {-balance} owed, invoices say {owed.get(line_id) or ZERO}")
+    return report
