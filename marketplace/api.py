@@ -110,14 +110,35 @@ class OrganizationListCreateApi(APIView):
         return Response(organization_output(org), status=status.HTTP_201_CREATED)
 
 
+class FulfilmentSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Purchase orders received")
+    delivered = serializers.IntegerField()
+    open = serializers.IntegerField()
+    cancelled_by_supplier = serializers.IntegerField()
+    fill_rate = serializers.FloatField(allow_null=True, help_text="delivered ÷ (delivered + cancelled by the supplier)")
+    median_hours_to_confirm = serializers.FloatField(allow_null=True)
+    median_hours_to_ship = serializers.FloatField(allow_null=True)
+    listings = serializers.IntegerField()
+    kits = serializers.IntegerField()
+
+
+class OrganizationDetailOutputSerializer(OrganizationOutputSerializer):
+    fulfilment = FulfilmentSerializer(allow_null=True, help_text="Suppliers only")
+
+
 class OrganizationDetailApi(APIView):
-    @extend_schema(responses=OrganizationOutputSerializer)
+    @extend_schema(responses=OrganizationDetailOutputSerializer)
     def get(self, request, pk: int):
+        """A public profile; for suppliers, their fulfilment record."""
+        from marketplace.selectors import fulfilment_record
+
         qs = organization_visible_list(
             viewer=get_acting_organization(request, required=False), is_operator=request.user.is_staff
         )
         org = get_object_or_404(qs, pk=pk)
-        return Response(organization_output(org))
+        data = organization_output(org)
+        data["fulfilment"] = fulfilment_record(supplier=org) if org.is_supplier else None
+        return Response(data)
 
 
 class OrganizationVerifyApi(APIView):
@@ -130,3 +151,705 @@ class OrganizationVerifyApi(APIView):
         org = organization_verify(organization=get_object_or_404(Organization, pk=pk))
         return Response(organization_output(org))
 
+
+
+# --- Shared output pieces -----------------------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.http import Http404  # noqa: E402
+from drf_spectacular.types import OpenApiTypes  # noqa: E402
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field  # noqa: E402
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser  # noqa: E402
+
+from marketplace.exceptions import StockListInvalid  # noqa: E402
+from marketplace.models import Currency, Kit, Listing, Order, Part, PurchaseOrder, Quote  # noqa: E402
+from marketplace.selectors import (  # noqa: E402
+    LISTING_ORDERINGS,
+    fulfilment_record,
+    kit_get,
+    kit_list,
+    listing_list,
+    listing_search,
+    order_list,
+    part_list,
+    purchase_order_list,
+    quote_list,
+)
+from marketplace.services import (  # noqa: E402
+    kit_create,
+    kit_update,
+    listing_create,
+    listing_update,
+    order_place,
+    part_get_or_create,
+    quote_create,
+    stock_list_import,
+)
+from marketplace.services.orders import STEPS, order_step  # noqa: E402
+
+
+def money_str(value: Decimal | None) -> str | None:
+    """Decimal → string: cents when the value has no finer part ("12.50"), else every
+    significant digit a unit price carries ("0.0035")."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if value == value.quantize(Decimal("0.01")):
+        return f"{value.quantize(Decimal('0.01'))}"
+    return f"{value.normalize():f}"
+
+
+class AmountField(serializers.DecimalField):
+    """An amount as a decimal string, at the precision it carries (at least cents)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 24)
+        kwargs.setdefault("decimal_places", 6)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return money_str(value)
+
+
+class OrgRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PartRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    manufacturer = serializers.CharField()
+    mpn = serializers.CharField()
+    category = serializers.CharField()
+
+
+class BreakSerializer(serializers.Serializer):
+    min_qty = serializers.IntegerField(min_value=1)
+    unit_price = AmountField(min_value=Decimal("0"))
+
+
+class PartOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    manufacturer = serializers.CharField()
+    mpn = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    parameters = serializers.DictField()
+    lifecycle = serializers.CharField()
+
+
+class ListingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    vendor = OrgRefSerializer()
+    part = PartRefSerializer()
+    stock = serializers.IntegerField()
+    moq = serializers.IntegerField()
+    multiple = serializers.IntegerField()
+    lead_time_days = serializers.IntegerField()
+    currency = serializers.CharField()
+    condition = serializers.CharField()
+    date_code = serializers.CharField()
+    location = serializers.CharField()
+    is_active = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+    price_breaks = BreakSerializer(many=True, source="price_breaks.all")
+    order_qty = serializers.IntegerField(required=False, help_text="Only with ?qty=")
+    unit_price_at_qty = AmountField(required=False, allow_null=True, help_text="Only with ?qty=")
+    extended_price = AmountField(required=False, allow_null=True, help_text="Only with ?qty=")
+
+
+def listing_output(listing: Listing) -> dict:
+    data = ListingOutputSerializer(listing).data
+    if hasattr(listing, "order_qty"):
+        price = listing.unit_price_at_qty
+        data["unit_price_at_qty"] = money_str(price)
+        # Exact product in Python (SQLite computes the sort key in floating point).
+        data["extended_price"] = money_str(listing.order_qty * price) if price is not None else None
+    return data
+
+
+def paginated(view: APIView, request, qs, output) -> Response:
+    paginator = Pagination()
+    page = paginator.paginate_queryset(qs, request, view=view)
+    return paginator.get_paginated_response([output(obj) for obj in page])
+
+
+# --- Catalogue ------------------------------------------------------------------------------------
+
+
+class PartListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str), OpenApiParameter("mpn", str, description="MPN prefix"),
+                    OpenApiParameter("category", str)],
+        responses=PartOutputSerializer(many=True),
+    )
+    def get(self, request):
+        params = request.query_params
+        qs = part_list(q=params.get("q"), mpn=params.get("mpn"), category=params.get("category"))
+        return paginated(self, request, qs, lambda p: PartOutputSerializer(p).data)
+
+
+class ListingListCreateApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, max_length=100)
+        mpn = serializers.CharField(required=False, max_length=100)
+        category = serializers.CharField(required=False, max_length=100)
+        vendor = serializers.IntegerField(required=False)
+        in_stock = serializers.BooleanField(required=False, default=False)
+        qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
+        ordering = serializers.ChoiceField(choices=list(LISTING_ORDERINGS), required=False)
+        parameters = serializers.CharField(required=False, help_text="key:value pairs, e.g. package:QFN32,voltage:3.3V")
+
+    class InputSerializer(serializers.Serializer):
+        part = serializers.IntegerField(required=False, help_text="A catalogue part id, or give manufacturer + mpn")
+        manufacturer = serializers.CharField(required=False, max_length=100)
+        mpn = serializers.CharField(required=False, max_length=100)
+        category = serializers.CharField(required=False, max_length=100, default="")
+        description = serializers.CharField(required=False, max_length=300, default="")
+        stock = serializers.IntegerField(min_value=0)
+        moq = serializers.IntegerField(min_value=1, default=1)
+        multiple = serializers.IntegerField(min_value=1, default=1)
+        lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, default=0)
+        currency = serializers.ChoiceField(choices=Currency.choices, required=False)
+        condition = serializers.ChoiceField(choices=Listing.Condition.choices, default=Listing.Condition.NEW)
+        date_code = serializers.CharField(required=False, max_length=20, default="", allow_blank=True)
+        location = serializers.CharField(required=False, max_length=100, default="", allow_blank=True)
+        is_active = serializers.BooleanField(default=True)
+        price_breaks = BreakSerializer(many=True, allow_empty=False)
+
+        def validate(self, attrs):
+            if not attrs.get("part") and not (attrs.get("manufacturer") and attrs.get("mpn")):
+                raise serializers.ValidationError({"part": ["Give a part id, or manufacturer and mpn."]})
+            return attrs
+
+    @extend_schema(parameters=[FilterSerializer], responses=ListingOutputSerializer(many=True))
+    def get(self, request):
+        """Search listings. With `qty=N` each result has `order_qty`, `unit_price_at_qty` and
+        `extended_price`, and `ordering=unit_price_at_qty` sorts by the price at that quantity."""
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        parameters = dict(pair.split(":", 1) for pair in f.get("parameters", "").split(",") if ":" in pair)
+        qs = listing_search(
+            viewer=get_acting_organization(request, required=False), q=f.get("q"), mpn=f.get("mpn"),
+            category=f.get("category"), vendor_id=f.get("vendor"), in_stock=f["in_stock"], qty=f.get("qty"),
+            parameters={k.strip(): v.strip() for k, v in parameters.items()}, ordering=f.get("ordering"),
+        )
+        return paginated(self, request, qs, listing_output)
+
+    @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
+    def post(self, request):
+        org = get_acting_organization(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = dict(data.validated_data)
+        if part_id := d.pop("part", None):
+            part = get_object_or_404(Part, pk=part_id)
+            for name in ("manufacturer", "mpn", "category", "description"):
+                d.pop(name, None)
+        else:
+            part = part_get_or_create(manufacturer=d.pop("manufacturer"), mpn=d.pop("mpn"),
+                                      category=d.pop("category"), description=d.pop("description"))
+            d.pop("part", None)
+        d["price_breaks"] = [(b["min_qty"], b["unit_price"]) for b in d["price_breaks"]]
+        listing = listing_create(vendor=org, part=part, **d)
+        return Response(listing_output(listing_list(viewer=org, vendor=org).get(pk=listing.pk)), status=status.HTTP_201_CREATED)
+
+
+class ListingDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        stock = serializers.IntegerField(min_value=0, required=False)
+        moq = serializers.IntegerField(min_value=1, required=False)
+        multiple = serializers.IntegerField(min_value=1, required=False)
+        lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+        currency = serializers.ChoiceField(choices=Currency.choices, required=False)
+        condition = serializers.ChoiceField(choices=Listing.Condition.choices, required=False)
+        date_code = serializers.CharField(required=False, max_length=20, allow_blank=True)
+        location = serializers.CharField(required=False, max_length=100, allow_blank=True)
+        is_active = serializers.BooleanField(required=False)
+        price_breaks = BreakSerializer(many=True, allow_empty=False, required=False)
+
+    @extend_schema(responses=ListingOutputSerializer)
+    def get(self, request, pk: int):
+        org = get_acting_organization(request, required=False)
+        listing = listing_list(viewer=org, vendor=org).filter(pk=pk).first() if org else None
+        listing = listing or get_object_or_404(listing_list(viewer=org), pk=pk)
+        return Response(listing_output(listing))
+
+    @extend_schema(request=InputSerializer, responses=ListingOutputSerializer)
+    def patch(self, request, pk: int):
+        """The vendor edits its own listing (another vendor's listing is a 404)."""
+        org = get_acting_organization(request)
+        listing = get_object_or_404(listing_list(viewer=org, vendor=org), pk=pk)
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "price_breaks" in changes:
+            changes["price_breaks"] = [(b["min_qty"], b["unit_price"]) for b in changes["price_breaks"]]
+        listing_update(listing=listing, **changes)
+        return Response(listing_output(listing_list(viewer=org, vendor=org).get(pk=pk)))
+
+
+class StockListImportApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    class OutputSerializer(serializers.Serializer):
+        class RowErrorSerializer(serializers.Serializer):
+            row = serializers.IntegerField()
+            field = serializers.CharField()
+            message = serializers.CharField()
+
+        created = serializers.IntegerField()
+        updated = serializers.IntegerField()
+        unchanged = serializers.IntegerField()
+        dry_run = serializers.BooleanField()
+        errors = RowErrorSerializer(many=True)
+
+    MAX_BYTES = 10 * 1024 * 1024
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        parameters=[OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="1: report what would change, apply nothing")],
+        responses={200: OutputSerializer, 400: OutputSerializer},
+    )
+    def post(self, request):
+        """Upsert your stock list from CSV (columns: manufacturer, mpn, stock, moq, multiple,
+        lead_time_days, currency, price_breaks like `1:0.50;500:0.40`). Any bad row: 400 with every
+        error and nothing applied."""
+        org = get_acting_organization(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
+        if upload.size > self.MAX_BYTES:
+            return Response({"created": 0, "updated": 0, "unchanged": 0, "dry_run": dry_run,
+                             "errors": [{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = stock_list_import(vendor=org, content=upload.read(), dry_run=dry_run)
+        except StockListInvalid as exc:
+            return Response({"created": 0, "updated": 0, "unchanged": 0, "dry_run": dry_run, "errors": exc.errors},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(self.OutputSerializer(result.as_dict()).data)
+
+
+# --- Kits and quotes -----------------------------------------------------------------------------
+
+
+class KitOutputSerializer(serializers.Serializer):
+    class BomLineSerializer(serializers.Serializer):
+        part = serializers.IntegerField(source="part_id")
+        manufacturer = serializers.CharField(source="part.manufacturer")
+        mpn = serializers.CharField(source="part.mpn")
+        quantity = serializers.DecimalField(max_digits=12, decimal_places=4, coerce_to_string=True)
+        designators = serializers.CharField()
+        substitutes = serializers.SerializerMethodField()
+        attrition = serializers.DecimalField(max_digits=5, decimal_places=4)
+
+        def get_substitutes(self, line) -> list[int]:
+            return sorted(p.pk for p in line.substitutes.all())
+
+    class SubKitSerializer(serializers.Serializer):
+        kit = serializers.IntegerField(source="child_id")
+        name = serializers.CharField(source="child.name")
+        revision = serializers.IntegerField(source="child.revision")
+        quantity = serializers.IntegerField()
+
+    class AssemblySerializer(serializers.Serializer):
+        class CostBreakSerializer(serializers.Serializer):
+            min_qty = serializers.IntegerField()
+            unit_cost = AmountField()
+
+        factory = serializers.IntegerField(source="assembly_factory_id")
+        factory_name = serializers.CharField(source="assembly_factory.name")
+        setup_cost = AmountField(source="assembly_setup_cost")
+        unit_cost_breaks = CostBreakSerializer(many=True, source="assembly_breaks.all")
+
+    id = serializers.IntegerField()
+    owner = OrgRefSerializer()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    revision = serializers.IntegerField()
+    family = serializers.IntegerField(source="family_id_or_self")
+    is_current = serializers.BooleanField()
+    frozen = serializers.BooleanField()
+    currency = serializers.CharField()
+    bom = BomLineSerializer(many=True, source="bom_lines.all")
+    subkits = SubKitSerializer(many=True, source="subkits.all")
+    assembly = serializers.SerializerMethodField()
+    design_fee_per_unit = AmountField()
+    nre = AmountField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(AssemblySerializer(allow_null=True))
+    def get_assembly(self, kit) -> dict | None:
+        return self.AssemblySerializer(kit).data if kit.assembly_factory_id else None
+
+
+class KitInputSerializer(serializers.Serializer):
+    class BomLineSerializer(serializers.Serializer):
+        part = serializers.IntegerField()
+        quantity = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0.0001"))
+        designators = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+        substitutes = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+        attrition = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0"),
+                                             max_value=Decimal("0.9999"), default=Decimal("0"))
+
+    class SubKitSerializer(serializers.Serializer):
+        kit = serializers.IntegerField()
+        quantity = serializers.IntegerField(min_value=1, default=1)
+
+    class AssemblySerializer(serializers.Serializer):
+        class CostBreakSerializer(serializers.Serializer):
+            min_qty = serializers.IntegerField(min_value=1)
+            unit_cost = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=Decimal("0"))
+
+        factory = serializers.IntegerField()
+        setup_cost = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), default=Decimal("0"))
+        unit_cost_breaks = CostBreakSerializer(many=True, allow_empty=False)
+
+    name = serializers.CharField(max_length=200)
+    category = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+    bom = BomLineSerializer(many=True, required=False, default=list, max_length=2000)
+    subkits = SubKitSerializer(many=True, required=False, default=list, max_length=100)
+    assembly = AssemblySerializer(required=False, allow_null=True, default=None)
+    design_fee_per_unit = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=Decimal("0"), default=Decimal("0"))
+    nre = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), default=Decimal("0"))
+    currency = serializers.ChoiceField(choices=Currency.choices, required=False)
+
+
+def kit_spec_from_input(data: dict, *, viewer: Organization) -> dict:
+    """Resolve ids in a validated kit body to objects; unknown ids are a 400 naming the line."""
+    from marketplace.exceptions import KitInvalid
+    from marketplace.selectors import organization_visible_list
+
+    spec = dict(data)
+    errors: dict[str, list[str]] = {}
+    if "bom" in data:
+        ids = {line["part"] for line in data["bom"]} | {s for line in data["bom"] for s in line["substitutes"]}
+        parts = Part.objects.in_bulk(ids)
+        missing = sorted(ids - set(parts))
+        if missing:
+            errors["bom"] = [f"Unknown part id(s): {missing}."]
+        else:
+            spec["bom"] = [{**line, "part": parts[line["part"]], "substitutes": [parts[s] for s in line["substitutes"]]}
+                           for line in data["bom"]]
+    if "subkits" in data:
+        kits = {k.pk: k for k in kit_list(viewer=viewer, current_only=False).filter(pk__in=[s["kit"] for s in data["subkits"]])}
+        missing = sorted({s["kit"] for s in data["subkits"]} - set(kits))
+        if missing:
+            errors["subkits"] = [f"Unknown kit id(s): {missing}."]
+        else:
+            spec["subkits"] = [{"kit": kits[s["kit"]], "quantity": s["quantity"]} for s in data["subkits"]]
+    if data.get("assembly"):
+        factory = organization_visible_list(viewer=viewer).filter(pk=data["assembly"]["factory"]).first()
+        if factory is None:
+            errors["assembly"] = [f"Unknown factory {data['assembly']['factory']}."]
+        else:
+            spec["assembly"] = {**data["assembly"], "factory": factory,
+                                "unit_cost_breaks": [(b["min_qty"], b["unit_cost"]) for b in data["assembly"]["unit_cost_breaks"]]}
+    if errors:
+        raise KitInvalid(errors)
+    return spec
+
+
+class KitListCreateApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str), OpenApiParameter("category", str), OpenApiParameter("owner", int)],
+        responses=KitOutputSerializer(many=True),
+    )
+    def get(self, request):
+        """Current revisions of kits from verified solution houses (and your own)."""
+        params = request.query_params
+        owner = params.get("owner")
+        qs = kit_list(viewer=get_acting_organization(request, required=False), q=params.get("q"),
+                      category=params.get("category"), owner_id=int(owner) if owner and owner.isdigit() else None)
+        return paginated(self, request, qs, lambda k: KitOutputSerializer(k).data)
+
+    @extend_schema(request=KitInputSerializer, responses={201: KitOutputSerializer})
+    def post(self, request):
+        org = get_acting_organization(request)
+        data = KitInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kit = kit_create(owner=org, **kit_spec_from_input(data.validated_data, viewer=org))
+        return Response(KitOutputSerializer(kit_get(viewer=org, pk=kit.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class KitDetailApi(APIView):
+    @extend_schema(responses=KitOutputSerializer)
+    def get(self, request, pk: int):
+        kit = kit_get(viewer=get_acting_organization(request, required=False), pk=pk)
+        if kit is None:
+            raise Http404
+        return Response(KitOutputSerializer(kit).data)
+
+    @extend_schema(request=KitInputSerializer(partial=True), responses=KitOutputSerializer)
+    def patch(self, request, pk: int):
+        """The owner edits its kit. A revision already used by a quote, order or trial is frozen:
+        the edit makes a new revision, which is returned (with its own id)."""
+        org = get_acting_organization(request)
+        kit = kit_list(viewer=org, current_only=False).filter(pk=pk, owner=org).first()
+        if kit is None:
+            raise Http404
+        data = KitInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changed = kit_update(kit=kit, **kit_spec_from_input(data.validated_data, viewer=org))
+        return Response(KitOutputSerializer(kit_get(viewer=org, pk=changed.pk)).data)
+
+
+class QuoteOutputSerializer(serializers.Serializer):
+    class LineSerializer(serializers.Serializer):
+        class AllocationSerializer(serializers.Serializer):
+            listing = serializers.IntegerField(source="listing_id")
+            vendor = serializers.IntegerField(source="vendor_id")
+            vendor_name = serializers.CharField(source="vendor.name")
+            part = serializers.IntegerField(source="part_id", help_text="The part bought: the BOM part or a substitute")
+            mpn = serializers.CharField(source="part.mpn")
+            quantity = serializers.IntegerField()
+            unit_price = AmountField()
+            extended_price = AmountField()
+
+        part = serializers.IntegerField(source="part_id")
+        mpn = serializers.CharField(source="part.mpn")
+        manufacturer = serializers.CharField(source="part.manufacturer")
+        needed_qty = serializers.IntegerField()
+        allocations = AllocationSerializer(many=True, source="allocations.all")
+        cost = AmountField()
+        shortfall = serializers.IntegerField()
+
+    class ShortageSerializer(serializers.Serializer):
+        part = serializers.IntegerField()
+        mpn = serializers.CharField()
+        shortfall = serializers.IntegerField()
+
+    id = serializers.IntegerField()
+    kit = serializers.IntegerField(source="kit_id")
+    kit_name = serializers.CharField(source="kit.name")
+    kit_revision = serializers.IntegerField(source="kit.revision")
+    quantity = serializers.IntegerField()
+    currency = serializers.CharField()
+    valid_until = serializers.DateTimeField()
+    lines = LineSerializer(many=True, source="lines.all")
+    components_cost = AmountField()
+    assembly_cost = AmountField()
+    design_fees = AmountField()
+    nre = AmountField()
+    total = AmountField()
+    unit_cost = AmountField()
+    lead_time_days = serializers.IntegerField()
+    shortages = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(ShortageSerializer(many=True))
+    def get_shortages(self, quote) -> list[dict]:
+        return [{"part": line.part_id, "mpn": line.part.mpn, "shortfall": line.shortfall}
+                for line in quote.lines.all() if line.shortfall]
+
+
+class KitQuoteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
+
+    @extend_schema(request=InputSerializer, responses={201: QuoteOutputSerializer})
+    def post(self, request, pk: int):
+        """Price the kit at a batch size from the live listings and save the quote (valid 7 days)."""
+        org = get_acting_organization(request)
+        kit = kit_get(viewer=org, pk=pk)
+        if kit is None:
+            raise Http404
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote = quote_create(organization=org, kit=kit, quantity=data.validated_data["quantity"], created_by=request.user)
+        return Response(QuoteOutputSerializer(quote_list(organization=org).get(pk=quote.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class QuoteListApi(APIView):
+    @extend_schema(responses=QuoteOutputSerializer(many=True))
+    def get(self, request):
+        org = get_acting_organization(request)
+        return paginated(self, request, quote_list(organization=org).order_by("-created_at", "-id"),
+                         lambda q: QuoteOutputSerializer(q).data)
+
+
+class QuoteDetailApi(APIView):
+    @extend_schema(responses=QuoteOutputSerializer)
+    def get(self, request, pk: int):
+        org = get_acting_organization(request)
+        return Response(QuoteOutputSerializer(get_object_or_404(quote_list(organization=org), pk=pk)).data)
+
+
+# --- Orders -------------------------------------------------------------------------------------
+
+
+class PurchaseOrderOutputSerializer(serializers.Serializer):
+    class LineSerializer(serializers.Serializer):
+        listing = serializers.IntegerField(source="listing_id", allow_null=True)
+        description = serializers.CharField()
+        quantity = serializers.IntegerField()
+        unit_price = AmountField()
+        extended_price = AmountField()
+
+    id = serializers.IntegerField()
+    order = serializers.IntegerField(source="order_id")
+    buyer = OrgRefSerializer(source="order.buyer")
+    vendor = OrgRefSerializer()
+    status = serializers.CharField()
+    total = AmountField()
+    currency = serializers.CharField()
+    payment = serializers.CharField(source="order.payment")
+    created_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_by_supplier = serializers.BooleanField(allow_null=True)
+    lines = LineSerializer(many=True, source="lines.all")
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    buyer = OrgRefSerializer()
+    quote = serializers.IntegerField(source="quote_id", allow_null=True)
+    payment = serializers.CharField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    total = AmountField()
+    created_at = serializers.DateTimeField()
+    purchase_orders = PurchaseOrderOutputSerializer(many=True)
+
+
+def order_output(order: Order, viewer: Organization) -> dict:
+    """A vendor sees only its own purchase orders of someone else's order."""
+    pos = list(order.purchase_orders.all())
+    if order.buyer_id != viewer.pk:
+        pos = [po for po in pos if po.vendor_id == viewer.pk]
+    for po in pos:
+        po.order = order  # avoid a query per PO for order.buyer / order.payment
+    data = OrderOutputSerializer(order).data
+    data["purchase_orders"] = PurchaseOrderOutputSerializer(pos, many=True).data
+    return data
+
+
+class OrderListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class LineSerializer(serializers.Serializer):
+            listing = serializers.IntegerField()
+            quantity = serializers.IntegerField(min_value=1, max_value=100_000_000)
+
+        quote = serializers.IntegerField(required=False)
+        lines = LineSerializer(many=True, required=False, allow_empty=False, max_length=500)
+        payment = serializers.ChoiceField(choices=Order.Payment.choices)
+
+        def validate(self, attrs):
+            if ("quote" in attrs) == ("lines" in attrs):
+                raise serializers.ValidationError("Give either `quote` or `lines`.")
+            return attrs
+
+    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=OrderOutputSerializer(many=True))
+    def get(self, request):
+        """Orders you placed, and orders containing your purchase orders as vendor."""
+        org = get_acting_organization(request)
+        return paginated(self, request, order_list(organization=org, status=request.query_params.get("status")),
+                         lambda o: order_output(o, org))
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: OrderOutputSerializer},
+    )
+    def post(self, request):
+        """Place an order from a quote or from listing lines; stock is reserved and payment opened
+        (`deposit` or `credit`). Send an `Idempotency-Key` to make retries safe."""
+        org = get_acting_organization(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+
+        def execute():
+            kwargs = {}
+            if "quote" in d:
+                kwargs["quote"] = get_object_or_404(quote_list(organization=org), pk=d["quote"])
+            else:
+                visible = {l.pk: l for l in listing_list(viewer=org).filter(pk__in=[x["listing"] for x in d["lines"]])}
+                missing = sorted({x["listing"] for x in d["lines"]} - set(visible))
+                if missing:
+                    from marketplace.exceptions import OrderInvalid
+
+                    raise OrderInvalid({"lines": [f"Unknown listing id(s): {missing}."]})
+                kwargs["lines"] = [(visible[x["listing"]], x["quantity"]) for x in d["lines"]]
+            order = order_place(buyer=org, placed_by=request.user, payment=d["payment"], **kwargs)
+            return status.HTTP_201_CREATED, order_output(order_list(organization=org).get(pk=order.pk), org)
+
+        code, body = _idempotent(request, org, execute)
+        return Response(body, status=code)
+
+
+def _idempotent(request, org: Organization, execute):
+    """Run a money-moving request once per Idempotency-Key (the credit app keeps the keys)."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return execute()
+    from credit.services import idempotency_run, request_fingerprint
+
+    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
+    code, body, _ = idempotency_run(scope=f"org:{org.pk}", key=key, fingerprint=fingerprint, execute=execute)
+    return code, body
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=OrderOutputSerializer)
+    def get(self, request, pk: int):
+        org = get_acting_organization(request)
+        return Response(order_output(get_object_or_404(order_list(organization=org), pk=pk), org))
+
+
+class OrderStepApi(APIView):
+    """`confirm` and `ship` by the vendor (its purchase orders in the order), `deliver` by the buyer
+    (shipped POs), `cancel` by the buyer (before confirmation) or the vendor (before shipping).
+    A step out of turn is a 409; an order you are not party to is a 404."""
+
+    @extend_schema(request=None, responses=OrderOutputSerializer)
+    def post(self, request, pk: int, step: str):
+        org = get_acting_organization(request)
+        if step not in STEPS:
+            raise Http404
+        order = get_object_or_404(order_list(organization=org), pk=pk)
+        try:
+            order_step(order=order, actor=org, step=step)
+        except PermissionDenied:
+            raise Http404 from None
+        return Response(order_output(order_list(organization=org).get(pk=pk), org))
+
+
+class PurchaseOrderListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("role", str, enum=["vendor", "buyer", "any"]), OpenApiParameter("status", str)],
+        responses=PurchaseOrderOutputSerializer(many=True),
+    )
+    def get(self, request):
+        """Purchase orders you are party to; `role=vendor` for incoming ones."""
+        org = get_acting_organization(request)
+        qs = purchase_order_list(organization=org, role=request.query_params.get("role", "any"),
+                                 status=request.query_params.get("status"))
+        return paginated(self, request, qs, lambda po: PurchaseOrderOutputSerializer(po).data)
+
+
+class PurchaseOrderStepApi(APIView):
+    """One purchase order's lifecycle step (see OrderStepApi for who may take which)."""
+
+    @extend_schema(request=None, responses=PurchaseOrderOutputSerializer)
+    def post(self, request, pk: int, step: str):
+        org = get_acting_organization(request)
+        if step not in STEPS:
+            raise Http404
+        po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
+        STEPS[step](purchase_order=po, actor=org)
+        return Response(PurchaseOrderOutputSerializer(purchase_order_list(organization=org).get(pk=pk)).data)

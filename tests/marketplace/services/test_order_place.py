@@ -11,7 +11,8 @@ from tests.marketplace.factories import ListingFactory, OrganizationFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_lines_split_into_one_purchase_order_per_vendor_and_reserve_stock(buyer):
+def test_lines_split_into_one_purchase_order_per_vendor_and_reserve_stock(buyer, fund):
+    fund(buyer.org)
     a = ListingFactory(stock=100, breaks=[(1, "2.00"), (50, "1.50")])
     b = ListingFactory(stock=10, breaks=[(1, "0.10")])
     order = order_place(buyer=buyer.org, placed_by=buyer.user, payment="deposit", lines=[(a, 60), (b, 10)])
@@ -23,7 +24,8 @@ def test_lines_split_into_one_purchase_order_per_vendor_and_reserve_stock(buyer)
     assert order.status == Order.Status.PLACED
 
 
-def test_no_oversell_and_nothing_reserved_when_one_line_is_short(buyer):
+def test_no_oversell_and_nothing_reserved_when_one_line_is_short(buyer, fund):
+    fund(buyer.org)
     a = ListingFactory(stock=100)
     b = ListingFactory(stock=5)
     with pytest.raises(OutOfStock):
@@ -58,3 +60,12 @@ def test_mixed_currencies_are_refused(buyer):
     with pytest.raises(OrderInvalid):
         order_place(buyer=buyer.org, placed_by=buyer.user, payment="deposit",
                     lines=[(ListingFactory(currency="USD"), 1), (ListingFactory(), 1)])
+
+
+def test_deposit_without_money_is_refused_and_nothing_is_reserved(buyer):
+    listing = ListingFactory(stock=10)
+    with pytest.raises(Exception) as exc:
+        order_place(buyer=buyer.org, placed_by=buyer.user, payment="deposit", lines=[(listing, 3)])
+    assert "payment" in exc.value.message_dict
+    assert Listing.objects.get(pk=listing.pk).stock == 10
+    assert Order.objects.count() == 0
