@@ -816,7 +816,8 @@ class OrderStepApi(APIView):
     (shipped POs), `cancel` by the buyer (before confirmation) or the vendor (before shipping).
     A step out of turn is a 409; an order you are not party to is a 404."""
 
-    @extend_schema(request=None, responses=OrderOutputSerializer)
+    @extend_schema(request=None, responses=OrderOutputSerializer, operation_id="v1_orders_step",
+                   parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH, enum=list(STEPS))])
     def post(self, request, pk: int, step: str):
         org = get_acting_organization(request)
         if step not in STEPS:
@@ -845,7 +846,8 @@ class PurchaseOrderListApi(APIView):
 class PurchaseOrderStepApi(APIView):
     """One purchase order's lifecycle step (see OrderStepApi for who may take which)."""
 
-    @extend_schema(request=None, responses=PurchaseOrderOutputSerializer)
+    @extend_schema(request=None, responses=PurchaseOrderOutputSerializer, operation_id="v1_purchase_orders_step",
+                   parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH, enum=list(STEPS))])
     def post(self, request, pk: int, step: str):
         org = get_acting_organization(request)
         if step not in STEPS:

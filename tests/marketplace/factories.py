@@ -77,3 +77,18 @@ class ListingFactory(factory.django.DjangoModelFactory):
     def breaks(self, create, extracted, **kwargs):
         for min_qty, price in extracted or [(1, "1.00")]:
             PriceBreak.objects.create(listing=self, min_qty=min_qty, unit_price=Decimal(price))
+
+
+def make_kit(owner=None, *, bom=(), subkits=(), assembly=None, design_fee="0", nre="0", name="BLE tracker", currency="CNY"):
+    """A kit through the kit_create service. bom: [(part, quantity[, attrition[, substitutes]])]."""
+    from marketplace.services import kit_create
+
+    owner = owner or OrganizationFactory(solution_house=True)
+    lines = []
+    for spec in bom:
+        part, qty, *rest = spec
+        attrition, subs = (rest[0] if rest else "0"), (rest[1] if len(rest) > 1 else [])
+        lines.append({"part": part, "quantity": Decimal(str(qty)), "attrition": Decimal(str(attrition)),
+                      "substitutes": list(subs), "designators": ""})
+    return kit_create(owner=owner, name=name, bom=lines, subkits=[{"kit": k, "quantity": q} for k, q in subkits],
+                      assembly=assembly, design_fee_per_unit=Decimal(design_fee), nre=Decimal(nre), currency=currency)
