@@ -1,6 +1,32 @@
 """Credit URLs: `api_urlpatterns` are mounted under /api/v1/, `urlpatterns` are HTML pages."""
 
+from django.urls import path
+
+from credit import api, views
+
 app_name = "credit"
 
-api_urlpatterns: list = []
-urlpatterns: list = []
+api_urlpatterns = [
+    path("accounts/", api.AccountListApi.as_view(), name="account-list"),
+    path("accounts/<int:pk>/entries/", api.AccountEntryListApi.as_view(), name="account-entries"),
+    path("wallet/topups/", api.WalletTopupApi.as_view(), name="wallet-topup"),
+    path("credit-lines/", api.CreditLineListCreateApi.as_view(), name="credit-line-list"),
+    path("credit-lines/<int:pk>/", api.CreditLineDetailApi.as_view(), name="credit-line-detail"),
+    path("credit-lines/<int:pk>/repayments/", api.CreditLineRepaymentApi.as_view(), name="credit-line-repayments"),
+    path("credit-lines/<int:pk>/invoices/", api.CreditLineInvoiceListApi.as_view(), name="credit-line-invoices"),
+    path("credit/aging/", api.CreditAgingApi.as_view(), name="credit-aging"),
+    path("credit/terms/", api.SupplierTermsApi.as_view(), name="credit-terms"),
+    path("credit/trust/<int:pk>/", api.OrganizationTrustApi.as_view(), name="credit-trust"),
+]
+
+urlpatterns = [
+    path("", views.wallet, name="wallet"),
+    path("receivables/", views.receivables, name="receivables"),
+    path("lines/<int:pk>/", views.line_detail, name="line-detail"),
+    path("lines/<int:pk>/statement.csv", views.line_statement_csv, name="line-statement"),
+    path("lines/<int:pk>/repay/", views.line_repay, name="line-repay"),
+    path("lines/<int:pk>/update/", views.line_update, name="line-update"),
+    path("lines/grant/", views.line_grant, name="line-grant"),
+    path("terms/", views.terms_update, name="terms-update"),
+    path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+]

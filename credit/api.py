@@ -1,0 +1,421 @@
+"""REST endpoints of the credit app: one APIView per operation, thin (services do the work).
+
+Money-moving POSTs (top-ups, repayments) accept `Idempotency-Key`; see `idempotent_response`."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import Pagination
+from credit.exceptions import InvalidAmount
+from credit.models import AccountKind, CreditLine, Currency, EntryKind, SupplierTerms
+from credit.selectors import (
+    account_list,
+    aging,
+    credit_line_list,
+    invoice_list,
+    posting_list,
+    trust_for_line,
+    trust_for_lines,
+    trust_for_organization,
+)
+from credit.services import (
+    credit_line_grant,
+    credit_line_update,
+    credit_repay,
+    idempotency_run,
+    request_fingerprint,
+    supplier_terms,
+    supplier_terms_set,
+    wallet_topup,
+)
+from marketplace.access import get_acting_organization
+from marketplace.models import Organization
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Any unique string. A replay with the same key and body returns the first response and moves no "
+                "money again; the same key with another body is refused with 422.",
+)
+ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
+
+
+def idempotent_response(request, *, scope: str, execute) -> Response:
+    """Run `execute() -> (status, body)` at most once per (scope, Idempotency-Key)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and (not key.strip() or len(key) > 255):
+        raise InvalidAmount({"Idempotency-Key": ["Use a non-empty key of at most 255 characters."]})
+    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
+    status_code, body, replayed = idempotency_run(scope=scope, key=key, fingerprint=fingerprint, execute=execute)
+    response = Response(body, status=status_code)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _scope(request, org: Organization | None) -> str:
+    return f"org:{org.pk}" if org is not None else f"user:{request.user.pk}"
+
+
+class OrganizationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+class AccountOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=AccountKind.choices)
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    held = serializers.DecimalField(max_digits=18, decimal_places=2)
+    available = serializers.DecimalField(max_digits=18, decimal_places=2)
+    credit_line = serializers.IntegerField(source="credit_line_id", allow_null=True)
+
+
+class AccountListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values)],
+        responses={200: AccountOutputSerializer(many=True), 403: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """The acting organisation's ledger accounts. `available` = balance − held."""
+        qs = account_list(organization=get_acting_organization(request))
+        if kind := request.query_params.get("kind"):
+            qs = qs.filter(kind=kind)
+        if currency := request.query_params.get("currency"):
+            qs = qs.filter(currency=currency.upper())
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
+
+
+class AccountEntryListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class EntrySerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            kind = serializers.ChoiceField(choices=EntryKind.choices)
+            memo = serializers.CharField()
+            reference = serializers.CharField()
+            created_at = serializers.DateTimeField()
+
+        id = serializers.IntegerField(help_text="The posting's id.")
+        amount = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Signed: negative takes money out.")
+        currency = serializers.CharField()
+        entry_id = serializers.IntegerField()
+        kind = serializers.CharField(source="entry.kind")
+        memo = serializers.CharField(source="entry.memo")
+        created_at = serializers.DateTimeField(source="entry.created_at")
+        entry = EntrySerializer()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values)],
+        responses={200: OutputSerializer(many=True), 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, pk: int):
+        """The account's postings, newest first, each with its journal entry."""
+        account = get_object_or_404(account_list(organization=get_acting_organization(request)), pk=pk)
+        qs = posting_list(account=account)
+        if kind := request.query_params.get("kind"):
+            qs = qs.filter(entry__kind=kind)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+# --- wallet top-ups --------------------------------------------------------------------------
+
+class WalletTopupApi(APIView):
+    """Operators only: record a bank receipt into an organisation's wallet."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+        currency = serializers.ChoiceField(choices=Currency.choices)
+        reference = serializers.CharField(max_length=200, help_text="The bank receipt's reference.")
+
+    class OutputSerializer(serializers.Serializer):
+        entry = serializers.IntegerField()
+        organization = serializers.IntegerField()
+        amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+        currency = serializers.CharField()
+        reference = serializers.CharField()
+        wallet = AccountOutputSerializer()
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={201: OutputSerializer, **ERRORS, 422: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = data.validated_data["organization"]
+
+        def execute():
+            entry = wallet_topup(organization=org, amount=data.validated_data["amount"], currency=data.validated_data["currency"],
+                                 reference=data.validated_data["reference"], created_by=request.user)
+            wallet = entry.postings.select_related("account").get(account__kind=AccountKind.WALLET).account
+            return status.HTTP_201_CREATED, self.OutputSerializer({
+                "entry": entry.pk, "organization": org.pk, "amount": data.validated_data["amount"],
+                "currency": wallet.currency, "reference": entry.reference, "wallet": wallet,
+            }).data
+
+        return idempotent_response(request, scope=_scope(request, get_acting_organization(request, required=False)), execute=execute)
+
+
+# --- credit lines ----------------------------------------------------------------------------
+
+class TrustSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    reasons = serializers.ListField(child=serializers.CharField())
+    suggested_limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class CreditLineOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.SerializerMethodField(help_text="Your side of the line: supplier, buyer or voucher.")
+    supplier = OrganizationRefSerializer()
+    buyer = OrganizationRefSerializer()
+    vouched_by = OrganizationRefSerializer(allow_null=True)
+    currency = serializers.CharField()
+    limit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    outstanding = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Invoiced and not yet repaid.")
+    reserved = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Held for orders not yet delivered.")
+    available = serializers.DecimalField(max_digits=18, decimal_places=2)
+    overdue = serializers.DecimalField(max_digits=18, decimal_places=2)
+    terms_days = serializers.IntegerField()
+    grace_days = serializers.IntegerField()
+    status = serializers.CharField(help_text="active or frozen")
+    frozen_reason = serializers.CharField()
+    trust = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_role(self, line) -> str:
+        org = self.context["organization"]
+        return "supplier" if line.supplier_id == org.pk else "buyer" if line.buyer_id == org.pk else "voucher"
+
+    @extend_schema_field(TrustSerializer)
+    def get_trust(self, line) -> dict:
+        trust = self.context.get("trust", {}).get(line.pk) or trust_for_line(line=line)
+        return TrustSerializer(trust).data
+
+
+def _line_output(lines, org, *, many=False):
+    items = list(lines) if many else [lines]
+    context = {"organization": org, "trust": trust_for_lines(lines=items)}
+    return CreditLineOutputSerializer(items if many else lines, many=many, context=context).data
+
+
+class CreditLineListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        buyer = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.filter(is_buyer=True))
+        limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+        currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
+        terms_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
+        grace_days = serializers.IntegerField(min_value=0, max_value=365, default=7)
+        vouched_by = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False, allow_null=True)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("role", str, enum=["supplier", "buyer", "voucher"]),
+                    OpenApiParameter("status", str, enum=CreditLine.Status.values),
+                    OpenApiParameter("q", str, description="Counterparty name contains")],
+        responses={200: CreditLineOutputSerializer(many=True), 403: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """Credit lines the organisation is party to (as supplier, buyer or voucher)."""
+        org = get_acting_organization(request)
+        qs = credit_line_list(organization=org)
+        role = request.query_params.get("role")
+        if role in {"supplier", "buyer"}:
+            qs = qs.filter(**{role: org})
+        elif role == "voucher":
+            qs = qs.filter(vouched_by=org)
+        if line_status := request.query_params.get("status"):
+            qs = qs.filter(status=line_status)
+        if q := request.query_params.get("q"):
+            qs = qs.filter(buyer__name__icontains=q) | qs.filter(supplier__name__icontains=q)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(_line_output(page, org, many=True))
+
+    @extend_schema(request=InputSerializer, responses={201: CreditLineOutputSerializer, **ERRORS})
+    def post(self, request):
+        """A supplier grants a buyer a line."""
+        org = get_acting_organization(request)
+        if not org.is_supplier:
+            raise PermissionDenied("Only suppliers grant credit lines.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        line = credit_line_grant(supplier=org, **data.validated_data)
+        return Response(_line_output(credit_line_list(organization=org).get(pk=line.pk), org), status=status.HTTP_201_CREATED)
+
+
+class CreditLineDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+        status = serializers.CharField(required=False, help_text="active or frozen")
+        frozen_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+
+    @extend_schema(responses={200: CreditLineOutputSerializer, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        org = get_acting_organization(request)
+        return Response(_line_output(get_object_or_404(credit_line_list(organization=org), pk=pk), org))
+
+    @extend_schema(request=InputSerializer, responses={200: CreditLineOutputSerializer, **ERRORS})
+    def patch(self, request, pk: int):
+        """The supplier changes the limit or terms, or freezes (`status: frozen`) / unfreezes the line."""
+        org = get_acting_organization(request)
+        line = get_object_or_404(credit_line_list(organization=org), pk=pk)
+        if line.supplier_id != org.pk:
+            raise PermissionDenied("Only the supplier who granted this line can change it.")
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        credit_line_update(line=line, **data.validated_data)
+        return Response(_line_output(credit_line_list(organization=org).get(pk=pk), org))
+
+
+class CreditLineRepaymentApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+
+    class OutputSerializer(serializers.Serializer):
+        class AllocationSerializer(serializers.Serializer):
+            invoice = serializers.IntegerField(source="invoice_id")
+            amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+        id = serializers.IntegerField()
+        credit_line = serializers.IntegerField(source="credit_line_id")
+        amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+        currency = serializers.CharField()
+        entry = serializers.IntegerField(source="entry_id")
+        allocations = AllocationSerializer(many=True)
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={201: OutputSerializer, **ERRORS, 422: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        """The buyer repays from its wallet; the oldest invoices (by due date) are settled first."""
+        org = get_acting_organization(request)
+        line = get_object_or_404(credit_line_list(organization=org), pk=pk)
+        if line.buyer_id != org.pk:
+            raise PermissionDenied("Only the buyer repays its credit line.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def execute():
+            repayment = credit_repay(line=line, amount=data.validated_data["amount"], created_by=request.user)
+            return status.HTTP_201_CREATED, self.OutputSerializer(repayment).data
+
+        return idempotent_response(request, scope=_scope(request, org), execute=execute)
+
+
+class CreditLineInvoiceListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+        paid = serializers.DecimalField(max_digits=18, decimal_places=2)
+        outstanding = serializers.DecimalField(max_digits=18, decimal_places=2)
+        currency = serializers.CharField()
+        issued_on = serializers.DateField()
+        due_date = serializers.DateField()
+        status = serializers.CharField()
+        paid_on = serializers.DateField(allow_null=True)
+        purchase_order = serializers.IntegerField(source="purchase_order_id", allow_null=True)
+        memo = serializers.CharField()
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"])],
+                   responses={200: OutputSerializer(many=True), 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        """The line's invoices (one per draw), soonest due first."""
+        line = get_object_or_404(credit_line_list(organization=get_acting_organization(request)), pk=pk)
+        qs = invoice_list(line=line)
+        if invoice_status := request.query_params.get("status"):
+            qs = qs.filter(status=invoice_status)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class AgingBucketsSerializer(serializers.Serializer):
+    current = serializers.DecimalField(max_digits=18, decimal_places=2)
+    d1_30 = serializers.DecimalField(max_digits=18, decimal_places=2, source="1-30")
+    d31_60 = serializers.DecimalField(max_digits=18, decimal_places=2, source="31-60")
+    d61_90 = serializers.DecimalField(max_digits=18, decimal_places=2, source="61-90")
+    d90_plus = serializers.DecimalField(max_digits=18, decimal_places=2, source="90+")
+
+    def to_representation(self, instance):  # keys as the contract names them: "1-30", "90+"
+        data = super().to_representation(instance)
+        return {"current": data["current"], "1-30": data["d1_30"], "31-60": data["d31_60"],
+                "61-90": data["d61_90"], "90+": data["d90_plus"]}
+
+
+
+class CreditAgingApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class CounterpartySerializer(serializers.Serializer):
+            organization = OrganizationRefSerializer()
+            currency = serializers.CharField()
+            buckets = AgingBucketsSerializer()
+            total = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+        class TotalSerializer(serializers.Serializer):
+            currency = serializers.CharField()
+            buckets = AgingBucketsSerializer()
+            total = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+        side = serializers.ChoiceField(choices=["receivables", "payables"])
+        as_of = serializers.DateField()
+        buckets = serializers.ListField(child=serializers.CharField())
+        counterparties = CounterpartySerializer(many=True)
+        totals = TotalSerializer(many=True)
+
+    @extend_schema(parameters=[OpenApiParameter("side", str, enum=["receivables", "payables"],
+                                                description="Default: receivables for suppliers, payables for buyers")],
+                   responses={200: OutputSerializer, 403: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Open invoices by days past due (`current, 1-30, 31-60, 61-90, 90+`), per counterparty."""
+        org = get_acting_organization(request)
+        side = request.query_params.get("side") or ("receivables" if org.is_supplier else "payables")
+        if side not in {"receivables", "payables"}:
+            raise InvalidAmount({"side": ["Use receivables or payables."]})
+        return Response(self.OutputSerializer(aging(organization=org, side=side)).data)
+
+
+class OrganizationTrustApi(APIView):
+    @extend_schema(responses={200: TrustSerializer, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        """An organisation's trust score as a borrower, with its reasons and a suggested limit."""
+        get_acting_organization(request)
+        org = get_object_or_404(Organization.objects.filter(is_buyer=True), pk=pk)
+        return Response(TrustSerializer(trust_for_organization(organization=org)).data)
+
+
+class SupplierTermsApi(APIView):
+    class TermsSerializer(serializers.Serializer):
+        deposit_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+        release_on = serializers.ChoiceField(choices=SupplierTerms.ReleaseOn.choices)
+        forfeit_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+
+    @extend_schema(responses={200: TermsSerializer, 403: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """The acting supplier's deposit terms (defaults until set)."""
+        return Response(self.TermsSerializer(supplier_terms(supplier=get_acting_organization(request))).data)
+
+    @extend_schema(request=TermsSerializer, responses={200: TermsSerializer, **ERRORS})
+    def put(self, request):
+        """Set the deposit share, when it is released, and what a buyer forfeits by cancelling after confirmation."""
+        org = get_acting_organization(request)
+        if not org.is_supplier:
+            raise PermissionDenied("Only suppliers set deposit terms.")
+        data = self.TermsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(self.TermsSerializer(supplier_terms_set(supplier=org, **data.validated_data)).data)

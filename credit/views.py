@@ -1,0 +1,241 @@
+"""HTML pages of the credit app, as thin as the APIs: a buyer's wallet, deposits and what it owes;
+a supplier's receivables, limits and freezes; statements as CSV."""
+
+import csv
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from credit.models import CreditLine, Currency, SupplierTerms
+from credit.selectors import (
+    BUCKETS,
+    account_list,
+    aging,
+    credit_line_list,
+    deposit_list,
+    invoice_list,
+    open_invoice_list,
+    posting_list,
+    statement_rows,
+    trust_for_line,
+    trust_for_lines,
+    trust_for_organization,
+    wallet_summary,
+)
+from credit.services import (
+    credit_line_grant,
+    credit_line_update,
+    credit_repay,
+    supplier_terms,
+    supplier_terms_set,
+)
+from marketplace.access import get_acting_organization
+from marketplace.models import Organization
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+class RepayForm(forms.Form):
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class LineUpdateForm(forms.Form):
+    limit = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    terms_days = forms.IntegerField(min_value=0, max_value=365, required=False, label="Terms (net days)")
+
+
+class GrantForm(forms.Form):
+    buyer = forms.ModelChoiceField(queryset=Organization.objects.none())
+    limit = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    currency = forms.ChoiceField(choices=Currency.choices)
+    terms_days = forms.IntegerField(min_value=0, max_value=365, initial=30, label="Terms (net days)")
+    vouched_by = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False,
+                                        help_text="Optional: a third organisation that vouches for the buyer.")
+
+    def __init__(self, *args, supplier: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        others = Organization.objects.exclude(pk=supplier.pk).order_by("name")
+        self.fields["buyer"].queryset = others.filter(is_buyer=True)
+        self.fields["vouched_by"].queryset = others.filter(verified=True)
+
+
+class TermsForm(forms.ModelForm):
+    class Meta:
+        model = SupplierTerms
+        fields = ["deposit_percent", "release_on", "forfeit_percent"]
+
+
+@login_required
+def wallet(request):
+    """The buyer's money: wallets, deposits in escrow, credit lines and what is owed when."""
+    org = get_acting_organization(request)
+    lines = list(credit_line_list(organization=org).filter(buyer=org))
+    vouched = list(credit_line_list(organization=org).filter(vouched_by=org))
+    return render(request, "credit/wallet.html", {
+        "accounts": wallet_summary(organization=org),
+        "deposits": deposit_list(organization=org)[:20],
+        "lines": lines,
+        "invoices": open_invoice_list(buyer=org)[:50],
+        "payables": aging(organization=org, side="payables"),
+        "vouched": vouched,
+        "vouched_exposure": sum((line.outstanding for line in vouched), Decimal("0.00")),
+        "trust": trust_for_organization(organization=org) if lines else None,
+        "buckets": BUCKETS,
+    })
+
+
+@login_required
+def receivables(request):
+    """The supplier's side: who owes me, ageing, limits, freezes, deposit terms."""
+    org = get_acting_organization(request)
+    lines = credit_line_list(organization=org).filter(supplier=org)
+    if q := request.GET.get("q", "").strip():
+        lines = lines.filter(buyer__name__icontains=q)
+    if status := request.GET.get("status"):
+        lines = lines.filter(status=status)
+    page = Paginator(lines, 25).get_page(request.GET.get("page"))
+    trust = trust_for_lines(lines=list(page))
+    for line in page:
+        line.trust = trust[line.pk]
+    return render(request, "credit/receivables.html", {
+        "page": page, "q": q, "status": status,
+        "receivables": aging(organization=org, side="receivables"),
+        "buckets": BUCKETS,
+        "grant_form": GrantForm(supplier=org) if org.is_supplier else None,
+        "terms_form": TermsForm(instance=supplier_terms(supplier=org)) if org.is_supplier else None,
+        "deposits": deposit_list(organization=org, as_supplier=True)[:20],
+    })
+
+
+@login_required
+def line_detail(request, pk: int):
+    org = get_acting_organization(request)
+    line = get_object_or_404(credit_line_list(organization=org), pk=pk)
+    return render(request, "credit/line_detail.html", {
+        "line": line,
+        "role": "supplier" if line.supplier_id == org.pk else "buyer" if line.buyer_id == org.pk else "voucher",
+        "invoices": invoice_list(line=line),
+        "statement": statement_rows(line=line)[-20:],
+        "trust": trust_for_line(line=line),
+        "repay_form": RepayForm(),
+        "update_form": LineUpdateForm(initial={"limit": line.limit, "terms_days": line.terms_days}),
+    })
+
+
+@login_required
+def line_statement_csv(request, pk: int):
+    """The statement of one counterparty relationship, for a spreadsheet."""
+    org = get_acting_organization(request)
+    line = get_object_or_404(credit_line_list(organization=org), pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statement-line-{line.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([f"Statement: {line.supplier.name} -> {line.buyer.name}", line.currency, f"limit {line.limit}",
+                     f"net {line.terms_days} days"])
+    writer.writerow(["date", "type", "reference", "description", "due_date", "charge", "payment", "balance"])
+    for row in statement_rows(line=line):
+        writer.writerow([row["date"], row["type"], row["reference"], row["description"], row["due_date"] or "",
+                         row["charge"], row["payment"], row["balance"]])
+    return response
+
+
+@login_required
+@require_POST
+def line_repay(request, pk: int):
+    org = get_acting_organization(request)
+    line = get_object_or_404(credit_line_list(organization=org).filter(buyer=org), pk=pk)
+    form = RepayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter an amount greater than zero, with at most two decimals.")
+    else:
+        try:
+            repayment = credit_repay(line=line, amount=form.cleaned_data["amount"], created_by=request.user)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"Repaid {repayment.amount} {repayment.currency} to {line.supplier.name}.")
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("credit:line-detail", pk)
+
+
+@login_required
+@require_POST
+def line_update(request, pk: int):
+    org = get_acting_organization(request)
+    line = get_object_or_404(credit_line_list(organization=org).filter(supplier=org), pk=pk)
+    action = request.POST.get("action", "save")
+    try:
+        if action == "freeze":
+            credit_line_update(line=line, status=CreditLine.Status.FROZEN, frozen_reason=request.POST.get("reason", "").strip())
+            messages.success(request, f"Frozen: {line.buyer.name} cannot draw on this line until you unfreeze it.")
+        elif action == "unfreeze":
+            credit_line_update(line=line, status=CreditLine.Status.ACTIVE)
+            messages.success(request, f"Unfrozen: {line.buyer.name} can draw again.")
+        else:
+            form = LineUpdateForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Check the limit and terms: " + "; ".join(
+                    f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+            else:
+                credit_line_update(line=line, limit=form.cleaned_data["limit"], terms_days=form.cleaned_data["terms_days"])
+                messages.success(request, "Line updated.")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("credit:line-detail", pk)
+
+
+@login_required
+@require_POST
+def line_grant(request):
+    org = get_acting_organization(request)
+    if not org.is_supplier:
+        messages.error(request, "Only suppliers grant credit lines.")
+        return redirect("credit:receivables")
+    form = GrantForm(request.POST, supplier=org)
+    if not form.is_valid():
+        messages.error(request, "Could not grant the line: " + "; ".join(
+            f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+        return redirect("credit:receivables")
+    try:
+        line = credit_line_grant(supplier=org, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("credit:receivables")
+    messages.success(request, f"Granted {line.buyer.name} a {line.limit} {line.currency} line on net {line.terms_days} days.")
+    return redirect("credit:line-detail", line.pk)
+
+
+@login_required
+@require_POST
+def terms_update(request):
+    org = get_acting_organization(request)
+    form = TermsForm(request.POST)
+    if not org.is_supplier or not form.is_valid():
+        messages.error(request, "Could not save the deposit terms: percentages are between 0 and 100.")
+        return redirect("credit:receivables")
+    try:
+        supplier_terms_set(supplier=org, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "Deposit terms saved; they apply to new orders.")
+    return redirect("credit:receivables")
+
+
+@login_required
+def account_detail(request, pk: int):
+    org = get_acting_organization(request)
+    account = get_object_or_404(account_list(organization=org), pk=pk)
+    page = Paginator(posting_list(account=account), 50).get_page(request.GET.get("page"))
+    return render(request, "credit/account_detail.html", {"account": account, "page": page})
