@@ -1,0 +1,478 @@
+"""REST endpoints of the trials app: one APIView per operation, each calling one service or
+selector. Every trial, report and forecast says `"simulated": true|false`."""
+
+import csv
+from decimal import Decimal
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import Pagination
+from marketplace.access import get_acting_organization
+from marketplace.models import Order
+from trials.exceptions import TrialInvalid
+from trials.models import TrialMode, TrialStatus, TrialVerdict
+from trials.selectors import (
+    trial_forecast,
+    trial_funnel,
+    trial_get,
+    trial_list,
+    trial_report,
+    trial_report_csv_rows,
+    trial_visible_kit_list,
+    webhook_endpoint_list,
+)
+from trials.services import (
+    trial_create,
+    trial_reorder_quote,
+    trial_sales_record,
+    trial_start,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+)
+
+# --- Shared shapes ---------------------------------------------------------------------------
+
+
+class TargetsSerializer(serializers.Serializer):
+    scale_at = serializers.DecimalField(max_digits=4, decimal_places=3, min_value=Decimal(0), max_value=Decimal(1), default="0.8",
+                                        help_text="Scale when sell-through is confidently at or above this fraction.")
+    kill_below = serializers.DecimalField(max_digits=4, decimal_places=3, min_value=Decimal(0), max_value=Decimal(1), default="0.3",
+                                          help_text="Kill when sell-through is confidently below this fraction.")
+
+
+class ArmInputSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=60)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    units = serializers.IntegerField(min_value=1, max_value=5000)
+
+
+class DemandSerializer(serializers.Serializer):
+    base_daily = serializers.FloatField(min_value=0.001, max_value=100_000,
+                                        help_text="Expected daily demand at the reference price.")
+    dispersion = serializers.FloatField(min_value=0.01, max_value=10_000, required=False,
+                                        help_text="Negative-binomial k (variance = mu + mu²/k); default 2.")
+    reference_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False,
+                                               help_text="Default: the first arm's price.")
+    elasticity = serializers.FloatField(min_value=-20, max_value=0, required=False, help_text="Default -1.5.")
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, help_text="Default 0.")
+
+
+class TrialInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kit = serializers.IntegerField(help_text="A kit revision id.")
+    mode = serializers.ChoiceField(choices=TrialMode.choices)
+    window_days = serializers.IntegerField(min_value=1, max_value=365)
+    targets = TargetsSerializer(required=False)
+    arms = ArmInputSerializer(many=True, allow_empty=False)
+    demand = DemandSerializer(required=False, allow_null=True, help_text="Simulated trials only.")
+    payment = serializers.ChoiceField(choices=Order.Payment.choices, default="deposit",
+                                      help_text="Live trials: how the batch's order is paid.")
+
+
+def _kit_for(organization, kit_id: int):
+    kit = trial_visible_kit_list(organization=organization).filter(pk=kit_id).first()
+    if kit is None:
+        from marketplace.models import Kit
+
+        # A past revision of a visible kit is still fine to trial; anything else is unknown.
+        kit = Kit.objects.filter(pk=kit_id, is_active=True, owner__verified=True).first()
+    if kit is None:
+        raise TrialInvalid({"kit": ["Unknown kit."]})
+    return kit
+
+
+def _demand_dict(data: dict | None) -> dict | None:
+    return {k: (str(v) if k == "reference_price" else v) for k, v in data.items()} if data else None
+
+
+class TrialOutputSerializer(serializers.Serializer):
+    class KitSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        revision = serializers.IntegerField()
+
+    class ArmSerializer(serializers.Serializer):
+        label = serializers.CharField()
+        unit_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+        units = serializers.IntegerField()
+        units_received = serializers.IntegerField()
+        units_sold = serializers.IntegerField()
+        on_hand = serializers.IntegerField()
+
+    class CashSerializer(serializers.Serializer):
+        deployed = serializers.DecimalField(max_digits=14, decimal_places=2, source="cash_deployed")
+        recovered = serializers.DecimalField(max_digits=14, decimal_places=2, source="cash_recovered")
+        currency = serializers.CharField()
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kit = KitSerializer()
+    mode = serializers.CharField()
+    simulated = serializers.BooleanField()
+    window_days = serializers.IntegerField()
+    targets = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    payment = serializers.CharField()
+    demand = serializers.JSONField(allow_null=True)
+    status = serializers.ChoiceField(choices=TrialStatus.choices)
+    failure_reason = serializers.CharField()
+    progress = serializers.FloatField()
+    verdict = serializers.SerializerMethodField()
+    verdict_reason = serializers.CharField()
+    best_arm = serializers.CharField()
+    arms = ArmSerializer(many=True, source="arms.all")
+    cash = CashSerializer(source="*")
+    quote = serializers.IntegerField(source="quote_id", allow_null=True)
+    order = serializers.IntegerField(source="order_id", allow_null=True)
+    reorder_quote = serializers.IntegerField(source="reorder_quote_id", allow_null=True)
+    task_id = serializers.CharField()
+    days_to_verdict = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    selling_started_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(TargetsSerializer)
+    def get_targets(self, trial) -> dict:
+        return {"scale_at": str(trial.scale_at), "kill_below": str(trial.kill_below)}
+
+    @extend_schema_field(serializers.ChoiceField(choices=TrialVerdict.choices, allow_null=True))
+    def get_verdict(self, trial) -> str | None:
+        return trial.verdict or None
+
+
+def trial_output(trial) -> dict:
+    return TrialOutputSerializer(trial).data
+
+
+# --- Trials ----------------------------------------------------------------------------------
+
+
+class TrialListCreateApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=TrialStatus.values),
+            OpenApiParameter("verdict", OpenApiTypes.STR, enum=TrialVerdict.values),
+            OpenApiParameter("mode", OpenApiTypes.STR, enum=TrialMode.values),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Search trial and kit names."),
+        ],
+        responses=TrialOutputSerializer(many=True),
+    )
+    def get(self, request):
+        """The acting organisation's trials, newest first."""
+        params = request.query_params
+        qs = trial_list(
+            organization=get_acting_organization(request),
+            status=params.get("status") if params.get("status") in TrialStatus.values else None,
+            verdict=params.get("verdict") if params.get("verdict") in TrialVerdict.values else None,
+            mode=params.get("mode") if params.get("mode") in TrialMode.values else None,
+            q=params.get("q") or None,
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([trial_output(t) for t in page])
+
+    @extend_schema(request=TrialInputSerializer, responses={201: TrialOutputSerializer})
+    def post(self, request):
+        """A draft trial. `demand` only for simulated trials; targets are frozen once started."""
+        data = TrialInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        org = get_acting_organization(request)
+        targets = v.get("targets") or TargetsSerializer().to_internal_value({})
+        trial = trial_create(
+            organization=org, created_by=request.user, name=v["name"], kit=_kit_for(org, v["kit"]), mode=v["mode"],
+            window_days=v["window_days"], scale_at=targets["scale_at"], kill_below=targets["kill_below"],
+            arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v.get("demand")), payment=v["payment"],
+        )
+        return Response(trial_output(trial_get(organization=org, pk=trial.pk)), status=status.HTTP_201_CREATED)
+
+
+class TrialDetailApi(APIView):
+    @extend_schema(responses=TrialOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(trial_output(trial_get(organization=get_acting_organization(request), pk=pk)))
+
+
+class TrialStartApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("TrialStarted", {"task_id": serializers.CharField(),
+                                                           "trial": serializers.IntegerField(),
+                                                           "status": serializers.CharField()})},
+    )
+    def post(self, request, pk: int):
+        """Queue the run in a Celery worker (after this request commits) and return at once; poll
+        the trial for `status` and `progress`. 409 unless the trial is a draft."""
+        trial = trial_start(trial=trial_get(organization=get_acting_organization(request), pk=pk))
+        return Response({"task_id": trial.task_id, "trial": trial.pk, "status": trial.status},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class SaleEventSerializer(serializers.Serializer):
+    arm = serializers.CharField(max_length=60, help_text="The arm's label.")
+    units = serializers.IntegerField(min_value=1, max_value=100_000)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
+    sold_at = serializers.DateTimeField()
+    channel = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
+    external_id = serializers.CharField(max_length=120, help_text="Your id for the sale: a retry with the same id is not counted twice.")
+
+
+class TrialSalesApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class ArmSerializer(serializers.Serializer):
+            label = serializers.CharField()
+            units_sold = serializers.IntegerField()
+            on_hand = serializers.IntegerField()
+
+        accepted = serializers.IntegerField()
+        duplicates = serializers.IntegerField(help_text="Events whose external_id was already recorded.")
+        arms = ArmSerializer(many=True)
+
+    @extend_schema(request=SaleEventSerializer(many=True), responses=OutputSerializer)
+    def post(self, request, pk: int):
+        """Live trials: record real sales. Idempotent per `external_id`; any bad event rejects the
+        whole batch (400) and records nothing; 409 for a simulated or not-selling trial."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        body = request.data.get("events") if isinstance(request.data, dict) else request.data
+        data = SaleEventSerializer(data=body, many=True, allow_empty=False)
+        data.is_valid(raise_exception=True)
+        result = trial_sales_record(trial=trial, events=[dict(e) for e in data.validated_data])
+        return Response(self.OutputSerializer(result).data)
+
+
+class ReportSerializer(serializers.Serializer):
+    """The shape of a trial report (documentation; the report is built by trials.selectors)."""
+
+    class ArmSerializer(serializers.Serializer):
+        class DaySerializer(serializers.Serializer):
+            day = serializers.IntegerField()
+            sold = serializers.IntegerField()
+            on_hand = serializers.IntegerField()
+
+        label = serializers.CharField()
+        unit_price = serializers.CharField()
+        units_received = serializers.IntegerField()
+        units_sold = serializers.IntegerField()
+        sell_through = serializers.FloatField()
+        stockout_days = serializers.IntegerField()
+        sellout_day = serializers.IntegerField(allow_null=True)
+        censored = serializers.BooleanField(help_text="Sold out before the window ended: demand was higher than sales.")
+        velocity = serializers.FloatField(help_text="Units per day over the days observed.")
+        demand_per_in_stock_day = serializers.FloatField()
+        estimated_window_demand = serializers.FloatField()
+        revenue = serializers.CharField()
+        cost = serializers.CharField()
+        margin_per_stocked_unit = serializers.CharField()
+        p_reach_scale = serializers.FloatField()
+        p_below_kill = serializers.FloatField()
+        verdict = serializers.CharField(allow_null=True)
+        reason = serializers.CharField()
+        daily = DaySerializer(many=True)
+
+    class CashSerializer(serializers.Serializer):
+        deployed = serializers.CharField()
+        recovered = serializers.CharField()
+        currency = serializers.CharField()
+
+    class ReorderSerializer(serializers.Serializer):
+        suggested_quantity = serializers.IntegerField(allow_null=True)
+        quote = serializers.IntegerField(allow_null=True)
+
+    trial = serializers.IntegerField()
+    name = serializers.CharField()
+    simulated = serializers.BooleanField()
+    mode = serializers.CharField()
+    status = serializers.CharField()
+    failure_reason = serializers.CharField()
+    final = serializers.BooleanField(help_text="False while the trial is open: an interim view without verdicts.")
+    verdict = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+    best_arm = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    window_days = serializers.IntegerField()
+    days_observed = serializers.IntegerField()
+    targets = TargetsSerializer()
+    unit_cost = serializers.CharField()
+    arms = ArmSerializer(many=True)
+    cash = CashSerializer()
+    reorder = ReorderSerializer()
+
+
+class TrialReportApi(APIView):
+    @extend_schema(responses=ReportSerializer)
+    def get(self, request, pk: int):
+        """Sell-through, velocity, stock-outs, posterior probabilities and verdict per arm; cash
+        deployed and recovered. Frozen when the trial closes; interim before."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        return Response(trial_report(trial=trial))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class TrialReportCsvApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, pk: int):
+        """The daily metrics as CSV: one row per arm and day (`demand_simulated` only in simulated trials)."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(row) for row in trial_report_csv_rows(trial=trial)),
+                                         content_type="text/csv")
+        kind = "simulated" if trial.simulated else "live"
+        response["Content-Disposition"] = f'attachment; filename="trial-{trial.pk}-{kind}-daily.csv"'
+        return response
+
+
+class TrialReorderQuoteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False,
+                                            help_text="Default: the report's suggested batch.")
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kit = serializers.IntegerField(source="kit_id")
+        quantity = serializers.IntegerField()
+        currency = serializers.CharField()
+        total = serializers.DecimalField(max_digits=14, decimal_places=2)
+        unit_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+        lead_time_days = serializers.IntegerField()
+        valid_until = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request, pk: int):
+        """After a scale verdict: a quote for a larger batch of the same kit revision (409 otherwise)."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote = trial_reorder_quote(trial=trial, user=request.user, quantity=data.validated_data.get("quantity"))
+        return Response(self.OutputSerializer(quote).data, status=status.HTTP_201_CREATED)
+
+
+# --- Forecast and funnel ------------------------------------------------------------------------
+
+
+class TrialForecastApi(APIView):
+    class InputSerializer(TrialInputSerializer):
+        name = serializers.CharField(max_length=200, required=False, default="")
+        kit = serializers.IntegerField(required=False, help_text="Optional: the forecast needs only the demand model.")
+        mode = serializers.ChoiceField(choices=TrialMode.choices, required=False, default=TrialMode.SIMULATED)
+        demand = DemandSerializer()
+        paths = serializers.IntegerField(min_value=100, max_value=100_000, default=10_000)
+
+    class OutputSerializer(serializers.Serializer):
+        class ArmSerializer(serializers.Serializer):
+            class QuantilesSerializer(serializers.Serializer):
+                p10 = serializers.FloatField()
+                p50 = serializers.FloatField()
+                p90 = serializers.FloatField()
+
+            label = serializers.CharField()
+            units = serializers.IntegerField()
+            unit_price = serializers.CharField()
+            mean_daily_demand = serializers.FloatField()
+            sell_through = QuantilesSerializer()
+            p_scale = serializers.FloatField(help_text="Share of paths the verdict rule would call scale.")
+            p_kill = serializers.FloatField(help_text="Share of paths the verdict rule would call kill.")
+            p_sellout = serializers.FloatField()
+            median_cumulative = serializers.ListField(child=serializers.IntegerField())
+
+        forecast = serializers.BooleanField()
+        simulated = serializers.BooleanField()
+        paths = serializers.IntegerField()
+        window_days = serializers.IntegerField()
+        targets = TargetsSerializer()
+        demand = serializers.JSONField()
+        arms = ArmSerializer(many=True)
+        note = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request):
+        """Monte Carlo over the demand model (vectorised; 10,000 paths by default) before any money
+        is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result."""
+        get_acting_organization(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        targets = v.get("targets") or TargetsSerializer().to_internal_value({})
+        if not targets["kill_below"] < targets["scale_at"]:
+            raise TrialInvalid({"targets": ["kill_below must be below scale_at."]})
+        return Response(trial_forecast(
+            arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v["demand"]), window_days=v["window_days"],
+            scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"],
+        ))
+
+
+class TrialFunnelApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class CashSerializer(serializers.Serializer):
+            currency = serializers.CharField()
+            deployed = serializers.CharField()
+            recovered = serializers.CharField()
+
+        simulated = serializers.BooleanField(allow_null=True, help_text="The filter applied: null = all trials.")
+        trials = serializers.IntegerField()
+        by_mode = serializers.DictField(child=serializers.IntegerField())
+        stages = serializers.DictField(child=serializers.IntegerField())
+        by_verdict = serializers.DictField(child=serializers.IntegerField())
+        hit_rate = serializers.FloatField(allow_null=True, help_text="Scale verdicts ÷ judged trials.")
+        median_days_to_verdict = serializers.FloatField(allow_null=True)
+        cash = CashSerializer(many=True)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("simulated", OpenApiTypes.BOOL, description="Only simulated (true) or live (false) trials.")],
+        responses=OutputSerializer,
+    )
+    def get(self, request):
+        flag = request.query_params.get("simulated")
+        simulated = {"true": True, "1": True, "false": False, "0": False}.get((flag or "").lower())
+        return Response(trial_funnel(organization=get_acting_organization(request), simulated=simulated))
+
+
+# --- Webhooks ----------------------------------------------------------------------------------
+
+
+class WebhookOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    secret = serializers.CharField(help_text="Verify X-Kitstreet-Signature with it (HMAC-SHA256 of '<t>.' + body).")
+    created_at = serializers.DateTimeField()
+
+
+class WebhookListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        url = serializers.URLField(max_length=500)
+
+    @extend_schema(responses=WebhookOutputSerializer(many=True))
+    def get(self, request):
+        qs = webhook_endpoint_list(organization=get_acting_organization(request))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(WebhookOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: WebhookOutputSerializer})
+    def post(self, request):
+        """Register a URL: on every verdict of your trials Kitstreet POSTs a signed `trial.verdict`
+        event to it, retried with exponential backoff until it answers 2xx."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = webhook_endpoint_create(organization=get_acting_organization(request), url=data.validated_data["url"])
+        return Response(WebhookOutputSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDeleteApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int):
+        from django.shortcuts import get_object_or_404
+
+        endpoint = get_object_or_404(webhook_endpoint_list(organization=get_acting_organization(request)), pk=pk)
+        webhook_endpoint_delete(endpoint=endpoint)
+        return Response(status=status.HTTP_204_NO_CONTENT)
