@@ -83,7 +83,7 @@ def purchase_order_payment_open(*, purchase_order, buyer: Organization, method: 
 
 
 def _locked_record(purchase_order) -> PurchaseOrderPayment | None:
-    return (PurchaseOrderPayment.objects.select_for_update().select_related("buyer", "supplier", "hold")
+    return (PurchaseOrderPayment.objects.select_for_update(of=("self",)).select_related("buyer", "supplier", "hold")
             .filter(purchase_order=purchase_order).first())
 
 

@@ -1,0 +1,97 @@
+"""Races on PostgreSQL with real threads (each with its own connection): the row locks keep
+limits exact, and the idempotency row makes a doubled request run once."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from credit.exceptions import CreditLimitExceeded, InsufficientFunds
+from credit.models import Invoice, JournalEntry
+from credit.selectors import credit_line_list, ledger_verify
+from credit.services import credit_draw, hold_place, idempotency_run, ledger_transfer, wallet_topup
+from tests.credit.factories import credit_line, funded_wallet
+from tests.marketplace.factories import OrganizationFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+THREADS = 12
+
+
+def race(fn, n=THREADS):
+    """Run fn(i) in n threads started together; return (results, errors)."""
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results.append(fn(i))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def test_concurrent_credit_draws_accept_exactly_floor_of_limit_over_amount():
+    line = credit_line(limit="1000.00")
+    results, errors = race(lambda i: credit_draw(line=line, amount=Decimal("70.00")), n=20)
+    assert len(results) == 1000 // 70 == 14
+    assert len(errors) == 6 and all(isinstance(e, CreditLimitExceeded) for e in errors)
+    state = credit_line_list(organization=line.supplier).get(pk=line.pk)
+    assert state.outstanding == Decimal("980.00") and state.available == Decimal("20.00")
+    assert Invoice.objects.filter(credit_line=line).count() == 14
+    assert ledger_verify().ok
+
+
+def test_concurrent_holds_never_overdraw_a_wallet():
+    wallet = funded_wallet(OrganizationFactory(), "100.00")
+    target = funded_wallet(OrganizationFactory(), "0")
+    results, errors = race(lambda i: hold_place(account=wallet, counter_account=target, amount=Decimal("15.00")))
+    assert len(results) == 6 and all(isinstance(e, InsufficientFunds) for e in errors)
+    wallet.refresh_from_db()
+    assert (wallet.balance, wallet.held) == (Decimal("100.00"), Decimal("90.00"))
+
+
+def test_transfers_in_both_directions_do_not_deadlock_or_lose_money():
+    a = funded_wallet(OrganizationFactory(), "50.00")
+    b = funded_wallet(OrganizationFactory(), "50.00")
+
+    def move(i):
+        src, dst = (a, b) if i % 2 else (b, a)
+        for _ in range(10):
+            try:
+                ledger_transfer(debit=src, credit=dst, amount=Decimal("7.00"))
+            except InsufficientFunds:
+                pass
+
+    _, errors = race(move)
+    assert errors == []
+    a.refresh_from_db(), b.refresh_from_db()
+    assert a.balance + b.balance == Decimal("100.00") and a.balance >= 0 and b.balance >= 0
+    assert ledger_verify().ok
+
+
+def test_the_same_idempotency_key_sent_concurrently_executes_once():
+    org = OrganizationFactory()
+    before = JournalEntry.objects.count()
+
+    def request(i):
+        return idempotency_run(
+            scope=f"org:{org.pk}", key="same-key", fingerprint="body-hash",
+            execute=lambda: (201, {"entry": wallet_topup(organization=org, amount=Decimal("10.00"), currency="CNY",
+                                                          reference="race").pk}),
+        )
+
+    results, errors = race(request)
+    assert errors == []
+    assert len({body["entry"] for _, body, _ in results}) == 1
+    assert sum(1 for _, _, replayed in results if not replayed) == 1
+    assert JournalEntry.objects.count() == before + 1
