@@ -114,8 +114,9 @@ def _enqueue_run(trial: Trial) -> None:
 
 
 @transaction.atomic
-def trial_start(*, trial: Trial) -> Trial:
-    """Freeze the targets and queue the run; the worker picks it up after this commits."""
+def trial_start(*, trial: Trial, enqueue: bool = True) -> Trial:
+    """Freeze the targets and queue the run; the worker picks it up after this commits.
+    `enqueue=False` is for callers that run the trial in-process (demo data, the shell command)."""
     from marketplace.services import kit_freeze
 
     trial = _locked(trial.pk)
@@ -127,7 +128,8 @@ def trial_start(*, trial: Trial) -> Trial:
     trial.progress = 0.02
     trial.task_id = str(uuid.uuid4())
     trial.save(update_fields=["status", "started_at", "progress", "task_id", "updated_at"])
-    _enqueue_run(trial)
+    if enqueue:
+        _enqueue_run(trial)
     return trial
 
 
