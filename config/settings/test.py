@@ -22,13 +22,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KITSTREET_TEST_QUEUE", f"kitstreet-test-{os.getpid()}")
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     _broker_dir = Path(os.environ.get("CELERY_BROKER_DIR") or DATA_DIR / "test-broker" / str(os.getpid()))
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
         **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
     }
 if CELERY_RESULT_BACKEND.startswith("file://") and "CELERY_RESULT_BACKEND" not in os.environ:  # noqa: F405
     CELERY_RESULT_BACKEND = f"file://{DATA_DIR / 'test-results' / str(os.getpid())}"
