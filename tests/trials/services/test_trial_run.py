@@ -65,3 +65,20 @@ def test_only_a_draft_can_be_started():
     trial_start(trial=trial)
     with pytest.raises(TrialNotInState):
         trial_start(trial=trial)
+
+
+def test_the_beat_resends_a_simulated_run_whose_task_was_lost():
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from trials.services import trial_refresh
+
+    trial = make_trial()
+    trial_start(trial=trial)  # no on-commit capture: the message never reached a worker
+    with mock.patch("trials.tasks.trial_run_task.apply_async") as send:
+        trial_refresh(trial_id=trial.pk)  # recently started: leave it alone
+        assert not send.called
+        trial_refresh(trial_id=trial.pk, now=timezone.now() + timedelta(minutes=11))
+    send.assert_called_once_with(args=[trial.pk], task_id=Trial.objects.get(pk=trial.pk).task_id)

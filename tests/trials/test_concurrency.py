@@ -1,0 +1,62 @@
+"""Races on PostgreSQL: the same sales batch posted twice at once is counted once; two workers
+running the same trial at once (a redelivery while the first still runs) count nothing twice."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from tests.trials.factories import make_trial
+from trials.models import DailyMetric, SalesEvent, Trial, TrialArm
+from trials.services import trial_run, trial_sales_record, trial_start
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(target, n):
+    errors = []
+
+    def wrapped():
+        try:
+            target()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=wrapped) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_the_same_batch_posted_concurrently_is_counted_once():
+    trial = make_trial(mode="live", demand=None)
+    now = timezone.now()
+    Trial.objects.filter(pk=trial.pk).update(status="selling", selling_started_at=now - timedelta(hours=1),
+                                             ends_at=now + timedelta(days=30))
+    TrialArm.objects.filter(trial=trial).update(units_received=60)
+    batch = [{"arm": "A", "units": 1, "unit_price": Decimal("99"), "sold_at": now, "channel": "pos", "external_id": f"e{i}"}
+             for i in range(20)]
+    errors = run_in_threads(lambda: trial_sales_record(trial=trial, events=batch), 4)
+    assert errors == []
+    assert SalesEvent.objects.filter(trial=trial).count() == 20
+    assert TrialArm.objects.get(trial=trial, label="A").units_sold == 20
+    assert Trial.objects.get(pk=trial.pk).cash_recovered == Decimal("1980.00")
+
+
+def test_two_workers_running_the_same_trial_count_nothing_twice():
+    trial = make_trial()
+    trial_start(trial=trial, enqueue=False)
+    errors = run_in_threads(lambda: trial_run(trial_id=trial.pk), 3)
+    assert errors == []
+    trial.refresh_from_db()
+    assert trial.status == "closed"
+    assert DailyMetric.objects.filter(trial=trial).count() == 60
+    sold = sum(DailyMetric.objects.filter(trial=trial).values_list("sold", flat=True))
+    assert sold == sum(TrialArm.objects.filter(trial=trial).values_list("units_sold", flat=True))
