@@ -1,0 +1,74 @@
+"""End-to-end in a real browser: Debian's Chromium driven by Playwright against a live server.
+
+Skipped (with the reason) where Chromium or Playwright is missing; CI installs both.
+"""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still
+    # synchronous, so tell Django not to refuse them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+        )
+        page = browser.new_page(base_url=live_server.url)
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def log_in(page, username: str, password: str = "kitstreet") -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_sign_up_as_a_supplier_then_log_out_and_back_in(page):
+    page.goto("/signup/")
+    page.fill("input[name=username]", "stall22")
+    page.fill("input[name=password1]", "a-Long-passw0rd")
+    page.fill("input[name=password2]", "a-Long-passw0rd")
+    page.fill("input[name=organization_name]", "Stall 3F-C22")
+    page.check("input[name=kinds][value=trader]")
+    page.click("button[type=submit]")
+    assert "Awaiting verification" in page.inner_text("main")
+    assert page.locator("h1").inner_text() == "Stall 3F-C22"
+
+    page.click("summary:has-text('stall22')")
+    page.click("button:has-text('Log out')")
+    page.goto("/")
+    assert page.url.endswith("/login/")
+
+    log_in(page, "stall22", "wrong")
+    assert "correct username and password" in page.inner_text("main")
+    log_in(page, "stall22", "a-Long-passw0rd")
+    assert page.locator("h1").inner_text() == "Stall 3F-C22"
+
+
+def test_organisation_switcher_changes_what_the_dashboard_shows(page):
+    from tests.marketplace.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username="lin")
+    MembershipFactory(user=user, organization__name="Lumen Labs")
+    MembershipFactory(user=user, organization__name="Pocket Robotics")
+    log_in(page, "lin")
+    assert page.locator("h1").inner_text() == "Lumen Labs"
+    page.select_option("select[name=organization]", label="Pocket Robotics")
+    page.wait_for_selector("h1:has-text('Pocket Robotics')")
+    assert "You are now acting for Pocket Robotics" in page.inner_text("main")
