@@ -21,11 +21,12 @@ def _scale(value: float, lo: float, hi: float, out_lo: float, out_hi: float) -> 
 
 
 def _nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^k at or above value: round axis ends."""
+    """An axis end with round quarter ticks: 4 x (1, 2, 2.5 or 5 x 10^k) at or above value."""
     if value <= 0:
         return 1
-    exp = 10 ** math.floor(math.log10(value))
-    return next(m * exp for m in (1, 2, 2.5, 5, 10) if value <= m * exp)
+    quarter = value / 4
+    exp = 10 ** math.floor(math.log10(quarter))
+    return 4 * next(m * exp for m in (1, 2, 2.5, 5, 10) if quarter <= m * exp + 1e-12)
 
 
 def _frame(title: str, x_max: float, y_max: float, x_label: str, y_label: str, y_fmt=lambda v: f"{v:g}") -> list[str]:
@@ -119,8 +120,11 @@ def report_charts(report: dict) -> dict[str, SafeString]:
                            "points": [(0, arm["units_received"])] + [(d["day"], d["on_hand"]) for d in arm["daily"]]})
         daily.append({"name": arm["label"], "color": color,
                       "values": [d["sold"] for d in arm["daily"]] + [0] * (days - len(arm["daily"]))})
+        density = posterior_density(sold=arm["units_sold"], units=arm["units_received"])
+        peak = max((y for _, y in density), default=0) or 1
+        # Each curve scaled to its own peak: a sold-out arm's spike would otherwise flatten the rest.
         posterior.append({"name": f"{arm['label']}: sold {arm['units_sold']} of {arm['units_received']}", "color": color,
-                          "points": posterior_density(sold=arm["units_sold"], units=arm["units_received"])})
+                          "points": [(x, y / peak) for x, y in density]})
     targets = report["targets"]
     return {
         "cumulative": line_chart(title="Cumulative units sold and on hand", series=cumulative,
@@ -128,9 +132,10 @@ def report_charts(report: dict) -> dict[str, SafeString]:
         "daily": bar_chart(title="Units sold per day", groups=[str(d) for d in range(1, days + 1)], series=daily,
                            x_label="day of the window", y_label="units"),
         "posterior": line_chart(
-            title="Posterior of sell-through (Beta)", series=posterior, x_label="sell-through", y_label="density", x_max=1,
+            title="Posterior of sell-through (Beta)", series=posterior, x_label="sell-through",
+            y_label="density ÷ peak", x_max=1, y_max=1,
             vlines=[(float(targets["kill_below"]), "kill below"), (float(targets["scale_at"]), "scale at")],
-            y_fmt=lambda v: f"{v:.1f}",
+            y_fmt=lambda v: f"{v:.2f}",
         ),
     }
 

@@ -66,7 +66,7 @@ def seed(ctx) -> None:
             window_days=rng.choice([21, 28, 30]), scale_at=Decimal("0.8"), kill_below=Decimal("0.3"),
             arms=[{"label": label, "unit_price": (cost * Decimal(str(mult))).quantize(Decimal("1")), "units": units}
                   for label, mult, units in arms],
-            demand={"base_daily": base * rng.uniform(0.85, 1.15), "dispersion": 1.5, "elasticity": -1.8,
+            demand={"base_daily": round(base * rng.uniform(0.85, 1.15), 2), "dispersion": 1.5, "elasticity": -1.8,
                     "reference_price": str((cost * Decimal("2.2")).quantize(Decimal("1"))), "seed": rng.randrange(10_000)},
         )
         trial_start(trial=trial, enqueue=False)

@@ -185,7 +185,8 @@ def judge_trial(arms: list[ArmJudgement], *, currency: str) -> tuple[str, str, s
     if verdict == Verdict.SCALE:
         reason = f"Scale “{best.label}” at {money(best.unit_price, currency)}: {margin} margin per stocked unit."
     elif verdict == Verdict.KILL:
-        reason = "Kill: every arm is confidently below the kill target."
+        reason = (f"Kill: every arm is confidently below the kill target; the best, “{best.label}”, sold "
+                  f"{best.units_sold} of {best.units_received} ({pct(best.sell_through)}) and makes {margin} per stocked unit.")
     else:
         reason = f"Iterate: the best arm, “{best.label}”, makes {margin} per stocked unit but the evidence is not decisive."
     others = [arm for arm in arms if arm is not best]

@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 
 from trials.demand import ArmPlan, DemandModel, forecast
 from trials.models import DailyMetric, Trial, TrialArm, TrialStatus, TrialVerdict
-from trials.verdict import judge_arm, judge_trial
+from trials.verdict import CENTS, judge_arm, judge_trial
 
 
 def _jsonable(value):
@@ -95,8 +95,9 @@ def trial_funnel(*, organization, simulated: bool | None = None) -> dict:
     judged = sum(by_verdict.values())
     days = sorted(qs.filter(status=TrialStatus.CLOSED, days_to_verdict__isnull=False).values_list("days_to_verdict", flat=True))
     cash = [
-        {"currency": row["currency"], "deployed": str(row["deployed"] or Decimal("0.00")),
-         "recovered": str(row["recovered"] or Decimal("0.00"))}
+        # SQLite sums decimals loosely: round once, here, at the edge.
+        {"currency": row["currency"], "deployed": str(Decimal(row["deployed"] or 0).quantize(CENTS)),
+         "recovered": str(Decimal(row["recovered"] or 0).quantize(CENTS))}
         for row in qs.exclude(status=TrialStatus.DRAFT).values("currency")
         .annotate(deployed=Sum("cash_deployed"), recovered=Sum("cash_recovered")).order_by("currency")
     ]
@@ -115,7 +116,7 @@ def trial_funnel(*, organization, simulated: bool | None = None) -> dict:
         },
         "by_verdict": {v: by_verdict.get(v, 0) for v in TrialVerdict.values},
         "hit_rate": round(scale / judged, 4) if judged else None,
-        "median_days_to_verdict": statistics.median(days) if days else None,
+        "median_days_to_verdict": float(statistics.median(days)) if days else None,
         "cash": cash,
     }
 
