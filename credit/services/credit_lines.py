@@ -34,6 +34,7 @@ from credit.services.ledger import (
     hold_post,
     lock_accounts,
     money,
+    service_atomic,
     write_entry,
 )
 from marketplace.models import Organization
@@ -45,7 +46,7 @@ def line_accounts(line: CreditLine) -> tuple[Account, Account]:
     return accounts[AccountKind.PAYABLE], accounts[AccountKind.RECEIVABLE]
 
 
-@transaction.atomic
+@service_atomic
 def credit_line_grant(
     *, supplier: Organization, buyer: Organization, limit: Decimal, currency: str, terms_days: int = 30,
     vouched_by: Organization | None = None, grace_days: int = 7,
@@ -79,7 +80,7 @@ def credit_line_grant(
     return line
 
 
-@transaction.atomic
+@service_atomic
 def credit_line_update(
     *, line: CreditLine, limit: Decimal | None = None, status: str | None = None, terms_days: int | None = None,
     frozen_reason: str = "",
@@ -123,7 +124,7 @@ def _active_line_after_lock(line: CreditLine, *, field: str) -> CreditLine:
     return line
 
 
-@transaction.atomic
+@service_atomic
 def credit_reserve(*, line: CreditLine, amount: Decimal, memo: str = "", expires_at=None, field: str = "amount") -> Hold:
     """Reserve credit for an order (a hold on the buyer's payable account): counted against the
     limit at once, becomes an invoice when posted (`credit_draw(hold=...)`), or is voided."""
@@ -133,7 +134,7 @@ def credit_reserve(*, line: CreditLine, amount: Decimal, memo: str = "", expires
     return hold_place(account=payable, counter_account=receivable, amount=amount, memo=memo, expires_at=expires_at, field=field)
 
 
-@transaction.atomic
+@service_atomic
 def credit_draw(
     *, line: CreditLine, amount: Decimal | None = None, hold: Hold | None = None, memo: str = "",
     issued_on: date | None = None, purchase_order=None, field: str = "amount",
@@ -158,7 +159,7 @@ def credit_draw(
     )
 
 
-@transaction.atomic
+@service_atomic
 def credit_repay(*, line: CreditLine, amount: Decimal, created_by=None, paid_on: date | None = None) -> Repayment:
     """The buyer pays the supplier from its wallet; the money settles the oldest invoices first
     (by due date). Refused when it is more than is owed or more than the wallet holds."""

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from credit.exceptions import IdempotencyConflict
 from credit.models import IdempotencyKey
+from credit.services.ledger import whole_transaction
 
 
 def request_fingerprint(*, method: str, path: str, body: Any) -> str:
@@ -52,7 +53,10 @@ def idempotency_run(
         if stored.request_hash != fingerprint:
             raise IdempotencyConflict()
         return stored.response_status, stored.response_body, True
-    status, body = execute()
+    with whole_transaction():  # an error here rolls back everything, key row included
+        status, body = execute()
     body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))  # store exactly what is replayed
-    IdempotencyKey.objects.filter(pk=claimed).update(response_status=status, response_body=body)
+    with connection.cursor() as cursor:  # plain SQL: this runs on every keyed request (hot path)
+        cursor.execute(f"UPDATE {IdempotencyKey._meta.db_table} SET response_status = %s, response_body = %s WHERE id = %s",
+                       [status, json.dumps(body), claimed])
     return status, body, False
