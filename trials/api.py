@@ -74,6 +74,31 @@ class TrialInputSerializer(serializers.Serializer):
                                       help_text="Live trials: how the batch's order is paid.")
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="A replay with the same key and body returns the first response and does nothing again; "
+                "the same key with another body is refused with 422.",
+)
+
+
+def _idempotent(request, org, execute) -> Response:
+    """Run `execute() -> (status, body)` once per Idempotency-Key (the credit app keeps the keys)."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        code, body = execute()
+        return Response(body, status=code)
+    if len(key) > 255:
+        raise TrialInvalid({"Idempotency-Key": ["Use a key of at most 255 characters."]})
+    from credit.services import idempotency_run, request_fingerprint
+
+    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
+    code, body, replayed = idempotency_run(scope=f"org:{org.pk}", key=key, fingerprint=fingerprint, execute=execute)
+    response = Response(body, status=code)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
 def _kit_for(organization, kit_id: int):
     kit = trial_visible_kit_list(organization=organization).filter(pk=kit_id).first()
     if kit is None:
@@ -203,6 +228,7 @@ class TrialDetailApi(APIView):
 class TrialStartApi(APIView):
     @extend_schema(
         request=None,
+        parameters=[IDEMPOTENCY_KEY],
         responses={202: inline_serializer("TrialStarted", {"task_id": serializers.CharField(),
                                                            "trial": serializers.IntegerField(),
                                                            "status": serializers.CharField()})},
@@ -210,9 +236,14 @@ class TrialStartApi(APIView):
     def post(self, request, pk: int):
         """Queue the run in a Celery worker (after this request commits) and return at once; poll
         the trial for `status` and `progress`. 409 unless the trial is a draft."""
-        trial = trial_start(trial=trial_get(organization=get_acting_organization(request), pk=pk))
-        return Response({"task_id": trial.task_id, "trial": trial.pk, "status": trial.status},
-                        status=status.HTTP_202_ACCEPTED)
+        org = get_acting_organization(request)
+        trial = trial_get(organization=org, pk=pk)
+
+        def execute():
+            started = trial_start(trial=trial)
+            return status.HTTP_202_ACCEPTED, {"task_id": started.task_id, "trial": started.pk, "status": started.status}
+
+        return _idempotent(request, org, execute)
 
 
 class SaleEventSerializer(serializers.Serializer):
@@ -235,16 +266,21 @@ class TrialSalesApi(APIView):
         duplicates = serializers.IntegerField(help_text="Events whose external_id was already recorded.")
         arms = ArmSerializer(many=True)
 
-    @extend_schema(request=SaleEventSerializer(many=True), responses=OutputSerializer)
+    @extend_schema(request=SaleEventSerializer(many=True), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
     def post(self, request, pk: int):
         """Live trials: record real sales. Idempotent per `external_id`; any bad event rejects the
         whole batch (400) and records nothing; 409 for a simulated or not-selling trial."""
-        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        org = get_acting_organization(request)
+        trial = trial_get(organization=org, pk=pk)
         body = request.data.get("events") if isinstance(request.data, dict) else request.data
         data = SaleEventSerializer(data=body, many=True, allow_empty=False)
         data.is_valid(raise_exception=True)
-        result = trial_sales_record(trial=trial, events=[dict(e) for e in data.validated_data])
-        return Response(self.OutputSerializer(result).data)
+
+        def execute():
+            result = trial_sales_record(trial=trial, events=[dict(e) for e in data.validated_data])
+            return status.HTTP_200_OK, self.OutputSerializer(result).data
+
+        return _idempotent(request, org, execute)
 
 
 class ReportSerializer(serializers.Serializer):

@@ -138,3 +138,15 @@ def test_scale_verdict_offers_a_reorder_quote_at_a_larger_batch(buyer):
 def test_reorder_is_409_unless_the_verdict_is_scale(buyer):
     trial = make_trial(organization=buyer.org, created_by=buyer.user)
     assert buyer.client.post(f"/api/v1/trials/{trial.pk}/reorder-quote/", {}, format="json").status_code == 409
+
+
+def test_start_with_an_idempotency_key_replays_the_first_response(buyer, django_capture_on_commit_callbacks):
+    trial = make_trial(organization=buyer.org, created_by=buyer.user)
+    url = f"/api/v1/trials/{trial.pk}/start/"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = buyer.client.post(url, HTTP_IDEMPOTENCY_KEY="start-1")
+        replay = buyer.client.post(url, HTTP_IDEMPOTENCY_KEY="start-1")
+    assert first.status_code == replay.status_code == 202
+    assert replay.json() == first.json() and replay["Idempotent-Replayed"] == "true"
+    assert len(callbacks) == 1  # one run queued
+    assert buyer.client.post(url, HTTP_IDEMPOTENCY_KEY="start-2").status_code == 409
