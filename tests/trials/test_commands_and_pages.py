@@ -89,3 +89,20 @@ def test_another_organisations_trial_page_is_404(browser, make_member):
     trial = make_trial(organization=other.org, created_by=other.user)
     assert browser.get(f"/trials/{trial.pk}/").status_code == 404
     assert browser.post(f"/trials/{trial.pk}/start/").status_code == 404
+
+
+def test_operators_browse_trials_in_the_admin_and_start_drafts_through_the_service(operator, buyer,
+                                                                                   django_capture_on_commit_callbacks):
+    client = Client()
+    client.force_login(operator.user)
+    trial = make_trial(organization=buyer.org, created_by=buyer.user, name="Admin trial")
+    assert b"Admin trial" in client.get("/admin/trials/trial/?mode__exact=simulated").content
+    assert client.get(f"/admin/trials/trial/{trial.pk}/change/").status_code == 200
+    for model in ("salesevent", "dailymetric", "webhookendpoint", "webhookdelivery"):
+        assert client.get(f"/admin/trials/{model}/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/trials/trial/", {"action": "start_drafts", "_selected_action": [trial.pk]})
+    trial.refresh_from_db()
+    assert trial.status == "closed" and trial.verdict  # started by the action, run by the (eager) worker
+    page = client.get(f"/admin/trials/trial/{trial.pk}/change/").content.decode()
+    assert 'name="scale_at"' not in page  # targets are frozen once started
