@@ -4,6 +4,7 @@ See docs/quotes.md for why it works this way and how far from optimal it can be.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 
@@ -18,11 +19,11 @@ class Offer:
     lead_time_days: int
     breaks: tuple[tuple[int, Decimal], ...]  # (min_qty, unit_price), min_qty ascending
 
-    @property
+    @cached_property
     def min_buy(self) -> int:
         return order_qty(1, self.moq, self.multiple)
 
-    @property
+    @cached_property
     def max_buy(self) -> int:
         """The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ)."""
         cap = self.stock // self.multiple * self.multiple
@@ -117,16 +118,84 @@ def lower_bound(offers: list[Offer], needed: int) -> Decimal:
     return total
 
 
+def _anchors(offer: Offer) -> set[int]:
+    """Quantities an offer sits at in an optimal solution unless it is the one "topping up": its
+    minimum buy, each price-break threshold it can reach, and everything it may buy."""
+    cap = offer.max_buy
+    points = {offer.min_buy, cap}
+    for min_qty, _ in offer.breaks:
+        qty = order_qty(min_qty, offer.moq, offer.multiple)
+        if qty <= cap:
+            points.add(qty)
+    return points
+
+
+def _frontier_search(offers: list[Offer], needed: int, bound: Decimal, beam: int = 24) -> list[Allocation] | None:
+    """Dynamic programme over offers on (units covered, capped at `needed`) → cheapest way there.
+    Each offer buys nothing, one of its anchors, or just enough to finish from the current state.
+    Pruned by dominance (covering less must cost less), by a bound (cost so far + the remaining
+    units at the cheapest price any later offer has ≥ the best known cover) and to the `beam`
+    cheapest-per-unit states. Returns the best full cover found, or None."""
+    floor_after = [Decimal(0)] * (len(offers) + 1)
+    floor_after[len(offers)] = Decimal("Infinity")
+    for i in range(len(offers) - 1, -1, -1):
+        floor_after[i] = min(floor_after[i + 1], offers[i].breaks[-1][1])
+    best_full: tuple | None = None
+    states: dict[int, tuple[Decimal, tuple]] = {0: (Decimal(0), ())}
+    for index, offer in enumerate(offers):
+        cap, moq, multiple = offer.max_buy, offer.moq, offer.multiple
+        anchors = sorted(_anchors(offer))
+        anchor_costs = [(q, offer.cost(q)) for q in anchors]
+        later_floor = floor_after[index + 1]
+        grown = dict(states)
+        for covered, (cost, picks) in states.items():
+            if covered >= needed:
+                continue
+            options = anchor_costs
+            top_up = max(needed - covered, moq)
+            top_up = -(-top_up // multiple) * multiple
+            if top_up <= cap and top_up not in anchors:
+                options = [*anchor_costs, (top_up, offer.cost(top_up))]
+            for qty, extra in options:
+                total = cost + extra
+                reach = covered + qty
+                if reach >= needed:
+                    reach = needed
+                    if total >= bound:
+                        continue
+                elif total + (needed - reach) * later_floor >= bound:
+                    continue
+                current = grown.get(reach)
+                if current is None or total < current[0]:
+                    grown[reach] = (total, picks + ((offer, qty),))
+        if needed in grown and grown[needed][0] < bound:
+            bound = grown[needed][0]
+            best_full = grown[needed]
+        # Keep the Pareto frontier (more coverage must cost more), then the beam.
+        frontier, cheapest_above = [], None
+        for covered in sorted(grown, reverse=True):
+            cost, picks = grown[covered]
+            if covered < needed and cost + (needed - covered) * later_floor >= bound:
+                continue
+            if cheapest_above is None or cost < cheapest_above:
+                frontier.append((covered, cost, picks))
+                cheapest_above = cost
+        if len(frontier) > beam:
+            frontier = [frontier[0]] + sorted(frontier[1:], key=lambda s: (s[1] + (needed - s[0]) * later_floor, -s[0]))[:beam - 1]
+        states = {covered: (cost, picks) for covered, cost, picks in frontier}
+    if best_full is None:
+        return None
+    return [Allocation(offer, qty) for offer, qty in best_full[1]]
+
+
 def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
     """Buy at least `needed` units from `offers` at the lowest cost we can find; returns the
     allocations (ordered by listing id) and the shortfall (units no offer can supply).
 
     - If everything on offer cannot cover the need, buy all of it: the shortfall is as small as
       it can be and there is nothing to choose.
-    - Otherwise take the cheapest of: every single offer that can fill it alone (at each break it
-      may reach), the greedy split, and the greedy split with each of its picks excluded in turn
-      (a local search that fixes greedy's classic mistake of a cheap first pick that forces an
-      expensive MOQ for the last few units)."""
+    - Otherwise take the cheapest of the greedy split, every single offer that can fill it alone,
+      and a bounded dynamic programme over the offers' anchor quantities (see docs/quotes.md)."""
     offers = sorted((o for o in offers if o.max_buy > 0), key=lambda o: o.listing_id)
     if needed <= 0 or not offers:
         return [], max(needed, 0)
@@ -140,10 +209,42 @@ def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
             if qty >= needed:
                 candidates.append([Allocation(offer, qty)])
     greedy = _greedy(offers, needed)
-    candidates.append(greedy)
-    for excluded in {a.offer.listing_id for a in greedy} if len(greedy) > 1 else ():
-        alternative = _greedy([o for o in offers if o.listing_id != excluded], needed)
-        if sum(a.quantity for a in alternative) >= needed:
-            candidates.append(alternative)
-    best = min(candidates, key=_key)
+    if sum(a.quantity for a in greedy) >= needed:
+        candidates.append(greedy)
+    best = min(candidates, key=_key) if candidates else None
+    bound = _key(best)[0] + Decimal("0.000001") if best else Decimal("Infinity")
+    floor = lower_bound(offers, needed)
+    # The offer that "tops up" is best seen last; try cheapest-first and dearest-first orders,
+    # unless a candidate already meets the lower bound (then it is provably optimal).
+    by_price = sorted(offers, key=lambda o: (o.breaks[-1][1], o.lead_time_days, o.listing_id))
+    for order in (by_price, by_price[::-1]):
+        if bound <= floor + Decimal("0.000001"):
+            break
+        searched = _frontier_search(order, needed, bound)
+        if searched is not None:
+            candidates.append(searched)
+            bound = min(bound, _key(searched)[0] + Decimal("0.000001"))
+    best = min((_trim(c, needed) for c in candidates), key=_key)
     return sorted(best, key=lambda a: a.offer.listing_id), 0
+
+
+def _trim(allocations: list[Allocation], needed: int) -> list[Allocation]:
+    """Local improvement: let each pick buy only what the others leave uncovered (or drop it),
+    when that is cheaper; repeat until nothing improves."""
+    improved = True
+    while improved:
+        improved = False
+        for i, pick in enumerate(allocations):
+            others = sum(a.quantity for j, a in enumerate(allocations) if j != i)
+            rest = allocations[:i] + allocations[i + 1:]
+            if others >= needed:
+                trial = rest
+            else:
+                qty = order_qty(needed - others, pick.offer.moq, pick.offer.multiple)
+                if qty >= pick.quantity or qty > pick.offer.max_buy:
+                    continue
+                trial = rest[:i] + [Allocation(pick.offer, qty)] + rest[i:]
+            if _key(trial) < _key(allocations):
+                allocations, improved = trial, True
+                break
+    return allocations

@@ -3,7 +3,7 @@ assembly, design fees and NRE, and save the priced snapshot."""
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -117,7 +117,7 @@ def quote_create(
         for part_id in [need.part_id, *sorted(need.substitutes)]:
             for o in offers_by_part.get(part_id, []):
                 left = stock_left.get(o.listing_id, o.stock)
-                offers.append(o if left == o.stock else Offer(**{**o.__dict__, "stock": left}))
+                offers.append(o if left == o.stock else replace(o, stock=left))
         allocations, shortfall = allocate(offers, need.needed)
         for a in allocations:
             stock_left[a.offer.listing_id] = stock_left.get(a.offer.listing_id, a.offer.stock) - a.quantity
