@@ -9,6 +9,8 @@ redeliver: a worker killed mid-run leaves the trial in the last committed step, 
 from __future__ import annotations
 
 import math
+import os
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -28,6 +30,16 @@ MAX_ARMS = 6
 MAX_TOTAL_UNITS = 5_000
 SIM_CHUNK_DAYS = 5  # simulated days per transaction: progress becomes visible every chunk
 STUCK_AFTER = timedelta(minutes=10)  # an open simulated trial untouched this long lost its task
+
+
+def sim_day_seconds() -> float:
+    """Wall-clock pause per simulated day between chunks (default 0: as fast as possible). Set
+    KITSTREET_TRIALS_SIM_DAY_SECONDS for demos that should show the progress bar move, and in the
+    test that kills a worker mid-run. Never slept inside a transaction."""
+    try:
+        return max(0.0, float(os.environ.get("KITSTREET_TRIALS_SIM_DAY_SECONDS", "0")))
+    except ValueError:
+        return 0.0
 
 
 def _error_text(exc: Exception) -> str:
@@ -283,10 +295,13 @@ def trial_run(*, trial_id: int, on_progress: Callable[[Trial], None] | None = No
     trial = trial_procure(trial_id=trial_id)
     if on_progress:
         on_progress(trial)
+    pause = sim_day_seconds()
     while trial.simulated and trial.status == TrialStatus.SELLING and trial.sim_day < trial.window_days:
         trial = trial_simulate_days(trial_id=trial_id)
         if on_progress:
             on_progress(trial)
+        if pause:
+            time.sleep(pause * SIM_CHUNK_DAYS)
     if trial.simulated and trial.status == TrialStatus.SELLING:
         trial = trial_close(trial_id=trial_id)
         if on_progress:
