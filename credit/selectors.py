@@ -193,7 +193,7 @@ def _trust(invoices: list[Invoice], *, since: date, vouches: int, current_limit:
     if volume > 0:
         points = min(20, round(4 * math.log10(float(volume))))
         score += points
-        reasons.append(f"{volume} drawn in the last 12 months (+{points})")
+        reasons.append(f"{volume:,.2f} drawn in the last 12 months (+{points})")
     tenure_days = (today - since).days
     points = min(15, round(15 * tenure_days / 365))
     score += points
@@ -225,8 +225,13 @@ def _trust(invoices: list[Invoice], *, since: date, vouches: int, current_limit:
 def trust_for_line(*, line: CreditLine, today: date | None = None) -> Trust:
     today = today or timezone.localdate()
     invoices = list(Invoice.objects.filter(credit_line=line))
-    return _trust(invoices, since=timezone.localtime(line.created_at).date(), vouches=1 if line.vouched_by_id else 0,
+    return _trust(invoices, since=_since(line, invoices), vouches=1 if line.vouched_by_id else 0,
                   current_limit=line.limit, today=today)
+
+
+def _since(line: CreditLine, invoices: list[Invoice]) -> date:
+    """When the relationship began: the line, or an earlier first invoice (lines moved onto Kitstreet)."""
+    return min([timezone.localtime(line.created_at).date(), *(i.issued_on for i in invoices)])
 
 
 def trust_for_lines(*, lines: list[CreditLine], today: date | None = None) -> dict[int, Trust]:
@@ -235,7 +240,7 @@ def trust_for_lines(*, lines: list[CreditLine], today: date | None = None) -> di
     by_line: dict[int, list[Invoice]] = defaultdict(list)
     for invoice in Invoice.objects.filter(credit_line__in=[line.pk for line in lines]):
         by_line[invoice.credit_line_id].append(invoice)
-    return {line.pk: _trust(by_line[line.pk], since=timezone.localtime(line.created_at).date(),
+    return {line.pk: _trust(by_line[line.pk], since=_since(line, by_line[line.pk]),
                             vouches=1 if line.vouched_by_id else 0, current_limit=line.limit, today=today)
             for line in lines}
 
@@ -245,7 +250,7 @@ def trust_for_organization(*, organization: Organization, today: date | None = N
     today = today or timezone.localdate()
     lines = list(CreditLine.objects.filter(buyer=organization))
     invoices = list(Invoice.objects.filter(credit_line__buyer=organization))
-    since = min((timezone.localtime(line.created_at).date() for line in lines), default=today)
+    since = min([*(timezone.localtime(line.created_at).date() for line in lines), *(i.issued_on for i in invoices)], default=today)
     vouches = len({line.vouched_by_id for line in lines if line.vouched_by_id})
     return _trust(invoices, since=since, vouches=vouches, current_limit=sum((line.limit for line in lines), ZERO), today=today)
 
