@@ -404,6 +404,14 @@ class TrialForecastApi(APIView):
         demand = DemandSerializer()
         paths = serializers.IntegerField(min_value=100, max_value=100_000, default=10_000)
 
+        def validate(self, attrs):
+            from trials.demand import MAX_CELLS_PER_ARM
+
+            if attrs["paths"] * attrs["window_days"] > MAX_CELLS_PER_ARM:
+                raise serializers.ValidationError(
+                    {"paths": [f"paths × window_days is at most {MAX_CELLS_PER_ARM:,}: use fewer paths for a long window."]})
+            return attrs
+
     class OutputSerializer(serializers.Serializer):
         class ArmSerializer(serializers.Serializer):
             class QuantilesSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ import numpy as np
 DEFAULT_DISPERSION = 2.0
 DEFAULT_ELASTICITY = -1.5
 DEFAULT_SEED = 0
+MAX_CELLS_PER_ARM = 5_000_000  # paths x days drawn at once per arm: ~40 MB of int64
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ def forecast(
     """
     from trials.verdict import p_reach_scale_vector, p_below_kill_vector
 
+    if paths * window_days > MAX_CELLS_PER_ARM:
+        raise ValueError(f"paths × window_days is at most {MAX_CELLS_PER_ARM:,}")
     rng = np.random.default_rng(model.seed)
     out = []
     for arm in arms:

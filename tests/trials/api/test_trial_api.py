@@ -102,6 +102,8 @@ def test_forecast_is_labelled_and_answers_per_arm(buyer):
         assert 0 <= q["p10"] <= q["p50"] <= q["p90"] <= 1
         assert 0 <= arm["p_scale"] + arm["p_kill"] <= 1
     assert buyer.client.post("/api/v1/trials/forecast/", {**data, "demand": {}}, format="json").status_code == 400
+    too_big = buyer.client.post("/api/v1/trials/forecast/", {**data, "paths": 100_000, "window_days": 365}, format="json")
+    assert too_big.status_code == 400 and "paths" in too_big.json()
 
 
 def test_funnel_counts_verdicts_hit_rate_and_cash(buyer):
