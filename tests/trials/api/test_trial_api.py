@@ -152,3 +152,21 @@ def test_start_with_an_idempotency_key_replays_the_first_response(buyer, django_
     assert replay.json() == first.json() and replay["Idempotent-Replayed"] == "true"
     assert len(callbacks) == 1  # one run queued
     assert buyer.client.post(url, HTTP_IDEMPOTENCY_KEY="start-2").status_code == 409
+
+
+@pytest.mark.parametrize("path,payload", [
+    ("/api/v1/trials/", {}),
+    ("/api/v1/trials/", {"name": "x", "kit": "abc", "mode": "sideways", "window_days": -3, "arms": "none"}),
+    ("/api/v1/trials/", {"name": "x", "kit": 1, "mode": "simulated", "window_days": 30, "arms": [{"label": "", "unit_price": "NaN", "units": 0}]}),
+    ("/api/v1/trials/forecast/", {"arms": [{"label": "a", "unit_price": "1e400", "units": 10}], "window_days": 30, "demand": {"base_daily": "x"}}),
+    ("/api/v1/trials/forecast/", []),
+    ("/api/v1/trials/{id}/sales/", {"events": "nope"}),
+    ("/api/v1/trials/{id}/sales/", [{"arm": "A", "units": -1, "unit_price": "x", "sold_at": "yesterday", "external_id": ""}]),
+    ("/api/v1/trials/{id}/sales/", []),
+    ("/api/v1/trials/{id}/reorder-quote/", {"quantity": "many"}),
+    ("/api/v1/trials/webhooks/", {"url": "ftp://x"}),
+])
+def test_garbage_input_is_a_4xx_never_a_500(buyer, path, payload):
+    trial = make_trial(organization=buyer.org, created_by=buyer.user)
+    response = buyer.client.post(path.format(id=trial.pk), payload, format="json")
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
