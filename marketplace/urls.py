@@ -30,4 +30,16 @@ api_urlpatterns = [
 
 urlpatterns = [
     path("organizations/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization-detail"),
+    path("parts/", views.listing_search_view, name="listing-search"),
+    path("listings/mine/", views.my_listings_view, name="my-listings"),
+    path("listings/import/", views.stock_list_import_view, name="listing-import"),
+    path("kits/", views.kit_list_view, name="kit-list"),
+    path("kits/<int:pk>/", views.kit_detail_view, name="kit-detail"),
+    path("kits/<int:pk>/quote/", views.kit_quote_view, name="kit-quote"),
+    path("quotes/<int:pk>/", views.quote_detail_view, name="quote-detail"),
+    path("orders/", views.order_list_view, name="order-list"),
+    path("orders/new/", views.order_create_view, name="order-create"),
+    path("orders/<int:pk>/", views.order_detail_view, name="order-detail"),
+    path("purchase-orders/", views.purchase_order_list_view, name="purchase-order-list"),
+    path("purchase-orders/<int:pk>/<str:step>/", views.purchase_order_step_view, name="purchase-order-step"),
 ]

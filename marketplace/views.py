@@ -1,10 +1,64 @@
-"""HTML pages of the marketplace app, as thin as the APIs."""
+"""HTML pages of the marketplace app, as thin as the APIs: read with selectors, write with
+services, show domain errors as messages."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
+from config.errors import StateConflict
 from marketplace.access import get_acting_organization
-from marketplace.selectors import organization_visible_list
+from marketplace.exceptions import StockListInvalid
+from marketplace.models import Order, OrderStatus
+from marketplace.selectors import (
+    LISTING_ORDERINGS,
+    fulfilment_record,
+    kit_get,
+    kit_list,
+    kit_tree,
+    listing_list,
+    listing_search,
+    order_list,
+    organization_visible_list,
+    purchase_order_list,
+    quote_list,
+)
+from marketplace.services import order_place, quote_create, stock_list_import
+from marketplace.services.orders import STEPS
+
+PAGE_SIZE = 25
+IMPORT_SESSION_KEY = "marketplace_stock_list_csv"
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return getattr(exc, "message", str(exc))
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 class OrganizationDetailView(LoginRequiredMixin, DetailView):
@@ -15,3 +69,199 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         return organization_visible_list(
             viewer=get_acting_organization(self.request, required=False), is_operator=self.request.user.is_staff
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.object.is_supplier:
+            context["fulfilment"] = fulfilment_record(supplier=self.object)
+        return context
+
+
+# --- Catalogue ------------------------------------------------------------------------------------
+
+
+@login_required
+def listing_search_view(request):
+    org = get_acting_organization(request, required=False)
+    qty = _int(request.GET.get("qty"))
+    qty = qty if qty and 0 < qty <= 100_000_000 else None
+    ordering = request.GET.get("ordering") or None
+    searched = any(request.GET.get(k) for k in ("q", "mpn", "category", "vendor"))
+    qs = listing_search(
+        viewer=org, q=request.GET.get("q", "")[:100] or None, mpn=request.GET.get("mpn", "")[:100] or None,
+        category=request.GET.get("category", "")[:100] or None, in_stock=bool(request.GET.get("in_stock")), qty=qty,
+        vendor_id=_int(request.GET.get("vendor")),
+        ordering=ordering if ordering in LISTING_ORDERINGS else None,
+    )
+    page = _page(request, qs) if searched else None
+    return render(request, "marketplace/listing_search.html", {
+        "page": page, "qty": qty, "searched": searched, "orderings": LISTING_ORDERINGS,
+        "query": request.GET.copy(), "payments": Order.Payment.choices,
+    })
+
+
+@login_required
+def my_listings_view(request):
+    org = get_acting_organization(request)
+    qs = listing_list(viewer=org, vendor=org).order_by("part__manufacturer", "part__mpn")
+    if q := request.GET.get("q"):
+        qs = qs.filter(part__mpn_normalized__contains="".join(ch for ch in q.upper() if ch.isalnum()))
+    return render(request, "marketplace/my_listings.html", {"page": _page(request, qs)})
+
+
+@login_required
+def stock_list_import_view(request):
+    """Upload a CSV → a dry-run preview of every row → apply the same content (kept in the
+    session between the two steps, so what is applied is exactly what was previewed)."""
+    org = get_acting_organization(request)
+    context = {}
+    if request.method == "POST":
+        if request.POST.get("action") == "apply":
+            content = request.session.get(IMPORT_SESSION_KEY)
+            if not content:
+                messages.error(request, "Upload the file again: the preview has expired.")
+                return redirect("marketplace:listing-import")
+            try:
+                result = stock_list_import(vendor=org, content=content, dry_run=False)
+            except (StockListInvalid, ValidationError) as exc:
+                context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": _error_text(exc)}])
+            else:
+                request.session.pop(IMPORT_SESSION_KEY, None)
+                messages.success(request, f"Stock list applied: {result.created} created, {result.updated} updated, "
+                                          f"{result.unchanged} unchanged.")
+                return redirect("marketplace:my-listings")
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                context["errors"] = [{"row": 0, "field": "file", "message": "Choose a CSV file."}]
+            elif upload.size > 10 * 1024 * 1024:
+                context["errors"] = [{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}]
+            else:
+                raw = upload.read()
+                try:
+                    result = stock_list_import(vendor=org, content=raw, dry_run=True)
+                except (StockListInvalid, ValidationError) as exc:
+                    context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": _error_text(exc)}])
+                else:
+                    request.session[IMPORT_SESSION_KEY] = raw.decode("utf-8-sig")
+                    context.update(result=result, filename=upload.name)
+    return render(request, "marketplace/stock_list_import.html", context)
+
+
+# --- Kits and quotes -------------------------------------------------------------------------------
+
+
+@login_required
+def kit_list_view(request):
+    org = get_acting_organization(request, required=False)
+    qs = kit_list(viewer=org, q=request.GET.get("q", "")[:100] or None, category=request.GET.get("category") or None,
+                  owner_id=_int(request.GET.get("owner")))
+    categories = sorted(set(kit_list(viewer=org).values_list("category", flat=True)) - {""})
+    return render(request, "marketplace/kit_list.html", {"page": _page(request, qs), "categories": categories})
+
+
+@login_required
+def kit_detail_view(request, pk: int):
+    org = get_acting_organization(request, required=False)
+    kit = kit_get(viewer=org, pk=pk)
+    if kit is None:
+        raise Http404
+    return render(request, "marketplace/kit_detail.html", {
+        "kit": kit, "tree": kit_tree(kit), "default_qty": _int(request.GET.get("qty"), 500),
+    })
+
+
+@login_required
+@require_POST
+def kit_quote_view(request, pk: int):
+    """The no-JavaScript path of the quote box: save a quote and show it."""
+    org = get_acting_organization(request)
+    kit = kit_get(viewer=org, pk=pk)
+    if kit is None:
+        raise Http404
+    quantity = _int(request.POST.get("quantity"))
+    try:
+        if quantity is None:
+            raise ValidationError("Enter a quantity.")
+        quote = quote_create(organization=org, kit=kit, quantity=quantity, created_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("marketplace:kit-detail", pk=pk)
+    return redirect("marketplace:quote-detail", pk=quote.pk)
+
+
+@login_required
+def quote_detail_view(request, pk: int):
+    org = get_acting_organization(request)
+    quote = get_object_or_404(quote_list(organization=org), pk=pk)
+    return render(request, "marketplace/quote_detail.html", {"quote": quote, "payments": Order.Payment.choices})
+
+
+# --- Orders ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def order_create_view(request):
+    """From a quote (`quote`) or one listing line (`listing`, `quantity`)."""
+    org = get_acting_organization(request)
+    kwargs = {}
+    try:
+        if quote_id := _int(request.POST.get("quote")):
+            kwargs["quote"] = get_object_or_404(quote_list(organization=org), pk=quote_id)
+        else:
+            listing = get_object_or_404(listing_list(viewer=org), pk=_int(request.POST.get("listing"), 0))
+            quantity = _int(request.POST.get("quantity"))
+            if not quantity or quantity < 1:
+                raise ValidationError("Enter a quantity of at least 1.")
+            kwargs["lines"] = [(listing, quantity)]
+        order = order_place(buyer=org, placed_by=request.user, payment=request.POST.get("payment", ""), **kwargs)
+    except (ValidationError, StateConflict) as exc:
+        messages.error(request, f"Order not placed: {_error_text(exc)}")
+        return _back(request, reverse("marketplace:listing-search"))
+    messages.success(request, f"Order {order.pk} placed: {order.purchase_orders.count()} purchase order(s), "
+                              f"{order.total} {order.currency}, stock reserved.")
+    return redirect("marketplace:order-detail", pk=order.pk)
+
+
+@login_required
+def order_list_view(request):
+    org = get_acting_organization(request)
+    status = request.GET.get("status")
+    qs = order_list(organization=org, status=status).filter(buyer=org)
+    return render(request, "marketplace/order_list.html", {"page": _page(request, qs), "statuses": OrderStatus.choices,
+                                                           "status": status})
+
+
+@login_required
+def order_detail_view(request, pk: int):
+    org = get_acting_organization(request)
+    order = get_object_or_404(order_list(organization=org), pk=pk)
+    pos = [po for po in order.purchase_orders.all() if order.buyer_id == org.pk or po.vendor_id == org.pk]
+    return render(request, "marketplace/order_detail.html", {"order": order, "purchase_orders": pos,
+                                                             "is_buyer": order.buyer_id == org.pk})
+
+
+@login_required
+def purchase_order_list_view(request):
+    org = get_acting_organization(request)
+    status = request.GET.get("status")
+    qs = purchase_order_list(organization=org, role="vendor", status=status)
+    return render(request, "marketplace/purchase_order_list.html", {"page": _page(request, qs),
+                                                                    "statuses": OrderStatus.choices, "status": status})
+
+
+@login_required
+@require_POST
+def purchase_order_step_view(request, pk: int, step: str):
+    org = get_acting_organization(request)
+    if step not in STEPS:
+        raise Http404
+    po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
+    try:
+        STEPS[step](purchase_order=po, actor=org)
+    except (StateConflict, ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"Purchase order {po.pk}: {step} done.")
+    return _back(request, reverse("marketplace:purchase-order-list"))

@@ -1,0 +1,35 @@
+from django import template
+
+from marketplace.models import Listing, Order, OrderStatus, PurchaseOrder
+
+register = template.Library()
+
+OPEN = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED]
+
+
+@register.simple_tag
+def marketplace_summary(org) -> dict:
+    """Counts for the dashboard panel (a handful of indexed COUNTs)."""
+    if org is None:
+        return {}
+    summary = {}
+    if org.is_buyer:
+        orders = Order.objects.filter(buyer=org)
+        summary.update(orders=orders.count(), open_orders=orders.filter(status__in=OPEN).count())
+    if org.is_supplier:
+        pos = PurchaseOrder.objects.filter(vendor=org)
+        summary.update(incoming=pos.count(), to_confirm=pos.filter(status=OrderStatus.PLACED).count(),
+                       to_ship=pos.filter(status=OrderStatus.CONFIRMED).count(),
+                       listings=Listing.objects.filter(vendor=org, is_active=True).count(),
+                       kits=org.kits.filter(is_current=True).count())
+    return summary
+
+
+@register.simple_tag
+def status_badge_class(status: str) -> str:
+    return {"delivered": "badge-good", "cancelled": "badge-bad", "placed": "badge-warn"}.get(status, "")
+
+
+@register.filter
+def words(value: str) -> list[str]:
+    return (value or "").split()
