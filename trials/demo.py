@@ -7,12 +7,16 @@ the real services in-process (no worker needed), then dated into the past."""
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.errors import StateConflict
+
 from marketplace.models import Kit
 from trials.models import DailyMetric, Trial, TrialArm
-from trials.services import trial_create, trial_run, trial_start
+from trials.services import trial_create, trial_procure, trial_refresh, trial_run, trial_sales_record, trial_start
 
 # (name suffix, base daily demand, arms as (label, price multiple of unit cost, units)) — demand is
 # low for most: in the market, most small batches do not sell.
@@ -92,7 +96,50 @@ def seed(ctx) -> None:
         demand={"base_daily": 3.5, "dispersion": 2, "elasticity": -1.8,
                 "reference_price": str((cost * Decimal("2.2")).quantize(Decimal("1"))), "seed": 2026},
     )
+    live = _live_trial(ctx, buyer=buyer, user=user, kit=kits[1 % len(kits)], cost=costs[kits[1 % len(kits)].pk])
     verdicts = [t.verdict for t in Trial.objects.filter(pk__in=[t.pk for t in made])]
     ctx.say(f"  {len(made)} closed simulated trials ({verdicts.count('scale')} scale, {verdicts.count('iterate')} iterate, "
-            f"{verdicts.count('kill')} kill), 1 draft ready to start; "
+            f"{verdicts.count('kill')} kill), 1 draft ready to start, {'1 live trial selling' if live else 'no live trial'}; "
             f"{DailyMetric.objects.filter(trial__in=made).count()} daily metrics, {TrialArm.objects.filter(trial__in=made).count()} arms")
+
+
+def _live_trial(ctx, *, buyer, user, kit, cost) -> Trial | None:
+    """A live trial ten days into its window: a real order paid by deposit (the wallet is topped up
+    for it), delivered through the purchase-order steps, and real sales events since. Skipped (and
+    said so) if the market or the money cannot support it in this world."""
+    from credit.services import wallet_topup
+    from marketplace.services import purchase_order_confirm, purchase_order_deliver, purchase_order_ship
+
+    rng, now = ctx.rng, timezone.now()
+    arms = [{"label": "at 2.0× cost", "unit_price": (cost * 2).quantize(Decimal("1")), "units": 60},
+            {"label": "at 2.6× cost", "unit_price": (cost * Decimal("2.6")).quantize(Decimal("1")), "units": 60}]
+    try:
+        with transaction.atomic():
+            wallet_topup(organization=buyer, amount=(cost * 120 * 3).quantize(Decimal("0.01")), currency=kit.currency,
+                         reference="DEMO-LIVE-TRIAL-FUNDS")
+            trial = trial_create(
+                organization=buyer, created_by=user, name=f"{kit.name} — live pilot in two shops", kit=kit,
+                mode=Trial.Mode.LIVE, window_days=30, scale_at=Decimal("0.8"), kill_below=Decimal("0.3"), arms=arms,
+            )
+            trial_start(trial=trial, enqueue=False)
+            trial = trial_procure(trial_id=trial.pk)
+            if trial.status != Trial.Status.PROCURING:
+                raise StateConflict(trial.failure_reason)
+            for po in trial.order.purchase_orders.select_related("vendor", "order").order_by("pk"):
+                purchase_order_confirm(purchase_order=po, actor=po.vendor)
+                purchase_order_ship(purchase_order=po, actor=po.vendor)
+                purchase_order_deliver(purchase_order=po, actor=buyer)
+            trial_refresh(trial_id=trial.pk, now=now - timedelta(days=10))  # stock arrived ten days ago
+            events = []
+            for day in range(10):
+                for arm, rate in ((arms[0], 2.2), (arms[1], 1.1)):
+                    for n in range(sum(rng.random() < rate / 3 for _ in range(3))):
+                        events.append({"arm": arm["label"], "units": 1, "unit_price": arm["unit_price"],
+                                       "sold_at": now - timedelta(days=10 - day, hours=-rng.randint(1, 20)),
+                                       "channel": rng.choice(["shop: Nanshan", "shop: Futian", "online"]),
+                                       "external_id": f"demo-{day}-{arm['label']}-{n}"})
+            trial_sales_record(trial=trial, events=[e for e in events if e["sold_at"] <= now])
+            return trial_refresh(trial_id=trial.pk)
+    except (ValidationError, StateConflict) as exc:
+        ctx.say(f"  trials: live demo trial skipped ({getattr(exc, 'message', None) or exc})")
+        return None
