@@ -297,6 +297,8 @@ class ListingListCreateApi(APIView):
         mpn = serializers.CharField(required=False, max_length=100)
         category = serializers.CharField(required=False, max_length=100)
         vendor = serializers.IntegerField(required=False)
+        currency = serializers.ChoiceField(choices=Currency.choices, required=False,
+                                           help_text="Only listings priced in this currency (prices compare within one)")
         in_stock = serializers.BooleanField(required=False, default=False)
         qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
         ordering = serializers.ChoiceField(choices=list(LISTING_ORDERINGS), required=False)
@@ -334,7 +336,8 @@ class ListingListCreateApi(APIView):
         parameters = dict(pair.split(":", 1) for pair in f.get("parameters", "").split(",") if ":" in pair)
         qs = listing_search(
             viewer=get_acting_organization(request, required=False), q=f.get("q"), mpn=f.get("mpn"),
-            category=f.get("category"), vendor_id=f.get("vendor"), in_stock=f["in_stock"], qty=f.get("qty"),
+            category=f.get("category"), vendor_id=f.get("vendor"), currency=f.get("currency"), in_stock=f["in_stock"],
+            qty=f.get("qty"),
             parameters={k.strip(): v.strip() for k, v in parameters.items()}, ordering=f.get("ordering"),
         )
         return paginated(self, request, qs, listing_output)

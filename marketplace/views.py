@@ -1,6 +1,7 @@
 """HTML pages of the marketplace app, as thin as the APIs: read with selectors, write with
 services, show domain errors as messages."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -87,16 +88,20 @@ def listing_search_view(request):
     qty = qty if qty and 0 < qty <= 100_000_000 else None
     ordering = request.GET.get("ordering") or None
     searched = any(request.GET.get(k) for k in ("q", "mpn", "category", "vendor"))
+    # Prices only compare within one currency: default to the acting organisation's.
+    currency = request.GET.get("currency") or (org.default_currency if org else settings.KITSTREET_DEFAULT_CURRENCY)
+    currency = currency if currency in settings.KITSTREET_CURRENCIES else None
     qs = listing_search(
         viewer=org, q=request.GET.get("q", "")[:100] or None, mpn=request.GET.get("mpn", "")[:100] or None,
         category=request.GET.get("category", "")[:100] or None, in_stock=bool(request.GET.get("in_stock")), qty=qty,
-        vendor_id=_int(request.GET.get("vendor")),
+        vendor_id=_int(request.GET.get("vendor")), currency=currency,
         ordering=ordering if ordering in LISTING_ORDERINGS else None,
     )
     page = _page(request, qs) if searched else None
     return render(request, "marketplace/listing_search.html", {
         "page": page, "qty": qty, "searched": searched, "orderings": LISTING_ORDERINGS,
-        "query": request.GET.copy(), "payments": Order.Payment.choices,
+        "query": request.GET.copy(), "payments": Order.Payment.choices, "currency": currency,
+        "currencies": settings.KITSTREET_CURRENCIES,
     })
 
 

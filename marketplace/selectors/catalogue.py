@@ -66,6 +66,7 @@ def listing_search(
     mpn: str | None = None,
     category: str | None = None,
     vendor_id: int | None = None,
+    currency: str | None = None,
     in_stock: bool = False,
     qty: int | None = None,
     parameters: dict[str, str] | None = None,
@@ -84,6 +85,8 @@ def listing_search(
         qs = qs.filter(part__category__iexact=category)
     if vendor_id:
         qs = qs.filter(vendor_id=vendor_id)
+    if currency:
+        qs = qs.filter(currency=currency)
     for key, value in (parameters or {}).items():
         if PARAMETER_KEY.match(key):
             qs = qs.filter(**{f"part__parameters__{key}": value})

@@ -1,0 +1,101 @@
+"""Real-looking parts for the demo world: (manufacturer, MPN, category, description, parameters,
+typical unit price in CNY at 1 pc). Generated families (resistors, capacitors) are added in demo.py."""
+
+PARTS = [
+    # Wireless SoCs and modules
+    ("Espressif", "ESP32-C3-MINI-1-N4", "Wireless SoC", "Wi-Fi 4 + BLE 5 module, RISC-V, 4 MB flash", {"core": "RISC-V", "flash": "4MB", "radio": "WiFi+BLE"}, "9.80"),
+    ("Espressif", "ESP32-C3FH4", "Wireless SoC", "Wi-Fi + BLE SoC, QFN32, 4 MB in-package flash", {"package": "QFN32", "radio": "WiFi+BLE"}, "5.60"),
+    ("Espressif", "ESP32-S3-WROOM-1-N8R8", "Wireless SoC", "Wi-Fi + BLE module, dual-core, 8 MB flash, 8 MB PSRAM", {"flash": "8MB", "psram": "8MB", "radio": "WiFi+BLE"}, "22.00"),
+    ("Espressif", "ESP32-C6-WROOM-1-N8", "Wireless SoC", "Wi-Fi 6 + BLE + 802.15.4 module", {"flash": "8MB", "radio": "WiFi6+BLE+Thread"}, "14.50"),
+    ("Nordic Semiconductor", "NRF52810-QCAA-R", "Wireless SoC", "BLE 5.2 SoC, Cortex-M4, 192 KB flash, QFN32", {"package": "QFN32", "radio": "BLE"}, "8.50"),
+    ("Nordic Semiconductor", "NRF52832-QFAA-R", "Wireless SoC", "BLE 5.3 SoC, Cortex-M4F, 512 KB flash, QFN48", {"package": "QFN48", "radio": "BLE"}, "13.20"),
+    ("Nordic Semiconductor", "NRF52840-QIAA-R", "Wireless SoC", "BLE + 802.15.4 SoC, USB, 1 MB flash, aQFN73", {"package": "aQFN73", "radio": "BLE+Thread"}, "24.00"),
+    ("Telink", "TLSR8258F512ET32", "Wireless SoC", "BLE / Zigbee SoC, 512 KB flash, QFN32", {"package": "QFN32", "radio": "BLE+Zigbee"}, "3.20"),
+    ("Bestechnic", "BES2300YP", "Bluetooth audio SoC", "TWS Bluetooth 5.2 audio SoC with ANC", {"radio": "BT5.2", "anc": "yes"}, "18.00"),
+    ("Bluetrum", "AB5376T", "Bluetooth audio SoC", "Low-cost TWS Bluetooth 5.3 audio SoC, QFN32", {"radio": "BT5.3", "package": "QFN32"}, "2.80"),
+    ("Actions", "ATS2835P", "Bluetooth audio SoC", "Bluetooth 5.3 audio SoC for speakers", {"radio": "BT5.3"}, "8.00"),
+    ("JieLi", "AC6956C", "Bluetooth audio SoC", "Bluetooth 5.3 speaker SoC, QFN32", {"radio": "BT5.3", "package": "QFN32"}, "2.20"),
+    ("Realtek", "RTL8762CKF", "Wireless SoC", "BLE 5.0 SoC, Cortex-M4, QFN40", {"package": "QFN40", "radio": "BLE"}, "6.00"),
+    ("Quectel", "L76K", "GNSS module", "GPS/BeiDou/GLONASS receiver module", {"constellations": "GPS+BDS+GLONASS"}, "16.00"),
+    # MCUs
+    ("STMicroelectronics", "STM32F103C8T6", "MCU", "Cortex-M3 MCU, 64 KB flash, LQFP48", {"core": "Cortex-M3", "package": "LQFP48"}, "6.50"),
+    ("STMicroelectronics", "STM32G030F6P6", "MCU", "Cortex-M0+ MCU, 32 KB flash, TSSOP20", {"core": "Cortex-M0+", "package": "TSSOP20"}, "2.20"),
+    ("GigaDevice", "GD32F103C8T6", "MCU", "Cortex-M3 MCU, 64 KB flash, LQFP48", {"core": "Cortex-M3", "package": "LQFP48"}, "4.80"),
+    ("WCH", "CH32V003F4P6", "MCU", "RISC-V MCU, 16 KB flash, TSSOP20", {"core": "RISC-V", "package": "TSSOP20"}, "0.45"),
+    ("Puya", "PY32F002AF15P6TU", "MCU", "Cortex-M0+ MCU, 20 KB flash, TSSOP20", {"core": "Cortex-M0+", "package": "TSSOP20"}, "0.35"),
+    ("Raspberry Pi", "RP2040", "MCU", "Dual Cortex-M0+ MCU, QFN56", {"core": "Cortex-M0+", "package": "QFN56"}, "5.50"),
+    ("Microchip", "ATMEGA328P-AU", "MCU", "AVR MCU, 32 KB flash, TQFP32", {"core": "AVR", "package": "TQFP32"}, "12.00"),
+    # Power
+    ("Texas Instruments", "BQ24075RGTR", "Battery charger", "1.5 A Li-ion charger with power path, VQFN16", {"current": "1.5A", "package": "VQFN16"}, "6.00"),
+    ("NanJing Top Power", "TP4056", "Battery charger", "1 A linear Li-ion charger, SOP8", {"current": "1A", "package": "SOP8"}, "0.25"),
+    ("Injoinic", "IP5306", "Power bank SoC", "2.1 A power bank SoC, charge + boost, ESOP8", {"current": "2.1A", "package": "ESOP8"}, "1.20"),
+    ("Injoinic", "IP5328P", "Power bank SoC", "PD 3.0 / QC power bank SoC, 18 W, QFN40", {"power": "18W", "package": "QFN40"}, "3.50"),
+    ("Injoinic", "IP2312", "Battery charger", "3 A switching Li-ion charger, ESOP8", {"current": "3A", "package": "ESOP8"}, "0.90"),
+    ("Microchip", "MCP73831T-2ACI/OT", "Battery charger", "500 mA linear Li-ion charger, SOT-23-5", {"current": "500mA", "package": "SOT-23-5"}, "2.20"),
+    ("Richtek", "RT9193-33GB", "LDO", "300 mA 3.3 V LDO, SOT-23-5", {"voltage": "3.3V", "current": "300mA", "package": "SOT-23-5"}, "0.35"),
+    ("SG Micro", "SGM2036-3.3YN5G/TR", "LDO", "300 mA 3.3 V low-noise LDO, SOT-23-5", {"voltage": "3.3V", "current": "300mA", "package": "SOT-23-5"}, "0.30"),
+    ("Texas Instruments", "TPS62840DLCR", "DC-DC", "750 mA step-down, 60 nA Iq, VSON8", {"current": "750mA", "package": "VSON8"}, "3.20"),
+    ("Kiwi Instruments", "KP3310SGA", "AC-DC", "Non-isolated buck for mains, 12 V, SOP7", {"voltage": "12V", "package": "SOP7"}, "0.80"),
+    ("Chipown", "PN8034", "AC-DC", "Non-isolated buck switcher, SOP7", {"package": "SOP7"}, "0.60"),
+    ("Hiliwei", "HLW8032", "Energy meter", "Single-phase energy metering IC, SOP8", {"package": "SOP8"}, "1.80"),
+    ("Fortune Semiconductor", "DW01A", "Battery protection", "1-cell Li-ion protection IC, SOT-23-6", {"package": "SOT-23-6"}, "0.08"),
+    ("Fortune Semiconductor", "FS8205A", "MOSFET", "Dual N-MOSFET for battery protection, TSSOP8", {"package": "TSSOP8"}, "0.12"),
+    ("Alpha & Omega", "AO3400A", "MOSFET", "30 V 5.7 A N-MOSFET, SOT-23", {"vds": "30V", "package": "SOT-23"}, "0.08"),
+    ("Alpha & Omega", "AO3401A", "MOSFET", "-30 V 4 A P-MOSFET, SOT-23", {"vds": "-30V", "package": "SOT-23"}, "0.09"),
+    ("Vishay", "SI2302CDS-T1-GE3", "MOSFET", "20 V 2.6 A N-MOSFET, SOT-23", {"vds": "20V", "package": "SOT-23"}, "0.18"),
+    ("Diodes Inc", "SS34", "Diode", "40 V 3 A Schottky, SMA", {"vr": "40V", "package": "SMA"}, "0.06"),
+    ("Nexperia", "PESD5V0S1BA", "TVS", "5 V ESD protection diode, SOD-323", {"package": "SOD-323"}, "0.10"),
+    # Sensors
+    ("Bosch", "BMI270", "IMU", "6-axis IMU for wearables, LGA14", {"axes": "6", "package": "LGA14"}, "8.00"),
+    ("STMicroelectronics", "LIS2DH12TR", "Accelerometer", "3-axis accelerometer, LGA12", {"axes": "3", "package": "LGA12"}, "2.50"),
+    ("Sensirion", "SHT40-AD1B-R2", "Humidity sensor", "Temperature and humidity sensor, DFN4", {"package": "DFN4"}, "5.50"),
+    ("Bosch", "BME280", "Environmental sensor", "Pressure, humidity and temperature sensor", {"package": "LGA8"}, "12.00"),
+    # Audio
+    ("Goertek", "S15OT421-005", "MEMS microphone", "Omnidirectional MEMS microphone, -42 dB", {"sensitivity": "-42dB"}, "1.20"),
+    ("TDK InvenSense", "ICS-43434", "MEMS microphone", "I2S digital MEMS microphone", {"interface": "I2S"}, "6.00"),
+    ("Knowles", "SPH0645LM4H-B", "MEMS microphone", "I2S digital MEMS microphone", {"interface": "I2S"}, "5.00"),
+    ("Hunan Dayu", "DY-10MM-32R", "Speaker", "10 mm dynamic driver, 32 Ω, for earbuds", {"size": "10mm", "impedance": "32R"}, "1.10"),
+    ("Hunan Dayu", "DY-40MM-4R3W", "Speaker", "40 mm full-range speaker, 4 Ω 3 W", {"size": "40mm", "impedance": "4R"}, "3.80"),
+    ("Nuvoton", "NS4150B", "Audio amplifier", "3 W class-D mono amplifier, SOP8", {"power": "3W", "package": "SOP8"}, "0.40"),
+    ("Jiangsu Huaneng", "HNB09A03", "Buzzer", "9 mm magnetic buzzer, 3 V", {"size": "9mm"}, "0.25"),
+    # Batteries
+    ("Grepow", "GRP7840-40MAH", "Battery", "Li-po coin cell for earbuds, 3.7 V 40 mAh", {"capacity": "40mAh"}, "3.20"),
+    ("Great Power", "GSP402030-200MAH", "Battery", "Li-po 3.7 V 200 mAh with PCM", {"capacity": "200mAh"}, "3.80"),
+    ("Great Power", "GSP603040-500MAH", "Battery", "Li-po 3.7 V 500 mAh with PCM, for charging cases", {"capacity": "500mAh"}, "5.60"),
+    ("EVE Energy", "INR18650-26V", "Battery", "18650 Li-ion cell, 2,600 mAh", {"capacity": "2600mAh"}, "9.50"),
+    ("Panasonic", "CR2032", "Battery", "3 V lithium coin cell", {"capacity": "225mAh"}, "0.90"),
+    ("Keystone", "3034TR", "Battery holder", "CR2032 SMT battery holder", {}, "0.60"),
+    # Connectors, switches, crystals, LEDs, relays
+    ("Korean Hroparts", "TYPE-C-31-M-12", "Connector", "USB Type-C receptacle, 16 pin, SMT", {"pins": "16"}, "0.35"),
+    ("JST", "S2B-PH-SM4-TB", "Connector", "PH 2.0 mm 2-pin header, SMT", {"pitch": "2.0mm", "pins": "2"}, "0.40"),
+    ("XKB Connectivity", "TS-1187A-B-A-B", "Switch", "5.1 × 5.1 mm tactile switch, SMT", {"size": "5.1mm"}, "0.05"),
+    ("C&K", "PTS526SM15SMTR2LFS", "Switch", "Tactile switch, 5.2 × 5.2 mm", {"size": "5.2mm"}, "0.90"),
+    ("Epson", "Q13FC1350000400", "Crystal", "32.768 kHz crystal, FC-135, 12.5 pF", {"frequency": "32.768kHz"}, "0.90"),
+    ("TXC", "7M32070001", "Crystal", "32 MHz crystal, 3225, 10 ppm", {"frequency": "32MHz"}, "0.45"),
+    ("Yangxing", "X322540MSB4SI", "Crystal", "40 MHz crystal, 3225", {"frequency": "40MHz"}, "0.30"),
+    ("Worldsemi", "WS2812B-2020", "LED", "Addressable RGB LED, 2.0 × 2.0 mm", {"size": "2020"}, "0.35"),
+    ("Everlight", "19-217/GHC-YR1S2/3T", "LED", "Green LED, 0603", {"colour": "green", "package": "0603"}, "0.05"),
+    ("Kingbright", "APHHS1005SURCK", "LED", "Red LED, 0402", {"colour": "red", "package": "0402"}, "0.15"),
+    ("Hongfa", "HF32FA-G/012-HSL1", "Relay", "10 A power relay, 12 V coil", {"coil": "12V", "current": "10A"}, "3.20"),
+    ("Sunlord", "SDFL2012T100KTF", "Inductor", "10 µH power inductor, 0805", {"value": "10uH", "package": "0805"}, "0.08"),
+    ("Murata", "LQM2HPN2R2MG0L", "Inductor", "2.2 µH power inductor, 1008", {"value": "2.2uH", "package": "1008"}, "0.25"),
+    ("Murata", "GRM155R71C104KA88D", "Capacitor", "100 nF 16 V X7R, 0402", {"value": "100nF", "voltage": "16V", "package": "0402"}, "0.006"),
+    ("Murata", "GRM188R61A226ME15D", "Capacitor", "22 µF 10 V X5R, 0603", {"value": "22uF", "voltage": "10V", "package": "0603"}, "0.05"),
+    ("Rainsun", "AN2051", "Antenna", "2.4 GHz chip antenna, 2012", {"frequency": "2.4GHz"}, "0.30"),
+]
+
+# Resistor and capacitor families: (manufacturer, MPN pattern, category, description pattern, package, price)
+E12 = ["10", "12", "15", "18", "22", "27", "33", "39", "47", "56", "68", "82"]
+RESISTOR_FAMILIES = [
+    ("Yageo", "RC0402FR-07{value}L", "0402", "0.0035"),
+    ("Yageo", "RC0603FR-07{value}L", "0603", "0.005"),
+    ("UNI-ROYAL", "0402WGF{code}TCE", "0402", "0.002"),
+    ("UNI-ROYAL", "0603WAF{code}T5E", "0603", "0.003"),
+]
+CAPACITOR_FAMILIES = [
+    ("Samsung", "CL05A{code}KA5NNNC", "0402", "X5R", "25V", "0.004"),
+    ("Samsung", "CL10A{code}KP8NNNC", "0603", "X5R", "10V", "0.012"),
+    ("Murata", "GRM155R61A{code}KE15D", "0402", "X5R", "10V", "0.008"),
+]
+CAP_VALUES = [("100", "10pF"), ("220", "22pF"), ("101", "100pF"), ("102", "1nF"), ("103", "10nF"), ("104", "100nF"),
+              ("224", "220nF"), ("105", "1uF"), ("225", "2.2uF"), ("475", "4.7uF"), ("106", "10uF")]
