@@ -306,8 +306,11 @@ class ReportSerializer(serializers.Serializer):
         revenue = serializers.CharField()
         cost = serializers.CharField()
         margin_per_stocked_unit = serializers.CharField()
-        p_reach_scale = serializers.FloatField()
-        p_below_kill = serializers.FloatField()
+        p_reach_scale = serializers.FloatField(allow_null=True, help_text="Null in an interim report.")
+        p_below_kill = serializers.FloatField(allow_null=True, help_text="Null in an interim report.")
+        projected_sell_through = serializers.FloatField(
+            required=False, allow_null=True,
+            help_text="Interim reports only: the in-stock sales rate carried over the whole window.")
         verdict = serializers.CharField(allow_null=True)
         reason = serializers.CharField()
         daily = DaySerializer(many=True)

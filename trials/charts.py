@@ -29,7 +29,9 @@ def _nice_max(value: float) -> float:
     return 4 * next(m * exp for m in (1, 2, 2.5, 5, 10) if quarter <= m * exp + 1e-12)
 
 
-def _frame(title: str, x_max: float, y_max: float, x_label: str, y_label: str, y_fmt=lambda v: f"{v:g}") -> list[str]:
+def _frame(title: str, x_max: float, y_max: float, x_label: str, y_label: str, y_fmt=lambda v: f"{v:g}",
+           x_ticks: list[tuple[float, str]] | None = None) -> list[str]:
+    """Axes, grid and labels. `x_ticks` [(x, label)] overrides the default five even ticks."""
     parts = [
         f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}" class="chart" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
@@ -41,10 +43,11 @@ def _frame(title: str, x_max: float, y_max: float, x_label: str, y_label: str, y
         y = _scale(v, 0, y_max, H - PAD_B, PAD_T)
         parts.append(f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{W - PAD_R}" y2="{y:.1f}" stroke="#eee"/>')
         parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#666">{escape(y_fmt(v))}</text>')
-    for i in range(5):
-        v = x_max * i / 4
+    if x_ticks is None:
+        x_ticks = [(x_max * i / 4, f"{x_max * i / 4:.3g}") for i in range(5)]
+    for v, label in x_ticks:
         x = _scale(v, 0, x_max, PAD_L, W - PAD_R)
-        parts.append(f'<text x="{x:.1f}" y="{H - PAD_B + 14}" font-size="11" text-anchor="middle" fill="#666">{escape(f"{v:.3g}")}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{H - PAD_B + 14}" font-size="11" text-anchor="middle" fill="#666">{escape(label)}</text>')
     parts.append(f'<text x="{(PAD_L + W - PAD_R) / 2}" y="{H - 4}" font-size="11" text-anchor="middle" fill="#444">{escape(x_label)}</text>')
     parts.append(f'<text x="12" y="{PAD_T + 6}" font-size="11" fill="#444" transform="rotate(-90 12 {PAD_T + 6})" text-anchor="end">{escape(y_label)}</text>')
     return parts
@@ -61,13 +64,17 @@ def _legend(items: list[tuple[str, str, str]]) -> str:
 
 
 def line_chart(*, title: str, series: list[dict], x_label: str, y_label: str, x_max: float | None = None,
-               y_max: float | None = None, vlines: list[tuple[float, str]] = (), y_fmt=lambda v: f"{v:g}") -> SafeString:
+               y_max: float | None = None, vlines: list[tuple[float, str]] = (), y_fmt=lambda v: f"{v:g}",
+               integer_x: bool = False) -> SafeString:
     """series: [{"name", "points": [(x, y)], "color", "dash"}]."""
     xs = [x for s in series for x, _ in s["points"]] or [1]
     ys = [y for s in series for _, y in s["points"]] or [1]
     x_max = x_max or max(xs) or 1
     y_max = y_max or _nice_max(max(ys))
-    parts = _frame(title, x_max, y_max, x_label, y_label, y_fmt)
+    ticks = None
+    if integer_x:  # days: whole-number ticks at their true positions
+        ticks = [(t, str(t)) for t in sorted({round(x_max * i / 4) for i in range(5)})]
+    parts = _frame(title, x_max, y_max, x_label, y_label, y_fmt, ticks)
     for x, label in vlines:
         px = _scale(x, 0, x_max, PAD_L, W - PAD_R)
         parts.append(f'<line x1="{px:.1f}" y1="{PAD_T}" x2="{px:.1f}" y2="{H - PAD_B}" stroke="#888" stroke-dasharray="3 3"/>')
@@ -84,8 +91,10 @@ def line_chart(*, title: str, series: list[dict], x_label: str, y_label: str, x_
 def bar_chart(*, title: str, groups: list[str], series: list[dict], x_label: str, y_label: str) -> SafeString:
     """Grouped bars: groups along x (e.g. days), one bar per series (arm) in each group."""
     y_max = _nice_max(max([v for s in series for v in s["values"]] or [1]))
-    parts = _frame(title, len(groups), y_max, x_label, y_label)
     n = max(len(groups), 1)
+    every = max(1, math.ceil(n / 10))  # at most ~10 labels, under their groups
+    ticks = [(i + 0.5, group) for i, group in enumerate(groups) if i % every == 0]
+    parts = _frame(title, n, y_max, x_label, y_label, x_ticks=ticks)
     slot = (W - PAD_L - PAD_R) / n
     bar = max(1.0, slot * 0.8 / max(len(series), 1))
     for gi, group in enumerate(groups):
@@ -128,7 +137,7 @@ def report_charts(report: dict) -> dict[str, SafeString]:
     targets = report["targets"]
     return {
         "cumulative": line_chart(title="Cumulative units sold and on hand", series=cumulative,
-                                 x_label="day of the window", y_label="units", x_max=days),
+                                 x_label="day of the window", y_label="units", x_max=days, integer_x=True),
         "daily": bar_chart(title="Units sold per day", groups=[str(d) for d in range(1, days + 1)], series=daily,
                            x_label="day of the window", y_label="units"),
         "posterior": line_chart(
@@ -150,7 +159,7 @@ def forecast_chart(forecast: dict) -> SafeString:
         series.append({"name": f"{arm['label']}: batch", "color": color, "dash": "2 4",
                        "points": [(0, arm["units"]), (forecast["window_days"], arm["units"])]})
     return line_chart(title="Forecast: median cumulative sales", series=series, x_label="day of the window",
-                      y_label="units", x_max=forecast["window_days"])
+                      y_label="units", x_max=forecast["window_days"], integer_x=True)
 
 
 def funnel_chart(stages: list[tuple[str, int, str]]) -> SafeString:

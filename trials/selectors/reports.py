@@ -47,7 +47,13 @@ def trial_report_build(*, trial: Trial, arms: list[TrialArm] | None = None, fina
     for judgement in judgements:
         row = judgement.as_dict()
         if not final:
+            # Mid-window the posterior would judge a half-run window as if it were over: show the
+            # pace instead (the in-stock rate over the whole window), and no probabilities.
             row["verdict"], row["reason"] = None, ""
+            row["p_reach_scale"] = row["p_below_kill"] = None
+            n = judgement.units_received
+            row["projected_sell_through"] = (
+                round(min(1.0, judgement.demand_per_in_stock_day * trial.window_days / n), 4) if n else None)
         arm_rows.append(row)
     report = {
         "trial": trial.pk, "name": trial.name, "simulated": trial.simulated, "mode": trial.mode,

@@ -78,6 +78,11 @@ def test_the_beat_closes_a_live_trial_at_the_window_end_from_real_sales_only(buy
     buyer.client.post(url, [sale(f"o-{i}") for i in range(10)], format="json")  # A sells out on day 1, B sells nothing
     assert trial_refresh_open_task() == 1  # still open: the window has not ended
     assert Trial.objects.get(pk=selling_live_trial.pk).status == Trial.Status.SELLING
+    interim = buyer.client.get(f"/api/v1/trials/{selling_live_trial.pk}/report/").json()
+    assert interim["final"] is False and interim["verdict"] is None and interim["simulated"] is False
+    a = interim["arms"][0]
+    assert a["units_sold"] == 10 and a["verdict"] is None and a["p_below_kill"] is None
+    assert a["projected_sell_through"] == 1.0  # sold out on day one: on pace for all of it
 
     later = selling_live_trial.ends_at + timedelta(minutes=1)
     trial = trial_refresh(trial_id=selling_live_trial.pk, now=later)
