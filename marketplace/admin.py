@@ -39,3 +39,201 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "organization__name"]
     autocomplete_fields = ["user", "organization"]
+
+
+# --- Catalogue, kits, quotes, orders ---------------------------------------------------------------
+
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.forms.models import BaseInlineFormSet  # noqa: E402
+
+from config.errors import StateConflict  # noqa: E402
+from marketplace.models import (  # noqa: E402
+    AssemblyBreak,
+    BomLine,
+    Kit,
+    Listing,
+    Order,
+    Part,
+    PriceBreak,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Quote,
+    QuoteLine,
+    SubKit,
+)
+from marketplace.services import listing_update, purchase_order_cancel  # noqa: E402
+from marketplace.services.listings import price_break_errors  # noqa: E402
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Part)
+class PartAdmin(admin.ModelAdmin):
+    list_display = ["mpn", "manufacturer", "category", "lifecycle", "created_at"]
+    list_filter = ["lifecycle", "category"]
+    search_fields = ["mpn", "mpn_normalized", "manufacturer", "description"]
+    readonly_fields = ["mpn_normalized", "created_at"]
+    show_full_result_count = False  # the large catalogue: no COUNT(*) on every page
+
+
+class PriceBreakFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        breaks = sorted(
+            (form.cleaned_data["min_qty"], form.cleaned_data["unit_price"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("min_qty")
+        )
+        if problems := price_break_errors(breaks, moq=self.instance.moq if self.instance.pk else None):
+            raise ValidationError(problems)
+
+
+class PriceBreakInline(admin.TabularInline):
+    model = PriceBreak
+    formset = PriceBreakFormSet
+    extra = 1
+
+
+@admin.register(Listing)
+class ListingAdmin(admin.ModelAdmin):
+    list_display = ["part", "vendor", "stock", "moq", "multiple", "lead_time_days", "currency", "is_active", "updated_at"]
+    list_filter = ["is_active", "currency", "condition", "vendor__verified", "lead_time_days"]
+    search_fields = ["part__mpn_normalized", "part__mpn", "vendor__name"]
+    list_select_related = ["part", "vendor"]
+    autocomplete_fields = ["part", "vendor"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [PriceBreakInline]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        """Edits go through listing_update (row lock, same validation as the API), so a support
+        change to stock cannot lose an order's reservation made meanwhile."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        editable = {"stock", "moq", "multiple", "lead_time_days", "currency", "condition", "date_code", "location", "is_active"}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        if changes:
+            listing_update(listing=obj, **changes)
+
+
+class BomLineInline(admin.TabularInline):
+    model = BomLine
+    extra = 0
+    autocomplete_fields = ["part", "substitutes"]
+
+
+class SubKitInline(admin.TabularInline):
+    model = SubKit
+    fk_name = "kit"
+    extra = 0
+    autocomplete_fields = ["child"]
+
+
+class AssemblyBreakInline(admin.TabularInline):
+    model = AssemblyBreak
+    extra = 0
+
+
+@admin.register(Kit)
+class KitAdmin(admin.ModelAdmin):
+    list_display = ["name", "revision", "owner", "category", "currency", "is_current", "frozen", "assembly_factory"]
+    list_filter = ["is_current", "frozen", "is_active", "category", "currency"]
+    search_fields = ["name", "description", "owner__name"]
+    list_select_related = ["owner", "assembly_factory"]
+    autocomplete_fields = ["owner", "assembly_factory"]
+    readonly_fields = ["family", "revision", "is_current", "frozen", "created_at", "updated_at"]
+    inlines = [BomLineInline, SubKitInline, AssemblyBreakInline]
+
+    def has_change_permission(self, request, obj=None):
+        # A frozen revision backs quotes, orders or trials: it is never edited (the owner's edits
+        # through the API make a new revision).
+        if obj is not None and obj.frozen:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+class QuoteLineInline(ReadOnlyInline):
+    model = QuoteLine
+    fields = ["part", "needed_qty", "cost", "shortfall"]
+    readonly_fields = fields
+
+
+@admin.register(Quote)
+class QuoteAdmin(admin.ModelAdmin):
+    list_display = ["id", "kit", "organization", "quantity", "total", "unit_cost", "currency", "valid_until", "created_at"]
+    list_filter = ["currency", "created_at"]
+    search_fields = ["kit__name", "organization__name"]
+    list_select_related = ["kit", "organization"]
+    inlines = [QuoteLineInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a quote is a priced snapshot
+
+    def has_add_permission(self, request):
+        return False
+
+
+class PurchaseOrderInline(ReadOnlyInline):
+    model = PurchaseOrder
+    fields = ["vendor", "status", "total", "currency", "confirmed_at", "shipped_at", "delivered_at", "cancelled_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "buyer", "status", "payment", "total", "currency", "quote", "created_at"]
+    list_filter = ["status", "payment", "currency", "created_at"]
+    search_fields = ["=id", "buyer__name"]
+    list_select_related = ["buyer", "quote"]
+    inlines = [PurchaseOrderInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # orders move through the purchase-order services only
+
+    def has_add_permission(self, request):
+        return False
+
+
+class PurchaseOrderLineInline(ReadOnlyInline):
+    model = PurchaseOrderLine
+    fields = ["listing", "description", "quantity", "unit_price", "extended_price"]
+    readonly_fields = fields
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "vendor", "status", "total", "currency", "created_at", "confirmed_at", "shipped_at"]
+    list_filter = ["status", "currency", "cancelled_by_supplier", "created_at"]
+    search_fields = ["=id", "=order__id", "vendor__name", "order__buyer__name"]
+    list_select_related = ["vendor", "order"]
+    inlines = [PurchaseOrderLineInline]
+    actions = ["cancel_for_vendor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Cancel selected on the vendor's behalf (releases stock, refunds per terms)")
+    def cancel_for_vendor(self, request, queryset):
+        done, refused = 0, []
+        for po in queryset.select_related("vendor").order_by("pk"):
+            try:
+                purchase_order_cancel(purchase_order=po, actor=po.vendor)
+                done += 1
+            except (StateConflict, ValidationError) as exc:
+                refused.append(f"PO {po.pk}: {getattr(exc, 'message', exc)}")
+        self.message_user(request, f"Cancelled {done} purchase order(s).", messages.SUCCESS)
+        for text in refused:
+            self.message_user(request, text, messages.WARNING)
