@@ -13,12 +13,12 @@ import json
 from typing import Any, Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from credit.exceptions import IdempotencyConflict
 from credit.models import IdempotencyKey
-from credit.services.ledger import whole_transaction
+from credit.services.ledger import fast_cursor, whole_transaction
 
 
 def request_fingerprint(*, method: str, path: str, body: Any) -> str:
@@ -28,7 +28,7 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
 
 def _claim(*, scope: str, key: str, fingerprint: str) -> int | None:
     table = IdempotencyKey._meta.db_table
-    with connection.cursor() as cursor:
+    with fast_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (scope, key, request_hash, created_at) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (scope, key) DO NOTHING RETURNING id",
@@ -56,7 +56,7 @@ def idempotency_run(
     with whole_transaction():  # an error here rolls back everything, key row included
         status, body = execute()
     body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))  # store exactly what is replayed
-    with connection.cursor() as cursor:  # plain SQL: this runs on every keyed request (hot path)
+    with fast_cursor() as cursor:  # plain SQL: this runs on every keyed request (hot path)
         cursor.execute(f"UPDATE {IdempotencyKey._meta.db_table} SET response_status = %s, response_body = %s WHERE id = %s",
                        [status, json.dumps(body), claimed])
     return status, body, False

@@ -71,6 +71,24 @@ def whole_transaction():
         _local.whole_transaction = previous
 
 
+def fast_cursor():
+    """A cursor for the ledger's hot statements, in Django's connection and transaction. On
+    PostgreSQL it binds parameters server-side, so psycopg prepares each statement once per
+    connection (after 5 uses) instead of the server parsing and planning it every time — the
+    single biggest cost of a transfer (see docs/benchmarks.md). Elsewhere, Django's cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django opens connections with prepare_threshold=None. Only server-binding cursors like
+        # this one can prepare; Django's own (client-binding) cursors are unaffected.
+        raw.prepare_threshold = 5
+    return psycopg.Cursor(raw)
+
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: far below the column's 16 integer digits
@@ -138,11 +156,13 @@ def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     one plain statement: it runs on every money movement, and the ORM's query building cost
     more than the database's work here (see docs/benchmarks.md)."""
     ids = sorted(set(ids))
-    placeholders = ", ".join(["%s"] * len(ids))
-    sql = (f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM {Account._meta.db_table} WHERE id IN ({placeholders}) ORDER BY id"
-           + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+    columns = ", ".join(_ACCOUNT_COLUMNS)
+    with fast_cursor() as cursor:
+        if connection.vendor == "postgresql":  # one statement text for any number of ids: prepared once
+            cursor.execute(f"SELECT {columns} FROM {Account._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+        else:
+            placeholders = ", ".join(["%s"] * len(ids))
+            cursor.execute(f"SELECT {columns} FROM {Account._meta.db_table} WHERE id IN ({placeholders}) ORDER BY id", ids)
         rows = cursor.fetchall()
     locked = {}
     for row in rows:
@@ -250,7 +270,7 @@ def _write_entry_postgres(entry: JournalEntry, locked, legs, deltas, held_deltas
     """The entry, its postings and the balance updates in one statement (data-modifying CTEs):
     one round trip instead of three. The postings' balance trigger runs at its end."""
     ids = sorted(set(deltas) | set(held_deltas))
-    with connection.cursor() as cursor:
+    with fast_cursor() as cursor:
         cursor.execute(
             f"""WITH e AS (
                   INSERT INTO {JournalEntry._meta.db_table}
@@ -283,7 +303,7 @@ def _apply(locked: dict[int, Account], deltas: dict[int, Decimal], held_deltas: 
     if not ids:
         return
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with fast_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Account._meta.db_table} a SET balance = a.balance + d.delta, held = a.held + d.held_delta "
                 "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS d(id, delta, held_delta) WHERE a.id = d.id",

@@ -66,7 +66,7 @@ def test_transfers_in_both_directions_do_not_deadlock_or_lose_money():
 
     def move(i):
         src, dst = (a, b) if i % 2 else (b, a)
-        for _ in range(10):
+        for _ in range(25):
             try:
                 ledger_transfer(debit=src, credit=dst, amount=Decimal("7.00"))
             except InsufficientFunds:
