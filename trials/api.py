@@ -20,10 +20,10 @@ from trials.selectors import (
     trial_forecast,
     trial_funnel,
     trial_get,
+    trial_kit_get,
     trial_list,
     trial_report,
     trial_report_csv_rows,
-    trial_visible_kit_list,
     webhook_endpoint_list,
 )
 from trials.services import (
@@ -97,18 +97,6 @@ def _idempotent(request, org, execute) -> Response:
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
-
-
-def _kit_for(organization, kit_id: int):
-    kit = trial_visible_kit_list(organization=organization).filter(pk=kit_id).first()
-    if kit is None:
-        from marketplace.models import Kit
-
-        # A past revision of a visible kit is still fine to trial; anything else is unknown.
-        kit = Kit.objects.filter(pk=kit_id, is_active=True, owner__verified=True).first()
-    if kit is None:
-        raise TrialInvalid({"kit": ["Unknown kit."]})
-    return kit
 
 
 def _demand_dict(data: dict | None) -> dict | None:
@@ -212,7 +200,7 @@ class TrialListCreateApi(APIView):
         org = get_acting_organization(request)
         targets = v.get("targets") or TargetsSerializer().to_internal_value({})
         trial = trial_create(
-            organization=org, created_by=request.user, name=v["name"], kit=_kit_for(org, v["kit"]), mode=v["mode"],
+            organization=org, created_by=request.user, name=v["name"], kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"],
             window_days=v["window_days"], scale_at=targets["scale_at"], kill_below=targets["kill_below"],
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v.get("demand")), payment=v["payment"],
         )

@@ -17,12 +17,13 @@ from config.api import validation_error_detail
 from config.errors import StateConflict
 from marketplace.access import get_acting_organization
 from trials import charts
-from trials.api import TrialInputSerializer, _demand_dict, _Echo, _kit_for
+from trials.api import TrialInputSerializer, _demand_dict, _Echo
 from trials.models import TrialMode, TrialStatus, TrialVerdict
 from trials.selectors import (
     trial_forecast,
     trial_funnel,
     trial_get,
+    trial_kit_get,
     trial_list,
     trial_report,
     trial_report_csv_rows,
@@ -100,7 +101,7 @@ def trial_create_view(request):
             try:
                 targets = v.get("targets") or {"scale_at": Decimal("0.8"), "kill_below": Decimal("0.3")}
                 trial = trial_create(
-                    organization=org, created_by=request.user, name=v["name"], kit=_kit_for(org, v["kit"]), mode=v["mode"],
+                    organization=org, created_by=request.user, name=v["name"], kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"],
                     window_days=v["window_days"], scale_at=targets["scale_at"], kill_below=targets["kill_below"],
                     arms=[dict(a) for a in v["arms"]], demand=_demand_dict(v.get("demand")), payment=v["payment"],
                 )

@@ -10,6 +10,7 @@ from trials.selectors.reports import (  # noqa: F401
 from trials.selectors.trials import (  # noqa: F401
     trial_arm_list,
     trial_get,
+    trial_kit_get,
     trial_list,
     trial_visible_kit_list,
     webhook_delivery_list,

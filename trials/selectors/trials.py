@@ -42,6 +42,18 @@ def trial_visible_kit_list(*, organization):
             .select_related("owner").order_by("name", "-revision"))
 
 
+def trial_kit_get(*, organization, kit_id: int):
+    """A kit revision the organisation may trial: any active revision of a verified solution
+    house's kit, or its own. Unknown -> TrialInvalid (a 400 on the `kit` field, not a 404)."""
+    from marketplace.models import Kit
+    from trials.exceptions import TrialInvalid
+
+    kit = Kit.objects.filter(Q(owner__verified=True) | Q(owner=organization), pk=kit_id, is_active=True).first()
+    if kit is None:
+        raise TrialInvalid({"kit": ["Unknown kit."]})
+    return kit
+
+
 def webhook_endpoint_list(*, organization) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(organization=organization, is_active=True).order_by("-created_at", "-id")
 
