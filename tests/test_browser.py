@@ -16,6 +16,17 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(scope="module")
+def live_server(django_db_setup, django_db_blocker):
+    """pytest-django's live server, but torn down before the test database: its thread's database
+    connections would otherwise keep PostgreSQL from dropping it."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def page(live_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still
@@ -61,12 +72,19 @@ def test_sign_up_as_a_supplier_then_log_out_and_back_in(page):
     assert page.locator("h1").inner_text() == "Stall 3F-C22"
 
 
-def test_organisation_switcher_changes_what_the_dashboard_shows(page):
+@pytest.fixture
+def lin_of_two_organisations(transactional_db):
+    # Made before the browser starts: ORM calls inside Playwright's event loop would open a
+    # second, context-local connection that outlives the test.
     from tests.marketplace.factories import MembershipFactory, UserFactory
 
     user = UserFactory(username="lin")
     MembershipFactory(user=user, organization__name="Lumen Labs")
     MembershipFactory(user=user, organization__name="Pocket Robotics")
+    return user
+
+
+def test_organisation_switcher_changes_what_the_dashboard_shows(lin_of_two_organisations, page):
     log_in(page, "lin")
     assert page.locator("h1").inner_text() == "Lumen Labs"
     page.select_option("select[name=organization]", label="Pocket Robotics")
