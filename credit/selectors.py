@@ -269,6 +269,13 @@ class LedgerReport:
         return not self.problems
 
 
+HALF_CENT, HALF_CENT_BELOW = Decimal("0.005"), Decimal("-0.005")
+
+
+def _cents(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
 def ledger_verify() -> LedgerReport:
     """Recompute every stored balance and hold total from postings and pending holds; check that
     every entry balances per currency and that the whole ledger sums to zero per currency; check
@@ -276,9 +283,11 @@ def ledger_verify() -> LedgerReport:
     report = LedgerReport(
         accounts=Account.objects.count(), entries=JournalEntry.objects.count(), postings=Posting.objects.count(),
     )
-    sums = dict(Posting.objects.values("account").annotate(total=Sum("amount")).values_list("account", "total"))
-    holds = dict(Hold.objects.filter(status=Hold.Status.PENDING).values("account").annotate(total=Sum("amount"))
-                 .values_list("account", "total"))
+    # Sums are rounded to cents: SQLite (development) adds decimals as floats. Every amount has two
+    # places, so a real difference is at least a cent; the half-cent band below is exact enough.
+    sums = {k: _cents(v) for k, v in Posting.objects.values("account").annotate(total=Sum("amount")).values_list("account", "total")}
+    holds = {k: _cents(v) for k, v in Hold.objects.filter(status=Hold.Status.PENDING).values("account")
+             .annotate(total=Sum("amount")).values_list("account", "total")}
     for account in Account.objects.order_by("pk").iterator():
         expected = sums.get(account.pk) or ZERO
         if account.balance != expected:
@@ -289,7 +298,8 @@ def ledger_verify() -> LedgerReport:
             report.problems.append(f"Account {account.pk}: overdrawn ({account.balance} < held {account.held})")
     for account_id in Posting.objects.exclude(currency=F("account__currency")).values_list("account", flat=True).distinct()[:50]:
         report.problems.append(f"Account {account_id}: postings in another currency than the account's")
-    unbalanced = (Posting.objects.values("entry", "currency").annotate(total=Sum("amount")).exclude(total=0)
+    unbalanced = (Posting.objects.values("entry", "currency").annotate(total=Sum("amount"))
+                  .exclude(total__gt=HALF_CENT_BELOW, total__lt=HALF_CENT)
                   .values_list("entry", "currency", "total")[:50])
     for entry_id, currency, total in unbalanced:
         report.problems.append(f"Entry {entry_id} does not balance in {currency}: {total:+}")
@@ -297,10 +307,10 @@ def ledger_verify() -> LedgerReport:
     for entry_id in empty:
         report.problems.append(f"Entry {entry_id} has fewer than two postings")
     for currency, total in Posting.objects.values("currency").annotate(total=Sum("amount")).values_list("currency", "total"):
-        if total != 0:
+        if _cents(total) != 0:
             report.problems.append(f"Postings in {currency} sum to {total:+}, not zero")
-    owed = dict(Invoice.objects.values("credit_line").annotate(total=Sum(F("amount") - F("paid")))
-                .values_list("credit_line", "total"))
+    owed = {k: _cents(v) for k, v in Invoice.objects.values("credit_line").annotate(total=Sum(F("amount") - F("paid")))
+            .values_list("credit_line", "total")}
     for line_id, balance in Account.objects.filter(kind=AccountKind.PAYABLE).values_list("credit_line", "balance"):
         if -balance != (owed.get(line_id) or ZERO):
             report.problems.append(f"Credit line {line_id}: payable says {-balance} owed, invoices say {owed.get(line_id) or ZERO}")
