@@ -31,6 +31,7 @@ from trials.services import (
     trial_reorder_quote,
     trial_sales_record,
     trial_start,
+    trial_update,
     webhook_endpoint_create,
     webhook_endpoint_delete,
 )
@@ -208,9 +209,34 @@ class TrialListCreateApi(APIView):
 
 
 class TrialDetailApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        window_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
+        targets = TargetsSerializer(required=False)
+        arms = ArmInputSerializer(many=True, allow_empty=False, required=False)
+        demand = DemandSerializer(required=False, allow_null=True)
+
     @extend_schema(responses=TrialOutputSerializer)
     def get(self, request, pk: int):
         return Response(trial_output(trial_get(organization=get_acting_organization(request), pk=pk)))
+
+    @extend_schema(request=UpdateSerializer, responses=TrialOutputSerializer)
+    def patch(self, request, pk: int):
+        """Edit a draft (name, window, targets, arms, demand model). 409 once started: the targets
+        are frozen."""
+        org = get_acting_organization(request)
+        trial = trial_get(organization=org, pk=pk)
+        data = self.UpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "targets" in changes:
+            changes.update(changes.pop("targets"))
+        if "arms" in changes:
+            changes["arms"] = [dict(arm) for arm in changes["arms"]]
+        if "demand" in changes:
+            changes["demand"] = _demand_dict(changes["demand"])
+        trial_update(trial=trial, **changes)
+        return Response(trial_output(trial_get(organization=org, pk=pk)))
 
 
 class TrialStartApi(APIView):

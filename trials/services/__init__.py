@@ -11,6 +11,7 @@ from trials.services.lifecycle import (  # noqa: F401
     trial_run,
     trial_simulate_days,
     trial_start,
+    trial_update,
 )
 from trials.services.sales import trial_sales_record  # noqa: F401
 from trials.services.webhooks import (  # noqa: F401

@@ -62,13 +62,12 @@ def _visible_kits(organization):
     return Kit.objects.filter(Q(owner__verified=True) | Q(owner=organization), is_active=True)
 
 
-@transaction.atomic
-def trial_create(
-    *, organization, created_by, name: str, kit, mode: str, window_days: int, scale_at: Decimal,
-    kill_below: Decimal, arms: list[dict], demand: dict | None = None, payment: str = "deposit",
-) -> Trial:
-    """A draft trial. `arms` is [{"label", "unit_price", "units"}]; `demand` the demand model
-    (simulated trials only; `base_daily` required)."""
+def _validated_plan(
+    *, organization, kit, mode: str, window_days: int, scale_at, kill_below, arms: list[dict], demand: dict | None,
+    payment: str,
+) -> dict:
+    """Check a trial's plan; return it normalised (Decimals, stripped labels, the demand model with
+    its defaults filled in) or raise TrialInvalid with every problem by field."""
     errors: dict[str, list[str]] = {}
     if not organization.is_buyer:
         errors["organization"] = ["Only buyer organisations run trials."]
@@ -83,12 +82,14 @@ def trial_create(
         errors["targets"] = ["Targets are fractions with 0 ≤ kill_below < scale_at ≤ 1."]
     if not 1 <= len(arms) <= MAX_ARMS:
         errors["arms"] = [f"A trial has 1 to {MAX_ARMS} arms."]
-    labels = [arm["label"].strip() for arm in arms]
+    arms = [{"label": arm["label"].strip(), "unit_price": Decimal(arm["unit_price"]), "units": int(arm["units"])}
+            for arm in arms]
+    labels = [arm["label"] for arm in arms]
     if len(set(labels)) != len(labels) or not all(labels):
         errors.setdefault("arms", []).append("Each arm needs its own label.")
-    if any(int(arm["units"]) < 1 or Decimal(arm["unit_price"]) <= 0 for arm in arms):
+    if any(arm["units"] < 1 or arm["unit_price"] <= 0 for arm in arms):
         errors.setdefault("arms", []).append("Each arm needs at least one unit and a positive price.")
-    if sum(int(arm["units"]) for arm in arms) > MAX_TOTAL_UNITS:
+    if sum(arm["units"] for arm in arms) > MAX_TOTAL_UNITS:
         errors.setdefault("arms", []).append(f"A trial is a small batch: at most {MAX_TOTAL_UNITS:,} units in all.")
     if mode == TrialMode.LIVE and demand:
         errors["demand"] = ["A live trial's sales come only from real sales events: leave the demand model out."]
@@ -98,23 +99,72 @@ def trial_create(
         else:
             try:
                 demand = DemandModel.from_dict(demand, default_reference=arms[0]["unit_price"] if arms else None).as_dict()
-            except (KeyError, TypeError, ValueError) as exc:
-                errors["demand"] = [f"Invalid demand model: {exc}" if not isinstance(exc, KeyError) else "base_daily is required."]
+            except KeyError:
+                errors["demand"] = ["base_daily is required."]
+            except (TypeError, ValueError) as exc:
+                errors["demand"] = [f"Invalid demand model: {exc}"]
     if payment not in ("deposit", "credit"):
         errors["payment"] = ["Pay by deposit or credit."]
     if errors:
         raise TrialInvalid(errors)
+    return {"window_days": int(window_days), "scale_at": scale_at, "kill_below": kill_below, "arms": arms,
+            "demand": demand if mode == TrialMode.SIMULATED else None}
 
-    trial = Trial(
-        organization=organization, created_by=created_by, name=name.strip() or "Untitled trial", kit=kit, mode=mode,
-        window_days=int(window_days), scale_at=scale_at, kill_below=kill_below, currency=kit.currency,
-        demand=demand if mode == TrialMode.SIMULATED else None, payment=payment,
-    )
-    trial.save()
+
+def _arms_create(trial: Trial, arms: list[dict]) -> None:
     TrialArm.objects.bulk_create([
-        TrialArm(trial=trial, label=label, unit_price=Decimal(arm["unit_price"]), units=int(arm["units"]), position=i)
-        for i, (label, arm) in enumerate(zip(labels, arms))
+        TrialArm(trial=trial, label=arm["label"], unit_price=arm["unit_price"], units=arm["units"], position=i)
+        for i, arm in enumerate(arms)
     ])
+
+
+@transaction.atomic
+def trial_create(
+    *, organization, created_by, name: str, kit, mode: str, window_days: int, scale_at: Decimal,
+    kill_below: Decimal, arms: list[dict], demand: dict | None = None, payment: str = "deposit",
+) -> Trial:
+    """A draft trial. `arms` is [{"label", "unit_price", "units"}]; `demand` the demand model
+    (simulated trials only; `base_daily` required)."""
+    plan = _validated_plan(organization=organization, kit=kit, mode=mode, window_days=window_days, scale_at=scale_at,
+                           kill_below=kill_below, arms=arms, demand=demand, payment=payment)
+    trial = Trial.objects.create(
+        organization=organization, created_by=created_by, name=name.strip() or "Untitled trial", kit=kit, mode=mode,
+        window_days=plan["window_days"], scale_at=plan["scale_at"], kill_below=plan["kill_below"],
+        currency=kit.currency, demand=plan["demand"], payment=payment,
+    )
+    _arms_create(trial, plan["arms"])
+    return trial
+
+
+EDITABLE = {"name", "window_days", "scale_at", "kill_below", "arms", "demand"}
+
+
+@transaction.atomic
+def trial_update(*, trial: Trial, **changes) -> Trial:
+    """Edit a draft: name, window_days, scale_at, kill_below, arms (replaced as a whole), demand.
+    Once started, all of it is frozen (409): the verdict is judged against the targets set before
+    the first sale."""
+    trial = _locked(trial.pk)
+    if trial.status != TrialStatus.DRAFT:
+        raise TrialNotInState("A started trial's targets and arms are frozen; only drafts can be edited.")
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise TrialInvalid({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    arms = changes.get("arms") or [{"label": a.label, "unit_price": a.unit_price, "units": a.units}
+                                   for a in TrialArm.objects.filter(trial=trial).order_by("position", "id")]
+    plan = _validated_plan(
+        organization=trial.organization, kit=trial.kit, mode=trial.mode,
+        window_days=changes.get("window_days", trial.window_days), scale_at=changes.get("scale_at", trial.scale_at),
+        kill_below=changes.get("kill_below", trial.kill_below), arms=arms, demand=changes.get("demand", trial.demand),
+        payment=trial.payment,
+    )
+    trial.name = (changes.get("name") or trial.name).strip()
+    trial.window_days, trial.scale_at, trial.kill_below = plan["window_days"], plan["scale_at"], plan["kill_below"]
+    trial.demand = plan["demand"]
+    trial.save(update_fields=["name", "window_days", "scale_at", "kill_below", "demand", "updated_at"])
+    if "arms" in changes:
+        TrialArm.objects.filter(trial=trial).delete()
+        _arms_create(trial, plan["arms"])
     return trial
 
 

@@ -170,3 +170,22 @@ def test_garbage_input_is_a_4xx_never_a_500(buyer, path, payload):
     trial = make_trial(organization=buyer.org, created_by=buyer.user)
     response = buyer.client.post(path.format(id=trial.pk), payload, format="json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+
+
+def test_a_draft_can_be_edited_but_the_targets_freeze_when_it_starts(buyer):
+    trial = make_trial(organization=buyer.org, created_by=buyer.user)
+    url = f"/api/v1/trials/{trial.pk}/"
+    edited = buyer.client.patch(url, {"targets": {"scale_at": "0.7", "kill_below": "0.2"},
+                                      "arms": [{"label": "solo", "unit_price": "109.00", "units": 90}]}, format="json")
+    assert edited.status_code == 200, edited.json()
+    assert edited.json()["targets"] == {"scale_at": "0.700", "kill_below": "0.200"}
+    assert [(a["label"], a["units"]) for a in edited.json()["arms"]] == [("solo", 90)]
+    assert buyer.client.patch(url, {"targets": {"scale_at": "0.2", "kill_below": "0.5"}}, format="json").status_code == 400
+    assert buyer.client.get(url).json()["targets"]["scale_at"] == "0.700"  # nothing changed by the bad edit
+
+    from trials.services import trial_start
+
+    trial_start(trial=trial, enqueue=False)
+    frozen = buyer.client.patch(url, {"targets": {"scale_at": "0.5", "kill_below": "0.1"}}, format="json")
+    assert frozen.status_code == 409
+    assert Trial.objects.get(pk=trial.pk).scale_at == Decimal("0.700")
