@@ -4,8 +4,10 @@ See docs/quotes.md for why it works this way and how far from optimal it can be.
 """
 
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 from functools import cached_property
-from decimal import Decimal
+
+MICRO = Decimal(1_000_000)  # the search compares costs as integers in millionths (prices have 6 places)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,19 @@ class Offer:
 
     def cost(self, qty: int) -> Decimal:
         return qty * self.unit_price(qty)
+
+    @cached_property
+    def micro_breaks(self) -> tuple[tuple[int, int], ...]:
+        return tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks)
+
+    def micro_cost(self, qty: int) -> int:
+        """cost(qty) in millionths, as an int: exact for prices with ≤ 6 decimals, and fast."""
+        price = 0
+        for min_qty, unit_price in self.micro_breaks:
+            if min_qty > qty:
+                break
+            price = unit_price
+        return qty * price
 
     def buy_options(self, remaining: int) -> list[int]:
         """Quantities worth considering when `remaining` units are still needed: just enough (or
@@ -76,7 +91,7 @@ class Allocation:
 
 def _key(allocations: list[Allocation]) -> tuple:
     """Lower cost, then shorter lead time, then lower listing ids: deterministic tie-breaks."""
-    cost = sum((a.extended_price for a in allocations), Decimal(0))
+    cost = sum(a.offer.micro_cost(a.quantity) for a in allocations)
     lead = max((a.offer.lead_time_days for a in allocations), default=0)
     return cost, lead, sorted(a.offer.listing_id for a in allocations)
 
@@ -90,8 +105,7 @@ def _greedy(offers: list[Offer], needed: int) -> list[Allocation]:
             if offer.listing_id in used:
                 continue
             for qty in offer.buy_options(remaining):
-                cost = offer.cost(qty)
-                score = (cost / min(qty, remaining), offer.lead_time_days, offer.listing_id, qty)
+                score = (offer.micro_cost(qty) / min(qty, remaining), offer.lead_time_days, offer.listing_id, qty)
                 if best is None or score < best[0]:
                     best = (score, offer, qty)
         if best is None:
@@ -106,9 +120,13 @@ def _greedy(offers: list[Offer], needed: int) -> list[Allocation]:
 def lower_bound(offers: list[Offer], needed: int) -> Decimal:
     """A cost no allocation can beat: fill `needed` fractionally at each offer's best unit price,
     ignoring MOQs, multiples and the break thresholds (the LP relaxation's floor)."""
-    best = sorted((min(p for q, p in o.breaks if q <= max(o.max_buy, o.breaks[0][0])), o.max_buy)
+    return Decimal(_micro_lower_bound(offers, needed)) / MICRO
+
+
+def _micro_lower_bound(offers: list[Offer], needed: int) -> int:
+    best = sorted((min(p for q, p in o.micro_breaks if q <= max(o.max_buy, o.breaks[0][0])), o.max_buy)
                   for o in offers if o.max_buy)
-    total, remaining = Decimal(0), needed
+    total, remaining = 0, needed
     for price, cap in best:
         take = min(cap, remaining)
         total += take * price
@@ -130,32 +148,34 @@ def _anchors(offer: Offer) -> set[int]:
     return points
 
 
-def _frontier_search(offers: list[Offer], needed: int, bound: Decimal, beam: int = 24) -> list[Allocation] | None:
+def _frontier_search(offers: list[Offer], needed: int, bound: float, beam: int = 16) -> list[Allocation] | None:
     """Dynamic programme over offers on (units covered, capped at `needed`) → cheapest way there.
     Each offer buys nothing, one of its anchors, or just enough to finish from the current state.
     Pruned by dominance (covering less must cost less), by a bound (cost so far + the remaining
     units at the cheapest price any later offer has ≥ the best known cover) and to the `beam`
     cheapest-per-unit states. Returns the best full cover found, or None."""
-    floor_after = [Decimal(0)] * (len(offers) + 1)
-    floor_after[len(offers)] = Decimal("Infinity")
+    floor_after = [0] * (len(offers) + 1)
+    floor_after[len(offers)] = 10**30  # nothing left to buy from
     for i in range(len(offers) - 1, -1, -1):
-        floor_after[i] = min(floor_after[i + 1], offers[i].breaks[-1][1])
+        floor_after[i] = min(floor_after[i + 1], offers[i].micro_breaks[-1][1])
     best_full: tuple | None = None
-    states: dict[int, tuple[Decimal, tuple]] = {0: (Decimal(0), ())}
+    states: dict[int, tuple[int, tuple]] = {0: (0, ())}
     for index, offer in enumerate(offers):
         cap, moq, multiple = offer.max_buy, offer.moq, offer.multiple
         anchors = sorted(_anchors(offer))
-        anchor_costs = [(q, offer.cost(q)) for q in anchors]
+        anchor_costs = [(q, offer.micro_cost(q)) for q in anchors]
         later_floor = floor_after[index + 1]
         grown = dict(states)
         for covered, (cost, picks) in states.items():
             if covered >= needed:
                 continue
             options = anchor_costs
-            top_up = max(needed - covered, moq)
+            top_up = needed - covered
+            if top_up < moq:
+                top_up = moq
             top_up = -(-top_up // multiple) * multiple
             if top_up <= cap and top_up not in anchors:
-                options = [*anchor_costs, (top_up, offer.cost(top_up))]
+                options = [*anchor_costs, (top_up, offer.micro_cost(top_up))]
             for qty, extra in options:
                 total = cost + extra
                 reach = covered + qty
@@ -212,19 +232,19 @@ def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
     if sum(a.quantity for a in greedy) >= needed:
         candidates.append(greedy)
     best = min(candidates, key=_key) if candidates else None
-    bound = _key(best)[0] + Decimal("0.000001") if best else Decimal("Infinity")
-    floor = lower_bound(offers, needed)
+    bound = _key(best)[0] + 1 if best else float("inf")
+    floor = _micro_lower_bound(offers, needed)
     # The offer that "tops up" is best seen last; try cheapest-first and dearest-first orders,
     # unless a candidate already meets the lower bound (then it is provably optimal).
     by_price = sorted(offers, key=lambda o: (o.breaks[-1][1], o.lead_time_days, o.listing_id))
     for order in (by_price, by_price[::-1]):
-        if bound <= floor + Decimal("0.000001"):
+        if bound <= floor + 1:
             break
         searched = _frontier_search(order, needed, bound)
         if searched is not None:
             candidates.append(searched)
-            bound = min(bound, _key(searched)[0] + Decimal("0.000001"))
-    best = min((_trim(c, needed) for c in candidates), key=_key)
+            bound = min(bound, _key(searched)[0] + 1)
+    best = min((_trim(c, needed) if len(c) > 1 else c for c in candidates), key=_key)
     return sorted(best, key=lambda a: a.offer.listing_id), 0
 
 

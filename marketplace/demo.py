@@ -379,6 +379,7 @@ def seed_kits(ctx: DemoContext) -> None:
 # --- --scale large: ≥ 1,000,000 listings for benchmarks --------------------------------------------
 
 LARGE_PARTS = 100_000
+VARIANTS = ["", "TR", "DBVR", "-7", "G", "CSIG", "ESIG"]
 LARGE_VENDORS = 1_000
 LARGE_LISTINGS_PER_PART = 10
 
@@ -392,8 +393,10 @@ def seed_large(ctx: DemoContext) -> None:
     start = (Part.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     part_rows, bases = [], []
     for i in range(LARGE_PARTS):
-        manufacturer, prefix, category, description, price = LONG_TAIL[i % len(LONG_TAIL)]
-        mpn = f"{prefix}{i:06d}{rng.choice(['', 'TR', 'DBVR', '-7', 'G'])}"
+        # Families of 7 variants under one stem, as real MPNs go (GD25Q64CSIG, GD25Q64ESIG, ...).
+        family, variant = divmod(i, len(VARIANTS))
+        manufacturer, prefix, category, description, price = LONG_TAIL[family % len(LONG_TAIL)]
+        mpn = f"{prefix}{family:05d}{VARIANTS[variant]}"
         part_rows.append((start + i, manufacturer, mpn, normalize_mpn(mpn), category, description, "{}", "active"))
         bases.append(Decimal(price) * Decimal(rng.randint(60, 180)) / 100)
     listing_start = (Listing.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
@@ -437,3 +440,5 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
                 copy.write_row(r)
         for table in ("marketplace_part", "marketplace_listing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        for table in ("marketplace_part", "marketplace_listing", "marketplace_pricebreak"):
+            cursor.execute(f"ANALYZE {table}")  # fresh statistics, so the first searches get good plans

@@ -67,20 +67,26 @@ def flatten_needs(kit: Kit, quantity: int, multipliers: dict[int, int]) -> list[
 
 def load_offers(*, part_ids: set[int], currency: str, buyer: Organization) -> dict[int, list[Offer]]:
     """Live offers by part: active, in stock, in the quote's currency, from verified vendors
-    (never the buyer itself). Two queries: listings, then their breaks."""
-    rows = list(
-        Listing.objects.filter(part_id__in=part_ids, is_active=True, stock__gt=0, currency=currency, vendor__verified=True)
-        .exclude(vendor=buyer)
-        .values_list("pk", "vendor_id", "part_id", "moq", "multiple", "stock", "lead_time_days")
+    (never the buyer itself)."""
+    # One round trip: every price break of every live offer, with its listing's fields.
+    rows = (
+        PriceBreak.objects.filter(listing__part_id__in=part_ids, listing__is_active=True, listing__stock__gt=0,
+                                  listing__currency=currency, listing__vendor__verified=True)
+        .exclude(listing__vendor=buyer)
+        .order_by("listing_id", "min_qty")
+        .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
+                     "listing__stock", "listing__lead_time_days", "min_qty", "unit_price")
     )
-    breaks: dict[int, list] = defaultdict(list)
-    for listing_id, min_qty, price in (PriceBreak.objects.filter(listing_id__in=[r[0] for r in rows])
-                                       .order_by("listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price")):
-        breaks[listing_id].append((min_qty, price))
     offers: dict[int, list[Offer]] = defaultdict(list)
-    for pk, vendor_id, part_id, moq, multiple, stock, lead in rows:
-        if breaks[pk]:
-            offers[part_id].append(Offer(pk, vendor_id, part_id, moq, multiple, stock, lead, tuple(breaks[pk])))
+    current, breaks = None, []
+    for row in rows:
+        if current is not None and row[0] != current[0]:
+            offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
+            breaks = []
+        current = row
+        breaks.append((row[7], row[8]))
+    if current is not None:
+        offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
     return offers
 
 

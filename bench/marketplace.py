@@ -1,0 +1,169 @@
+"""Marketplace benchmark: listing search at a quantity over ≥ 1M listings, and quoting a 300-line
+kit with ~20 offers per part. Prints a Markdown table (recorded in docs/benchmarks.md).
+
+    DATABASE_URL=postgres://kitstreet:kitstreet@127.0.0.1:5433/kit_marketplace_bench \\
+        .venv/bin/python bench/marketplace.py [--runs 200] [--quote-runs 20]
+
+Seeds the database with `seed_demo --scale large` first if it has fewer than 1M listings. The
+quote benchmark builds its kit inside a transaction that is rolled back, so reruns start equal.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from marketplace.models import Listing, Organization, Part, PriceBreak  # noqa: E402
+from marketplace.selectors import listing_search  # noqa: E402
+from marketplace.services import kit_create, quote_create  # noqa: E402
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def ensure_data() -> int:
+    count = Listing.objects.count()
+    if count < 1_000_000:
+        print(f"{count:,} listings: seeding --scale large first …", file=sys.stderr)
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", scale="large", verbosity=1)
+        count = Listing.objects.count()
+    return count
+
+
+def search_cases(rng: random.Random, runs: int) -> dict[str, list[dict]]:
+    """Realistic searches: buyers type (part of) an MPN and a quantity; a few browse broadly."""
+    tail = list(Part.objects.filter(mpn_normalized__regex=r"[0-9]{5}").values_list("mpn_normalized", flat=True)[:200_000])
+    quantities = [1, 10, 100, 250, 500, 1000, 2500, 5000, 10000]
+    cases: dict[str, list[dict]] = {"MPN family (≈70 listings)": [], "MPN prefix, broader (≈700 listings)": [],
+                                    "exact MPN, in stock": [], "category + keyword (≈10k listings)": []}
+    for _ in range(runs):
+        mpn = rng.choice(tail)
+        stem = mpn.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # the family: digits end the stem
+        cases["MPN family (≈70 listings)"].append({"mpn": stem, "qty": rng.choice(quantities)})
+        cases["MPN prefix, broader (≈700 listings)"].append({"mpn": stem[:-1], "qty": rng.choice(quantities)})
+        cases["exact MPN, in stock"].append({"mpn": mpn, "qty": rng.choice(quantities), "in_stock": True})
+    for _ in range(max(10, runs // 10)):
+        cases["category + keyword (≈10k listings)"].append(
+            {"category": rng.choice(["Flash", "Logic", "LDO", "MOSFET"]), "q": rng.choice(["SPI", "SOT", "gate", "flash"]),
+             "qty": rng.choice(quantities)})
+    return cases
+
+
+def bench_search(rng: random.Random, runs: int) -> list[tuple]:
+    rows = []
+    for label, cases in search_cases(rng, runs).items():
+        times, sizes = [], []
+        for params in cases:
+            qs = listing_search(viewer=None, ordering="unit_price_at_qty", **params)
+
+            def page():
+                list(qs[:50])  # the API's first page …
+                sizes.append(qs.count())  # … and its `count`
+
+            times.append(timed(page))
+        rows.append((f"search at qty: {label}", len(times), pct(times, 50), pct(times, 95), f"median {int(statistics.median(sizes))} hits"))
+    # End to end through the REST API (auth, validation, serialisation), the family case.
+    client = APIClient()
+    from django.contrib.auth import get_user_model
+
+    client.force_authenticate(get_user_model().objects.get(username="buyer"))
+    times = []
+    for params in search_cases(rng, runs)["MPN family (≈70 listings)"][: max(20, runs // 2)]:
+        times.append(timed(lambda: client.get("/api/v1/listings/", {**params, "ordering": "unit_price_at_qty"})))
+    rows.append(("GET /api/v1/listings/?mpn=&qty=&ordering=unit_price_at_qty", len(times), pct(times, 50), pct(times, 95), "page of 50, JSON"))
+    return rows
+
+
+def build_kit(rng: random.Random, lines: int = 300, offers: int = 20):
+    vendors = list(Organization.objects.filter(is_trader=True, verified=True).order_by("pk").values_list("pk", flat=True)[:400])
+    parts = Part.objects.bulk_create([Part(manufacturer="Bench", mpn=f"BENCH-{i:04d}", mpn_normalized=f"BENCH{i:04d}",
+                                           category="Bench") for i in range(lines)])
+    listing_objs, break_specs = [], []
+    for part in parts:
+        base = Decimal(rng.randint(1, 3000)) / 100
+        for vendor in rng.sample(vendors, offers):
+            moq = rng.choice([1, 1, 10, 100, 1000])
+            multiple = rng.choice([1, 1, 10]) if moq > 1 else 1
+            listing_objs.append(Listing(vendor_id=vendor, part=part, stock=rng.choice([0, 200, 1000, 5000, 20000, 100000]),
+                                        moq=moq, multiple=multiple, lead_time_days=rng.choice([0, 0, 0, 3, 7])))
+            price = base * Decimal(rng.randint(85, 130)) / 100
+            break_specs.append([(1, price), (100, price * Decimal("0.92")), (1000, price * Decimal("0.85")),
+                                (5000, price * Decimal("0.8"))][: rng.randint(2, 4)])
+    listing_objs = Listing.objects.bulk_create(listing_objs, batch_size=2000)
+    PriceBreak.objects.bulk_create([PriceBreak(listing=l, min_qty=q, unit_price=p.quantize(Decimal("0.000001")))
+                                    for l, spec in zip(listing_objs, break_specs) for q, p in spec], batch_size=5000)
+    owner = Organization.objects.filter(is_solution_house=True, verified=True).order_by("pk").first()
+    factory = Organization.objects.filter(is_factory=True, verified=True).order_by("pk").first()
+    return kit_create(owner=owner, name="Bench 300-line kit", currency="CNY",
+                      bom=[{"part": p, "quantity": Decimal(rng.choice([1, 1, 2, 4, 10])), "attrition": Decimal("0.02")} for p in parts],
+                      assembly={"factory": factory, "setup_cost": Decimal(500), "unit_cost_breaks": [(1, Decimal(5)), (1000, Decimal(3))]},
+                      design_fee_per_unit=Decimal(2), nre=Decimal(5000))
+
+
+def bench_quote(rng: random.Random, runs: int) -> list[tuple]:
+    buyer = Organization.objects.get(slug="lumen-labs")
+    rows = []
+    with transaction.atomic():
+        kit = build_kit(rng)
+        with connection.cursor() as cursor:  # statistics for the new rows, as autovacuum would give them
+            for table in ("marketplace_part", "marketplace_listing", "marketplace_pricebreak"):
+                cursor.execute(f"ANALYZE {table}")
+        for quantity in (100, 1000, 5000):
+            times = []
+            for _ in range(runs):
+                times.append(timed(lambda: quote_create(organization=buyer, kit=kit, quantity=quantity)))
+            rows.append((f"quote: 300-line kit, 20 offers/part, {quantity:,} units", runs, pct(times, 50), pct(times, 95),
+                         "flatten + load offers + allocate + save"))
+        transaction.set_rollback(True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--quote-runs", type=int, default=20)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run this on PostgreSQL: set DATABASE_URL=postgres://…/kit_marketplace_bench")
+    listings = ensure_data()
+    rng = random.Random(42)
+    # Warm up the cache and the plans once, as a running server would be.
+    list(listing_search(viewer=None, mpn="GD25Q", qty=100, ordering="unit_price_at_qty")[:50])
+    rows = bench_search(rng, args.runs) + bench_quote(rng, args.quote_runs)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    print(f"\n{listings:,} listings, {PriceBreak.objects.count():,} price breaks, {Part.objects.count():,} parts; "
+          f"PostgreSQL {version}\n")
+    print("| case | runs | p50 ms | p95 ms | note |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for label, n, p50, p95, note in rows:
+        print(f"| {label} | {n} | {p50:.1f} | {p95:.1f} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
