@@ -57,8 +57,9 @@ def posting_list(*, account: Account) -> QuerySet[Posting]:
 
 
 def wallet_summary(*, organization: Organization) -> list[Account]:
-    return list(Account.objects.filter(organization=organization, kind__in=[AccountKind.WALLET, AccountKind.ESCROW])
-                .order_by("currency", "kind"))
+    """Wallets and escrow accounts, each currency's wallet first."""
+    accounts = Account.objects.filter(organization=organization, kind__in=[AccountKind.WALLET, AccountKind.ESCROW])
+    return sorted(accounts, key=lambda a: (a.currency, a.kind != AccountKind.WALLET))
 
 
 def deposit_list(*, organization: Organization, as_supplier: bool = False) -> QuerySet[PurchaseOrderPayment]:

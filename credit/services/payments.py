@@ -65,7 +65,7 @@ def purchase_order_payment_open(*, purchase_order, buyer: Organization, method: 
             wallet = account_for(organization=buyer, kind=AccountKind.WALLET, currency=currency)
             escrow = account_for(organization=buyer, kind=AccountKind.ESCROW, currency=currency)
             ledger_post(legs=[(wallet, -record.deposit_amount), (escrow, record.deposit_amount)], kind=EntryKind.DEPOSIT,
-                        memo=f"{terms.deposit_percent}% deposit for PO {purchase_order.pk} ({vendor.name})",
+                        memo=f"{terms.deposit_percent:g}% deposit for PO {purchase_order.pk} ({vendor.name})",
                         organization=buyer, field=PAYMENT_FIELD)
             record.deposit_status = PurchaseOrderPayment.DepositStatus.ESCROW
     elif method == PurchaseOrderPayment.Method.CREDIT:
