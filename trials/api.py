@@ -23,6 +23,7 @@ from trials.selectors import (
     trial_kit_get,
     trial_list,
     trial_report,
+    trial_sales_list,
     trial_report_csv_rows,
     webhook_endpoint_list,
 )
@@ -269,6 +270,17 @@ class SaleEventSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=120, help_text="Your id for the sale: a retry with the same id is not counted twice.")
 
 
+class SaleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    arm = serializers.CharField(source="arm.label")
+    units = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    sold_at = serializers.DateTimeField()
+    channel = serializers.CharField()
+    external_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class TrialSalesApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class ArmSerializer(serializers.Serializer):
@@ -279,6 +291,14 @@ class TrialSalesApi(APIView):
         accepted = serializers.IntegerField()
         duplicates = serializers.IntegerField(help_text="Events whose external_id was already recorded.")
         arms = ArmSerializer(many=True)
+
+    @extend_schema(responses=SaleOutputSerializer(many=True))
+    def get(self, request, pk: int):
+        """The sales recorded for a live trial, newest first (to reconcile with your channel)."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(trial_sales_list(trial=trial), request, view=self)
+        return paginator.get_paginated_response(SaleOutputSerializer(page, many=True).data)
 
     @extend_schema(request=SaleEventSerializer(many=True), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
     def post(self, request, pk: int):

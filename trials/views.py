@@ -27,6 +27,7 @@ from trials.selectors import (
     trial_list,
     trial_report,
     trial_report_csv_rows,
+    trial_sales_list,
     trial_visible_kit_list,
     webhook_delivery_list,
     webhook_endpoint_list,
@@ -121,7 +122,8 @@ def _detail_context(request, trial, **extra) -> dict:
     report = trial_report(trial=trial)
     return {
         "trial": trial, "report": report, "charts": charts.report_charts(report),
-        "arms": list(trial.arms.all()), "deliveries": webhook_delivery_list(trial=trial)[:10], **extra,
+        "arms": list(trial.arms.all()), "deliveries": webhook_delivery_list(trial=trial)[:10],
+        "sales": [] if trial.simulated else trial_sales_list(trial=trial)[:10], **extra,
     }
 
 

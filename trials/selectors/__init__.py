@@ -12,6 +12,7 @@ from trials.selectors.trials import (  # noqa: F401
     trial_get,
     trial_kit_get,
     trial_list,
+    trial_sales_list,
     trial_visible_kit_list,
     webhook_delivery_list,
     webhook_endpoint_list,

@@ -35,6 +35,12 @@ def trial_arm_list(*, trial: Trial) -> QuerySet[TrialArm]:
     return TrialArm.objects.filter(trial=trial).order_by("position", "id")
 
 
+def trial_sales_list(*, trial: Trial) -> QuerySet:
+    from trials.models import SalesEvent
+
+    return SalesEvent.objects.filter(trial=trial).select_related("arm").order_by("-sold_at", "-id")
+
+
 def trial_visible_kit_list(*, organization):
     from marketplace.models import Kit
 

@@ -52,6 +52,8 @@ def test_a_retried_batch_is_not_counted_twice(buyer, selling_live_trial):
     arms = {a["label"]: a for a in retry.json()["arms"]}
     assert arms["A"] == {"label": "A", "units_sold": 3, "on_hand": 7}
     assert SalesEvent.objects.filter(trial=selling_live_trial).count() == 3
+    listed = buyer.client.get(url).json()
+    assert listed["count"] == 3 and {e["external_id"] for e in listed["results"]} == {"o-1", "o-2", "o-3"}
     trial = Trial.objects.get(pk=selling_live_trial.pk)
     assert trial.cash_recovered == Decimal("3") * Decimal("99") + Decimal("129")
 
