@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from credit.exceptions import (
@@ -71,12 +72,18 @@ def whole_transaction():
         _local.whole_transaction = previous
 
 
+@functools.cache
+def on_postgres() -> bool:
+    """One database per process: asked once (`connection.vendor` goes through a thread-local proxy)."""
+    return connection.vendor == "postgresql"
+
+
 def fast_cursor():
     """A cursor for the ledger's hot statements, in Django's connection and transaction. On
     PostgreSQL it binds parameters server-side, so psycopg prepares each statement once per
     connection (after 5 uses) instead of the server parsing and planning it every time — the
     single biggest cost of a transfer (see docs/benchmarks.md). Elsewhere, Django's cursor."""
-    if connection.vendor != "postgresql":
+    if not on_postgres():
         return connection.cursor()
     import psycopg
 
@@ -149,6 +156,20 @@ def platform_account(*, kind: str = AccountKind.CLEARING, currency: str) -> Acco
 _ACCOUNT_COLUMNS = ["id", "organization_id", "credit_line_id", "kind", "currency", "balance", "held", "non_negative", "credit_limit"]
 
 
+def _new_instance(model, values: dict):
+    """A saved-row instance without Model.__init__ (what Django's from_db does, minus the per-field
+    work): the hot path builds three per transfer."""
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    instance._state = ModelState()
+    instance._state.adding, instance._state.db = False, connection.alias
+    return instance
+
+
+def _account_from_row(values: dict) -> Account:
+    return _new_instance(Account, values)
+
+
 def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     """Lock accounts in primary-key order (the one order every writer uses: no deadlocks).
 
@@ -156,22 +177,20 @@ def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     one plain statement: it runs on every money movement, and the ORM's query building cost
     more than the database's work here (see docs/benchmarks.md)."""
     ids = sorted(set(ids))
-    columns = ", ".join(_ACCOUNT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(ids))
     with fast_cursor() as cursor:
-        if connection.vendor == "postgresql":  # one statement text for any number of ids: prepared once
-            cursor.execute(f"SELECT {columns} FROM {Account._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
-        else:
-            placeholders = ", ".join(["%s"] * len(ids))
-            cursor.execute(f"SELECT {columns} FROM {Account._meta.db_table} WHERE id IN ({placeholders}) ORDER BY id", ids)
+        cursor.execute(f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM {Account._meta.db_table} WHERE id IN ({placeholders}) "
+                       f"ORDER BY id{' FOR UPDATE' if on_postgres() else ''}", ids)
         rows = cursor.fetchall()
     locked = {}
     for row in rows:
         values = dict(zip(_ACCOUNT_COLUMNS, row))
-        for column in ("balance", "held", "credit_limit"):  # SQLite hands back floats/strings for decimals
-            if values[column] is not None and not isinstance(values[column], Decimal):
-                values[column] = Decimal(str(values[column])).quantize(CENT)
-        values["non_negative"] = bool(values["non_negative"])
-        locked[values["id"]] = Account(**values)
+        if not on_postgres():  # SQLite hands back floats for decimals and ints for booleans
+            for column in ("balance", "held", "credit_limit"):
+                if values[column] is not None:
+                    values[column] = Decimal(str(values[column])).quantize(CENT)
+            values["non_negative"] = bool(values["non_negative"])
+        locked[values["id"]] = _account_from_row(values)
     if len(locked) != len(ids):
         raise InvalidAmount({"account": ["Unknown account."]})
     return locked
@@ -250,13 +269,19 @@ def write_entry(
         if account_id not in unchecked and (delta < 0 or held_delta > 0):
             check_available(account, balance=account.balance + delta, held=account.held + held_delta,
                             needed=-delta + held_delta, field=field)
-    entry = JournalEntry(
-        kind=kind, memo=memo[:300], reference=reference[:200], organization=organization, created_by=created_by,
-        reverses=reverses, reason=reason[:300], created_at=timezone.now(),
-    )
-    if connection.vendor == "postgresql":
+    if on_postgres():
+        entry = _new_instance(JournalEntry, {
+            "id": None, "kind": kind, "memo": memo[:300], "reference": reference[:200], "reason": reason[:300],
+            "organization_id": organization.pk if organization else None,
+            "created_by_id": created_by.pk if created_by else None,
+            "reverses_id": reverses.pk if reverses else None, "created_at": timezone.now(),
+        })
         _write_entry_postgres(entry, locked, legs, deltas, held_deltas)
     else:
+        entry = JournalEntry(
+            kind=kind, memo=memo[:300], reference=reference[:200], organization=organization, created_by=created_by,
+            reverses=reverses, reason=reason[:300], created_at=timezone.now(),
+        )
         entry.save(force_insert=True)
         Posting.objects.bulk_create([
             Posting(entry=entry, account_id=account_id, amount=amount, currency=locked[account_id].currency)
@@ -279,19 +304,19 @@ def _write_entry_postgres(entry: JournalEntry, locked, legs, deltas, held_deltas
                 ), p AS (
                   INSERT INTO {Posting._meta.db_table} (entry_id, account_id, amount, currency)
                   SELECT e.id, v.account_id, v.amount, v.currency
-                  FROM e, unnest(%s::bigint[], %s::numeric[], %s::varchar[]) AS v(account_id, amount, currency)
+                  FROM e, (VALUES {", ".join(["(%s::bigint, %s::numeric, %s::varchar)"] * len(legs))}) AS v(account_id, amount, currency)
                 ), u AS (
                   UPDATE {Account._meta.db_table} a SET balance = a.balance + d.delta, held = a.held + d.held_delta
-                  FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS d(id, delta, held_delta) WHERE a.id = d.id
+                  FROM (VALUES {", ".join(["(%s::bigint, %s::numeric, %s::numeric)"] * len(ids))}) AS d(id, delta, held_delta)
+                  WHERE a.id = d.id
                 )
                 SELECT id FROM e""",
             [entry.kind, entry.memo, entry.reference, entry.organization_id, entry.created_by_id, entry.reverses_id,
              entry.reason, entry.created_at,
-             [a for a, _ in legs], [x for _, x in legs], [locked[a].currency for a, _ in legs],
-             ids, [deltas.get(i, ZERO) for i in ids], [held_deltas.get(i, ZERO) for i in ids]],
+             *(value for a, x in legs for value in (a, x, locked[a].currency)),
+             *(value for i in ids for value in (i, deltas.get(i, ZERO), held_deltas.get(i, ZERO)))],
         )
         entry.pk = cursor.fetchone()[0]
-    entry._state.adding, entry._state.db = False, connection.alias
     for i in ids:
         locked[i].balance += deltas.get(i, ZERO)
         locked[i].held += held_deltas.get(i, ZERO)
@@ -302,7 +327,7 @@ def _apply(locked: dict[int, Account], deltas: dict[int, Decimal], held_deltas: 
     ids = sorted(set(deltas) | set(held_deltas))
     if not ids:
         return
-    if connection.vendor == "postgresql":
+    if on_postgres():
         with fast_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Account._meta.db_table} a SET balance = a.balance + d.delta, held = a.held + d.held_delta "
@@ -491,7 +516,7 @@ def ledger_post_batch(
             raise type(exc)({"transfers": [f"Transfer {n}: {exc.messages[0]}"]}) from None
     now = timezone.now()
     memos = [t.memo[:300] for t in transfers]
-    if connection.vendor == "postgresql":
+    if on_postgres():
         entry_ids = _batch_write_postgres(locked, transfers, amounts, memos, kind, organization, created_by, now)
     else:
         entries = JournalEntry.objects.bulk_create([
@@ -508,7 +533,7 @@ def ledger_post_batch(
             )
         ])
     deltas = {pk: balance[pk] - locked[pk].balance for pk in locked if balance[pk] != locked[pk].balance}
-    if connection.vendor == "postgresql":
+    if on_postgres():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Account._meta.db_table} a SET balance = a.balance + d.delta "
