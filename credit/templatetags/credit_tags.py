@@ -26,6 +26,7 @@ def credit_home_panel(org):
         if receivables else Decimal("0"),
         "lines_granted": lines.filter(supplier=org).count() if org.is_supplier else 0,
         "lines_received": lines.filter(buyer=org).count(),
+        "vouched": list(lines.filter(vouched_by=org)),
     }
 
 
