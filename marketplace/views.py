@@ -268,5 +268,6 @@ def purchase_order_step_view(request, pk: int, step: str):
     except (StateConflict, ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, f"Purchase order {po.pk}: {step} done.")
+        done = {"confirm": "confirmed", "ship": "marked as shipped", "deliver": "delivery confirmed", "cancel": "cancelled"}
+        messages.success(request, f"Purchase order {po.pk} {done[step]}.")
     return _back(request, reverse("marketplace:purchase-order-list"))
