@@ -68,7 +68,7 @@ class AccountAdmin(ReadOnlyAdmin):
     list_display = ["id", "owner", "kind", "currency", "balance", "held", "available_display", "credit_line"]
     list_filter = ["kind", "currency", "non_negative"]
     search_fields = ["organization__name", "=id"]
-    list_select_related = ["organization"]
+    list_select_related = ["organization", "credit_line__supplier", "credit_line__buyer"]
     actions = ["record_topup"]
     change_list_template = "credit/admin/account_change_list.html"
 
@@ -126,7 +126,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "memo", "reference", "organization", "created_by", "created_at", "reverses"]
     list_filter = ["kind", "created_at"]
     search_fields = ["=id", "memo", "reference", "reason", "organization__name"]
-    list_select_related = ["organization", "created_by"]
+    list_select_related = ["organization", "created_by", "reverses"]
     date_hierarchy = "created_at"
     inlines = [PostingInline]
     actions = ["reverse_entries"]

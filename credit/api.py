@@ -5,6 +5,7 @@ Money-moving POSTs (top-ups, repayments) accept `Idempotency-Key`; see `idempote
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -221,7 +222,8 @@ class CreditLineListCreateApi(APIView):
         currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
         terms_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
         grace_days = serializers.IntegerField(min_value=0, max_value=365, default=7)
-        vouched_by = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False, allow_null=True)
+        vouched_by = serializers.PrimaryKeyRelatedField(  # anyone others can see: buyers and verified suppliers
+            queryset=Organization.objects.filter(Q(verified=True) | Q(is_supplier=False)), required=False, allow_null=True)
 
     @extend_schema(
         parameters=[OpenApiParameter("role", str, enum=["supplier", "buyer", "voucher"]),
@@ -241,7 +243,7 @@ class CreditLineListCreateApi(APIView):
         if line_status := request.query_params.get("status"):
             qs = qs.filter(status=line_status)
         if q := request.query_params.get("q"):
-            qs = qs.filter(buyer__name__icontains=q) | qs.filter(supplier__name__icontains=q)
+            qs = qs.filter(Q(buyer__name__icontains=q) | Q(supplier__name__icontains=q))
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(_line_output(page, org, many=True))

@@ -78,3 +78,13 @@ def test_supplier_sets_deposit_terms(trader, buyer):
                                                        "forfeit_percent": "20"}).status_code == 400
     assert buyer.client.put("/api/v1/credit/terms/", {"deposit_percent": "50", "release_on": "deliver",
                                                      "forfeit_percent": "20"}).status_code == 403
+
+
+def test_lists_filter_by_role_status_and_name(trader, buyer, make_member):
+    credit_line(supplier=trader.org, buyer=buyer.org, limit="100.00")
+    other = make_member(name="Zeta Buyer").org
+    credit_line(supplier=trader.org, buyer=other, limit="100.00")
+    assert trader.client.get("/api/v1/credit-lines/?q=zeta").json()["count"] == 1
+    assert trader.client.get("/api/v1/credit-lines/?role=buyer").json()["count"] == 0
+    assert trader.client.get("/api/v1/credit-lines/?status=frozen").json()["count"] == 0
+    assert trader.client.get("/api/v1/credit-lines/?role=supplier&page_size=1").json()["count"] == 2

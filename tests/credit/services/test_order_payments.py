@@ -144,3 +144,18 @@ def test_credit_order_without_a_line_or_over_the_limit_is_refused(buyer):
     with pytest.raises(CreditLimitExceeded):
         _order(buyer, listing, 34, "credit")  # 102.00
     assert Order.objects.count() == 0
+
+
+def test_delivery_without_money_for_the_balance_is_refused_until_the_buyer_tops_up(buyer):
+    funded_wallet(buyer.org, "30.00")
+    listing = ListingFactory(breaks=[(1, "1.00")])
+    order, po = _order(buyer, listing, 100, "deposit")  # deposit 30.00 takes the whole wallet
+    purchase_order_confirm(purchase_order=po, actor=listing.vendor)
+    purchase_order_ship(purchase_order=po, actor=listing.vendor)
+    with pytest.raises(InsufficientFunds):
+        purchase_order_deliver(purchase_order=po, actor=buyer.org)
+    po.refresh_from_db()
+    assert po.status == "shipped" and _balance(listing.vendor) == Decimal("30.00")
+    funded_wallet(buyer.org, "70.00")
+    purchase_order_deliver(purchase_order=po, actor=buyer.org)
+    assert (_balance(buyer.org), _balance(listing.vendor)) == (Decimal("0.00"), Decimal("100.00"))
