@@ -126,6 +126,7 @@ def line_detail(request, pk: int):
         "invoices": invoice_list(line=line),
         "statement": statement_rows(line=line)[-20:],
         "trust": trust_for_line(line=line),
+        "buyer_trust": trust_for_organization(organization=line.buyer),
         "repay_form": RepayForm(),
         "update_form": LineUpdateForm(initial={"limit": line.limit, "terms_days": line.terms_days}),
     })
