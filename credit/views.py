@@ -2,6 +2,7 @@
 a supplier's receivables, limits and freezes; statements as CSV."""
 
 import csv
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -29,10 +30,13 @@ from credit.selectors import (
     trust_for_organization,
     wallet_summary,
 )
+from credit.exceptions import IdempotencyConflict
 from credit.services import (
     credit_line_grant,
     credit_line_update,
     credit_repay,
+    idempotency_run,
+    request_fingerprint,
     supplier_terms,
     supplier_terms_set,
 )
@@ -81,6 +85,7 @@ def wallet(request):
     lines = list(credit_line_list(organization=org).filter(buyer=org))
     vouched = list(credit_line_list(organization=org).filter(vouched_by=org))
     return render(request, "credit/wallet.html", {
+        "idempotency_token": uuid.uuid4().hex,
         "accounts": wallet_summary(organization=org),
         "deposits": deposit_list(organization=org)[:20],
         "lines": lines,
@@ -121,6 +126,7 @@ def line_detail(request, pk: int):
     org = get_acting_organization(request)
     line = get_object_or_404(credit_line_list(organization=org), pk=pk)
     return render(request, "credit/line_detail.html", {
+        "idempotency_token": uuid.uuid4().hex,
         "line": line,
         "role": "supplier" if line.supplier_id == org.pk else "buyer" if line.buyer_id == org.pk else "voucher",
         "invoices": invoice_list(line=line),
@@ -158,12 +164,29 @@ def line_repay(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Enter an amount greater than zero, with at most two decimals.")
     else:
+        amount = form.cleaned_data["amount"]
+
+        def execute():
+            repayment = credit_repay(line=line, amount=amount, created_by=request.user)
+            return 201, {"amount": str(repayment.amount), "currency": repayment.currency}
+
+        # The form carries a one-time token: a double click or a resubmitted page repays once.
+        token = (request.POST.get("idempotency_token") or "")[:200]
         try:
-            repayment = credit_repay(line=line, amount=form.cleaned_data["amount"], created_by=request.user)
+            _, body, replayed = idempotency_run(
+                scope=f"org:{org.pk}", key=f"web-repay:{token}" if token else None,
+                fingerprint=request_fingerprint(method="POST", path=request.path, body={"amount": str(amount)}),
+                execute=execute,
+            )
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
+        except IdempotencyConflict:
+            messages.error(request, "This form was already used for another amount; reload the page and try again.")
         else:
-            messages.success(request, f"Repaid {repayment.amount} {repayment.currency} to {line.supplier.name}.")
+            if replayed:
+                messages.info(request, f"That repayment of {body['amount']} {body['currency']} was already recorded.")
+            else:
+                messages.success(request, f"Repaid {body['amount']} {body['currency']} to {line.supplier.name}.")
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)

@@ -85,3 +85,15 @@ def test_supplier_grants_a_line_from_the_page(client):
                                                           "terms_days": "30"}, follow=True)
     assert b"Granted Pocket Robotics" in response.content
     assert CreditLine.objects.filter(supplier=supplier.organization, buyer=buyer).exists()
+
+
+def test_a_double_submitted_repay_form_repays_once(client, people):
+    supplier, buyer, line = people
+    client.force_login(buyer.user)
+    form = {"amount": "100.00", "idempotency_token": "tok-1"}
+    client.post(reverse("credit:line-repay", args=[line.pk]), form)
+    response = client.post(reverse("credit:line-repay", args=[line.pk]), form, follow=True)
+    assert b"already recorded" in response.content
+    from credit.models import Repayment
+
+    assert Repayment.objects.filter(credit_line=line).count() == 1
