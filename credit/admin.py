@@ -1,6 +1,7 @@
 """Operators' view of the money. Ledger rows are read-only; the only changes are actions that
 call the services and ask for a reference or a reason: top-ups, reversals, voids, freezes."""
 
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -25,7 +26,15 @@ from credit.models import (
     Repayment,
     SupplierTerms,
 )
-from credit.services import credit_line_update, entry_reverse, hold_void, wallet_topup
+from credit.exceptions import IdempotencyConflict
+from credit.services import (
+    credit_line_update,
+    entry_reverse,
+    hold_void,
+    idempotency_run,
+    request_fingerprint,
+    wallet_topup,
+)
 from marketplace.models import Organization
 
 
@@ -47,6 +56,8 @@ class TopupForm(forms.Form):
     amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = forms.ChoiceField(choices=Currency.choices)
     reference = forms.CharField(max_length=200, help_text="The bank receipt's reference (required).")
+    # A one-time token per rendered form: submitting the same page twice records the receipt once.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
 class ReasonForm(forms.Form):
@@ -85,15 +96,31 @@ class AccountAdmin(ReadOnlyAdmin):
 
     def topup_view(self, request):
         """Record a bank receipt into any organisation's wallet (created on first use)."""
-        form = TopupForm(request.POST or None, initial={"organization": request.GET.get("organization")})
+        form = TopupForm(request.POST or None, initial={"organization": request.GET.get("organization"),
+                                                        "token": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            token = data.pop("token")
+
+            def execute():
+                entry = wallet_topup(created_by=request.user, **data)
+                return 201, {"entry": entry.pk}
+
             try:
-                entry = wallet_topup(created_by=request.user, **form.cleaned_data)
+                _, body, replayed = idempotency_run(
+                    scope=f"user:{request.user.pk}", key=f"admin-topup:{token}", execute=execute,
+                    fingerprint=request_fingerprint(method="POST", path=request.path, body={
+                        "organization": data["organization"].pk, "amount": str(data["amount"]),
+                        "currency": data["currency"], "reference": data["reference"]}),
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
+            except IdempotencyConflict:
+                form.add_error(None, "This form was already submitted with other values; reload the page.")
             else:
-                self.message_user(request, f"Recorded {form.cleaned_data['amount']} {form.cleaned_data['currency']} "
-                                  f"for {form.cleaned_data['organization']} (entry {entry.pk}).", messages.SUCCESS)
+                self.message_user(request, (f"Already recorded (entry {body['entry']})." if replayed else
+                                            f"Recorded {data['amount']} {data['currency']} for {data['organization']} "
+                                            f"(entry {body['entry']})."), messages.SUCCESS)
                 return redirect(reverse("admin:credit_account_changelist"))
         return TemplateResponse(request, "credit/admin/action_form.html", {
             **self.admin_site.each_context(request), "title": "Record a bank top-up", "form": form, "opts": self.model._meta,

@@ -24,10 +24,11 @@ def test_topup_page_records_a_bank_receipt(ops):
     org = OrganizationFactory(name="Lumen")
     url = reverse("admin:credit_account_topup")
     assert ops.get(url).status_code == 200
-    response = ops.post(url, {"organization": org.pk, "amount": "300.00", "currency": "CNY", "reference": "ICBC 1"})
-    assert response.status_code == 302
+    form = {"organization": org.pk, "amount": "300.00", "currency": "CNY", "reference": "ICBC 1", "token": "t1"}
+    assert ops.post(url, form).status_code == 302
+    assert ops.post(url, form).status_code == 302  # the same page submitted twice
     assert account_for(organization=org, kind="wallet", currency="CNY").balance == Decimal("300.00")
-    response = ops.post(url, {"organization": org.pk, "amount": "300.00", "currency": "CNY", "reference": ""})
+    response = ops.post(url, {**form, "reference": "", "token": "t2"})
     assert response.status_code == 200 and JournalEntry.objects.count() == 1
 
 
