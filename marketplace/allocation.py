@@ -237,10 +237,10 @@ def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
     # The offer that "tops up" is best seen last; try cheapest-first and dearest-first orders,
     # unless a candidate already meets the lower bound (then it is provably optimal).
     by_price = sorted(offers, key=lambda o: (o.breaks[-1][1], o.lead_time_days, o.listing_id))
-    for order in (by_price, by_price[::-1]):
+    for order, beam in ((by_price, 16), (by_price[::-1], 6)):
         if bound <= floor + 1:
             break
-        searched = _frontier_search(order, needed, bound)
+        searched = _frontier_search(order, needed, bound, beam=beam)
         if searched is not None:
             candidates.append(searched)
             bound = min(bound, _key(searched)[0] + 1)
