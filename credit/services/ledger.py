@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.base import ModelState
@@ -83,7 +84,7 @@ def fast_cursor():
     PostgreSQL it binds parameters server-side, so psycopg prepares each statement once per
     connection (after 5 uses) instead of the server parsing and planning it every time — the
     single biggest cost of a transfer (see docs/benchmarks.md). Elsewhere, Django's cursor."""
-    if not on_postgres():
+    if not on_postgres() or not getattr(settings, "CREDIT_PREPARED_STATEMENTS", True):
         return connection.cursor()
     import psycopg
 
