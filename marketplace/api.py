@@ -225,8 +225,11 @@ class PartRefSerializer(serializers.Serializer):
     category = serializers.CharField()
 
 
+MAX_QTY = 2_000_000_000  # the database's integer range, with room to spare
+
+
 class BreakSerializer(serializers.Serializer):
-    min_qty = serializers.IntegerField(min_value=1)
+    min_qty = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
     unit_price = AmountField(min_value=Decimal("0"))
 
 
@@ -310,9 +313,9 @@ class ListingListCreateApi(APIView):
         mpn = serializers.CharField(required=False, max_length=100)
         category = serializers.CharField(required=False, max_length=100, default="")
         description = serializers.CharField(required=False, max_length=300, default="")
-        stock = serializers.IntegerField(min_value=0)
-        moq = serializers.IntegerField(min_value=1, default=1)
-        multiple = serializers.IntegerField(min_value=1, default=1)
+        stock = serializers.IntegerField(min_value=0, max_value=MAX_QTY)
+        moq = serializers.IntegerField(min_value=1, max_value=MAX_QTY, default=1)
+        multiple = serializers.IntegerField(min_value=1, max_value=MAX_QTY, default=1)
         lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, default=0)
         currency = serializers.ChoiceField(choices=Currency.choices, required=False)
         condition = serializers.ChoiceField(choices=Listing.Condition.choices, default=Listing.Condition.NEW)
@@ -363,9 +366,9 @@ class ListingListCreateApi(APIView):
 
 class ListingDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
-        stock = serializers.IntegerField(min_value=0, required=False)
-        moq = serializers.IntegerField(min_value=1, required=False)
-        multiple = serializers.IntegerField(min_value=1, required=False)
+        stock = serializers.IntegerField(min_value=0, max_value=MAX_QTY, required=False)
+        moq = serializers.IntegerField(min_value=1, max_value=MAX_QTY, required=False)
+        multiple = serializers.IntegerField(min_value=1, max_value=MAX_QTY, required=False)
         lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
         currency = serializers.ChoiceField(choices=Currency.choices, required=False)
         condition = serializers.ChoiceField(choices=Listing.Condition.choices, required=False)
@@ -506,11 +509,11 @@ class KitInputSerializer(serializers.Serializer):
 
     class SubKitSerializer(serializers.Serializer):
         kit = serializers.IntegerField()
-        quantity = serializers.IntegerField(min_value=1, default=1)
+        quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
 
     class AssemblySerializer(serializers.Serializer):
         class CostBreakSerializer(serializers.Serializer):
-            min_qty = serializers.IntegerField(min_value=1)
+            min_qty = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
             unit_cost = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=Decimal("0"))
 
         factory = serializers.IntegerField()

@@ -14,6 +14,7 @@ from marketplace.models import Listing, Organization, Part, PriceBreak, normaliz
 
 Break = tuple[int, Decimal]
 MAX_UNIT_PRICE = Decimal("99999999")
+MAX_QTY = 2_000_000_000  # within the database's integer columns
 
 
 def part_get_or_create(
@@ -43,8 +44,8 @@ def price_break_errors(breaks: list[Break], *, moq: int | None = None) -> list[s
         return ["Give at least one price break."]
     errors = []
     for min_qty, unit_price in breaks:
-        if min_qty < 1:
-            errors.append(f"Break quantity {min_qty} must be at least 1.")
+        if not 1 <= min_qty <= MAX_QTY:
+            errors.append(f"Break quantity {min_qty} must be between 1 and {MAX_QTY:,}.")
         if unit_price < 0 or unit_price > MAX_UNIT_PRICE:
             errors.append(f"Unit price {unit_price} must be between 0 and {MAX_UNIT_PRICE}.")
     for (q1, p1), (q2, p2) in zip(breaks, breaks[1:]):
@@ -60,11 +61,11 @@ def price_break_errors(breaks: list[Break], *, moq: int | None = None) -> list[s
 def _listing_errors(values: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name in ("stock", "lead_time_days"):
-        if values[name] < 0:
-            errors[name] = ["Must be zero or more."]
+        if not 0 <= values[name] <= MAX_QTY:
+            errors[name] = [f"Must be between 0 and {MAX_QTY:,}."]
     for name in ("moq", "multiple"):
-        if values[name] < 1:
-            errors[name] = ["Must be at least 1."]
+        if not 1 <= values[name] <= MAX_QTY:
+            errors[name] = [f"Must be between 1 and {MAX_QTY:,}."]
     if values["currency"] not in settings.KITSTREET_CURRENCIES:
         errors["currency"] = [f"Unsupported currency {values['currency']!r}; use one of {settings.KITSTREET_CURRENCIES}."]
     if problems := price_break_errors(values["price_breaks"], moq=values["moq"]):
@@ -207,8 +208,8 @@ def _parse_rows(text: str) -> tuple[list[dict], list[dict]]:
         for name, minimum in (("stock", 0), ("moq", 1), ("multiple", 1), ("lead_time_days", 0)):
             try:
                 values[name] = int(raw[name])
-                if values[name] < minimum:
-                    bad(name, f"Must be {minimum} or more.")
+                if not minimum <= values[name] <= MAX_QTY:
+                    bad(name, f"Must be between {minimum} and {MAX_QTY:,}.")
             except ValueError:
                 bad(name, f"{raw[name]!r} is not a whole number.")
         values["currency"] = raw["currency"].upper() or settings.KITSTREET_DEFAULT_CURRENCY

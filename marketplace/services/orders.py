@@ -20,7 +20,7 @@ from django.utils import timezone
 from marketplace.allocation import order_qty
 from marketplace.exceptions import OrderInvalid, OutOfStock, PurchaseOrderStepNotAllowed
 from marketplace.models import Kit, Listing, Order, OrderStatus, Organization, PurchaseOrder, PurchaseOrderLine, Quote
-from marketplace.services.quotes import assembly_unit_cost, cents, kit_tree_multipliers
+from marketplace.services.quotes import MAX_TOTAL, assembly_unit_cost, cents, kit_tree_multipliers
 
 MAX_LINES = 500
 STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
@@ -132,6 +132,9 @@ def order_place(
             raise OrderInvalid({"lines": [f"All lines must be in one currency (got {', '.join(sorted(currencies))}); "
                                           "place one order per currency."]})
         currency = currencies.pop()
+
+    if sum((cents(qty * unit) for _, _, _, qty, unit in wanted), Decimal(0)) > MAX_TOTAL:
+        raise OrderInvalid({"lines": ["The order would exceed 999,999,999,999.99; split it."]})
 
     # Lock in pk order (two orders touching the same listings cannot deadlock), then reserve.
     reserve: dict[int, int] = defaultdict(int)

@@ -20,6 +20,8 @@ from marketplace.services.kits import kit_freeze
 CENT = Decimal("0.01")
 QUOTE_VALIDITY = timedelta(days=7)
 MAX_QUANTITY = 10_000_000
+MAX_NEEDED = 2_000_000_000
+MAX_TOTAL = Decimal("999999999999.99")  # the money columns (14 digits, 2 places)
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -90,6 +92,10 @@ def load_offers(*, part_ids: set[int], currency: str, buyer: Organization) -> di
     return offers
 
 
+def line_cost(allocations) -> Decimal:
+    return cents(sum((a.extended_price for a in allocations), Decimal(0)))
+
+
 def assembly_unit_cost(breaks: list[tuple[int, Decimal]], quantity: int) -> Decimal:
     """Unit cost at the largest break ≤ quantity; below the first break, the first break's cost
     (the factory's minimum-batch price)."""
@@ -113,6 +119,8 @@ def quote_create(
         raise QuoteInvalid({"quantity": [f"Quote between 1 and {MAX_QUANTITY:,} units."]})
     multipliers = kit_tree_multipliers(kit)
     needs = flatten_needs(kit, quantity, multipliers)
+    if any(need.needed > MAX_NEEDED for need in needs):
+        raise QuoteInvalid({"quantity": ["That batch needs more than 2 billion of one part; quote a smaller batch."]})
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
     offers_by_part = load_offers(part_ids=part_ids, currency=kit.currency, buyer=organization)
     stock_left: dict[int, int] = {}  # stock a line already took from a listing (substitutes are shared)
@@ -144,6 +152,8 @@ def quote_create(
                           Decimal(0))
     assembly_cost, design_fees, nre = cents(assembly_cost), cents(design_fees), cents(nre)
     total = components_cost + assembly_cost + design_fees + nre
+    if total > MAX_TOTAL or max((line_cost(allocs) for _, allocs, _ in line_results), default=0) > MAX_TOTAL:
+        raise QuoteInvalid({"quantity": ["The quote would exceed 999,999,999,999.99; quote a smaller batch."]})
     quote = Quote.objects.create(
         kit=kit, organization=organization, created_by=created_by, quantity=quantity, currency=kit.currency,
         components_cost=components_cost, assembly_cost=assembly_cost, design_fees=design_fees, nre=nre, total=total,

@@ -95,3 +95,13 @@ def test_search_in_stock_at_qty_and_unverified_vendors_hidden(buyer):
 
 def test_search_rejects_a_bad_ordering_with_400(buyer):
     assert buyer.client.get("/api/v1/listings/", {"ordering": "drop table"}).status_code == 400
+
+
+def test_out_of_range_numbers_are_400_not_500(trader, buyer):
+    response = trader.client.post("/api/v1/listings/", _body(stock=10**12), format="json")
+    assert response.status_code == 400 and "stock" in response.json()
+    listing = ListingFactory(breaks=[(1, "99999999")], stock=10**9)
+    response = buyer.client.post("/api/v1/orders/", {"lines": [{"listing": listing.pk, "quantity": 100_000}], "payment": "deposit"},
+                                 format="json")
+    assert response.status_code == 400 and "exceed" in response.json()["lines"][0]
+    assert Listing.objects.get(pk=listing.pk).stock == 10**9
