@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -83,18 +83,40 @@ def fast_cursor():
     """A cursor for the ledger's hot statements, in Django's connection and transaction. On
     PostgreSQL it binds parameters server-side, so psycopg prepares each statement once per
     connection (after 5 uses) instead of the server parsing and planning it every time — the
-    single biggest cost of a transfer (see docs/benchmarks.md). Elsewhere, Django's cursor."""
+    single biggest cost of a transfer (see docs/benchmarks.md) — and it is reused for the life of
+    the connection. Elsewhere (or with CREDIT_PREPARED_STATEMENTS = False), Django's cursor."""
     if not on_postgres() or not getattr(settings, "CREDIT_PREPARED_STATEMENTS", True):
         return connection.cursor()
-    import psycopg
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: one thread-local lookup, not one per attribute
+    if db.connection is None:
+        db.ensure_connection()
+    raw = db.connection
+    cursor = getattr(db, "_credit_fast_cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not raw:
+        import psycopg
 
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django opens connections with prepare_threshold=None. Only server-binding cursors like
-        # this one can prepare; Django's own (client-binding) cursors are unaffected.
-        raw.prepare_threshold = 5
-    return psycopg.Cursor(raw)
+        if raw.prepare_threshold is None:
+            # Django opens connections with prepare_threshold=None. Only server-binding cursors
+            # like this one can prepare; Django's own (client-binding) cursors are unaffected.
+            raw.prepare_threshold = 5
+        cursor = psycopg.Cursor(raw)
+        db._credit_fast_cursor = cursor
+    return _KeepOpen(cursor)
+
+
+class _KeepOpen:
+    """`with fast_cursor() as cursor:` without closing the reused cursor at the end."""
+
+    __slots__ = ("cursor",)
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def __enter__(self):
+        return self.cursor
+
+    def __exit__(self, *exc_info):
+        return False
 
 
 CENT = Decimal("0.01")
@@ -163,7 +185,7 @@ def _new_instance(model, values: dict):
     instance = model.__new__(model)
     instance.__dict__.update(values)
     instance._state = ModelState()
-    instance._state.adding, instance._state.db = False, connection.alias
+    instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
     return instance
 
 
