@@ -95,3 +95,22 @@ def test_the_same_idempotency_key_sent_concurrently_executes_once():
     assert len({body["entry"] for _, body, _ in results}) == 1
     assert sum(1 for _, _, replayed in results if not replayed) == 1
     assert JournalEntry.objects.count() == before + 1
+
+
+def test_concurrent_credit_orders_through_the_marketplace_never_pass_the_limit():
+    from marketplace.models import Order
+    from marketplace.services import order_place
+    from tests.marketplace.factories import ListingFactory, MembershipFactory
+
+    member = MembershipFactory()
+    listing = ListingFactory(stock=100_000, breaks=[(1, "1.00")])
+    line = credit_line(supplier=listing.vendor, buyer=member.organization, limit="1000.00")
+    results, errors = race(lambda i: order_place(buyer=member.organization, placed_by=member.user, payment="credit",
+                                                 lines=[(listing, 70)]), n=20)
+    assert len(results) == 14 and all(isinstance(e, CreditLimitExceeded) for e in errors)
+    state = credit_line_list(organization=line.supplier).get(pk=line.pk)
+    assert (state.reserved, state.available) == (Decimal("980.00"), Decimal("20.00"))
+    assert Order.objects.filter(buyer=member.organization).count() == 14
+    listing.refresh_from_db()
+    assert listing.stock == 100_000 - 14 * 70  # refused orders kept no stock either
+    assert ledger_verify().ok
