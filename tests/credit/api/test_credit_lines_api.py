@@ -88,3 +88,15 @@ def test_lists_filter_by_role_status_and_name(trader, buyer, make_member):
     assert trader.client.get("/api/v1/credit-lines/?role=buyer").json()["count"] == 0
     assert trader.client.get("/api/v1/credit-lines/?status=frozen").json()["count"] == 0
     assert trader.client.get("/api/v1/credit-lines/?role=supplier&page_size=1").json()["count"] == 2
+
+
+def test_invoices_of_a_line_and_a_buyers_trust(trader, buyer):
+    line = credit_line(supplier=trader.org, buyer=buyer.org, limit="1000.00", terms_days=30)
+    credit_draw(line=line, amount=Decimal("100.00"), issued_on=timezone.localdate() - timedelta(days=40))
+    credit_draw(line=line, amount=Decimal("50.00"))
+    invoices = buyer.client.get(f"/api/v1/credit-lines/{line.pk}/invoices/").json()
+    assert [(i["amount"], i["outstanding"]) for i in invoices["results"]] == [("100.00", "100.00"), ("50.00", "50.00")]
+    assert trader.client.get(f"/api/v1/credit-lines/{line.pk}/invoices/?status=paid").json()["count"] == 0
+    trust = trader.client.get(f"/api/v1/credit/trust/{buyer.org.pk}/").json()
+    assert 0 <= trust["score"] <= 100 and any("overdue" in reason for reason in trust["reasons"])
+    assert trader.client.get(f"/api/v1/credit/trust/{trader.org.pk}/").status_code == 404  # not a buyer
