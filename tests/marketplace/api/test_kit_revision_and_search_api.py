@@ -1,0 +1,51 @@
+"""Kit revisions through the API, and the search filters buyers rely on."""
+
+from decimal import Decimal
+
+import pytest
+
+from marketplace.models import Kit
+from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_editing_a_quoted_kit_makes_a_new_revision_and_the_quote_keeps_the_old(solution_house, buyer):
+    part = PartFactory()
+    ListingFactory(part=part)
+    kit = make_kit(owner=solution_house.org, bom=[(part, 1)], nre="100")
+    quote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 10}, format="json").json()
+    response = solution_house.client.patch(f"/api/v1/kits/{kit.pk}/", {"nre": "250"}, format="json")
+    assert response.status_code == 200
+    revised = response.json()
+    assert revised["id"] != kit.pk and revised["revision"] == 2 and revised["family"] == kit.pk and revised["nre"] == "250.00"
+    assert buyer.client.get(f"/api/v1/quotes/{quote['id']}/").json()["kit_revision"] == 1
+    assert [k["id"] for k in buyer.client.get("/api/v1/kits/").json()["results"]] == [revised["id"]]
+    # Only the owner edits; an old revision is not edited.
+    assert buyer.client.patch(f"/api/v1/kits/{revised['id']}/", {"nre": "1"}, format="json").status_code == 404
+    assert solution_house.client.patch(f"/api/v1/kits/{kit.pk}/", {"nre": "1"}, format="json").status_code == 400
+    assert Kit.objects.get(pk=kit.pk).nre == Decimal("100")
+
+
+def test_search_by_parameters_category_vendor_and_currency(buyer):
+    qfn = PartFactory(mpn="NRF52810-QCAA", category="Wireless SoC", parameters={"package": "QFN32", "radio": "BLE"})
+    wlcsp = PartFactory(mpn="NRF52810-CAAA", category="Wireless SoC", parameters={"package": "WLCSP", "radio": "BLE"})
+    a = ListingFactory(part=qfn)
+    b = ListingFactory(part=wlcsp, currency="USD")
+
+    def ids(**params):
+        return [r["id"] for r in buyer.client.get("/api/v1/listings/", params).json()["results"]]
+
+    assert ids(parameters="package:QFN32") == [a.pk]
+    assert ids(category="wireless soc") == [a.pk, b.pk]
+    assert ids(vendor=b.vendor_id) == [b.pk]
+    assert ids(mpn="nrf52810", currency="USD") == [b.pk]
+    assert ids(q="nrf52810 ble") == [a.pk, b.pk]  # every word matches the MPN or the description
+    assert ids(q="nrf52810 zigbee") == []
+
+
+def test_listing_detail_hides_unverified_vendors_from_others_but_not_from_themselves(buyer, make_member):
+    vendor = make_member(trader=True, verified=False, name="New Stall")
+    listing = ListingFactory(vendor=vendor.org)
+    assert buyer.client.get(f"/api/v1/listings/{listing.pk}/").status_code == 404
+    assert vendor.client.get(f"/api/v1/listings/{listing.pk}/").status_code == 200
