@@ -1,7 +1,26 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
-from marketplace.models import Membership, Organization
-from marketplace.services import organization_verify
+from config.errors import StateConflict
+from marketplace.models import (
+    AssemblyBreak,
+    BomLine,
+    Kit,
+    Listing,
+    Membership,
+    Order,
+    Organization,
+    Part,
+    PriceBreak,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Quote,
+    QuoteLine,
+    SubKit,
+)
+from marketplace.services import listing_update, organization_verify, purchase_order_cancel
+from marketplace.services.listings import price_break_errors
 
 
 class MembershipInline(admin.TabularInline):
@@ -42,27 +61,6 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 # --- Catalogue, kits, quotes, orders ---------------------------------------------------------------
-
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.forms.models import BaseInlineFormSet  # noqa: E402
-
-from config.errors import StateConflict  # noqa: E402
-from marketplace.models import (  # noqa: E402
-    AssemblyBreak,
-    BomLine,
-    Kit,
-    Listing,
-    Order,
-    Part,
-    PriceBreak,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Quote,
-    QuoteLine,
-    SubKit,
-)
-from marketplace.services import listing_update, purchase_order_cancel  # noqa: E402
-from marketplace.services.listings import price_break_errors  # noqa: E402
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -1,20 +1,52 @@
 """REST endpoints of the marketplace app. Identity and organisations first; catalogue, kits,
 quotes and orders are added below as one APIView per operation."""
 
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import Pagination
 from marketplace.access import get_acting_organization
-from marketplace.models import Organization, OrganizationKind
-from marketplace.selectors import membership_list, organization_visible_list
-from marketplace.services import organization_create, organization_verify
+from marketplace.exceptions import KitInvalid, OrderInvalid, StockListInvalid
+from marketplace.models import Currency, Listing, Order, Organization, OrganizationKind, Part
+from marketplace.selectors import (
+    LISTING_ORDERINGS,
+    fulfilment_record,
+    kit_get,
+    kit_list,
+    listing_list,
+    listing_search,
+    membership_list,
+    order_list,
+    organization_visible_list,
+    part_list,
+    purchase_order_list,
+    quote_list,
+)
+from marketplace.services import (
+    kit_create,
+    kit_update,
+    listing_create,
+    listing_update,
+    order_place,
+    organization_create,
+    organization_verify,
+    part_get_or_create,
+    quote_create,
+    stock_list_import,
+)
+from marketplace.services.orders import STEPS, order_step
 
 
 class OrganizationOutputSerializer(serializers.Serializer):
@@ -130,8 +162,6 @@ class OrganizationDetailApi(APIView):
     @extend_schema(responses=OrganizationDetailOutputSerializer)
     def get(self, request, pk: int):
         """A public profile; for suppliers, their fulfilment record."""
-        from marketplace.selectors import fulfilment_record
-
         qs = organization_visible_list(
             viewer=get_acting_organization(request, required=False), is_operator=request.user.is_staff
         )
@@ -152,42 +182,8 @@ class OrganizationVerifyApi(APIView):
         return Response(organization_output(org))
 
 
-
 # --- Shared output pieces -----------------------------------------------------------------------
 
-from decimal import Decimal  # noqa: E402
-
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.http import Http404  # noqa: E402
-from drf_spectacular.types import OpenApiTypes  # noqa: E402
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field  # noqa: E402
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser  # noqa: E402
-
-from marketplace.exceptions import StockListInvalid  # noqa: E402
-from marketplace.models import Currency, Kit, Listing, Order, Part, PurchaseOrder, Quote  # noqa: E402
-from marketplace.selectors import (  # noqa: E402
-    LISTING_ORDERINGS,
-    fulfilment_record,
-    kit_get,
-    kit_list,
-    listing_list,
-    listing_search,
-    order_list,
-    part_list,
-    purchase_order_list,
-    quote_list,
-)
-from marketplace.services import (  # noqa: E402
-    kit_create,
-    kit_update,
-    listing_create,
-    listing_update,
-    order_place,
-    part_get_or_create,
-    quote_create,
-    stock_list_import,
-)
-from marketplace.services.orders import STEPS, order_step  # noqa: E402
 
 
 def money_str(value: Decimal | None) -> str | None:
@@ -541,9 +537,6 @@ class KitInputSerializer(serializers.Serializer):
 
 def kit_spec_from_input(data: dict, *, viewer: Organization) -> dict:
     """Resolve ids in a validated kit body to objects; unknown ids are a 400 naming the line."""
-    from marketplace.exceptions import KitInvalid
-    from marketplace.selectors import organization_visible_list
-
     spec = dict(data)
     errors: dict[str, list[str]] = {}
     if "bom" in data:
@@ -799,8 +792,6 @@ class OrderListCreateApi(APIView):
                 visible = {l.pk: l for l in listing_list(viewer=org).filter(pk__in=[x["listing"] for x in d["lines"]])}
                 missing = sorted({x["listing"] for x in d["lines"]} - set(visible))
                 if missing:
-                    from marketplace.exceptions import OrderInvalid
-
                     raise OrderInvalid({"lines": [f"Unknown listing id(s): {missing}."]})
                 kwargs["lines"] = [(visible[x["listing"]], x["quantity"]) for x in d["lines"]]
             order = order_place(buyer=org, placed_by=request.user, payment=d["payment"], **kwargs)

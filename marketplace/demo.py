@@ -1,15 +1,21 @@
-"""Demo world, part 1: organisations, people and the demo logins. Later parts of this module and
-the other apps' demo.py files add the catalogue, kits, credit and trials to the same context."""
+"""Demo world, part 1: organisations, people and the demo logins, then the catalogue (parts,
+listings from ~45 traders), nested solution kits and, with `--scale large`, a 1M-listing long tail.
+The other apps' demo.py files add credit and trials to the same context."""
 
 import random
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.utils import timezone
+from django.utils.text import slugify
 from tqdm import tqdm
 
-from marketplace.models import Organization
+from marketplace.demo_catalogue import CAP_VALUES, CAPACITOR_FAMILIES, E12, PARTS, RESISTOR_FAMILIES
+from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
 from marketplace.services import membership_add, organization_create
 
 DEMO_PASSWORD = "kitstreet"
@@ -99,16 +105,7 @@ def seed(ctx: DemoContext) -> None:
         seed_large(ctx)
 
 
-# --- Catalogue, listings and kits (marketplace issue) ------------------------------------------------
-
-from decimal import ROUND_HALF_UP, Decimal  # noqa: E402
-
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.text import slugify  # noqa: E402
-
-from marketplace.demo_catalogue import CAP_VALUES, CAPACITOR_FAMILIES, E12, PARTS, RESISTOR_FAMILIES  # noqa: E402
-from marketplace.models import Listing, Part, PriceBreak, normalize_mpn  # noqa: E402
+# --- Catalogue, listings and kits --------------------------------------------------------------------
 
 STALL_BUILDINGS = ["SEG Plaza", "Huaqiang Electronics World", "Mingtong Digital City", "Yuan Wang Digital Mall",
                    "Tongtian Di", "Huaqiang Plaza", "New Asia Guoli", "Duty-Free Building"]
