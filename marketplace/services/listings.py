@@ -221,11 +221,17 @@ def _parse_rows(text: str) -> tuple[list[dict], list[dict]]:
                 bad("price_breaks", message)
         except ValueError as exc:
             bad("price_breaks", f"{exc}; write breaks as 1:0.50;500:0.40.")
-        condition = raw.get("condition", "").lower() or Listing.Condition.NEW
-        if condition not in Listing.Condition.values:
-            bad("condition", f"Use one of {Listing.Condition.values}.")
-        values.update(condition=condition, date_code=raw.get("date_code", "")[:20], location=raw.get("location", "")[:100],
-                      description=raw.get("description", "")[:300], category=raw.get("category", "")[:100])
+        # Optional listing columns change a listing only when the cell has a value: a file without
+        # a date_code column must not wipe the date codes set before.
+        if condition := raw.get("condition", "").lower():
+            if condition not in Listing.Condition.values:
+                bad("condition", f"Use one of {Listing.Condition.values}.")
+            values["condition"] = condition
+        if date_code := raw.get("date_code", ""):
+            values["date_code"] = date_code[:20]
+        if location := raw.get("location", ""):
+            values["location"] = location[:100]
+        values.update(description=raw.get("description", "")[:300], category=raw.get("category", "")[:100])
         key = (values["manufacturer"].lower(), normalize_mpn(values["mpn"]))
         if not row_errors and key in seen:
             bad("mpn", f"Duplicate of row {seen[key]}.")
@@ -238,7 +244,8 @@ def _parse_rows(text: str) -> tuple[list[dict], list[dict]]:
     return rows, errors
 
 
-LISTING_CSV_FIELDS = ("stock", "moq", "multiple", "lead_time_days", "currency", "condition", "date_code", "location")
+LISTING_CSV_FIELDS = ("stock", "moq", "multiple", "lead_time_days", "currency")
+LISTING_CSV_OPTIONAL = ("condition", "date_code", "location")
 
 
 def stock_list_import(*, vendor: Organization, content: bytes | str, dry_run: bool = False) -> StockListResult:
@@ -275,10 +282,9 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
     now = timezone.now()
     for row in rows:
         listing = listings.get(row["key"])
-        new_values = {name: row[name] for name in LISTING_CSV_FIELDS}
-        if not new_values["location"]:
-            new_values["location"] = vendor.location[:100]
+        new_values = {name: row[name] for name in (*LISTING_CSV_FIELDS, *LISTING_CSV_OPTIONAL) if name in row}
         if listing is None:
+            new_values.setdefault("location", vendor.location[:100])
             result.created += 1
             result.rows.append({"row": row["row"], "mpn": row["mpn"], "manufacturer": row["manufacturer"], "action": "create"})
             part = parts.get(row["key"])
@@ -305,7 +311,7 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         for name, value in new_values.items():
             setattr(listing, name, value)
         listing.is_active, listing.updated_at = True, now
-        listing.save(update_fields=[*LISTING_CSV_FIELDS, "is_active", "updated_at"])
+        listing.save(update_fields=[*new_values, "is_active", "updated_at"])
         if breaks_changed:
             _replace_breaks(listing, row["price_breaks"])
     return result

@@ -61,3 +61,11 @@ def test_missing_columns_and_duplicates_are_reported(trader):
 def test_buyer_cannot_import(buyer):
     assert _upload(buyer, GOOD).status_code == 400
     assert not Listing.objects.exists()
+
+
+def test_optional_columns_left_out_keep_what_the_listing_had(trader):
+    _upload(trader, HEADER.replace("category\n", "category,date_code,location\n")
+            + "TI,LM358DR,10,1,1,0,CNY,1:1.00,Amplifier,2415,Counter 7\n")
+    assert _upload(trader, HEADER + "TI,LM358DR,10,1,1,0,CNY,1:1.00,Amplifier\n").json()["unchanged"] == 1
+    listing = Listing.objects.get()
+    assert (listing.date_code, listing.location) == ("2415", "Counter 7")
