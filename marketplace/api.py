@@ -30,6 +30,7 @@ from marketplace.selectors import (
     membership_list,
     order_list,
     organization_visible_list,
+    parse_parameters,
     part_list,
     purchase_order_list,
     quote_list,
@@ -340,12 +341,11 @@ class ListingListCreateApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        parameters = dict(pair.split(":", 1) for pair in f.get("parameters", "").split(",") if ":" in pair)
         qs = listing_search(
             viewer=get_acting_organization(request, required=False), q=f.get("q"), mpn=f.get("mpn"),
             category=f.get("category"), vendor_id=f.get("vendor"), currency=f.get("currency"), in_stock=f["in_stock"],
             qty=f.get("qty"),
-            parameters={k.strip(): v.strip() for k, v in parameters.items()}, ordering=f.get("ordering"),
+            parameters=parse_parameters(f.get("parameters", "")), ordering=f.get("ordering"),
         )
         return paginated(self, request, qs, listings_output)
 

@@ -20,6 +20,7 @@ from marketplace.exceptions import StockListInvalid
 from marketplace.models import Order, OrderStatus
 from marketplace.selectors import (
     LISTING_ORDERINGS,
+    parse_parameters,
     fulfilment_record,
     kit_get,
     kit_list,
@@ -87,7 +88,7 @@ def listing_search_view(request):
     qty = _int(request.GET.get("qty"))
     qty = qty if qty and 0 < qty <= 100_000_000 else None
     ordering = request.GET.get("ordering") or None
-    searched = any(request.GET.get(k) for k in ("q", "mpn", "category", "vendor"))
+    searched = any(request.GET.get(k) for k in ("q", "mpn", "category", "vendor", "parameters"))
     # Prices only compare within one currency: default to the acting organisation's.
     currency = request.GET.get("currency") or (org.default_currency if org else settings.KITSTREET_DEFAULT_CURRENCY)
     currency = currency if currency in settings.KITSTREET_CURRENCIES else None
@@ -95,6 +96,7 @@ def listing_search_view(request):
         viewer=org, q=request.GET.get("q", "")[:100] or None, mpn=request.GET.get("mpn", "")[:100] or None,
         category=request.GET.get("category", "")[:100] or None, in_stock=bool(request.GET.get("in_stock")), qty=qty,
         vendor_id=_int(request.GET.get("vendor")), currency=currency,
+        parameters=parse_parameters(request.GET.get("parameters", "")),
         ordering=ordering if ordering in LISTING_ORDERINGS else None,
     )
     page = _page(request, qs) if searched else None

@@ -5,6 +5,7 @@ from marketplace.selectors.catalogue import (  # noqa: F401
     listing_list,
     listing_search,
     listing_visible_q,
+    parse_parameters,
     part_list,
 )
 from marketplace.selectors.kits import kit_get, kit_list, kit_tree  # noqa: F401

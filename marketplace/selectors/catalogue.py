@@ -19,6 +19,12 @@ LISTING_ORDERINGS = {
 PARAMETER_KEY = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
 
+def parse_parameters(text: str) -> dict[str, str]:
+    """`package:QFN32, radio:BLE` → {"package": "QFN32", "radio": "BLE"} (unknown shapes ignored)."""
+    pairs = (pair.split(":", 1) for pair in text[:300].split(",") if ":" in pair)
+    return {key.strip(): value.strip() for key, value in pairs if PARAMETER_KEY.match(key.strip())}
+
+
 def part_list(*, q: str | None = None, mpn: str | None = None, category: str | None = None) -> QuerySet[Part]:
     qs = Part.objects.all()
     if mpn and (key := normalize_mpn(mpn)):

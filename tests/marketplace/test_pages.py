@@ -90,3 +90,10 @@ def test_unverified_supplier_listing_hidden_in_search(buyer):
     hidden = ListingFactory(part=PartFactory(mpn="HIDDEN1"), vendor=OrganizationFactory(trader=True, verified=False))
     assert "HIDDEN1" not in browser(buyer).get("/parts/?mpn=HIDDEN").content.decode()
     assert hidden.pk
+
+
+def test_search_page_filters_by_parameters(buyer):
+    ListingFactory(part=PartFactory(mpn="QFNPART1", parameters={"package": "QFN32"}))
+    ListingFactory(part=PartFactory(mpn="BGAPART1", parameters={"package": "BGA"}))
+    page = browser(buyer).get("/parts/?parameters=package:QFN32").content.decode()
+    assert "QFNPART1" in page and "BGAPART1" not in page
