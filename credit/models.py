@@ -99,9 +99,12 @@ class JournalEntry(models.Model):
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     memo = models.CharField(max_length=300, blank=True)
     reference = models.CharField(max_length=200, blank=True, help_text="External reference, e.g. a bank receipt number.")
+    # Who initiated it. Not indexed: nothing reads entries by initiator on a hot path, and every
+    # index is one more write per entry (see docs/benchmarks.md).
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                     help_text="Who initiated it, if an organisation did.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+                                     db_index=False, help_text="Who initiated it, if an organisation did.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   db_index=False)
     # One-to-one: an entry can be reversed at most once.
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     reason = models.CharField(max_length=300, blank=True)
