@@ -82,6 +82,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server, worker and beat share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Short OLTP queries: JIT compilation cost up to 0.3 s on large search plans and never paid
+    # off (docs/benchmarks.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
