@@ -122,6 +122,11 @@ class ListingAdmin(admin.ModelAdmin):
         if changes:
             listing_update(listing=obj, **changes)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The inline may have changed the price breaks: keep the listing's search columns in step.
+        Listing.objects.filter(pk=form.instance.pk).refresh_search_columns()
+
 
 class BomLineInline(admin.TabularInline):
     model = BomLine

@@ -100,6 +100,7 @@ def seed(ctx: DemoContext) -> None:
     membership_add(organization=ctx.orgs["buyer:pocket"], user=buyer)
     ctx.say(f"  {len(ctx.orgs)} organisations, {len(ctx.users)} people")
     seed_catalogue(ctx)
+    Listing.objects.refresh_search_columns()  # bulk inserts skip the services that keep them
     seed_kits(ctx)
     if ctx.scale == "large":
         seed_large(ctx)
@@ -404,12 +405,12 @@ def seed_large(ctx: DemoContext) -> None:
             listing_rows.append((next_id, v, p, s, m, mu, lt, c, "new", dc, "", True))
             break_rows.extend((next_id, q, price) for q, price in breaks)
             next_id += 1
-    _copy_or_bulk(ctx, part_rows, listing_rows, break_rows)
+    _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, listing_start)
     ctx.say(f"  large: {len(part_rows):,} parts, {len(listing_rows):,} listings, {len(break_rows):,} price breaks, "
             f"{len(vendor_ids):,} more stalls")
 
 
-def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list) -> None:
+def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list, listing_start: int) -> None:
     now = timezone.now()
     if connection.vendor != "postgresql":
         Part.objects.bulk_create([Part(id=r[0], manufacturer=r[1], mpn=r[2], mpn_normalized=r[3], category=r[4],
@@ -421,6 +422,7 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
                         updated_at=now) for r in listing_rows[chunk:chunk + 20000]])
         PriceBreak.objects.bulk_create([PriceBreak(listing_id=l, min_qty=q, unit_price=p) for l, q, p in break_rows],
                                        batch_size=20000)
+        Listing.objects.filter(pk__gte=listing_start).refresh_search_columns()
         return
     raw = connection.connection  # the psycopg connection, inside seed_demo's transaction
     with raw.cursor() as cursor:
@@ -437,5 +439,6 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
                 copy.write_row(r)
         for table in ("marketplace_part", "marketplace_listing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        Listing.objects.filter(pk__gte=listing_start).refresh_search_columns()
         for table in ("marketplace_part", "marketplace_listing", "marketplace_pricebreak"):
             cursor.execute(f"ANALYZE {table}")  # fresh statistics, so the first searches get good plans

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 
 class OrganizationKind(models.TextChoices):
@@ -120,6 +121,7 @@ class Part(models.Model):
             # varchar_pattern_ops lets PostgreSQL use the index for `LIKE 'ESP32%'` (MPN prefix search).
             models.Index(fields=["mpn_normalized"], name="part_mpn_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["category"], name="part_category_idx"),
+            models.Index(Upper("category"), name="part_category_upper_idx"),  # category__iexact
         ]
 
     def __str__(self) -> str:
@@ -127,7 +129,26 @@ class Part(models.Model):
 
     def save(self, *args, **kwargs):
         self.mpn_normalized = normalize_mpn(self.mpn)
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if not adding:  # listings search by a copy of the category
+            Listing.objects.filter(part=self).exclude(category_key=Upper(models.Value(self.category))).refresh_search_columns()
+
+
+class ListingQuerySet(models.QuerySet):
+    def refresh_search_columns(self) -> int:
+        """Recompute the copied search columns of these listings from their part, vendor and
+        price breaks (one UPDATE). Every write path that changes one of those sources calls it."""
+        breaks = PriceBreak.objects.filter(listing=models.OuterRef("pk"))
+        return self.update(
+            category_key=models.Subquery(Part.objects.filter(pk=models.OuterRef("part_id"))
+                                         .values(key=Upper("category"))[:1]),
+            vendor_verified=models.Subquery(Organization.objects.filter(pk=models.OuterRef("vendor_id"))
+                                            .values("verified")[:1]),
+            min_unit_price=models.Subquery(breaks.order_by("unit_price").values("unit_price")[:1]),
+            max_unit_price=models.Subquery(breaks.order_by("-unit_price").values("unit_price")[:1]),
+            first_break_qty=models.Subquery(breaks.order_by("min_qty").values("min_qty")[:1]),
+        )
 
 
 class Listing(models.Model):
@@ -152,6 +173,15 @@ class Listing(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Search columns copied from the part, the vendor and the price breaks (kept in step by
+    # `listing_search_columns_refresh`), so browsing a category sorted by the price at a quantity
+    # can find its top page by a threshold scan of an index instead of pricing every match.
+    category_key = models.CharField(max_length=100, default="", db_default="", editable=False,
+                                    help_text="UPPER(part.category)")
+    vendor_verified = models.BooleanField(default=False, db_default=False, editable=False)
+    min_unit_price = models.DecimalField(null=True, editable=False, **UNIT_PRICE)
+    max_unit_price = models.DecimalField(null=True, editable=False, **UNIT_PRICE)
+    first_break_qty = models.PositiveIntegerField(null=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -164,7 +194,14 @@ class Listing(models.Model):
         indexes = [
             models.Index(fields=["part", "is_active"], name="listing_part_active_idx"),
             models.Index(fields=["vendor", "is_active"], name="listing_vendor_active_idx"),
+            # Top of a category by price: the k-th dearest "dearest break" bounds the page; the
+            # trailing columns let COUNT(*) of a category be an index-only scan.
+            models.Index(fields=["category_key", "max_unit_price", "part", "is_active", "vendor_verified"],
+                         name="listing_cat_max_price_idx"),
+            models.Index(fields=["category_key", "min_unit_price"], name="listing_cat_min_price_idx"),
         ]
+
+    objects = ListingQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.part} from {self.vendor_id}"

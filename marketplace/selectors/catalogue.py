@@ -3,6 +3,7 @@
 import re
 
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Upper
 
 from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
 
@@ -48,8 +49,9 @@ def _keyword_q(q: str, *, prefix: str) -> Q:
 
 
 def listing_visible_q(viewer: Organization | None) -> Q:
-    """Listings from verified vendors, plus the viewer's own."""
-    visible = Q(vendor__verified=True)
+    """Listings from verified vendors (the listing's copy of the flag: no join), plus the
+    viewer's own."""
+    visible = Q(vendor_verified=True)
     return visible | Q(vendor=viewer) if viewer is not None else visible
 
 
@@ -88,7 +90,7 @@ def listing_search(
     if q:
         qs = qs.filter(_keyword_q(q, prefix="part__"))
     if category:
-        qs = qs.filter(part__category__iexact=category)
+        qs = qs.filter(category_key=Upper(Value(category)))  # the part's category, copied (indexed with prices)
     if vendor_id:
         qs = qs.filter(vendor_id=vendor_id)
     if currency:
@@ -111,4 +113,83 @@ def listing_search(
         qs = qs.filter(stock__gt=0)
     if ordering not in LISTING_ORDERINGS or (not qty and "price" in ordering):
         ordering = "unit_price_at_qty" if qty else "id"
-    return qs.order_by(*LISTING_ORDERINGS[ordering])
+    qs = qs.order_by(*LISTING_ORDERINGS[ordering])
+    if qty and category and ordering in PRICE_BOUNDED_ORDERINGS:
+        return PriceBoundedSearch.wrap(qs, category=category)
+    return qs
+
+
+PRICE_BOUNDED_ORDERINGS = ("unit_price_at_qty", "-unit_price_at_qty")
+
+
+class PriceBoundedSearch(QuerySet):
+    """A search at a quantity ordered by the price at that quantity, whose pages skip pricing
+    every match (a category can hold 100k+ listings).
+
+    A listing's price at any quantity lies between its cheapest and its dearest break
+    (`min_unit_price`, `max_unit_price`). For the first `n` rows in ascending order, take any `T`
+    such that at least `n` matches that have a price at the quantity have `max_unit_price` ≤ T: those
+    `n` cost ≤ T, so the first `n` rows all cost ≤ T and have `min_unit_price` ≤ T. Pricing only
+    the matches with `min_unit_price` ≤ T (an index range on (category_key, min_unit_price)) gives
+    the same rows in the same order. T is found among the category's listings with the lowest
+    `max_unit_price` (an index range on (category_key, max_unit_price), a few thousand at most),
+    filtered by the full search. Descending is the mirror image. If those few thousand hold fewer
+    than `n` matches, or the queryset was re-ordered, it pages as an ordinary queryset."""
+
+    _bounded_order: tuple = ()
+    _category_key: str = ""
+    SAMPLES = (1000, 16000)  # how many of the category's cheapest listings to look for T in
+    MAX_CANDIDATES = 5000
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._bounded_order, clone._category_key = self._bounded_order, self._category_key
+        return clone
+
+    @classmethod
+    def wrap(cls, qs: QuerySet, *, category: str) -> "PriceBoundedSearch":
+        bounded = cls(model=qs.model, query=qs.query.chain(), using=qs._db, hints=qs._hints)
+        bounded._prefetch_related_lookups = qs._prefetch_related_lookups
+        bounded._bounded_order, bounded._category_key = qs.query.order_by, category
+        return bounded
+
+    def count(self) -> int:
+        if self._result_cache is None and self._category_key:
+            # Same rows (category_key is the part's category, upper-cased); with the part's own
+            # indexed category the planner counts from the category's parts.
+            return super(PriceBoundedSearch, self.filter(part__category__iexact=self._category_key)).count()
+        return super().count()
+
+    def __getitem__(self, k):
+        if (isinstance(k, slice) and k.step is None and k.stop is not None and 0 < k.stop and self._result_cache is None
+                and self.query.order_by == self._bounded_order and "order_qty" in self.query.annotations):
+            narrowed = self._within_price_bound(k.stop)
+            if narrowed is not None:
+                return super(PriceBoundedSearch, narrowed).__getitem__(k)
+        return super().__getitem__(k)
+
+    def _within_price_bound(self, depth: int) -> QuerySet | None:
+        ascending = not self._bounded_order[0].descending
+        bound_field, other = ("max_unit_price", "min_unit_price") if ascending else ("min_unit_price", "max_unit_price")
+        order = F(bound_field).asc() if ascending else F(bound_field).desc(nulls_last=True)
+        category = Listing.objects.filter(category_key=Upper(Value(self._category_key)), is_active=True)
+        priced = self.filter(first_break_qty__lte=F("order_qty"))
+        # Ids are fetched first and passed as lists: with them the planner starts from these few
+        # listings instead of from every part that matches the keywords.
+        for size in self.SAMPLES:
+            if size < 4 * depth:
+                continue
+            sample = list(category.order_by(order).values_list("pk", flat=True)[:size])
+            bound = list(priced.filter(pk__in=sample).order_by(order).values_list(bound_field, flat=True)[depth - 1:depth])
+            if bound and bound[0] is not None:
+                break
+            if len(sample) < size:
+                return None  # the whole category was looked at
+        else:
+            return None
+        # Ordered, so that the range is read from the (category_key, other bound) index.
+        candidates = list(category.filter(**{f"{other}__{'lte' if ascending else 'gte'}": bound[0]})
+                          .order_by(other if ascending else f"-{other}").values_list("pk", flat=True)[:self.MAX_CANDIDATES + 1])
+        if len(candidates) > self.MAX_CANDIDATES:
+            return self.filter(**{f"{other}__{'lte' if ascending else 'gte'}": bound[0]})
+        return self.filter(pk__in=candidates)

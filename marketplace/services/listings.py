@@ -81,6 +81,7 @@ def _normalised_breaks(breaks) -> list[Break]:
 def _replace_breaks(listing: Listing, breaks: list[Break]) -> None:
     listing.price_breaks.all().delete()
     PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=p) for q, p in breaks])
+    Listing.objects.filter(pk=listing.pk).refresh_search_columns()
 
 
 def _require_supplier(vendor: Organization) -> None:
@@ -280,6 +281,7 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         .select_related("part").prefetch_related("price_breaks").order_by("pk")
     }
     now = timezone.now()
+    created_ids: list[int] = []
     for row in rows:
         listing = listings.get(row["key"])
         new_values = {name: row[name] for name in (*LISTING_CSV_FIELDS, *LISTING_CSV_OPTIONAL) if name in row}
@@ -295,6 +297,7 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
                 parts[row["key"]] = part
             listing = Listing.objects.create(vendor=vendor, part=part, is_active=True, **new_values)
             PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=p) for q, p in row["price_breaks"]])
+            created_ids.append(listing.pk)
             continue
         old_breaks = [(b.min_qty, b.unit_price) for b in listing.price_breaks.all()]
         changed = [name for name, value in new_values.items() if getattr(listing, name) != value]
@@ -314,4 +317,5 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         listing.save(update_fields=[*new_values, "is_active", "updated_at"])
         if breaks_changed:
             _replace_breaks(listing, row["price_breaks"])
+    Listing.objects.filter(pk__in=created_ids).refresh_search_columns()  # one UPDATE for the new rows
     return result

@@ -65,10 +65,12 @@ def organization_create(
     return org
 
 
+@transaction.atomic
 def organization_verify(*, organization: Organization) -> Organization:
     if not organization.verified:
         organization.verified, organization.verified_at = True, timezone.now()
         organization.save(update_fields=["verified", "verified_at"])
+        organization.listings.refresh_search_columns()  # its listings become searchable
     return organization
 
 

@@ -77,6 +77,8 @@ class ListingFactory(factory.django.DjangoModelFactory):
     def breaks(self, create, extracted, **kwargs):
         for min_qty, price in extracted or [(1, "1.00")]:
             PriceBreak.objects.create(listing=self, min_qty=min_qty, unit_price=Decimal(price))
+        Listing.objects.filter(pk=self.pk).refresh_search_columns()  # as the listing services do
+        self.refresh_from_db()
 
 
 def make_kit(owner=None, *, bom=(), subkits=(), assembly=None, design_fee="0", nre="0", name="BLE tracker", currency="CNY"):
