@@ -5,7 +5,6 @@ See docs/quotes.md for why it works this way and how far from optimal it can be.
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from functools import cached_property
 
 MICRO = Decimal(1_000_000)  # the search compares costs as integers in millionths (prices have 6 places)
 
@@ -21,15 +20,15 @@ class Offer:
     lead_time_days: int
     breaks: tuple[tuple[int, Decimal], ...]  # (min_qty, unit_price), min_qty ascending
 
-    @cached_property
-    def min_buy(self) -> int:
-        return order_qty(1, self.moq, self.multiple)
-
-    @cached_property
-    def max_buy(self) -> int:
-        """The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ)."""
+    def __post_init__(self) -> None:
+        # Computed once per offer (the search asks for them hundreds of thousands of times per quote).
+        min_buy = -(-self.moq // self.multiple) * self.multiple  # order_qty(1, moq, multiple)
         cap = self.stock // self.multiple * self.multiple
-        return cap if cap >= self.min_buy else 0
+        object.__setattr__(self, "min_buy", min_buy)
+        # The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ).
+        object.__setattr__(self, "max_buy", cap if cap >= min_buy else 0)
+        object.__setattr__(self, "micro_breaks",
+                           tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks))
 
     def unit_price(self, qty: int) -> Decimal | None:
         price = None
@@ -41,10 +40,6 @@ class Offer:
 
     def cost(self, qty: int) -> Decimal:
         return qty * self.unit_price(qty)
-
-    @cached_property
-    def micro_breaks(self) -> tuple[tuple[int, int], ...]:
-        return tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks)
 
     def micro_cost(self, qty: int) -> int:
         """cost(qty) in millionths, as an int: exact for prices with ≤ 6 decimals, and fast."""
@@ -61,9 +56,11 @@ class Offer:
         cap = self.max_buy
         if cap == 0:
             return []
-        options = [min(cap, order_qty(remaining, self.moq, self.multiple))]
+        moq, multiple = self.moq, self.multiple
+        first = -(-max(remaining, moq) // multiple) * multiple  # order_qty, inlined (hot)
+        options = [first if first < cap else cap]
         for min_qty, _ in self.breaks:
-            qty = order_qty(min_qty, self.moq, self.multiple)
+            qty = -(-(min_qty if min_qty > moq else moq) // multiple) * multiple
             if options[0] < qty <= cap:
                 options.append(qty)
         return options
