@@ -8,14 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import Pagination
-from credit.exceptions import InvalidAmount
+from credit.exceptions import InvalidAmount, QueryInvalid
 from credit.models import AccountKind, CreditLine, Currency, EntryKind, SupplierTerms
 from credit.selectors import (
     account_list,
@@ -61,8 +61,37 @@ def idempotent_response(request, *, scope: str, execute) -> Response:
     return response
 
 
+def paginated(serializer, name: str):
+    """The schema of a paginated list of `serializer` (the views paginate by hand)."""
+    return inline_serializer(name=name, fields={
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer(many=True),
+    })
+
+
+def choice_param(request, name: str, choices) -> str | None:
+    """A filter's value, or None when absent; a value outside `choices` is a 400, not an empty list."""
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if value not in choices:
+        raise QueryInvalid({name: [f"Use one of: {', '.join(choices)}."]})
+    return value
+
+
 def _scope(request, org: Organization | None) -> str:
     return f"org:{org.pk}" if org is not None else f"user:{request.user.pk}"
+
+
+@extend_schema_field({"type": "string", "pattern": "^(" + "|".join(CreditLine.Status.values) + ")$"})
+class LineStatusField(serializers.ChoiceField):
+    """A credit line's status. Its schema is a pattern, not an enum: spectacular would name the
+    enum `Status…Enum` and collide with the other apps' `status` enums (a warning fails CI)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CreditLine.Status.choices, **kwargs)
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -84,16 +113,18 @@ class AccountOutputSerializer(serializers.Serializer):
 
 class AccountListApi(APIView):
     @extend_schema(
+        operation_id="v1_accounts_list",
         parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values)],
-        responses={200: AccountOutputSerializer(many=True), 403: OpenApiTypes.OBJECT},
+        responses={200: paginated(AccountOutputSerializer, "PaginatedAccountList"), 400: OpenApiTypes.OBJECT,
+                   403: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         """The acting organisation's ledger accounts. `available` = balance − held."""
         qs = account_list(organization=get_acting_organization(request))
-        if kind := request.query_params.get("kind"):
+        if kind := choice_param(request, "kind", AccountKind.values):
             qs = qs.filter(kind=kind)
-        if currency := request.query_params.get("currency"):
-            qs = qs.filter(currency=currency.upper())
+        if currency := choice_param(request, "currency", Currency.values):
+            qs = qs.filter(currency=currency)
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
@@ -118,14 +149,16 @@ class AccountEntryListApi(APIView):
         entry = EntrySerializer()
 
     @extend_schema(
+        operation_id="v1_accounts_entries_list",
         parameters=[OpenApiParameter("kind", str, enum=EntryKind.values)],
-        responses={200: OutputSerializer(many=True), 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+        responses={200: paginated(OutputSerializer, "PaginatedAccountEntryList"), 400: OpenApiTypes.OBJECT,
+                   403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
     def get(self, request, pk: int):
         """The account's postings, newest first, each with its journal entry."""
         account = get_object_or_404(account_list(organization=get_acting_organization(request)), pk=pk)
         qs = posting_list(account=account)
-        if kind := request.query_params.get("kind"):
+        if kind := choice_param(request, "kind", EntryKind.values):
             qs = qs.filter(entry__kind=kind)
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -194,7 +227,7 @@ class CreditLineOutputSerializer(serializers.Serializer):
     overdue = serializers.DecimalField(max_digits=18, decimal_places=2)
     terms_days = serializers.IntegerField()
     grace_days = serializers.IntegerField()
-    status = serializers.CharField(help_text="active or frozen")
+    status = LineStatusField(help_text="`active`, or `frozen` (no new draws).")
     frozen_reason = serializers.CharField()
     trust = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -226,21 +259,23 @@ class CreditLineListCreateApi(APIView):
             queryset=Organization.objects.filter(Q(verified=True) | Q(is_supplier=False)), required=False, allow_null=True)
 
     @extend_schema(
+        operation_id="v1_credit_lines_list",
         parameters=[OpenApiParameter("role", str, enum=["supplier", "buyer", "voucher"]),
                     OpenApiParameter("status", str, enum=CreditLine.Status.values),
                     OpenApiParameter("q", str, description="Counterparty name contains")],
-        responses={200: CreditLineOutputSerializer(many=True), 403: OpenApiTypes.OBJECT},
+        responses={200: paginated(CreditLineOutputSerializer, "PaginatedCreditLineList"), 400: OpenApiTypes.OBJECT,
+                   403: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         """Credit lines the organisation is party to (as supplier, buyer or voucher)."""
         org = get_acting_organization(request)
         qs = credit_line_list(organization=org)
-        role = request.query_params.get("role")
+        role = choice_param(request, "role", ["supplier", "buyer", "voucher"])
         if role in {"supplier", "buyer"}:
             qs = qs.filter(**{role: org})
         elif role == "voucher":
             qs = qs.filter(vouched_by=org)
-        if line_status := request.query_params.get("status"):
+        if line_status := choice_param(request, "status", CreditLine.Status.values):
             qs = qs.filter(status=line_status)
         if q := request.query_params.get("q"):
             qs = qs.filter(Q(buyer__name__icontains=q) | Q(supplier__name__icontains=q))
@@ -263,7 +298,7 @@ class CreditLineListCreateApi(APIView):
 class CreditLineDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-        status = serializers.CharField(required=False, help_text="active or frozen")
+        status = LineStatusField(required=False, help_text="`frozen` stops new draws; `active` lifts it.")
         frozen_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
 
@@ -334,31 +369,30 @@ class CreditLineInvoiceListApi(APIView):
         purchase_order = serializers.IntegerField(source="purchase_order_id", allow_null=True)
         memo = serializers.CharField()
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"])],
-                   responses={200: OutputSerializer(many=True), 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="v1_credit_lines_invoices_list",
+                   parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"])],
+                   responses={200: paginated(OutputSerializer, "PaginatedCreditLineInvoiceList"), 400: OpenApiTypes.OBJECT,
+                              403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         """The line's invoices (one per draw), soonest due first."""
         line = get_object_or_404(credit_line_list(organization=get_acting_organization(request)), pk=pk)
         qs = invoice_list(line=line)
-        if invoice_status := request.query_params.get("status"):
+        if invoice_status := choice_param(request, "status", ["open", "overdue", "paid"]):
             qs = qs.filter(status=invoice_status)
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
-class AgingBucketsSerializer(serializers.Serializer):
-    current = serializers.DecimalField(max_digits=18, decimal_places=2)
-    d1_30 = serializers.DecimalField(max_digits=18, decimal_places=2, source="1-30")
-    d31_60 = serializers.DecimalField(max_digits=18, decimal_places=2, source="31-60")
-    d61_90 = serializers.DecimalField(max_digits=18, decimal_places=2, source="61-90")
-    d90_plus = serializers.DecimalField(max_digits=18, decimal_places=2, source="90+")
+def _bucket_field():
+    return serializers.DecimalField(max_digits=18, decimal_places=2)
 
-    def to_representation(self, instance):  # keys as the contract names them: "1-30", "90+"
-        data = super().to_representation(instance)
-        return {"current": data["current"], "1-30": data["d1_30"], "31-60": data["d31_60"],
-                "61-90": data["d61_90"], "90+": data["d90_plus"]}
 
+# Keys as the contract names them ("1-30", "90+"), which are not Python identifiers.
+AgingBucketsSerializer = type("AgingBucketsSerializer", (serializers.Serializer,), {
+    "__doc__": "Open amounts by days past due.", "current": _bucket_field(), "1-30": _bucket_field(),
+    "31-60": _bucket_field(), "61-90": _bucket_field(), "90+": _bucket_field(),
+})
 
 
 class CreditAgingApi(APIView):
@@ -382,13 +416,11 @@ class CreditAgingApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("side", str, enum=["receivables", "payables"],
                                                 description="Default: receivables for suppliers, payables for buyers")],
-                   responses={200: OutputSerializer, 403: OpenApiTypes.OBJECT})
+                   responses={200: OutputSerializer, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT})
     def get(self, request):
         """Open invoices by days past due (`current, 1-30, 31-60, 61-90, 90+`), per counterparty."""
         org = get_acting_organization(request)
-        side = request.query_params.get("side") or ("receivables" if org.is_supplier else "payables")
-        if side not in {"receivables", "payables"}:
-            raise InvalidAmount({"side": ["Use receivables or payables."]})
+        side = choice_param(request, "side", ["receivables", "payables"]) or ("receivables" if org.is_supplier else "payables")
         return Response(self.OutputSerializer(aging(organization=org, side=side)).data)
 
 

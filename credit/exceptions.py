@@ -54,3 +54,7 @@ class HoldAlreadyResolved(StateConflict):
 
 class EntryAlreadyReversed(StateConflict):
     pass
+
+
+class QueryInvalid(DomainValidationError):
+    """A list filter with a value outside its choices."""
