@@ -27,3 +27,9 @@ def test_accounts_show_balance_and_available_and_entries_newest_first(buyer, tra
 def test_another_organisations_account_is_a_404(buyer, trader):
     other = funded_wallet(trader.org, "5.00")
     assert buyer.client.get(f"/api/v1/accounts/{other.pk}/entries/").status_code == 404
+
+
+def test_a_filter_outside_its_choices_is_a_400_not_an_empty_list(buyer):
+    response = buyer.client.get("/api/v1/accounts/?kind=savings")
+    assert response.status_code == 400 and "kind" in response.json()
+    assert buyer.client.get("/api/v1/accounts/?kind=").status_code == 200  # an empty filter means "any"
