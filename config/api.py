@@ -40,3 +40,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
 
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unmatched /api/v1/ URLs (e.g. `/orders/abc/`) answer the API's JSON 404, not Django's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": "Not found."}, status=404)

@@ -13,3 +13,13 @@ class AutoSchema(openapi.AutoSchema):
             return name
         parts = [part.removesuffix("Serializer").removesuffix("Api") for part in qualname.split(".")]
         return "".join(parts)
+
+    def _get_paginator(self):
+        """Our list endpoints are plain APIViews that paginate by hand with `config.api.Pagination`;
+        document their GET lists as the paginated object they answer, with `page` and `page_size`."""
+        paginator = super()._get_paginator()
+        if paginator is None and self.method == "GET":
+            from config.api import Pagination
+
+            return Pagination()
+        return paginator

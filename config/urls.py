@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import system
+from config.api import api_not_found
 from config import views as site_views
 from credit import urls as credit_urls
 from marketplace import urls as marketplace_urls
@@ -15,6 +16,8 @@ api_v1 = [
     *trials_urls.api_urlpatterns,
     path("system/ping/", system.WorkerPingApi.as_view(), name="worker-ping"),
     path("tasks/<str:task_id>/", system.TaskStatusApi.as_view(), name="task-status"),
+    # Last: any other /api/v1/.../ URL is a JSON 404 (ending in "/" so APPEND_SLASH still redirects).
+    re_path(r"^.*/$", api_not_found),
 ]
 
 urlpatterns = [

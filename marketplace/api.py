@@ -112,6 +112,29 @@ class MeApi(APIView):
         return Response(self.OutputSerializer(payload).data)
 
 
+class FulfilmentSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Purchase orders received")
+    delivered = serializers.IntegerField()
+    open = serializers.IntegerField()
+    cancelled_by_supplier = serializers.IntegerField()
+    fill_rate = serializers.FloatField(allow_null=True, help_text="delivered ÷ (delivered + cancelled by the supplier)")
+    median_hours_to_confirm = serializers.FloatField(allow_null=True)
+    median_hours_to_ship = serializers.FloatField(allow_null=True)
+    listings = serializers.IntegerField()
+    kits = serializers.IntegerField()
+
+
+class OrganizationDetailOutputSerializer(OrganizationOutputSerializer):
+    fulfilment = FulfilmentSerializer(allow_null=True, help_text="Suppliers only")
+
+
+def organization_detail_output(org: Organization) -> dict:
+    """The profile as GET shows it (POST answers the same shape)."""
+    data = organization_output(org)
+    data["fulfilment"] = fulfilment_record(supplier=org) if org.is_supplier else None
+    return data
+
+
 class OrganizationListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
@@ -135,28 +158,12 @@ class OrganizationListCreateApi(APIView):
         page = paginator.paginate_queryset(qs.order_by("name", "id"), request, view=self)
         return paginator.get_paginated_response([organization_output(org) for org in page])
 
-    @extend_schema(request=InputSerializer, responses={201: OrganizationOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: OrganizationDetailOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = organization_create(owner=request.user, **data.validated_data)
-        return Response(organization_output(org), status=status.HTTP_201_CREATED)
-
-
-class FulfilmentSerializer(serializers.Serializer):
-    received = serializers.IntegerField(help_text="Purchase orders received")
-    delivered = serializers.IntegerField()
-    open = serializers.IntegerField()
-    cancelled_by_supplier = serializers.IntegerField()
-    fill_rate = serializers.FloatField(allow_null=True, help_text="delivered ÷ (delivered + cancelled by the supplier)")
-    median_hours_to_confirm = serializers.FloatField(allow_null=True)
-    median_hours_to_ship = serializers.FloatField(allow_null=True)
-    listings = serializers.IntegerField()
-    kits = serializers.IntegerField()
-
-
-class OrganizationDetailOutputSerializer(OrganizationOutputSerializer):
-    fulfilment = FulfilmentSerializer(allow_null=True, help_text="Suppliers only")
+        return Response(organization_detail_output(org), status=status.HTTP_201_CREATED)
 
 
 class OrganizationDetailApi(APIView):
@@ -166,10 +173,7 @@ class OrganizationDetailApi(APIView):
         qs = organization_visible_list(
             viewer=get_acting_organization(request, required=False), is_operator=request.user.is_staff
         )
-        org = get_object_or_404(qs, pk=pk)
-        data = organization_output(org)
-        data["fulfilment"] = fulfilment_record(supplier=org) if org.is_supplier else None
-        return Response(data)
+        return Response(organization_detail_output(get_object_or_404(qs, pk=pk)))
 
 
 class OrganizationVerifyApi(APIView):
@@ -223,6 +227,11 @@ class PartRefSerializer(serializers.Serializer):
 
 
 MAX_QTY = 2_000_000_000  # the database's integer range, with room to spare
+MAX_ID = 2**63 - 1  # the largest primary key; a bigger one is a 400, not a database OverflowError (500)
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class BreakSerializer(serializers.Serializer):
@@ -304,7 +313,7 @@ class ListingListCreateApi(APIView):
         q = serializers.CharField(required=False, max_length=100)
         mpn = serializers.CharField(required=False, max_length=100)
         category = serializers.CharField(required=False, max_length=100)
-        vendor = serializers.IntegerField(required=False)
+        vendor = id_field(required=False)
         currency = serializers.ChoiceField(choices=Currency.choices, required=False,
                                            help_text="Only listings priced in this currency (prices compare within one)")
         in_stock = serializers.BooleanField(required=False, default=False)
@@ -313,7 +322,7 @@ class ListingListCreateApi(APIView):
         parameters = serializers.CharField(required=False, help_text="key:value pairs, e.g. package:QFN32,voltage:3.3V")
 
     class InputSerializer(serializers.Serializer):
-        part = serializers.IntegerField(required=False, help_text="A catalogue part id, or give manufacturer + mpn")
+        part = id_field(required=False, help_text="A catalogue part id, or give manufacturer + mpn")
         manufacturer = serializers.CharField(required=False, max_length=100)
         mpn = serializers.CharField(required=False, max_length=100)
         category = serializers.CharField(required=False, max_length=100, default="")
@@ -356,7 +365,9 @@ class ListingListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         d = dict(data.validated_data)
         if part_id := d.pop("part", None):
-            part = get_object_or_404(Part, pk=part_id)
+            part = Part.objects.filter(pk=part_id).first()
+            if part is None:  # a bad reference in the body is a field error, not a missing URL
+                raise serializers.ValidationError({"part": [f"Unknown part id {part_id}."]})
             for name in ("manufacturer", "mpn", "category", "description"):
                 d.pop(name, None)
         else:
@@ -504,15 +515,15 @@ class KitOutputSerializer(serializers.Serializer):
 
 class KitInputSerializer(serializers.Serializer):
     class BomLineSerializer(serializers.Serializer):
-        part = serializers.IntegerField()
+        part = id_field()
         quantity = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0.0001"))
         designators = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
-        substitutes = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+        substitutes = serializers.ListField(child=id_field(), required=False, default=list)
         attrition = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0"),
                                              max_value=Decimal("0.9999"), default=Decimal("0"))
 
     class SubKitSerializer(serializers.Serializer):
-        kit = serializers.IntegerField()
+        kit = id_field()
         quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
 
     class AssemblySerializer(serializers.Serializer):
@@ -520,7 +531,7 @@ class KitInputSerializer(serializers.Serializer):
             min_qty = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
             unit_cost = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=Decimal("0"))
 
-        factory = serializers.IntegerField()
+        factory = id_field()
         setup_cost = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), default=Decimal("0"))
         unit_cost_breaks = CostBreakSerializer(many=True, allow_empty=False)
 
@@ -568,16 +579,19 @@ def kit_spec_from_input(data: dict, *, viewer: Organization) -> dict:
 
 
 class KitListCreateApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("q", str), OpenApiParameter("category", str), OpenApiParameter("owner", int)],
-        responses=KitOutputSerializer(many=True),
-    )
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True)
+        category = serializers.CharField(required=False, allow_blank=True)
+        owner = id_field(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=KitOutputSerializer(many=True))
     def get(self, request):
         """Current revisions of kits from verified solution houses (and your own)."""
-        params = request.query_params
-        owner = params.get("owner")
-        qs = kit_list(viewer=get_acting_organization(request, required=False), q=params.get("q"),
-                      category=params.get("category"), owner_id=int(owner) if owner and owner.isdigit() else None)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        qs = kit_list(viewer=get_acting_organization(request, required=False), q=f.get("q"),
+                      category=f.get("category"), owner_id=f.get("owner"))
         return paginated(self, request, qs, lambda page: KitOutputSerializer(page, many=True).data)
 
     @extend_schema(request=KitInputSerializer, responses={201: KitOutputSerializer})
@@ -752,10 +766,10 @@ def order_output(order: Order, viewer: Organization) -> dict:
 class OrderListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         class LineSerializer(serializers.Serializer):
-            listing = serializers.IntegerField()
+            listing = id_field()
             quantity = serializers.IntegerField(min_value=1, max_value=100_000_000)
 
-        quote = serializers.IntegerField(required=False)
+        quote = id_field(required=False)
         lines = LineSerializer(many=True, required=False, allow_empty=False, max_length=500)
         payment = serializers.ChoiceField(choices=Order.Payment.choices)
 

@@ -1,0 +1,108 @@
+"""QA: the public API contract (shared/api-contract.md) checked from the outside.
+
+Each test here reproduces something an integration saw break: a 500 on odd input, an undocumented
+response shape, an HTML page where JSON was promised."""
+
+import pytest
+
+from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
+
+pytestmark = pytest.mark.django_db
+
+HUGE = 10**25  # an id no database integer column can hold
+
+
+@pytest.mark.parametrize("url", [
+    f"/api/v1/listings/?vendor={HUGE}",
+    f"/api/v1/kits/?owner={HUGE}",
+    "/api/v1/kits/?owner=abc",
+])
+def test_out_of_range_or_malformed_id_filters_are_a_400_not_a_500(buyer, url):
+    response = buyer.client.get(url)
+    assert response.status_code == 400, response.content[:200]
+    assert set(response.json()) <= {"vendor", "owner"}
+
+
+def test_order_line_with_an_out_of_range_listing_id_is_a_400(buyer):
+    response = buyer.client.post(
+        "/api/v1/orders/", {"lines": [{"listing": HUGE, "quantity": 1}], "payment": "deposit"}, format="json")
+    assert response.status_code == 400
+    assert "lines" in response.json()
+
+
+def test_kit_with_out_of_range_part_ids_is_a_400(solution_house):
+    body = {"name": "Tracker", "bom": [{"part": HUGE, "quantity": "1", "substitutes": [HUGE]}],
+            "subkits": [{"kit": HUGE, "quantity": 1}], "currency": "CNY"}
+    response = solution_house.client.post("/api/v1/kits/", body, format="json")
+    assert response.status_code == 400
+    assert "bom" in response.json()
+
+
+@pytest.mark.parametrize("part", [HUGE, 987654])
+def test_listing_for_an_unknown_part_id_is_a_400_field_error_not_a_404(trader, part):
+    body = {"part": part, "stock": 10, "price_breaks": [{"min_qty": 1, "unit_price": "1.00"}]}
+    response = trader.client.post("/api/v1/listings/", body, format="json")
+    assert response.status_code == 400
+    assert "part" in response.json()
+
+
+def test_created_organisation_is_shaped_as_get_shows_it(buyer):
+    created = buyer.client.post("/api/v1/organizations/", {"name": "Stall 7", "kinds": ["trader"]}, format="json")
+    assert created.status_code == 201
+    org_id = created.json()["id"]
+    buyer.client.credentials(HTTP_X_ORGANIZATION=str(org_id))
+    shown = buyer.client.get(f"/api/v1/organizations/{org_id}/").json()
+    assert created.json() == shown
+
+
+@pytest.mark.parametrize("url", ["/api/v1/kits/not-a-number/", "/api/v1/no-such-endpoint/"])
+def test_unknown_api_urls_answer_json_404(buyer, url):
+    response = buyer.client.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+PAGINATED_LISTS = [
+    "/api/v1/organizations/", "/api/v1/parts/", "/api/v1/listings/", "/api/v1/kits/", "/api/v1/quotes/",
+    "/api/v1/orders/", "/api/v1/purchase-orders/", "/api/v1/accounts/", "/api/v1/accounts/{id}/entries/",
+    "/api/v1/credit-lines/", "/api/v1/credit-lines/{id}/invoices/", "/api/v1/trials/",
+    "/api/v1/trials/{id}/sales/",
+]
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        return APIClient().get("/api/schema/?format=json").json()
+
+
+@pytest.mark.parametrize("path", PAGINATED_LISTS)
+def test_schema_documents_lists_as_paginated(schema, path):
+    """Lists answer {"count","next","previous","results"}; the schema must say so (clients are
+    generated from it)."""
+    body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    if "$ref" in body:
+        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert body.get("type") == "object", body
+    assert {"count", "next", "previous", "results"} <= set(body["properties"])
+
+
+@pytest.mark.parametrize("path", [p for p in PAGINATED_LISTS if "/accounts/" not in p and "/credit-lines/" not in p])
+def test_schema_documents_page_and_page_size_on_lists(schema, path):
+    assert {"page", "page_size"} <= {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
+
+
+def test_paginated_list_really_answers_the_documented_shape(buyer):
+    ListingFactory()
+    data = buyer.client.get("/api/v1/listings/?page_size=1").json()
+    assert set(data) == {"count", "next", "previous", "results"}
+
+
+def test_kit_list_still_accepts_blank_search_fields(buyer):
+    kit = make_kit(bom=[(PartFactory(), 1)])
+    response = buyer.client.get("/api/v1/kits/?q=&category=")
+    assert response.status_code == 200
+    assert [k["id"] for k in response.json()["results"]] == [kit.pk]
