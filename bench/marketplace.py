@@ -115,6 +115,7 @@ def build_kit(rng: random.Random, lines: int = 300, offers: int = 20):
     listing_objs = Listing.objects.bulk_create(listing_objs, batch_size=2000)
     PriceBreak.objects.bulk_create([PriceBreak(listing=l, min_qty=q, unit_price=p.quantize(Decimal("0.000001")))
                                     for l, spec in zip(listing_objs, break_specs) for q, p in spec], batch_size=5000)
+    Listing.objects.filter(part__in=parts).refresh_search_columns()  # as the listing services do
     owner = Organization.objects.filter(is_solution_house=True, verified=True).order_by("pk").first()
     factory = Organization.objects.filter(is_factory=True, verified=True).order_by("pk").first()
     return kit_create(owner=owner, name="Bench 300-line kit", currency="CNY",

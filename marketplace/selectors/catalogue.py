@@ -132,13 +132,13 @@ class PriceBoundedSearch(QuerySet):
     `n` cost ≤ T, so the first `n` rows all cost ≤ T and have `min_unit_price` ≤ T. Pricing only
     the matches with `min_unit_price` ≤ T (an index range on (category_key, min_unit_price)) gives
     the same rows in the same order. T is found among the category's listings with the lowest
-    `max_unit_price` (an index range on (category_key, max_unit_price), a few thousand at most),
-    filtered by the full search. Descending is the mirror image. If those few thousand hold fewer
+    `max_unit_price` (an index range on (category_key, max_unit_price): 5 × n of them, then 20 × n, 80 × n),
+    filtered by the full search. Descending is the mirror image. If those hold fewer
     than `n` matches, or the queryset was re-ordered, it pages as an ordinary queryset."""
 
     _bounded_order: tuple = ()
     _category_key: str = ""
-    SAMPLES = (1000, 16000)  # how many of the category's cheapest listings to look for T in
+    SAMPLES = (5, 20, 80)  # look for T among the category's (5, 20, 80) × depth cheapest listings
     MAX_CANDIDATES = 5000
 
     def _clone(self):
@@ -176,9 +176,8 @@ class PriceBoundedSearch(QuerySet):
         priced = self.filter(first_break_qty__lte=F("order_qty"))
         # Ids are fetched first and passed as lists: with them the planner starts from these few
         # listings instead of from every part that matches the keywords.
-        for size in self.SAMPLES:
-            if size < 4 * depth:
-                continue
+        for factor in self.SAMPLES:
+            size = factor * depth
             sample = list(category.order_by(order).values_list("pk", flat=True)[:size])
             bound = list(priced.filter(pk__in=sample).order_by(order).values_list(bound_field, flat=True)[depth - 1:depth])
             if bound and bound[0] is not None:

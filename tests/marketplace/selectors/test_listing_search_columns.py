@@ -82,7 +82,7 @@ def _prices(rng_seed: int, n: int) -> list[list[tuple[int, str]]]:
 @pytest.mark.parametrize("ordering", ["unit_price_at_qty", "-unit_price_at_qty"])
 @pytest.mark.parametrize("qty", [1, 100, 2000])
 def test_price_bounded_pages_equal_pricing_every_match(ordering, qty, monkeypatch):
-    monkeypatch.setattr(PriceBoundedSearch, "SAMPLES", (40, 400))  # small samples: exercise the bound
+    monkeypatch.setattr(PriceBoundedSearch, "SAMPLES", (1, 3, 80))  # small samples first: exercise the retries
     part_a, part_b = PartFactory(category="MOSFET", description="small signal"), PartFactory(category="MOSFET")
     other = PartFactory(category="Flash")
     for i, breaks in enumerate(_prices(7, 90)):
