@@ -2,12 +2,29 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
+from rest_framework.fields import empty
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import IdempotencyConflict, StateConflict
+
+
+class WholeSerializer(serializers.Serializer):
+    """A nested item that is whole even inside a PATCH. DRF reads `partial` from the root serializer,
+    so a PATCH would skip the item's required fields (`[{"min_qty": 1}]` passes) and the view then
+    fails on the missing key with a 500; a present item is validated as a whole instead."""
+
+    def run_validation(self, data=empty):
+        root = self.root
+        if data is empty or root is self or not getattr(root, "partial", False):
+            return super().run_validation(data)
+        root.partial = False
+        try:
+            return super().run_validation(data)
+        finally:
+            root.partial = True
 
 
 class Pagination(PageNumberPagination):

@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from config.api import Pagination, WholeSerializer
 from marketplace.access import get_acting_organization
 from marketplace.exceptions import KitInvalid, OrderInvalid, StockListInvalid
 from marketplace.models import Currency, Listing, Order, Organization, OrganizationKind, Part
@@ -234,7 +234,7 @@ def id_field(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-class BreakSerializer(serializers.Serializer):
+class BreakSerializer(WholeSerializer):
     min_qty = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
     unit_price = AmountField(min_value=Decimal("0"))
 
@@ -514,7 +514,7 @@ class KitOutputSerializer(serializers.Serializer):
 
 
 class KitInputSerializer(serializers.Serializer):
-    class BomLineSerializer(serializers.Serializer):
+    class BomLineSerializer(WholeSerializer):
         part = id_field()
         quantity = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0.0001"))
         designators = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
@@ -522,11 +522,11 @@ class KitInputSerializer(serializers.Serializer):
         attrition = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0"),
                                              max_value=Decimal("0.9999"), default=Decimal("0"))
 
-    class SubKitSerializer(serializers.Serializer):
+    class SubKitSerializer(WholeSerializer):
         kit = id_field()
         quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
 
-    class AssemblySerializer(serializers.Serializer):
+    class AssemblySerializer(WholeSerializer):
         class CostBreakSerializer(serializers.Serializer):
             min_qty = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
             unit_cost = serializers.DecimalField(max_digits=14, decimal_places=6, min_value=Decimal("0"))

@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from config.api import Pagination, WholeSerializer
 from marketplace.access import get_acting_organization
 from marketplace.models import Order
 from trials.exceptions import TrialInvalid
@@ -47,7 +47,7 @@ class TargetsSerializer(serializers.Serializer):
                                           help_text="Kill when sell-through is confidently below this fraction.")
 
 
-class ArmInputSerializer(serializers.Serializer):
+class ArmInputSerializer(WholeSerializer):
     label = serializers.CharField(max_length=60)
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     units = serializers.IntegerField(min_value=1, max_value=5000)

@@ -106,3 +106,41 @@ def test_kit_list_still_accepts_blank_search_fields(buyer):
     response = buyer.client.get("/api/v1/kits/?q=&category=")
     assert response.status_code == 200
     assert [k["id"] for k in response.json()["results"]] == [kit.pk]
+
+
+# --- PATCH with incomplete nested items (schemathesis: KeyError 500s) ---------------------------
+
+
+def test_listing_patch_with_an_incomplete_price_break_is_a_400(trader):
+    listing = ListingFactory(vendor=trader.org)
+    response = trader.client.patch(f"/api/v1/listings/{listing.pk}/", {"price_breaks": [{"min_qty": 1}]}, format="json")
+    assert response.status_code == 400
+    assert "unit_price" in response.json()["price_breaks"]["0"]
+    # A complete edit still works, and a PATCH may leave price_breaks out.
+    assert trader.client.patch(f"/api/v1/listings/{listing.pk}/", {"stock": 7}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"bom": [{"quantity": "1"}]}, "bom"),
+    ({"subkits": [{"quantity": 1}]}, "subkits"),
+    ({"assembly": {"setup_cost": "1"}}, "assembly"),
+    ({"assembly": {"factory": 1, "unit_cost_breaks": [{"min_qty": 1}]}}, "assembly"),
+])
+def test_kit_patch_with_incomplete_nested_items_is_a_400(solution_house, body, field):
+    kit = make_kit(owner=solution_house.org, bom=[(PartFactory(), 1)])
+    response = solution_house.client.patch(f"/api/v1/kits/{kit.pk}/", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert field in response.json()
+
+
+def test_trial_patch_with_an_incomplete_arm_is_a_400_and_a_partial_targets_edit_still_works(buyer):
+    from tests.trials.factories import make_trial
+
+    trial = make_trial(organization=buyer.org, created_by=buyer.user)
+    url = f"/api/v1/trials/{trial.pk}/"
+    response = buyer.client.patch(url, {"arms": [{"label": "X"}]}, format="json")
+    assert response.status_code == 400
+    assert "arms" in response.json()
+    edited = buyer.client.patch(url, {"targets": {"scale_at": "0.9"}}, format="json")
+    assert edited.status_code == 200
+    assert edited.json()["targets"] == {"scale_at": "0.900", "kill_below": "0.300"}
