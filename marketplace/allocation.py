@@ -27,8 +27,14 @@ class Offer:
         object.__setattr__(self, "min_buy", min_buy)
         # The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ).
         object.__setattr__(self, "max_buy", cap if cap >= min_buy else 0)
-        object.__setattr__(self, "micro_breaks",
-                           tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks))
+        micro = tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks)
+        object.__setattr__(self, "micro_breaks", micro)
+        # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
+        object.__setattr__(self, "break_buys", tuple(-(-max(q, self.moq) // self.multiple) * self.multiple
+                                                     for q, _ in self.breaks))
+        # The best unit price this offer can reach (the lower bound's per-offer price).
+        reach = max(self.max_buy, self.breaks[0][0]) if self.breaks else 0
+        object.__setattr__(self, "best_micro_price", min((p for q, p in micro if q <= reach), default=None))
 
     def unit_price(self, qty: int) -> Decimal | None:
         price = None
@@ -56,12 +62,13 @@ class Offer:
         cap = self.max_buy
         if cap == 0:
             return []
-        moq, multiple = self.moq, self.multiple
-        first = -(-max(remaining, moq) // multiple) * multiple  # order_qty, inlined (hot)
-        options = [first if first < cap else cap]
-        for min_qty, _ in self.breaks:
-            qty = -(-(min_qty if min_qty > moq else moq) // multiple) * multiple
-            if options[0] < qty <= cap:
+        multiple = self.multiple
+        first = -(-max(remaining, self.moq) // multiple) * multiple  # order_qty, inlined (hot)
+        if first > cap:
+            first = cap
+        options = [first]
+        for qty in self.break_buys:
+            if first < qty <= cap:
                 options.append(qty)
         return options
 
@@ -121,8 +128,7 @@ def lower_bound(offers: list[Offer], needed: int) -> Decimal:
 
 
 def _micro_lower_bound(offers: list[Offer], needed: int) -> int:
-    best = sorted((min(p for q, p in o.micro_breaks if q <= max(o.max_buy, o.breaks[0][0])), o.max_buy)
-                  for o in offers if o.max_buy)
+    best = sorted((o.best_micro_price, o.max_buy) for o in offers if o.max_buy)
     total, remaining = 0, needed
     for price, cap in best:
         take = min(cap, remaining)

@@ -73,8 +73,8 @@ def load_offers(*, part_ids: set[int], currency: str, buyer: Organization) -> di
     # One round trip: every price break of every live offer, with its listing's fields.
     rows = (
         PriceBreak.objects.filter(listing__part_id__in=part_ids, listing__is_active=True, listing__stock__gt=0,
-                                  listing__currency=currency, listing__vendor__verified=True)
-        .exclude(listing__vendor=buyer)
+                                  listing__currency=currency, listing__vendor_verified=True)  # the listing's copy: no join
+        .exclude(listing__vendor_id=buyer.pk)
         .order_by("listing_id", "min_qty")
         .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
                      "listing__stock", "listing__lead_time_days", "min_qty", "unit_price")
