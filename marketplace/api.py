@@ -4,6 +4,7 @@ quotes and orders are added below as one APIView per operation."""
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +17,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination, WholeSerializer
+from config.api import Pagination, WholeSerializer, validation_error_detail
 from marketplace.access import get_acting_organization
 from marketplace.exceptions import KitInvalid, OrderInvalid, StockListInvalid
 from marketplace.models import Currency, Listing, Order, Organization, OrganizationKind, Part
@@ -443,19 +444,27 @@ class StockListImportApi(APIView):
         lead_time_days, currency, price_breaks like `1:0.50;500:0.40`). Any bad row: 400 with every
         error and nothing applied."""
         org = get_acting_organization(request)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
-        if upload.size > self.MAX_BYTES:
-            return Response({"created": 0, "updated": 0, "unchanged": 0, "dry_run": dry_run,
-                             "errors": [{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}]},
+
+        def refused(errors: list[dict]) -> Response:
+            # Every 400 has the documented import shape, whole-file problems as row 0.
+            return Response({"created": 0, "updated": 0, "unchanged": 0, "dry_run": dry_run, "errors": errors},
                             status=status.HTTP_400_BAD_REQUEST)
+
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            return refused([{"row": 0, "field": field, "message": str(message)}
+                            for field, messages in data.errors.items() for message in messages])
+        upload = data.validated_data["file"]
+        if upload.size > self.MAX_BYTES:
+            return refused([{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}])
         try:
             result = stock_list_import(vendor=org, content=upload.read(), dry_run=dry_run)
         except StockListInvalid as exc:
-            return Response({"created": 0, "updated": 0, "unchanged": 0, "dry_run": dry_run, "errors": exc.errors},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return refused(exc.errors)
+        except DjangoValidationError as exc:  # e.g. the organisation is not a supplier
+            return refused([{"row": 0, "field": field, "message": message}
+                            for field, messages in validation_error_detail(exc).items() for message in messages])
         return Response(self.OutputSerializer(result.as_dict()).data)
 
 

@@ -144,3 +144,28 @@ def test_trial_patch_with_an_incomplete_arm_is_a_400_and_a_partial_targets_edit_
     edited = buyer.client.patch(url, {"targets": {"scale_at": "0.9"}}, format="json")
     assert edited.status_code == 200
     assert edited.json()["targets"] == {"scale_at": "0.900", "kill_below": "0.300"}
+
+
+# --- Stock-list import: every 400 has the documented import shape ------------------------------
+
+
+def _assert_import_refusal(response, field):
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) >= {"created", "updated", "unchanged", "errors"}
+    assert body["created"] == body["updated"] == 0
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert body["errors"][0]["row"] == 0 and body["errors"][0]["message"]
+
+
+def test_import_without_a_file_answers_the_import_shape(trader):
+    _assert_import_refusal(trader.client.post("/api/v1/listings/import/", {}, format="multipart"), "file")
+
+
+def test_import_by_a_non_supplier_answers_the_import_shape(buyer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = b"manufacturer,mpn,stock,moq,multiple,lead_time_days,currency,price_breaks\nTI,NE555,1,1,1,0,CNY,1:1\n"
+    response = buyer.client.post("/api/v1/listings/import/", {"file": SimpleUploadedFile("s.csv", csv)},
+                                 format="multipart")
+    _assert_import_refusal(response, "non_field_errors")
