@@ -57,13 +57,18 @@ def kit_tree_multipliers(kit: Kit) -> dict[int, int]:
 def flatten_needs(kit: Kit, quantity: int, multipliers: dict[int, int]) -> list[Need]:
     """needed_qty per part = Σ ceil(quantity_per_unit × units × (1 + attrition)) over the tree."""
     needs: dict[int, Need] = {}
-    lines = (BomLine.objects.filter(kit_id__in=multipliers).prefetch_related("substitutes")
-             .order_by("kit_id", "position", "id"))
-    ordered = sorted(lines, key=lambda l: (l.kit_id != kit.pk, l.kit_id, l.position, l.id))
-    for line in ordered:
-        need = needs.setdefault(line.part_id, Need(part_id=line.part_id, position=len(needs)))
-        need.needed += math.ceil(line.quantity * multipliers[line.kit_id] * quantity * (1 + line.attrition))
-        need.substitutes |= {p.pk for p in line.substitutes.all()} - {line.part_id}
+    # Plain rows, not model instances: a 300-line kit would build 300 BomLines and their M2M caches.
+    lines = BomLine.objects.filter(kit_id__in=multipliers).values_list("id", "kit_id", "part_id", "quantity", "attrition",
+                                                                        "position")
+    substitutes: dict[int, set[int]] = defaultdict(set)
+    for line_id, part_id in BomLine.substitutes.through.objects.filter(bomline__kit_id__in=multipliers).values_list(
+            "bomline_id", "part_id"):
+        substitutes[line_id].add(part_id)
+    ordered = sorted(lines, key=lambda l: (l[1] != kit.pk, l[1], l[5], l[0]))
+    for line_id, kit_id, part_id, qty_per_unit, attrition, _ in ordered:
+        need = needs.setdefault(part_id, Need(part_id=part_id, position=len(needs)))
+        need.needed += math.ceil(qty_per_unit * multipliers[kit_id] * quantity * (1 + attrition))
+        need.substitutes |= substitutes.get(line_id, set()) - {part_id}
     return list(needs.values())
 
 
@@ -162,12 +167,12 @@ def quote_create(
         valid_until=timezone.now() + validity,
     )
     lines = QuoteLine.objects.bulk_create([
-        QuoteLine(quote=quote, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
+        QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
                   cost=cents(sum((a.extended_price for a in allocs), Decimal(0))))
         for need, allocs, shortfall in line_results
     ])
     QuoteAllocation.objects.bulk_create([
-        QuoteAllocation(line=line, listing_id=a.offer.listing_id, vendor_id=a.offer.vendor_id, part_id=a.offer.part_id,
+        QuoteAllocation(line_id=line.pk, listing_id=a.offer.listing_id, vendor_id=a.offer.vendor_id, part_id=a.offer.part_id,
                         quantity=a.quantity, unit_price=a.unit_price, extended_price=a.extended_price)
         for line, (_, allocs, _) in zip(lines, line_results) for a in allocs
     ])
