@@ -105,6 +105,18 @@ def _demand_dict(data: dict | None) -> dict | None:
     return {k: (str(v) if k == "reference_price" else v) for k, v in data.items()} if data else None
 
 
+def demand_output(demand: dict | None) -> dict | None:
+    """The demand model as stored, with `reference_price` (an amount) as a decimal string, never a float."""
+    if not demand or demand.get("reference_price") is None:
+        return demand
+    return {**demand, "reference_price": str(Decimal(str(demand["reference_price"])).quantize(Decimal("0.01")))}
+
+
+class DemandOutputField(serializers.JSONField):
+    def to_representation(self, value):
+        return super().to_representation(demand_output(value))
+
+
 class TrialOutputSerializer(serializers.Serializer):
     class KitSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -133,7 +145,7 @@ class TrialOutputSerializer(serializers.Serializer):
     targets = serializers.SerializerMethodField()
     currency = serializers.CharField()
     payment = serializers.CharField()
-    demand = serializers.JSONField(allow_null=True)
+    demand = DemandOutputField(allow_null=True)
     status = serializers.ChoiceField(choices=TrialStatus.choices)
     failure_reason = serializers.CharField()
     progress = serializers.FloatField()
@@ -486,10 +498,11 @@ class TrialForecastApi(APIView):
         targets = v.get("targets") or TargetsSerializer().to_internal_value({})
         if not targets["kill_below"] < targets["scale_at"]:
             raise TrialInvalid({"targets": ["kill_below must be below scale_at."]})
-        return Response(trial_forecast(
+        forecast = trial_forecast(
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v["demand"]), window_days=v["window_days"],
             scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"],
-        ))
+        )
+        return Response({**forecast, "demand": demand_output(forecast["demand"])})
 
 
 class TrialFunnelApi(APIView):

@@ -169,3 +169,24 @@ def test_import_by_a_non_supplier_answers_the_import_shape(buyer):
     response = buyer.client.post("/api/v1/listings/import/", {"file": SimpleUploadedFile("s.csv", csv)},
                                  format="multipart")
     _assert_import_refusal(response, "non_field_errors")
+
+
+# --- Amounts are decimal strings, never floats ---------------------------------------------------
+
+
+def test_trial_and_forecast_demand_reference_price_is_a_decimal_string(buyer):
+    from tests.trials.factories import make_kit as make_trial_kit
+
+    body = {"name": "Pilot", "kit": make_trial_kit().pk, "mode": "simulated", "window_days": 10,
+            "arms": [{"label": "A", "unit_price": "12.50", "units": 10}],
+            "demand": {"base_daily": 2, "reference_price": "11.20"}}
+    created = buyer.client.post("/api/v1/trials/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["demand"]["reference_price"] == "11.20"
+    defaulted = buyer.client.post("/api/v1/trials/", {**body, "demand": {"base_daily": 2}}, format="json").json()
+    assert defaulted["demand"]["reference_price"] == "12.50"  # the first arm's price
+    listed = buyer.client.get("/api/v1/trials/").json()["results"]
+    assert {t["demand"]["reference_price"] for t in listed} == {"11.20", "12.50"}
+    forecast = buyer.client.post("/api/v1/trials/forecast/", {**body, "paths": 100}, format="json")
+    assert forecast.status_code == 200, forecast.json()
+    assert forecast.json()["demand"]["reference_price"] == "11.20"

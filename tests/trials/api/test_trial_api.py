@@ -28,7 +28,7 @@ def test_create_start_and_read_a_simulated_trial(buyer, django_capture_on_commit
     trial = created.json()
     assert trial["status"] == "draft" and trial["simulated"] is True and trial["verdict"] is None
     assert trial["targets"] == {"scale_at": "0.800", "kill_below": "0.300"}
-    assert trial["demand"]["reference_price"] == 99.0  # defaulted to the first arm's price
+    assert trial["demand"]["reference_price"] == "99.00"  # defaulted to the first arm's price (an amount: a string)
 
     with django_capture_on_commit_callbacks(execute=True):
         started = buyer.client.post(f"/api/v1/trials/{trial['id']}/start/")
