@@ -45,6 +45,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description="Any unique string. A replay with the same key and body returns the first response and moves no "
                 "money again; the same key with another body is refused with 422.",
 )
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="A page number within the paginated result set."),
+    OpenApiParameter("page_size", int, description="Number of results to return per page (at most 200)."),
+]
 ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
 
 
@@ -114,7 +118,8 @@ class AccountOutputSerializer(serializers.Serializer):
 class AccountListApi(APIView):
     @extend_schema(
         operation_id="v1_accounts_list",
-        parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values)],
+        parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values),
+                    *PAGE_PARAMETERS],
         responses={200: paginated(AccountOutputSerializer, "PaginatedAccountList"), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
@@ -150,7 +155,7 @@ class AccountEntryListApi(APIView):
 
     @extend_schema(
         operation_id="v1_accounts_entries_list",
-        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values)],
+        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values), *PAGE_PARAMETERS],
         responses={200: paginated(OutputSerializer, "PaginatedAccountEntryList"), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
@@ -262,7 +267,7 @@ class CreditLineListCreateApi(APIView):
         operation_id="v1_credit_lines_list",
         parameters=[OpenApiParameter("role", str, enum=["supplier", "buyer", "voucher"]),
                     OpenApiParameter("status", str, enum=CreditLine.Status.values),
-                    OpenApiParameter("q", str, description="Counterparty name contains")],
+                    OpenApiParameter("q", str, description="Counterparty name contains"), *PAGE_PARAMETERS],
         responses={200: paginated(CreditLineOutputSerializer, "PaginatedCreditLineList"), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
@@ -370,7 +375,7 @@ class CreditLineInvoiceListApi(APIView):
         memo = serializers.CharField()
 
     @extend_schema(operation_id="v1_credit_lines_invoices_list",
-                   parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"])],
+                   parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"]), *PAGE_PARAMETERS],
                    responses={200: paginated(OutputSerializer, "PaginatedCreditLineInvoiceList"), 400: OpenApiTypes.OBJECT,
                               403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
