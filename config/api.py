@@ -1,7 +1,8 @@
 """Cross-cutting pieces of the REST API: pagination, error mapping, the acting organisation."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.fields import empty
 from rest_framework.pagination import PageNumberPagination
@@ -59,8 +60,7 @@ def exception_handler(exc, context):
 
 
 
+@csrf_exempt  # a POST with a session cookie would otherwise get Django's HTML CSRF 403 page
 def api_not_found(request, *args, **kwargs):
     """Unmatched /api/v1/ URLs (e.g. `/orders/abc/`) answer the API's JSON 404, not Django's HTML page."""
-    from django.http import JsonResponse
-
     return JsonResponse({"detail": "Not found."}, status=404)

@@ -190,3 +190,13 @@ def test_trial_and_forecast_demand_reference_price_is_a_decimal_string(buyer):
     forecast = buyer.client.post("/api/v1/trials/forecast/", {**body, "paths": 100}, format="json")
     assert forecast.status_code == 200, forecast.json()
     assert forecast.json()["demand"]["reference_price"] == "11.20"
+
+
+def test_unknown_api_url_answers_json_404_to_a_browser_session_post_too(buyer):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(buyer.user)
+    response = browser.post("/api/v1/credit-lines/abc/repayments/", {"amount": "1"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
