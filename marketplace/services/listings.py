@@ -89,6 +89,13 @@ def _require_supplier(vendor: Organization) -> None:
         raise ListingInvalid({"non_field_errors": ["Only suppliers publish listings: add a supplier kind to this organisation."]})
 
 
+def _lock_vendor(vendor: Organization) -> None:
+    """New listings copy the vendor's `verified` flag: hold the vendor row (as organization_verify
+    does while it updates the vendor's listings) so a listing created during a verification
+    cannot keep the old flag."""
+    list(Organization.objects.select_for_update(no_key=True).filter(pk=vendor.pk).values_list("pk"))
+
+
 @transaction.atomic
 def listing_create(
     *,
@@ -110,6 +117,7 @@ def listing_create(
               "currency": currency or vendor.default_currency, "price_breaks": _normalised_breaks(price_breaks)}
     if errors := _listing_errors(values):
         raise ListingInvalid(errors)
+    _lock_vendor(vendor)
     if Listing.objects.filter(vendor=vendor, part=part).exists():
         raise ListingInvalid({"part": [f"You already list {part}; edit that listing instead."]})
     breaks = values.pop("price_breaks")
@@ -271,6 +279,7 @@ def stock_list_import(*, vendor: Organization, content: bytes | str, dry_run: bo
 
 def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockListResult:
     result = StockListResult(dry_run=dry_run)
+    _lock_vendor(vendor)
     mpns = {row["key"][1] for row in rows}
     parts = {}
     for part in Part.objects.filter(mpn_normalized__in=mpns):
