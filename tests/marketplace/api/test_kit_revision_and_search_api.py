@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from marketplace.models import Kit
-from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
+from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +49,27 @@ def test_listing_detail_hides_unverified_vendors_from_others_but_not_from_themse
     listing = ListingFactory(vendor=vendor.org)
     assert buyer.client.get(f"/api/v1/listings/{listing.pk}/").status_code == 404
     assert vendor.client.get(f"/api/v1/listings/{listing.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("ordering", ["unit_price_at_qty", "-unit_price_at_qty"])
+def test_category_browse_at_qty_pages_by_price(buyer, ordering, monkeypatch):
+    """The price-bounded category browse pages like a full sort: every page, the count and the
+    links, and an unverified vendor's cheap listing stays hidden."""
+    from marketplace.selectors.catalogue import PriceBoundedSearch
+
+    monkeypatch.setattr(PriceBoundedSearch, "SAMPLES", (1, 2, 80))
+    prices = ["0.90", "0.35", "0.50", "0.35", "1.20", "0.10", "0.75", "0.60"]
+    listings = [ListingFactory(part=PartFactory(category="LDO", description="600 mA"), breaks=[(1, p)]) for p in prices]
+    ListingFactory(part=PartFactory(category="LDO"), breaks=[(1, "0.01")],
+                   vendor=OrganizationFactory(trader=True, verified=False))
+    ListingFactory(part=PartFactory(category="MCU"), breaks=[(1, "0.02")])
+    sign = -1 if ordering.startswith("-") else 1  # descending price still breaks ties by ascending id
+    expected = [l.pk for l, p in sorted(zip(listings, prices), key=lambda lp: (sign * Decimal(lp[1]), lp[0].pk))]
+    seen = []
+    for page in (1, 2, 3):
+        body = buyer.client.get("/api/v1/listings/", {"category": "ldo", "q": "600", "qty": 10, "ordering": ordering,
+                                                      "page": page, "page_size": 3}).json()
+        assert body["count"] == 8
+        assert (body["next"] is None) == (page == 3)
+        seen += [r["id"] for r in body["results"]]
+    assert seen == expected
