@@ -17,7 +17,7 @@ api_v1 = [
     path("system/ping/", system.WorkerPingApi.as_view(), name="worker-ping"),
     path("tasks/<str:task_id>/", system.TaskStatusApi.as_view(), name="task-status"),
     # Last: any other /api/v1/.../ URL is a JSON 404 (ending in "/" so APPEND_SLASH still redirects).
-    re_path(r"^.*/$", api_not_found),
+    re_path(r"^[\s\S]*/$", api_not_found),  # [\s\S]: a path may hold an encoded newline
 ]
 
 urlpatterns = [

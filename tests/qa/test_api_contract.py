@@ -55,7 +55,7 @@ def test_created_organisation_is_shaped_as_get_shows_it(buyer):
     assert created.json() == shown
 
 
-@pytest.mark.parametrize("url", ["/api/v1/kits/not-a-number/", "/api/v1/no-such-endpoint/"])
+@pytest.mark.parametrize("url", ["/api/v1/kits/not-a-number/", "/api/v1/no-such-endpoint/", "/api/v1/trials/a%0Ab/sales/"])
 def test_unknown_api_urls_answer_json_404(buyer, url):
     response = buyer.client.get(url)
     assert response.status_code == 404
@@ -200,3 +200,15 @@ def test_unknown_api_url_answers_json_404_to_a_browser_session_post_too(buyer):
     response = browser.post("/api/v1/credit-lines/abc/repayments/", {"amount": "1"})
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("path, method, codes", [
+    ("/api/v1/orders/", "post", {"201", "400", "401", "403", "422"}),
+    ("/api/v1/orders/{id}/{step}/", "post", {"200", "401", "403", "404", "409"}),
+    ("/api/v1/quotes/{id}/", "get", {"200", "401", "403", "404"}),
+    ("/api/v1/listings/", "get", {"200", "400", "401", "403", "404"}),  # 404: ?page= past the end
+    ("/api/v1/trials/{id}/start/", "post", {"202", "404", "409", "422"}),
+    ("/api/v1/auth/token/", "post", {"200", "400"}),
+])
+def test_schema_documents_the_contracts_error_answers(schema, path, method, codes):
+    assert codes <= set(schema["paths"][path][method]["responses"])
