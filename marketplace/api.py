@@ -829,6 +829,8 @@ def _idempotent(request, org: Organization, execute):
     key = request.headers.get("Idempotency-Key")
     if not key:
         return execute()
+    if len(key) > 255:  # the key column's size: a longer key is a 400, not a database error (500)
+        raise OrderInvalid({"Idempotency-Key": ["Use a key of at most 255 characters."]})
     from credit.services import idempotency_run, request_fingerprint
 
     fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)

@@ -212,3 +212,14 @@ def test_unknown_api_url_answers_json_404_to_a_browser_session_post_too(buyer):
 ])
 def test_schema_documents_the_contracts_error_answers(schema, path, method, codes):
     assert codes <= set(schema["paths"][path][method]["responses"])
+
+
+def test_order_with_an_overlong_idempotency_key_is_a_400_and_places_nothing(buyer):
+    from marketplace.models import Order
+
+    listing = ListingFactory()
+    response = buyer.client.post("/api/v1/orders/", {"lines": [{"listing": listing.pk, "quantity": 1}], "payment": "deposit"},
+                                 format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()
+    assert not Order.objects.exists()
