@@ -223,3 +223,22 @@ def test_order_with_an_overlong_idempotency_key_is_a_400_and_places_nothing(buye
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
     assert not Order.objects.exists()
+
+
+# --- NUL characters in query parameters (PostgreSQL text cannot hold them: a 500 there) ---------
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/parts/?q=%00", "/api/v1/parts/?category=a%00", "/api/v1/organizations/?q=%00",
+    "/api/v1/trials/?q=%00", "/api/v1/credit-lines/?q=%00", "/api/v1/orders/?status=%00",
+])
+def test_a_nul_character_in_a_query_parameter_is_a_400(buyer, url):
+    response = buyer.client.get(url)
+    assert response.status_code == 400, response.content[:200]
+    name = url.split("?")[1].split("=")[0]
+    assert response.json() == {name: ["Null characters are not allowed."]}
+
+
+def test_a_nul_character_in_a_page_query_is_a_400(client, buyer):
+    client.force_login(buyer.user)
+    assert client.get("/parts/?q=%00").status_code == 400
