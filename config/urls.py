@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from config import system
 from config.api import api_not_found
+from config.schema_view import SchemaView
 from config import views as site_views
 from credit import urls as credit_urls
 from marketplace import urls as marketplace_urls
@@ -34,7 +35,7 @@ urlpatterns = [
     path("trials/", include((trials_urls.urlpatterns, "trials"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
