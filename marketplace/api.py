@@ -3,7 +3,6 @@ quotes and orders are added below as one APIView per operation."""
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -19,7 +18,7 @@ from rest_framework.views import APIView
 
 from config.api import Pagination, WholeSerializer, validation_error_detail
 from marketplace.access import get_acting_organization
-from marketplace.exceptions import KitInvalid, OrderInvalid, StockListInvalid
+from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
 from marketplace.models import Currency, Listing, Order, Organization, OrganizationKind, Part
 from marketplace.selectors import (
     LISTING_ORDERINGS,
@@ -848,7 +847,7 @@ class OrderDetailApi(APIView):
 class OrderStepApi(APIView):
     """`confirm` and `ship` by the vendor (its purchase orders in the order), `deliver` by the buyer
     (shipped POs), `cancel` by the buyer (before confirmation) or the vendor (before shipping).
-    A step out of turn is a 409; an order you are not party to is a 404."""
+    A step out of turn is a 409, the other party's step a 403; an order you are not party to is a 404."""
 
     @extend_schema(request=None, responses=OrderOutputSerializer, operation_id="v1_orders_step",
                    parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH, enum=list(STEPS))])
@@ -859,7 +858,7 @@ class OrderStepApi(APIView):
         order = get_object_or_404(order_list(organization=org), pk=pk)
         try:
             order_step(order=order, actor=org, step=step)
-        except PermissionDenied:
+        except NotAParty:
             raise Http404 from None
         return Response(order_output(order_list(organization=org).get(pk=pk), org))
 

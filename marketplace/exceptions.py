@@ -1,3 +1,5 @@
+from django.core.exceptions import PermissionDenied
+
 from config.errors import DomainValidationError, StateConflict  # noqa: F401
 
 
@@ -38,4 +40,13 @@ class OutOfStock(StateConflict):
 
 
 class PurchaseOrderStepNotAllowed(StateConflict):
-    """A lifecycle step out of turn or by the wrong party (409)."""
+    """A lifecycle step out of turn (409); the wrong party gets PermissionDenied (403)."""
+
+
+class NotAParty(PermissionDenied):
+    """The organisation is neither the buyer nor a vendor of the order: the API answers 404, so
+    it never learns that the order exists."""
+
+
+class StepNotYours(PermissionDenied):
+    """A party to the order taking the other party's step, e.g. a buyer confirming (403)."""

@@ -12,13 +12,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from marketplace.allocation import order_qty
-from marketplace.exceptions import OrderInvalid, OutOfStock, PurchaseOrderStepNotAllowed
+from marketplace.exceptions import NotAParty, OrderInvalid, OutOfStock, PurchaseOrderStepNotAllowed, StepNotYours
 from marketplace.models import Kit, Listing, Order, OrderStatus, Organization, PurchaseOrder, PurchaseOrderLine, Quote
 from marketplace.services.quotes import MAX_TOTAL, assembly_unit_cost, cents, kit_tree_multipliers
 
@@ -199,13 +198,13 @@ def _locked(purchase_order: PurchaseOrder, actor: Organization) -> tuple[Purchas
         return po, "vendor"
     if actor.pk == po.order.buyer_id:
         return po, "buyer"
-    raise PermissionDenied("You are not a party to this purchase order.")
+    raise NotAParty("You are not a party to this purchase order.")
 
 
 def _step(po: PurchaseOrder, party: str, *, step: str, allowed: dict[str, set[str]]) -> None:
-    if party not in allowed:
+    if party not in allowed:  # the wrong party: never their step (403), unlike a step out of turn (409)
         who = " or ".join("the " + p for p in allowed)
-        raise PurchaseOrderStepNotAllowed(f"Only {who} can {step} purchase order {po.pk}.")
+        raise StepNotYours(f"Only {who} can {step} purchase order {po.pk}.")
     if po.status not in allowed[party]:
         raise PurchaseOrderStepNotAllowed(f"Purchase order {po.pk} is {po.status}; the {party} cannot {step} it now.")
 
@@ -281,7 +280,7 @@ def order_step(*, order: Order, actor: Organization, step: str) -> Order:
     else:
         targets = [po for po in pos if po.vendor_id == actor.pk]
     if not targets:
-        raise PermissionDenied("You are not a party to this order.")
+        raise NotAParty("You are not a party to this order.")
     for po in targets:
         STEPS[step](purchase_order=po, actor=actor)
     order.refresh_from_db()

@@ -84,8 +84,8 @@ def test_order_from_quote_splits_per_vendor_and_the_lifecycle_moves_by_party(buy
 
     mcu_vendor = client_for(catalogue["mcu_listing"].vendor)
     cap_vendor = client_for(catalogue["cap_listing"].vendor)
-    # Out of turn: the buyer cannot confirm, the vendor cannot ship before confirming.
-    assert buyer.client.post(f"/api/v1/orders/{order['id']}/confirm/").status_code == 409
+    # The wrong party: confirming is the vendor's step (403). Out of turn: no shipping before confirming (409).
+    assert buyer.client.post(f"/api/v1/orders/{order['id']}/confirm/").status_code == 403
     assert mcu_vendor.post(f"/api/v1/orders/{order['id']}/ship/").status_code == 409
     # A vendor sees only its own purchase order in the order.
     confirmed = mcu_vendor.post(f"/api/v1/orders/{order['id']}/confirm/")
