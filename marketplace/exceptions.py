@@ -50,3 +50,7 @@ class NotAParty(PermissionDenied):
 
 class StepNotYours(PermissionDenied):
     """A party to the order taking the other party's step, e.g. a buyer confirming (403)."""
+
+
+class QuoteAlreadyOrdered(StateConflict):
+    """A quote orders once: a second order from it is a state conflict (409)."""

@@ -17,7 +17,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace.allocation import order_qty
-from marketplace.exceptions import NotAParty, OrderInvalid, OutOfStock, PurchaseOrderStepNotAllowed, StepNotYours
+from marketplace.exceptions import (
+    NotAParty,
+    OrderInvalid,
+    OutOfStock,
+    PurchaseOrderStepNotAllowed,
+    QuoteAlreadyOrdered,
+    StepNotYours,
+)
 from marketplace.models import Kit, Listing, Order, OrderStatus, Organization, PurchaseOrder, PurchaseOrderLine, Quote
 from marketplace.services.quotes import MAX_TOTAL, assembly_unit_cost, cents, kit_tree_multipliers
 
@@ -88,7 +95,7 @@ def order_place(
         if quote.valid_until <= timezone.now():
             raise OrderInvalid({"quote": [f"The quote expired on {quote.valid_until:%Y-%m-%d %H:%M}; ask for a new quote."]})
         if quote.orders.exclude(status=OrderStatus.CANCELLED).exists():
-            raise OrderInvalid({"quote": ["An order was already placed from this quote."]})
+            raise QuoteAlreadyOrdered("An order was already placed from this quote; cancel it or ask for a new quote.")
         allocations = [a for line in quote.lines.prefetch_related("allocations__listing__part") for a in line.allocations.all()]
         short = [line for line in quote.lines.all() if line.shortfall]
         if short:

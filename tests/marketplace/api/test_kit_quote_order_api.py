@@ -99,8 +99,11 @@ def test_order_from_quote_splits_per_vendor_and_the_lifecycle_moves_by_party(buy
     delivered = buyer.client.post(f"/api/v1/orders/{order['id']}/deliver/")
     assert delivered.status_code == 200 and delivered.json()["status"] == "delivered"
     assert make_member(name="Stranger").client.post(f"/api/v1/orders/{order['id']}/deliver/").status_code == 404
-    # One order per quote.
-    assert buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit"}, format="json").status_code == 400
+    # One order per quote: a second one is a state conflict, and orders nothing.
+    orders_before = buyer.client.get("/api/v1/orders/").json()["count"]
+    again = buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit"}, format="json")
+    assert again.status_code == 409 and "already placed" in again.json()["detail"]
+    assert buyer.client.get("/api/v1/orders/").json()["count"] == orders_before
 
 
 def test_buyer_cancels_before_confirmation_and_stock_comes_back(buyer, fund, catalogue):
