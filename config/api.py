@@ -34,6 +34,14 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
+def paginated_response(view, request, queryset, serialize) -> Response:
+    """One page of `queryset` as `{"count", "next", "previous", "results"}`; `serialize(objects)`
+    renders the whole page at once (one serializer call, not one per object)."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serialize(list(page)))
+
+
 def validation_error_detail(error: ValidationError) -> dict:
     """Django ValidationError -> DRF's field map: {"field": ["message"]}, non-field errors under
     `non_field_errors`."""

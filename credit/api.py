@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from config.api import paginated_response
 from credit.exceptions import InvalidAmount, QueryInvalid
 from credit.models import AccountKind, CreditLine, Currency, EntryKind, SupplierTerms
 from credit.selectors import (
@@ -130,9 +130,7 @@ class AccountListApi(APIView):
             qs = qs.filter(kind=kind)
         if currency := choice_param(request, "currency", Currency.values):
             qs = qs.filter(currency=currency)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: AccountOutputSerializer(page, many=True).data)
 
 
 class AccountEntryListApi(APIView):
@@ -165,9 +163,7 @@ class AccountEntryListApi(APIView):
         qs = posting_list(account=account)
         if kind := choice_param(request, "kind", EntryKind.values):
             qs = qs.filter(entry__kind=kind)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: self.OutputSerializer(page, many=True).data)
 
 
 # --- wallet top-ups --------------------------------------------------------------------------
@@ -284,9 +280,7 @@ class CreditLineListCreateApi(APIView):
             qs = qs.filter(status=line_status)
         if q := request.query_params.get("q"):
             qs = qs.filter(Q(buyer__name__icontains=q) | Q(supplier__name__icontains=q))
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(_line_output(page, org, many=True))
+        return paginated_response(self, request, qs, lambda page: _line_output(page, org, many=True))
 
     @extend_schema(request=InputSerializer, responses={201: CreditLineOutputSerializer, **ERRORS})
     def post(self, request):
@@ -384,9 +378,7 @@ class CreditLineInvoiceListApi(APIView):
         qs = invoice_list(line=line)
         if invoice_status := choice_param(request, "status", ["open", "overdue", "paid"]):
             qs = qs.filter(status=invoice_status)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: self.OutputSerializer(page, many=True).data)
 
 
 def _bucket_field():

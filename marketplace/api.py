@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination, WholeSerializer, validation_error_detail
+from config.api import WholeSerializer, paginated_response, validation_error_detail
 from marketplace.access import get_acting_organization
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
 from marketplace.models import Currency, Listing, Order, Organization, OrganizationKind, Part
@@ -154,9 +154,7 @@ class OrganizationListCreateApi(APIView):
             qs = qs.filter(name__icontains=q)
         if (kind := request.query_params.get("kind")) in OrganizationKind.values:
             qs = qs.filter(**{f"is_{kind}": True})
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs.order_by("name", "id"), request, view=self)
-        return paginator.get_paginated_response([organization_output(org) for org in page])
+        return paginated_response(self, request, qs.order_by("name", "id"), lambda page: [organization_output(x) for x in page])
 
     @extend_schema(request=InputSerializer, responses={201: OrganizationDetailOutputSerializer})
     def post(self, request):
@@ -286,13 +284,6 @@ def listing_output(listing: Listing) -> dict:
     return listings_output([listing])[0]
 
 
-def paginated(view: APIView, request, qs, serialize) -> Response:
-    """One page of `qs`; `serialize(objects) -> list` renders the whole page at once."""
-    paginator = Pagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(serialize(list(page)))
-
-
 # --- Catalogue ------------------------------------------------------------------------------------
 
 
@@ -305,7 +296,7 @@ class PartListApi(APIView):
     def get(self, request):
         params = request.query_params
         qs = part_list(q=params.get("q"), mpn=params.get("mpn"), category=params.get("category"))
-        return paginated(self, request, qs, lambda page: PartOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: PartOutputSerializer(page, many=True).data)
 
 
 class ListingListCreateApi(APIView):
@@ -356,7 +347,7 @@ class ListingListCreateApi(APIView):
             qty=f.get("qty"),
             parameters=parse_parameters(f.get("parameters", "")), ordering=f.get("ordering"),
         )
-        return paginated(self, request, qs, listings_output)
+        return paginated_response(self, request, qs, listings_output)
 
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):
@@ -600,7 +591,7 @@ class KitListCreateApi(APIView):
         f = filters.validated_data
         qs = kit_list(viewer=get_acting_organization(request, required=False), q=f.get("q"),
                       category=f.get("category"), owner_id=f.get("owner"))
-        return paginated(self, request, qs, lambda page: KitOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: KitOutputSerializer(page, many=True).data)
 
     @extend_schema(request=KitInputSerializer, responses={201: KitOutputSerializer})
     def post(self, request):
@@ -704,7 +695,7 @@ class QuoteListApi(APIView):
     @extend_schema(responses=QuoteOutputSerializer(many=True))
     def get(self, request):
         org = get_acting_organization(request)
-        return paginated(self, request, quote_list(organization=org).order_by("-created_at", "-id"),
+        return paginated_response(self, request, quote_list(organization=org).order_by("-created_at", "-id"),
                          lambda page: QuoteOutputSerializer(page, many=True).data)
 
 
@@ -790,7 +781,7 @@ class OrderListCreateApi(APIView):
     def get(self, request):
         """Orders you placed, and orders containing your purchase orders as vendor."""
         org = get_acting_organization(request)
-        return paginated(self, request, order_list(organization=org, status=request.query_params.get("status")),
+        return paginated_response(self, request, order_list(organization=org, status=request.query_params.get("status")),
                          lambda page: orders_output(page, org))
 
     @extend_schema(
@@ -873,7 +864,7 @@ class PurchaseOrderListApi(APIView):
         org = get_acting_organization(request)
         qs = purchase_order_list(organization=org, role=request.query_params.get("role", "any"),
                                  status=request.query_params.get("status"))
-        return paginated(self, request, qs, lambda page: PurchaseOrderOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: PurchaseOrderOutputSerializer(page, many=True).data)
 
 
 class PurchaseOrderStepApi(APIView):

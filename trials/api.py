@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination, WholeSerializer
+from config.api import WholeSerializer, paginated_response
 from marketplace.access import get_acting_organization
 from marketplace.models import Order
 from trials.exceptions import TrialInvalid
@@ -201,9 +201,7 @@ class TrialListCreateApi(APIView):
             mode=params.get("mode") if params.get("mode") in TrialMode.values else None,
             q=params.get("q") or None,
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([trial_output(t) for t in page])
+        return paginated_response(self, request, qs, lambda page: [trial_output(x) for x in page])
 
     @extend_schema(request=TrialInputSerializer, responses={201: TrialOutputSerializer})
     def post(self, request):
@@ -308,9 +306,7 @@ class TrialSalesApi(APIView):
     def get(self, request, pk: int):
         """The sales recorded for a live trial, newest first (to reconcile with your channel)."""
         trial = trial_get(organization=get_acting_organization(request), pk=pk)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(trial_sales_list(trial=trial), request, view=self)
-        return paginator.get_paginated_response(SaleOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, trial_sales_list(trial=trial), lambda page: SaleOutputSerializer(page, many=True).data)
 
     @extend_schema(request=SaleEventSerializer(many=True), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
     def post(self, request, pk: int):
@@ -548,9 +544,7 @@ class WebhookListCreateApi(APIView):
     @extend_schema(responses=WebhookOutputSerializer(many=True))
     def get(self, request):
         qs = webhook_endpoint_list(organization=get_acting_organization(request))
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(WebhookOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: WebhookOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: WebhookOutputSerializer})
     def post(self, request):
