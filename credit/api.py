@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -65,16 +65,6 @@ def idempotent_response(request, *, scope: str, execute) -> Response:
     return response
 
 
-def paginated(serializer, name: str):
-    """The schema of a paginated list of `serializer` (the views paginate by hand)."""
-    return inline_serializer(name=name, fields={
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": serializer(many=True),
-    })
-
-
 def choice_param(request, name: str, choices) -> str | None:
     """A filter's value, or None when absent; a value outside `choices` is a 400, not an empty list."""
     value = request.query_params.get(name)
@@ -120,7 +110,7 @@ class AccountListApi(APIView):
         operation_id="v1_accounts_list",
         parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values),
                     *PAGE_PARAMETERS],
-        responses={200: paginated(AccountOutputSerializer, "PaginatedAccountList"), 400: OpenApiTypes.OBJECT,
+        responses={200: AccountOutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
     def get(self, request):
@@ -154,7 +144,7 @@ class AccountEntryListApi(APIView):
     @extend_schema(
         operation_id="v1_accounts_entries_list",
         parameters=[OpenApiParameter("kind", str, enum=EntryKind.values), *PAGE_PARAMETERS],
-        responses={200: paginated(OutputSerializer, "PaginatedAccountEntryList"), 400: OpenApiTypes.OBJECT,
+        responses={200: OutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
     def get(self, request, pk: int):
@@ -264,7 +254,7 @@ class CreditLineListCreateApi(APIView):
         parameters=[OpenApiParameter("role", str, enum=["supplier", "buyer", "voucher"]),
                     OpenApiParameter("status", str, enum=CreditLine.Status.values),
                     OpenApiParameter("q", str, description="Counterparty name contains"), *PAGE_PARAMETERS],
-        responses={200: paginated(CreditLineOutputSerializer, "PaginatedCreditLineList"), 400: OpenApiTypes.OBJECT,
+        responses={200: CreditLineOutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
     def get(self, request):
@@ -370,7 +360,7 @@ class CreditLineInvoiceListApi(APIView):
 
     @extend_schema(operation_id="v1_credit_lines_invoices_list",
                    parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"]), *PAGE_PARAMETERS],
-                   responses={200: paginated(OutputSerializer, "PaginatedCreditLineInvoiceList"), 400: OpenApiTypes.OBJECT,
+                   responses={200: OutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                               403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         """The line's invoices (one per draw), soonest due first."""
