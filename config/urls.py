@@ -9,9 +9,11 @@ from config.schema_view import SchemaView
 from config import views as site_views
 from credit import urls as credit_urls
 from marketplace import urls as marketplace_urls
+from organizations import urls as organizations_urls
 from trials import urls as trials_urls
 
 api_v1 = [
+    *organizations_urls.api_urlpatterns,
     *marketplace_urls.api_urlpatterns,
     *credit_urls.api_urlpatterns,
     *trials_urls.api_urlpatterns,
@@ -27,9 +29,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("signup/", site_views.signup, name="signup"),
-    path("switch-organization/", site_views.switch_organization, name="switch-organization"),
     path("system/", system.system_page, name="system"),
+    path("", include(organizations_urls.urlpatterns)),  # signup, switcher, members: names without a namespace
     path("", include((marketplace_urls.urlpatterns, "marketplace"))),
     path("credit/", include((credit_urls.urlpatterns, "credit"))),
     path("trials/", include((trials_urls.urlpatterns, "trials"))),

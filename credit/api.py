@@ -37,8 +37,8 @@ from credit.services import (
     supplier_terms_set,
     wallet_topup,
 )
-from marketplace.access import get_acting_organization
-from marketplace.models import Organization
+from organizations.access import get_acting_organization
+from organizations.models import Organization
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,

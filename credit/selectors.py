@@ -37,7 +37,7 @@ from credit.models import (
     PurchaseOrderPayment,
     Repayment,
 )
-from marketplace.models import Organization
+from organizations.models import Organization
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
@@ -65,7 +65,7 @@ def wallet_summary(*, organization: Organization) -> list[Account]:
 def deposit_list(*, organization: Organization, as_supplier: bool = False) -> QuerySet[PurchaseOrderPayment]:
     qs = PurchaseOrderPayment.objects.filter(method=PurchaseOrderPayment.Method.DEPOSIT)
     qs = qs.filter(supplier=organization) if as_supplier else qs.filter(buyer=organization)
-    return qs.select_related("buyer", "supplier", "purchase_order").order_by("-created_at", "-id")
+    return qs.select_related("buyer", "supplier").order_by("-created_at", "-id")
 
 
 # --- credit lines ----------------------------------------------------------------------------

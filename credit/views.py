@@ -40,8 +40,8 @@ from credit.services import (
     supplier_terms,
     supplier_terms_set,
 )
-from marketplace.access import get_acting_organization
-from marketplace.models import Organization
+from organizations.access import get_acting_organization
+from organizations.models import Organization
 
 
 def _error_text(exc: ValidationError) -> str:

@@ -15,8 +15,9 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from marketplace.demo_catalogue import CAP_VALUES, CAPACITOR_FAMILIES, E12, PARTS, RESISTOR_FAMILIES
-from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
-from marketplace.services import membership_add, organization_create
+from organizations.models import Organization
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from organizations.services import membership_add, organization_create
 
 DEMO_PASSWORD = "kitstreet"
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import WholeSerializer, paginated_response
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
 from marketplace.models import Order
 from trials.exceptions import TrialInvalid
 from trials.models import TrialMode, TrialStatus, TrialVerdict

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from config.api import validation_error_detail
 from config.errors import StateConflict
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
 from trials import charts
 from trials.api import TrialInputSerializer, _demand_dict, _Echo
 from trials.models import TrialMode, TrialStatus, TrialVerdict

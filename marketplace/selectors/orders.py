@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from organizations.models import Organization
 from marketplace.models import (
     Order,
     OrderStatus,
-    Organization,
     PurchaseOrder,
     PurchaseOrderLine,
     Quote,

@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from marketplace.demo import DEMO_PASSWORD, DemoContext
-from marketplace.models import Organization
+from organizations.models import Organization
 
-SEEDERS = ["marketplace.demo", "credit.demo", "trials.demo"]
+SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo"]
 
 
 class Command(BaseCommand):

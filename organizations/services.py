@@ -1,13 +1,13 @@
-"""Writes for the marketplace app. Organisation onboarding lives here; listings, kits, quotes and
-orders are added as their own service functions (or a services/ package when this grows)."""
+"""Writes for the organisations app: onboarding, verification, members and invitations."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from marketplace.exceptions import OrganizationKindsInvalid
-from marketplace.models import SUPPLIER_KINDS, Membership, Organization, OrganizationKind
+from organizations.exceptions import OrganizationKindsInvalid
+from organizations.signals import organization_verified
+from organizations.models import SUPPLIER_KINDS, Membership, Organization, OrganizationKind
 
 VALID_KINDS = {kind.value for kind in OrganizationKind}
 
@@ -70,10 +70,10 @@ def organization_verify(*, organization: Organization) -> Organization:
     if not organization.verified:
         organization.verified, organization.verified_at = True, timezone.now()
         organization.save(update_fields=["verified", "verified_at"])
-        organization.listings.refresh_search_columns()  # its listings become searchable
+        organization_verified.send(sender=Organization, organization=organization)
     return organization
 
 
-def membership_add(*, organization: Organization, user: AbstractBaseUser, role: str = Membership.Role.STAFF) -> Membership:
+def membership_add(*, organization: Organization, user: AbstractBaseUser, role: str = Membership.Role.MEMBER) -> Membership:
     membership, _ = Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": role})
     return membership
