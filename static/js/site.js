@@ -1,0 +1,43 @@
+// Kitstreet's page-wide behaviour, shared by every template through base.html.
+// Everything here is progressive: without JavaScript the menu is simply always open, tables scroll
+// through the CSS fallback, and dangerous buttons submit without asking.
+(function () {
+  "use strict";
+
+  // Phones: the header's links collapse behind a Menu button.
+  var header = document.querySelector(".site-header");
+  var toggle = header && header.querySelector(".nav-toggle");
+  if (toggle) {
+    header.classList.add("js-nav");
+    toggle.addEventListener("click", function () {
+      var open = header.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // Every table scrolls inside its own box, so a wide table never widens the page. Pages written
+  // by anyone inherit this; a template may also wrap a table in <div class="table-wrap"> itself.
+  function wrapTables(root) {
+    root.querySelectorAll("main table").forEach(function (table) {
+      var parent = table.parentElement;
+      if (parent.classList.contains("table-wrap") || table.closest(".no-table-wrap")) return;
+      var wrap = document.createElement("div");
+      wrap.className = "table-wrap";
+      wrap.setAttribute("tabindex", "0");  // keyboard users can scroll it too
+      if (table.getAttribute("aria-label")) wrap.setAttribute("aria-label", table.getAttribute("aria-label"));
+      parent.insertBefore(wrap, table);
+      wrap.appendChild(table);
+    });
+  }
+  wrapTables(document);
+  window.kitstreetWrapTables = wrapTables;  // for pages that insert tables later
+
+  // Dangerous steps (cancel, ship, confirm, place an order...) ask first: a form or button with
+  // data-confirm="question" only submits once the user agrees.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+})();
