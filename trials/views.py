@@ -90,11 +90,54 @@ def _flatten_errors(detail, prefix="") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
+# The form's words for the API's fields: a message names what the user sees, not `unit_price`.
+FIELD_LABELS = {
+    "name": "Name", "kit": "Kit", "mode": "Mode", "window_days": "Window (days)", "payment": "Live trials pay by",
+    "scale_at": "Scale at sell-through", "kill_below": "Kill below", "label": "label", "unit_price": "unit price",
+    "units": "units", "base_daily": "Base daily demand", "dispersion": "Dispersion k",
+    "reference_price": "Reference price", "elasticity": "Elasticity", "seed": "Seed",
+}
+
+
+def _form_errors(detail, post) -> tuple[list[str], set[str]]:
+    """API error detail -> (messages in the form's words, names of the inputs to highlight)."""
+    rows = [i for i in range(ARM_ROWS) if any(post.get(f"arm{i}_{f}", "").strip() for f in ("label", "price", "units"))]
+    messages_, invalid = [], set()
+
+    def add(field: str, label: str, errors) -> None:
+        invalid.add(field)
+        messages_.extend(f"{label}: {m}" if label else str(m) for m in _flatten_errors(errors))
+
+    for key, value in detail.items():
+        if key in ("targets", "demand") and isinstance(value, dict):
+            for sub, errors in value.items():
+                add(sub, FIELD_LABELS.get(sub, sub), errors)
+        elif key == "arms":
+            # Per-arm errors arrive as a list (one dict per arm) or as {index: dict}.
+            per_arm = dict(enumerate(value)) if isinstance(value, list) else value if isinstance(value, dict) else {}
+            if per_arm and all(isinstance(v, dict) for v in per_arm.values()):
+                for index, arm_errors in per_arm.items():
+                    index = int(index)
+                    row = rows[index] if index < len(rows) else index
+                    for sub, errors in arm_errors.items():
+                        field = f"arm{row}_{'price' if sub == 'unit_price' else sub}"
+                        add(field, f"Arm {row + 1} {FIELD_LABELS.get(sub, sub)}", errors)
+            else:
+                add("arm0_label", "Arms", ["Fill in at least one arm: a label, a unit price and a number of units."]
+                    if not rows else value)
+        elif key == "non_field_errors":
+            add("", "", value)
+        else:
+            add(key, FIELD_LABELS.get(key, key.replace("_", " ").capitalize()), value)
+    invalid.discard("")
+    return messages_, invalid
+
+
 @login_required
 def trial_create_view(request):
     org = get_acting_organization(request)
     kits = trial_visible_kit_list(organization=org)
-    errors, values = [], request.POST if request.method == "POST" else {}
+    errors, invalid, values = [], set(), request.POST if request.method == "POST" else {}
     if request.method == "POST":
         data = TrialInputSerializer(data=_form_payload(request.POST))
         if data.is_valid():
@@ -107,14 +150,16 @@ def trial_create_view(request):
                     arms=[dict(a) for a in v["arms"]], demand=_demand_dict(v.get("demand")), payment=v["payment"],
                 )
             except ValidationError as exc:
-                errors = _flatten_errors(validation_error_detail(exc))
+                errors, invalid = _form_errors(validation_error_detail(exc), request.POST)
             else:
                 messages.success(request, "Draft saved. Forecast it, then start it when you are ready.")
                 return redirect("trials:trial-detail", pk=trial.pk)
         else:
-            errors = _flatten_errors(data.errors)
+            errors, invalid = _form_errors(data.errors, request.POST)
     return render(request, "trials/trial_form.html", {
-        "kits": kits, "errors": errors, "values": values, "arm_rows": range(ARM_ROWS), "modes": TrialMode.choices,
+        "kits": kits, "errors": errors, "invalid": invalid, "values": values, "modes": TrialMode.choices,
+        "arm_rows": [{"i": i, **{f: values.get(f"arm{i}_{f}", "") for f in ("label", "price", "units")},
+                      "invalid": {f for f in ("label", "price", "units") if f"arm{i}_{f}" in invalid}} for i in range(ARM_ROWS)],
     })
 
 

@@ -106,3 +106,47 @@ def test_operators_browse_trials_in_the_admin_and_start_drafts_through_the_servi
     assert trial.status == "closed" and trial.verdict  # started by the action, run by the (eager) worker
     page = client.get(f"/admin/trials/trial/{trial.pk}/change/").content.decode()
     assert 'name="scale_at"' not in page  # targets are frozen once started
+
+
+def _number_inputs(html: str) -> list[dict]:
+    import re
+
+    inputs = []
+    for tag in re.findall(r"<input[^>]*>", html):
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', tag))
+        if attrs.get("type") == "number":
+            inputs.append(attrs)
+    return inputs
+
+
+def test_every_default_of_the_new_trial_form_is_a_value_the_browser_accepts(browser):
+    """The browser refuses to submit a number that is off its input's step grid (counted from min)
+    or out of bounds; the form's defaults must all pass, as they pass the server."""
+    from decimal import Decimal
+
+    make_kit()
+    inputs = _number_inputs(browser.get("/trials/new/").content.decode())
+    assert {i["name"] for i in inputs} >= {"window_days", "scale_at", "kill_below", "base_daily", "dispersion", "elasticity", "seed"}
+    for attrs in inputs:
+        for value in filter(None, [attrs.get("value"), "2", "2.1"] if attrs["name"] == "dispersion" else [attrs.get("value")]):
+            value = Decimal(value)
+            assert "min" not in attrs or value >= Decimal(attrs["min"]), attrs
+            assert "max" not in attrs or value <= Decimal(attrs["max"]), attrs
+            step = attrs.get("step", "1")
+            if step != "any":
+                assert (value - Decimal(attrs.get("min", "0"))) % Decimal(step) == 0, attrs
+
+
+def test_form_errors_name_the_field_as_the_form_does_keep_the_values_and_highlight_the_field(browser, buyer):
+    kit = make_kit()
+    page = browser.post("/trials/new/", {"name": "Keep me", "kit": kit.pk, "mode": "simulated", "window_days": 30,
+                                         "arm0_label": "cheap", "arm0_price": "0", "arm0_units": "50",
+                                         "base_daily": "3", "dispersion": "2.1"}).content.decode()
+    assert "Arm 1 unit price:" in page and "unit_price" not in page.split("<form")[0]
+    assert 'name="arm0_price" type="number" step="0.01" min="0.01" placeholder="Unit price" aria-label="Arm 1 unit price" value="0" aria-invalid="true"' in page
+    assert 'value="Keep me"' in page and 'value="2.1"' in page
+    assert not Trial.objects.exists()
+
+    empty = browser.post("/trials/new/", {"name": "No arms", "kit": kit.pk, "mode": "simulated", "window_days": 30,
+                                          "base_daily": "3"}).content.decode()
+    assert "Fill in at least one arm" in empty
