@@ -36,6 +36,7 @@ from credit.models import (
     Posting,
     PurchaseOrderPayment,
     Repayment,
+    SupplierTerms,
 )
 from organizations.models import Organization
 
@@ -66,6 +67,38 @@ def deposit_list(*, organization: Organization, as_supplier: bool = False) -> Qu
     qs = PurchaseOrderPayment.objects.filter(method=PurchaseOrderPayment.Method.DEPOSIT)
     qs = qs.filter(supplier=organization) if as_supplier else qs.filter(buyer=organization)
     return qs.select_related("buyer", "supplier").order_by("-created_at", "-id")
+
+
+def order_payment_list(*, order_id: int) -> dict[int, PurchaseOrderPayment]:
+    """How each purchase order of one marketplace order is paid, by purchase-order id."""
+    return {p.purchase_order_id: p for p in PurchaseOrderPayment.objects.filter(order_id=order_id)}
+
+
+def payment_preview(*, buyer: Organization, currency: str, vendor_totals: dict[int, Decimal]) -> dict:
+    """What placing an order would take, before it is placed, under each payment method: per
+    vendor the deposit moved from the buyer's wallet into escrow (the vendor's terms, rounded as
+    the payment will be) or the draw on the vendor's credit line; and whether each method can pay."""
+    ids = sorted(vendor_totals)
+    terms = {t.organization_id: t for t in SupplierTerms.objects.filter(organization_id__in=ids)}
+    default = SupplierTerms()
+    lines = {line.supplier_id: line for line in credit_line_list(organization=buyer)
+             .filter(buyer=buyer, supplier_id__in=ids, currency=currency)}
+    names = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
+    wallet = Account.objects.filter(organization=buyer, kind=AccountKind.WALLET, currency=currency).first()
+    rows = []
+    for vendor_id in ids:
+        total = vendor_totals[vendor_id]
+        percent = terms.get(vendor_id, default).deposit_percent
+        line = lines.get(vendor_id)
+        rows.append({
+            "vendor_id": vendor_id, "vendor": names.get(vendor_id, ""), "total": total, "deposit_percent": percent,
+            "deposit": (total * percent / Decimal("100")).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
+            "line": line, "credit_ok": bool(line and line.status == CreditLine.Status.ACTIVE and line.available >= total),
+        })
+    deposit = sum((r["deposit"] for r in rows), ZERO)
+    available = wallet.available if wallet else ZERO
+    return {"rows": rows, "currency": currency, "deposit": deposit, "wallet_available": available,
+            "deposit_ok": available >= deposit, "credit_ok": bool(rows) and all(r["credit_ok"] for r in rows)}
 
 
 # --- credit lines ----------------------------------------------------------------------------

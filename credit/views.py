@@ -8,12 +8,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from config.api import validation_error_detail
 from credit.models import CreditLine, Currency, SupplierTerms
 from credit.selectors import (
     BUCKETS,
@@ -59,7 +60,8 @@ class LineUpdateForm(forms.Form):
 
 class GrantForm(forms.Form):
     buyer = forms.ModelChoiceField(queryset=Organization.objects.none())
-    limit = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    limit = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"),
+                               help_text="The most this buyer may owe you at once.")
     currency = forms.ChoiceField(choices=Currency.choices)
     terms_days = forms.IntegerField(min_value=0, max_value=365, initial=30, label="Terms (net days)")
     vouched_by = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False,
@@ -98,10 +100,7 @@ def wallet(request):
     })
 
 
-@login_required
-def receivables(request):
-    """The supplier's side: who owes me, ageing, limits, freezes, deposit terms."""
-    org = get_acting_organization(request)
+def _receivables_context(request, org, *, grant_form=None) -> dict:
     lines = credit_line_list(organization=org).filter(supplier=org)
     if q := request.GET.get("q", "").strip():
         lines = lines.filter(buyer__name__icontains=q)
@@ -111,14 +110,24 @@ def receivables(request):
     trust = trust_for_lines(lines=list(page))
     for line in page:
         line.trust = trust[line.pk]
-    return render(request, "credit/receivables.html", {
+    return {
         "page": page, "q": q, "status": status,
         "receivables": aging(organization=org, side="receivables"),
         "buckets": BUCKETS,
-        "grant_form": GrantForm(supplier=org) if org.is_supplier else None,
-        "terms_form": TermsForm(instance=supplier_terms(supplier=org)) if org.is_supplier else None,
+        "grant_form": grant_form or GrantForm(supplier=org),
+        "terms_form": TermsForm(instance=supplier_terms(supplier=org)),
         "deposits": deposit_list(organization=org, as_supplier=True)[:20],
-    })
+    }
+
+
+@login_required
+def receivables(request):
+    """The supplier's side: who owes me, ageing, limits, freezes, deposit terms."""
+    org = get_acting_organization(request)
+    if not org.is_supplier:
+        raise PermissionDenied(f"{org.name} buys on Kitstreet; receivables and credit lines you grant are for suppliers. "
+                               "What you owe is under Money.")
+    return render(request, "credit/receivables.html", _receivables_context(request, org))
 
 
 @login_required
@@ -210,7 +219,8 @@ def line_update(request, pk: int):
             form = LineUpdateForm(request.POST)
             if not form.is_valid():
                 messages.error(request, "Check the limit and terms: " + "; ".join(
-                    f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+                    f"{form[field].label if field in form.fields else 'Line'}: {' '.join(errors)}"
+                    for field, errors in form.errors.items()))
             else:
                 credit_line_update(line=line, limit=form.cleaned_data["limit"], terms_days=form.cleaned_data["terms_days"])
                 messages.success(request, "Line updated.")
@@ -227,15 +237,17 @@ def line_grant(request):
         messages.error(request, "Only suppliers grant credit lines.")
         return redirect("credit:receivables")
     form = GrantForm(request.POST, supplier=org)
-    if not form.is_valid():
-        messages.error(request, "Could not grant the line: " + "; ".join(
-            f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
-        return redirect("credit:receivables")
-    try:
-        line = credit_line_grant(supplier=org, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("credit:receivables")
+    if form.is_valid():
+        try:
+            line = credit_line_grant(supplier=org, **form.cleaned_data)
+        except ValidationError as exc:
+            # The service's field errors go next to the form's fields, the values stay.
+            for field, errors in validation_error_detail(exc).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+    if form.errors:
+        messages.error(request, "The line was not granted: check the highlighted fields.")
+        return render(request, "credit/receivables.html", _receivables_context(request, org, grant_form=form))
     messages.success(request, f"Granted {line.buyer.name} a {line.limit} {line.currency} line on net {line.terms_days} days.")
     return redirect("credit:line-detail", line.pk)
 

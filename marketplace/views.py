@@ -1,20 +1,24 @@
 """HTML pages of the marketplace app, as thin as the APIs: read with selectors, write with
 services, show domain errors as messages."""
 
+import csv
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
 from config.errors import StateConflict
+from credit.selectors import order_payment_list, payment_preview
 from organizations.access import get_acting_organization
 from marketplace.exceptions import StockListInvalid
 from marketplace.models import Order, OrderStatus
@@ -31,6 +35,9 @@ from marketplace.selectors import (
     order_list,
     purchase_order_list,
     quote_list,
+    quote_open_order,
+    quote_page_list,
+    quote_vendor_subtotals,
 )
 from marketplace.services import order_place, quote_create, stock_list_import
 from marketplace.services.orders import STEPS
@@ -61,6 +68,17 @@ def _int(value, default=None):
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _acting_supplier(request):
+    """The acting organisation, which must be a supplier: buyer-only organisations get a 403 that
+    says why, instead of empty supplier pages."""
+    org = get_acting_organization(request)
+    if not org.is_supplier:
+        raise PermissionDenied(f"{org.name} buys on Kitstreet; stock lists, incoming purchase orders and receivables "
+                               "are for suppliers (traders, solution houses, factories). Switch organisation in the header "
+                               "if you also sell.")
+    return org
 
 
 class OrganizationDetailView(LoginRequiredMixin, DetailView):
@@ -109,7 +127,7 @@ def listing_search_view(request):
 
 @login_required
 def my_listings_view(request):
-    org = get_acting_organization(request)
+    org = _acting_supplier(request)
     qs = listing_list(viewer=org, vendor=org).order_by("part__manufacturer", "part__mpn")
     if q := request.GET.get("q"):
         qs = qs.filter(part__mpn_normalized__contains="".join(ch for ch in q.upper() if ch.isalnum()))
@@ -120,7 +138,7 @@ def my_listings_view(request):
 def stock_list_import_view(request):
     """Upload a CSV → a dry-run preview of every row → apply the same content (kept in the
     session between the two steps, so what is applied is exactly what was previewed)."""
-    org = get_acting_organization(request)
+    org = _acting_supplier(request)
     context = {}
     if request.method == "POST":
         if request.POST.get("action") == "apply":
@@ -198,10 +216,50 @@ def kit_quote_view(request, pk: int):
 
 
 @login_required
+def quote_list_view(request):
+    org = get_acting_organization(request)
+    return render(request, "marketplace/quote_list.html", {
+        "page": _page(request, quote_page_list(organization=org)), "now": timezone.now(),
+    })
+
+
+@login_required
 def quote_detail_view(request, pk: int):
+    """The quote, what each vendor gets, and — while it is valid and not yet ordered — the order
+    review: the deposit or the credit draw each payment method would take, before placing."""
     org = get_acting_organization(request)
     quote = get_object_or_404(quote_list(organization=org), pk=pk)
-    return render(request, "marketplace/quote_detail.html", {"quote": quote, "payments": Order.Payment.choices})
+    subtotals = quote_vendor_subtotals(quote=quote)
+    order = quote_open_order(quote=quote)
+    expired = quote.valid_until <= timezone.now()
+    preview = None
+    if order is None and not expired and not quote.has_shortages:
+        preview = payment_preview(buyer=org, currency=quote.currency,
+                                  vendor_totals={r["vendor_id"]: r["total"] for r in subtotals})
+    return render(request, "marketplace/quote_detail.html", {
+        "quote": quote, "payments": Order.Payment.choices, "subtotals": subtotals, "order": order,
+        "expired": expired, "preview": preview,
+    })
+
+
+@login_required
+def quote_csv_view(request, pk: int):
+    """The quote's sourcing as a spreadsheet: one row per part and vendor."""
+    org = get_acting_organization(request)
+    quote = get_object_or_404(quote_list(organization=org), pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="quote-{quote.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["mpn", "manufacturer", "needed", "vendor", "bought_mpn", "quantity", "unit_price", "extended",
+                     "currency", "short"])
+    for line in quote.lines.all():
+        for a in line.allocations.all():
+            writer.writerow([line.part.mpn, line.part.manufacturer, line.needed_qty, a.vendor.name, a.part.mpn,
+                             a.quantity, a.unit_price, a.extended_price, quote.currency, line.shortfall])
+        if not line.allocations.all():
+            writer.writerow([line.part.mpn, line.part.manufacturer, line.needed_qty, "", "", 0, "", "", quote.currency,
+                             line.shortfall])
+    return response
 
 
 # --- Orders ---------------------------------------------------------------------------------------
@@ -245,13 +303,16 @@ def order_detail_view(request, pk: int):
     org = get_acting_organization(request)
     order = get_object_or_404(order_list(organization=org), pk=pk)
     pos = [po for po in order.purchase_orders.all() if order.buyer_id == org.pk or po.vendor_id == org.pk]
+    payments = order_payment_list(order_id=order.pk)
+    for po in pos:
+        po.payment = payments.get(po.pk)
     return render(request, "marketplace/order_detail.html", {"order": order, "purchase_orders": pos,
                                                              "is_buyer": order.buyer_id == org.pk})
 
 
 @login_required
 def purchase_order_list_view(request):
-    org = get_acting_organization(request)
+    org = _acting_supplier(request)
     status = request.GET.get("status")
     qs = purchase_order_list(organization=org, role="vendor", status=status)
     return render(request, "marketplace/purchase_order_list.html", {"page": _page(request, qs),
@@ -272,4 +333,6 @@ def purchase_order_step_view(request, pk: int, step: str):
     else:
         done = {"confirm": "confirmed", "ship": "marked as shipped", "deliver": "delivery confirmed", "cancel": "cancelled"}
         messages.success(request, f"Purchase order {po.pk} {done[step]}.")
-    return _back(request, reverse("marketplace:purchase-order-list"))
+    if po.vendor_id == org.pk:
+        return _back(request, reverse("marketplace:purchase-order-list"))
+    return _back(request, reverse("marketplace:order-detail", args=[po.order_id]))

@@ -234,7 +234,8 @@ def trial_reorder_view(request, pk: int):
         messages.error(request, " ".join(_flatten_errors(validation_error_detail(exc))))
     else:
         messages.success(request, f"Reorder quote #{quote.pk}: {quote.quantity:,} units, {quote.currency} {quote.total:,} "
-                                  f"({quote.currency} {quote.unit_cost} a unit).")
+                                  f"({quote.currency} {quote.unit_cost} a unit). Review it below and order it.")
+        return redirect(reverse("marketplace:quote-detail", args=[quote.pk]) + "#order")
     return redirect("trials:trial-detail", pk=pk)
 
 

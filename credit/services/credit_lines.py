@@ -54,8 +54,9 @@ def credit_line_grant(
     """A supplier lets a buyer draw up to `limit` on net-`terms_days` terms."""
     limit = money(limit, field="limit", positive=False)
     _check_currency(currency)
-    if limit < 0:
-        raise CreditLineInvalid({"limit": ["The limit cannot be negative."]})
+    if limit <= 0:
+        # A zero line lets nobody draw anything: it only clutters both parties' pages.
+        raise CreditLineInvalid({"limit": ["Enter a limit above zero: the most this buyer may owe you at once."]})
     if not supplier.is_supplier:
         raise CreditLineInvalid({"non_field_errors": ["Only suppliers grant credit lines."]})
     if buyer.pk == supplier.pk:

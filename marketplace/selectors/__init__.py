@@ -14,4 +14,7 @@ from marketplace.selectors.orders import (  # noqa: F401
     order_list,
     purchase_order_list,
     quote_list,
+    quote_open_order,
+    quote_page_list,
+    quote_vendor_subtotals,
 )

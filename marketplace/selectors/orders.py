@@ -1,6 +1,7 @@
 """Quote, order and purchase-order reads, scoped to the acting organisation."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -21,6 +22,47 @@ def quote_list(*, organization: Organization) -> QuerySet[Quote]:
         Prefetch("lines", queryset=QuoteLine.objects.select_related("part").prefetch_related(
             Prefetch("allocations", queryset=QuoteAllocation.objects.select_related("vendor", "part")))),
     )
+
+
+def quote_page_list(*, organization: Organization) -> QuerySet[Quote]:
+    """The organisation's quotes for a list page: kit, orders placed from them and the number of
+    short lines, without loading every line."""
+    return (Quote.objects.filter(organization=organization).select_related("kit")
+            .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("-id")))
+            .annotate(short_lines=Count("lines", filter=Q(lines__shortfall__gt=0))).order_by("-created_at", "-id"))
+
+
+def quote_open_order(*, quote: Quote) -> Order | None:
+    """The order placed from this quote that is not cancelled (there is at most one)."""
+    return quote.orders.exclude(status=OrderStatus.CANCELLED).order_by("-id").first()
+
+
+def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
+    """What each vendor would be paid if the quote were ordered — its parts (rounded per line as
+    the purchase order will be) and its services (assembly, design fees, NRE) — largest first.
+    Uses `quote_list`'s prefetched allocations."""
+    from marketplace.services.orders import _service_lines  # the same service lines order_place adds
+    from marketplace.services.quotes import cents
+
+    vendors: dict[int, dict] = {}
+
+    def row(vendor_id: int, name: str = "") -> dict:
+        return vendors.setdefault(vendor_id, {"vendor_id": vendor_id, "vendor": name, "parts": Decimal(0),
+                                              "services": Decimal(0), "lines": 0})
+
+    for line in quote.lines.all():
+        for a in line.allocations.all():
+            r = row(a.vendor_id, a.vendor.name)
+            r["parts"] += cents(a.quantity * a.unit_price)
+            r["lines"] += 1
+    for vendor_id, _, qty, unit in _service_lines(quote):
+        row(vendor_id)["services"] += cents(qty * unit)
+    missing = [v for v, r in vendors.items() if not r["vendor"]]
+    for pk, name in Organization.objects.filter(pk__in=missing).values_list("pk", "name"):
+        vendors[pk]["vendor"] = name
+    for r in vendors.values():
+        r["total"] = r["parts"] + r["services"]
+    return sorted(vendors.values(), key=lambda r: (-r["total"], r["vendor"]))
 
 
 def _po_prefetch() -> Prefetch:
