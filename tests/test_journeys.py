@@ -1,0 +1,327 @@
+"""Each role's main journey in a real browser, at desktop (1366 × 900) and phone (390 × 844) width.
+
+Every page a journey reaches must have a heading (h1), log no console error and be no wider than
+the window (document.documentElement.scrollWidth <= innerWidth). Dangerous steps must ask first:
+the journeys accept each confirmation and check one was asked. Screenshots go to var/screenshots/
+(kept as CI artefacts). Skipped where Chromium or Playwright is missing; CI installs both.
+"""
+
+import os
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+SHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+NAV_COLLAPSES_BELOW = 1024  # static/css/site.css
+
+
+@pytest.fixture(scope="module")
+def live_server(django_db_setup, django_db_blocker):
+    """As in test_browser.py: stopped before the test database is dropped."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo world (`seed_demo`): realistic page sizes, the demo logins. Made before the
+    browser starts (ORM calls inside Playwright's loop would open a second connection)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0, stdout=StringIO())
+    from organizations.models import Organization
+
+    return {org.name: org for org in Organization.objects.all()}
+
+
+@pytest.fixture
+def browser(live_server, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+        )
+        yield lambda: chromium, live_server.url
+        chromium.close()
+
+
+class Journey:
+    """One person at one window size: opens pages, checks each one, keeps a screenshot."""
+
+    def __init__(self, browser, journey: str, size: str):
+        get_browser, base_url = browser
+        width, height = WIDTHS[size]
+        self.context = get_browser().new_context(viewport={"width": width, "height": height}, base_url=base_url)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.name, self.size, self.width, self.step = journey, size, width, 0
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("dialog", self._accept)
+
+    def _accept(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.accept()
+
+    def check(self, label: str) -> None:
+        """The page now shown: a heading, no console error, nothing wider than the window."""
+        page = self.page
+        page.wait_for_load_state("load")
+        self.step += 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{self.name}-{self.size}-{self.step:02d}-{label}.png"), full_page=True)
+        where = f"{self.name} at {self.width}px, step {self.step} ({label}, {page.url})"
+        assert not self.errors, f"{where}: {self.errors}"
+        heading = page.locator("h1")
+        assert heading.count() >= 1 and heading.first.inner_text().strip(), f"{where}: no h1"
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"{where}: the page is {scroll}px wide in a {inner}px window"
+
+    def goto(self, path: str, label: str) -> None:
+        self.page.goto(path)
+        self.check(label)
+
+    def nav(self, link: str, label: str) -> None:
+        """Follow a header link, opening the phone menu first where the header is collapsed."""
+        page = self.page
+        if self.width < NAV_COLLAPSES_BELOW:
+            assert not page.locator(".site-menu").is_visible(), "the phone header should start collapsed"
+            page.click("button.nav-toggle")
+        page.locator(".site-menu").get_by_role("link", name=link, exact=True).click()
+        self.check(label)
+
+    def log_in(self, username: str) -> None:
+        self.page.goto("/login/")
+        self.check("login")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", "kitstreet")
+        self.page.click("main button[type=submit]")
+        self.check("dashboard")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _each_size(browser, name, run):
+    for size in WIDTHS:
+        journey = Journey(browser, name, size)
+        try:
+            run(journey)
+        finally:
+            journey.close()
+
+
+# --- Buyer: search -> quote -> order -> pay the deposit ---------------------------------------------
+
+
+def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(demo, browser):
+    from credit.services import wallet_topup
+    from marketplace.models import Kit
+
+    lumen = demo["Lumen Labs"]
+    wallet_topup(organization=lumen, amount=Decimal("500000.00"), currency="CNY", reference="journey")
+    kit = Kit.objects.filter(name__icontains="tracker").order_by("pk").first() or Kit.objects.order_by("pk").first()
+
+    def run(j: Journey) -> None:
+        page = j.page
+        j.log_in("buyer")
+        j.nav("Parts", "search")
+        page.fill("input[name=q]", "esp32")
+        page.fill("input[name=qty]", "100")
+        page.locator("main form button[type=submit]").first.click()
+        j.check("search-results")
+        assert page.locator("main table tbody tr").count() > 0
+
+        j.nav("Kits", "kits")
+        j.goto(f"/kits/{kit.pk}/", "kit")
+        page.fill("#quote-form input[name=quantity]", "200")
+        page.click("#quote-form button[type=submit]")
+        page.get_by_role("button", name=re.compile(r"Open quote \d+")).click()
+        j.check("quote")
+        assert "By vendor" in page.inner_text("main")
+        review = page.locator("#order")
+        assert "Deposit into escrow, from your wallet now" in review.inner_text()
+        deposit = review.locator("tr", has_text="Deposit into escrow").locator("td.num").inner_text()
+
+        review.get_by_role("button", name=re.compile("Place the order")).click()
+        j.check("order")
+        assert j.dialogs and "Place the order" in j.dialogs[-1]
+        assert page.locator("main table.summary-table").first.is_visible()  # the summary comes first
+        assert "Placed" in page.inner_text("main") or "placed" in page.inner_text("main")
+        assert deposit.split()[0] in page.inner_text("main")  # the deposit taken is the one announced
+
+        # The quote now links to its order and offers no second one.
+        page.get_by_role("link", name=re.compile(r"quote \d+")).first.click()
+        j.check("quote-ordered")
+        assert page.get_by_role("link", name=re.compile(r"order #\d+")).count() == 1
+        assert page.get_by_role("button", name=re.compile("Place the order")).count() == 0
+
+        j.nav("Quotes", "quotes")
+        j.nav("Money", "wallet")
+        assert "escrow" in page.inner_text("main").lower()
+
+    _each_size(browser, "buyer", run)
+
+
+# --- Supplier: import -> confirm -> ship -> grant a line ------------------------------------------
+
+
+def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(demo, browser, tmp_path):
+    from marketplace.models import Listing
+    from marketplace.services import order_place
+
+    huaxin, lumen = demo["Hua Xin Electronics"], demo["Lumen Labs"]
+    from credit.services import wallet_topup
+    from django.contrib.auth import get_user_model
+
+    wallet_topup(organization=lumen, amount=Decimal("100000.00"), currency="CNY", reference="journey")
+    buyer_user = get_user_model().objects.get(username="buyer")
+    listing = Listing.objects.filter(vendor=huaxin, is_active=True, stock__gte=500, moq=1, multiple=1).order_by("pk").first()
+    for _ in WIDTHS:  # one placed purchase order to confirm and ship at each width
+        order_place(buyer=lumen, placed_by=buyer_user, payment="deposit", lines=[(listing, 10)])
+    grant_to = iter(["Pocket Robotics", "Makerbox Retail"])
+    csv_file = tmp_path / "stock.csv"
+    csv_file.write_text("manufacturer,mpn,stock,moq,multiple,lead_time_days,currency,price_breaks,category\n"
+                        "Texas Instruments,LM358DR,4000,10,10,0,CNY,10:0.42|100:0.38,Op-amp\n"
+                        "Espressif,ESP32-C3-MINI-1-N4,1200,1,1,0,CNY,1:8.90|100:8.10,Wireless SoC\n")
+
+    def run(j: Journey) -> None:
+        page = j.page
+        j.log_in("supplier")
+        page.select_option("select[name=organization]", label="Hua Xin Electronics")
+        j.check("acting-for-trader")
+
+        j.nav("My stock", "my-stock")
+        page.get_by_role("link", name=re.compile("Upload a stock list|Upload your stock list|Upload")).first.click()
+        j.check("import")
+        page.set_input_files("input[name=file]", str(csv_file))
+        page.get_by_role("button", name="Preview").click()
+        j.check("import-preview")
+        page.get_by_role("button", name="Apply these changes").click()
+        j.check("import-applied")
+        assert "Stock list applied" in page.inner_text("main")
+
+        j.nav("Incoming POs", "incoming")
+        page.goto("/purchase-orders/?status=placed")
+        j.check("incoming-placed")
+        card = page.locator("article[id^=po-]").first
+        po_id = card.get_attribute("id")
+        card.get_by_role("button", name="Confirm").click()
+        j.check("confirmed")
+        assert j.dialogs and "Confirm purchase order" in j.dialogs[-1]
+        assert "confirmed" in page.inner_text("main")
+        page.goto("/purchase-orders/?status=confirmed")
+        j.check("incoming-confirmed")
+        page.locator(f"article#{po_id}").get_by_role("button", name="Ship").click()
+        j.check("shipped")
+        assert "Mark purchase order" in j.dialogs[-1] and "marked as shipped" in page.inner_text("main")
+
+        j.nav("Receivables", "receivables")
+        buyer_name = next(grant_to)
+        page.select_option("select[name=buyer]", label=buyer_name)
+        page.fill("input[name=limit]", "0")
+        page.select_option("select[name=currency]", "CNY")
+        page.fill("input[name=terms_days]", "45")
+        # The browser refuses a zero limit before the server does.
+        page.get_by_role("button", name="Grant credit").click()
+        assert page.locator("input[name=limit]").evaluate("e => !e.validity.valid")
+        page.fill("input[name=limit]", "20000")
+        page.get_by_role("button", name="Grant credit").click()
+        j.check("line-granted")
+        assert f"Granted {buyer_name}" in page.inner_text("main")
+
+    _each_size(browser, "supplier", run)
+
+
+# --- Operator: desk -> verify -> top-up -------------------------------------------------------------
+
+
+def test_operator_verifies_a_supplier_and_records_a_top_up(demo, browser):
+    from organizations.models import Organization
+    from organizations.services import organization_create
+    from django.contrib.auth import get_user_model
+
+    owner = get_user_model().objects.create_user(username="newstall2", password="x")
+    organization_create(owner=owner, name="Wan Li Trading", kinds=["trader"], location="SEG Plaza 2F", verified=False)
+    to_verify = iter(["Xin Feng Trading", "Wan Li Trading"])
+
+    def run(j: Journey) -> None:
+        page = j.page
+        j.log_in("operator")
+        page.goto("/admin/")
+        j.check("admin")
+        name = next(to_verify)
+        page.goto("/admin/organizations/organization/?verified__exact=0")
+        j.check("unverified")
+        page.locator("#result_list tr", has_text=name).locator("input.action-select").check()
+        page.select_option("select[name=action]", "verify_selected")
+        page.click("button[name=index]")
+        j.check("verified")
+        assert "Verified 1 organisation" in page.inner_text("body")
+
+        page.goto("/admin/credit/account/topup/")
+        j.check("topup")
+        page.select_option("select[name=organization]", label=name)
+        page.fill("input[name=amount]", "2500.00")
+        page.select_option("select[name=currency]", "CNY")
+        page.fill("input[name=reference]", f"BANK-{name[:3].upper()}")
+        page.locator("input[type=submit], button[type=submit]").last.click()
+        j.check("topped-up")
+        assert f"Recorded 2500.00 CNY for {name}" in page.inner_text("body")
+
+    _each_size(browser, "operator", run)
+    assert not Organization.objects.filter(name__in=["Xin Feng Trading", "Wan Li Trading"], verified=False).exists()
+
+
+# --- Trial: form with defaults -> forecast -> start -> report -> reorder ------------------------------
+
+
+def test_trial_from_the_form_defaults_to_a_reorder_quote(demo, browser):
+    def run(j: Journey) -> None:
+        page = j.page
+        j.log_in("buyer")
+        j.nav("Trials", "trials")
+        j.goto("/trials/new/", "trial-form")
+        page.fill("input[name=name]", f"Journey trial {j.size}")
+        page.fill("input[name=arm0_label]", "at 99")
+        page.fill("input[name=arm0_price]", "99")
+        page.fill("input[name=arm0_units]", "60")
+        page.fill("input[name=base_daily]", "6")  # a hit: demand well above the batch
+        # Every other field keeps its default; the browser must accept them all (Dispersion k = 2).
+        page.get_by_role("button", name="Save draft").click()
+        j.check("draft")
+        assert "Draft saved" in page.inner_text("main")
+
+        page.get_by_role("button", name=re.compile("Forecast")).first.click()
+        j.check("forecast")
+        assert "What the demand model expects" in page.inner_text("main")
+
+        page.get_by_role("button", name=re.compile("^Start")).first.click()
+        page.wait_for_selector("text=Verdict:", timeout=60_000)
+        j.check("report")
+        if "Quote a reorder" not in page.inner_text("main"):
+            pytest.fail(f"the trial did not earn a scale verdict: {page.inner_text('.verdict-box')}")
+        page.get_by_role("button", name=re.compile("Quote a reorder")).click()
+        j.check("reorder-quote")
+        assert re.search(r"/quotes/\d+/", page.url) and "Reorder quote #" in page.inner_text("main")
+
+    _each_size(browser, "trial", run)
