@@ -2,6 +2,7 @@
 services, show domain errors as messages."""
 
 import csv
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -306,7 +307,8 @@ def order_detail_view(request, pk: int):
     payments = order_payment_list(order_id=order.pk)
     for po in pos:
         po.payment = payments.get(po.pk)
-    return render(request, "marketplace/order_detail.html", {"order": order, "purchase_orders": pos,
+    held = sum((p.deposit_amount if p.method == "deposit" else p.total for p in (po.payment for po in pos) if p), Decimal(0))
+    return render(request, "marketplace/order_detail.html", {"order": order, "purchase_orders": pos, "paid_total": held,
                                                              "is_buyer": order.buyer_id == org.pk})
 
 
