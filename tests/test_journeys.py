@@ -76,6 +76,7 @@ class Journey:
         self.dialogs: list[str] = []
         self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         self.page.on("dialog", self._accept)
 
     def _accept(self, dialog) -> None:
@@ -108,6 +109,13 @@ class Journey:
             page.click("button.nav-toggle")
         page.locator(".site-menu").get_by_role("link", name=link, exact=True).click()
         self.check(label)
+
+    def switch_organization(self, name: str) -> None:
+        if self.width < NAV_COLLAPSES_BELOW:
+            self.page.click("button.nav-toggle")
+        self.page.select_option("select[name=organization]", label=name)
+        self.page.wait_for_selector(f"text=You are now acting for {name}")
+        self.check("switched")
 
     def log_in(self, username: str) -> None:
         self.page.goto("/login/")
@@ -201,14 +209,13 @@ def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(demo, brows
     grant_to = iter(["Pocket Robotics", "Makerbox Retail"])
     csv_file = tmp_path / "stock.csv"
     csv_file.write_text("manufacturer,mpn,stock,moq,multiple,lead_time_days,currency,price_breaks,category\n"
-                        "Texas Instruments,LM358DR,4000,10,10,0,CNY,10:0.42|100:0.38,Op-amp\n"
-                        "Espressif,ESP32-C3-MINI-1-N4,1200,1,1,0,CNY,1:8.90|100:8.10,Wireless SoC\n")
+                        "Texas Instruments,LM358DR,4000,10,10,0,CNY,10:0.42;100:0.38,Op-amp\n"
+                        "Espressif,ESP32-C3-MINI-1-N4,1200,1,1,0,CNY,1:8.90;100:8.10,Wireless SoC\n")
 
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("supplier")
-        page.select_option("select[name=organization]", label="Hua Xin Electronics")
-        j.check("acting-for-trader")
+        j.switch_organization("Hua Xin Electronics")
 
         j.nav("My stock", "my-stock")
         page.get_by_role("link", name=re.compile("Upload a stock list|Upload your stock list|Upload")).first.click()
