@@ -106,6 +106,9 @@ def listing_search_view(request):
     org = get_acting_organization(request, required=False)
     qty = _int(request.GET.get("qty"))
     qty = qty if qty and 0 < qty <= 100_000_000 else None
+    # A quantity the search cannot use is said, not dropped silently.
+    qty_error = (f"“{request.GET['qty'][:20]}” is not a quantity: enter a whole number from 1 to 100,000,000. "
+                 "Prices below are not at a quantity.") if request.GET.get("qty", "").strip() and qty is None else None
     ordering = request.GET.get("ordering") or None
     searched = any(request.GET.get(k) for k in ("q", "mpn", "category", "vendor", "parameters"))
     # Prices only compare within one currency: default to the acting organisation's.
@@ -122,7 +125,7 @@ def listing_search_view(request):
     return render(request, "marketplace/listing_search.html", {
         "page": page, "qty": qty, "searched": searched, "orderings": LISTING_ORDERINGS,
         "query": request.GET.copy(), "payments": Order.Payment.choices, "currency": currency,
-        "currencies": settings.KITSTREET_CURRENCIES,
+        "currencies": settings.KITSTREET_CURRENCIES, "qty_error": qty_error,
     })
 
 
