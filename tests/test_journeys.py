@@ -130,6 +130,8 @@ class Journey:
 
 
 def _each_size(browser, name, run):
+    for stale in SHOTS.glob(f"{name}-*.png"):  # a shorter journey must not leave old steps behind
+        stale.unlink()
     for size in WIDTHS:
         journey = Journey(browser, name, size)
         try:
