@@ -85,7 +85,8 @@ def _form_payload(post) -> dict:
 
 def _flatten_errors(detail, prefix="") -> list[str]:
     if isinstance(detail, dict):
-        return [m for k, v in detail.items() for m in _flatten_errors(v, f"{k}: " if k != "non_field_errors" else "")]
+        return [m for k, v in detail.items()
+                for m in _flatten_errors(v, f"{FIELD_LABELS.get(k, k.replace('_', ' ').capitalize())}: " if k != "non_field_errors" else "")]
     if isinstance(detail, list):
         return [m for i, v in enumerate(detail) for m in _flatten_errors(v, prefix if not isinstance(v, dict) else f"{prefix}#{i + 1} ")]
     return [f"{prefix}{detail}"]
@@ -110,7 +111,10 @@ def _form_errors(detail, post) -> tuple[list[str], set[str]]:
         messages_.extend(f"{label}: {m}" if label else str(m) for m in _flatten_errors(errors))
 
     for key, value in detail.items():
-        if key in ("targets", "demand") and isinstance(value, dict):
+        if key == "targets" and not isinstance(value, dict):  # the service's rule across both targets
+            invalid.update({"scale_at", "kill_below"})
+            messages_.append("Kill below must be less than Scale at sell-through; both are fractions from 0 to 1.")
+        elif key in ("targets", "demand") and isinstance(value, dict):
             for sub, errors in value.items():
                 add(sub, FIELD_LABELS.get(sub, sub), errors)
         elif key == "arms":

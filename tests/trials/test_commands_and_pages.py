@@ -67,7 +67,8 @@ def test_the_form_creates_a_draft_and_shows_errors_in_words(browser, buyer):
     bad = browser.post("/trials/new/", {"name": "x", "kit": kit.pk, "mode": "simulated", "window_days": 30,
                                         "scale_at": "0.2", "kill_below": "0.5", "arm0_label": "A", "arm0_price": "99",
                                         "arm0_units": "50", "base_daily": "3"})
-    assert bad.status_code == 200 and "kill_below &lt; scale_at" in bad.content.decode()
+    assert bad.status_code == 200 and "Kill below must be less than Scale at sell-through" in bad.content.decode()
+    assert 'name="kill_below" aria-invalid="true" value="0.5"' in bad.content.decode()
     assert not Trial.objects.exists()
     good = browser.post("/trials/new/", {"name": "Form trial", "kit": kit.pk, "mode": "simulated", "window_days": 30,
                                          "scale_at": "0.8", "kill_below": "0.3", "arm0_label": "A", "arm0_price": "99",
