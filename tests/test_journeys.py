@@ -110,6 +110,16 @@ class Journey:
         page.locator(".site-menu").get_by_role("link", name=link, exact=True).click()
         self.check(label)
 
+    def header_links(self) -> list[str]:
+        return [t.strip() for t in self.page.locator(".site-menu .nav-links a").all_text_contents()]
+
+    def tour(self) -> list[str]:
+        """Visit every page the header offers (each must pass `check`); return their names."""
+        links = self.header_links()
+        for link in links:
+            self.nav(link, f"tour-{link.lower().replace(' ', '-')}")
+        return links
+
     def switch_organization(self, name: str) -> None:
         if self.width < NAV_COLLAPSES_BELOW:
             self.page.click("button.nav-toggle")
@@ -162,6 +172,7 @@ def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(kit_to_order
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer")
+        assert j.tour() == ["Parts", "Kits", "Quotes", "Orders", "Money", "Trials", "Funnel"]
         j.nav("Parts", "search")
         page.fill("input[name=q]", "esp32")
         page.fill("input[name=qty]", "100")
@@ -230,6 +241,8 @@ def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(placed_purc
         page = j.page
         j.log_in("supplier")
         j.switch_organization("Hua Xin Electronics")
+        # A trader sells: its header offers no buying pages, and every page it offers works.
+        assert j.tour() == ["Parts", "Kits", "Incoming POs", "My stock", "Money", "Receivables"]
 
         j.nav("My stock", "my-stock")
         page.get_by_role("link", name=re.compile("Upload a stock list|Upload your stock list|Upload")).first.click()
@@ -293,6 +306,7 @@ def test_operator_verifies_a_supplier_and_records_a_top_up(second_unverified_sup
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("operator")
+        assert j.header_links() == ["Desk"]  # an operator belongs to no organisation
         j.nav("Desk", "desk")
         name = next(to_verify)
         page.locator("main tr", has_text=name).get_by_role("button", name="Verify").click()
@@ -346,3 +360,35 @@ def test_trial_from_the_form_defaults_to_a_reorder_quote(demo, browser):
         assert re.search(r"/quotes/\d+/", page.url) and "Reorder quote #" in page.inner_text("main")
 
     _each_size(browser, "trial", run)
+
+
+# --- Viewer: reads everything, is offered no write ---------------------------------------------------
+
+
+@pytest.fixture
+def a_quote_of_lumen(demo):
+    from django.contrib.auth import get_user_model
+
+    from marketplace.models import Kit
+    from marketplace.services import quote_create
+
+    kit = Kit.objects.order_by("pk").first()
+    return quote_create(organization=demo["Lumen Labs"], kit=kit, quantity=100,
+                        created_by=get_user_model().objects.get(username="buyer")).pk
+
+
+def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, browser):
+    def run(j: Journey) -> None:
+        page = j.page
+        j.log_in("buyer_viewer")
+        assert j.tour() == ["Parts", "Kits", "Quotes", "Orders", "Money", "Trials", "Funnel"]
+        assert page.get_by_role("link", name="New trial").count() == 0
+        j.goto(f"/quotes/{a_quote_of_lumen}/", "quote")
+        assert page.get_by_role("button", name=re.compile("Place the order")).count() == 0
+        assert "can read quotes but not place orders" in page.inner_text("main")
+        j.goto("/kits/", "kits")
+        page.locator("main table a, main article a").first.click()
+        j.check("kit")
+        assert page.locator("#quote-form").count() == 0
+
+    _each_size(browser, "viewer", run)
