@@ -137,7 +137,8 @@ def line_detail(request, pk: int):
     return render(request, "credit/line_detail.html", {
         "idempotency_token": uuid.uuid4().hex,
         "line": line,
-        "role": "supplier" if line.supplier_id == org.pk else "buyer" if line.buyer_id == org.pk else "voucher",
+        # `party`, not `role`: the header shows the member's role under that name.
+        "party": "supplier" if line.supplier_id == org.pk else "buyer" if line.buyer_id == org.pk else "voucher",
         "invoices": invoice_list(line=line),
         "statement": statement_rows(line=line)[-20:],
         "trust": trust_for_line(line=line),

@@ -33,3 +33,12 @@ def status_badge_class(status: str) -> str:
 @register.filter
 def words(value: str) -> list[str]:
     return (value or "").split()
+
+
+@register.filter
+def min_order_qty(listing) -> int:
+    """The smallest quantity the listing accepts: with `step` = its multiple, the browser's number
+    input then allows exactly what `order_place` accepts (multiples of `multiple`, at least the MOQ)."""
+    from marketplace.allocation import order_qty
+
+    return order_qty(1, listing.moq, listing.multiple)

@@ -22,3 +22,12 @@ def test_a_good_quantity_raises_no_error(buyer):
     client = Client()
     client.force_login(buyer.user)
     assert "is not a quantity" not in client.get("/parts/", {"mpn": "X", "qty": "500"}).content.decode()
+
+
+def test_the_order_quantity_input_allows_exactly_what_an_order_accepts(buyer):
+    """MOQ 10, multiples of 4: the order accepts 12, 16, 20…; the input's min/step say the same."""
+    ListingFactory(part=PartFactory(mpn="STEPPART1"), moq=10, multiple=4)
+    client = Client()
+    client.force_login(buyer.user)
+    page = client.get("/parts/", {"mpn": "STEPPART"}).content.decode()
+    assert 'name="quantity" min="12" step="4" value="12"' in page
