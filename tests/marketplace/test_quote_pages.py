@@ -102,3 +102,10 @@ def test_the_service_refuses_a_zero_line_too(trader, buyer):
 
     with pytest.raises(CreditLineInvalid, match="above zero"):
         credit_line_grant(supplier=trader.org, buyer=buyer.org, limit=Decimal("0"), currency="CNY")
+
+
+def test_only_admins_are_offered_the_grant_and_terms_forms(trader):
+    member = MembershipFactory(organization=trader.org, role="member").user
+    page = browser(member).get("/credit/receivables/").content.decode()
+    assert "Grant credit" not in page and "Admins of Trader Co grant credit lines" in page
+    assert "Grant credit" in browser(trader.user).get("/credit/receivables/").content.decode()  # the owner
