@@ -17,3 +17,4 @@ from marketplace.services.orders import (  # noqa: F401
     purchase_order_ship,
 )
 from marketplace.services.quotes import quote_create  # noqa: F401
+from marketplace.services.boms import bom_kit_sync, bom_line_update, bom_quote, bom_read_file, bom_upload  # noqa: F401,E402

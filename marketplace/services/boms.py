@@ -1,0 +1,187 @@
+"""Buyer BOMs: upload (read, map, merge, match), review a line, materialise as a private kit, quote.
+
+The kit is the BOM's bridge to everything else: `bom_kit_sync` writes the matched, populated lines
+as a private kit owned by the buyer (a new revision when the previous one was quoted, like any
+kit), so quotes, orders and trials use the same code as published kits."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import PurePath
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from marketplace.bom_matching import catalogue_hit_ratio, known_manufacturer_keys, match_lines
+from marketplace.bom_reader import ReadBom, bom_read
+from marketplace.exceptions import BomLineInvalid
+from marketplace.models import Bom, BomItem, BomLine, Kit, MatchStatus, Part, Quote
+from marketplace.services.kits import kit_create, kit_update
+from marketplace.services.quotes import quote_create
+from organizations.models import Organization
+
+MAX_LINE_QUANTITY = Decimal("1000000")
+_UNSET = object()
+
+
+def bom_read_file(*, content: bytes, filename: str = "", columns: dict | None = None) -> ReadBom:
+    """Read and map without saving (the upload page's preview uses the same rules)."""
+    return bom_read(content, filename=filename, columns=columns, known_manufacturers=known_manufacturer_keys,
+                    known_mpns=catalogue_hit_ratio)
+
+
+@transaction.atomic
+def bom_upload(*, owner: Organization, content: bytes, filename: str = "", name: str = "",
+               columns: dict | None = None, created_by: AbstractBaseUser | None = None) -> Bom:
+    """Read an EDA export, match every line, save the BOM. Any unreadable row: BomInvalid naming
+    row and column, nothing saved."""
+    read = bom_read_file(content=content, filename=filename, columns=columns)
+    matches = match_lines([(line.manufacturer, line.mpn, line.alternates) for line in read.lines])
+    bom = Bom.objects.create(
+        owner=owner, created_by=created_by, name=(name.strip() or PurePath(filename).stem or "BOM")[:200],
+        filename=filename[:255], columns=read.columns, header_row=read.header_row, rows_read=read.rows_read,
+        dnp_rows=read.dnp_rows,
+    )
+    items = BomItem.objects.bulk_create([
+        BomItem(bom=bom, line=i, designators=",".join(line.designators), quantity=line.quantity,
+                manufacturer=line.manufacturer, mpn=line.mpn, alternates=[list(a) for a in line.alternates],
+                description=line.description, value=line.value, footprint=line.footprint, rows=line.rows,
+                status=match.status, part_id=match.part_id, confidence=match.confidence, reason=match.reason[:300],
+                candidates=[c.as_dict() for c in match.candidates])
+        for i, (line, match) in enumerate(zip(read.lines, matches), start=1)
+    ])
+    through = BomItem.substitutes.through
+    through.objects.bulk_create([
+        through(bomitem_id=item.pk, part_id=part_id)
+        for item, match in zip(items, matches) for part_id in dict.fromkeys(match.substitute_ids)
+    ])
+    return bom
+
+
+def _lock(bom: Bom) -> Bom:
+    return Bom.objects.select_for_update().get(pk=bom.pk)
+
+
+@transaction.atomic
+def bom_line_update(*, bom: Bom, line: int, part=_UNSET, quantity=_UNSET, substitutes=_UNSET, dnp=_UNSET) -> BomItem:
+    """The buyer confirms or corrects a line: `part` (a Part, or None for no part), `quantity`
+    per board, `substitutes` (Parts), `dnp`."""
+    bom = _lock(bom)
+    item = BomItem.objects.filter(bom=bom, line=line).first()
+    if item is None:
+        raise BomLineInvalid({"line": [f"The BOM has no line {line}."]})
+    errors: dict[str, list[str]] = {}
+    fields = []
+    if part is not _UNSET:
+        item.part = part
+        item.confirmed = True
+        if part is None:
+            item.status, item.confidence, item.reason = MatchStatus.NONE, Decimal("0"), "cleared by the buyer"
+        else:
+            item.status, item.confidence, item.reason = MatchStatus.EXACT, Decimal("1"), "chosen by the buyer"
+        fields += ["part", "confirmed", "status", "confidence", "reason"]
+    if quantity is not _UNSET:
+        quantity = Decimal(quantity)
+        if not Decimal(0) < quantity <= MAX_LINE_QUANTITY:
+            errors["quantity"] = [f"Quantity per board is more than 0 and at most {MAX_LINE_QUANTITY:,}."]
+        item.quantity = quantity
+        fields.append("quantity")
+    if dnp is not _UNSET:
+        item.dnp = bool(dnp)
+        fields.append("dnp")
+    if substitutes is not _UNSET:
+        if item.part_id and any(s.pk == item.part_id for s in substitutes):
+            errors["substitutes"] = ["A part cannot substitute for itself."]
+    elif part is not _UNSET and part is not None and item.substitutes.filter(pk=part.pk).exists():
+        substitutes = [s for s in item.substitutes.all() if s.pk != part.pk]  # the alternate became the part
+    if errors:
+        raise BomLineInvalid(errors)
+    if fields:
+        item.save(update_fields=fields)
+    if substitutes is not _UNSET:
+        item.substitutes.set(substitutes)
+    bom.save(update_fields=["updated_at"])
+    return item
+
+
+def _kit_bom(bom: Bom) -> list[dict]:
+    """The matched, populated lines as kit lines; lines matched to the same part become one."""
+    merged: dict[int, dict] = {}
+    subs: dict[int, set[int]] = defaultdict(set)
+    for item_id, part_id in BomItem.substitutes.through.objects.filter(bomitem__bom=bom).values_list("bomitem_id", "part_id"):
+        subs[item_id].add(part_id)
+    for item in BomItem.objects.filter(bom=bom, dnp=False, part__isnull=False).order_by("line"):
+        line = merged.setdefault(item.part_id, {"part_id": item.part_id, "quantity": Decimal(0), "designators": [],
+                                                "substitutes": set()})
+        line["quantity"] += item.quantity
+        line["designators"] += item.designator_list
+        line["substitutes"] |= subs[item.pk]
+    for line in merged.values():
+        line["substitutes"].discard(line["part_id"])
+        text = ",".join(line["designators"])
+        line["designators"] = text if len(text) <= 500 else text[:497].rsplit(",", 1)[0] + ",…"
+    return list(merged.values())
+
+
+def _same_lines(kit: Kit, wanted: list[dict]) -> bool:
+    subs: dict[int, set[int]] = defaultdict(set)
+    for line_id, part_id in BomLine.substitutes.through.objects.filter(bomline__kit=kit).values_list("bomline_id", "part_id"):
+        subs[line_id].add(part_id)
+    have = {(pid, qty, des, frozenset(subs[lid]))
+            for lid, pid, qty, des in BomLine.objects.filter(kit=kit).values_list("id", "part_id", "quantity", "designators")}
+    return have == {(l["part_id"], l["quantity"], l["designators"], frozenset(l["substitutes"])) for l in wanted}
+
+
+@transaction.atomic
+def bom_kit_sync(*, bom: Bom) -> Kit | None:
+    """Write the BOM's matched lines as its private kit: the first time a new kit, later the same
+    kit (or, once a quote, order or trial froze it, a new revision). None when no line is matched."""
+    bom = _lock(bom)
+    wanted = _kit_bom(bom)
+    if not wanted:
+        return None
+    if bom.kit_id and bom.kit.name == bom.name and _same_lines(bom.kit, wanted):
+        return bom.kit
+    parts = Part.objects.in_bulk({l["part_id"] for l in wanted} | {s for l in wanted for s in l["substitutes"]})
+    spec = [{"part": parts[l["part_id"]], "quantity": l["quantity"], "designators": l["designators"],
+             "substitutes": [parts[s] for s in sorted(l["substitutes"])]} for l in wanted]
+    if bom.kit_id is None:
+        kit = kit_create(owner=bom.owner, name=bom.name, bom=spec, private=True,
+                         description=f"Uploaded BOM {bom.filename}".strip())
+    else:
+        kit = kit_update(kit=bom.kit, name=bom.name, bom=spec)
+    if kit.pk != bom.kit_id:
+        bom.kit = kit
+        bom.save(update_fields=["kit", "updated_at"])
+    return kit
+
+
+def unsourced_lines(bom: Bom, quantity: int) -> list[dict]:
+    """Populated lines without a part, with what the batch needs of them."""
+    return [{"line": line, "mpn": mpn, "quantity": math.ceil(qty * quantity)}
+            for line, mpn, qty in BomItem.objects.filter(bom=bom, dnp=False, part__isnull=True)
+            .order_by("line").values_list("line", "mpn", "quantity")]
+
+
+@transaction.atomic
+def bom_quote(*, bom: Bom, quantity: int, created_by: AbstractBaseUser | None = None,
+              options: dict | None = None) -> Quote:
+    """Quote the BOM at a batch size through the kit quote engine; lines with no part are listed
+    as `unsourced` on the quote (nothing is dropped silently)."""
+    kit = bom_kit_sync(bom=bom)
+    if kit is None:
+        raise BomLineInvalid({"non_field_errors": [
+            "No line of this BOM is matched to a part yet: pick parts for its lines, then quote."]})
+    extra = {}
+    if options:
+        # Sourcing options arrive with the new allocation engine; until quote_create takes them, say so.
+        if "options" not in inspect.signature(quote_create).parameters:
+            raise BomLineInvalid({"options": ["Sourcing options are not available yet."]})
+        extra["options"] = options
+    quote = quote_create(organization=bom.owner, kit=kit, quantity=quantity, created_by=created_by, **extra)
+    quote.unsourced = unsourced_lines(bom, quantity)
+    quote.save(update_fields=["unsourced"])
+    return quote
