@@ -167,13 +167,21 @@ def _parts_by_prefix(stems: set[str]) -> dict[str, list[tuple[int, str, str, str
         for stem in chunk:
             query |= Q(mpn_normalized__startswith=stem)
         for pk, maker, mpn, key in Part.objects.filter(query).values_list("pk", "manufacturer", "mpn", "mpn_normalized")[:20000]:
-            for stem in _stems_of(key, chunk):
+            for stem in _stems_of(key, mpn, chunk):
                 found.setdefault(stem, []).append((pk, maker, mpn, key[len(stem):]))
     return found
 
 
-def _stems_of(key: str, stems: list[str]) -> list[str]:
-    return [key[:n] for n in range(5, len(key)) if key[n:] in SUFFIXES_SET and key[:n] in stems]
+def _stems_of(key: str, raw: str, stems: list[str]) -> list[str]:
+    """Stems of `key` whose remainder is a packaging suffix; a one-letter reel mark (`-R`, `-T`)
+    only when the catalogue's MPN sets it apart with a dash or slash."""
+    out = []
+    for n in range(5, len(key)):
+        rest = key[n:]
+        if key[:n] in stems and (rest in SUFFIXES_SET
+                                 or (rest in ("R", "T") and re.search(rf"[-/]{rest}$", raw.upper()))):
+            out.append(key[:n])
+    return out
 
 
 SUFFIXES_SET = set(SUFFIXES)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import api, views
+from marketplace import api, boms_api, views
 
 app_name = "marketplace"
 
@@ -16,6 +16,10 @@ api_urlpatterns = [
     path("kits/", api.KitListCreateApi.as_view(), name="kit-list"),
     path("kits/<int:pk>/", api.KitDetailApi.as_view(), name="kit-detail"),
     path("kits/<int:pk>/quote/", api.KitQuoteApi.as_view(), name="kit-quote"),
+    path("boms/", boms_api.BomListCreateApi.as_view(), name="bom-list"),
+    path("boms/<int:pk>/", boms_api.BomDetailApi.as_view(), name="bom-detail"),
+    path("boms/<int:pk>/lines/<int:line>/", boms_api.BomLineUpdateApi.as_view(), name="bom-line"),
+    path("boms/<int:pk>/quote/", boms_api.BomQuoteApi.as_view(), name="bom-quote"),
     path("quotes/", api.QuoteListApi.as_view(), name="quote-list"),
     path("quotes/<int:pk>/", api.QuoteDetailApi.as_view(), name="quote-detail"),
     path("orders/", api.OrderListCreateApi.as_view(), name="order-list"),
