@@ -52,7 +52,8 @@ MANUFACTURER_GROUPS = [
 ]
 _CORPORATE = {"inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "gmbh", "ag",
               "sa", "bv", "plc", "kk", "semiconductor", "semiconductors", "electronics", "electronic", "technology",
-              "technologies", "international", "group", "the", "industries", "components", "intl"}
+              "technologies", "international", "group", "the", "industries", "components", "intl", "systems",
+              "manufacturing"}
 
 
 def manufacturer_key(name: str) -> str:
