@@ -84,6 +84,9 @@ class ReadBom:
     rows_read: int
     dnp_rows: int
     lines: list[ReadLine]
+    names: list[str] = field(default_factory=list)  # the file's column names (letters without a header)
+    preview: list[list[str]] = field(default_factory=list)  # the first data rows, for the upload page
+    remembered: bool = False  # the mapping came from an earlier upload with the same columns
 
     @property
     def placements(self) -> Decimal:
@@ -439,9 +442,10 @@ def _letter_index(letters: str) -> int:
 
 
 def bom_read(content: bytes, *, filename: str = "", columns: dict | None = None,
-             known_manufacturers=frozenset(), known_mpns=None) -> ReadBom:
+             known_manufacturers=frozenset(), known_mpns=None, remembered: list[dict] = ()) -> ReadBom:
     """`known_manufacturers` (a set of manufacturer keys, or a function returning one) and
-    `known_mpns` (cells -> share the catalogue knows) are only asked when the header is useless."""
+    `known_mpns` (cells -> share the catalogue knows) are only asked when the header is useless.
+    `remembered`: mappings the buyer chose before; the first whose columns all exist here is used."""
     rows = rows_from_bytes(content, filename)
     if len(rows) > MAX_ROWS:
         raise fail(f"The BOM has more than {MAX_ROWS:,} rows; split it.")
@@ -458,6 +462,14 @@ def bom_read(content: bytes, *, filename: str = "", columns: dict | None = None,
     if not data:
         raise fail("The BOM has a header but no rows." if header_index is not None else "The file is empty.")
 
+    reused = False
+    if not columns and header_index is not None:
+        present = {n.strip().lower() for n in names}
+        for earlier in remembered:
+            wanted = [w for v in earlier.values() for w in (v if isinstance(v, list) else [v]) if w]
+            if "mpn" in earlier and all(str(w).strip().lower() in present for w in wanted):
+                columns, reused = earlier, True
+                break
     if columns:
         mapping = resolve_columns(columns, names)
     elif header_meaningful:
@@ -470,7 +482,9 @@ def bom_read(content: bytes, *, filename: str = "", columns: dict | None = None,
                    f"Part Number…; the columns are {', '.join(names)}). Name the MPN column in `columns`.",
                    column="columns")
     used = {f: (names[ix[0]] if len(ix) == 1 else [names[i] for i in ix]) for f, ix in mapping.items()}
-    return _lines(data, mapping, names, used, header_index)
+    bom = _lines(data, mapping, names, used, header_index)
+    bom.names, bom.preview, bom.remembered = names, [r for _, r in data[:8]], reused
+    return bom
 
 
 def _lines(data, mapping, names, used, header_index) -> ReadBom:

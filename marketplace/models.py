@@ -259,11 +259,15 @@ class Bom(models.Model):
     name = models.CharField(max_length=200)
     filename = models.CharField(max_length=255, blank=True)
     columns = models.JSONField(default=dict, blank=True, help_text="The column mapping used: field -> column name(s).")
+    columns_chosen = models.BooleanField(default=False, help_text="The buyer chose the mapping: reuse it for files "
+                                                                   "with the same columns.")
     header_row = models.PositiveIntegerField(null=True, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     dnp_rows = models.PositiveIntegerField(default=0)
     kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                             help_text="The current private kit revision of the matched lines.")
+    published_kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      help_text="Solution houses: the published kit this BOM edits.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

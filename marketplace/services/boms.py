@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 
 from marketplace.bom_matching import catalogue_hit_ratio, known_manufacturer_keys, match_lines
 from marketplace.bom_reader import ReadBom, bom_read
@@ -27,10 +28,16 @@ MAX_LINE_QUANTITY = Decimal("1000000")
 _UNSET = object()
 
 
-def bom_read_file(*, content: bytes, filename: str = "", columns: dict | None = None) -> ReadBom:
-    """Read and map without saving (the upload page's preview uses the same rules)."""
+def bom_read_file(*, content: bytes, filename: str = "", columns: dict | None = None,
+                  owner: Organization | None = None) -> ReadBom:
+    """Read and map without saving (the upload page's preview uses the same rules). A mapping the
+    owner chose for an earlier file with the same columns is used again."""
+    remembered = []
+    if owner is not None and not columns:
+        remembered = list(Bom.objects.filter(owner=owner, columns_chosen=True).order_by("-created_at")
+                          .values_list("columns", flat=True)[:20])
     return bom_read(content, filename=filename, columns=columns, known_manufacturers=known_manufacturer_keys,
-                    known_mpns=catalogue_hit_ratio)
+                    known_mpns=catalogue_hit_ratio, remembered=remembered)
 
 
 @transaction.atomic
@@ -38,11 +45,12 @@ def bom_upload(*, owner: Organization, content: bytes, filename: str = "", name:
                columns: dict | None = None, created_by: AbstractBaseUser | None = None) -> Bom:
     """Read an EDA export, match every line, save the BOM. Any unreadable row: BomInvalid naming
     row and column, nothing saved."""
-    read = bom_read_file(content=content, filename=filename, columns=columns)
+    read = bom_read_file(content=content, filename=filename, columns=columns, owner=owner)
     matches = match_lines([(line.manufacturer, line.mpn, line.alternates) for line in read.lines])
     bom = Bom.objects.create(
         owner=owner, created_by=created_by, name=(name.strip() or PurePath(filename).stem or "BOM")[:200],
-        filename=filename[:255], columns=read.columns, header_row=read.header_row, rows_read=read.rows_read,
+        filename=filename[:255], columns=read.columns, columns_chosen=bool(columns) or read.remembered,
+        header_row=read.header_row, rows_read=read.rows_read,
         dnp_rows=read.dnp_rows,
     )
     items = BomItem.objects.bulk_create([
@@ -135,6 +143,12 @@ def _same_lines(kit: Kit, wanted: list[dict]) -> bool:
     return have == {(l["part_id"], l["quantity"], l["designators"], frozenset(l["substitutes"])) for l in wanted}
 
 
+def _spec(wanted: list[dict]) -> list[dict]:
+    parts = Part.objects.in_bulk({l["part_id"] for l in wanted} | {s for l in wanted for s in l["substitutes"]})
+    return [{"part": parts[l["part_id"]], "quantity": l["quantity"], "designators": l["designators"],
+             "substitutes": [parts[s] for s in sorted(l["substitutes"])]} for l in wanted]
+
+
 @transaction.atomic
 def bom_kit_sync(*, bom: Bom) -> Kit | None:
     """Write the BOM's matched lines as its private kit: the first time a new kit, later the same
@@ -145,9 +159,7 @@ def bom_kit_sync(*, bom: Bom) -> Kit | None:
         return None
     if bom.kit_id and bom.kit.name == bom.name and _same_lines(bom.kit, wanted):
         return bom.kit
-    parts = Part.objects.in_bulk({l["part_id"] for l in wanted} | {s for l in wanted for s in l["substitutes"]})
-    spec = [{"part": parts[l["part_id"]], "quantity": l["quantity"], "designators": l["designators"],
-             "substitutes": [parts[s] for s in sorted(l["substitutes"])]} for l in wanted]
+    spec = _spec(wanted)
     if bom.kit_id is None:
         kit = kit_create(owner=bom.owner, name=bom.name, bom=spec, private=True,
                          description=f"Uploaded BOM {bom.filename}".strip())
@@ -185,3 +197,75 @@ def bom_quote(*, bom: Bom, quantity: int, created_by: AbstractBaseUser | None = 
     quote.unsourced = unsourced_lines(bom, quantity)
     quote.save(update_fields=["unsourced"])
     return quote
+
+
+@transaction.atomic
+def bom_publish(*, bom: Bom) -> Kit:
+    """Solution houses: publish the BOM's matched lines as a kit buyers see, or (a BOM opened from
+    a published kit) save them into that kit (a new revision once quoted, ordered or trialled)."""
+    bom = _lock(bom)
+    if not bom.owner.is_solution_house:
+        raise BomLineInvalid({"non_field_errors": ["Only solution houses publish kits; quote the BOM instead."]})
+    wanted = _kit_bom(bom)
+    if not wanted:
+        raise BomLineInvalid({"non_field_errors": ["Match at least one line to a part before publishing."]})
+    if bom.published_kit_id is None:
+        kit = kit_create(owner=bom.owner, name=bom.name, bom=_spec(wanted))
+    else:
+        family = bom.published_kit.family_id or bom.published_kit_id
+        current = Kit.objects.filter(Q(pk=family) | Q(family_id=family), is_current=True).get()
+        kit = current if _same_lines(current, wanted) else kit_update(kit=current, bom=_spec(wanted))
+    bom.published_kit = kit
+    bom.save(update_fields=["published_kit", "updated_at"])
+    return kit
+
+
+@transaction.atomic
+def bom_from_kit(*, kit: Kit, created_by: AbstractBaseUser | None = None) -> Bom:
+    """Open a kit's BOM in the workbench (the solution house's editor): every line matched to its
+    part and confirmed; publishing saves it back into the kit."""
+    bom = Bom.objects.create(owner=kit.owner, created_by=created_by, name=kit.name, filename="",
+                             published_kit=kit, columns={})
+    lines = list(kit.bom_lines.select_related("part").prefetch_related("substitutes"))
+    items = BomItem.objects.bulk_create([
+        BomItem(bom=bom, line=i, designators=l.designators.replace(" ", ""), quantity=l.quantity,
+                manufacturer=l.part.manufacturer, mpn=l.part.mpn, description=l.part.description, part=l.part,
+                status=MatchStatus.EXACT, confidence=Decimal("1"), reason=f"from {kit}", confirmed=True)
+        for i, l in enumerate(lines, start=1)
+    ])
+    through = BomItem.substitutes.through
+    through.objects.bulk_create([through(bomitem_id=item.pk, part_id=s.pk)
+                                 for item, l in zip(items, lines) for s in l.substitutes.all()])
+    return bom
+
+
+@transaction.atomic
+def bom_line_add(*, bom: Bom, mpn: str, manufacturer: str = "", quantity: Decimal = Decimal(1),
+                 designators: str = "") -> BomItem:
+    """Add a line by hand (the editor's "add a part"), matched like an uploaded one."""
+    from marketplace.bom_reader import parse_designators
+
+    bom = _lock(bom)
+    errors: dict[str, list[str]] = {}
+    if not mpn.strip():
+        errors["mpn"] = ["Enter an MPN."]
+    try:
+        names = parse_designators(designators)
+    except ValueError as exc:
+        names, errors["designators"] = [], [f"{exc}."]
+    taken = {d.upper() for text in bom.items.values_list("designators", flat=True) for d in text.split(",") if d}
+    if clash := sorted(d for d in names if d.upper() in taken):
+        errors["designators"] = [f"{', '.join(clash)} already on another line."]
+    quantity = Decimal(quantity)
+    if not Decimal(0) < quantity <= MAX_LINE_QUANTITY:
+        errors["quantity"] = ["Quantity per board is more than 0."]
+    if errors:
+        raise BomLineInvalid(errors)
+    match = match_lines([(manufacturer.strip(), mpn.strip(), [])])[0]
+    line = (bom.items.order_by("-line").values_list("line", flat=True).first() or 0) + 1
+    item = BomItem.objects.create(
+        bom=bom, line=line, designators=",".join(names), quantity=quantity, manufacturer=manufacturer.strip()[:100],
+        mpn=mpn.strip()[:100], status=match.status, part_id=match.part_id, confidence=match.confidence,
+        reason=match.reason[:300], candidates=[c.as_dict() for c in match.candidates])
+    bom.save(update_fields=["updated_at"])
+    return item
