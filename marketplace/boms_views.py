@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from marketplace.bom_reader import FIELDS, MAX_BYTES
@@ -32,7 +33,10 @@ STATUS_CLASS = {MatchStatus.EXACT: "badge-good", MatchStatus.PROBABLE: "badge-wa
 
 
 def _columns_from_post(post) -> dict:
-    """The mapping selects of the upload form (`col_mpn`, …); empty means "detect"."""
+    """The mapping selects of the upload form (`col_mpn`, …), once the buyer changed one; until
+    then the reader detects (and keeps alternate MPN columns the selects cannot show)."""
+    if not post.get("mapping_changed"):
+        return {}
     return {f: post[f"col_{f}"] for f in FIELDS if post.get(f"col_{f}")}
 
 
@@ -92,13 +96,15 @@ def _owned(request, pk: int):
 def bom_detail_view(request, pk: int):
     bom = _owned(request, pk)
     items = list(bom.items.all())
+    for item in items:
+        item.badge = STATUS_CLASS[item.status]
     search_line, q = _int(request.GET.get("line")), request.GET.get("q", "").strip()[:100]
     results = []
     if search_line and q:
         results = list(part_list(mpn=q)[:10]) or list(part_list(q=q)[:10])
     counts = {s: sum(1 for i in items if i.status == s and not i.dnp) for s in MatchStatus.values}
     return render(request, "marketplace/bom_detail.html", {
-        "bom": bom, "items": items, "counts": counts, "status_class": STATUS_CLASS, "search_line": search_line, "q": q,
+        "bom": bom, "items": items, "counts": counts, "search_line": search_line, "q": q,
         "results": results, "unsourced": [i for i in items if not i.dnp and i.part_id is None],
         "placements": sum(i.quantity for i in items if not i.dnp), "default_qty": _int(request.GET.get("qty"), 100),
         "can_publish": bom.owner.is_solution_house,
@@ -187,7 +193,7 @@ def bom_publish_view(request, pk: int):
 def quote_list_view(request):
     org = get_acting_organization(request)
     return render(request, "marketplace/quote_list.html", {
-        "page": _page(request, quote_list(organization=org).order_by("-created_at", "-id")),
+        "page": _page(request, quote_list(organization=org).order_by("-created_at", "-id")), "now": timezone.now(),
     })
 
 
