@@ -93,7 +93,7 @@ RAW_TAILS = [
     (re.compile(r",\d{3}$"), "an NXP/Nexperia packaging code"),
     (re.compile(r"-(TR|T&R|REEL7?|REEL13|TB|BULK)$"), "a packaging suffix"),
 ]
-MOUSER_PREFIX = re.compile(r"^\d{2,3}-(?=[A-Z])")
+MOUSER_PREFIX = re.compile(r"^\d{2,3}-(?=[A-Z0-9]{4})")
 
 
 @dataclass
