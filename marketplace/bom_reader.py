@@ -22,6 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from marketplace.bom_matching import manufacturer_key, mpn_key  # the same keys as matching
 from marketplace.exceptions import BomInvalid
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -295,7 +296,6 @@ def map_from_header(names: list[str]) -> dict[str, list[int]]:
     for _, i, f in sorted(alternates):
         if f in mapping:
             mapping[f].append(i)
-    # `Part` is Eagle's designator column only when no other column names designators.
     return mapping
 
 
@@ -303,8 +303,6 @@ def map_from_content(rows: list[list[str]], width: int, known_manufacturers: set
                      known_mpns=None) -> dict[str, list[int]]:
     """Guess the columns from what the cells look like: designator lists, small integers, MPN
     shapes (those the catalogue knows count double), manufacturer names the catalogue knows."""
-    from marketplace.bom_matching import manufacturer_key  # same normalisation as matching
-
     sample = rows[:200]
     cols = [[(r[i].strip() if i < len(r) else "") for r in sample] for i in range(width)]
     scores: dict[str, list[tuple[float, int]]] = {f: [] for f in FIELDS}
@@ -395,7 +393,9 @@ def is_formula(cell: str) -> bool:
 
 
 def _quantity(text: str) -> Decimal | None:
-    text = text.strip().replace(",", ".") if text.count(",") == 1 and "." not in text else text.strip()
+    text = text.strip()
+    if text.count(",") == 1 and "." not in text:  # a decimal comma (European Excel)
+        text = text.replace(",", ".")
     try:
         qty = Decimal(text)
     except InvalidOperation:
@@ -541,24 +541,17 @@ def _lines(data, mapping, names, used, header_index) -> ReadBom:
                 continue
         else:
             qty = Decimal(len(designators) or 1)
-        mpns = split_mpns(cell(row, "mpn"))
-        makers = [cell(row, "manufacturer", k) for k in range(len(mapping.get("manufacturer", [])))]
-        for k in range(1, len(mapping.get("mpn", []))):
-            extra = split_mpns(cell(row, "mpn", k))
-            mpns += extra
-        pairs = [(makers[min(k, len(makers) - 1)] if makers else "", m) for k, m in enumerate(mpns)]
-        if len(mapping.get("mpn", [])) > 1:  # paired columns: MPN 2 goes with Manufacturer 2
-            pairs = []
-            for k in range(len(mapping["mpn"])):
-                for m in split_mpns(cell(row, "mpn", k)):
-                    pairs.append((cell(row, "manufacturer", k) or cell(row, "manufacturer"), m))
+        # (manufacturer, MPN) pairs: numbered columns pair up (MPN 2 with Manufacturer 2); several
+        # MPNs in one cell share the row's manufacturer.
+        pairs = []
+        for k in range(len(mapping["mpn"])):
+            maker_k = cell(row, "manufacturer", k) or cell(row, "manufacturer")
+            pairs += [(maker_k, m) for m in split_mpns(cell(row, "mpn", k))]
         for _, m in pairs:
             if len(m) > 100:
                 errors.add(row_no, names[mapping["mpn"][0]], "an MPN is longer than 100 characters.")
         value, footprint = cell(row, "value"), cell(row, "footprint")
         maker, mpn = pairs[0] if pairs else (cell(row, "manufacturer"), "")
-        from marketplace.bom_matching import manufacturer_key, mpn_key
-
         key = (manufacturer_key(maker), mpn_key(mpn)) if mpn else ("", "", value.lower(), footprint.lower(),
                                                                   cell(row, "description").lower())
         line = merged.get(key)
