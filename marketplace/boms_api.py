@@ -17,7 +17,7 @@ from marketplace.api import QuoteOutputSerializer
 from marketplace.bom_reader import MAX_BYTES
 from marketplace.exceptions import BomInvalid, BomLineInvalid
 from marketplace.models import Bom, Part
-from marketplace.selectors import bom_get, bom_list, quote_list
+from marketplace.selectors import bom_line_rows, bom_list, quote_list
 from marketplace.services import bom_line_update, bom_quote, bom_upload
 from organizations.access import get_acting_organization
 
@@ -59,18 +59,17 @@ class BomLineOutputSerializer(serializers.Serializer):
     match = MatchSerializer()
 
 
-def bom_line_output(item) -> dict:
+def bom_line_output(row: dict) -> dict:
+    """A row of `bom_line_rows` in the contract's shape."""
     return {
-        "line": item.line, "designators": item.designator_list, "quantity": f"{item.quantity.normalize():f}",
-        "manufacturer": item.manufacturer, "mpn": item.mpn,
-        "alternates": [{"manufacturer": m, "mpn": p} for m, p in item.alternates],
-        "description": item.description, "value": item.value, "footprint": item.footprint, "rows": item.rows,
-        "dnp": item.dnp, "substitutes": sorted(p.pk for p in item.substitutes.all()),
-        "match": {"status": item.status, "part": item.part_id,
-                  "manufacturer": item.part.manufacturer if item.part_id else None,
-                  "mpn": item.part.mpn if item.part_id else None,
-                  "confidence": str(item.confidence), "reason": item.reason, "confirmed": item.confirmed,
-                  "candidates": item.candidates},
+        "line": row["line"], "designators": [d for d in row["designators"].split(",") if d],
+        "quantity": f"{row['quantity'].normalize():f}", "manufacturer": row["manufacturer"], "mpn": row["mpn"],
+        "alternates": [{"manufacturer": m, "mpn": p} for m, p in row["alternates"]],
+        "description": row["description"], "value": row["value"], "footprint": row["footprint"], "rows": row["rows"],
+        "dnp": row["dnp"], "substitutes": row["substitutes"],
+        "match": {"status": row["status"], "part": row["part_id"], "manufacturer": row["part__manufacturer"],
+                  "mpn": row["part__mpn"], "confidence": str(row["confidence"]), "reason": row["reason"],
+                  "confirmed": row["confirmed"], "candidates": row["candidates"]},
     }
 
 
@@ -90,8 +89,8 @@ class BomOutputSerializer(serializers.Serializer):
 
 
 def bom_output(bom: Bom) -> dict:
-    items = list(bom.items.all())
-    placements = sum((i.quantity for i in items if not i.dnp), Decimal(0))
+    items = bom_line_rows(bom=bom)
+    placements = sum((i["quantity"] for i in items if not i["dnp"]), Decimal(0))
     return {"id": bom.pk, "name": bom.name, "filename": bom.filename, "columns": bom.columns,
             "header_row": bom.header_row, "rows_read": bom.rows_read, "dnp_rows": bom.dnp_rows,
             "placements": f"{placements.normalize():f}", "kit": bom.kit_id,
@@ -172,7 +171,7 @@ class BomListCreateApi(APIView):
             return _refused(exc)
         # bom_output already has the documented shape; running 1,000 lines through nested serializers
         # again would cost more than reading and matching them (docs/benchmarks.md).
-        return Response(bom_output(bom_get(owner=org, pk=bom.pk)), status=status.HTTP_201_CREATED)
+        return Response(bom_output(bom), status=status.HTTP_201_CREATED)
 
 
 def _refused(exc: BomInvalid) -> Response:
@@ -180,7 +179,7 @@ def _refused(exc: BomInvalid) -> Response:
 
 
 def _owned_bom(request, pk: int) -> Bom:
-    bom = bom_get(owner=get_acting_organization(request), pk=pk)
+    bom = Bom.objects.filter(owner=get_acting_organization(request), pk=pk).first()
     if bom is None:
         raise Http404
     return bom
@@ -229,8 +228,7 @@ class BomLineUpdateApi(APIView):
         if bom.items.filter(line=line).first() is None:
             raise Http404
         bom_line_update(bom=bom, line=line, **changes)
-        item = bom_get(owner=bom.owner, pk=bom.pk).items.get(line=line)
-        return Response(BomLineOutputSerializer(bom_line_output(item)).data)
+        return Response(bom_line_output(bom_line_rows(bom=bom, line=line)[0]))
 
 
 class BomQuoteApi(APIView):

@@ -7,13 +7,14 @@ kit), so quotes, orders and trials use the same code as published kits."""
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from marketplace.bom_matching import catalogue_hit_ratio, known_manufacturer_keys, match_lines
@@ -53,20 +54,44 @@ def bom_upload(*, owner: Organization, content: bytes, filename: str = "", name:
         header_row=read.header_row, rows_read=read.rows_read,
         dnp_rows=read.dnp_rows,
     )
-    items = BomItem.objects.bulk_create([
-        BomItem(bom=bom, line=i, designators=",".join(line.designators), quantity=line.quantity,
-                manufacturer=line.manufacturer, mpn=line.mpn, alternates=[list(a) for a in line.alternates],
-                description=line.description, value=line.value, footprint=line.footprint, rows=line.rows,
-                status=match.status, part_id=match.part_id, confidence=match.confidence, reason=match.reason[:300],
-                candidates=[c.as_dict() for c in match.candidates])
+    rows = [
+        dict(line=i, designators=",".join(line.designators), quantity=line.quantity, manufacturer=line.manufacturer,
+             mpn=line.mpn, alternates=[list(a) for a in line.alternates], description=line.description, value=line.value,
+             footprint=line.footprint, rows=line.rows, dnp=False, status=match.status, part_id=match.part_id,
+             confidence=match.confidence, reason=match.reason[:300], candidates=[c.as_dict() for c in match.candidates],
+             confirmed=False)
         for i, (line, match) in enumerate(zip(read.lines, matches), start=1)
-    ])
-    through = BomItem.substitutes.through
-    through.objects.bulk_create([
-        through(bomitem_id=item.pk, part_id=part_id)
-        for item, match in zip(items, matches) for part_id in dict.fromkeys(match.substitute_ids)
-    ])
+    ]
+    substitutes = [(i, part_id) for i, match in enumerate(matches, start=1) for part_id in dict.fromkeys(match.substitute_ids)]
+    _insert_items(bom, rows, substitutes)
     return bom
+
+
+ITEM_COLUMNS = ("line", "designators", "quantity", "manufacturer", "mpn", "alternates", "description", "value",
+                "footprint", "rows", "dnp", "status", "part_id", "confidence", "reason", "candidates", "confirmed")
+JSON_COLUMNS = {"alternates", "rows", "candidates"}
+
+
+def _insert_items(bom: Bom, rows: list[dict], substitutes: list[tuple[int, int]]) -> None:
+    """Write the lines and their substitutes ((line, part id) pairs). On PostgreSQL with COPY: a
+    1,000-line BOM through bulk_create spends more time building the INSERT than matching."""
+    through = BomItem.substitutes.through
+    if connection.vendor != "postgresql":
+        items = BomItem.objects.bulk_create([BomItem(bom=bom, **row) for row in rows])
+        by_line = {item.line: item.pk for item in items}
+        through.objects.bulk_create([through(bomitem_id=by_line[line], part_id=p) for line, p in substitutes])
+        return
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's cursor, inside this transaction
+        with raw.copy(f"COPY {BomItem._meta.db_table} (bom_id, {', '.join(ITEM_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((bom.pk, *(json.dumps(row[c]) if c in JSON_COLUMNS else row[c] for c in ITEM_COLUMNS)))
+        if substitutes:
+            cursor.execute(f"SELECT line, id FROM {BomItem._meta.db_table} WHERE bom_id = %s", [bom.pk])
+            by_line = dict(cursor.fetchall())
+            with raw.copy(f"COPY {through._meta.db_table} (bomitem_id, part_id) FROM STDIN") as copy:
+                for line, part_id in substitutes:
+                    copy.write_row((by_line[line], part_id))
 
 
 def _lock(bom: Bom) -> Bom:
