@@ -7,7 +7,7 @@ tables (recorded in docs/benchmarks.md).
 
 The BOM is written the way buyers' files are: Altium-style grouped CSV with designator lists,
 MPNs as written by people and distributors (case, punctuation, ordering suffixes, Digi-Key and
-Mouser numbers, maker aliases) and some parts the catalogue does not have. Every line is labelled
+Mouser numbers, maker aliases, another maker named, typos) and some parts the catalogue does not have. Every line is labelled
 with the part it means (or none), so precision and recall are measured, not guessed. Each upload
 runs inside a transaction that is rolled back, so reruns start equal.
 """
@@ -54,7 +54,7 @@ def labelled_bom(rng: random.Random, lines: int) -> tuple[bytes, list[int | None
     for part in parts.values():
         roll = rng.random()
         maker, mpn, label = part.manufacturer, part.mpn, part.pk
-        if roll < 0.55:
+        if roll < 0.52:
             kind = "as in the catalogue"
             if rng.random() < 0.3:
                 maker = maker + " Inc."
@@ -66,8 +66,16 @@ def labelled_bom(rng: random.Random, lines: int) -> tuple[bytes, list[int | None
         elif roll < 0.83:
             kind = "ordering suffix / distributor number"
             mpn = rng.choice([mpn + rng.choice(SUFFIXES), "595-" + mpn])
-        elif roll < 0.90:
+        elif roll < 0.87:
             kind, maker = "no maker given", ""
+        elif roll < 0.90:
+            kind, maker = "another maker named", rng.choice(["Yageo", "Murata", "Winbond", "Littelfuse"])
+            maker = maker if maker != part.manufacturer else "Bourns"
+        elif roll < 0.93:
+            # A typo in one digit: often another real part, which no matcher can tell from the truth.
+            kind = "typo in a digit"
+            i = rng.choice([n for n, ch in enumerate(mpn) if ch.isdigit()])
+            mpn = mpn[:i] + str((int(mpn[i]) + 1) % 10) + mpn[i + 1:]
         else:
             kind, label = "not in the catalogue", None
             mpn = f"{rng.choice(['XQ', 'ZT', 'KP'])}{rng.randint(10_000, 99_999)}-{rng.choice(['A', 'B'])}"
