@@ -212,3 +212,15 @@ def test_formula_detection_flags_every_cell_starting_with_equals(text):
 def test_split_mpns_keeps_commas_and_slashes_inside_an_mpn(mpns):
     assert split_mpns(" / ".join(mpns)) == mpns
     assert split_mpns("; ".join(mpns)) == mpns
+
+
+def test_a_formula_in_an_xlsx_cell_is_refused_naming_its_cell():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Designator", "Qty", "MPN"])
+    sheet.append(["U1", 1, "=CONCAT(\"STM32\",\"F103\")"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(BomInvalid) as exc:
+        bom_read(buffer.getvalue(), filename="bom.xlsx")
+    assert (exc.value.errors[0]["row"], exc.value.errors[0]["column"]) == (2, "MPN")
