@@ -224,3 +224,10 @@ def test_a_formula_in_an_xlsx_cell_is_refused_naming_its_cell():
     with pytest.raises(BomInvalid) as exc:
         bom_read(buffer.getvalue(), filename="bom.xlsx")
     assert (exc.value.errors[0]["row"], exc.value.errors[0]["column"]) == (2, "MPN")
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8-sig", "cp1252"])
+def test_legacy_and_unicode_encodings_decode(encoding):
+    description = "贴片电容 100nF" if encoding != "cp1252" else "Kondensator 100nF ±10% µ"
+    content = f"Designator;MPN;Description\nC1;GRM155R71C104KA88D;{description}\n".encode(encoding)
+    assert bom_read(content).lines[0].description == description
