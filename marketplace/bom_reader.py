@@ -18,7 +18,6 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -28,6 +27,8 @@ from marketplace.exceptions import BomInvalid
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_RANGE = 1_000  # `R1-R1000` is a real BOM; `R1-R99999999` is an attack on memory
+MAX_QUANTITY = Decimal("1000000")  # per board, per line (the column holds 12 digits, 4 after the point)
+QUANTUM = Decimal("0.0001")
 FIELDS = ("designators", "quantity", "manufacturer", "mpn", "description", "value", "footprint", "dnp")
 
 # Header names tools use, compared after `_header_key` (lower case, letters and digits only).
@@ -199,6 +200,8 @@ def rows_from_bytes(content: bytes, filename: str = "") -> list[list[str]]:
     if content.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
         raise fail("This is not a BOM (a PDF or an image). Upload the CSV, TSV or XLSX your EDA tool exports.")
     text = decode_text(content)
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; no BOM needs one
+        raise fail("The file contains binary data (NUL characters). Upload the CSV, TSV or XLSX your EDA tool exports.")
     delim = sniff_delimiter(text)
     try:
         return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
@@ -211,17 +214,19 @@ def _xlsx_rows(content: bytes) -> list[list[str]]:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # an upload is untrusted: any way openpyxl fails on it is "unreadable", not a 500
         raise fail(f"The XLSX file could not be opened ({type(exc).__name__}). Save it again from your spreadsheet "
                    "or export CSV.") from None
     try:
         sheet = book.worksheets[0]
         rows = []
         for values in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else _cell_text(v) for v in values])
+            rows.append(["" if v is None else _cell_text(v).replace("\x00", "") for v in values])
             if len(rows) > MAX_ROWS + 100:
                 break
         return rows
+    except Exception as exc:
+        raise fail(f"The XLSX file could not be read ({type(exc).__name__}). Save it again or export CSV.") from None
     finally:
         book.close()
 
@@ -529,9 +534,13 @@ def _lines(data, mapping, names, used, header_index) -> ReadBom:
         if qty_text:
             qty = _quantity(qty_text)
             qty_col = names[mapping["quantity"][0]]
-            if qty is None or qty < 0:
-                errors.add(row_no, qty_col, f"{qty_text!r} is not a quantity.")
+            if qty is None or qty < 0 or qty > MAX_QUANTITY:
+                errors.add(row_no, qty_col, f"{qty_text!r} is not a quantity (0 to {MAX_QUANTITY:,} per board).")
                 continue
+            if Decimal(0) < qty < QUANTUM:
+                errors.add(row_no, qty_col, f"{qty_text!r} is smaller than {QUANTUM} per board.")
+                continue
+            qty = qty.quantize(QUANTUM)
             if qty == 0:  # Altium variants export not-fitted parts with quantity 0
                 dnp_rows += 1
                 continue
@@ -563,6 +572,9 @@ def _lines(data, mapping, names, used, header_index) -> ReadBom:
         line.designators += designators
         line.quantity += qty
         line.rows.append(row_no)
+        if line.quantity > MAX_QUANTITY:
+            errors.add(row_no, names[mapping["quantity"][0]] if "quantity" in mapping else "file",
+                       f"this part adds up to more than {MAX_QUANTITY:,} per board.")
     errors.raise_if_any()
     return ReadBom(columns=used, header_row=None if header_index is None else header_index + 1,
                    rows_read=len(data), dnp_rows=dnp_rows, lines=list(merged.values()))

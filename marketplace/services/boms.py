@@ -18,14 +18,14 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from marketplace.bom_matching import catalogue_hit_ratio, known_manufacturer_keys, match_lines
-from marketplace.bom_reader import ReadBom, bom_read
+from marketplace.bom_reader import MAX_QUANTITY, QUANTUM, ReadBom, bom_read
 from marketplace.exceptions import BomLineInvalid
 from marketplace.models import Bom, BomItem, BomLine, Kit, MatchStatus, Part, Quote
 from marketplace.services.kits import kit_create, kit_update
 from marketplace.services.quotes import quote_create
 from organizations.models import Organization
 
-MAX_LINE_QUANTITY = Decimal("1000000")
+MAX_LINE_QUANTITY = MAX_QUANTITY
 _UNSET = object()
 
 
@@ -118,9 +118,10 @@ def bom_line_update(*, bom: Bom, line: int, part=_UNSET, quantity=_UNSET, substi
         fields += ["part", "confirmed", "status", "confidence", "reason"]
     if quantity is not _UNSET:
         quantity = Decimal(quantity)
-        if not Decimal(0) < quantity <= MAX_LINE_QUANTITY:
-            errors["quantity"] = [f"Quantity per board is more than 0 and at most {MAX_LINE_QUANTITY:,}."]
-        item.quantity = quantity
+        if not (quantity.is_finite() and QUANTUM <= quantity <= MAX_LINE_QUANTITY):
+            errors["quantity"] = [f"Quantity per board is from {QUANTUM} to {MAX_LINE_QUANTITY:,}."]
+        else:
+            item.quantity = quantity.quantize(QUANTUM)
         fields.append("quantity")
     if dnp is not _UNSET:
         item.dnp = bool(dnp)
@@ -282,8 +283,10 @@ def bom_line_add(*, bom: Bom, mpn: str, manufacturer: str = "", quantity: Decima
     if clash := sorted(d for d in names if d.upper() in taken):
         errors["designators"] = [f"{', '.join(clash)} already on another line."]
     quantity = Decimal(quantity)
-    if not Decimal(0) < quantity <= MAX_LINE_QUANTITY:
-        errors["quantity"] = ["Quantity per board is more than 0."]
+    if not (quantity.is_finite() and QUANTUM <= quantity <= MAX_LINE_QUANTITY):
+        errors["quantity"] = [f"Quantity per board is from {QUANTUM} to {MAX_LINE_QUANTITY:,}."]
+    else:
+        quantity = quantity.quantize(QUANTUM)
     if errors:
         raise BomLineInvalid(errors)
     match = match_lines([(manufacturer.strip(), mpn.strip(), [])])[0]

@@ -177,3 +177,13 @@ def test_buyers_cannot_publish(buyer, catalogue):
 def test_kit_editor_is_only_for_the_owner(solution_house, buyer):
     kit = make_kit(owner=solution_house.org, bom=[(PartFactory(), 1)])
     assert browser(buyer).post(f"/kits/{kit.pk}/edit/").status_code == 404
+
+
+@pytest.mark.parametrize("quantity", ["0.00001", "1e30", "NaN", "-1"])
+def test_odd_quantities_in_the_editor_are_messages_not_errors(buyer, catalogue, quantity):
+    b = browser(buyer)
+    upload(b)
+    bom = Bom.objects.get()
+    assert b.post(f"/boms/{bom.pk}/lines/2/", {"action": "quantity", "quantity": quantity}).status_code == 302
+    assert b.post(f"/boms/{bom.pk}/lines/add/", {"mpn": "X123", "quantity": quantity}).status_code == 302
+    assert str(bom.items.get(line=2).quantity) == "2.0000" and bom.items.count() == 5  # nothing added

@@ -231,3 +231,21 @@ def test_legacy_and_unicode_encodings_decode(encoding):
     description = "贴片电容 100nF" if encoding != "cp1252" else "Kondensator 100nF ±10% µ"
     content = f"Designator;MPN;Description\nC1;GRM155R71C104KA88D;{description}\n".encode(encoding)
     assert bom_read(content).lines[0].description == description
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["MPN,Qty", "LM358,1e30"], "is not a quantity"),
+    (["MPN,Qty", "LM358,NaN"], "is not a quantity"),
+    (["MPN,Qty", "LM358,0.00001"], "smaller than 0.0001"),
+    (["MPN,Qty", "LM358,900000", "LM358,900000"], "adds up to more than 1,000,000"),
+])
+def test_quantities_the_database_cannot_hold_are_refused(lines, message):
+    with pytest.raises(BomInvalid) as exc:
+        bom_read(csv_bytes(*lines))
+    assert message in exc.value.errors[0]["message"]
+
+
+def test_a_nul_character_past_the_first_kilobytes_is_refused():
+    content = b"Designator,MPN\n" + b"R1,RC0603FR-0710KL\n" * 400 + b"R999,AB\x00C\n"
+    with pytest.raises(BomInvalid, match="binary data"):
+        bom_read(content)
