@@ -5,7 +5,8 @@ the kit quote's shape plus `unsourced`."""
 import json
 from decimal import Decimal
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -17,6 +18,7 @@ from marketplace.api import QuoteOutputSerializer
 from marketplace.bom_reader import MAX_BYTES
 from marketplace.exceptions import BomInvalid, BomLineInvalid
 from marketplace.models import Bom, Part
+from marketplace.quote_exports import XLSX_TYPE, quote_csv, quote_xlsx
 from marketplace.selectors import bom_line_rows, bom_list, quote_list
 from marketplace.services import bom_line_update, bom_quote, bom_upload
 from organizations.access import get_acting_organization
@@ -247,3 +249,21 @@ class BomQuoteApi(APIView):
                           options=data.validated_data.get("options"))
         return Response(QuoteOutputSerializer(quote_list(organization=bom.owner).get(pk=quote.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+
+class QuoteExportApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY,
+                              (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int, kind: str):
+        """The quote as a spreadsheet (`csv` or `xlsx`): per purchase its designators, MPN, vendor,
+        quantity, unit and extended price; unsourced and short lines; per-vendor subtotals."""
+        org = get_acting_organization(request)
+        quote = quote_list(organization=org).filter(pk=pk).first()
+        if quote is None or kind not in ("csv", "xlsx"):
+            raise Http404
+        if kind == "csv":
+            response = HttpResponse(quote_csv(quote), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(quote_xlsx(quote), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="kitstreet-quote-{quote.pk}.{kind}"'
+        return response

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from marketplace.bom_reader import FIELDS, MAX_BYTES
 from marketplace.exceptions import BomInvalid
 from marketplace.models import MatchStatus, Part
-from marketplace.quote_exports import quote_csv, quote_xlsx
+from marketplace.quote_exports import XLSX_TYPE, quote_csv, quote_xlsx
 from marketplace.selectors import bom_get, bom_list, kit_get, part_list, quote_list
 from marketplace.services import (
     bom_from_kit,
@@ -204,8 +204,7 @@ def quote_export_view(request, pk: int, fmt: str):
     if fmt == "csv":
         response = HttpResponse(quote_csv(quote), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
-        response = HttpResponse(quote_xlsx(quote),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(quote_xlsx(quote), content_type=XLSX_TYPE)
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="kitstreet-quote-{quote.pk}.{fmt}"'

@@ -15,6 +15,7 @@ from marketplace.models import BomLine, Quote
 HEADER = ["Designators", "Manufacturer", "MPN", "Bought part", "Vendor", "Quantity", "Unit price", "Extended price",
           "Currency", "Note"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def neutralise(value):

@@ -22,6 +22,7 @@ api_urlpatterns = [
     path("boms/<int:pk>/quote/", boms_api.BomQuoteApi.as_view(), name="bom-quote"),
     path("quotes/", api.QuoteListApi.as_view(), name="quote-list"),
     path("quotes/<int:pk>/", api.QuoteDetailApi.as_view(), name="quote-detail"),
+    path("quotes/<int:pk>/export/<str:kind>/", boms_api.QuoteExportApi.as_view(), name="quote-export"),
     path("orders/", api.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<int:pk>/", api.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/<str:step>/", api.OrderStepApi.as_view(), name="order-step"),

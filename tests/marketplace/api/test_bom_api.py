@@ -172,3 +172,14 @@ def test_viewers_cannot_upload(make_member):
     viewer = make_member(name="Viewer Co")
     Membership.objects.filter(user=viewer.user).update(role="viewer")
     assert upload(viewer).status_code == 403
+
+
+def test_quote_export_through_the_api(buyer, make_member, catalogue):
+    bom = upload(buyer).json()
+    quote = buyer.client.post(f"/api/v1/boms/{bom['id']}/quote/", {"quantity": 10}, format="json").json()
+    csv_text = buyer.client.get(f"/api/v1/quotes/{quote['id']}/export/csv/").content.decode("utf-8-sig")
+    assert csv_text.startswith("Designators,Manufacturer,MPN") and "unsourced" in csv_text
+    xlsx = buyer.client.get(f"/api/v1/quotes/{quote['id']}/export/xlsx/")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert buyer.client.get(f"/api/v1/quotes/{quote['id']}/export/pdf/").status_code == 404
+    assert make_member(name="Other").client.get(f"/api/v1/quotes/{quote['id']}/export/csv/").status_code == 404
