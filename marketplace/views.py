@@ -1,7 +1,6 @@
 """HTML pages of the marketplace app, as thin as the APIs: read with selectors, write with
 services, show domain errors as messages."""
 
-import csv
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +36,6 @@ from marketplace.selectors import (
     purchase_order_list,
     quote_list,
     quote_open_order,
-    quote_page_list,
     quote_vendor_subtotals,
 )
 from marketplace.services import order_place, quote_create, stock_list_import
@@ -220,14 +218,6 @@ def kit_quote_view(request, pk: int):
 
 
 @login_required
-def quote_list_view(request):
-    org = get_acting_organization(request)
-    return render(request, "marketplace/quote_list.html", {
-        "page": _page(request, quote_page_list(organization=org)), "now": timezone.now(),
-    })
-
-
-@login_required
 def quote_detail_view(request, pk: int):
     """The quote, what each vendor gets, and — while it is valid and not yet ordered — the order
     review: the deposit or the credit draw each payment method would take, before placing."""
@@ -244,26 +234,6 @@ def quote_detail_view(request, pk: int):
         "quote": quote, "payments": Order.Payment.choices, "subtotals": subtotals, "order": order,
         "expired": expired, "preview": preview,
     })
-
-
-@login_required
-def quote_csv_view(request, pk: int):
-    """The quote's sourcing as a spreadsheet: one row per part and vendor."""
-    org = get_acting_organization(request)
-    quote = get_object_or_404(quote_list(organization=org), pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="quote-{quote.pk}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["mpn", "manufacturer", "needed", "vendor", "bought_mpn", "quantity", "unit_price", "extended",
-                     "currency", "short"])
-    for line in quote.lines.all():
-        for a in line.allocations.all():
-            writer.writerow([line.part.mpn, line.part.manufacturer, line.needed_qty, a.vendor.name, a.part.mpn,
-                             a.quantity, a.unit_price, a.extended_price, quote.currency, line.shortfall])
-        if not line.allocations.all():
-            writer.writerow([line.part.mpn, line.part.manufacturer, line.needed_qty, "", "", 0, "", "", quote.currency,
-                             line.shortfall])
-    return response
 
 
 # --- Orders ---------------------------------------------------------------------------------------

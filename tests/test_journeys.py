@@ -172,7 +172,7 @@ def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(kit_to_order
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer")
-        assert j.tour() == ["Parts", "Kits", "Quotes", "Orders", "Money", "Trials", "Funnel"]
+        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "Money", "Trials", "Funnel"]
         j.nav("Parts", "search")
         page.fill("input[name=q]", "esp32")
         page.fill("input[name=qty]", "100")
@@ -381,7 +381,7 @@ def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, bro
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer_viewer")
-        assert j.tour() == ["Parts", "Kits", "Quotes", "Orders", "Money", "Trials", "Funnel"]
+        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "Money", "Trials", "Funnel"]
         assert page.get_by_role("link", name="New trial").count() == 0
         j.goto(f"/quotes/{a_quote_of_lumen}/", "quote")
         assert page.get_by_role("button", name=re.compile("Place the order")).count() == 0

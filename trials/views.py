@@ -142,7 +142,8 @@ def _form_errors(detail, post) -> tuple[list[str], set[str]]:
 def trial_create_view(request):
     org = get_acting_organization(request)
     kits = trial_visible_kit_list(organization=org)
-    errors, invalid, values = [], set(), request.POST if request.method == "POST" else {}
+    errors, invalid = [], set()
+    values = request.POST if request.method == "POST" else {"kit": request.GET.get("kit", "")}
     if request.method == "POST":
         data = TrialInputSerializer(data=_form_payload(request.POST))
         if data.is_valid():

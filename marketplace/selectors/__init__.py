@@ -8,6 +8,7 @@ from marketplace.selectors.catalogue import (  # noqa: F401
     parse_parameters,
     part_list,
 )
+from marketplace.selectors.boms import bom_get, bom_line_rows, bom_list  # noqa: F401
 from marketplace.selectors.kits import kit_get, kit_list, kit_tree  # noqa: F401
 from marketplace.selectors.orders import (  # noqa: F401
     fulfilment_record,
@@ -15,6 +16,5 @@ from marketplace.selectors.orders import (  # noqa: F401
     purchase_order_list,
     quote_list,
     quote_open_order,
-    quote_page_list,
     quote_vendor_subtotals,
 )

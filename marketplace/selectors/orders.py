@@ -25,14 +25,6 @@ def quote_list(*, organization: Organization) -> QuerySet[Quote]:
     )
 
 
-def quote_page_list(*, organization: Organization) -> QuerySet[Quote]:
-    """The organisation's quotes for a list page: kit, orders placed from them and the number of
-    short lines, without loading every line."""
-    return (Quote.objects.filter(organization=organization).select_related("kit")
-            .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("-id")))
-            .annotate(short_lines=Count("lines", filter=Q(lines__shortfall__gt=0))).order_by("-created_at", "-id"))
-
-
 def quote_open_order(*, quote: Quote) -> Order | None:
     """The order placed from this quote that is not cancelled (there is at most one)."""
     return quote.orders.exclude(status=OrderStatus.CANCELLED).order_by("-id").first()

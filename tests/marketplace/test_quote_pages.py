@@ -39,7 +39,7 @@ def test_the_quote_page_shows_each_vendors_subtotal_and_the_deposit_before_order
     assert "Deposit into escrow, from your wallet now 9.00 CNY" in text
     assert "Place the order" in page and 'data-confirm="Place the order' in page
 
-    csv = browser(buyer.user).get(f"/quotes/{two_vendor_quote.pk}/quote.csv")
+    csv = browser(buyer.user).get(f"/quotes/{two_vendor_quote.pk}/export.csv")
     assert csv["Content-Type"].startswith("text/csv") and b"PARTA1" in csv.content and b"Stall B" in csv.content
 
 
@@ -66,7 +66,7 @@ def test_an_expired_quote_cannot_be_ordered_from_its_page(buyer, two_vendor_quot
 
 
 def test_quote_list_empty_state_says_what_to_do(buyer):
-    assert "Open a" in browser(buyer.user).get("/quotes/").content.decode()
+    assert "No quotes yet" in browser(buyer.user).get("/quotes/").content.decode()
 
 
 def test_a_viewer_sees_the_review_but_no_order_button_and_no_po_steps(buyer, two_vendor_quote):
