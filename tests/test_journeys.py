@@ -383,6 +383,8 @@ def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, bro
         j.log_in("buyer_viewer")
         assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "Money", "Trials", "Funnel"]
         assert page.get_by_role("link", name="New trial").count() == 0
+        j.goto("/boms/", "boms")
+        assert page.locator("#bom-upload").count() == 0 and "can read BOMs but not upload them" in page.inner_text("main")
         j.goto(f"/quotes/{a_quote_of_lumen}/", "quote")
         assert page.get_by_role("button", name=re.compile("Place the order")).count() == 0
         assert "can read quotes but not place orders" in page.inner_text("main")
