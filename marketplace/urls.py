@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import api, views
+from marketplace import api, api_rfqs, views, views_rfqs
 
 app_name = "marketplace"
 
@@ -23,6 +23,17 @@ api_urlpatterns = [
     path("orders/<int:pk>/<str:step>/", api.OrderStepApi.as_view(), name="order-step"),
     path("purchase-orders/", api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
     path("purchase-orders/<int:pk>/<str:step>/", api.PurchaseOrderStepApi.as_view(), name="purchase-order-step"),
+    path("rfqs/", api_rfqs.RfqListCreateApi.as_view(), name="rfq-list"),
+    path("rfqs/<int:pk>/", api_rfqs.RfqDetailApi.as_view(), name="rfq-detail"),
+    path("rfqs/<int:pk>/bids/", api_rfqs.RfqBidApi.as_view(), name="rfq-bids"),
+    path("rfqs/<int:pk>/award/", api_rfqs.RfqAwardApi.as_view(), name="rfq-award"),
+    path("rfqs/<int:pk>/<str:step>/", api_rfqs.RfqStepApi.as_view(), name="rfq-step"),
+    path("bids/", api_rfqs.MyBidListApi.as_view(), name="bid-list"),
+    path("organizations/<int:pk>/capabilities/", api_rfqs.CapabilitiesApi.as_view(), name="organization-capabilities"),
+    path("notifications/", api_rfqs.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/read/", api_rfqs.NotificationReadApi.as_view(), name="notification-read"),
+    path("market-webhooks/", api_rfqs.MarketWebhookListCreateApi.as_view(), name="market-webhook-list"),
+    path("market-webhooks/<int:pk>/", api_rfqs.MarketWebhookDeleteApi.as_view(), name="market-webhook-detail"),
 ]
 
 urlpatterns = [

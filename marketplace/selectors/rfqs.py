@@ -160,12 +160,18 @@ def awarded_listing_q(buyer: Organization, now: datetime | None = None) -> Q:
     return Q(reserved_for=buyer, expires_at__gt=now or timezone.now())
 
 
+def awarded_listing_list(*, buyer: Organization) -> QuerySet[Listing]:
+    """The buyer's awarded RFQ offers (private listings), still valid: it may order them by id."""
+    return Listing.objects.filter(awarded_listing_q(buyer)).select_related("vendor", "part").prefetch_related(
+        Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
+
+
 def awarded_offers_for(*, buyer: Organization, part_ids: set[int], currency: str) -> dict[int, list[Offer]]:
     """The buyer's awarded, unexpired bid lines for these parts as the quote engine's offers
     (stock = what is left of the awarded quantity). Merged into the public offers by load_offers."""
-    rows = (PriceBreak.objects.filter(awarded_listing_q(buyer), listing__part_id__in=part_ids, listing__stock__gt=0,
-                                      listing__currency=currency, listing__vendor__verified=True)
-            .filter(listing__reserved_for=buyer, listing__expires_at__gt=timezone.now())
+    rows = (PriceBreak.objects.filter(listing__reserved_for=buyer, listing__expires_at__gt=timezone.now(),
+                                      listing__part_id__in=part_ids, listing__stock__gt=0, listing__currency=currency,
+                                      listing__vendor__verified=True)
             .order_by("listing_id", "min_qty")
             .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
                          "listing__stock", "listing__lead_time_days", "min_qty", "unit_price"))
