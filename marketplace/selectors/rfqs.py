@@ -244,3 +244,34 @@ def suppliers_fitting(*, rfq: Rfq) -> list[Organization]:
 def category_key(category: str) -> str:
     return category.strip().upper()
 
+
+
+def bid_comparison(*, rfq: Rfq, bids: list[Bid]) -> list[dict]:
+    """The buyer's side-by-side view: per RFQ line, each bid's offer at the quantity asked (or
+    all it has): order quantity after MOQ and multiple, unit price at that quantity, extended
+    price and lead time; the cheapest unit price per line is flagged."""
+    from marketplace.allocation import order_qty
+
+    rows = []
+    for line in rfq.lines.all():
+        cells = []
+        for bid in bids:
+            bid_line = next((bl for bl in bid.lines.all() if bl.line_id == line.pk), None)
+            if bid_line is None:
+                cells.append(None)
+                continue
+            qty = min(order_qty(line.quantity, bid_line.moq, bid_line.multiple), bid_line.quantity_available)
+            unit = None
+            for b in bid_line.price_breaks.all():
+                if b.min_qty <= qty:
+                    unit = b.unit_price
+            cells.append({"bid_line": bid_line, "qty": qty, "unit": unit, "short": max(0, line.quantity - qty),
+                          "extended": None if unit is None else (qty * unit).quantize(unit.__class__("0.01")),
+                          "lead": bid_line.lead_time_days, "best": False})
+        priced = [c for c in cells if c and c["unit"] is not None]
+        if priced:
+            best = min(c["unit"] for c in priced)
+            for c in priced:
+                c["best"] = c["unit"] == best
+        rows.append({"line": line, "cells": cells})
+    return rows

@@ -33,3 +33,13 @@ def status_badge_class(status: str) -> str:
 @register.filter
 def words(value: str) -> list[str]:
     return (value or "").split()
+
+
+@register.simple_tag
+def inbox_unread(org) -> int:
+    """Unread inbox messages for the header (one indexed COUNT)."""
+    if org is None:
+        return 0
+    from marketplace.selectors.rfqs import notification_unread_count
+
+    return notification_unread_count(organization=org)
