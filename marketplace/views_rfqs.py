@@ -148,7 +148,10 @@ def rfq_detail_view(request, pk: int):
     if is_buyer:
         standing = bidder_standing(buyer=org, suppliers=[b.supplier for b in bids])
         context["columns"] = [{"bid": b, "standing": standing[b.supplier_id]} for b in bids]
-        context["rows"] = bid_comparison(rfq=rfq, bids=bids)
+        context["rows"] = rows = bid_comparison(rfq=rfq, bids=bids)
+        for i, column in enumerate(context["columns"]):  # what each bid would cost for what it offers
+            column["total"] = sum((row["cells"][i]["extended"] for row in rows
+                                   if row["cells"][i] and row["cells"][i]["extended"] is not None), Decimal(0))
         context["awarded_listings"] = [bl.awarded_listing for b in bids for bl in b.lines.all() if bl.awarded_listing_id]
     else:
         own = bids[0] if bids else None

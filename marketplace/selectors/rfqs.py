@@ -11,6 +11,7 @@ Visibility, in one place:
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -266,7 +267,7 @@ def bid_comparison(*, rfq: Rfq, bids: list[Bid]) -> list[dict]:
                 if b.min_qty <= qty:
                     unit = b.unit_price
             cells.append({"bid_line": bid_line, "qty": qty, "unit": unit, "short": max(0, line.quantity - qty),
-                          "extended": None if unit is None else (qty * unit).quantize(unit.__class__("0.01")),
+                          "extended": None if unit is None else (qty * unit).quantize(Decimal("0.01")),
                           "lead": bid_line.lead_time_days, "best": False})
         priced = [c for c in cells if c and c["unit"] is not None]
         if priced:
