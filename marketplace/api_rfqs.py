@@ -75,10 +75,15 @@ class BidOutputSerializer(serializers.Serializer):
             available = AmountField(allow_null=True)
             terms_days = serializers.IntegerField()
             status = serializers.CharField()
-            trust = serializers.IntegerField(help_text="The line's trust score (0-100), private to its two parties")
+
+        class TrustSerializer(serializers.Serializer):
+            score = serializers.IntegerField(help_text="0-100, from the credit app")
+            reasons = serializers.ListField(child=serializers.CharField())
 
         fulfilment = FulfilmentSerializer()
         credit_line = CreditLineSerializer(allow_null=True, help_text="The credit this bidder extends to you, if any")
+        trust = TrustSerializer(allow_null=True, help_text="The bidder's trust score; private to credit-line counterparties, "
+                                                           "so null unless you and the bidder share a credit line")
 
     id = serializers.IntegerField()
     rfq = serializers.IntegerField(source="rfq_id")
@@ -126,11 +131,11 @@ def rfqs_output(rfqs: list[Rfq]) -> list[dict]:
 def bids_output(bids: list, *, viewer: Organization, rfq: Rfq) -> list[dict]:
     out = BidOutputSerializer(bids, many=True).data
     if rfq.buyer_id == viewer.pk and bids:
-        standing = bidder_standing(buyer=viewer, suppliers=[b.supplier for b in bids])
+        standing = bidder_standing(buyer=viewer, suppliers=[b.supplier for b in bids], currency=rfq.currency)
         for bid, data in zip(bids, out):
             s = standing[bid.supplier_id]
             data["standing"] = BidOutputSerializer.StandingSerializer(
-                {"fulfilment": s.fulfilment, "credit_line": s.credit_line}).data
+                {"fulfilment": s.fulfilment, "credit_line": s.credit_line, "trust": s.trust}).data
     return out
 
 
@@ -144,7 +149,7 @@ def _visible_rfq(request, pk: int) -> tuple[Rfq, Organization]:
     org = get_acting_organization(request)
     rfq = rfq_visible_list(viewer=org).filter(pk=pk).first()
     if rfq is None:
-        if org.is_supplier and not org.verified and Rfq.objects.filter(pk=pk).exclude(buyer=org).exists():
+        if org.is_supplier and not org.verified:  # for any id, so the answer says nothing about which exist
             raise NotAVerifiedSupplier("Only verified suppliers see RFQs; ask an operator to verify your organisation.")
         raise Http404
     return rfq, org

@@ -146,7 +146,7 @@ def rfq_detail_view(request, pk: int):
                "is_open": rfq.status == Rfq.Status.OPEN and rfq.closes_at > timezone.now(),
                "payments": Order.Payment.choices}
     if is_buyer:
-        standing = bidder_standing(buyer=org, suppliers=[b.supplier for b in bids])
+        standing = bidder_standing(buyer=org, suppliers=[b.supplier for b in bids], currency=rfq.currency)
         context["columns"] = [{"bid": b, "standing": standing[b.supplier_id]} for b in bids]
         context["rows"] = rows = bid_comparison(rfq=rfq, bids=bids)
         for i, column in enumerate(context["columns"]):  # what each bid would cost for what it offers

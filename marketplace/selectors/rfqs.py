@@ -125,30 +125,38 @@ def bid_list_for_supplier(*, supplier: Organization) -> QuerySet[Bid]:
 
 @dataclass
 class BidderStanding:
-    """What the buyer sees beside a bid's price: the bidder's public fulfilment record and, when
-    the bidder extends credit to the buyer, that line (available, terms) and its trust score.
-    Trust scores are private to a credit line's parties, so without a line there is none to show."""
+    """What the buyer sees beside a bid's price: the bidder's public fulfilment record; the
+    credit the bidder extends to the buyer, if any; and the bidder's trust score from the credit
+    app. Trust scores are private to credit-line counterparties (the API contract), so it is
+    shown only when the buyer and the bidder share a credit line, in either direction."""
 
     fulfilment: dict
     credit_line: dict | None
+    trust: dict | None
 
 
-def bidder_standing(*, buyer: Organization, suppliers: list[Organization]) -> dict[int, BidderStanding]:
-    from credit.selectors import credit_line_list, trust_for_lines
+def bidder_standing(*, buyer: Organization, suppliers: list[Organization], currency: str) -> dict[int, BidderStanding]:
+    from credit.models import CreditLine
+    from credit.selectors import credit_line_list, trust_for_organization
     from marketplace.selectors.orders import fulfilment_record
 
-    lines = {line.supplier_id: line for line in credit_line_list(organization=buyer)
-             .filter(buyer=buyer, supplier__in=[s.pk for s in suppliers]).order_by("pk")}
-    trust = trust_for_lines(lines=list(lines.values())) if lines else {}
+    ids = [s.pk for s in suppliers]
+    granted = {line.supplier_id: line for line in credit_line_list(organization=buyer)
+               .filter(buyer=buyer, supplier__in=ids, currency=currency).order_by("pk")}
+    counterparties = set(CreditLine.objects.filter(Q(buyer=buyer, supplier__in=ids) | Q(supplier=buyer, buyer__in=ids))
+                         .values_list("supplier_id", "buyer_id").distinct())
+    related = {pk for pair in counterparties for pk in pair} - {buyer.pk}
     out = {}
     for supplier in suppliers:
-        line = lines.get(supplier.pk)
+        line = granted.get(supplier.pk)
+        trust = trust_for_organization(organization=supplier) if supplier.pk in related else None
         out[supplier.pk] = BidderStanding(
             fulfilment=fulfilment_record(supplier=supplier),
             credit_line=None if line is None else {
                 "id": line.pk, "currency": line.currency, "limit": line.limit, "available": line.available,
-                "terms_days": line.terms_days, "status": line.status, "trust": trust[line.pk].score,
+                "terms_days": line.terms_days, "status": line.status,
             },
+            trust=None if trust is None else {"score": trust.score, "reasons": trust.reasons},
         )
     return out
 

@@ -66,6 +66,7 @@ def test_visibility_matrix(buyer, make_member, fitting_trader, mcu):
     assert other_buyer.client.get("/api/v1/rfqs/").json()["count"] == 0
     assert other_buyer.client.get("/api/v1/rfqs/?role=supplier").status_code == 403
     assert unverified.client.get(path).status_code == 403
+    assert unverified.client.get("/api/v1/rfqs/999999/").status_code == 403  # the same for ids that do not exist
     assert unverified.client.get("/api/v1/rfqs/?role=supplier").status_code == 403
     assert unfitting.client.get(path).status_code == 404
     assert unfitting.client.get("/api/v1/rfqs/?role=supplier").json()["count"] == 0
@@ -88,10 +89,11 @@ def test_bidders_see_only_their_own_bids_and_the_buyer_sees_all(buyer, make_memb
     compare = buyer.client.get(f"/api/v1/rfqs/{rfq['id']}/").json()["bids"]
     assert [b["id"] for b in compare] == [mine["id"], theirs["id"]]
     assert compare[0]["standing"]["fulfilment"]["received"] == 0 and compare[0]["standing"]["credit_line"] is None
+    assert compare[0]["standing"]["trust"] is None  # private: the buyer and this bidder share no credit line
     assert Notification.objects.filter(organization=buyer.org, kind="bid_new").count() == 2
 
 
-def test_buyer_sees_the_credit_line_and_trust_of_a_bidder_that_extends_credit(buyer, fitting_trader):
+def test_buyer_sees_the_credit_line_and_trust_of_a_bidder_it_shares_a_credit_line_with(buyer, fitting_trader):
     from credit.services import credit_line_grant
 
     credit_line_grant(supplier=fitting_trader.org, buyer=buyer.org, limit=Decimal("5000"), currency="CNY", terms_days=30)
@@ -99,7 +101,7 @@ def test_buyer_sees_the_credit_line_and_trust_of_a_bidder_that_extends_credit(bu
     _bid(fitting_trader, rfq)
     standing = buyer.client.get(f"/api/v1/rfqs/{rfq['id']}/").json()["bids"][0]["standing"]
     assert standing["credit_line"]["limit"] == "5000.00" and standing["credit_line"]["available"] == "5000.00"
-    assert 0 <= standing["credit_line"]["trust"] <= 100
+    assert 0 <= standing["trust"]["score"] <= 100 and standing["trust"]["reasons"][0] == "Base score (+10)"
 
 
 def test_bid_rules(buyer, fitting_trader, mcu):
