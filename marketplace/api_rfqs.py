@@ -352,6 +352,8 @@ def capabilities_output(profile) -> dict:
 
 
 class CapabilitiesApi(APIView):
+    required_roles = {"PUT": Role.ADMIN}
+
     @extend_schema(responses=CapabilitiesSerializer)
     def get(self, request, pk: int):
         """A supplier's declared categories and (factories) processes, batch range, weekly capacity
@@ -370,7 +372,8 @@ class CapabilitiesApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if "processes" in fields:
-            fields.update({p: p in fields.pop("processes") for p in PROCESSES})
+            declared = set(fields.pop("processes"))
+            fields.update({p: p in declared for p in PROCESSES})
         return Response(capabilities_output(supplier_profile_update(organization=org, **fields)))
 
 
@@ -424,6 +427,8 @@ class MarketWebhookOutputSerializer(serializers.Serializer):
 
 
 class MarketWebhookListCreateApi(APIView):
+    required_roles = {"POST": Role.ADMIN}
+
     class InputSerializer(serializers.Serializer):
         url = serializers.URLField(max_length=500)
 
@@ -445,6 +450,8 @@ class MarketWebhookListCreateApi(APIView):
 
 
 class MarketWebhookDeleteApi(APIView):
+    required_roles = {"DELETE": Role.ADMIN}
+
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         org = get_acting_organization(request, role=Role.ADMIN)

@@ -128,7 +128,7 @@ class BidderStanding:
     """What the buyer sees beside a bid's price: the bidder's public fulfilment record; the
     credit the bidder extends to the buyer, if any; and the bidder's trust score from the credit
     app. Trust scores are private to credit-line counterparties (the API contract), so it is
-    shown only when the buyer and the bidder share a credit line, in either direction."""
+    shown only when the credit app lets the buyer see it (`trust_visible_organization_list`)."""
 
     fulfilment: dict
     credit_line: dict | None
@@ -136,16 +136,13 @@ class BidderStanding:
 
 
 def bidder_standing(*, buyer: Organization, suppliers: list[Organization], currency: str) -> dict[int, BidderStanding]:
-    from credit.models import CreditLine
-    from credit.selectors import credit_line_list, trust_for_organization
+    from credit.selectors import credit_line_list, trust_for_organization, trust_visible_organization_list
     from marketplace.selectors.orders import fulfilment_record
 
     ids = [s.pk for s in suppliers]
     granted = {line.supplier_id: line for line in credit_line_list(organization=buyer)
                .filter(buyer=buyer, supplier__in=ids, currency=currency).order_by("pk")}
-    counterparties = set(CreditLine.objects.filter(Q(buyer=buyer, supplier__in=ids) | Q(supplier=buyer, buyer__in=ids))
-                         .values_list("supplier_id", "buyer_id").distinct())
-    related = {pk for pair in counterparties for pk in pair} - {buyer.pk}
+    related = set(trust_visible_organization_list(viewer=buyer).filter(pk__in=ids).values_list("pk", flat=True))
     out = {}
     for supplier in suppliers:
         line = granted.get(supplier.pk)

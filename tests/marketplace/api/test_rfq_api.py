@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from marketplace.models import Listing, Notification, Rfq
-from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory, make_kit
+from tests.marketplace.factories import ListingFactory, MembershipFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +238,31 @@ def test_viewer_cannot_create_rfqs(buyer):
     Membership.objects.filter(user=buyer.user).update(role="viewer")
     assert buyer.client.post("/api/v1/rfqs/", {"title": "x", "closes_at": _later(),
                                                "lines": [{"mpn": "A1", "quantity": 1}]}, format="json").status_code == 403
+
+
+def test_capabilities_and_market_webhooks_are_for_admins(factory_org, make_member):
+    member = MembershipFactory(organization=factory_org.org, role="member")
+    client = APIClient()
+    client.force_authenticate(member.user)
+    client.credentials(HTTP_X_ORGANIZATION=str(factory_org.org.pk))
+    body = {"processes": ["smt", "testing"], "min_batch": 100, "max_batch": 10000, "weekly_capacity": 1500, "lead_time_days": 5}
+    path = f"/api/v1/organizations/{factory_org.org.pk}/capabilities/"
+    assert client.put(path, body, format="json").status_code == 403
+    assert client.post("/api/v1/market-webhooks/", {"url": "https://erp.example/h"}, format="json").status_code == 403
+    saved = factory_org.client.put(path, body, format="json")
+    assert saved.status_code == 200 and saved.json()["processes"] == ["smt", "testing"]
+    assert make_member(name="Anyone").client.get(path).json()["weekly_capacity"] == 1500  # public, like the profile
+    bad = factory_org.client.put(path, {"min_batch": 500, "max_batch": 10}, format="json")
+    assert bad.status_code == 400 and "max_batch" in bad.json()
+    hook = factory_org.client.post("/api/v1/market-webhooks/", {"url": "https://erp.example/h"}, format="json")
+    assert hook.status_code == 201 and len(hook.json()["secret"]) == 64
+    assert factory_org.client.delete(f"/api/v1/market-webhooks/{hook.json()['id']}/").status_code == 204
+
+
+def test_inbox_lists_and_marks_read(buyer, fitting_trader):
+    _rfq(buyer)
+    inbox = fitting_trader.client.get("/api/v1/notifications/?unread=1").json()
+    assert inbox["count"] == 1 and inbox["results"][0]["kind"] == "rfq_new"
+    assert fitting_trader.client.post("/api/v1/notifications/read/", {}, format="json").json() == {"marked": 1}
+    assert fitting_trader.client.get("/api/v1/notifications/?unread=1").json()["count"] == 0
+    assert buyer.client.get("/api/v1/notifications/").json()["count"] == 0  # each organisation its own inbox
