@@ -47,6 +47,10 @@ class SupplierProfile(models.Model):
     def processes(self) -> list[str]:
         return [p for p in PROCESSES if getattr(self, p)]
 
+    @property
+    def process_labels(self) -> list[str]:
+        return [PROCESS_LABELS[p] for p in self.processes]
+
 
 class Rfq(models.Model):
     """A buyer's request for quotation: part lines, or one assembly job (a kit at a batch size)."""

@@ -32,7 +32,7 @@ from marketplace.selectors import (
     purchase_order_list,
     quote_list,
 )
-from marketplace.selectors.rfqs import awarded_listing_list
+from marketplace.selectors.rfqs import awarded_listing_list, supplier_profile_get
 from marketplace.services import order_place, quote_create, stock_list_import
 from marketplace.services.orders import STEPS
 
@@ -77,6 +77,7 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         if self.object.is_supplier:
             context["fulfilment"] = fulfilment_record(supplier=self.object)
+            context["capabilities"] = supplier_profile_get(organization=self.object)
         return context
 
 

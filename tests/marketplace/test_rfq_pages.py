@@ -91,3 +91,9 @@ def test_factory_declares_capabilities(factory_org):
     assert "below the smallest" in bad.content.decode()
     supplier_profile_update(organization=factory_org.org, weekly_capacity=900)
     assert 'value="900"' in f.get("/rfqs/capabilities/").content.decode()
+
+
+def test_a_factorys_public_profile_shows_its_capabilities(buyer, factory_org):
+    supplier_profile_update(organization=factory_org.org, smt=True, box_build=True, min_batch=100, weekly_capacity=700)
+    page = browser(buyer).get(f"/organizations/{factory_org.org.pk}/").content.decode()
+    assert "SMT" in page and "Box build" in page and "700 boards a week" in page
