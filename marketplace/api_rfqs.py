@@ -121,7 +121,14 @@ class RfqOutputSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     awarded_at = serializers.DateTimeField(allow_null=True)
     lines = RfqLineOutputSerializer(many=True, source="lines.all")
-    bids = BidOutputSerializer(many=True, required=False, help_text="The buyer sees every bid, a supplier only its own")
+
+
+class RfqDetailOutputSerializer(RfqOutputSerializer):
+    """One RFQ with the bids the viewer may see (filled in by `rfq_detail_output`, never read from
+    the RFQ's own relation, which holds every bidder's bid)."""
+
+    bids = BidOutputSerializer(many=True, read_only=True, default=list,
+                               help_text="The buyer sees every bid, a supplier only its own")
 
 
 def rfqs_output(rfqs: list[Rfq]) -> list[dict]:
@@ -213,7 +220,7 @@ class RfqListCreateApi(APIView):
             qs = rfq_list_for_buyer(buyer=org, status=params.get("status"))
         return paginated_response(self, request, qs, rfqs_output)
 
-    @extend_schema(request=InputSerializer, responses={201: RfqOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: RfqDetailOutputSerializer})
     def post(self, request):
         """Ask the market: part lines written by hand, a quote's shortfalls (`from_quote`), or an
         assembly job (`kit`, `quantity`, `processes`). Fitting suppliers are notified."""
@@ -240,7 +247,7 @@ class RfqListCreateApi(APIView):
 
 
 class RfqDetailApi(APIView):
-    @extend_schema(responses=RfqOutputSerializer)
+    @extend_schema(responses=RfqDetailOutputSerializer)
     def get(self, request, pk: int):
         """The RFQ with the bids you may see: all of them (buyer, with each bidder's fulfilment record
         and the credit it gives you), or your own (supplier)."""
@@ -295,7 +302,7 @@ class RfqAwardApi(APIView):
     class InputSerializer(serializers.Serializer):
         bids = serializers.ListField(child=id_field(), allow_empty=False, max_length=100)
 
-    @extend_schema(request=InputSerializer, responses=RfqOutputSerializer)
+    @extend_schema(request=InputSerializer, responses=RfqDetailOutputSerializer)
     def post(self, request, pk: int):
         """Award whole bids: their lines become offers only your quotes use until each bid's
         `valid_until` (an assembly bid becomes the kit's assembly for you). Re-quote the kit to
@@ -311,7 +318,7 @@ class RfqAwardApi(APIView):
 class RfqStepApi(APIView):
     STEPS = {"close": rfq_close, "cancel": rfq_cancel}
 
-    @extend_schema(request=None, responses=RfqOutputSerializer, operation_id="v1_rfqs_step",
+    @extend_schema(request=None, responses=RfqDetailOutputSerializer, operation_id="v1_rfqs_step",
                    parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH, enum=["close", "cancel"])])
     def post(self, request, pk: int, step: str):
         """The buyer closes bidding early (`close`) or withdraws the RFQ (`cancel`)."""

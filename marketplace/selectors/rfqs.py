@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from marketplace.allocation import Offer
@@ -101,7 +101,7 @@ def rfq_visible_list(*, viewer: Organization) -> QuerySet[Rfq]:
 
 
 def rfq_list_for_buyer(*, buyer: Organization, status: str | None = None) -> QuerySet[Rfq]:
-    qs = Rfq.objects.filter(buyer=buyer)
+    qs = Rfq.objects.filter(buyer=buyer).annotate(bid_count=Count("bids"))
     if status in Rfq.Status.values:
         qs = qs.filter(status=status)
     return _with_joins(qs).order_by("-created_at", "-id")
