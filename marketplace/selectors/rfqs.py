@@ -118,7 +118,7 @@ def bids_visible(*, rfq: Rfq, viewer: Organization) -> QuerySet[Bid]:
 
 
 def bid_list_for_supplier(*, supplier: Organization) -> QuerySet[Bid]:
-    return Bid.objects.filter(supplier=supplier).select_related("rfq__buyer").prefetch_related(
+    return Bid.objects.filter(supplier=supplier).select_related("rfq__buyer", "supplier").prefetch_related(
         Prefetch("lines", queryset=BidLine.objects.select_related("line").prefetch_related("price_breaks"))
     ).order_by("-updated_at", "-id")
 
