@@ -136,9 +136,10 @@ def rfq_create(
 def quote_short_lines(quote: Quote) -> list[dict]:
     """What a quote could not source: each line's shortfall, and (BOM quotes) unsourced lines."""
     out = [{"part": line.part, "quantity": line.shortfall} for line in quote.lines.select_related("part") if line.shortfall]
-    # BOM quotes (another module) may carry lines with no catalogue part: ask for those by MPN.
+    # BOM quotes carry lines no catalogue part matched (`Quote.unsourced`): ask for those by MPN.
     for row in getattr(quote, "unsourced", None) or []:
-        out.append({"manufacturer": row.get("manufacturer", ""), "mpn": row.get("mpn", ""), "quantity": row.get("quantity", 0)})
+        if normalize_mpn(row.get("mpn") or "") and int(row.get("quantity") or 0) >= 1:  # a line with no MPN cannot be asked for
+            out.append({"manufacturer": row.get("manufacturer", ""), "mpn": row["mpn"], "quantity": int(row["quantity"])})
     return out
 
 

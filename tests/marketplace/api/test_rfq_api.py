@@ -269,3 +269,14 @@ def test_inbox_lists_and_marks_read(buyer, fitting_trader):
     assert fitting_trader.client.post("/api/v1/notifications/read/", {}, format="json").json() == {"marked": 1}
     assert fitting_trader.client.get("/api/v1/notifications/?unread=1").json()["count"] == 0
     assert buyer.client.get("/api/v1/notifications/").json()["count"] == 0  # each organisation its own inbox
+
+
+def test_from_quote_asks_for_a_bom_quotes_unsourced_lines_too(buyer, mcu):
+    kit = make_kit(bom=[(mcu, 1)])
+    quote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 10}, format="json").json()
+    from marketplace.models import Quote
+
+    Quote.objects.filter(pk=quote["id"]).update(unsourced=[{"line": 3, "mpn": "XC6206P332MR", "quantity": 20},
+                                                           {"line": 4, "mpn": "", "quantity": 5}])
+    rfq = buyer.client.post("/api/v1/rfqs/", {"from_quote": quote["id"]}, format="json").json()
+    assert [(l["mpn"], l["quantity"]) for l in rfq["lines"]] == [(mcu.mpn, 10), ("XC6206P332MR", 20)]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0004_organizations_moved'),
+        ('marketplace', '0005_buyer_boms'),
         ('organizations', '0002_roles_and_invitations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
