@@ -280,3 +280,28 @@ def test_from_quote_asks_for_a_bom_quotes_unsourced_lines_too(buyer, mcu):
                                                            {"line": 4, "mpn": "", "quantity": 5}])
     rfq = buyer.client.post("/api/v1/rfqs/", {"from_quote": quote["id"]}, format="json").json()
     assert [(l["mpn"], l["quantity"]) for l in rfq["lines"]] == [(mcu.mpn, 10), ("XC6206P332MR", 20)]
+
+
+def test_buyer_closes_early_then_cancels(buyer, fitting_trader):
+    rfq = _rfq(buyer)
+    bid = _bid(fitting_trader, rfq).json()
+    assert fitting_trader.client.post(f"/api/v1/rfqs/{rfq['id']}/close/").status_code == 404  # not the bidder's to close
+    assert buyer.client.post(f"/api/v1/rfqs/{rfq['id']}/close/").json()["status"] == "closed"
+    assert _bid(fitting_trader, rfq).status_code == 409  # its bid stays, but can no longer be revised
+    assert buyer.client.post(f"/api/v1/rfqs/{rfq['id']}/cancel/").json()["status"] == "cancelled"
+    assert buyer.client.post(f"/api/v1/rfqs/{rfq['id']}/award/", {"bids": [bid["id"]]}, format="json").status_code == 409
+
+
+def test_an_expired_award_is_no_longer_quoted_or_ordered(buyer, fitting_trader, mcu, fund):
+    fund(buyer.org)
+    kit = make_kit(bom=[(mcu, 1)])
+    rfq = _rfq(buyer)
+    bid = _bid(fitting_trader, rfq).json()
+    buyer.client.post(f"/api/v1/rfqs/{rfq['id']}/award/", {"bids": [bid["id"]]}, format="json")
+    quote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 10}, format="json").json()
+    assert quote["shortages"] == []
+    Listing.objects.filter(reserved_for=buyer.org).update(expires_at=timezone.now() - timedelta(seconds=1))
+    refused = buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit"}, format="json")
+    assert refused.status_code == 400 and "expired" in str(refused.json())
+    requote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 10}, format="json").json()
+    assert requote["shortages"][0]["shortfall"] == 10
