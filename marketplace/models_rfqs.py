@@ -86,6 +86,7 @@ class Rfq(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     awarded_at = models.DateTimeField(null=True, blank=True)
+    closing_reminded_at = models.DateTimeField(null=True, blank=True, help_text="When 'closing soon' went out.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -230,6 +231,7 @@ class Notification(models.Model):
         RFQ_NEW = "rfq_new", "New RFQ that fits you"
         BID_NEW = "bid_new", "New bid"
         AWARDED = "awarded", "Award"
+        RFQ_CLOSING = "rfq_closing", "RFQ closing soon"
         RFQ_CLOSED = "rfq_closed", "RFQ closed"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="notifications")

@@ -6,9 +6,11 @@ from celery import shared_task
 
 @shared_task(name="marketplace.tasks.rfq_close_due_task")
 def rfq_close_due_task() -> int:
-    """Beat: close every open RFQ whose closing time has passed."""
-    from marketplace.services.rfqs import rfq_close_due
+    """Beat: close every open RFQ whose closing time has passed, and remind suppliers of those
+    closing within a day."""
+    from marketplace.services.rfqs import rfq_close_due, rfq_remind_closing
 
+    rfq_remind_closing()
     return rfq_close_due()
 
 

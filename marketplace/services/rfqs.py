@@ -294,6 +294,32 @@ def rfq_close(*, rfq: Rfq, now: datetime | None = None) -> Rfq:
     return rfq
 
 
+CLOSING_SOON = timedelta(hours=24)
+
+
+def rfq_remind_closing(*, now: datetime | None = None) -> int:
+    """Beat: once per RFQ, a day before it closes, tell the suppliers it fits (bidders can still
+    revise, the others can still bid). The row lock and the flag make a doubled beat harmless."""
+    now = now or timezone.now()
+    reminded = 0
+    due = Rfq.objects.filter(status=Rfq.Status.OPEN, closes_at__gt=now, closes_at__lte=now + CLOSING_SOON,
+                             closing_reminded_at__isnull=True).order_by("pk")
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            rfq = Rfq.objects.select_for_update().get(pk=pk)
+            if rfq.closing_reminded_at is not None or rfq.status != Rfq.Status.OPEN:
+                continue
+            rfq.closing_reminded_at = now
+            rfq.save(update_fields=["closing_reminded_at"])
+            bidders = set(rfq.bids.values_list("supplier_id", flat=True))
+            suppliers = bidders | {s.pk for s in suppliers_fitting(rfq=rfq)}
+            notify(organization_ids=list(suppliers), kind=Notification.Kind.RFQ_CLOSING, rfq=rfq,
+                   text=f"{rfq.title} closes {timezone.localtime(rfq.closes_at):%Y-%m-%d %H:%M}: last chance to "
+                        f"{'revise your bid' if bidders else 'bid'}.")
+            reminded += 1
+    return reminded
+
+
 def rfq_close_due(*, now: datetime | None = None) -> int:
     """The beat task's service: close every open RFQ past its closing time, one transaction each."""
     now = now or timezone.now()

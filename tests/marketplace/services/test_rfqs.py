@@ -50,6 +50,21 @@ def test_beat_closes_due_rfqs_and_tells_buyer_and_bidders():
     assert Notification.objects.filter(rfq=due, kind="rfq_closed").count() == 2
 
 
+def test_beat_reminds_fitting_suppliers_once_a_day_before_closing():
+    buyer = OrganizationFactory()
+    bidder, idle = OrganizationFactory(trader=True), OrganizationFactory(trader=True)
+    soon = rfq_create(buyer=buyer, created_by=None, title="Soon", closes_at=_soon(hours=5),
+                      lines=[{"manufacturer": "", "mpn": "XYZ-1", "quantity": 5}])  # uncategorised: every trader
+    _parts_rfq(buyer, closes_at=_soon(days=3))  # not yet
+    bid_submit(rfq=soon, supplier=bidder, submitted_by=None, valid_until=_soon(days=9),
+               lines=[{"line": soon.lines.get().pk, "quantity_available": 5, "price_breaks": [(1, Decimal("1"))]}])
+    rfq_close_due_task.delay()
+    rfq_close_due_task.delay()
+    reminders = Notification.objects.filter(kind="rfq_closing")
+    assert sorted(reminders.values_list("organization_id", flat=True)) == sorted([bidder.pk, idle.pk])
+    assert "revise your bid" in reminders.first().text and Rfq.objects.get(pk=soon.pk).status == "open"
+
+
 def test_uncategorised_parts_reach_every_trader_and_board_agrees_with_notifications():
     buyer = OrganizationFactory()
     traders = [OrganizationFactory(trader=True) for _ in range(2)]
