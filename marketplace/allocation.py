@@ -314,9 +314,11 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
                     rest = _fill(items, residual - qty)
                     if rest is None:
                         break
-                    if value + qty * price + rest >= best_value:
+                    total = value + qty * price
+                    if total + rest >= best_value:
                         break
-                    dfs(i + 1, residual - qty, value + qty * price, picks + ((offer, qty),))
+                    if seen.get((i + 1, residual - qty), best_value) > total:  # else a cheaper way got there
+                        dfs(i + 1, residual - qty, total, picks + ((offer, qty),))
         rest = _fill(items, residual)
         if rest is not None and value + rest < best_value:
             dfs(i + 1, residual, value, picks)

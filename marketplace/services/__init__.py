@@ -22,4 +22,5 @@ from marketplace.services.organizations import (  # noqa: F401
     organization_create,
     organization_verify,
 )
-from marketplace.services.quotes import quote_create  # noqa: F401
+from marketplace.services.quotes import QuoteOptions, quote_constraint_costs, quote_create  # noqa: F401
+from marketplace.services.terms import order_terms_set  # noqa: F401
