@@ -187,49 +187,6 @@ class OrganizationVerifyApi(APIView):
         return Response(organization_output(org))
 
 
-class OrderTermsApi(APIView):
-    """A supplier's order terms per purchase order. Anyone who may see the supplier reads them;
-    only the supplier itself (acting as it) replaces them."""
-
-    class InputSerializer(serializers.Serializer):
-        currency = serializers.ChoiceField(choices=Currency.choices)
-        shipping_fee = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
-        free_shipping_over = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
-                                                      required=False, allow_null=True,
-                                                      help_text="Subtotal from which shipping is free; null: never")
-        min_order_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
-
-    class OutputSerializer(serializers.Serializer):
-        organization = serializers.IntegerField(source="vendor_id")
-        currency = serializers.CharField()
-        shipping_fee = AmountField()
-        free_shipping_over = AmountField(allow_null=True)
-        min_order_value = AmountField()
-        updated_at = serializers.DateTimeField(allow_null=True)
-
-    def _terms(self, org: Organization):
-        return getattr(org, "order_terms", None) or VendorOrderTerms(
-            vendor=org, currency=org.default_currency, shipping_fee=Decimal(0), min_order_value=Decimal(0))
-
-    @extend_schema(responses=OutputSerializer)
-    def get(self, request, pk: int):
-        qs = organization_visible_list(viewer=get_acting_organization(request, required=False),
-                                       is_operator=request.user.is_staff).filter(is_supplier=True)
-        return Response(self.OutputSerializer(self._terms(get_object_or_404(qs, pk=pk))).data)
-
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
-    def put(self, request, pk: int):
-        org = get_acting_organization(request)
-        if org.pk != pk:
-            visible = organization_visible_list(viewer=org, is_operator=request.user.is_staff)
-            get_object_or_404(visible, pk=pk)  # 404 for what the caller cannot see, 403 for the rest
-            raise PermissionDenied("Only the supplier itself sets its order terms: act as it (X-Organization).")
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        terms = order_terms_set(vendor=org, **{"free_shipping_over": None, **data.validated_data})
-        return Response(self.OutputSerializer(terms).data)
-
-
 # --- Shared output pieces -----------------------------------------------------------------------
 
 
@@ -501,6 +458,49 @@ class StockListImportApi(APIView):
             return refused([{"row": 0, "field": field, "message": message}
                             for field, messages in validation_error_detail(exc).items() for message in messages])
         return Response(self.OutputSerializer(result.as_dict()).data)
+
+
+class OrderTermsApi(APIView):
+    """A supplier's order terms per purchase order. Anyone who may see the supplier reads them;
+    only the supplier itself (acting as it) replaces them."""
+
+    class InputSerializer(serializers.Serializer):
+        currency = serializers.ChoiceField(choices=Currency.choices)
+        shipping_fee = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+        free_shipping_over = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
+                                                      required=False, allow_null=True,
+                                                      help_text="Subtotal from which shipping is free; null: never")
+        min_order_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+
+    class OutputSerializer(serializers.Serializer):
+        organization = serializers.IntegerField(source="vendor_id")
+        currency = serializers.CharField()
+        shipping_fee = AmountField()
+        free_shipping_over = AmountField(allow_null=True)
+        min_order_value = AmountField()
+        updated_at = serializers.DateTimeField(allow_null=True)
+
+    def _terms(self, org: Organization):
+        return getattr(org, "order_terms", None) or VendorOrderTerms(
+            vendor=org, currency=org.default_currency, shipping_fee=Decimal(0), min_order_value=Decimal(0))
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, pk: int):
+        qs = organization_visible_list(viewer=get_acting_organization(request, required=False),
+                                       is_operator=request.user.is_staff).filter(is_supplier=True)
+        return Response(self.OutputSerializer(self._terms(get_object_or_404(qs, pk=pk))).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def put(self, request, pk: int):
+        org = get_acting_organization(request)
+        if org.pk != pk:
+            visible = organization_visible_list(viewer=org, is_operator=request.user.is_staff)
+            get_object_or_404(visible, pk=pk)  # 404 for what the caller cannot see, 403 for the rest
+            raise PermissionDenied("Only the supplier itself sets its order terms: act as it (X-Organization).")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = order_terms_set(vendor=org, **{"free_shipping_over": None, **data.validated_data})
+        return Response(self.OutputSerializer(terms).data)
 
 
 # --- Kits and quotes -----------------------------------------------------------------------------

@@ -252,8 +252,10 @@ def _milp(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms],
     matrix = coo_array((vals, (rows, cols)), shape=(row, len(cols_cost))).tocsr()
     result = milp(np.array(cols_cost), integrality=np.array(cols_int), bounds=Bounds(0, np.array(cols_ub, dtype=float)),
                   constraints=LinearConstraint(matrix, np.array(row_lb), np.array(row_ub)),
-                  options={"time_limit": max(time_limit, 0.05), "mip_rel_gap": 1e-6, "disp": False})
+                  options={"time_limit": max(time_limit, 0.05), "mip_rel_gap": 0.0, "disp": False})
     bound = getattr(result, "mip_dual_bound", None)
+    if result.status == 0 and result.fun is not None:  # solved to optimality: the bound is its objective
+        bound = result.fun
     bound_micro = None if bound is None or not np.isfinite(bound) else bound * MICRO
     if result.x is None:
         return None, bound_micro
@@ -299,6 +301,8 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
             best = candidate
     bound = floor
     if milp_bound is not None and best.shortfall == 0:
-        bound = max(bound, int(milp_bound) - 1)  # HiGHS works in floats: one micro of slack
+        # HiGHS computes in floats: a plan within its tolerance of the bound is the optimum.
+        slack = 10 + best.cost * 1e-9
+        bound = max(bound, best.cost if best.cost <= milp_bound + slack else int(milp_bound - slack))
     best.bound = min(bound, best.cost)
     return best
