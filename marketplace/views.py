@@ -17,9 +17,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
 from config.errors import StateConflict
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
 from marketplace.exceptions import StockListInvalid
 from marketplace.models import Currency, Order, OrderStatus
+from organizations.models import Role
+from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
     parse_parameters,
@@ -30,7 +32,6 @@ from marketplace.selectors import (
     listing_list,
     listing_search,
     order_list,
-    organization_visible_list,
     purchase_order_list,
     quote_list,
 )
@@ -219,7 +220,7 @@ def quote_detail_view(request, pk: int):
 @login_required
 def order_terms_view(request):
     """A supplier's order terms: shipping per purchase order, free shipping over, minimum order."""
-    org = get_acting_organization(request)
+    org = get_acting_organization(request, role=Role.ADMIN if request.method == "POST" else None)
     if not org.is_supplier:
         raise PermissionDenied("Only suppliers set order terms.")
     terms = getattr(org, "order_terms", None)

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from marketplace.allocation import MICRO, Offer
 from marketplace.exceptions import QuoteInvalid
+from organizations.models import Organization
 from marketplace.models import (
     BomLine,
     Kit,
     Listing,
-    Organization,
     PriceBreak,
     Quote,
     QuoteAllocation,
