@@ -3,6 +3,7 @@
 See docs/quotes.md for why it works this way and how far from optimal it can be.
 """
 
+from bisect import insort
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
@@ -288,13 +289,13 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
         nodes += 1
         if nodes > node_limit:
             raise _NodeLimit
-        later = order[i + 1:]
         offer = order[i]
-        items = _unit_bounds(order[i:], residual)
-        floor = _fill(items, residual)
+        items = _unit_bounds(order[i + 1:], residual)
+        with_this = list(items)
+        insort(with_this, _unit_bounds([offer], residual)[0])
+        floor = _fill(with_this, residual)
         if floor is None or value + floor >= best_value:
             return
-        items = _unit_bounds(later, residual)
         multiple = offer.multiple
         for segment in offer.segments:
             lo, hi, price = segment
