@@ -386,7 +386,10 @@ def quote_constraint_costs(*, quote: Quote) -> list[dict]:
     for label, variant in variants:
         _, _, plan, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=variant)
         if plan.shortfall > base.shortfall:
-            out.append({"label": label, "note": f"{plan.shortfall - base.shortfall:,} units could not be sourced"})
+            out.append({"label": label, "note": f"{plan.shortfall - base.shortfall:,} more units could not be sourced"})
+        elif plan.shortfall < base.shortfall:
+            out.append({"label": label, "note": f"sources {base.shortfall - plan.shortfall:,} more units, "
+                                                f"{_micro_to_money(plan.cost - base.cost):+} {quote.currency}"})
         else:
             out.append({"label": label, "delta": _micro_to_money(plan.cost - base.cost)})
     return out
