@@ -182,7 +182,7 @@ class _Prepared:
     where rank orders offers by listing id and R exceeds any Σ quantity × rank. So at equal cost
     the search prefers units from lower listing ids, and it never has to walk through ties."""
 
-    __slots__ = ("offer", "segments", "multiple", "lead", "best")
+    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top")
 
     def __init__(self, offer: Offer, rank: int, scale: int):
         self.offer = offer
@@ -190,6 +190,8 @@ class _Prepared:
         self.multiple = offer.multiple
         self.lead = offer.lead_time_days
         self.best = min(p for _, _, p in self.segments)
+        self.max_lo = max(lo for lo, _, _ in self.segments)
+        self.top = max(hi for _, hi, _ in self.segments)
 
 
 def _unit_bounds(prepared: list[_Prepared], residual: int) -> list[tuple[int, int]]:
@@ -200,6 +202,9 @@ def _unit_bounds(prepared: list[_Prepared], residual: int) -> list[tuple[int, in
     Rounded down, so it stays a bound."""
     items = []
     for offer in prepared:
+        if residual > offer.max_lo:  # every segment reachable below the residual: its plain price
+            items.append((offer.best, offer.top if offer.top < residual else residual))
+            continue
         best, reach = None, 0
         for lo, hi, price in offer.segments:
             if lo >= residual:
