@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_array
 
 from marketplace.allocation import Allocation, LineSolution, Offer, solve_line
@@ -133,14 +133,17 @@ def _choose_vendors(problem: list[tuple[list[Offer], int]], vendors: list[int], 
 
 
 def plan_heuristic(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int | None,
-                   first: list[LineSolution], deadline: float = float("inf")) -> Plan:
+                   first: list[LineSolution], deadline: float = float("inf"), vendor_set: set[int] | None = None) -> Plan:
     """A feasible plan: choose the vendors (under the cap), solve every line exactly on them, then
     drop vendors under their minimum order, or whose shipping costs more than buying elsewhere,
     one at a time (the lines that used one re-solved exactly without it)."""
     vendors = sorted({o.vendor_id for offers, _ in problem for o in offers})
     allowed = set(vendors)
     lines = list(first)
-    if max_vendors is not None and len({a.offer.vendor_id for s in first for a in s.allocations}) > max_vendors:
+    if vendor_set is not None:
+        allowed = set(vendor_set)
+        lines = [solve_line(_restricted(offers, allowed), needed) for offers, needed in problem]
+    elif max_vendors is not None and len({a.offer.vendor_id for s in first for a in s.allocations}) > max_vendors:
         allowed = _choose_vendors(problem, vendors, terms, max_vendors)
         lines = [solve_line(_restricted(offers, allowed), needed) for offers, needed in problem]
     plan = _evaluate(lines, terms)
@@ -172,6 +175,53 @@ def plan_heuristic(problem: list[tuple[list[Offer], int]], terms: dict[int, Vend
         if not changed:
             break
     return plan
+
+
+def _cap_bound(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int
+               ) -> tuple[float | None, list[int]]:
+    """A lower bound under a vendor cap: the LP relaxation of choosing at most `max_vendors`
+    vendors (z ∈ [0, 1]) where a line may take from an offer at most z × what it can give, each
+    useful unit priced at the offer's floor for the line's need (`allocation._unit_bounds`), plus
+    the shipping fee of vendors that never ship free. Every plan maps to a feasible point costing
+    no more, so the LP's optimum is a bound. Returns (bound in micro or None, vendors by z, most
+    chosen first — a hint for the vendor set)."""
+    from marketplace.allocation import _Prepared, _unit_bounds
+
+    vendors = sorted({o.vendor_id for offers, _ in problem for o in offers})
+    column = {v: j for j, v in enumerate(vendors)}
+    cost = [(t.shipping_fee if (t := terms.get(v)) and t.free_shipping_over is None else 0) / MICRO for v in vendors]
+    upper = [1.0] * len(vendors)
+    rows, cols, vals, rhs = [], [], [], []
+    for offers, needed in problem:
+        cover = []
+        for offer in offers:
+            if not offer.segments:
+                continue
+            (unit, reach), = _unit_bounds([_Prepared(offer, 0, 1)], needed)
+            x = len(cost)
+            cost.append(unit / MICRO)
+            upper.append(float(reach))
+            cover.append(x)
+            rows += [len(rhs), len(rhs)]
+            cols += [x, column[offer.vendor_id]]
+            vals += [1.0, -float(reach)]
+            rhs.append(0.0)  # x ≤ reach · z
+        if cover:
+            rows += [len(rhs)] * len(cover)
+            cols += cover
+            vals += [-1.0] * len(cover)
+            rhs.append(-float(needed))  # Σ x ≥ needed
+    rows += [len(rhs)] * len(vendors)
+    cols += list(range(len(vendors)))
+    vals += [1.0] * len(vendors)
+    rhs.append(float(max_vendors))
+    matrix = coo_array((vals, (rows, cols)), shape=(len(rhs), len(cost))).tocsr()
+    result = linprog(np.array(cost), A_ub=matrix, b_ub=np.array(rhs), bounds=np.column_stack([np.zeros(len(cost)), upper]),
+                     method="highs")
+    if result.status != 0:
+        return None, []
+    order = sorted(vendors, key=lambda v: -result.x[column[v]])
+    return float(result.fun) * MICRO, order
 
 
 def _milp(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int | None,
@@ -288,6 +338,15 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
     best.method = "joint"
     if best.shortfall > base.shortfall or _violations(best, terms, max_vendors):
         floor = 0  # the per-line floor assumes the same shortfall; the MILP's bound is what holds
+    cap_bound = None
+    if max_vendors is not None and best.shortfall == 0:
+        cap_bound, hint = _cap_bound(problem, terms, max_vendors)
+        if hint:  # the LP's favourite vendors: a second feasible plan, sometimes better
+            guided = plan_heuristic(problem, terms, max_vendors, first, deadline=started + time_limit * 0.75,
+                                    vendor_set=set(hint[:max_vendors]))
+            if not _violations(guided, terms, max_vendors) and (guided.shortfall, guided.cost) < (best.shortfall, best.cost):
+                guided.method = "joint"
+                best = guided
     remaining = time_limit - (time.perf_counter() - started)
     columns = sum(2 * len(o.segments) for offers, _ in problem for o in offers)
     solutions, milp_bound = None, None
@@ -300,6 +359,8 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
             candidate.method = "joint"
             best = candidate
     bound = floor
+    if cap_bound is not None and best.shortfall == 0:
+        bound = max(bound, int(cap_bound * (1 - 1e-9)) - 10)  # HiGHS works in floats
     if milp_bound is not None and best.shortfall == 0:
         # HiGHS computes in floats: a plan within its tolerance of the bound is the optimum.
         slack = 10 + best.cost * 1e-9

@@ -6,7 +6,7 @@ import random
 from decimal import Decimal
 
 from marketplace.allocation import Offer
-from marketplace.sourcing import MICRO, VendorTerms, plan_sourcing
+from marketplace.sourcing import MICRO, VendorTerms, _cap_bound, plan_sourcing
 
 
 def offer(listing_id, vendor, *, moq=1, multiple=1, stock=100, breaks=((1, "1.00"),)):
@@ -116,6 +116,9 @@ def test_matches_brute_force_on_small_random_boms():
         if best is None:
             continue
         plan = plan_sourcing(problem, terms=terms, max_vendors=cap, time_limit=5)
+        if cap is not None:  # the LP bound used on large BOMs never exceeds the optimum
+            bound, _ = _cap_bound(problem, terms, cap)
+            assert bound is None or bound <= best + 10
         checked += 1
         assert plan.shortfall == 0
         assert plan.cost == best, (problem, terms, cap)
