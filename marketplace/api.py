@@ -632,6 +632,10 @@ class QuoteOutputSerializer(serializers.Serializer):
         max_lead_time_days = serializers.IntegerField(allow_null=True)
         exclude_vendors = serializers.ListField(child=serializers.IntegerField())
         currency = serializers.CharField(allow_null=True)
+    class UnsourcedSerializer(serializers.Serializer):
+        line = serializers.IntegerField(help_text="The BOM line")
+        mpn = serializers.CharField(allow_blank=True)
+        quantity = serializers.IntegerField(help_text="Needed for the whole batch")
 
     id = serializers.IntegerField()
     kit = serializers.IntegerField(source="kit_id")
@@ -654,6 +658,7 @@ class QuoteOutputSerializer(serializers.Serializer):
     optimality_gap = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=True,
                                               help_text="(total − proven lower bound) ÷ total of the sourcing; 0 = optimal")
     options = OptionsSerializer(help_text="The sourcing options the quote was made with")
+    unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
 
     @extend_schema_field(ShortageSerializer(many=True))

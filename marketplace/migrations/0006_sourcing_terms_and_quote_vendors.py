@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0004_organizations_moved'),
+        ('marketplace', '0005_buyer_boms'),
         ('organizations', '0003_started_task'),
     ]
 
