@@ -18,6 +18,8 @@ api_urlpatterns = [
     path("trials/<int:pk>/report/", api.TrialReportApi.as_view(), name="trial-report"),
     path("trials/<int:pk>/report/csv/", api.TrialReportCsvApi.as_view(), name="trial-report-csv"),
     path("trials/<int:pk>/reorder-quote/", api.TrialReorderQuoteApi.as_view(), name="trial-reorder-quote"),
+    path("trials/<int:pk>/restock-split/", api.TrialRestockSplitApi.as_view(), name="trial-restock-split"),
+    path("trials/<int:pk>/forecast/", api.TrialDraftForecastApi.as_view(), name="trial-draft-forecast"),
 ]
 
 urlpatterns = [

@@ -10,7 +10,9 @@ from django.db.models import Count, Sum
 
 from trials.demand import ArmPlan, DemandModel, forecast
 from trials.models import DailyMetric, Trial, TrialArm, TrialStatus, TrialVerdict
-from trials.science import REORDER_SERVICE_LEVEL, UNIFORM, Prior, demand_estimate, demand_quantile, empirical_prior
+from trials.science import (
+    REORDER_SERVICE_LEVEL, UNIFORM, Prior, demand_estimate, demand_quantile, empirical_prior, reliability_bins,
+)
 from trials.verdict import CENTS, judge_arm, judge_trial
 
 
@@ -143,15 +145,39 @@ def trial_report_csv_rows(*, trial: Trial):
                metric.day, metric.sold, metric.on_hand, "" if metric.demand is None else metric.demand]
 
 
-def trial_funnel(*, organization, simulated: bool | None = None) -> dict:
-    """All of the organisation's trials by stage and verdict, hit rate (scale ÷ judged), median
-    days from start to verdict, cash deployed and recovered (per currency)."""
-    qs = Trial.objects.filter(organization=organization)
-    if simulated is not None:
-        qs = qs.filter(mode=Trial.Mode.SIMULATED if simulated else Trial.Mode.LIVE)
+def trial_calibration(*, trials) -> dict:
+    """How far the forecasts deserve trust: every closed trial that had a forecast before it started
+    was scored at close (trials.science.score_forecast); this pools the arms' scores."""
+    rows = [arm for calibration in trials.filter(status=TrialStatus.CLOSED, calibration__isnull=False)
+            .values_list("calibration", flat=True) for arm in (calibration or {}).get("arms", [])]
+    scored = trials.filter(status=TrialStatus.CLOSED, calibration__isnull=False).count()
+
+    def mean(values):
+        values = list(values)
+        return round(sum(values) / len(values), 4) if values else None
+
+    return {
+        "forecasts_scored": scored,
+        "arms_scored": len(rows),
+        "p10_p90_coverage": mean(1.0 if row["covered"] else 0.0 for row in rows),
+        "brier_scale": mean(row["brier_scale"] for row in rows),
+        "brier_kill": mean(row["brier_kill"] for row in rows),
+        "reliability": {
+            "scale": reliability_bins([(row["p_scale"], row["scaled"]) for row in rows]),
+            "kill": reliability_bins([(row["p_kill"], row["killed"]) for row in rows]),
+        },
+    }
+
+
+def trial_funnel(*, organization, simulated: bool = False) -> dict:
+    """The organisation's live trials (or simulated ones: never mixed, so simulated cash is never
+    counted as deployed) by stage and verdict, hit rate (scale ÷ judged), median days from start to
+    verdict, cash deployed and recovered (per currency), and the forecasts' calibration."""
+    everything = Trial.objects.filter(organization=organization)
+    by_mode = dict(everything.values_list("mode").annotate(n=Count("id")).order_by())
+    qs = everything.filter(mode=Trial.Mode.SIMULATED if simulated else Trial.Mode.LIVE)
     by_status = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
     by_verdict = dict(qs.filter(status=TrialStatus.CLOSED).values_list("verdict").annotate(n=Count("id")).order_by())
-    by_mode = dict(qs.values_list("mode").annotate(n=Count("id")).order_by())
     judged = sum(by_verdict.values())
     days = sorted(qs.filter(status=TrialStatus.CLOSED, days_to_verdict__isnull=False).values_list("days_to_verdict", flat=True))
     cash = [
@@ -178,6 +204,7 @@ def trial_funnel(*, organization, simulated: bool | None = None) -> dict:
         "hit_rate": round(scale / judged, 4) if judged else None,
         "median_days_to_verdict": float(statistics.median(days)) if days else None,
         "cash": cash,
+        "calibration": trial_calibration(trials=qs),
     }
 
 

@@ -490,3 +490,44 @@ def trial_reorder_quote(*, trial: Trial, user=None, quantity: int | None = None)
     trial.reorder_quote = quote
     trial.save(update_fields=["reorder_quote", "updated_at"])
     return quote
+
+
+MAX_RESTOCK_UNITS = 100_000
+
+
+@transaction.atomic
+def trial_restock_split(*, trial: Trial, units: int, user=None):
+    """Split a restock of `units` across a selling trial's arms by Thompson sampling on the
+    posterior margin per stocked unit (trials.science.thompson_split), and record it as a decision
+    with its reason. Arms that earn more get more stock; uncertain ones still get some, so the
+    comparison keeps learning. The draws are seeded by (trial, decision number): reproducible."""
+    from trials.models import TrialDecision
+    from trials.science import thompson_split
+    from trials.verdict import money
+
+    trial = _locked(trial.pk)
+    if trial.status != TrialStatus.SELLING:
+        raise TrialNotInState("A restock is split between the arms of a selling trial.")
+    if not 1 <= int(units) <= MAX_RESTOCK_UNITS:
+        raise TrialInvalid({"units": [f"Restock 1 to {MAX_RESTOCK_UNITS:,} units."]})
+    arms = _locked_arms(trial)
+    prior = trial.prior or {"alpha": 1.0, "beta": 1.0, "source": "uniform"}
+    unit_cost = trial.quote.unit_cost if trial.quote_id else Decimal("0")
+    rows = [{"alpha": float(prior["alpha"]), "beta": float(prior["beta"]), "sold": arm.units_sold,
+             "received": arm.units_received, "price": float(arm.unit_price), "unit_cost": float(unit_cost)} for arm in arms]
+    number = TrialDecision.objects.filter(trial=trial).count() + 1
+    split = thompson_split(units=int(units), arms=rows, draws_seed=trial.pk * 10_000 + number)
+    parts = []
+    for arm, row, share in zip(arms, rows, split):
+        mean = (row["alpha"] + row["sold"]) / (row["alpha"] + row["beta"] + row["received"])
+        margin = Decimal(str(round(float(arm.unit_price) * mean - float(unit_cost), 2)))
+        parts.append(f"“{arm.label}” {share} (sold {arm.units_sold} of {arm.units_received}, posterior mean "
+                     f"sell-through {mean:.0%}, expected margin {money(margin, trial.currency)} per stocked unit)")
+    reason = (f"Split {int(units):,} units by Thompson sampling: each unit went to the arm with the best draw of "
+              f"price × sell-through − unit cost, sell-through drawn from its Beta posterior (prior: "
+              f"{prior['source']}). " + "; ".join(parts) + ".")
+    return TrialDecision.objects.create(
+        trial=trial, kind=TrialDecision.Kind.RESTOCK_SPLIT, created_by=user, reason=reason,
+        payload={"units": int(units), "seed": trial.pk * 10_000 + number,
+                 "allocation": [{"label": arm.label, "units": share} for arm, share in zip(arms, split)]},
+    )
