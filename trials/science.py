@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln
-from scipy.stats import nbinom, poisson
+from scipy.special import betainc, betaln, gammaincc
+from scipy.stats import poisson
 
 # --- Empirical-Bayes priors -------------------------------------------------------------------
 
@@ -140,16 +140,19 @@ def demand_quantile(estimate: DemandEstimate, *, horizon_days: int, level: float
     each rate's demand negative binomial with the measured over-dispersion (Poisson when none)."""
     if estimate.grid is None:
         return 0
-    means = estimate.grid * horizon_days
+    # The rate's posterior as 64 equally likely points (its quantiles): the mixture needs no more.
+    cdf_rate = np.cumsum(estimate.weights)
+    rates = estimate.grid[np.minimum(np.searchsorted(cdf_rate, (np.arange(64) + 0.5) / 64), GRID - 1)]
+    means = rates * horizon_days
     top = int(means.max() * 1.5 + 10 * math.sqrt(estimate.dispersion * means.max()) + 20)
-    ks = np.arange(top + 1)
+    ks = np.arange(top + 1, dtype=float)
     if estimate.dispersion > 1.0:
-        # NB with mean m and variance phi * m: n = m / (phi - 1), p = 1 / phi.
-        n = means / (estimate.dispersion - 1)
-        cdf = nbinom.cdf(ks[None, :], n[:, None], 1 / estimate.dispersion)
+        # NB with mean m and variance phi * m: n = m / (phi - 1), p = 1 / phi; its CDF is I_p(n, k + 1).
+        n = np.maximum(means / (estimate.dispersion - 1), 1e-12)
+        cdf = betainc(n[:, None], ks[None, :] + 1, 1 / estimate.dispersion)
     else:
-        cdf = poisson.cdf(ks[None, :], means[:, None])
-    mixed = estimate.weights @ cdf
+        cdf = gammaincc(ks[None, :] + 1, np.maximum(means, 1e-12)[:, None])  # Poisson CDF
+    mixed = cdf.mean(axis=0)
     return int(ks[min(np.searchsorted(mixed, level), top)])
 
 
