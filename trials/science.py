@@ -91,45 +91,57 @@ class DemandEstimate:
     grid: np.ndarray | None = None  # posterior of the daily rate on a grid, for the reorder
     weights: np.ndarray | None = None
     dispersion: float = 1.0
+    observed_days: int = 0  # days with stock left at their end: what bounds the rate from above
 
     def as_dict(self) -> dict:
         r = (lambda v: None if v is None else round(float(v), 3))
         return {"daily_mean": r(self.daily_mean), "p10": r(self.p10), "p90": r(self.p90), "censored": self.censored}
 
 
-def demand_estimate(daily_sold: list[int], units: int) -> DemandEstimate:
+def _split(daily_sold, units: int):
+    """(fully observed days, the sell-out day's sales or None, censored) of one arm."""
+    sold = np.asarray(daily_sold, dtype=float)
+    out = np.nonzero(np.cumsum(sold) >= units)[0]
+    sellout = int(out[0]) if out.size else None  # 0-based day index
+    observed = sold[:sellout] if sellout is not None else sold
+    censored_count = float(sold[sellout]) if sellout is not None else None
+    return observed, censored_count, sellout is not None and sellout < sold.size - 1
+
+
+def demand_estimate(daily_sold: list[int], units: int, *, pooled: list[tuple[list[int], int]] = ()) -> DemandEstimate:
     """Posterior of an arm's daily demand rate from its daily sales when stock runs out.
 
     Days with stock left at the end are fully observed (demand = sales). The sell-out day saw only
     that demand was *at least* its sales (censored); later days saw nothing. The likelihood is
     Poisson on the observed days times P(demand >= sales) on the sell-out day, tempered by the
     over-dispersion measured on the observed days (quasi-likelihood, so bursty demand gets a wider
-    interval), with the Jeffreys prior 1/sqrt(rate), on a grid."""
-    sold = np.asarray(daily_sold, dtype=float)
-    if units <= 0 or sold.size == 0:
+    interval), with the Jeffreys prior 1/sqrt(rate), on a grid. `pooled`: other arms' (daily sold,
+    units) with the same demand rate (same product, same price), whose days join the likelihood."""
+    series = [(daily_sold, units)] + list(pooled)
+    parts = [_split(d, n) for d, n in series if n > 0 and len(d)]
+    if units <= 0 or not len(daily_sold) or not parts:
         return DemandEstimate(None, None, None, False)
-    cumulative = np.cumsum(sold)
-    out = np.nonzero(cumulative >= units)[0]
-    sellout = int(out[0]) if out.size else None  # 0-based day index
-    observed = sold[:sellout] if sellout is not None else sold
-    censored_count = float(sold[sellout]) if sellout is not None else None
-    censored = sellout is not None and sellout < sold.size - 1
+    censored = _split(daily_sold, units)[2]
+    observed = np.concatenate([p[0] for p in parts])
+    cuts = [p[1] for p in parts if p[1] is not None and p[1] > 0]
     mean_obs = observed.mean() if observed.size else 0.0
     dispersion = 1.0
     if observed.size >= 3 and mean_obs > 0:
         dispersion = float(max(1.0, observed.var(ddof=1) / mean_obs))
-    rough = (sold.sum() + 1) / max(1, observed.size + (1 if sellout is not None else 0))
+    total = observed.sum() + sum(cuts)
+    rough = (total + 1) / max(1, observed.size + len(cuts))
     hi = max(rough * 6, 1.0) + 10 * math.sqrt(dispersion * rough + 1)
     grid = np.linspace(hi / GRID / 2, hi, GRID)
     loglik = observed.sum() * np.log(grid) - observed.size * grid
-    if censored_count is not None and censored_count > 0:
-        loglik = loglik + np.log(np.maximum(poisson.sf(censored_count - 1, grid), 1e-300))
+    for cut in cuts:
+        loglik = loglik + np.log(np.maximum(poisson.sf(cut - 1, grid), 1e-300))
     logpost = loglik / dispersion - 0.5 * np.log(grid)
     weights = np.exp(logpost - logpost.max())
     weights /= weights.sum()
     cdf = np.cumsum(weights)
     p10, p90 = grid[np.searchsorted(cdf, 0.1)], grid[min(np.searchsorted(cdf, 0.9), GRID - 1)]
-    return DemandEstimate(float(weights @ grid), float(p10), float(p90), bool(censored), grid, weights, dispersion)
+    return DemandEstimate(float(weights @ grid), float(p10), float(p90), bool(censored), grid, weights, dispersion,
+                          observed_days=int(observed.size))
 
 
 REORDER_SERVICE_LEVEL = 0.9

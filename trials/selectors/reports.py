@@ -51,20 +51,29 @@ def _trial_prior_of(trial: Trial) -> Prior:
     return UNIFORM
 
 
-def _reorder(trial: Trial, best_label: str | None, judgements, estimates: dict) -> dict:
+def _reorder(trial: Trial, best_label: str | None, judgements, daily: dict, arms: list[TrialArm]) -> dict:
     """The reorder after a scale verdict: the service-level quantile of the winning arm's demand over
-    the horizon (one more window), from its censoring-aware demand posterior."""
+    the horizon (one more window), from its censoring-aware demand posterior. Arms at the same price
+    sell the same product at the same price, so their days are pooled: a 10-unit arm that sold out
+    on day 1 says little about how much more it could sell; a 300-unit arm beside it says a lot."""
     horizon = trial.window_days
-    if best_label is None or best_label not in estimates or estimates[best_label].daily_mean is None:
+    best_arm = next((arm for arm in arms if arm.label == best_label), None)
+    if best_arm is None or not daily[best_arm.pk]:
         return {"quantity": None, "horizon_days": horizon, "service_level": REORDER_SERVICE_LEVEL, "why": "",
                 "suggested_quantity": None}
-    estimate = estimates[best_label]
+    twins = [arm for arm in arms if arm.pk != best_arm.pk and arm.unit_price == best_arm.unit_price]
+    estimate = demand_estimate(daily[best_arm.pk], best_arm.units_received,
+                               pooled=[(daily[arm.pk], arm.units_received) for arm in twins])
     best = next(j for j in judgements if j.label == best_label)
     quantity = max(1, demand_quantile(estimate, horizon_days=horizon))
-    why = (f"“{best.label}” at {best.unit_price}: demand {estimate.daily_mean:.2f}/day (p10–p90 {estimate.p10:.2f}–"
-           f"{estimate.p90:.2f}) from {best.units_sold} sold"
+    pooled = (f" pooled with {', '.join(f'“{arm.label}”' for arm in twins)} at the same price" if twins else "")
+    why = (f"“{best.label}” at {best.unit_price}{pooled}: demand {estimate.daily_mean:.2f}/day (p10–p90 "
+           f"{estimate.p10:.2f}–{estimate.p90:.2f}) from {best.units_sold} sold"
            f"{' before it sold out (censored: demand was at least that)' if estimate.censored else ''}; "
            f"{quantity:,} units cover the next {horizon} days' demand with {REORDER_SERVICE_LEVEL:.0%} probability.")
+    if estimate.observed_days < 3:
+        why += (" Few days with stock left bound the demand from above, so this is rough: a second trial with a "
+                "larger batch would pin it down.")
     return {"quantity": quantity, "horizon_days": horizon, "service_level": REORDER_SERVICE_LEVEL, "why": why,
             "suggested_quantity": quantity}
 
@@ -122,7 +131,7 @@ def trial_report_build(*, trial: Trial, arms: list[TrialArm] | None = None, fina
     }
     report["prior"] = prior.as_dict()
     report["stopped_early"] = bool(early)
-    report["reorder"] = _reorder(trial, best if verdict == TrialVerdict.SCALE else None, judgements, estimates)
+    report["reorder"] = _reorder(trial, best if verdict == TrialVerdict.SCALE else None, judgements, daily, arms)
     return _jsonable(report)
 
 
