@@ -36,6 +36,7 @@ from trials.services import (
     trial_create,
     trial_forecast_record,
     trial_reorder_quote,
+    trial_restock_split,
     trial_start,
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -124,7 +125,8 @@ def _detail_context(request, trial, **extra) -> dict:
     return {
         "trial": trial, "report": report, "charts": charts.report_charts(report),
         "arms": list(trial.arms.all()), "deliveries": webhook_delivery_list(trial=trial)[:10],
-        "sales": [] if trial.simulated else trial_sales_list(trial=trial)[:10], **extra,
+        "sales": [] if trial.simulated else trial_sales_list(trial=trial)[:10],
+        "decisions": list(trial.decisions.all()[:10]), **extra,
     }
 
 
@@ -244,3 +246,22 @@ def webhook_list_view(request):
         return redirect(reverse("trials:webhooks"))
     return render(request, "trials/webhooks.html", {"endpoints": webhook_endpoint_list(organization=org)})
 
+
+
+@login_required
+@require_POST
+def trial_restock_split_view(request, pk: int):
+    trial = trial_get(organization=get_acting_organization(request), pk=pk)
+    try:
+        units = int(request.POST.get("units", ""))
+        decision = trial_restock_split(trial=trial, units=units, user=request.user)
+    except ValueError:
+        messages.error(request, "Enter a whole number of units to restock.")
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_flatten_errors(validation_error_detail(exc))))
+    else:
+        messages.success(request, "Restock split: " + ", ".join(
+            f"{a['label']} {a['units']}" for a in decision.payload["allocation"]) + ".")
+    return redirect("trials:trial-detail", pk=pk)

@@ -242,3 +242,21 @@ def test_restock_split_by_thompson_sampling_is_recorded_with_its_reason(buyer, l
     draft = make_trial(organization=buyer.org, created_by=buyer.user)
     assert buyer.client.post(f"/api/v1/trials/{draft.pk}/restock-split/", {"units": 10}, format="json").status_code == 409
     assert TrialDecision.objects.count() == 1
+
+
+def test_the_trial_page_shows_demand_estimates_the_early_stop_state_and_splits_a_restock(buyer, live_trial):
+    from django.test import Client
+
+    trial = live_trial([{"label": "A", "unit_price": Decimal("99"), "units": 50},
+                        {"label": "B", "unit_price": Decimal("99"), "units": 50}])
+    buyer.client.post(f"/api/v1/trials/{trial.pk}/sales/", [sale("a", units=30, day=2, trial=trial)], format="json")
+    browser = Client()
+    browser.force_login(buyer.user)
+    page = browser.get(f"/trials/{trial.pk}/").content.decode()
+    assert "Demand/day (p10–p90)" in page and "Early stop (checked after every sale)" in page
+    assert "Prior of the verdict: Beta(1.00, 1.00), from uniform." in page
+    response = browser.post(f"/trials/{trial.pk}/restock-split/", {"units": "40"}, follow=True)
+    page = response.content.decode()
+    assert "Restock split:" in page and "<h3>Decisions</h3>" in page
+    assert browser.post(f"/trials/{trial.pk}/restock-split/", {"units": "lots"}, follow=True).status_code == 200
+    assert TrialDecision.objects.count() == 1
