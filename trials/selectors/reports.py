@@ -108,7 +108,7 @@ def trial_report_build(*, trial: Trial, arms: list[TrialArm] | None = None, fina
         row["prior"] = prior.as_dict()
         row["demand_estimate"] = estimates[judgement.label].as_dict()
         if judgement.label in sequential:
-            row["sequential"] = sequential[judgement.label]
+            row["sequential"] = {k: v for k, v in sequential[judgement.label].items() if k != "daily"}
         if not final:
             # Mid-window the posterior would judge a half-run window as if it were over: show the
             # pace instead (the in-stock rate over the whole window), and no probabilities.

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, PositiveIntegerField, When
 from django.utils import timezone
 
 from trials.exceptions import SalesConflict, SalesRejected, TrialNotInState
@@ -42,7 +42,7 @@ def trial_sales_record(*, trial: Trial, events: list[dict], now: datetime | None
     The trial row is locked first, so two copies of the same batch arriving at once are
     serialised and the second finds the first's external ids."""
     now = now or timezone.now()
-    trial = Trial.objects.select_for_update().select_related("quote").get(pk=trial.pk)
+    trial = Trial.objects.select_for_update(of=("self",)).select_related("quote").get(pk=trial.pk)
     if trial.simulated:
         raise TrialNotInState("A simulated trial draws its sales from the demand model; it takes no sales events.")
     if trial.status != TrialStatus.SELLING:
@@ -90,13 +90,17 @@ def trial_sales_record(*, trial: Trial, events: list[dict], now: datetime | None
         raise SalesRejected({"events": errors})
     if new:
         SalesEvent.objects.bulk_create(new)
-        _daily_metrics_add(trial, arm_list, new)
+        added = _daily_metrics_add(trial, arm_list, new)
+        revenue_by_arm: dict[int, Decimal] = defaultdict(Decimal)
         for event in new:
             event.arm.units_sold += event.units
             event.arm.revenue += event.unit_price * event.units
-        TrialArm.objects.bulk_update(list(arms.values()), ["units_sold", "revenue"])
+            revenue_by_arm[event.arm_id] += event.unit_price * event.units
+        for arm_id, units in sorted((k, v) for k, v in units_by_arm.items() if v):  # touched arms, in pk order
+            TrialArm.objects.filter(pk=arm_id).update(units_sold=F("units_sold") + units,
+                                                      revenue=F("revenue") + revenue_by_arm[arm_id])
         trial.cash_recovered = sum((arm.revenue for arm in arms.values()), Decimal(0))
-        settled = _rejudge(trial, arm_list, touched={event.arm_id for event in new}, now=now)
+        settled = _rejudge(trial, arm_list, added=added)
     else:
         settled = None
     trial.save(update_fields=["cash_recovered", "sequential", "updated_at"])
@@ -114,10 +118,11 @@ def trial_sales_record(*, trial: Trial, events: list[dict], now: datetime | None
     }
 
 
-def _daily_metrics_add(trial: Trial, arms: list[TrialArm], new: list[SalesEvent]) -> None:
+def _daily_metrics_add(trial: Trial, arms: list[TrialArm], new: list[SalesEvent]) -> dict[tuple[int, int], int]:
     """Add a batch to the daily metrics in place: create the days up to the batch's last day for
-    every arm (carrying on hand forward), then add each (arm, day)'s units and take them off the
-    on hand of that day and every later one. A few queries per batch, however long the trial."""
+    every arm (carrying on hand forward), then for each (arm, day) add its units to that day's sales
+    and take them off the on hand of that day and every later one, in one UPDATE. A few queries per
+    batch, however long the trial has run. Returns the units added per (arm id, day)."""
     state = trial.sequential or {}
     have = int(state.get("days", 0))
     last = max(_day(trial, event.sold_at) for event in new)
@@ -131,34 +136,40 @@ def _daily_metrics_add(trial: Trial, arms: list[TrialArm], new: list[SalesEvent]
     for event in new:
         added[(event.arm_id, _day(trial, event.sold_at))] += event.units
     for (arm_id, day), units in sorted(added.items()):
-        DailyMetric.objects.filter(arm_id=arm_id, day=day).update(sold=F("sold") + units)
-        DailyMetric.objects.filter(arm_id=arm_id, day__gte=day).update(on_hand=F("on_hand") - units)
+        DailyMetric.objects.filter(arm_id=arm_id, day__gte=day).update(
+            sold=Case(When(day=day, then=F("sold") + units), default=F("sold"), output_field=PositiveIntegerField()),
+            on_hand=F("on_hand") - units)
+    return added
 
 
-def _rejudge(trial: Trial, arms: list[TrialArm], *, touched: set[int], now: datetime) -> dict | None:
-    """Recompute the touched arms' e-values; settle an arm once its e-value reaches the threshold
-    (alpha split evenly across arms) or it sells out. Returns {label: how it was settled} when every
-    arm is settled (the trial stops early), else None."""
+def _rejudge(trial: Trial, arms: list[TrialArm], *, added: dict[tuple[int, int], int]) -> dict | None:
+    """Recompute the touched arms' e-values from their daily sales, kept in the trial's sequential
+    state (so no query), and settle an arm once its e-value reaches the threshold (alpha split
+    evenly across arms) or it sells out. Returns {label: how it was settled} when every arm is
+    settled (the trial stops early), else None."""
     state = dict(trial.sequential or {})
+    days = int(state.get("days", 0))
     per_arm = dict(state.get("arms", {}))
     threshold = len(arms) / SEQUENTIAL_ALPHA
-    daily = defaultdict(list)
-    for arm_id, sold in (DailyMetric.objects.filter(arm_id__in=touched).order_by("arm_id", "day")
-                         .values_list("arm_id", "sold")):
-        daily[arm_id].append(sold)
     scale_at = float(trial.scale_at)
     unit_cost = trial.quote.unit_cost if trial.quote_id else Decimal("0")
+    touched = {arm_id for arm_id, _ in added}
     for arm in arms:
-        row = dict(per_arm.get(arm.label) or {"e_value": 1.0, "threshold": threshold, "settled": None})
+        row = dict(per_arm.get(arm.label) or {"e_value": 1.0, "threshold": threshold, "settled": None, "daily": []})
+        daily = list(row.get("daily", []))
+        daily += [0] * (days - len(daily))
+        for (arm_id, day), units in added.items():
+            if arm_id == arm.pk:
+                daily[day - 1] += units
+        row["daily"] = daily
         if arm.pk in touched and not row.get("settled"):
-            e = scale_e_value(daily_sold=daily[arm.pk], units=arm.units_received,
+            e = scale_e_value(daily_sold=daily, units=arm.units_received,
                               rate=scale_rate(units=arm.units_received, window_days=trial.window_days, scale_at=scale_at))
             row["e_value"] = round(e, 4)
-            day = len(daily[arm.pk])
             if arm.on_hand == 0:
-                row["settled"] = {"by": "sold_out", "day": day}
+                row["settled"] = {"by": "sold_out", "day": len(daily)}
             elif e >= threshold and arm.unit_price > unit_cost:
-                row["settled"] = {"by": "e_value", "day": day, "e_value": round(e, 2), "threshold": threshold}
+                row["settled"] = {"by": "e_value", "day": len(daily), "e_value": round(e, 2), "threshold": threshold}
         per_arm[arm.label] = row
     state["arms"] = per_arm
     state["alpha"] = SEQUENTIAL_ALPHA
