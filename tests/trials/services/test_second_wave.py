@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 def closed_history(*, organization, kit, outcomes, mode="live"):
     """Closed trials of `kit` with the given (sold, units) per single arm, as if they had run."""
     for sold, units in outcomes:
-        trial = make_trial(organization=organization, kit=kit, mode=mode, demand=None if mode == "live" else None or
-                           ({"base_daily": 1} if mode == "simulated" else None),
+        trial = make_trial(organization=organization, kit=kit, mode=mode,
+                           demand={"base_daily": 1} if mode == "simulated" else None,
                            arms=[{"label": "A", "unit_price": Decimal("99"), "units": units}])
         Trial.objects.filter(pk=trial.pk).update(status=TrialStatus.CLOSED, verdict="kill")
         TrialArm.objects.filter(trial=trial).update(units_received=units, units_sold=sold)
