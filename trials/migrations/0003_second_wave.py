@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trials', '0001_initial'),
+        ('trials', '0002_organization_moved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
