@@ -1,6 +1,6 @@
 """Trial science, pure numpy/scipy (no Django): empirical-Bayes priors, censored demand estimates,
 reorder sizes, the always-valid sequential rule for live trials, Thompson-sampled restock splits and
-forecast calibration. docs/trials.md explains each choice; tests/trials/test_science*.py check them
+forecast calibration. docs/trials.md explains each choice; tests/trials/science/ checks them
 by simulation.
 """
 
