@@ -507,7 +507,7 @@ class TrialDraftForecastApi(APIView):
         demand = DemandSerializer(required=False, help_text="Live drafts: your demand model (simulated drafts use theirs).")
         paths = serializers.IntegerField(min_value=100, max_value=50_000, default=10_000)
 
-    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT}, operation_id="v1_trials_draft_forecast_create")
     def post(self, request, pk: int):
         """Forecast a draft and keep it: the last forecast before the start is scored against what
         happened when the trial closes (the funnel's calibration). 409 once started."""
