@@ -18,6 +18,8 @@ from organizations.services import task_started
 from marketplace.models import Order
 from trials.exceptions import TrialInvalid
 from trials.models import TrialMode, TrialStatus, TrialVerdict
+from trials.science import UNIFORM
+from trials.selectors.reports import trial_prior
 from trials.selectors import (
     trial_forecast,
     trial_funnel,
@@ -563,6 +565,7 @@ class TrialForecastApi(APIView):
             median_cumulative = serializers.ListField(child=serializers.IntegerField())
 
         forecast = serializers.BooleanField()
+        prior = PriorSerializer(help_text="The prior behind P(scale) and P(kill): the one a trial of this kit would start with (uniform without a kit).")
         simulated = serializers.BooleanField()
         paths = serializers.IntegerField()
         window_days = serializers.IntegerField()
@@ -575,16 +578,19 @@ class TrialForecastApi(APIView):
     def post(self, request):
         """Monte Carlo over the demand model (vectorised; 10,000 paths by default) before any money
         is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result."""
-        get_acting_organization(request)
+        org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         targets = v.get("targets") or TargetsSerializer().to_internal_value({})
         if not targets["kill_below"] < targets["scale_at"]:
             raise TrialInvalid({"targets": ["kill_below must be below scale_at."]})
+        # With a kit, P(scale) and P(kill) use the prior a trial of it would start with.
+        prior = (trial_prior(organization=org, kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"])
+                 if v.get("kit") else UNIFORM)
         forecast = trial_forecast(
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v["demand"]), window_days=v["window_days"],
-            scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"],
+            scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"], prior=prior,
         )
         return Response({**forecast, "demand": demand_output(forecast["demand"])})
 

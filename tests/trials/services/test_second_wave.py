@@ -260,3 +260,14 @@ def test_the_trial_page_shows_demand_estimates_the_early_stop_state_and_splits_a
     assert "Restock split:" in page and "<h3>Decisions</h3>" in page
     assert browser.post(f"/trials/{trial.pk}/restock-split/", {"units": "lots"}, follow=True).status_code == 200
     assert TrialDecision.objects.count() == 1
+
+
+def test_the_forecast_api_uses_the_prior_a_trial_of_the_kit_would_start_with(buyer):
+    kit = audio_kit()
+    closed_history(organization=buyer.org, kit=kit, outcomes=[(2, 50)] * 8, mode="simulated")
+    body = {"name": "x", "kit": kit.pk, "mode": "simulated", "window_days": 30, "paths": 500,
+            "arms": [{"label": "A", "unit_price": "99", "units": 50}], "demand": {"base_daily": 1}}
+    with_kit = buyer.client.post("/api/v1/trials/forecast/", body, format="json").json()
+    assert with_kit["prior"]["source"].startswith("the organisation's closed simulated trials in “Audio”")
+    without = buyer.client.post("/api/v1/trials/forecast/", {k: v for k, v in body.items() if k != "kit"}, format="json")
+    assert without.json()["prior"]["source"] == "uniform"
