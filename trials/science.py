@@ -108,15 +108,20 @@ def _split(daily_sold, units: int):
     return observed, censored_count, sellout is not None and sellout < sold.size - 1
 
 
-def demand_estimate(daily_sold: list[int], units: int, *, pooled: list[tuple[list[int], int]] = ()) -> DemandEstimate:
+def demand_estimate(daily_sold: list[int], units: int, *, pooled: list[tuple[list[int], int]] = (),
+                    window_days: int | None = None) -> DemandEstimate:
     """Posterior of an arm's daily demand rate from its daily sales when stock runs out.
 
     Days with stock left at the end are fully observed (demand = sales). The sell-out day saw only
     that demand was *at least* its sales (censored); later days saw nothing. The likelihood is
     Poisson on the observed days times P(demand >= sales) on the sell-out day, tempered by the
     over-dispersion measured on the observed days (quasi-likelihood, so bursty demand gets a wider
-    interval), with the Jeffreys prior 1/sqrt(rate), on a grid. `pooled`: other arms' (daily sold,
-    units) with the same demand rate (same product, same price), whose days join the likelihood."""
+    interval), on a grid. The prior is Gamma(1/2, rate 1/(2 pace)), pace = units / window_days, the
+    rate that would sell the batch over the window (the planner's own expectation), as weak as
+    Jeffreys' 1/sqrt(rate) when there is data, but proper: an arm that sold out on day 1 only
+    says "at least", and without it the estimate would depend on where the grid ends. `pooled`:
+    other arms' (daily sold, units) with the same demand rate (same product, same price), whose
+    days join the likelihood."""
     series = [(daily_sold, units)] + list(pooled)
     parts = [_split(d, n) for d, n in series if n > 0 and len(d)]
     if units <= 0 or not len(daily_sold) or not parts:
@@ -130,12 +135,14 @@ def demand_estimate(daily_sold: list[int], units: int, *, pooled: list[tuple[lis
         dispersion = float(max(1.0, observed.var(ddof=1) / mean_obs))
     total = observed.sum() + sum(cuts)
     rough = (total + 1) / max(1, observed.size + len(cuts))
-    hi = max(rough * 6, 1.0) + 10 * math.sqrt(dispersion * rough + 1)
+    # Pooled arms: the largest batch's pace, the weakest of their priors.
+    pace = max(n for _, n in series) / window_days if window_days else None
+    hi = max(rough * 6, (pace or 0) * 12, 1.0) + 10 * math.sqrt(dispersion * rough + 1)
     grid = np.linspace(hi / GRID / 2, hi, GRID)
     loglik = observed.sum() * np.log(grid) - observed.size * grid
     for cut in cuts:
         loglik = loglik + np.log(np.maximum(poisson.sf(cut - 1, grid), 1e-300))
-    logpost = loglik / dispersion - 0.5 * np.log(grid)
+    logpost = loglik / dispersion - 0.5 * np.log(grid) - (grid / (2 * pace) if pace else 0.0)
     weights = np.exp(logpost - logpost.max())
     weights /= weights.sum()
     cdf = np.cumsum(weights)

@@ -63,7 +63,7 @@ def _reorder(trial: Trial, best_label: str | None, judgements, daily: dict, arms
                 "suggested_quantity": None}
     twins = [arm for arm in arms if arm.pk != best_arm.pk and arm.unit_price == best_arm.unit_price]
     estimate = demand_estimate(daily[best_arm.pk], best_arm.units_received,
-                               pooled=[(daily[arm.pk], arm.units_received) for arm in twins])
+                               pooled=[(daily[arm.pk], arm.units_received) for arm in twins], window_days=horizon)
     best = next(j for j in judgements if j.label == best_label)
     quantity = max(1, demand_quantile(estimate, horizon_days=horizon))
     pooled = (f" pooled with {', '.join(f'“{arm.label}”' for arm in twins)} at the same price" if twins else "")
@@ -99,7 +99,8 @@ def trial_report_build(*, trial: Trial, arms: list[TrialArm] | None = None, fina
         )
         for arm in arms
     ]
-    estimates = {arm.label: demand_estimate(daily[arm.pk], arm.units_received) for arm in arms}
+    estimates = {arm.label: demand_estimate(daily[arm.pk], arm.units_received, window_days=trial.window_days)
+                 for arm in arms}
     verdict, reason, best = judge_trial(judgements, currency=trial.currency) if final else (None, "", None)
     sequential = (trial.sequential or {}).get("arms", {})
     arm_rows = []

@@ -162,7 +162,7 @@ def test_demand_estimate_interval_covers_the_true_rate_despite_sell_outs():
         k = 3.0
         demand = rng.negative_binomial(k, k / (k + rate), size=WINDOW)
         sold = np.diff(np.minimum(np.cumsum(demand), units), prepend=0)
-        est = demand_estimate(sold.tolist(), units)
+        est = demand_estimate(sold.tolist(), units, window_days=WINDOW)
         inside += est.p10 <= rate <= est.p90
         if est.censored:
             censored += 1
@@ -180,7 +180,7 @@ def test_reorder_quantity_meets_its_service_level():
         units, rate, k = 50, float(rng.uniform(0.5, 4)), 3.0
         demand = rng.negative_binomial(k, k / (k + rate), size=WINDOW)
         sold = np.diff(np.minimum(np.cumsum(demand), units), prepend=0)
-        quantity = demand_quantile(demand_estimate(sold.tolist(), units), horizon_days=WINDOW, level=0.9)
+        quantity = demand_quantile(demand_estimate(sold.tolist(), units, window_days=WINDOW), horizon_days=WINDOW, level=0.9)
         next_window = rng.negative_binomial(k * WINDOW, k / (k + rate))
         met += next_window <= quantity
     print(f"\nreorder at a 90% service level covered the next window's demand in {met / trials:.1%}")
