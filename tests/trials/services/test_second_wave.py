@@ -166,7 +166,11 @@ def test_every_sale_updates_the_daily_metrics_in_place_as_a_rebuild_would(buyer,
 def test_a_clear_hit_stops_the_trial_early_with_a_scale_verdict(buyer, live_trial):
     """100 units, a 30-day window, scale at 80%: the target pace is 2.7 a day. Selling 9 a day,
     the always-valid evidence passes its threshold within days, and the trial closes then."""
+    from trials.models import WebhookDelivery
+    from trials.services import webhook_endpoint_create
+
     trial = live_trial([{"label": "A", "unit_price": Decimal("99"), "units": 100}])
+    webhook_endpoint_create(organization=buyer.org, url="https://hooks.example.com/kitstreet")
     url = f"/api/v1/trials/{trial.pk}/sales/"
     closed_on = None
     for day in range(1, 11):
@@ -180,6 +184,7 @@ def test_a_clear_hit_stops_the_trial_early_with_a_scale_verdict(buyer, live_tria
     trial.refresh_from_db()
     assert trial.status == TrialStatus.CLOSED and trial.stopped_early and trial.report["stopped_early"]
     assert "stopped early on day" in trial.report["arms"][0]["reason"]
+    assert WebhookDelivery.objects.get(trial=trial).payload["trial"]["verdict"] == "scale"  # the integration hears at once
     late = buyer.client.post(url, [sale("late", day=closed_on, trial=trial)], format="json")
     assert late.status_code == 409  # closed: no more sales
 
