@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0005_buyer_boms'),
+        ('marketplace', '0006_sourcing_terms_and_quote_vendors'),
         ('organizations', '0003_started_task'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
