@@ -305,3 +305,16 @@ def test_an_expired_award_is_no_longer_quoted_or_ordered(buyer, fitting_trader, 
     assert refused.status_code == 400 and "expired" in str(refused.json())
     requote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 10}, format="json").json()
     assert requote["shortages"][0]["shortfall"] == 10
+
+
+def test_quote_options_apply_to_awarded_offers_too(buyer, fitting_trader, mcu):
+    kit = make_kit(bom=[(mcu, 1)])
+    rfq = _rfq(buyer)
+    bid = _bid(fitting_trader, rfq).json()  # lead time 3 days
+    buyer.client.post(f"/api/v1/rfqs/{rfq['id']}/award/", {"bids": [bid["id"]]}, format="json")
+    path = f"/api/v1/kits/{kit.pk}/quote/"
+    assert buyer.client.post(path, {"quantity": 10}, format="json").json()["shortages"] == []
+    for options in ({"exclude_vendors": [fitting_trader.org.pk]}, {"max_lead_time_days": 2}):
+        quote = buyer.client.post(path, {"quantity": 10, "options": options}, format="json")
+        assert quote.status_code == 201, quote.json()
+        assert quote.json()["shortages"][0]["shortfall"] == 10, options
