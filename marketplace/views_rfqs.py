@@ -91,6 +91,8 @@ def rfq_list_view(request):
 def rfq_create_view(request):
     org = get_acting_organization(request)
     form = {"title": "", "lines": "", "closes_at": "", "max_bids": "", "currency": org.default_currency}
+    if request.method == "GET":  # prefilled from elsewhere, e.g. a BOM's unsourced lines
+        form.update({k: request.GET[k] for k in ("title", "lines") if k in request.GET})
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in form}
         try:
