@@ -98,6 +98,10 @@ class Listing(models.Model):
     date_code = models.CharField(max_length=20, blank=True)
     location = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # An awarded RFQ bid line is a listing only `reserved_for`'s quotes use until `expires_at`; it
+    # is never on the public market (is_active stays False), so every public read skips it.
+    reserved_for = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Search columns copied from the part, the vendor and the price breaks (kept in step by
@@ -113,7 +117,8 @@ class Listing(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "part"], name="listing_unique_vendor_part"),
+            models.UniqueConstraint(fields=["vendor", "part"], condition=Q(reserved_for__isnull=True),
+                                    name="listing_unique_vendor_part_public"),
             models.CheckConstraint(condition=Q(moq__gte=1), name="listing_moq_positive"),
             models.CheckConstraint(condition=Q(multiple__gte=1), name="listing_multiple_positive"),
             models.CheckConstraint(condition=Q(stock__gte=0), name="listing_stock_not_negative"),
@@ -342,7 +347,14 @@ class Quote(models.Model):
     total = models.DecimalField(**MONEY)
     unit_cost = models.DecimalField(**MONEY)
     lead_time_days = models.PositiveIntegerField(default=0)
+    shipping_cost = models.DecimalField(default=0, **MONEY)
+    optimality_gap = models.DecimalField(max_digits=9, decimal_places=6, default=0,
+                                         help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
+    options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
     valid_until = models.DateTimeField()
+    # The buyer's awarded assembly bid used for the kit itself (None: the kit's own factory).
+    assembly_offer = models.ForeignKey("marketplace.AssemblyOffer", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="quotes")
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -354,6 +366,10 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk}: {self.quantity} × {self.kit}"
+
+    @property
+    def optimality_gap_percent(self):
+        return self.optimality_gap * 100
 
     @property
     def has_shortages(self) -> bool:
@@ -383,6 +399,43 @@ class QuoteAllocation(models.Model):
 
     class Meta:
         ordering = ["line", "id"]
+
+
+class QuoteVendor(models.Model):
+    """One purchase order the quote priced: what it buys from the vendor and the shipping it pays."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="vendors")
+    vendor = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    subtotal = models.DecimalField(**MONEY)
+    shipping = models.DecimalField(default=0, **MONEY)
+    lead_time_days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["quote", "vendor_id"]
+        constraints = [models.UniqueConstraint(fields=["quote", "vendor"], name="quotevendor_unique_quote_vendor")]
+
+
+class VendorOrderTerms(models.Model):
+    """A supplier's terms per purchase order: a shipping fee (waived at or above
+    `free_shipping_over`) and a minimum order value. Quotes in other currencies ignore them."""
+
+    vendor = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="order_terms")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
+    shipping_fee = models.DecimalField(default=0, **MONEY)
+    free_shipping_over = models.DecimalField(null=True, blank=True, **MONEY)
+    min_order_value = models.DecimalField(default=0, **MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(shipping_fee__gte=0), name="orderterms_shipping_not_negative"),
+            models.CheckConstraint(condition=Q(min_order_value__gte=0), name="orderterms_min_order_not_negative"),
+            models.CheckConstraint(condition=Q(free_shipping_over__isnull=True) | Q(free_shipping_over__gte=0),
+                                   name="orderterms_free_over_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order terms of {self.vendor_id}"
 
 
 # --- Orders ------------------------------------------------------------------------------------
@@ -467,3 +520,19 @@ class PurchaseOrderLine(models.Model):
     class Meta:
         ordering = ["purchase_order", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="poline_quantity_positive")]
+
+
+# RFQs, bids, capabilities and the inbox live in their own module.
+from marketplace.models_rfqs import (  # noqa: E402,F401
+    AssemblyOffer,
+    Bid,
+    BidLine,
+    BidPriceBreak,
+    CapacityBooking,
+    MarketWebhookDelivery,
+    MarketWebhookEndpoint,
+    Notification,
+    Rfq,
+    RfqLine,
+    SupplierProfile,
+)

@@ -14,6 +14,7 @@ from marketplace.models import (
     PurchaseOrderLine,
     Quote,
     QuoteAllocation,
+    QuoteVendor,
     QuoteLine,
 )
 
@@ -22,6 +23,7 @@ def quote_list(*, organization: Organization) -> QuerySet[Quote]:
     return Quote.objects.filter(organization=organization).select_related("kit").prefetch_related(
         Prefetch("lines", queryset=QuoteLine.objects.select_related("part").prefetch_related(
             Prefetch("allocations", queryset=QuoteAllocation.objects.select_related("vendor", "part")))),
+        Prefetch("vendors", queryset=QuoteVendor.objects.select_related("vendor")),
     )
 
 
@@ -32,7 +34,8 @@ def quote_open_order(*, quote: Quote) -> Order | None:
 
 def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
     """What each vendor would be paid if the quote were ordered — its parts (rounded per line as
-    the purchase order will be) and its services (assembly, design fees, NRE) — largest first.
+    the purchase order will be), its services (assembly, design fees, NRE) and its quoted shipping —
+    largest first.
     Uses `quote_list`'s prefetched allocations."""
     from marketplace.services.orders import _service_lines  # the same service lines order_place adds
     from marketplace.services.quotes import cents
@@ -41,7 +44,7 @@ def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
 
     def row(vendor_id: int, name: str = "") -> dict:
         return vendors.setdefault(vendor_id, {"vendor_id": vendor_id, "vendor": name, "parts": Decimal(0),
-                                              "services": Decimal(0), "lines": 0})
+                                              "services": Decimal(0), "shipping": Decimal(0), "lines": 0})
 
     for line in quote.lines.all():
         for a in line.allocations.all():
@@ -50,11 +53,13 @@ def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
             r["lines"] += 1
     for vendor_id, _, qty, unit in _service_lines(quote):
         row(vendor_id)["services"] += cents(qty * unit)
+    for quoted in quote.vendors.all():  # the shipping each purchase order was quoted
+        row(quoted.vendor_id, quoted.vendor.name)["shipping"] = quoted.shipping
     missing = [v for v, r in vendors.items() if not r["vendor"]]
     for pk, name in Organization.objects.filter(pk__in=missing).values_list("pk", "name"):
         vendors[pk]["vendor"] = name
     for r in vendors.values():
-        r["total"] = r["parts"] + r["services"]
+        r["total"] = r["parts"] + r["services"] + r["shipping"]
     return sorted(vendors.values(), key=lambda r: (-r["total"], r["vendor"]))
 
 

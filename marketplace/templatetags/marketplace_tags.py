@@ -42,3 +42,25 @@ def min_order_qty(listing) -> int:
     from marketplace.allocation import order_qty
 
     return order_qty(1, listing.moq, listing.multiple)
+
+
+@register.simple_tag
+def inbox_unread(org) -> int:
+    """Unread inbox messages for the header (one indexed COUNT)."""
+    if org is None:
+        return 0
+    from marketplace.selectors.rfqs import notification_unread_count
+
+    return notification_unread_count(organization=org)
+
+
+@register.filter
+def price(value) -> str:
+    """A unit price at the precision it carries, at least cents: 49.5 → "49.50", 0.0035 → "0.0035"."""
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return "—"
+    value = Decimal(value)
+    cents = value.quantize(Decimal("0.01"))
+    return f"{cents}" if value == cents else f"{value.normalize():f}"
