@@ -107,11 +107,12 @@ class Journey:
         if self.width < NAV_COLLAPSES_BELOW:
             assert not page.locator(".site-menu").is_visible(), "the phone header should start collapsed"
             page.click("button.nav-toggle")
-        page.locator(".site-menu").get_by_role("link", name=link, exact=True).click()
+        page.locator(".site-menu").get_by_role("link", name=re.compile(rf"^{re.escape(link)}(\s+\d+)?$")).click()
         self.check(label)
 
     def header_links(self) -> list[str]:
-        return [t.strip() for t in self.page.locator(".site-menu .nav-links a").all_text_contents()]
+        # Without the unread-count badge ("Inbox 2" -> "Inbox").
+        return [re.sub(r"\s+\d+$", "", t.strip()) for t in self.page.locator(".site-menu .nav-links a").all_text_contents()]
 
     def tour(self) -> list[str]:
         """Visit every page the header offers (each must pass `check`); return their names."""
@@ -172,7 +173,7 @@ def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(kit_to_order
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer")
-        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "Money", "Trials", "Funnel"]
+        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "RFQs", "Inbox", "Money", "Trials", "Funnel"]
         j.nav("Parts", "search")
         page.fill("input[name=q]", "esp32")
         page.fill("input[name=qty]", "100")
@@ -242,7 +243,7 @@ def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(placed_purc
         j.log_in("supplier")
         j.switch_organization("Hua Xin Electronics")
         # A trader sells: its header offers no buying pages, and every page it offers works.
-        assert j.tour() == ["Parts", "Kits", "Incoming POs", "My stock", "Money", "Receivables"]
+        assert j.tour() == ["Parts", "Kits", "RFQs", "Incoming POs", "My stock", "Order terms", "Inbox", "Money", "Receivables"]
 
         j.nav("My stock", "my-stock")
         page.get_by_role("link", name=re.compile("Upload a stock list|Upload your stock list|Upload")).first.click()
@@ -381,7 +382,7 @@ def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, bro
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer_viewer")
-        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "Money", "Trials", "Funnel"]
+        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "RFQs", "Inbox", "Money", "Trials", "Funnel"]
         assert page.get_by_role("link", name="New trial").count() == 0
         j.goto("/boms/", "boms")
         assert page.locator("#bom-upload").count() == 0 and "can read BOMs but not upload them" in page.inner_text("main")
