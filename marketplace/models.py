@@ -96,6 +96,25 @@ def normalize_mpn(mpn: str) -> str:
     return "".join(ch for ch in mpn.upper() if ch.isalnum())
 
 
+def search_text_of(*, manufacturer: str, mpn: str, category: str, description: str, parameters: dict) -> str:
+    """The words a keyword search matches: lower case, punctuation as spaces, padded with spaces so
+    ` cap ` matches the whole word (`LIKE '% cap %'`, trigram-indexed on PostgreSQL)."""
+    text = " ".join([manufacturer, mpn, normalize_mpn(mpn), category, description,
+                     *(str(v) for v in (parameters or {}).values())]).lower()
+    words = "".join(ch if ch.isalnum() or ch in ".µ" else " " for ch in text).split()
+    return f" {' '.join(words)} "[:2000]
+
+
+def part_search_fields(part: "Part") -> None:
+    """Fill the part's derived search fields (also for bulk inserts, which skip save())."""
+    from marketplace.units import normalise_parameters
+
+    part.mpn_normalized = normalize_mpn(part.mpn)
+    part.parameter_values = normalise_parameters(part.parameters or {}, category=part.category)
+    part.search_text = search_text_of(manufacturer=part.manufacturer, mpn=part.mpn, category=part.category,
+                                      description=part.description, parameters=part.parameters)
+
+
 class Part(models.Model):
     class Lifecycle(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -109,6 +128,10 @@ class Part(models.Model):
     category = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=300, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
+    # Derived in save(): parameters in base units under the quantity's name ({"capacitance": 1e-05})
+    # for range filters and facets, and the words keyword search matches.
+    parameter_values = models.JSONField(default=dict, db_default={}, editable=False)
+    search_text = models.TextField(default="", db_default="", editable=False)
     lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -128,7 +151,9 @@ class Part(models.Model):
         return f"{self.manufacturer} {self.mpn}"
 
     def save(self, *args, **kwargs):
-        self.mpn_normalized = normalize_mpn(self.mpn)
+        part_search_fields(self)
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*update_fields, "mpn_normalized", "parameter_values", "search_text"}
         adding = self._state.adding
         super().save(*args, **kwargs)
         if not adding:  # listings search by a copy of the category
@@ -199,6 +224,9 @@ class Listing(models.Model):
             models.Index(fields=["category_key", "max_unit_price", "part", "is_active", "vendor_verified"],
                          name="listing_cat_max_price_idx"),
             models.Index(fields=["category_key", "min_unit_price"], name="listing_cat_min_price_idx"),
+            # The same bounds across the whole market, for searches without a category.
+            models.Index(fields=["max_unit_price"], name="listing_max_price_idx"),
+            models.Index(fields=["min_unit_price"], name="listing_min_price_idx"),
         ]
 
     objects = ListingQuerySet.as_manager()
@@ -223,6 +251,21 @@ class PriceBreak(models.Model):
 
     def __str__(self) -> str:
         return f"≥{self.min_qty}: {self.unit_price}"
+
+
+class ListingPriceChange(models.Model):
+    """A listing's price breaks as they were from `created_at` on: written by the listing services
+    whenever a listing is created or its breaks or currency change; the part page's price history."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes")
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    price_breaks = models.JSONField(help_text='[[min_qty, "unit_price"], ...]')
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["part", "created_at"], name="pricechange_part_created_idx")]
 
 
 # --- Kits --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from marketplace.selectors.catalogue import (  # noqa: F401
     LISTING_ORDERINGS,
     listing_list,
     listing_search,
+    search_filters,
     listing_visible_q,
     parse_parameters,
     part_list,
@@ -20,4 +21,10 @@ from marketplace.selectors.organizations import (  # noqa: F401
     membership_list,
     organization_member_list,
     organization_visible_list,
+)
+from marketplace.selectors.search import (  # noqa: F401
+    SearchFilters,
+    offer_fill,
+    offer_search,
+    search_facets,
 )

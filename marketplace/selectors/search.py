@@ -1,0 +1,531 @@
+"""Parts search at market scale: every filter shape, sorted by the price at the buyer's quantity,
+flat (one row per offer) or grouped by part, without pricing every match.
+
+How a page is found (the same rows and order as pricing every match and sorting; tests compare):
+
+1. **Few matches** (≤ `DIRECT_LIMIT`, found with a capped id query): price them all. Exact count.
+2. **Many matches, sorted by price**: a listing's price at any quantity lies between its cheapest and
+   its dearest break (`min_unit_price`, `max_unit_price`, copied onto the listing and indexed per
+   category and market-wide). Walk the cheapest `max_unit_price` listings of the scope (the category,
+   or the whole market) in growing samples, keep those that match the whole search, and take `T`, the
+   k-th best upper bound among them: the first k rows all cost ≤ T, so only matches whose lower bound
+   is ≤ T (an index range) are priced and sorted. Descending and extended price are the mirror and
+   the product with the order quantity. Count: exact on request, else an estimate from the sample.
+3. Anything else (a rare filter over a huge scope, or orderings not by price) prices every match.
+
+`price_at_qty` is the one place a listing is priced at a quantity; currency conversion plugs in there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (BooleanField, Case, Count, DecimalField, ExpressionWrapper, F, IntegerField, Max, Min,
+                              OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Upper
+
+from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
+from marketplace.units import QUANTITY_KEYS, format_measure, parse_filter_value
+
+# --- Keywords -------------------------------------------------------------------------------------
+
+# Words buyers use for the same thing. A word in a group matches any member; members of 3 letters or
+# fewer match whole words only (so "cap" does not find "capacity").
+SYNONYM_GROUPS = [
+    {"capacitor", "capacitors", "cap", "caps", "mlcc", "condenser"},
+    {"resistor", "resistors", "res", "resistance"},
+    {"inductor", "inductors", "coil", "choke"},
+    {"mosfet", "mosfets", "fet"},
+    {"crystal", "crystals", "xtal"},
+    {"mcu", "microcontroller", "microcontrollers"},
+    {"connector", "connectors", "conn", "receptacle"},
+    {"led", "leds"},
+    {"ldo", "regulator", "regulators"},
+    {"tvs", "esd"},
+]
+SYNONYMS = {word: group for group in SYNONYM_GROUPS for word in group}
+WORD = re.compile(r"[\w.µ]+")
+
+
+def keyword_alternatives(word: str) -> list[str]:
+    """The patterns one typed word matches in a part's search text (space-padded, lower case)."""
+    word = word.lower()
+    group = SYNONYMS.get(word, {word})
+    patterns = set()
+    for alt in group:
+        patterns.add(f" {alt} " if len(alt) <= 3 and alt != word else alt)
+    if key := normalize_mpn(word).lower():
+        patterns.add(key)  # ESP32-C3 → esp32c3: the normalised MPN is in the search text too
+    return sorted(patterns)
+
+
+def keyword_q(q: str, *, prefix: str = "part__") -> Q:
+    """Each typed word (or one of its synonyms) must appear in the part's search text."""
+    cond = Q()
+    for word in WORD.findall(q.lower())[:6]:
+        word_q = Q()
+        for pattern in keyword_alternatives(word):
+            word_q |= Q(**{f"{prefix}search_text__contains": pattern})
+        cond &= word_q
+    return cond
+
+
+def mpn_suggestions(word: str, *, limit: int = 8) -> list[Part]:
+    """Parts whose MPN is close to a mistyped one. PostgreSQL: trigram similarity through the GIN
+    index (any position of the typo). Elsewhere: difflib over the MPNs that share the first three
+    characters (cheap, misses a typo in those three)."""
+    key = normalize_mpn(word)
+    if len(key) < 4:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        return list(Part.objects.filter(RawSQL("marketplace_part.mpn_normalized %% %s", [key], output_field=BooleanField()))
+                    .annotate(similarity=TrigramSimilarity("mpn_normalized", key))
+                    .filter(similarity__gte=0.4).order_by("-similarity", "mpn_normalized", "id")[:limit])
+    names = list(Part.objects.filter(mpn_normalized__startswith=key[:3]).values_list("mpn_normalized", flat=True)[:5000])
+    close = difflib.get_close_matches(key, names, n=limit, cutoff=0.75)
+    by_name = {p.mpn_normalized: p for p in Part.objects.filter(mpn_normalized__in=close)}
+    return [by_name[name] for name in close if name in by_name]
+
+
+# --- Filters ----------------------------------------------------------------------------------------
+
+RANGE = re.compile(r"^\s*([A-Za-z0-9_]{1,40})\s*(>=|<=|=|:|>|<)\s*(.+?)\s*$")
+OPS = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "=": "", ":": ""}
+
+
+def parse_parameter_filters(text: str) -> list[tuple[str, str, object]]:
+    """`capacitance>=10uF, package:0402` → [("capacitance", "gte", 1e-05), ("package", "", "0402")].
+    Values are normalised as the parts' values are; a value that does not parse is dropped."""
+    out = []
+    for chunk in (text or "")[:400].split(","):
+        if m := RANGE.match(chunk):
+            key, op, raw = m[1].lower(), OPS[m[2]], m[3]
+            value = parse_filter_value(key, raw)
+            if value is None or (op and isinstance(value, str)):
+                continue
+            out.append((key, op, value))
+    return out
+
+
+@dataclass
+class SearchFilters:
+    q: str = ""
+    mpn: str = ""
+    category: str = ""
+    manufacturer: str = ""
+    vendor_id: int | None = None
+    currency: str | None = None
+    in_stock: bool = False
+    max_lead_time_days: int | None = None
+    parameters: list[tuple[str, str, object]] = field(default_factory=list)
+
+    @property
+    def part_level(self) -> bool:
+        """Only filters on the part (plus visibility): a part's listings all match or none does."""
+        return not (self.vendor_id or self.currency or self.in_stock or self.max_lead_time_days is not None)
+
+
+def price_at_qty(qs: QuerySet[Listing], qty: int) -> QuerySet[Listing]:
+    """THE pricing of a listing at a quantity, in SQL so that sorting works on the whole market:
+    `order_qty` (qty raised to the MOQ, then up to a multiple), `unit_price_at_qty` (the break with
+    the largest min_qty ≤ order_qty; an index probe on (listing, min_qty)), `extended_price`, and
+    whether the offer can fill it (`fills_qty`: stock covers order_qty, and order_qty is what was
+    asked — a larger MOQ or multiple means buying more). Currency conversion belongs here."""
+    wanted = Value(int(qty))
+    raised = Case(When(moq__gt=wanted, then=F("moq")), default=wanted)
+    qs = qs.annotate(order_qty=ExpressionWrapper((raised + F("multiple") - 1) / F("multiple") * F("multiple"),
+                                                 output_field=IntegerField()))
+    price = (PriceBreak.objects.filter(listing=OuterRef("pk"), min_qty__lte=OuterRef("order_qty"))
+             .order_by("-min_qty").values("unit_price")[:1])
+    qs = qs.annotate(unit_price_at_qty=Subquery(price, output_field=DecimalField(max_digits=14, decimal_places=6)))
+    return qs.annotate(extended_price=ExpressionWrapper(F("order_qty") * F("unit_price_at_qty"),
+                                                        output_field=DecimalField(max_digits=24, decimal_places=6)))
+
+
+def _order_qty(qty: int):
+    wanted = Value(int(qty))
+    raised = Case(When(moq__gt=wanted, then=F("moq")), default=wanted)
+    return ExpressionWrapper((raised + F("multiple") - 1) / F("multiple") * F("multiple"), output_field=IntegerField())
+
+
+def search_matches(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
+                   part_ids: list[int] | None = None) -> QuerySet[Listing]:
+    """Active listings the viewer may see that pass every filter (not priced)."""
+    from marketplace.selectors.catalogue import listing_visible_q
+
+    qs = Listing.objects.filter(listing_visible_q(viewer), is_active=True)
+    f = filters
+    if f.category:
+        qs = qs.filter(category_key=Upper(Value(f.category)))
+    if f.mpn and (key := normalize_mpn(f.mpn)):
+        qs = qs.filter(part__mpn_normalized__startswith=key)
+    if f.q:
+        qs = qs.filter(keyword_q(f.q))
+    if part_ids is not None:
+        qs = qs.filter(part_id__in=part_ids)
+    if f.manufacturer:
+        qs = qs.filter(part__manufacturer__iexact=f.manufacturer)
+    if f.vendor_id:
+        qs = qs.filter(vendor_id=f.vendor_id)
+    if f.currency:
+        qs = qs.filter(currency=f.currency)
+    if f.max_lead_time_days is not None:
+        qs = qs.filter(lead_time_days__lte=f.max_lead_time_days)
+    for key, op, value in f.parameters:
+        lookup = f"part__parameter_values__{key}" + (f"__{op}" if op else "")
+        qs = qs.filter(**{lookup: value})
+    if f.in_stock:
+        qs = qs.alias(fill_qty=_order_qty(qty)).filter(stock__gte=F("fill_qty")) if qty else qs.filter(stock__gt=0)
+    return qs
+
+
+# --- The ordered page -----------------------------------------------------------------------------
+
+PRICE_ORDERINGS = {
+    "unit_price_at_qty": [F("unit_price_at_qty").asc(nulls_last=True), "lead_time_days", "id"],
+    "-unit_price_at_qty": [F("unit_price_at_qty").desc(nulls_last=True), "id"],
+    "extended_price": [F("extended_price").asc(nulls_last=True), "lead_time_days", "id"],
+}
+OTHER_ORDERINGS = {
+    "lead_time_days": ["lead_time_days", "id"],
+    "-stock": ["-stock", "id"],
+    "stock": ["stock", "id"],
+    "-updated_at": ["-updated_at", "-id"],
+    "id": ["id"],
+}
+ORDERINGS = {**PRICE_ORDERINGS, **OTHER_ORDERINGS}
+
+
+def resolve_ordering(ordering: str | None, qty: int | None) -> str:
+    if ordering not in ORDERINGS or (not qty and ordering in PRICE_ORDERINGS):
+        return "unit_price_at_qty" if qty else "id"
+    return ordering
+
+
+@dataclass
+class Found:
+    """The first `k` listing ids in order (or, grouped, the best listing of the first `k` parts), and
+    what is known about how many match."""
+    ids: list[int]
+    complete: bool  # ids hold every match (so the count is exact and nothing follows)
+    count: int | None = None  # exact count when known
+    estimate: int | None = None  # else an estimate
+    path: str = ""  # "direct", "bounded", "full": which way the page was found (bench and tests)
+
+
+class Engine:
+    DIRECT_LIMIT = 2000  # price every match when there are at most this many
+    SAMPLES = (5, 20, 80, 320)  # × k: the scope's cheapest listings looked at to find the bound
+    MAX_CANDIDATES = 20000
+
+    def __init__(self, *, viewer, filters: SearchFilters, qty: int | None, ordering: str | None, group: bool):
+        self.viewer, self.filters, self.qty, self.group = viewer, filters, qty, group
+        self.ordering = resolve_ordering(ordering, qty)
+        self.part_ids: list[int] | None = None
+
+    def matches(self) -> QuerySet[Listing]:
+        return search_matches(viewer=self.viewer, filters=self.filters, qty=self.qty, part_ids=self.part_ids)
+
+    def ordered(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
+        if self.qty:
+            qs = price_at_qty(qs, self.qty)
+        return qs.order_by(*ORDERINGS[self.ordering])
+
+    # first k ------------------------------------------------------------------------------------
+    def first(self, k: int) -> Found:
+        small = list(self.matches().values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
+        if len(small) <= self.DIRECT_LIMIT:
+            ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
+            return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
+        if self.qty and self.ordering in PRICE_ORDERINGS:
+            found = self._bounded(k)
+            if found is not None:
+                return found
+        ids = self._order_ids(self.matches(), k=k + 1)
+        return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
+
+    def _order_ids(self, qs: QuerySet[Listing], *, k: int | None) -> list[int]:
+        """Ids in the search order. Grouped: each part's best offer (the first in ascending price
+        order), parts ordered by it — descending means the parts whose best offer is dearest first."""
+        if not self.group:
+            rows = self.ordered(qs).values_list("pk", flat=True)
+            return list(rows if k is None else rows[:k])
+        descending = self.ordering == "-unit_price_at_qty"
+        ascending_order = "unit_price_at_qty" if descending else self.ordering
+        rows = (price_at_qty(qs, self.qty) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
+        rows = rows.values_list("pk", "part_id", "unit_price_at_qty") if self.qty else rows.values_list("pk", "part_id", "id")
+        out, seen = [], set()
+        for pk, part_id, price in rows.iterator(chunk_size=2000):
+            if part_id not in seen:
+                seen.add(part_id)
+                out.append((pk, price))
+                if not descending and k is not None and len(out) >= k:
+                    break
+        if descending:  # by the best price, dearest first; parts without a price last
+            out.sort(key=lambda row: (row[1] is None, -(row[1] or 0), row[0]))
+        return [pk for pk, _ in (out if k is None else out[:k])]
+
+    def _scope(self) -> QuerySet[Listing]:
+        """Where samples and candidates are read from: the category's index range, or the market's."""
+        qs = Listing.objects.filter(is_active=True)
+        if self.filters.category:
+            qs = qs.filter(category_key=Upper(Value(self.filters.category)))
+        return qs
+
+    def _bounded(self, k: int) -> Found | None:
+        qty, descending = self.qty, self.ordering == "-unit_price_at_qty"
+        extended = self.ordering == "extended_price"
+        order_qty = _order_qty(qty)
+        scope = self._scope()
+        if descending:
+            sample_order, sample_bound = F("min_unit_price").desc(), "min_unit_price"  # NULLS FIRST: the index's order
+            scope = scope.filter(min_unit_price__isnull=False)
+        else:
+            sample_order, sample_bound = F("max_unit_price").asc(), "max_unit_price"
+        matched: list[tuple] = []
+        sampled = 0
+        for factor in self.SAMPLES:
+            size = factor * k
+            sample = list(scope.order_by(sample_order).values_list("pk", flat=True)[:size])
+            sampled = len(sample)
+            # The sample's matches that have a price at the quantity, with their bound.
+            rows = (self.matches().filter(pk__in=sample).alias(oq=order_qty).filter(first_break_qty__lte=F("oq"))
+                    .annotate(b=F(sample_bound), oq2=order_qty).values_list("pk", "part_id", "b", "oq2"))
+            matched = list(rows)
+            if len({r[1] for r in matched} if self.group else matched) >= k:
+                break
+            if len(sample) < size:
+                return None  # the whole scope was looked at: pricing every match is as cheap
+        else:
+            return None  # a rare filter over a large scope: not worth more samples
+        if descending:
+            if self.group:
+                return self._bounded_group_descending(k, matched)
+            bound = sorted((r[2] for r in matched), reverse=True)[k - 1]
+            candidates_q = Q(max_unit_price__gte=bound)
+            candidate_order = F("max_unit_price").desc()
+        else:
+            keyed = [(r[2] * r[3] if extended else r[2], r[1]) for r in matched]
+            if self.group:
+                best: dict[int, Decimal] = {}
+                for value, part_id in keyed:
+                    best[part_id] = min(value, best.get(part_id, value))
+                bound = sorted(best.values())[k - 1]
+            else:
+                bound = sorted(v for v, _ in keyed)[k - 1]
+            if extended:  # extended ≥ qty × unit ≥ qty × min_unit_price (slack: SQLite compares in floats)
+                candidates_q = Q(min_unit_price__lte=bound / qty * Decimal("1.000001"))
+            else:
+                candidates_q = Q(min_unit_price__lte=bound)
+            candidate_order = F("min_unit_price").asc()
+        candidates = list(scope.filter(candidates_q).order_by(candidate_order)
+                          .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1])
+        narrowed = self.matches().filter(pk__in=candidates) if len(candidates) <= self.MAX_CANDIDATES \
+            else self.matches().filter(candidates_q)
+        if extended and connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
+            narrowed = narrowed.alias(lo=ExpressionWrapper(order_qty * F("min_unit_price"), output_field=DecimalField()))
+            narrowed = narrowed.filter(lo__lte=bound)
+        ids = self._order_ids(narrowed, k=k)
+        return Found(ids=ids, complete=False, estimate=self._estimate(len(matched), sampled), path="bounded")
+
+    def _bounded_group_descending(self, k: int, matched: list[tuple]) -> Found | None:
+        """Parts by their best (lowest) offer, dearest first. A part's best is ≥ T only if every one of
+        its offers is; so take T from the sampled parts' true best prices (all their offers priced),
+        and the candidates are the parts with some offer whose dearest break is ≥ T."""
+        sample_parts = list(dict.fromkeys(r[1] for r in matched))
+        best = self._best_by_part(sample_parts)
+        if len(best) < k:
+            return None
+        bound = sorted(best.values(), reverse=True)[k - 1]
+        scope = self._scope()
+        parts = list(scope.filter(max_unit_price__gte=bound).order_by(F("max_unit_price").desc())
+                     .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1])
+        if len(parts) > self.MAX_CANDIDATES:
+            return None
+        ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
+        return Found(ids=ids, complete=False, estimate=None, path="bounded")
+
+    def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
+        rows = (price_at_qty(self.matches().filter(part_id__in=part_ids), self.qty)
+                .filter(unit_price_at_qty__isnull=False).values("part_id").annotate(best=Min("unit_price_at_qty")))
+        return {r["part_id"]: r["best"] for r in rows}
+
+    def _estimate(self, matched: int, sampled: int) -> int | None:
+        """Matches ≈ the sample's match rate × the scope's size (the planner's estimate, from the
+        category column's statistics); grouped, divided by the scope's offers per part."""
+        if not sampled:
+            return None
+        scope_rows = planner_rows(self._scope())
+        listings = max(self.DIRECT_LIMIT + 1, round(matched / sampled * scope_rows))
+        if not self.group:
+            return listings
+        parts = planner_rows(self._scope().values("part_id").distinct())
+        return max(1, round(listings * parts / max(scope_rows, 1)))
+
+    def exact_count(self) -> int:
+        qs = self.matches()
+        return qs.values("part_id").distinct().count() if self.group else qs.count()
+
+
+def planner_rows(qs: QuerySet) -> int:
+    """PostgreSQL's row estimate for a query (EXPLAIN, not run); an exact count elsewhere."""
+    if connection.vendor != "postgresql":
+        return qs.count()
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+# --- Public selectors -----------------------------------------------------------------------------
+
+
+@dataclass
+class SearchPage:
+    rows: list  # Listing objects (flat) or PartGroup (grouped), priced at the quantity
+    count: int
+    count_is_estimate: bool
+    has_next: bool
+    path: str = ""
+    suggestions: list[Part] = field(default_factory=list)  # close MPNs when a typed one found nothing
+    fuzzy: bool = False  # the rows are for the suggestions, not the words typed
+
+
+@dataclass
+class PartGroup:
+    part: Part
+    best: Listing  # the best offer at the quantity (the first in the search order)
+    offers: int  # matching offers of this part
+    total_stock: int
+    shortest_lead_time_days: int
+    fillable_offers: int | None = None  # offers that can fill the quantity from stock
+
+
+def _priced_listings(ids: list[int], qty: int | None) -> list[Listing]:
+    qs = Listing.objects.filter(pk__in=ids).select_related("vendor", "part").prefetch_related(
+        Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
+    if qty:
+        qs = price_at_qty(qs, qty)
+    by_id = {l.pk: l for l in qs}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
+                 ordering: str | None = None, offset: int = 0, limit: int = 50, exact_count: bool = False,
+                 group: bool = False) -> SearchPage:
+    """One page of the search: offers (flat) or parts with their best offer (grouped)."""
+    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=group)
+    suggestions, fuzzy = [], False
+    found = engine.first(offset + limit + 1)
+    if found.complete and not found.ids and filters.q:
+        # Nothing for the words typed: an MPN-like word may be mistyped. Search the closest MPNs.
+        words = [w for w in WORD.findall(filters.q) if any(ch.isdigit() for ch in w) and len(normalize_mpn(w)) >= 4]
+        suggestions = [p for w in words[:2] for p in mpn_suggestions(w)]
+        if suggestions:
+            rest = " ".join(w for w in WORD.findall(filters.q) if w not in words)
+            engine.filters = SearchFilters(**{**filters.__dict__, "q": rest})
+            engine.part_ids = [p.pk for p in suggestions]
+            found, fuzzy = engine.first(offset + limit + 1), True
+    page_ids = found.ids[offset:offset + limit]
+    has_next = len(found.ids) > offset + limit
+    if found.complete:
+        count, estimated = found.count if found.count is not None else len(found.ids), False
+    elif exact_count or found.estimate is None:
+        count, estimated = engine.exact_count(), False
+    else:
+        count, estimated = max(found.estimate, offset + len(page_ids) + int(has_next)), True
+    listings = _priced_listings(page_ids, qty)
+    rows = _groups(engine, listings) if group else listings
+    return SearchPage(rows=rows, count=count, count_is_estimate=estimated, has_next=has_next, path=found.path,
+                      suggestions=suggestions, fuzzy=fuzzy)
+
+
+def _groups(engine: Engine, best: list[Listing]) -> list[PartGroup]:
+    """Per part on the page: its matching offers' count, stock and shortest lead (one query)."""
+    part_ids = [l.part_id for l in best]
+    qs = engine.matches().filter(part_id__in=part_ids)
+    aggregates = {"offers": Count("id"), "total_stock": Sum("stock"), "lead": Min("lead_time_days")}
+    if engine.qty:
+        qs = qs.alias(fill=_order_qty(engine.qty))
+        aggregates["fillable"] = Count("id", filter=Q(stock__gte=F("fill")))
+    stats = {r["part_id"]: r for r in qs.values("part_id").annotate(**aggregates)}
+    return [PartGroup(part=l.part, best=l, offers=stats[l.part_id]["offers"], total_stock=stats[l.part_id]["total_stock"] or 0,
+                      shortest_lead_time_days=stats[l.part_id]["lead"], fillable_offers=stats[l.part_id].get("fillable"))
+            for l in best if l.part_id in stats]
+
+
+def offer_fill(listing: Listing, qty: int | None) -> dict:
+    """Whether an offer priced at `qty` really fills it: `fills_qty` is false when stock is short or
+    when the MOQ/multiple makes the buyer take more than asked; `fill_problems` says which."""
+    if not qty or not hasattr(listing, "order_qty"):
+        return {}
+    problems = []
+    if listing.stock < listing.order_qty:
+        problems.append("stock")
+    if listing.order_qty > qty:
+        problems.append("moq" if listing.moq > qty else "multiple")
+    if getattr(listing, "unit_price_at_qty", None) is None:
+        problems.append("no_price")
+    return {"fills_qty": not problems, "fill_problems": problems}
+
+
+# --- Facets ------------------------------------------------------------------------------------------
+
+LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 days", 7), ("14", "≤ 14 days", 14)]
+FACET_LISTING_LIMIT = 50_000  # above this many matching offers, offer-level facets come from parts
+
+
+def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None, top: int = 25) -> dict:
+    """Facet values with counts of matching parts (category, manufacturer, parameters) and offers
+    (in stock, lead time), drawn from what matches now. Parameters are listed for one category
+    (the filter's, or the only one that matches)."""
+    matches = search_matches(viewer=viewer, filters=filters, qty=qty)
+    parts = Part.objects.filter(pk__in=matches.values("part_id"))
+    categories = list(parts.values("category").annotate(n=Count("id")).order_by("-n", "category")[:top])
+    manufacturers = list(parts.values("manufacturer").annotate(n=Count("id")).order_by("-n", "manufacturer")[:top])
+    stock_q = Q(stock__gte=F("fill")) if qty else Q(stock__gt=0)
+    offers = matches.alias(fill=_order_qty(qty)) if qty else matches
+    totals = offers.aggregate(
+        offers=Count("id"), in_stock=Count("id", filter=stock_q),
+        **{f"lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS})
+    facets = {
+        "category": [{"value": c["category"], "count": c["n"]} for c in categories],
+        "manufacturer": [{"value": m["manufacturer"], "count": m["n"]} for m in manufacturers],
+        "in_stock": {"offers": totals["offers"], "in_stock": totals["in_stock"]},
+        "lead_time": [{"max_days": days, "label": label, "count": totals[f"lead_{key}"]} for key, label, days in LEAD_BUCKETS],
+        "parameters": [],
+    }
+    category = filters.category or (categories[0]["category"] if len(categories) == 1 else "")
+    if category:
+        facets["parameters"] = parameter_facets(parts.filter(category__iexact=category), top=top)
+    return facets
+
+
+def parameter_facets(parts: QuerySet[Part], *, top: int = 25) -> list[dict]:
+    """[{"key", "quantity"?, "values": [{"value", "label", "count"}]}]: every normalised parameter of
+    these parts, its values by count (numbers ordered by size, labelled with their unit)."""
+    counts: dict[str, dict] = {}
+    for values in parts.values_list("parameter_values", flat=True).iterator(chunk_size=5000):
+        for key, value in (values or {}).items():
+            bucket = counts.setdefault(key, {})
+            bucket[value] = bucket.get(value, 0) + 1
+    out = []
+    for key in sorted(counts):
+        bucket = counts[key]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bucket)
+        ordered = sorted(bucket.items(), key=(lambda kv: kv[0]) if numeric else (lambda kv: (-kv[1], str(kv[0]))))
+        quantity = QUANTITY_KEYS.get(key, "") if numeric else ""
+        out.append({"key": key, "numeric": numeric, "values": [
+            {"value": value, "label": format_measure(quantity, value) if numeric else str(value), "count": n}
+            for value, n in ordered[:top]]})
+    return out
