@@ -133,6 +133,22 @@ class SearchFilters:
         return not (self.vendor_id or self.currency or self.in_stock or self.max_lead_time_days is not None)
 
 
+def part_filter_q(f: SearchFilters, *, prefix: str = "") -> Q:
+    """The filters that concern the part alone, as a condition on Part (or, with `prefix`, on a relation)."""
+    cond = Q()
+    if f.category:
+        cond &= Q(**{f"{prefix}category__iexact": f.category})
+    if f.mpn and (key := normalize_mpn(f.mpn)):
+        cond &= Q(**{f"{prefix}mpn_normalized__startswith": key})
+    if f.q:
+        cond &= keyword_q(f.q, prefix=prefix)
+    if f.manufacturer:
+        cond &= Q(**{f"{prefix}manufacturer__iexact": f.manufacturer})
+    for key, op, value in f.parameters:
+        cond &= Q(**{f"{prefix}parameter_values__{key}" + (f"__{op}" if op else ""): value})
+    return cond
+
+
 def price_at_qty(qs: QuerySet[Listing], qty: int) -> QuerySet[Listing]:
     """THE pricing of a listing at a quantity, in SQL so that sorting works on the whole market:
     `order_qty` (qty raised to the MOQ, then up to a multiple), `unit_price_at_qty` (the break with
@@ -273,47 +289,91 @@ class Engine:
             out.sort(key=lambda row: (row[1] is None, -(row[1] or 0), row[0]))
         return [pk for pk, _ in (out if k is None else out[:k])]
 
+    MAX_SCOPES = 4
+
     def _scope(self) -> QuerySet[Listing]:
-        """Where samples and candidates are read from: the category's index range, or the market's."""
+        """The category's index range, or the market's."""
         qs = Listing.objects.filter(is_active=True)
         if self.filters.category:
             qs = qs.filter(category_key=Upper(Value(self.filters.category)))
         return qs
 
+    def _inferred_scopes(self) -> list[QuerySet[Listing]] | None:
+        """Without a category, a keyword or parameter search usually falls in a few categories:
+        sampling each of their cheapest listings finds matches where the market's cheapest
+        (passives) hold none. One query on the matching parts (trigram-indexed keywords)."""
+        f = self.filters
+        if f.category or not (f.q or f.parameters or f.manufacturer or f.mpn):
+            return None
+        parts = Part.objects.filter(part_filter_q(f))
+        if self.part_ids is not None:
+            parts = parts.filter(pk__in=self.part_ids)
+        categories = list(parts.order_by().values_list(Upper("category"), flat=True).distinct()[: self.MAX_SCOPES + 1])
+        if len(categories) > self.MAX_SCOPES:
+            return None
+        return [Listing.objects.filter(is_active=True, category_key=c) for c in categories]
+
     def _bounded(self, k: int) -> Found | None:
+        """The market's (or the category's) cheapest listings first; if a few samples there hold too
+        few matches, the categories the matching parts are in."""
+        found = self._bounded_in([self._scope()], k, samples=self.SAMPLES[:2] if self._may_infer() else self.SAMPLES)
+        if found is None and self._may_infer():
+            scopes = self._inferred_scopes()
+            if scopes:
+                found = self._bounded_in(scopes, k, samples=self.SAMPLES)
+        return found
+
+    def _may_infer(self) -> bool:
+        f = self.filters
+        return not f.category and bool(f.q or f.parameters or f.manufacturer or f.mpn)
+
+    def _bounded_in(self, scopes: list[QuerySet[Listing]], k: int, *, samples: tuple) -> Found | None:
         qty, descending = self.qty, self.ordering == "-unit_price_at_qty"
         extended = self.ordering == "extended_price"
         order_qty = _order_qty(qty)
-        scope = self._scope()
         if descending:
-            sample_order, sample_bound = F("min_unit_price").desc(), "min_unit_price"  # NULLS FIRST: the index's order
-            scope = scope.filter(min_unit_price__isnull=False)
+            sample_order = F("min_unit_price").desc()  # NULLS FIRST: the index's order
+            scopes = [scope.filter(min_unit_price__isnull=False) for scope in scopes]
         else:
-            sample_order, sample_bound = F("max_unit_price").asc(), "max_unit_price"
+            sample_order = F("max_unit_price").asc()
         matched: list[tuple] = []
         sampled = 0
-        for factor in self.SAMPLES:
+        for factor in samples:
             size = factor * k
-            sample = list(scope.order_by(sample_order).values_list("pk", flat=True)[:size])
+            per_scope = [list(scope.order_by(sample_order).values_list("pk", flat=True)[:size]) for scope in scopes]
+            sample = [pk for ids in per_scope for pk in ids]
             sampled = len(sample)
-            # The sample's matches that have a price at the quantity, with their bound.
+            # The sample's matches that have a price at the quantity, with both bounds (no pricing yet).
             rows = (self.matches().filter(pk__in=sample).alias(oq=order_qty).filter(first_break_qty__lte=F("oq"))
-                    .annotate(b=F(sample_bound), oq2=order_qty).values_list("pk", "part_id", "b", "oq2"))
+                    .values_list("pk", "part_id", "min_unit_price", "max_unit_price"))
             matched = list(rows)
             if len({r[1] for r in matched} if self.group else matched) >= k:
                 break
-            if len(sample) < size:
-                return None  # the whole scope was looked at: pricing every match is as cheap
+            if all(len(ids) < size for ids in per_scope):
+                return None  # every scope was looked at whole: pricing every match is as cheap
         else:
             return None  # a rare filter over a large scope: not worth more samples
+        if descending and self.group:
+            return self._bounded_group_descending(k, matched, scopes)
+        # A first bound from the breaks alone (valid: k matches cost at most / at least it), then a
+        # tighter one from real prices of the few sampled matches that can beat it.
         if descending:
-            if self.group:
-                return self._bounded_group_descending(k, matched)
-            bound = sorted((r[2] for r in matched), reverse=True)[k - 1]
+            rough = sorted((r[2] for r in matched), reverse=True)[k - 1]
+            near = [r[0] for r in matched if r[3] >= rough]
+        else:
+            rough_key = {}
+            for pk, part_id, low, high in matched:
+                rough_key[part_id if self.group else pk] = min(high, rough_key.get(part_id if self.group else pk, high))
+            rough = sorted(rough_key.values())[k - 1]
+            near = [r[0] for r in matched if r[2] <= rough]
+        priced = list(price_at_qty(Listing.objects.filter(pk__in=near), qty).filter(unit_price_at_qty__isnull=False)
+                      .values_list("part_id", "unit_price_at_qty", "order_qty"))
+        if descending:
+            bound = sorted((price for _, price, _ in priced), reverse=True)[k - 1]
             candidates_q = Q(max_unit_price__gte=bound)
             candidate_order = F("max_unit_price").desc()
         else:
-            keyed = [(r[2] * r[3] if extended else r[2], r[1]) for r in matched]
+            keyed = [(price * oq if extended else price, part_id) for part_id, price, oq in priced]
             if self.group:
                 best: dict[int, Decimal] = {}
                 for value, part_id in keyed:
@@ -326,17 +386,17 @@ class Engine:
             else:
                 candidates_q = Q(min_unit_price__lte=bound)
             candidate_order = F("min_unit_price").asc()
-        candidates = list(scope.filter(candidates_q).order_by(candidate_order)
-                          .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1])
+        candidates = [pk for scope in scopes for pk in scope.filter(candidates_q).order_by(candidate_order)
+                      .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1]]
         narrowed = self.matches().filter(pk__in=candidates) if len(candidates) <= self.MAX_CANDIDATES \
             else self.matches().filter(candidates_q)
         if extended and connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
             narrowed = narrowed.alias(lo=ExpressionWrapper(order_qty * F("min_unit_price"), output_field=DecimalField()))
             narrowed = narrowed.filter(lo__lte=bound)
         ids = self._order_ids(narrowed, k=k)
-        return Found(ids=ids, complete=False, estimate=self._estimate(len(matched), sampled), path="bounded")
+        return Found(ids=ids, complete=False, estimate=self._estimate(len(matched), sampled, scopes), path="bounded")
 
-    def _bounded_group_descending(self, k: int, matched: list[tuple]) -> Found | None:
+    def _bounded_group_descending(self, k: int, matched: list[tuple], scopes: list) -> Found | None:
         """Parts by their best (lowest) offer, dearest first. A part's best is ≥ T only if every one of
         its offers is; so take T from the sampled parts' true best prices (all their offers priced),
         and the candidates are the parts with some offer whose dearest break is ≥ T."""
@@ -345,9 +405,8 @@ class Engine:
         if len(best) < k:
             return None
         bound = sorted(best.values(), reverse=True)[k - 1]
-        scope = self._scope()
-        parts = list(scope.filter(max_unit_price__gte=bound).order_by(F("max_unit_price").desc())
-                     .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1])
+        parts = [p for scope in scopes for p in scope.filter(max_unit_price__gte=bound).order_by(F("max_unit_price").desc())
+                 .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1]]
         if len(parts) > self.MAX_CANDIDATES:
             return None
         ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
@@ -358,16 +417,16 @@ class Engine:
                 .filter(unit_price_at_qty__isnull=False).values("part_id").annotate(best=Min("unit_price_at_qty")))
         return {r["part_id"]: r["best"] for r in rows}
 
-    def _estimate(self, matched: int, sampled: int) -> int | None:
-        """Matches ≈ the sample's match rate × the scope's size (the planner's estimate, from the
-        category column's statistics); grouped, divided by the scope's offers per part."""
+    def _estimate(self, matched: int, sampled: int, scopes: list[QuerySet[Listing]]) -> int | None:
+        """Matches ≈ the sample's match rate × the scopes' size (the planner's estimate, from the
+        category column's statistics); grouped, divided by the scopes' offers per part."""
         if not sampled:
             return None
-        scope_rows = planner_rows(self._scope())
+        scope_rows = sum(planner_rows(scope) for scope in scopes)
         listings = max(self.DIRECT_LIMIT + 1, round(matched / sampled * scope_rows))
         if not self.group:
             return listings
-        parts = planner_rows(self._scope().values("part_id").distinct())
+        parts = sum(planner_rows(scope.values("part_id").distinct()) for scope in scopes)
         return max(1, round(listings * parts / max(scope_rows, 1)))
 
     def exact_count(self) -> int:
