@@ -588,3 +588,58 @@ def parameter_facets(parts: QuerySet[Part], *, top: int = 25) -> list[dict]:
             {"value": value, "label": format_measure(quantity, value) if numeric else str(value), "count": n}
             for value, n in ordered[:top]]})
     return out
+
+
+# --- The part page ------------------------------------------------------------------------------------
+
+
+def part_offers(*, viewer: Organization | None, part: Part, qty: int | None) -> list[Listing]:
+    """Every offer of the part the viewer may see, priced at `qty`, cheapest first (unpriced last)."""
+    from marketplace.selectors.catalogue import listing_visible_q
+
+    qs = Listing.objects.filter(listing_visible_q(viewer), is_active=True, part=part).select_related("vendor", "part") \
+        .prefetch_related(Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
+    if qty:
+        return list(price_at_qty(qs, qty).order_by(*PRICE_ORDERINGS["unit_price_at_qty"]))
+    return list(qs.order_by("lead_time_days", "id"))
+
+
+def part_kits(*, viewer: Organization | None, part: Part) -> list[dict]:
+    """Current kits the viewer may see whose BOM uses the part, directly or as a substitute."""
+    from marketplace.models import BomLine
+    from marketplace.selectors.kits import kit_list
+
+    kits = kit_list(viewer=viewer).filter(Q(bom_lines__part=part) | Q(bom_lines__substitutes=part)).distinct()
+    lines = BomLine.objects.filter(Q(part=part) | Q(substitutes=part), kit__in=kits).select_related("kit", "kit__owner")
+    out = {}
+    for line in lines.order_by("kit__name", "kit_id", "position", "id"):
+        entry = out.setdefault(line.kit_id, {"kit": line.kit, "quantity": Decimal(0), "designators": [],
+                                             "as_substitute": line.part_id != part.pk})
+        entry["quantity"] += line.quantity
+        if line.designators:
+            entry["designators"].append(line.designators)
+    return list(out.values())
+
+
+def part_price_history(*, viewer: Organization | None, part: Part, qty: int | None, limit: int = 200) -> list[dict]:
+    """The part's offers' price changes, newest first: when, which offer, its breaks then and (with
+    `qty`) its unit price at the quantity then — the break with the largest min_qty ≤ the order
+    quantity, with today's MOQ and multiple (the history keeps prices, not terms)."""
+    from marketplace.models import ListingPriceChange
+    from marketplace.selectors.catalogue import listing_visible_q
+
+    visible = Listing.objects.filter(listing_visible_q(viewer), part=part)
+    changes = (ListingPriceChange.objects.filter(part=part, listing__in=visible)
+               .select_related("listing", "listing__vendor").order_by("-created_at", "-id")[:limit])
+    out = []
+    for change in changes:
+        row = {"at": change.created_at, "listing": change.listing, "vendor": change.listing.vendor,
+               "currency": change.currency, "price_breaks": change.price_breaks, "unit_price_at_qty": None}
+        if qty:
+            listing = change.listing
+            raised = max(qty, listing.moq)
+            order_qty = -(-raised // listing.multiple) * listing.multiple
+            applicable = [Decimal(price) for min_qty, price in change.price_breaks if min_qty <= order_qty]
+            row["unit_price_at_qty"] = applicable[-1] if applicable else None
+        out.append(row)
+    return out
