@@ -34,6 +34,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("organizations/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization-detail"),
     path("parts/", views.listing_search_view, name="listing-search"),
+    path("parts/<int:pk>/", views.part_detail_view, name="part-detail"),
     path("listings/mine/", views.my_listings_view, name="my-listings"),
     path("listings/import/", views.stock_list_import_view, name="listing-import"),
     path("kits/", views.kit_list_view, name="kit-list"),

@@ -515,8 +515,7 @@ def _groups(engine: Engine, best: list[Listing]) -> list[PartGroup]:
     qs = engine.matches().filter(part_id__in=part_ids)
     aggregates = {"offers": Count("id"), "total_stock": Sum("stock"), "lead": Min("lead_time_days")}
     if engine.qty:
-        qs = qs.alias(fill=_order_qty(engine.qty))
-        aggregates["fillable"] = Count("id", filter=Q(stock__gte=F("fill")))
+        aggregates["fillable"] = Count("id", filter=Q(stock__gte=_order_qty(engine.qty)))
     stats = {r["part_id"]: r for r in qs.values("part_id").annotate(**aggregates)}
     return [PartGroup(part=l.part, best=l, offers=stats[l.part_id]["offers"], total_stock=stats[l.part_id]["total_stock"] or 0,
                       shortest_lead_time_days=stats[l.part_id]["lead"], fillable_offers=stats[l.part_id].get("fillable"))
@@ -552,9 +551,8 @@ def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: i
     parts = Part.objects.filter(pk__in=matches.values("part_id"))
     categories = list(parts.values("category").annotate(n=Count("id")).order_by("-n", "category")[:top])
     manufacturers = list(parts.values("manufacturer").annotate(n=Count("id")).order_by("-n", "manufacturer")[:top])
-    stock_q = Q(stock__gte=F("fill")) if qty else Q(stock__gt=0)
-    offers = matches.alias(fill=_order_qty(qty)) if qty else matches
-    totals = offers.aggregate(
+    stock_q = Q(stock__gte=_order_qty(qty)) if qty else Q(stock__gt=0)
+    totals = matches.aggregate(
         offers=Count("id"), in_stock=Count("id", filter=stock_q),
         **{f"lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS})
     facets = {
