@@ -16,12 +16,6 @@ from marketplace.selectors.orders import (  # noqa: F401
     purchase_order_list,
     quote_list,
 )
-from marketplace.selectors.organizations import (  # noqa: F401
-    acting_organization,
-    membership_list,
-    organization_member_list,
-    organization_visible_list,
-)
 from marketplace.selectors.search import (  # noqa: F401
     SearchFilters,
     offer_fill,

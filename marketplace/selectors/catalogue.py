@@ -4,7 +4,8 @@ import re
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
+from organizations.models import Organization
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
 from marketplace.selectors.search import ORDERINGS, keyword_q
 
 LISTING_ORDERINGS = ORDERINGS  # one definition, in selectors/search.py

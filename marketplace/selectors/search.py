@@ -30,7 +30,8 @@ from django.db.models import (BooleanField, Case, Count, DecimalField, Expressio
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 
-from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from organizations.models import Organization
 from marketplace.units import QUANTITY_KEYS, format_measure, parse_filter_value
 
 # --- Keywords -------------------------------------------------------------------------------------

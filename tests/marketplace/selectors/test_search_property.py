@@ -9,7 +9,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketplace.models import Listing, Organization, Part, PriceBreak
+from marketplace.models import Listing, Part, PriceBreak
+from organizations.models import Organization
 from marketplace.selectors import listing_search, search_filters
 from marketplace.selectors.search import Engine, offer_search
 
