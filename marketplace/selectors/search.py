@@ -51,25 +51,23 @@ SYNONYM_GROUPS = [
     {"tvs", "esd"},
 ]
 SYNONYMS = {word: group for group in SYNONYM_GROUPS for word in group}
-WORD = re.compile(r"[\w.µ]+")
 
 
 def keyword_alternatives(word: str) -> list[str]:
-    """The patterns one typed word matches in a part's search text (space-padded, lower case)."""
-    word = word.lower()
-    group = SYNONYMS.get(word, {word})
-    patterns = set()
-    for alt in group:
-        patterns.add(f" {alt} " if len(alt) <= 3 and alt != word else alt)
-    if key := normalize_mpn(word).lower():
-        patterns.add(key)  # ESP32-C3 → esp32c3: the normalised MPN is in the search text too
-    return sorted(patterns)
+    """The patterns one typed word matches in a part's search text (space-padded, lower case): a
+    synonym's group (short members as whole words), else the word and its MPN form (ESP32-C3 → esp32c3)."""
+    word = " ".join("".join(ch if ch.isalnum() or ch in ".µ" else " " for ch in word.lower()).split())
+    if word in SYNONYMS:
+        return sorted(f" {alt} " if len(alt) <= 3 else alt for alt in SYNONYMS[word])
+    return sorted({word, normalize_mpn(word).lower()} - {""})
 
 
 def keyword_q(q: str, *, prefix: str = "part__") -> Q:
     """Each typed word (or one of its synonyms) must appear in the part's search text."""
     cond = Q()
-    for word in WORD.findall(q.lower())[:6]:
+    for word in q.split()[:6]:
+        if not normalize_mpn(word):
+            continue
         word_q = Q()
         for pattern in keyword_alternatives(word):
             word_q |= Q(**{f"{prefix}search_text__contains": pattern})
@@ -504,10 +502,10 @@ def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: in
     found = engine.first(offset + limit + 1)
     if found.complete and not found.ids and filters.q:
         # Nothing for the words typed: an MPN-like word may be mistyped. Search the closest MPNs.
-        words = [w for w in WORD.findall(filters.q) if any(ch.isdigit() for ch in w) and len(normalize_mpn(w)) >= 4]
+        words = [w for w in filters.q.split() if any(ch.isdigit() for ch in w) and len(normalize_mpn(w)) >= 4]
         suggestions = [p for w in words[:2] for p in mpn_suggestions(w)]
         if suggestions:
-            rest = " ".join(w for w in WORD.findall(filters.q) if w not in words)
+            rest = " ".join(w for w in filters.q.split() if w not in words)
             engine.filters = SearchFilters(**{**filters.__dict__, "q": rest})
             engine.part_ids = [p.pk for p in suggestions]
             found, fuzzy = engine.first(offset + limit + 1), True
