@@ -134,6 +134,11 @@ class Listing(models.Model):
     min_unit_price = models.DecimalField(null=True, editable=False, **UNIT_PRICE)
     max_unit_price = models.DecimalField(null=True, editable=False, **UNIT_PRICE)
     first_break_qty = models.PositiveIntegerField(null=True, editable=False)
+    # The least an order of this listing can cost (MOQ × cheapest break): a lower bound of its
+    # extended price at any quantity, computed by the database so it follows moq and the breaks.
+    min_spend = models.GeneratedField(expression=models.F("moq") * models.F("min_unit_price"),
+                                      output_field=models.DecimalField(max_digits=24, decimal_places=6, null=True),
+                                      db_persist=True)
 
     class Meta:
         ordering = ["id"]
@@ -154,6 +159,9 @@ class Listing(models.Model):
             # The same bounds across the whole market, for searches without a category.
             models.Index(fields=["max_unit_price"], name="listing_max_price_idx"),
             models.Index(fields=["min_unit_price"], name="listing_min_price_idx"),
+            # Sorting by extended price at small quantities: big MOQs cost more than they look.
+            models.Index(fields=["min_spend"], name="listing_min_spend_idx"),
+            models.Index(fields=["category_key", "min_spend"], name="listing_cat_min_spend_idx"),
         ]
 
     objects = ListingQuerySet.as_manager()

@@ -239,7 +239,7 @@ class Found:
 class Engine:
     DIRECT_LIMIT = 2000  # price every match when there are at most this many
     SAMPLES = (5, 20, 80, 320)  # × k: the scope's cheapest listings looked at to find the bound
-    MAX_CANDIDATES = 20000
+    MAX_CANDIDATES = 5000  # candidate ids passed as a list; more, and the bound is applied as a filter
 
     def __init__(self, *, viewer, filters: SearchFilters, qty: int | None, ordering: str | None, group: bool):
         self.viewer, self.filters, self.qty, self.group = viewer, filters, qty, group
@@ -378,17 +378,39 @@ class Engine:
                 bound = sorted(best.values())[k - 1]
             else:
                 bound = sorted(v for v, _ in keyed)[k - 1]
-            if extended:  # extended ≥ qty × unit ≥ qty × min_unit_price (slack: SQLite compares in floats)
-                candidates_q = Q(min_unit_price__lte=bound / qty * Decimal("1.000001"))
-            else:
-                candidates_q = Q(min_unit_price__lte=bound)
+            if extended:
+                return self._bounded_extended(k, scopes, bound)
+            candidates_q = Q(min_unit_price__lte=bound)
             candidate_order = F("min_unit_price").asc()
-        candidates = [pk for scope in scopes for pk in scope.filter(candidates_q).order_by(candidate_order)
-                      .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1]]
-        narrowed = self.matches().filter(pk__in=candidates) if len(candidates) <= self.MAX_CANDIDATES \
-            else self.matches().filter(candidates_q)
-        if extended and connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
-            narrowed = narrowed.alias(lo=ExpressionWrapper(order_qty * F("min_unit_price"), output_field=DecimalField()))
+        candidates = self._candidate_ids(scopes, candidates_q, candidate_order)
+        narrowed = self.matches().filter(pk__in=candidates) if candidates is not None else self.matches().filter(candidates_q)
+        ids = self._order_ids(narrowed, k=k)
+        return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
+
+    def _candidate_ids(self, scopes, condition: Q, order) -> list[int] | None:
+        """The scopes' listings within the bound (index ranges), or None when there are too many to
+        pass as a list."""
+        ids = [pk for scope in scopes for pk in scope.filter(condition).order_by(order)
+               .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1]]
+        return ids if len(ids) <= self.MAX_CANDIDATES else None
+
+    def _bounded_extended(self, k: int, scopes, bound: Decimal) -> Found:
+        """Extended price ≤ T needs both qty × min_unit_price ≤ T (the order quantity is at least the
+        quantity asked; selective at large quantities) and moq × min_unit_price = min_spend ≤ T
+        (selective at small ones, where reels' MOQs make cheap units dear): read the narrower range.
+        Slack: SQLite compares these decimals as floats."""
+        by_unit = Q(min_unit_price__lte=bound / self.qty * Decimal("1.000001"))
+        by_spend = Q(min_spend__lte=bound * Decimal("1.000001"))
+        unit_ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
+        spend_ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
+        if unit_ids is not None and spend_ids is not None:
+            narrowed = self.matches().filter(pk__in=set(unit_ids) & set(spend_ids))
+        elif unit_ids is not None or spend_ids is not None:
+            narrowed = self.matches().filter(pk__in=unit_ids if unit_ids is not None else spend_ids)
+        else:
+            narrowed = self.matches().filter(by_unit & by_spend)
+        if connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
+            narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price"), output_field=DecimalField()))
             narrowed = narrowed.filter(lo__lte=bound)
         ids = self._order_ids(narrowed, k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
