@@ -109,7 +109,7 @@ def _facet_links(query, facets: dict) -> dict:
         parts = [p for p in parts if p != expression] if active else [*parts, expression]
         return _with(query, parameters=",".join(parts) or None), active
 
-    out = {"category": [], "manufacturer": [], "lead_time": [], "parameters": []}
+    out = {"category": [], "manufacturer": [], "lead_time": [], "parameters": [], "estimated": facets["estimated"]}
     for name in ("category", "manufacturer"):
         for item in facets[name]:
             active = query.get(name, "").lower() == item["value"].lower()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import (BooleanField, Case, Count, DecimalField, ExpressionWrapper, F, IntegerField, Max, Min,
+from django.db.models import (BooleanField, Case, Count, DecimalField, Exists, ExpressionWrapper, F, IntegerField, Max, Min,
                               OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
@@ -339,10 +339,13 @@ class Engine:
         for factor in samples:
             size = factor * k
             per_scope = [list(scope.order_by(sample_order).values_list("pk", flat=True)[:size]) for scope in scopes]
-            sample = [pk for ids in per_scope for pk in ids]
+            if extended:  # the cheapest orders too (MOQ × cheapest break): at small quantities they lead
+                per_scope += [list(scope.filter(min_spend__isnull=False).order_by("min_spend").values_list("pk", flat=True)[:size])
+                              for scope in scopes]
+            sample = list(dict.fromkeys(pk for ids in per_scope for pk in ids))
             # The sample's matches that have a price at the quantity, with both bounds (no pricing yet).
-            rows = (self.matches().filter(pk__in=sample).alias(oq=order_qty).filter(first_break_qty__lte=F("oq"))
-                    .values_list("pk", "part_id", "min_unit_price", "max_unit_price"))
+            rows = (self.matches().filter(pk__in=sample).annotate(oq=order_qty).filter(first_break_qty__lte=F("oq"))
+                    .values_list("pk", "part_id", "min_unit_price", "max_unit_price", "oq"))
             matched = list(rows)
             if len({r[1] for r in matched} if self.group else matched) >= k:
                 break
@@ -357,12 +360,14 @@ class Engine:
         if descending:
             rough = sorted((r[2] for r in matched), reverse=True)[k - 1]
             near = [r[0] for r in matched if r[3] >= rough]
-        else:
+        else:  # bounds per row: unit price in [min, max]; extended price in [oq × min, oq × max]
+            scale = (lambda oq: oq) if extended else (lambda oq: 1)
             rough_key = {}
-            for pk, part_id, low, high in matched:
-                rough_key[part_id if self.group else pk] = min(high, rough_key.get(part_id if self.group else pk, high))
+            for pk, part_id, low, high, oq in matched:
+                key = part_id if self.group else pk
+                rough_key[key] = min(high * scale(oq), rough_key.get(key, high * scale(oq)))
             rough = sorted(rough_key.values())[k - 1]
-            near = [r[0] for r in matched if r[2] <= rough]
+            near = [r[0] for r in matched if r[2] * scale(r[4]) <= rough]
         priced = list(price_at_qty(Listing.objects.filter(pk__in=near), qty).filter(unit_price_at_qty__isnull=False)
                       .values_list("part_id", "unit_price_at_qty", "order_qty"))
         if descending:
@@ -401,14 +406,10 @@ class Engine:
         Slack: SQLite compares these decimals as floats."""
         by_unit = Q(min_unit_price__lte=bound / self.qty * Decimal("1.000001"))
         by_spend = Q(min_spend__lte=bound * Decimal("1.000001"))
-        unit_ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
-        spend_ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
-        if unit_ids is not None and spend_ids is not None:
-            narrowed = self.matches().filter(pk__in=set(unit_ids) & set(spend_ids))
-        elif unit_ids is not None or spend_ids is not None:
-            narrowed = self.matches().filter(pk__in=unit_ids if unit_ids is not None else spend_ids)
-        else:
-            narrowed = self.matches().filter(by_unit & by_spend)
+        ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
+        if ids is None:
+            ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
+        narrowed = self.matches().filter(pk__in=ids) if ids is not None else self.matches().filter(by_unit & by_spend)
         if connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
             narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price"), output_field=DecimalField()))
             narrowed = narrowed.filter(lo__lte=bound)
@@ -582,16 +583,28 @@ FACET_LISTING_LIMIT = 50_000  # above this many matching offers, offer-level fac
 def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None, top: int = 25) -> dict:
     """Facet values with counts of matching parts (category, manufacturer, parameters) and offers
     (in stock, lead time), drawn from what matches now. Parameters are listed for one category
-    (the filter's, or the only one that matches)."""
+    (the filter's, or the only one that matches).
+
+    Over broad searches (more than `FACET_LISTING_LIMIT` matching offers, by the sampled estimate)
+    the offer counts come from the 1 % page sample, scaled, and the part counts ignore the
+    offer-level filters (stock, vendor, lead time); `estimated` says so."""
+    from marketplace.selectors.catalogue import listing_visible_q
+
     matches = search_matches(viewer=viewer, filters=filters, qty=qty)
-    parts = Part.objects.filter(pk__in=matches.values("part_id"))
-    categories = list(parts.values("category").annotate(n=Count("id")).order_by("-n", "category")[:top])
-    manufacturers = list(parts.values("manufacturer").annotate(n=Count("id")).order_by("-n", "manufacturer")[:top])
+    broad = connection.vendor == "postgresql" and sampled_count(matches, Listing._meta.db_table, percent=1) > FACET_LISTING_LIMIT
+    if filters.part_level or broad:
+        live = Listing.objects.filter(listing_visible_q(viewer), is_active=True, part=OuterRef("pk"))
+        parts = Part.objects.filter(part_filter_q(filters)).filter(Exists(live))
+    else:
+        parts = Part.objects.filter(pk__in=matches.values("part_id"))
+    categories = list(parts.order_by().values("category").annotate(n=Count("id")).order_by("-n", "category")[:top])
+    manufacturers = list(parts.order_by().values("manufacturer").annotate(n=Count("id")).order_by("-n", "manufacturer")[:top])
     stock_q = Q(stock__gte=_order_qty(qty)) if qty else Q(stock__gt=0)
-    totals = matches.aggregate(
-        offers=Count("id"), in_stock=Count("id", filter=stock_q),
-        **{f"lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS})
+    counts = {"offers": Count("id"), "in_stock": Count("id", filter=stock_q),
+              **{f"lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS}}
+    totals = _sampled_aggregate(matches, counts) if broad else matches.aggregate(**counts)
     facets = {
+        "estimated": broad,
         "category": [{"value": c["category"], "count": c["n"]} for c in categories],
         "manufacturer": [{"value": m["manufacturer"], "count": m["n"]} for m in manufacturers],
         "in_stock": {"offers": totals["offers"], "in_stock": totals["in_stock"]},
@@ -602,6 +615,18 @@ def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: i
     if category:
         facets["parameters"] = parameter_facets(parts.filter(category__iexact=category), top=top)
     return facets
+
+
+def _sampled_aggregate(qs: QuerySet, aggregates: dict) -> dict:
+    """The aggregates over a 1 % page sample of the listing table, scaled up (PostgreSQL)."""
+    grouped = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(**aggregates).values(*aggregates)
+    sql, params = grouped.query.sql_with_params()
+    table = f'FROM "{Listing._meta.db_table}"'
+    sql = sql.replace(table, f"{table} TABLESAMPLE SYSTEM (1) REPEATABLE (7)", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return {name: round((value or 0) * 100) for name, value in zip(aggregates, row or [0] * len(aggregates))}
 
 
 def parameter_facets(parts: QuerySet[Part], *, top: int = 25) -> list[dict]:
