@@ -6,7 +6,6 @@ from marketplace.selectors.catalogue import (  # noqa: F401
     listing_search,
     search_filters,
     listing_visible_q,
-    parse_parameters,
     part_list,
 )
 from marketplace.selectors.kits import kit_get, kit_list, kit_tree  # noqa: F401

@@ -1,7 +1,5 @@
 """Catalogue reads: parts and the listing search with prices at a quantity, in the database."""
 
-import re
-
 from django.db.models import Prefetch, Q, QuerySet
 
 from organizations.models import Organization
@@ -9,13 +7,6 @@ from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
 from marketplace.selectors.search import ORDERINGS, keyword_q
 
 LISTING_ORDERINGS = ORDERINGS  # one definition, in selectors/search.py
-PARAMETER_KEY = re.compile(r"^[A-Za-z0-9_]{1,40}$")
-
-
-def parse_parameters(text: str) -> dict[str, str]:
-    """`package:QFN32, radio:BLE` → {"package": "QFN32", "radio": "BLE"} (unknown shapes ignored)."""
-    pairs = (pair.split(":", 1) for pair in text[:300].split(",") if ":" in pair)
-    return {key.strip(): value.strip() for key, value in pairs if PARAMETER_KEY.match(key.strip())}
 
 
 def part_list(*, q: str | None = None, mpn: str | None = None, category: str | None = None) -> QuerySet[Part]:
