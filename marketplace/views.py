@@ -16,7 +16,7 @@ from django.views.generic import DetailView
 
 from config.errors import StateConflict
 from organizations.access import get_acting_organization
-from marketplace.exceptions import StockListInvalid
+from marketplace.exceptions import SearchTooBroad, StockListInvalid
 from marketplace.models import Order, OrderStatus
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
@@ -158,9 +158,13 @@ def listing_search_view(request):
                "orderings": LISTING_ORDERINGS}
     if searched:
         number = max(1, min(_int(get.get("page"), 1) or 1, 400))
-        page = offer_search(viewer=org, filters=filters, qty=qty, ordering=ordering if ordering in LISTING_ORDERINGS else None,
-                            offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE, group=grouped,
-                            exact_count=bool(get.get("exact_count")))
+        try:
+            page = offer_search(viewer=org, filters=filters, qty=qty, ordering=ordering if ordering in LISTING_ORDERINGS else None,
+                                offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE, group=grouped,
+                                exact_count=bool(get.get("exact_count")))
+        except SearchTooBroad as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(reverse("marketplace:listing-search") + _with(get, ordering="unit_price_at_qty"))
         for row in page.rows:
             listing = row.best if grouped else row
             listing.fill = offer_fill(listing, qty)

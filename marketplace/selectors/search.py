@@ -30,6 +30,7 @@ from django.db.models import (BooleanField, Case, Count, DecimalField, Exists, E
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 
+from marketplace.exceptions import SearchTooBroad
 from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
 from organizations.models import Organization
 from marketplace.units import QUANTITY_KEYS, format_measure, parse_filter_value
@@ -240,7 +241,7 @@ class Engine:
     DIRECT_LIMIT = 2000  # price every match when there are at most this many
     SAMPLES = (5, 20, 80, 320)  # × k: the scope's cheapest listings looked at to find the bound
     MAX_CANDIDATES = 5000  # candidate ids passed as a list; more, and the bound is applied as a filter
-    STREAM = (20, 80)  # × k: offers of the flat descending stream read for a grouped descending page
+    FULL_LIMIT = 20000  # grouped dearest-first searches that would price more matches are refused
 
     def __init__(self, *, viewer, filters: SearchFilters, qty: int | None, ordering: str | None, group: bool):
         self.viewer, self.filters, self.qty, self.group = viewer, filters, qty, group
@@ -265,6 +266,12 @@ class Engine:
             found = self._bounded(k)
             if found is not None:
                 return found
+        if self.group and self.ordering == "-unit_price_at_qty" and self.FULL_LIMIT is not None:
+            # No bound finds these pages (docs/search.md): price every match only when that is affordable.
+            if len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT:
+                raise SearchTooBroad({"ordering": [
+                    f"Parts by their best offer, dearest first, need a narrower search (at most {self.FULL_LIMIT:,} "
+                    "matching offers): add a category, keyword or parameter, or sort the offers themselves (view=offers)."]})
         ids = self._order_ids(self.matches(), k=k + 1)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
 
@@ -355,7 +362,7 @@ class Engine:
         else:
             return None  # a rare filter over a large scope: not worth more samples
         if descending and self.group:
-            return self._bounded_group_descending(k, matched, scopes) or self._group_descending_by_stream(k)
+            return self._bounded_group_descending(k, matched, scopes)
         # A first bound from the breaks alone (valid: k matches cost at most / at least it), then a
         # tighter one from real prices of the few sampled matches that can beat it.
         if descending:
@@ -432,25 +439,6 @@ class Engine:
             return None
         ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
-
-    def _group_descending_by_stream(self, k: int) -> Found | None:
-        """Parts by best offer, dearest first, from the flat descending stream: take its first m
-        offers (bounded, as any flat page), whose last costs p. A part with no offer among them has
-        every offer ≤ p, so its best is ≤ p; the parts seen whose best (over all their matching
-        offers) is > p hold all their offers in the m, and if there are k of them they are the page."""
-        flat = Engine(viewer=self.viewer, filters=self.filters, qty=self.qty, ordering=self.ordering, group=False)
-        flat.part_ids = self.part_ids
-        for m in (factor * k for factor in self.STREAM):
-            found = flat._bounded(m)
-            if found is None or len(found.ids) < m:
-                return None
-            last = price_at_qty(Listing.objects.filter(pk=found.ids[-1]), self.qty).values_list("unit_price_at_qty", flat=True)[0]
-            seen = list(Listing.objects.filter(pk__in=found.ids).values_list("part_id", flat=True).distinct())
-            strong = [part_id for part_id, best in self._best_by_part(seen).items() if last is not None and best > last]
-            if len(strong) >= k:
-                ids = self._order_ids(self.matches().filter(part_id__in=strong), k=k)
-                return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
-        return None
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
         rows = (price_at_qty(self.matches().filter(part_id__in=part_ids), self.qty)

@@ -81,3 +81,20 @@ def test_bad_search_input_is_a_400(buyer, params):
 def test_unparseable_parameter_filters_are_ignored_not_500(buyer, ldo):
     body = buyer.client.get("/api/v1/parts/search/", {"parameters": "voltage>=banana, ;;;, current<=1A", "qty": 1}).json()
     assert [r["part"]["mpn"] for r in body["results"]] == ["SGM2036-3.3YN5G/TR"]  # 300 mA ≤ 1 A; RT9193 has no current
+
+
+def test_grouped_dearest_first_over_a_broad_search_is_refused_with_the_way_out(buyer, ldo, monkeypatch):
+    from django.test import Client
+
+    from marketplace.selectors.search import Engine
+
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    monkeypatch.setattr(Engine, "FULL_LIMIT", 2)
+    response = buyer.client.get("/api/v1/parts/search/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"})
+    assert response.status_code == 400 and "narrower search" in response.json()["ordering"][0]
+    flat = buyer.client.get("/api/v1/listings/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"})
+    assert flat.status_code == 200 and len(flat.json()["results"]) == 4
+    browser = Client()
+    browser.force_login(buyer.user)
+    page = browser.get("/parts/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"}, follow=True)
+    assert page.status_code == 200 and "narrower search" in page.content.decode()

@@ -83,7 +83,6 @@ def small_engine(monkeypatch):
     """Tiny thresholds, so that random data of a few dozen listings takes the bounded path."""
     monkeypatch.setattr(Engine, "DIRECT_LIMIT", 2)
     monkeypatch.setattr(Engine, "SAMPLES", (1, 2, 4, 16))
-    monkeypatch.setattr(Engine, "STREAM", (1, 2, 3))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -124,24 +123,3 @@ def test_grouped_rows_carry_offer_count_stock_and_lead():
     (group,) = page.rows
     assert group.best.unit_price_at_qty == Decimal("0.40")  # the cheapest visible offer (0.30 is an unverified vendor's)
     assert (group.offers, group.total_stock, group.shortest_lead_time_days, group.fillable_offers) == (2, 105, 1, 1)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(specs=st.lists(listing_spec, min_size=10, max_size=24, unique_by=lambda s: (s[0], s[1])),
-       shape=st.sampled_from(["none", "in stock", "category", "keyword"]), qty=st.sampled_from([1, 7, 100, 600]),
-       page=st.sampled_from([(0, 1), (0, 2), (1, 2)]))
-def test_grouped_dearest_first_through_the_flat_stream(small_engine, monkeypatch, specs, shape, qty, page):
-    """Parts by best offer, dearest first, found by reading the flat descending stream."""
-    monkeypatch.setattr(Engine, "_bounded_group_descending", lambda self, *args: None)
-    with transaction.atomic():
-        vendors = [Organization.objects.create(name=f"V{i}", slug=f"v{i}", is_supplier=True, is_trader=True, verified=i < 3)
-                   for i in range(4)]
-        parts = [Part.objects.create(manufacturer=m, mpn=mpn, category=c, description=d, parameters=p)
-                 for m, mpn, c, d, p in PARTS]
-        build(specs, vendors, parts)
-        expected = reference(filters=SHAPES[shape], qty=qty, ordering="-unit_price_at_qty", group=True, vendor_ids=[])
-        offset, limit = page
-        result = offer_search(viewer=None, filters=search_filters(**SHAPES[shape]), qty=qty, ordering="-unit_price_at_qty",
-                              group=True, offset=offset, limit=limit, exact_count=True)
-        assert [g.best.pk for g in result.rows] == expected[offset:offset + limit], result.path
-        transaction.set_rollback(True)
