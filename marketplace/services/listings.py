@@ -167,8 +167,11 @@ def listing_update(*, listing: Listing, **changes) -> Listing:
     listing.save(update_fields=[*changes.keys(), "updated_at"])
     if breaks is not None:
         _replace_breaks(listing, breaks)
-    elif "currency" in changes:
-        listing_price_history_record([listing.pk])
+    else:
+        if "moq" in changes:  # min_spend follows the MOQ
+            Listing.objects.filter(pk=listing.pk).refresh_search_columns()
+        if "currency" in changes:
+            listing_price_history_record([listing.pk])
     return listing
 
 
@@ -344,8 +347,11 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         listing.save(update_fields=[*new_values, "is_active", "updated_at"])
         if breaks_changed:
             _replace_breaks(listing, row["price_breaks"])
-        elif "currency" in changed:
-            listing_price_history_record([listing.pk])
+        else:
+            if "moq" in changed:  # min_spend follows the MOQ
+                Listing.objects.filter(pk=listing.pk).refresh_search_columns()
+            if "currency" in changed:
+                listing_price_history_record([listing.pk])
     Listing.objects.filter(pk__in=created_ids).refresh_search_columns()  # one UPDATE for the new rows
     listing_price_history_record(created_ids)
     return result

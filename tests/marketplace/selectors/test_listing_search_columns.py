@@ -14,7 +14,7 @@ from tests.marketplace.factories import ListingFactory, OrganizationFactory, Par
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = ("category_key", "vendor_verified", "min_unit_price", "max_unit_price", "first_break_qty")
+COLUMNS = ("category_key", "vendor_verified", "min_unit_price", "max_unit_price", "first_break_qty", "min_spend")
 
 
 def columns(listing: Listing) -> tuple:
@@ -32,10 +32,13 @@ def test_create_and_edit_keep_prices_and_category():
     vendor = OrganizationFactory(trader=True)
     part = PartFactory(category="Flash")
     listing = listing_create(vendor=vendor, part=part, moq=10, price_breaks=[(1, "2.00"), (100, "1.50")])
-    assert columns(listing) == ("FLASH", True, Decimal("1.5"), Decimal("2"), 1)
+    assert columns(listing) == ("FLASH", True, Decimal("1.5"), Decimal("2"), 1, Decimal("15"))  # MOQ 10 × 1.50
     listing_update(listing=listing, price_breaks=[(5, "3.00"), (1000, "0.90")])
-    assert columns(listing) == ("FLASH", True, Decimal("0.9"), Decimal("3"), 5)
+    assert columns(listing) == ("FLASH", True, Decimal("0.9"), Decimal("3"), 5, Decimal("9"))
     listing_update(listing=listing, stock=7)  # no break change: columns unchanged
+    assert_in_step(listing)
+    listing_update(listing=listing, moq=100)  # the least order follows the MOQ
+    assert columns(listing)[5] == Decimal("90")
     assert_in_step(listing)
     part.category = "NOR flash"
     part.save()
@@ -49,9 +52,13 @@ def test_import_creates_and_updates_columns():
            "Winbond,W25Q128JV,500,1,1,0,CNY,1:2.00;100:1.80,Flash\n")
     stock_list_import(vendor=vendor, content=csv)
     listing = Listing.objects.get(vendor=vendor)
-    assert columns(listing) == ("FLASH", True, Decimal("1.8"), Decimal("2"), 1)
+    assert columns(listing) == ("FLASH", True, Decimal("1.8"), Decimal("2"), 1, Decimal("1.8"))
     stock_list_import(vendor=vendor, content=csv.replace("1:2.00;100:1.80", "1:2.50;100:1.20"))
     assert columns(listing)[2:4] == (Decimal("1.2"), Decimal("2.5"))
+    assert_in_step(listing)
+    moq_only = csv.replace("1:2.00;100:1.80", "1:2.50;100:1.20").replace(",500,1,1,", ",500,50,1,")
+    stock_list_import(vendor=vendor, content=moq_only)  # only the MOQ changes
+    assert columns(listing)[5] == Decimal("60")  # 50 × 1.20
     assert_in_step(listing)
 
 
