@@ -268,7 +268,7 @@ class Engine:
                 return found
         if self.group and self.ordering == "-unit_price_at_qty" and self.FULL_LIMIT is not None:
             # No bound finds these pages (docs/search.md): price every match only when that is affordable.
-            if len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT:
+            if self._too_many_to_price():
                 raise SearchTooBroad({"ordering": [
                     f"Parts by their best offer, dearest first, need a narrower search (at most {self.FULL_LIMIT:,} "
                     "matching offers): add a category, keyword or parameter, or sort the offers themselves (view=offers)."]})
@@ -439,6 +439,13 @@ class Engine:
             return None
         ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
+
+    def _too_many_to_price(self) -> bool:
+        """More than FULL_LIMIT matches: by the page-sample estimate on PostgreSQL (a capped count
+        of 20,000 rows costs more than the sample), by a capped count elsewhere."""
+        if connection.vendor == "postgresql":
+            return sampled_count(self.matches(), Listing._meta.db_table, percent=1) > self.FULL_LIMIT
+        return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
         rows = (price_at_qty(self.matches().filter(part_id__in=part_ids), self.qty)
