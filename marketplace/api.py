@@ -395,9 +395,17 @@ class PartDetailApi(APIView):
             price_breaks = BreakSerializer(many=True)
             unit_price_at_qty = AmountField(allow_null=True)
 
+        class BomUse(serializers.Serializer):
+            id = serializers.IntegerField()
+            name = serializers.CharField()
+            quantity = AmountField(help_text="Per assembled board")
+            lines = serializers.ListField(child=serializers.IntegerField())
+            designators = serializers.CharField()
+
         normalized_parameters = Parameter(many=True)
         offers = ListingOutputSerializer(many=True)
         kits = KitUse(many=True)
+        boms = BomUse(many=True, help_text="The caller's own uploaded BOMs that use the part")
         price_history = PriceChange(many=True)
 
     @extend_schema(parameters=[OpenApiParameter("qty", int)], responses=OutputSerializer)
@@ -414,7 +422,7 @@ class ListingPriceQtySerializer(serializers.Serializer):
 
 
 def part_detail_output(request, part: Part, qty: int | None) -> dict:
-    from marketplace.selectors.search import part_kits, part_offers, part_price_history
+    from marketplace.selectors.search import part_boms, part_kits, part_offers, part_price_history
     from marketplace.units import QUANTITY_KEYS, format_measure
 
     viewer = get_acting_organization(request, required=False)
@@ -428,6 +436,8 @@ def part_detail_output(request, part: Part, qty: int | None) -> dict:
                      "owner": {"id": k["kit"].owner_id, "name": k["kit"].owner.name}, "quantity": money_str(k["quantity"]),
                      "designators": ",".join(k["designators"]), "as_substitute": k["as_substitute"]}
                     for k in part_kits(viewer=viewer, part=part)]
+    data["boms"] = [{"id": b["bom"].pk, "name": b["bom"].name, "quantity": money_str(b["quantity"]), "lines": b["lines"],
+                     "designators": ",".join(b["designators"])} for b in part_boms(viewer=viewer, part=part)]
     data["price_history"] = [
         {"at": row["at"], "listing": row["listing"].pk, "vendor": {"id": row["vendor"].pk, "name": row["vendor"].name},
          "currency": row["currency"], "price_breaks": [{"min_qty": q, "unit_price": money_str(Decimal(p))} for q, p in row["price_breaks"]],

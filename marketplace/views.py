@@ -182,7 +182,7 @@ def part_detail_view(request, pk: int):
     """A part: parameters, every offer at the quantity (with what it cannot fill), the kits that use
     it and its offers' price history."""
     from marketplace.models import Part
-    from marketplace.selectors.search import part_kits, part_offers, part_price_history
+    from marketplace.selectors.search import part_boms, part_kits, part_offers, part_price_history
     from marketplace.units import QUANTITY_KEYS, format_measure
 
     part = get_object_or_404(Part, pk=pk)
@@ -196,7 +196,7 @@ def part_detail_view(request, pk: int):
                    if isinstance(value, (int, float)) else value) for key, value in sorted(part.parameter_values.items())]
     return render(request, "marketplace/part_detail.html", {
         "part": part, "qty": qty, "offers": offers, "parameters": parameters, "org": org,
-        "kits": part_kits(viewer=org, part=part), "history": part_price_history(viewer=org, part=part, qty=qty, limit=50),
+        "kits": part_kits(viewer=org, part=part), "boms": part_boms(viewer=org, part=part), "history": part_price_history(viewer=org, part=part, qty=qty, limit=50),
         "payments": Order.Payment.choices,
     })
 

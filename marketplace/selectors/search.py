@@ -717,3 +717,22 @@ def part_price_history(*, viewer: Organization | None, part: Part, qty: int | No
             row["unit_price_at_qty"] = applicable[-1] if applicable else None
         out.append(row)
     return out
+
+
+def part_boms(*, viewer: Organization | None, part: Part) -> list[dict]:
+    """The viewer's own uploaded BOMs with a line matched to the part (or listing it as a
+    substitute); BOMs are private to their organisation."""
+    from marketplace.models import BomItem
+
+    if viewer is None:
+        return []
+    items = (BomItem.objects.filter(Q(part=part) | Q(substitutes=part), bom__owner=viewer, dnp=False)
+             .select_related("bom").distinct().order_by("bom__name", "bom_id", "line"))
+    out: dict[int, dict] = {}
+    for item in items:
+        entry = out.setdefault(item.bom_id, {"bom": item.bom, "quantity": Decimal(0), "lines": [], "designators": []})
+        entry["quantity"] += item.quantity
+        entry["lines"].append(item.line)
+        if item.designators:
+            entry["designators"].append(item.designators)
+    return list(out.values())

@@ -98,3 +98,15 @@ def test_grouped_dearest_first_over_a_broad_search_is_refused_with_the_way_out(b
     browser.force_login(buyer.user)
     page = browser.get("/parts/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"}, follow=True)
     assert page.status_code == 200 and "narrower search" in page.content.decode()
+
+
+def test_part_page_lists_the_callers_own_boms_that_use_it(buyer, make_member, ldo):
+    from marketplace.services.boms import bom_upload
+
+    part = ldo[0]
+    csv = b"Designator,Quantity,Manufacturer,MPN\nU2,1,SG Micro,SGM2036-3.3YN5G/TR\nR1,1,Yageo,RC0402FR-0710KL\n"
+    bom = bom_upload(owner=buyer.org, content=csv, filename="tracker.csv", name="Tracker rev B")
+    body = buyer.client.get(f"/api/v1/parts/{part.pk}/").json()
+    assert body["boms"] == [{"id": bom.pk, "name": "Tracker rev B", "quantity": "1.00", "lines": [1], "designators": "U2"}]
+    stranger = make_member(name="Someone else")
+    assert stranger.client.get(f"/api/v1/parts/{part.pk}/").json()["boms"] == []  # BOMs are private

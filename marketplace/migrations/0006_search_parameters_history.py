@@ -46,7 +46,7 @@ def drop_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0004_organizations_moved'),
+        ('marketplace', '0005_buyer_boms'),
     ]
 
     operations = [
