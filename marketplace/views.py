@@ -192,8 +192,11 @@ def part_detail_view(request, pk: int):
     offers = part_offers(viewer=org, part=part, qty=qty)
     for listing in offers:
         listing.fill = offer_fill(listing, qty)
-    parameters = [(key, part.parameters.get(key, ""), format_measure(QUANTITY_KEYS.get(key, ""), value)
-                   if isinstance(value, (int, float)) else value) for key, value in sorted(part.parameter_values.items())]
+    # Numbers as normalised (with the supplier's spelling beside them); text as the supplier wrote it.
+    written = {str(k).strip().lower(): v for k, v in (part.parameters or {}).items()}
+    parameters = [(key, written.get(key, ""), format_measure(QUANTITY_KEYS.get(key, ""), value))
+                  if isinstance(value, (int, float)) else (key, "", written.get(key, value))
+                  for key, value in sorted(part.parameter_values.items())]
     return render(request, "marketplace/part_detail.html", {
         "part": part, "qty": qty, "offers": offers, "parameters": parameters, "org": org,
         "kits": part_kits(viewer=org, part=part), "boms": part_boms(viewer=org, part=part), "history": part_price_history(viewer=org, part=part, qty=qty, limit=50),
