@@ -441,10 +441,11 @@ class Engine:
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
 
     def _too_many_to_price(self) -> bool:
-        """More than FULL_LIMIT matches: by the page-sample estimate on PostgreSQL (a capped count
-        of 20,000 rows costs more than the sample), by a capped count elsewhere."""
-        if connection.vendor == "postgresql":
-            return sampled_count(self.matches(), Listing._meta.db_table, percent=1) > self.FULL_LIMIT
+        """More than FULL_LIMIT matches? On PostgreSQL the page-sample estimate answers the broad
+        searches at once (a capped count of 20,000 rows costs more); when it says few, a capped count
+        (cheap then) makes sure."""
+        if connection.vendor == "postgresql" and sampled_count(self.matches(), Listing._meta.db_table, percent=1) > self.FULL_LIMIT:
+            return True
         return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
