@@ -15,7 +15,7 @@ from django.db import transaction
 from marketplace.demo import DEMO_PASSWORD, DemoContext, large_catalogue_present, seed_large
 from organizations.models import Organization
 
-SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo"]
+SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo", "marketplace.demo_rfqs"]
 
 
 class Command(BaseCommand):
