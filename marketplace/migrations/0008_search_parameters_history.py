@@ -46,7 +46,7 @@ def drop_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0006_sourcing_terms_and_quote_vendors'),
+        ('marketplace', '0007_rfqs_and_capabilities'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0007_search_parameters_history'),
+        ('marketplace', '0008_search_parameters_history'),
         ('organizations', '0003_started_task'),
     ]
 
