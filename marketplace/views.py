@@ -161,6 +161,9 @@ def listing_search_view(request):
     get = request.GET
     qty = _int(get.get("qty"))
     qty = qty if qty and 0 < qty <= 100_000_000 else None
+    if get.get("qty", "").strip() and qty is None:  # say so, never drop a bad quantity silently
+        messages.error(request, f"“{get['qty'][:20]}” is not a quantity: type a whole number from 1 to 100,000,000. "
+                                "Prices below are not at a quantity.")
     ordering = get.get("ordering") or None
     grouped = get.get("view") != "offers"
     searched = any(get.get(k) for k in SEARCH_KEYS)

@@ -97,3 +97,12 @@ def test_search_page_filters_by_parameters(buyer):
     ListingFactory(part=PartFactory(mpn="BGAPART1", parameters={"package": "BGA"}))
     page = browser(buyer).get("/parts/?parameters=package:QFN32").content.decode()
     assert "QFNPART1" in page and "BGAPART1" not in page
+
+
+def test_a_bad_search_quantity_is_said_not_dropped(buyer):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(buyer.user)
+    page = client.get("/parts/", {"q": "resistor", "qty": "12abc"}).content.decode()
+    assert "is not a quantity" in page
