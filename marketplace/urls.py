@@ -22,6 +22,7 @@ api_urlpatterns = [
     path("orders/<int:pk>/", api.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/<str:step>/", api.OrderStepApi.as_view(), name="order-step"),
     path("purchase-orders/", api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
+    path("purchase-orders/<int:pk>/dispute/", api.PurchaseOrderDisputeApi.as_view(), name="purchase-order-dispute"),
     path("purchase-orders/<int:pk>/<str:step>/", api.PurchaseOrderStepApi.as_view(), name="purchase-order-step"),
 ]
 
