@@ -384,12 +384,13 @@ def ledger_post(
     organization: Organization | None = None,
     created_by=None,
     field: str = "amount",
+    reason: str = "",
 ) -> JournalEntry:
     """Post a balanced entry: legs are (account, signed amount); negative takes money out."""
     prepared = _prepare(legs)
     locked = lock_accounts(account_id for account_id, _ in prepared)
     return write_entry(locked=locked, legs=prepared, kind=kind, memo=memo, reference=reference,
-                       organization=organization, created_by=created_by, field=field)
+                       organization=organization, created_by=created_by, field=field, reason=reason)
 
 
 def ledger_transfer(

@@ -405,7 +405,7 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
         legs = _merge(legs)
         if legs:
             entry = ledger_post(legs=legs, kind=EntryKind.DISPUTE_SPLIT, memo=memo, organization=None,
-                                created_by=resolved_by, field="refund_percent")
+                                created_by=resolved_by, field="refund_percent", reason=note)
         if in_escrow:
             record.deposit_status = Deposit.REFUNDED if from_escrow == in_escrow else Deposit.RELEASED
     else:
@@ -418,7 +418,7 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
             else:
                 _void_credit(record)
         elif record.invoice_id and refund > 0:
-            entry = _credit_note(record, refund=refund, memo=memo, resolved_by=resolved_by,
+            entry = _credit_note(record, refund=refund, memo=memo, resolved_by=resolved_by, reason=note,
                                  buyer_wallet=buyer_wallet, supplier_wallet=supplier_wallet)
     record.status = Status.SETTLED
     record.save(update_fields=["deposit_status", "invoice", "status", "updated_at"])
@@ -428,7 +428,7 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
     return dispute
 
 
-def _credit_note(record, *, refund, memo, resolved_by, buyer_wallet, supplier_wallet):
+def _credit_note(record, *, refund, memo, resolved_by, reason, buyer_wallet, supplier_wallet):
     line = _line(record)
     payable, receivable = line_accounts(line)
     cash = lender_cash(line)
@@ -439,7 +439,7 @@ def _credit_note(record, *, refund, memo, resolved_by, buyer_wallet, supplier_wa
     legs = [(payable.pk, forgiven), (receivable.pk, -forgiven), (cash.pk, -cash_back), (buyer_wallet.pk, cash_back)]
     if line.supplier_id != record.supplier_id:  # the vendor was paid by the lender: it pays the refund back
         legs += [(supplier_wallet.pk, -refund), (cash.pk, refund)]
-    entry = write_entry(locked=locked, legs=_merge(legs), kind=EntryKind.DISPUTE_SPLIT, memo=memo,
+    entry = write_entry(locked=locked, legs=_merge(legs), kind=EntryKind.DISPUTE_SPLIT, memo=memo, reason=reason[:300],
                         created_by=resolved_by, field="refund_percent")
     if forgiven:
         invoice.credited += forgiven
