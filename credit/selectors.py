@@ -154,7 +154,8 @@ def aging(*, organization: Organization, side: str, today: date | None = None) -
     counterparties, totals = [], defaultdict(lambda: dict.fromkeys(BUCKETS, ZERO))
     for row in rows:
         buckets = {name: row[name] for name in BUCKETS}
-        counterparties.append({"organization": {"id": row[party], "name": row[f"{party}__name"]}, "currency": row["currency"],
+        name = row[f"{party}__name"] or "Kitstreet"  # a platform line's lender
+        counterparties.append({"organization": {"id": row[party], "name": name}, "currency": row["currency"],
                                "buckets": buckets, "total": sum(buckets.values(), ZERO)})
         for name in BUCKETS:
             totals[row["currency"]][name] += buckets[name]

@@ -41,4 +41,10 @@ urlpatterns = [
     path("lines/grant/", views.line_grant, name="line-grant"),
     path("terms/", views.terms_update, name="terms-update"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/payouts/<int:pk>/", views.payout_resolve, name="payout-resolve"),
+    path("disputes/", views.disputes, name="disputes"),
+    path("disputes/<int:pk>/", views.dispute_detail, name="dispute-detail"),
+    path("fx/", views.fx_rates, name="fx-rates"),
 ]

@@ -39,5 +39,6 @@ urlpatterns = [
     path("orders/new/", views.order_create_view, name="order-create"),
     path("orders/<int:pk>/", views.order_detail_view, name="order-detail"),
     path("purchase-orders/", views.purchase_order_list_view, name="purchase-order-list"),
+    path("purchase-orders/<int:pk>/dispute/", views.purchase_order_dispute_view, name="purchase-order-dispute-page"),
     path("purchase-orders/<int:pk>/<str:step>/", views.purchase_order_step_view, name="purchase-order-step"),
 ]
