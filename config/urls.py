@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 
-from config import system
+from config import desk, system
 from config.api import api_not_found
 from config.schema_view import SchemaView
 from config import views as site_views
@@ -30,6 +30,8 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("system/", system.system_page, name="system"),
+    path("desk/", desk.desk_view, name="desk"),
+    path("desk/verify/<int:pk>/", desk.desk_verify, name="desk-verify"),
     path("", include(organizations_urls.urlpatterns)),  # signup, switcher, members: names without a namespace
     path("", include((marketplace_urls.urlpatterns, "marketplace"))),
     path("credit/", include((credit_urls.urlpatterns, "credit"))),

@@ -11,6 +11,8 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     org = get_acting_organization(request, required=False)
+    if org is None and request.user.is_staff:
+        return redirect("desk")  # operators land on their own page
     return render(request, "home.html", {"org": org})
 
 

@@ -7,12 +7,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,7 +19,7 @@ from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
 from organizations.models import Organization, OrganizationKind
 from marketplace.models import Currency, Listing, Order, Part
-from organizations.selectors import membership_list, organization_visible_list
+from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
     fulfilment_record,
@@ -36,7 +33,7 @@ from marketplace.selectors import (
     purchase_order_list,
     quote_list,
 )
-from organizations.services import organization_create, organization_verify
+from organizations.services import organization_create
 from marketplace.services import (
     kit_create,
     kit_update,
@@ -76,6 +73,7 @@ def organization_detail_output(org: Organization) -> dict:
 
 
 class OrganizationListCreateApi(APIView):
+    acts_for_organization = False  # onboarding: the caller becomes the owner of a new organisation
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
         kinds = serializers.ListField(child=serializers.ChoiceField(choices=OrganizationKind.choices), allow_empty=False)

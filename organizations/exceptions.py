@@ -23,3 +23,11 @@ class InvitationInvalid(DomainValidationError):
 
 class LastOwner(StateConflict):
     """The only owner cannot leave or be demoted (409)."""
+
+
+class InvitationStateConflict(StateConflict):
+    """Revoking an invitation that is no longer pending (409)."""
+
+
+class MembershipInvalid(DomainValidationError):
+    pass

@@ -152,3 +152,14 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
+
+
+class StartedTask(models.Model):
+    """Who started a background task: its status (`/api/v1/tasks/{id}/`) is theirs alone."""
+
+    task_id = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} by {self.user}"

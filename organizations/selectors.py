@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from organizations.exceptions import NotAMember
-from organizations.models import Membership, Organization
+from organizations.models import Invitation, Membership, Organization, StartedTask
 
 
 def membership_list(*, user: AbstractBaseUser) -> QuerySet[Membership]:
@@ -48,3 +48,17 @@ def organization_visible_list(*, viewer: Organization | None, is_operator: bool 
 
 def organization_member_list(*, user: AbstractBaseUser) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user)
+
+
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
+    return (Membership.objects.filter(organization=organization).select_related("user")
+            .order_by("user__username", "id"))
+
+
+def invitation_list(*, organization: Organization, status: str | None = None) -> QuerySet[Invitation]:
+    qs = Invitation.objects.filter(organization=organization).select_related("invited_by")
+    return qs.filter(status=status) if status else qs
+
+
+def task_is_owned_by(*, task_id: str, user: AbstractBaseUser) -> bool:
+    return StartedTask.objects.filter(task_id=task_id, user_id=user.pk).exists()
