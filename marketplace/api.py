@@ -576,6 +576,11 @@ class QuoteOutputSerializer(serializers.Serializer):
         mpn = serializers.CharField()
         shortfall = serializers.IntegerField()
 
+    class UnsourcedSerializer(serializers.Serializer):
+        line = serializers.IntegerField(help_text="The BOM line")
+        mpn = serializers.CharField(allow_blank=True)
+        quantity = serializers.IntegerField(help_text="Needed for the whole batch")
+
     id = serializers.IntegerField()
     kit = serializers.IntegerField(source="kit_id")
     kit_name = serializers.CharField(source="kit.name")
@@ -592,6 +597,7 @@ class QuoteOutputSerializer(serializers.Serializer):
     unit_cost = AmountField()
     lead_time_days = serializers.IntegerField()
     shortages = serializers.SerializerMethodField()
+    unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
 
     @extend_schema_field(ShortageSerializer(many=True))

@@ -95,7 +95,7 @@ def _flatten_errors(detail, prefix="") -> list[str]:
 def trial_create_view(request):
     org = get_acting_organization(request)
     kits = trial_visible_kit_list(organization=org)
-    errors, values = [], request.POST if request.method == "POST" else {}
+    errors, values = [], request.POST if request.method == "POST" else {"kit": request.GET.get("kit", "")}
     if request.method == "POST":
         data = TrialInputSerializer(data=_form_payload(request.POST))
         if data.is_valid():

@@ -59,7 +59,7 @@ def _locked_arms(trial: Trial) -> list[TrialArm]:
 def _visible_kits(organization):
     from marketplace.models import Kit
 
-    return Kit.objects.filter(Q(owner__verified=True) | Q(owner=organization), is_active=True)
+    return Kit.objects.filter(Q(owner__verified=True, private=False) | Q(owner=organization), is_active=True)
 
 
 def _validated_plan(
