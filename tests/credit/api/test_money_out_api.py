@@ -121,3 +121,20 @@ def test_operators_grant_platform_lines(operator, buyer):
     assert [(l["id"], l["role"], l["limit"]) for l in mine] == [(line["id"], "buyer", "5000.00")]
     patched = operator.client.patch(f"/api/v1/platform-credit-lines/{line['id']}/", {"limit": "3000.00"}, format="json")
     assert patched.status_code == 200 and patched.json()["limit"] == "3000.00"
+
+
+def test_the_lender_writes_off_a_line_and_the_buyer_cannot(trader, buyer):
+    from credit.services import credit_draw
+    from tests.credit.factories import credit_line
+
+    trader.org.verified = True
+    trader.org.save(update_fields=["verified"])
+    line = credit_line(supplier=trader.org, buyer=buyer.org, limit="500.00")
+    credit_draw(line=line, amount=Decimal("120.00"))
+    url = f"/api/v1/credit-lines/{line.pk}/write-off/"
+    assert buyer.client.post(url, {"reason": "I'd like that"}).status_code == 403
+    assert trader.client.post(url, {"reason": ""}).status_code == 400
+    done = trader.client.post(url, {"reason": "Buyer closed its shop"})
+    assert done.status_code == 200
+    assert (done.json()["outstanding"], done.json()["status"]) == ("0.00", "frozen")
+    assert trader.client.post(url, {"reason": "again"}).status_code == 400
