@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
-from marketplace.api import QuoteOutputSerializer
+from marketplace.api import QuoteOptionsInputSerializer, QuoteOutputSerializer
 from marketplace.bom_reader import MAX_BYTES
 from marketplace.exceptions import BomInvalid, BomLineInvalid
 from marketplace.models import Bom, Part
@@ -236,7 +236,7 @@ class BomLineUpdateApi(APIView):
 class BomQuoteApi(APIView):
     class InputSerializer(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
-        options = serializers.DictField(required=False, help_text="Sourcing options, as for kit quotes")
+        options = QuoteOptionsInputSerializer(required=False, allow_null=True, help_text="Sourcing options, as for kit quotes")
 
     @extend_schema(request=InputSerializer, responses={201: QuoteOutputSerializer})
     def post(self, request, pk: int):

@@ -23,6 +23,10 @@ class QuoteInvalid(DomainValidationError):
     pass
 
 
+class OrderTermsInvalid(DomainValidationError):
+    """A supplier's order terms are out of range (negative, more than cents, unknown currency)."""
+
+
 class OrderInvalid(DomainValidationError):
     """The order cannot be placed as asked (expired quote, mixed currencies, bad lines)."""
 

@@ -342,6 +342,10 @@ class Quote(models.Model):
     total = models.DecimalField(**MONEY)
     unit_cost = models.DecimalField(**MONEY)
     lead_time_days = models.PositiveIntegerField(default=0)
+    shipping_cost = models.DecimalField(default=0, **MONEY)
+    optimality_gap = models.DecimalField(max_digits=9, decimal_places=6, default=0,
+                                         help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
+    options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
     valid_until = models.DateTimeField()
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
@@ -354,6 +358,10 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk}: {self.quantity} × {self.kit}"
+
+    @property
+    def optimality_gap_percent(self):
+        return self.optimality_gap * 100
 
     @property
     def has_shortages(self) -> bool:
@@ -383,6 +391,43 @@ class QuoteAllocation(models.Model):
 
     class Meta:
         ordering = ["line", "id"]
+
+
+class QuoteVendor(models.Model):
+    """One purchase order the quote priced: what it buys from the vendor and the shipping it pays."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="vendors")
+    vendor = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    subtotal = models.DecimalField(**MONEY)
+    shipping = models.DecimalField(default=0, **MONEY)
+    lead_time_days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["quote", "vendor_id"]
+        constraints = [models.UniqueConstraint(fields=["quote", "vendor"], name="quotevendor_unique_quote_vendor")]
+
+
+class VendorOrderTerms(models.Model):
+    """A supplier's terms per purchase order: a shipping fee (waived at or above
+    `free_shipping_over`) and a minimum order value. Quotes in other currencies ignore them."""
+
+    vendor = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="order_terms")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
+    shipping_fee = models.DecimalField(default=0, **MONEY)
+    free_shipping_over = models.DecimalField(null=True, blank=True, **MONEY)
+    min_order_value = models.DecimalField(default=0, **MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(shipping_fee__gte=0), name="orderterms_shipping_not_negative"),
+            models.CheckConstraint(condition=Q(min_order_value__gte=0), name="orderterms_min_order_not_negative"),
+            models.CheckConstraint(condition=Q(free_shipping_over__isnull=True) | Q(free_shipping_over__gte=0),
+                                   name="orderterms_free_over_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order terms of {self.vendor_id}"
 
 
 # --- Orders ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ app_name = "marketplace"
 api_urlpatterns = [
     path("organizations/", api.OrganizationListCreateApi.as_view(), name="organization-list"),
     path("organizations/<int:pk>/", api.OrganizationDetailApi.as_view(), name="organization-detail"),
+    path("organizations/<int:pk>/order-terms/", api.OrderTermsApi.as_view(), name="organization-order-terms"),
     path("parts/", api.PartListApi.as_view(), name="part-list"),
     path("listings/", api.ListingListCreateApi.as_view(), name="listing-list"),
     path("listings/import/", api.StockListImportApi.as_view(), name="listing-import"),
@@ -33,6 +34,7 @@ api_urlpatterns = [
 
 urlpatterns = [
     path("organizations/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization-detail"),
+    path("order-terms/", views.order_terms_view, name="order-terms"),
     path("parts/", views.listing_search_view, name="listing-search"),
     path("listings/mine/", views.my_listings_view, name="my-listings"),
     path("listings/import/", views.stock_list_import_view, name="listing-import"),

@@ -183,3 +183,15 @@ def test_quote_export_through_the_api(buyer, make_member, catalogue):
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     assert buyer.client.get(f"/api/v1/quotes/{quote['id']}/export/pdf/").status_code == 404
     assert make_member(name="Other").client.get(f"/api/v1/quotes/{quote['id']}/export/csv/").status_code == 404
+
+
+def test_bom_quotes_take_the_sourcing_options(buyer, catalogue):
+    bom = upload(buyer).json()
+    url = f"/api/v1/boms/{bom['id']}/quote/"
+    response = buyer.client.post(url, {"quantity": 10, "options": {"max_vendors": 1, "max_lead_time_days": 30}},
+                                 format="json")
+    assert response.status_code == 201, response.json()
+    quote = response.json()
+    assert quote["options"]["max_vendors"] == 1 and len(quote["vendors"]) <= 1
+    bad = buyer.client.post(url, {"quantity": 10, "options": {"currency": "EUR"}}, format="json")
+    assert bad.status_code == 400 and "currency" in str(bad.json())
