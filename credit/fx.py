@@ -68,3 +68,18 @@ def rate_table(to_currency: str, at: datetime | None = None) -> dict[str, Decima
         except FxRateMissing:
             continue
     return rates
+
+
+def totals_in(rows: list[dict], to_currency: str, fields: tuple[str, ...], at: datetime | None = None) -> dict | None:
+    """Per-currency rows (`{"currency", field: amount…}`) summed into one currency, each row
+    converted at the rate in force, with the rates used (the snapshot). None when a rate is missing."""
+    out: dict = {"currency": to_currency, **{f: Decimal("0.00") for f in fields}, "rates": {}}
+    for row in rows:
+        try:
+            rate, _ = fx_rate(row["currency"], to_currency, at)
+        except FxRateMissing:
+            return None
+        out["rates"][row["currency"]] = str(rate)
+        for f in fields:
+            out[f] += (Decimal(row[f]) * rate).quantize(CENT, ROUND_HALF_EVEN)
+    return {**out, **{f: str(out[f]) for f in fields}}

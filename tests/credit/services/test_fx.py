@@ -61,3 +61,12 @@ def test_verify_ledger_flags_a_conversion_that_skips_the_fx_accounts():
     entry = ledger_post(legs=[(usd, Decimal("-1.00")), (other, Decimal("1.00"))], kind=EntryKind.FX_CONVERSION)
     report = ledger_verify()
     assert not report.ok and any(f"Entry {entry.pk}" in p for p in report.problems)
+
+
+def test_totals_in_one_currency_record_the_rates_and_say_none_without_one():
+    from credit.fx import totals_in
+
+    rows = [{"currency": "CNY", "deployed": "100.00"}, {"currency": "USD", "deployed": "10.00"}]
+    assert totals_in(rows, "CNY", ("deployed",)) is None
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.20"))
+    assert totals_in(rows, "CNY", ("deployed",)) == {"currency": "CNY", "deployed": "172.00", "rates": {"CNY": "1", "USD": "7.20000000"}}
