@@ -46,6 +46,7 @@ from marketplace.services import (
     quote_create,
     stock_list_import,
 )
+from marketplace.selectors.rfqs import awarded_listing_list
 from marketplace.services.orders import STEPS, order_step, purchase_order_dispute
 from credit.api import DisputeOutputSerializer
 from credit.selectors import dispute_list
@@ -788,10 +789,15 @@ class OrderListCreateApi(APIView):
         quote = id_field(required=False)
         lines = LineSerializer(many=True, required=False, allow_empty=False, max_length=500)
         payment = serializers.ChoiceField(choices=Order.Payment.choices)
+        partial = serializers.BooleanField(default=False, help_text="A short quote: order what is available and "
+                                           "send the rest to an RFQ in the same step (the response adds `rfq`)")
+        rfq_closes_at = serializers.DateTimeField(required=False, help_text="With `partial`: when that RFQ closes")
 
         def validate(self, attrs):
             if ("quote" in attrs) == ("lines" in attrs):
                 raise serializers.ValidationError("Give either `quote` or `lines`.")
+            if attrs["partial"] and "quote" not in attrs:
+                raise serializers.ValidationError({"partial": ["A partial order is made from a quote."]})
             return attrs
 
     @extend_schema(parameters=[OpenApiParameter("status", str)], responses=OrderOutputSerializer(many=True))
@@ -818,8 +824,17 @@ class OrderListCreateApi(APIView):
             kwargs = {}
             if "quote" in d:
                 kwargs["quote"] = get_object_or_404(quote_list(organization=org), pk=d["quote"])
+                if d["partial"]:
+                    from marketplace.services.rfqs import order_place_partial
+
+                    order, rfq = order_place_partial(buyer=org, placed_by=request.user, payment=d["payment"],
+                                                     quote=kwargs["quote"], rfq_closes_at=d.get("rfq_closes_at"))
+                    return status.HTTP_201_CREATED, {**order_output(order_list(organization=org).get(pk=order.pk), org),
+                                                     "rfq": rfq.pk}
             else:
-                visible = {l.pk: l for l in listing_list(viewer=org).filter(pk__in=[x["listing"] for x in d["lines"]])}
+                ids = [x["listing"] for x in d["lines"]]
+                visible = {l.pk: l for l in listing_list(viewer=org).filter(pk__in=ids)}
+                visible.update({l.pk: l for l in awarded_listing_list(buyer=org).filter(pk__in=ids)})
                 missing = sorted({x["listing"] for x in d["lines"]} - set(visible))
                 if missing:
                     raise OrderInvalid({"lines": [f"Unknown listing id(s): {missing}."]})

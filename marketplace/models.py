@@ -98,6 +98,10 @@ class Listing(models.Model):
     date_code = models.CharField(max_length=20, blank=True)
     location = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # An awarded RFQ bid line is a listing only `reserved_for`'s quotes use until `expires_at`; it
+    # is never on the public market (is_active stays False), so every public read skips it.
+    reserved_for = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Search columns copied from the part, the vendor and the price breaks (kept in step by
@@ -113,7 +117,8 @@ class Listing(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "part"], name="listing_unique_vendor_part"),
+            models.UniqueConstraint(fields=["vendor", "part"], condition=Q(reserved_for__isnull=True),
+                                    name="listing_unique_vendor_part_public"),
             models.CheckConstraint(condition=Q(moq__gte=1), name="listing_moq_positive"),
             models.CheckConstraint(condition=Q(multiple__gte=1), name="listing_multiple_positive"),
             models.CheckConstraint(condition=Q(stock__gte=0), name="listing_stock_not_negative"),
@@ -347,6 +352,9 @@ class Quote(models.Model):
                                          help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
     options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
     valid_until = models.DateTimeField()
+    # The buyer's awarded assembly bid used for the kit itself (None: the kit's own factory).
+    assembly_offer = models.ForeignKey("marketplace.AssemblyOffer", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="quotes")
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -512,3 +520,19 @@ class PurchaseOrderLine(models.Model):
     class Meta:
         ordering = ["purchase_order", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="poline_quantity_positive")]
+
+
+# RFQs, bids, capabilities and the inbox live in their own module.
+from marketplace.models_rfqs import (  # noqa: E402,F401
+    AssemblyOffer,
+    Bid,
+    BidLine,
+    BidPriceBreak,
+    CapacityBooking,
+    MarketWebhookDelivery,
+    MarketWebhookEndpoint,
+    Notification,
+    Rfq,
+    RfqLine,
+    SupplierProfile,
+)

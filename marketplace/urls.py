@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import api, boms_api, boms_views, views
+from marketplace import api, api_rfqs, boms_api, boms_views, views, views_rfqs
 
 app_name = "marketplace"
 
@@ -30,6 +30,17 @@ api_urlpatterns = [
     path("purchase-orders/", api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", api.PurchaseOrderDisputeApi.as_view(), name="purchase-order-dispute"),
     path("purchase-orders/<int:pk>/<str:step>/", api.PurchaseOrderStepApi.as_view(), name="purchase-order-step"),
+    path("rfqs/", api_rfqs.RfqListCreateApi.as_view(), name="rfq-list"),
+    path("rfqs/<int:pk>/", api_rfqs.RfqDetailApi.as_view(), name="rfq-detail"),
+    path("rfqs/<int:pk>/bids/", api_rfqs.RfqBidApi.as_view(), name="rfq-bids"),
+    path("rfqs/<int:pk>/award/", api_rfqs.RfqAwardApi.as_view(), name="rfq-award"),
+    path("rfqs/<int:pk>/<str:step>/", api_rfqs.RfqStepApi.as_view(), name="rfq-step"),
+    path("bids/", api_rfqs.MyBidListApi.as_view(), name="bid-list"),
+    path("organizations/<int:pk>/capabilities/", api_rfqs.CapabilitiesApi.as_view(), name="organization-capabilities"),
+    path("notifications/", api_rfqs.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/read/", api_rfqs.NotificationReadApi.as_view(), name="notification-read"),
+    path("market-webhooks/", api_rfqs.MarketWebhookListCreateApi.as_view(), name="market-webhook-list"),
+    path("market-webhooks/<int:pk>/", api_rfqs.MarketWebhookDeleteApi.as_view(), name="market-webhook-detail"),
 ]
 
 urlpatterns = [
@@ -59,4 +70,15 @@ urlpatterns = [
     path("purchase-orders/", views.purchase_order_list_view, name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", views.purchase_order_dispute_view, name="purchase-order-dispute-page"),
     path("purchase-orders/<int:pk>/<str:step>/", views.purchase_order_step_view, name="purchase-order-step"),
+    path("rfqs/", views_rfqs.rfq_list_view, name="rfq-list"),
+    path("rfqs/new/", views_rfqs.rfq_create_view, name="rfq-create"),
+    path("rfqs/board/", views_rfqs.rfq_board_view, name="rfq-board"),
+    path("rfqs/bids/", views_rfqs.my_bids_view, name="my-bids"),
+    path("rfqs/capabilities/", views_rfqs.capabilities_view, name="capabilities"),
+    path("rfqs/<int:pk>/", views_rfqs.rfq_detail_view, name="rfq-detail"),
+    path("rfqs/<int:pk>/bid/", views_rfqs.rfq_bid_view, name="rfq-bid"),
+    path("rfqs/<int:pk>/award/", views_rfqs.rfq_award_view, name="rfq-award"),
+    path("rfqs/<int:pk>/close/", views_rfqs.rfq_close_view, name="rfq-close"),
+    path("quotes/<int:pk>/ask-market/", views_rfqs.rfq_from_quote_view, name="quote-ask-market"),
+    path("inbox/", views_rfqs.inbox_view, name="inbox"),
 ]

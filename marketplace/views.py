@@ -35,6 +35,7 @@ from marketplace.selectors import (
     purchase_order_list,
     quote_list,
 )
+from marketplace.selectors.rfqs import awarded_listing_list, supplier_profile_get
 from marketplace.services import order_place, order_terms_set, quote_constraint_costs, quote_create, stock_list_import
 from marketplace.services.orders import STEPS
 
@@ -79,6 +80,7 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         if self.object.is_supplier:
             context["fulfilment"] = fulfilment_record(supplier=self.object)
+            context["capabilities"] = supplier_profile_get(organization=self.object)
         return context
 
 
@@ -258,7 +260,9 @@ def order_create_view(request):
         if quote_id := _int(request.POST.get("quote")):
             kwargs["quote"] = get_object_or_404(quote_list(organization=org), pk=quote_id)
         else:
-            listing = get_object_or_404(listing_list(viewer=org), pk=_int(request.POST.get("listing"), 0))
+            listing_id = _int(request.POST.get("listing"), 0)
+            listing = (listing_list(viewer=org).filter(pk=listing_id).first()
+                       or get_object_or_404(awarded_listing_list(buyer=org), pk=listing_id))  # an awarded RFQ offer
             quantity = _int(request.POST.get("quantity"))
             if not quantity or quantity < 1:
                 raise ValidationError("Enter a quantity of at least 1.")

@@ -63,7 +63,7 @@ def listing_list(*, viewer: Organization | None, vendor: Organization | None = N
         Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty"))
     )
     if vendor is not None and viewer is not None and vendor.pk == viewer.pk:
-        return qs.filter(vendor=vendor)
+        return qs.filter(vendor=vendor, reserved_for__isnull=True)  # awarded RFQ offers are not stock-list rows
     qs = qs.filter(listing_visible_q(viewer), is_active=True)
     return qs.filter(vendor=vendor) if vendor is not None else qs
 

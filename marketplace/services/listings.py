@@ -119,7 +119,7 @@ def listing_create(
     if errors := _listing_errors(values):
         raise ListingInvalid(errors)
     _lock_vendor(vendor)
-    if Listing.objects.filter(vendor=vendor, part=part).exists():
+    if Listing.objects.filter(vendor=vendor, part=part, reserved_for__isnull=True).exists():
         raise ListingInvalid({"part": [f"You already list {part}; edit that listing instead."]})
     breaks = values.pop("price_breaks")
     listing = Listing(vendor=vendor, part=part, condition=condition, date_code=date_code,
@@ -287,7 +287,7 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         parts[(part.manufacturer.lower(), part.mpn_normalized)] = part
     listings = {
         (l.part.manufacturer.lower(), l.part.mpn_normalized): l
-        for l in Listing.objects.select_for_update().filter(vendor=vendor, part__mpn_normalized__in=mpns)
+        for l in Listing.objects.select_for_update().filter(vendor=vendor, part__mpn_normalized__in=mpns, reserved_for__isnull=True)
         .select_related("part").prefetch_related("price_breaks").order_by("pk")
     }
     now = timezone.now()

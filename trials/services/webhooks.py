@@ -1,40 +1,21 @@
 """Webhooks: on a verdict, POST a signed event to every active endpoint of the organisation.
 
-Signature: header `X-Kitstreet-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`.
-Receivers recompute it over the raw body, compare in constant time and reject old timestamps
-(replays). `X-Kitstreet-Event-Id` is stable across retries so a receiver can de-duplicate.
+Signing and the POST itself are shared with the marketplace's RFQ webhooks (config/webhooks.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
-import time
-
-import requests
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from config.webhooks import webhook_backoff_seconds, webhook_post, webhook_sign  # noqa: F401 (re-exported)
 from trials.exceptions import WebhookDeliveryFailed, WebhookInvalid
 from trials.models import Trial, WebhookDelivery, WebhookEndpoint
 
-TIMEOUT_SECONDS = 5
-BACKOFF_BASE_SECONDS = 10
 MAX_ATTEMPTS = 7  # the first try and six retries: about 10 minutes in all
-
-
-def webhook_backoff_seconds(retries: int) -> int:
-    """10 s, 20 s, 40 s, ... doubling per retry."""
-    return BACKOFF_BASE_SECONDS * 2**retries
-
-
-def webhook_sign(*, secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 @transaction.atomic
@@ -89,19 +70,8 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery:
             return delivery
         delivery.attempts += 1
         delivery.save(update_fields=["attempts"])
-    body = json.dumps({"id": f"whd_{delivery.pk}", **delivery.payload}, sort_keys=True).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Kitstreet-Webhooks/1",
-        "X-Kitstreet-Event": delivery.event,
-        "X-Kitstreet-Event-Id": f"whd_{delivery.pk}",
-        "X-Kitstreet-Signature": webhook_sign(secret=delivery.endpoint.secret, timestamp=int(time.time()), body=body),
-    }
-    try:
-        response = requests.post(delivery.endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        status, error = response.status_code, "" if response.ok else f"HTTP {response.status_code}"
-    except requests.RequestException as exc:
-        status, error = None, f"{type(exc).__name__}: {exc}"[:500]
+    status, error = webhook_post(url=delivery.endpoint.url, secret=delivery.endpoint.secret, event=delivery.event,
+                                 event_id=f"whd_{delivery.pk}", payload=delivery.payload)
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         delivery.response_status = status

@@ -14,7 +14,7 @@ from django.db import transaction
 from marketplace.demo import DEMO_PASSWORD, DemoContext
 from organizations.models import Organization
 
-SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo"]
+SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo", "marketplace.demo_rfqs"]
 
 
 class Command(BaseCommand):
