@@ -328,6 +328,16 @@ class LedgerMachine(RuleBasedStateMachine):
             self.resolve_dispute(po, percent)
         return po
 
+    @rule(target=orders, vendor=st.integers(1, 2), total=small,
+          stage=st.sampled_from(["placed", "delivered", "delivered", "disputed", "disputed after delivery"]),
+          percent=st.sampled_from([Decimal("0"), Decimal("50"), Decimal("100")]), repay=st.booleans())
+    def place_on_line(self, vendor, total, stage, percent, repay):
+        """Org 0 orders from another vendor on its platform line (and may repay at once)."""
+        po = self.place(buyer=0, vendor=vendor, total=total, credit=True, stage=stage, percent=percent)
+        if repay:
+            self.repay(Decimal("0.5"))
+        return po
+
     def _open(self, buyer, vendor, total, credit):
         if credit:
             buyer = 0
