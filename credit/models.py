@@ -290,7 +290,9 @@ class Invoice(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
             models.CheckConstraint(condition=Q(paid__gte=0, paid__lte=F("amount")), name="invoice_paid_within_amount"),
-            models.CheckConstraint(condition=Q(credited__gte=0, credited__lte=F("amount") - F("paid")),
+            # Half a cent of slack: SQLite evaluates `amount - paid` in floating point (28.38 - 21.28
+            # is 7.0999…); amounts have two places, so a real excess is at least a cent.
+            models.CheckConstraint(condition=Q(credited__gte=0, credited__lte=F("amount") - F("paid") + Decimal("0.005")),
                                    name="invoice_credited_within_amount"),
         ]
         indexes = [models.Index(fields=["credit_line", "status", "due_date"], name="invoice_line_status_due_idx")]
