@@ -19,6 +19,11 @@ class KitInvalid(DomainValidationError):
     """A kit definition is inconsistent (unknown parts, a sub-kit cycle, bad breaks)."""
 
 
+class SearchTooBroad(DomainValidationError):
+    """A search whose page would mean pricing hundreds of thousands of offers (parts by their best
+    offer, dearest first, over a broad search): refused with the way out instead of a 30 s query."""
+
+
 class QuoteInvalid(DomainValidationError):
     pass
 
