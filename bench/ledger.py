@@ -109,7 +109,7 @@ def main():
     for account in (a, b):
         account.refresh_from_db()
         if account.balance < Decimal("500.00"):
-            wallet_topup(organization=account.organization, amount=Decimal("500.00") - account.balance, currency="CNY", reference="bench")
+            wallet_topup(organization=account.organization, amount=Decimal("500.00") - account.balance, currency="CNY", reference=f"bench-{uuid.uuid4().hex}")
     total_before = Account.objects.get(pk=a.pk).balance + Account.objects.get(pk=b.pk).balance
     checkpoint()
     connection.close()
@@ -155,7 +155,7 @@ def main():
         org = bench_org(f"w{i}")
         wallet = account_for(organization=org, kind=AccountKind.WALLET, currency="CNY")
         if wallet.balance < Decimal("1000000.00"):
-            wallet_topup(organization=org, amount=Decimal("1000000.00"), currency="CNY", reference="bench")
+            wallet_topup(organization=org, amount=Decimal("1000000.00"), currency="CNY", reference=f"bench-{uuid.uuid4().hex}")
         wallets.append(wallet.pk)
     rng = random.Random(7)
 

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from credit.selectors import platform_money_figures
+from credit.selectors import disputes_to_resolve, payouts_to_settle, platform_money_figures
 from marketplace.selectors.orders import gmv_by_currency
 from organizations.models import Organization
 from organizations.services import organization_verify
@@ -29,6 +29,8 @@ def desk_view(request):
         "gmv": gmv_by_currency(days=30),
         "escrow": money["escrow"],
         "credit_outstanding": money["credit_outstanding"],
+        "payouts_waiting": payouts_to_settle().count(),
+        "disputes_waiting": disputes_to_resolve().count(),
     })
 
 

@@ -26,7 +26,7 @@ from credit.models import (
     Repayment,
     SupplierTerms,
 )
-from credit.exceptions import IdempotencyConflict
+from credit.exceptions import IdempotencyConflict, StateConflict
 from credit.services import (
     credit_line_update,
     entry_reverse,
@@ -115,6 +115,8 @@ class AccountAdmin(ReadOnlyAdmin):
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
+            except StateConflict as exc:  # this bank receipt was already credited
+                form.add_error(None, exc.message)
             except IdempotencyConflict:
                 form.add_error(None, "This form was already submitted with other values; reload the page.")
             else:

@@ -16,11 +16,19 @@ from rest_framework.views import APIView
 
 from config.api import paginated_response
 from credit.exceptions import InvalidAmount, QueryInvalid
-from credit.models import AccountKind, CreditLine, Currency, EntryKind, SupplierTerms
+from credit.models import AccountKind, CreditLine, Currency, Dispute, EntryKind, Payout, SupplierTerms
 from credit.selectors import (
     account_list,
     aging,
+    credit_line_all,
     credit_line_list,
+    dispute_at_stake,
+    dispute_list,
+    disputes_to_resolve,
+    fx_rate_list,
+    payout_list,
+    payouts_to_settle,
+    platform_line_list,
     invoice_list,
     posting_list,
     trust_for_line,
@@ -32,6 +40,13 @@ from credit.services import (
     credit_line_grant,
     credit_line_update,
     credit_repay,
+    credit_write_off,
+    dispute_resolve,
+    fx_rate_set,
+    payout_reject,
+    payout_request,
+    payout_settle,
+    wallet_convert,
     idempotency_run,
     request_fingerprint,
     supplier_terms,
@@ -39,7 +54,7 @@ from credit.services import (
     wallet_topup,
 )
 from organizations.access import get_acting_organization
-from organizations.models import Role, Organization
+from organizations.models import Organization, Role
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -87,6 +102,15 @@ class LineStatusField(serializers.ChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(choices=CreditLine.Status.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^(" + "|".join(Currency.values) + ")$"})
+class CurrencyCodeField(serializers.ChoiceField):
+    """A currency under another name than `currency` (base, quote, from/to). Its schema is a
+    pattern, not an enum: spectacular would name the same choice set twice (a warning fails CI)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Currency.choices, **kwargs)
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -208,9 +232,13 @@ class TrustSerializer(serializers.Serializer):
 class CreditLineOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.SerializerMethodField(help_text="Your side of the line: supplier, buyer or voucher.")
-    supplier = OrganizationRefSerializer()
+    supplier = OrganizationRefSerializer(allow_null=True, help_text="The lender; null for a platform line (Kitstreet lends).")
     buyer = OrganizationRefSerializer()
     vouched_by = OrganizationRefSerializer(allow_null=True)
+    voucher_share_percent = serializers.DecimalField(max_digits=5, decimal_places=2,
+                                                     help_text="Share of a write-off the voucher pays.")
+    pays_other_vendors = serializers.BooleanField(help_text="The line pays every vendor of an order (platform lines), "
+                                                  "or the other vendors of the lender's kits (a fronting solution house).")
     currency = serializers.CharField()
     limit = serializers.DecimalField(max_digits=18, decimal_places=2)
     outstanding = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Invoiced and not yet repaid.")
@@ -226,6 +254,8 @@ class CreditLineOutputSerializer(serializers.Serializer):
 
     def get_role(self, line) -> str:
         org = self.context["organization"]
+        if org is None:
+            return "operator"
         return "supplier" if line.supplier_id == org.pk else "buyer" if line.buyer_id == org.pk else "voucher"
 
     @extend_schema_field(TrustSerializer)
@@ -250,6 +280,10 @@ class CreditLineListCreateApi(APIView):
         grace_days = serializers.IntegerField(min_value=0, max_value=365, default=7)
         vouched_by = serializers.PrimaryKeyRelatedField(  # anyone others can see: buyers and verified suppliers
             queryset=Organization.objects.filter(Q(verified=True) | Q(is_supplier=False)), required=False, allow_null=True)
+        voucher_share_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                                         required=False, default=Decimal("0"))
+        pays_other_vendors = serializers.BooleanField(required=False, default=False,
+                                                      help_text="Front the other vendors of orders for your kits.")
 
     @extend_schema(
         operation_id="v1_credit_lines_list",
@@ -276,8 +310,8 @@ class CreditLineListCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: CreditLineOutputSerializer, **ERRORS})
     def post(self, request):
-        """A supplier grants a buyer a line."""
-        org = get_acting_organization(request)
+        """A supplier grants a buyer a line (admins and owners)."""
+        org = get_acting_organization(request, role=Role.ADMIN)
         if not org.is_supplier:
             raise PermissionDenied("Only suppliers grant credit lines.")
         data = self.InputSerializer(data=request.data)
@@ -302,7 +336,7 @@ class CreditLineDetailApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: CreditLineOutputSerializer, **ERRORS})
     def patch(self, request, pk: int):
         """The supplier changes the limit or terms, or freezes (`status: frozen`) / unfreezes the line."""
-        org = get_acting_organization(request)
+        org = get_acting_organization(request, role=Role.ADMIN)
         line = get_object_or_404(credit_line_list(organization=org), pk=pk)
         if line.supplier_id != org.pk:
             raise PermissionDenied("Only the supplier who granted this line can change it.")
@@ -432,6 +466,11 @@ class SupplierTermsApi(APIView):
         deposit_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
         release_on = serializers.ChoiceField(choices=SupplierTerms.ReleaseOn.choices)
         forfeit_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+        buyer_may_cancel = serializers.BooleanField(required=False, help_text="Buyers may cancel after confirmation, forfeiting per terms.")
+        default_grace_days = serializers.IntegerField(min_value=0, max_value=365, required=False,
+                                                      help_text="Days after shipping before a default may be declared.")
+        full_escrow_for_new_buyers = serializers.BooleanField(required=False, help_text="Buyers without a settled order "
+                                                              "from you put the whole amount in escrow.")
 
     @extend_schema(responses={200: TermsSerializer, 403: OpenApiTypes.OBJECT})
     def get(self, request):
@@ -447,3 +486,314 @@ class SupplierTermsApi(APIView):
         data = self.TermsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(self.TermsSerializer(supplier_terms_set(supplier=org, **data.validated_data)).data)
+
+
+
+# --- payouts ---------------------------------------------------------------------------------
+
+class PayoutOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = OrganizationRefSerializer()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField(help_text="`requested` (held on the wallet), `settled` or `rejected`.")
+    reference = serializers.CharField(help_text="The outgoing bank transfer's reference, once settled.")
+    reason = serializers.CharField(help_text="Why it was rejected.")
+    entry = serializers.IntegerField(source="entry_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class PayoutListCreateApi(APIView):
+    required_roles = {"POST": Role.ADMIN}  # money leaving the organisation is for admins
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+        currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
+
+    @extend_schema(operation_id="v1_payouts_list",
+                   parameters=[OpenApiParameter("status", str, enum=Payout.Status.values), *PAGE_PARAMETERS],
+                   responses={200: PayoutOutputSerializer(many=True), 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """The acting organisation's payouts, newest first; operators acting for none see the desk queue."""
+        org = get_acting_organization(request, required=not request.user.is_staff)
+        qs = payout_list(organization=org) if org is not None else payouts_to_settle()
+        if payout_status := choice_param(request, "status", Payout.Status.values):
+            qs = qs.filter(status=payout_status)
+        return paginated_response(self, request, qs, lambda page: PayoutOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={201: PayoutOutputSerializer, **ERRORS, 422: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """An admin asks to withdraw from the organisation's wallet: the amount is held at once."""
+        org = get_acting_organization(request, role=Role.ADMIN)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def execute():
+            payout = payout_request(organization=org, requested_by=request.user, **data.validated_data)
+            return status.HTTP_201_CREATED, PayoutOutputSerializer(payout).data
+
+        return idempotent_response(request, scope=_scope(request, org), execute=execute)
+
+
+class PayoutQueueApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(operation_id="v1_payouts_queue", parameters=PAGE_PARAMETERS,
+                   responses={200: PayoutOutputSerializer(many=True), 403: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Operators: requested payouts waiting for a bank transfer, oldest first."""
+        return paginated_response(self, request, payouts_to_settle(), lambda page: PayoutOutputSerializer(page, many=True).data)
+
+
+class PayoutSettleApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reference = serializers.CharField(max_length=200, help_text="The outgoing bank transfer's reference.")
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={200: PayoutOutputSerializer, **ERRORS, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        """Operators: the bank transfer went out; the wallet is debited against clearing."""
+        payout = get_object_or_404(Payout.objects.all(), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def execute():
+            done = payout_settle(payout=payout, reference=data.validated_data["reference"], settled_by=request.user)
+            return status.HTTP_200_OK, PayoutOutputSerializer(done).data
+
+        return idempotent_response(request, scope=f"user:{request.user.pk}", execute=execute)
+
+
+class PayoutRejectApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=300)
+
+    @extend_schema(request=InputSerializer, responses={200: PayoutOutputSerializer, **ERRORS, 409: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        """Operators: the transfer will not go out; the hold on the wallet is released."""
+        payout = get_object_or_404(Payout.objects.all(), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = payout_reject(payout=payout, reason=data.validated_data["reason"], rejected_by=request.user)
+        return Response(PayoutOutputSerializer(done).data)
+
+
+# --- disputes --------------------------------------------------------------------------------
+
+class DisputeOutputSerializer(serializers.Serializer):
+    class AtStakeSerializer(serializers.Serializer):
+        method = serializers.CharField()
+        currency = serializers.CharField()
+        total = serializers.DecimalField(max_digits=18, decimal_places=2)
+        held = serializers.DecimalField(max_digits=18, decimal_places=2)
+        paid = serializers.DecimalField(max_digits=18, decimal_places=2)
+        at_stake = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+    id = serializers.IntegerField()
+    purchase_order = serializers.IntegerField(source="purchase_order_id")
+    order = serializers.IntegerField(source="payment.order_id", allow_null=True)
+    buyer = OrganizationRefSerializer(source="payment.buyer")
+    supplier = OrganizationRefSerializer(source="payment.supplier")
+    opened_by = OrganizationRefSerializer()
+    reason = serializers.CharField()
+    status = serializers.CharField(help_text="`open` (what is held stays held) or `resolved`.")
+    refund_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    refund_amount = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    note = serializers.CharField()
+    entry = serializers.IntegerField(source="entry_id", allow_null=True)
+    money = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(AtStakeSerializer)
+    def get_money(self, dispute) -> dict:
+        return self.AtStakeSerializer(dispute_at_stake(dispute=dispute)).data
+
+
+def _disputes_for(request):
+    org = get_acting_organization(request, required=not request.user.is_staff)
+    if org is None:
+        return Dispute.objects.select_related("payment__buyer", "payment__supplier", "opened_by").order_by("-created_at", "-id")
+    return dispute_list(organization=org)
+
+
+class DisputeListApi(APIView):
+    @extend_schema(operation_id="v1_disputes_list",
+                   parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values), *PAGE_PARAMETERS],
+                   responses={200: DisputeOutputSerializer(many=True), 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Disputes on purchase orders you are party to; operators acting for none see them all."""
+        qs = _disputes_for(request)
+        if dispute_status := choice_param(request, "status", Dispute.Status.values):
+            qs = qs.filter(status=dispute_status)
+        return paginated_response(self, request, qs, lambda page: DisputeOutputSerializer(page, many=True).data)
+
+
+class DisputeDetailApi(APIView):
+    @extend_schema(responses={200: DisputeOutputSerializer, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        return Response(DisputeOutputSerializer(get_object_or_404(_disputes_for(request), pk=pk)).data)
+
+
+class DisputeResolveApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        refund_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                                  help_text="Share of what is held or paid that goes (back) to the buyer.")
+        note = serializers.CharField(max_length=1000, help_text="Why: recorded as the ledger entry's reason.")
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={200: DisputeOutputSerializer, **ERRORS, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        """Operators: split what is held or paid between buyer and supplier; the payment closes."""
+        dispute = get_object_or_404(Dispute.objects.all(), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def execute():
+            done = dispute_resolve(dispute=dispute, resolved_by=request.user, **data.validated_data)
+            return status.HTTP_200_OK, DisputeOutputSerializer(Dispute.objects.select_related(
+                "payment__buyer", "payment__supplier", "opened_by").get(pk=done.pk)).data
+
+        return idempotent_response(request, scope=f"user:{request.user.pk}", execute=execute)
+
+
+# --- FX ----------------------------------------------------------------------------------------
+
+class FxRateOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    base = serializers.CharField()
+    quote = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=18, decimal_places=8, help_text="1 base = rate quote.")
+    valid_from = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+class FxRateListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        base = CurrencyCodeField()
+        quote = CurrencyCodeField()
+        rate = serializers.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"))
+        valid_from = serializers.DateTimeField(required=False, help_text="Default: now.")
+
+    @extend_schema(operation_id="v1_fx_rates_list",
+                   parameters=[OpenApiParameter("base", str, description=f"One of {', '.join(Currency.values)}"),
+                               OpenApiParameter("quote", str, description=f"One of {', '.join(Currency.values)}"),
+                               *PAGE_PARAMETERS],
+                   responses={200: FxRateOutputSerializer(many=True), 400: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Exchange rates with their history, newest first (anyone logged in)."""
+        qs = fx_rate_list(base=choice_param(request, "base", Currency.values), quote=choice_param(request, "quote", Currency.values))
+        return paginated_response(self, request, qs, lambda page: FxRateOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: FxRateOutputSerializer, **ERRORS})
+    def post(self, request):
+        """Operators: a new rate for a pair from `valid_from`; earlier rates stay as history."""
+        if not request.user.is_staff:
+            raise PermissionDenied("Only operators set exchange rates.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rate = fx_rate_set(created_by=request.user, **data.validated_data)
+        return Response(FxRateOutputSerializer(rate).data, status=status.HTTP_201_CREATED)
+
+
+class WalletConversionApi(APIView):
+    required_roles = {"POST": Role.ADMIN}
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+        from_currency = CurrencyCodeField()
+        to_currency = CurrencyCodeField()
+
+    class OutputSerializer(serializers.Serializer):
+        entry = serializers.IntegerField()
+        memo = serializers.CharField()
+        wallets = AccountOutputSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={201: OutputSerializer, **ERRORS, 422: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """Convert wallet money into another currency at the rate in force (through the platform's FX accounts)."""
+        org = get_acting_organization(request, role=Role.ADMIN)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def execute():
+            entry = wallet_convert(organization=org, created_by=request.user, **data.validated_data)
+            wallets = account_list(organization=org).filter(kind=AccountKind.WALLET)
+            return status.HTTP_201_CREATED, self.OutputSerializer({"entry": entry.pk, "memo": entry.memo, "wallets": wallets}).data
+
+        return idempotent_response(request, scope=_scope(request, org), execute=execute)
+
+
+# --- platform credit lines and write-offs ------------------------------------------------------
+
+class PlatformCreditLineListCreateApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        buyer = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.filter(is_buyer=True))
+        limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0,
+                                         help_text="Set it from the buyer's trust score (`GET /credit/trust/{id}/` suggests one).")
+        currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
+        terms_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
+        grace_days = serializers.IntegerField(min_value=0, max_value=365, default=7)
+        vouched_by = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False, allow_null=True)
+        voucher_share_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                                         required=False, default=Decimal("0"))
+
+    @extend_schema(operation_id="v1_platform_credit_lines_list", parameters=PAGE_PARAMETERS,
+                   responses={200: CreditLineOutputSerializer(many=True), 403: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Operators: every platform line."""
+        return paginated_response(self, request, platform_line_list(),
+                                  lambda page: _line_output(page, None, many=True))
+
+    @extend_schema(request=InputSerializer, responses={201: CreditLineOutputSerializer, **ERRORS})
+    def post(self, request):
+        """Operators: grant a buyer one line that pays every vendor of its orders (Kitstreet lends)."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        line = credit_line_grant(supplier=None, **data.validated_data)
+        return Response(_line_output(platform_line_list().get(pk=line.pk), None), status=status.HTTP_201_CREATED)
+
+
+class PlatformCreditLineDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=CreditLineDetailApi.InputSerializer, responses={200: CreditLineOutputSerializer, **ERRORS})
+    def patch(self, request, pk: int):
+        """Operators: change a platform line's limit or terms, or freeze it."""
+        line = get_object_or_404(platform_line_list(), pk=pk)
+        data = CreditLineDetailApi.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        credit_line_update(line=line, **data.validated_data)
+        return Response(_line_output(platform_line_list().get(pk=pk), None))
+
+
+class CreditLineWriteOffApi(APIView):
+    required_roles = {"POST": Role.ADMIN}
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=300)
+
+    @extend_schema(request=InputSerializer, responses={200: CreditLineOutputSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """The lender (a supplier's admin; operators for any line) writes off what is owed; a
+        voucher pays its share of it. The line is frozen."""
+        org = None
+        if request.user.is_staff:
+            line = get_object_or_404(credit_line_all(), pk=pk)
+        else:
+            org = get_acting_organization(request, role=Role.ADMIN)
+            line = get_object_or_404(credit_line_list(organization=org), pk=pk)
+            if line.supplier_id != org.pk:
+                raise PermissionDenied("Only the lender writes off a line.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        credit_write_off(line=line, reason=data.validated_data["reason"], created_by=request.user)
+        return Response(_line_output(credit_line_all().get(pk=pk), org))

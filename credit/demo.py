@@ -13,7 +13,9 @@ from credit.services import (
     credit_draw,
     credit_line_grant,
     credit_repay,
+    fx_rate_set,
     invoice_mark_overdue,
+    payout_request,
     supplier_terms_set,
     wallet_topup,
 )
@@ -83,6 +85,15 @@ def seed(ctx) -> None:
                 Repayment.objects.filter(pk=repayment.pk).update(
                     created_at=timezone.make_aware(timezone.datetime.combine(paid_on, timezone.datetime.min.time()).replace(hour=10)))
                 repayments += 1
+    # Money out and FX: operators' rates (with a little history), a platform line for a buyer
+    # without supplier credit, and a payout waiting on the operators' desk.
+    now = timezone.now()
+    for days_ago, rate in ((30, "7.12"), (7, "7.18"), (1, "7.21")):
+        fx_rate_set(base="USD", quote="CNY", rate=Decimal(rate), valid_from=now - timedelta(days=days_ago), created_by=operator)
+    if "buyer:makerbox" in orgs:
+        credit_line_grant(supplier=None, buyer=orgs["buyer:makerbox"], limit=Decimal("15000.00"), currency="CNY", terms_days=30)
+    if "factory:longhua" in orgs:
+        payout_request(organization=orgs["factory:longhua"], amount=Decimal("5000.00"), currency="CNY")
     swept = invoice_mark_overdue(today=today)
     ctx.say(f"  {len(TOPUPS)} top-ups, {invoices} invoices, {repayments} repayments, "
             f"{swept['marked_overdue']} overdue, {swept['lines_frozen']} line(s) frozen")

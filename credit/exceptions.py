@@ -58,3 +58,39 @@ class EntryAlreadyReversed(StateConflict):
 
 class QueryInvalid(DomainValidationError):
     """A list filter with a value outside its choices."""
+
+
+class TopupAlreadyRecorded(StateConflict):
+    """This bank receipt (organisation and reference) was already credited."""
+
+
+class PayoutInvalid(LedgerError):
+    pass
+
+
+class PayoutAlreadyResolved(StateConflict):
+    pass
+
+
+class DisputeInvalid(LedgerError):
+    pass
+
+
+class DisputeConflict(StateConflict):
+    """The purchase order is disputed, or not in a state a dispute step needs."""
+
+
+class PaymentStepRefused(StateConflict):
+    """The payment is not in a state that allows this step (e.g. a default before the grace period ends)."""
+
+
+class FxRateMissing(DomainValidationError):
+    """No exchange rate for the pair at that time."""
+
+
+class FxRateInvalid(DomainValidationError):
+    pass
+
+
+class WriteOffInvalid(LedgerError):
+    pass

@@ -24,6 +24,8 @@ class AccountKind(models.TextChoices):
     RECEIVABLE = "receivable", "Receivable"  # per credit line: what the buyer owes the supplier
     PAYABLE = "payable", "Payable"  # per credit line: what the buyer owes (negative = owed)
     CLEARING = "clearing", "Platform bank clearing"  # platform: mirrors the bank; top-ups come from it
+    FX = "fx", "Platform FX position"  # platform, per currency: conversions pass through it
+    CREDIT_FUND = "credit_fund", "Platform credit fund"  # platform, per currency: what platform lines lend
 
 
 class Account(models.Model):
@@ -58,7 +60,7 @@ class Account(models.Model):
             models.UniqueConstraint(fields=["organization", "kind", "currency"], name="account_unique_org_kind_currency",
                                     condition=Q(credit_line__isnull=True, organization__isnull=False)),
             models.UniqueConstraint(fields=["kind", "currency"], name="account_unique_platform_kind_currency",
-                                    condition=Q(organization__isnull=True)),
+                                    condition=Q(organization__isnull=True, credit_line__isnull=True)),
             models.UniqueConstraint(fields=["credit_line", "kind"], name="account_unique_line_kind",
                                     condition=Q(credit_line__isnull=False)),
         ]
@@ -85,6 +87,12 @@ class EntryKind(models.TextChoices):
     CREDIT_DRAW = "credit_draw", "Credit draw (invoice)"
     REPAYMENT = "repayment", "Repayment"
     REVERSAL = "reversal", "Reversal"
+    PAYOUT = "payout", "Payout to bank"
+    DEPOSIT_DEFAULT = "deposit_default", "Deposit forfeited on default"
+    DISPUTE_SPLIT = "dispute_split", "Dispute resolved by a split"
+    CREDIT_DISBURSEMENT = "credit_disburse", "Lender paid the vendor"
+    WRITE_OFF = "write_off", "Credit written off"
+    FX_CONVERSION = "fx_conversion", "Currency conversion"
 
 
 # Kinds an operator may reverse by hand; the others are owned by deposit and credit state
@@ -114,6 +122,11 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "journal entries"
+        constraints = [
+            # A bank receipt is credited once per organisation, whatever the Idempotency-Key.
+            models.UniqueConstraint(fields=["organization", "reference"], condition=Q(kind="topup"),
+                                    name="entry_topup_reference_once"),
+        ]
 
     def __str__(self) -> str:
         return f"Entry {self.pk} · {self.get_kind_display()}"
@@ -196,15 +209,23 @@ class IdempotencyKey(models.Model):
 
 
 class CreditLine(models.Model):
-    """Supplier credit (账期): a supplier lets a buyer draw up to `limit` on net-`terms_days`
-    terms, optionally vouched for by a third organisation that shares the exposure."""
+    """Supplier credit (账期): a lender lets a buyer draw up to `limit` on net-`terms_days`
+    terms, optionally vouched for by a third organisation that shares the exposure.
+
+    The lender is a supplier (`supplier`), or the platform itself (`supplier` empty): a platform
+    line pays every vendor of an order. A supplier's line with `pays_other_vendors` (a solution
+    house fronting its kit's sub-vendors) does the same for orders of that supplier's kits."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         FROZEN = "frozen", "Frozen"
 
-    supplier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_granted")
+    supplier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_granted",
+                                 null=True, blank=True, help_text="The lender; empty for a platform line.")
     buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_received")
+    pays_other_vendors = models.BooleanField(default=False, help_text="The lender pays the other vendors of its kits' orders.")
+    voucher_share_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"),
+                                                help_text="Share of a write-off the voucher pays.")
     vouched_by = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_lines_vouched")
     currency = models.CharField(max_length=3, choices=Currency.choices)
     limit = models.DecimalField(**MONEY)
@@ -219,12 +240,24 @@ class CreditLine(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["supplier", "buyer", "currency"], name="creditline_unique_pair_currency"),
+            models.UniqueConstraint(fields=["buyer", "currency"], condition=Q(supplier__isnull=True),
+                                    name="creditline_unique_platform_buyer_currency"),
+            models.CheckConstraint(condition=Q(voucher_share_percent__gte=0, voucher_share_percent__lte=100),
+                                   name="creditline_voucher_share_range"),
             models.CheckConstraint(condition=Q(limit__gte=0), name="creditline_limit_not_negative"),
             models.CheckConstraint(condition=~Q(supplier=F("buyer")), name="creditline_not_to_self"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.supplier} → {self.buyer} ({self.limit} {self.currency})"
+        return f"{self.lender_name} → {self.buyer} ({self.limit} {self.currency})"
+
+    @property
+    def is_platform(self) -> bool:
+        return self.supplier_id is None
+
+    @property
+    def lender_name(self) -> str:
+        return self.supplier.name if self.supplier_id else "Kitstreet"
 
 
 class Invoice(models.Model):
@@ -235,16 +268,18 @@ class Invoice(models.Model):
         OPEN = "open", "Open"
         OVERDUE = "overdue", "Overdue"
         PAID = "paid", "Paid"
+        WRITTEN_OFF = "written_off", "Written off"
 
     credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="invoices")
     # A plain reference: credit knows nothing of marketplace models (apps depend one way).
     purchase_order_id = models.BigIntegerField(null=True, blank=True, db_index=True, help_text="The marketplace purchase order it pays for")
     amount = models.DecimalField(**MONEY)
     paid = models.DecimalField(**MONEY, default=ZERO)
+    credited = models.DecimalField(**MONEY, default=ZERO, help_text="Forgiven: a dispute's credit note or a write-off.")
     currency = models.CharField(max_length=3, choices=Currency.choices)
     issued_on = models.DateField()
     due_date = models.DateField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     paid_on = models.DateField(null=True, blank=True)
     memo = models.CharField(max_length=300, blank=True)
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="invoice")
@@ -255,6 +290,10 @@ class Invoice(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
             models.CheckConstraint(condition=Q(paid__gte=0, paid__lte=F("amount")), name="invoice_paid_within_amount"),
+            # Half a cent of slack: SQLite evaluates `amount - paid` in floating point (28.38 - 21.28
+            # is 7.0999…); amounts have two places, so a real excess is at least a cent.
+            models.CheckConstraint(condition=Q(credited__gte=0, credited__lte=F("amount") - F("paid") + Decimal("0.005")),
+                                   name="invoice_credited_within_amount"),
         ]
         indexes = [models.Index(fields=["credit_line", "status", "due_date"], name="invoice_line_status_due_idx")]
 
@@ -263,7 +302,7 @@ class Invoice(models.Model):
 
     @property
     def outstanding(self) -> Decimal:
-        return self.amount - self.paid
+        return self.amount - self.paid - self.credited
 
 
 class Repayment(models.Model):
@@ -300,6 +339,11 @@ class SupplierTerms(models.Model):
     release_on = models.CharField(max_length=10, choices=ReleaseOn.choices, default=ReleaseOn.CONFIRM)
     forfeit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"),
                                           help_text="Share of the deposit the supplier keeps if the buyer cancels after confirmation.")
+    buyer_may_cancel = models.BooleanField(default=True, help_text="The buyer may cancel after confirmation, forfeiting per terms.")
+    default_grace_days = models.PositiveIntegerField(default=7, help_text="Days after shipping the buyer has to pay the "
+                                                     "balance before the supplier may declare a default.")
+    full_escrow_for_new_buyers = models.BooleanField(default=False, help_text="Buyers with no settled order from this "
+                                                     "supplier put the whole amount in escrow at placement.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -345,8 +389,14 @@ class PurchaseOrderPayment(models.Model):
     deposit_status = models.CharField(max_length=10, choices=DepositStatus.choices, default=DepositStatus.NONE)
     release_on = models.CharField(max_length=10, choices=SupplierTerms.ReleaseOn.choices, default=SupplierTerms.ReleaseOn.CONFIRM)
     forfeit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"))
+    buyer_may_cancel = models.BooleanField(default=True)
+    default_grace_days = models.PositiveIntegerField(default=7)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    defaulted_at = models.DateTimeField(null=True, blank=True, help_text="The supplier declared the buyer's default.")
     hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="payment")
+    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # When the line's lender is not the vendor: the lender's money reserved for the vendor, paid on delivery.
+    funding_hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="funded_payment")
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="payment")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -357,3 +407,92 @@ class PurchaseOrderPayment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment of PO {self.purchase_order_id} ({self.method})"
+
+
+class Payout(models.Model):
+    """A supplier's withdrawal from its wallet to its bank: held at once, then settled by an
+    operator with the bank transfer's reference (the wallet pays the platform's clearing account),
+    or rejected (the hold is released)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        SETTLED = "settled", "Settled"
+        REJECTED = "rejected", "Rejected"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    hold = models.OneToOneField(Hold, on_delete=models.PROTECT, related_name="payout")
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="payout")
+    reference = models.CharField(max_length=200, blank=True, help_text="The outgoing bank transfer's reference.")
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it was rejected.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive")]
+        indexes = [models.Index(fields=["status", "created_at"], name="payout_status_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Payout {self.pk} · {self.amount} {self.currency} ({self.status})"
+
+
+class Dispute(models.Model):
+    """Either party of a shipped or delivered purchase order disputes it: what is still held stays
+    held (no delivery, default or release) until an operator splits what was held or paid."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    payment = models.ForeignKey(PurchaseOrderPayment, on_delete=models.PROTECT, related_name="disputes")
+    purchase_order_id = models.BigIntegerField(db_index=True)
+    opened_by = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=1000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    refund_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    refund_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    note = models.CharField(max_length=1000, blank=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="dispute")
+    opened_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment"], condition=Q(status="open"), name="dispute_one_open_per_payment"),
+            models.CheckConstraint(condition=Q(refund_percent__isnull=True) | Q(refund_percent__gte=0, refund_percent__lte=100),
+                                   name="dispute_refund_percent_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.pk} on PO {self.purchase_order_id} ({self.status})"
+
+
+class FxRate(models.Model):
+    """An exchange rate set by an operator: 1 `base` = `rate` `quote` from `valid_from` until the
+    next rate of the pair. Rows are never edited, so the history is the table."""
+
+    base = models.CharField(max_length=3, choices=Currency.choices)
+    quote = models.CharField(max_length=3, choices=Currency.choices)
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    valid_from = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive"),
+            models.CheckConstraint(condition=~Q(base=F("quote")), name="fxrate_two_currencies"),
+        ]
+        indexes = [models.Index(fields=["base", "quote", "-valid_from"], name="fxrate_pair_from_idx")]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} from {self.valid_from:%Y-%m-%d %H:%M}"

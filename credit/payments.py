@@ -8,7 +8,10 @@ CreditLineFrozen.
 """
 
 from credit.services.payments import (  # noqa: F401
+    dispute_open,
+    purchase_order_buyer_may_cancel,
     purchase_order_payment_cancel,
+    purchase_order_payment_default,
     purchase_order_payment_confirm,
     purchase_order_payment_deliver,
     purchase_order_payment_open,

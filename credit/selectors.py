@@ -30,6 +30,10 @@ from credit.models import (
     Account,
     AccountKind,
     CreditLine,
+    Dispute,
+    EntryKind,
+    FxRate,
+    Payout,
     Hold,
     Invoice,
     JournalEntry,
@@ -110,12 +114,25 @@ def _line_account(kind: str, column: str):
 def credit_line_list(*, organization: Organization) -> QuerySet[CreditLine]:
     """Lines the organisation is party to (supplier, buyer or voucher), with `outstanding`,
     `reserved`, `available` and `overdue` computed in the database."""
+    return _with_figures(CreditLine.objects.filter(Q(supplier=organization) | Q(buyer=organization) | Q(vouched_by=organization)))
+
+
+def credit_line_all() -> QuerySet[CreditLine]:
+    """Every line (operators), with the same figures."""
+    return _with_figures(CreditLine.objects.all())
+
+
+def platform_line_list() -> QuerySet[CreditLine]:
+    """Every platform line (operators), with the same figures."""
+    return _with_figures(CreditLine.objects.filter(supplier__isnull=True))
+
+
+def _with_figures(qs: QuerySet[CreditLine]) -> QuerySet[CreditLine]:
     today = timezone.localdate()
     overdue = (Invoice.objects.filter(credit_line=OuterRef("pk"), status__in=[Invoice.Status.OPEN, Invoice.Status.OVERDUE],
                                       due_date__lt=today)
-               .values("credit_line").annotate(total=Sum(F("amount") - F("paid"))).values("total")[:1])
-    return (CreditLine.objects
-            .filter(Q(supplier=organization) | Q(buyer=organization) | Q(vouched_by=organization))
+               .values("credit_line").annotate(total=Sum(F("amount") - F("paid") - F("credited"))).values("total")[:1])
+    return (qs
             .select_related("supplier", "buyer", "vouched_by")
             .annotate(
                 outstanding=ExpressionWrapper(-Coalesce(_line_account(AccountKind.PAYABLE, "balance"), Value(ZERO)), output_field=MONEY_FIELD),
@@ -152,7 +169,7 @@ def aging(*, organization: Organization, side: str, today: date | None = None) -
         open_invoices, party = open_invoices.filter(credit_line__supplier=organization), "credit_line__buyer"
     else:
         open_invoices, party = open_invoices.filter(credit_line__buyer=organization), "credit_line__supplier"
-    remaining = F("amount") - F("paid")
+    remaining = F("amount") - F("paid") - F("credited")
 
     def bucket(condition):
         return Coalesce(Sum(Case(When(condition, then=remaining), default=Value(ZERO), output_field=MONEY_FIELD)), Value(ZERO),
@@ -170,7 +187,8 @@ def aging(*, organization: Organization, side: str, today: date | None = None) -
     counterparties, totals = [], defaultdict(lambda: dict.fromkeys(BUCKETS, ZERO))
     for row in rows:
         buckets = {name: row[name] for name in BUCKETS}
-        counterparties.append({"organization": {"id": row[party], "name": row[f"{party}__name"]}, "currency": row["currency"],
+        name = row[f"{party}__name"] or "Kitstreet"  # a platform line's lender
+        counterparties.append({"organization": {"id": row[party], "name": name}, "currency": row["currency"],
                                "buckets": buckets, "total": sum(buckets.values(), ZERO)})
         for name in BUCKETS:
             totals[row["currency"]][name] += buckets[name]
@@ -192,6 +210,12 @@ def statement_rows(*, line: CreditLine) -> list[dict]:
         {"date": timezone.localtime(rep.created_at).date(), "at": rep.created_at, "type": "repayment", "reference": f"REP-{rep.pk}",
          "description": "Repayment", "due_date": None, "charge": ZERO, "payment": rep.amount}
         for rep in Repayment.objects.filter(credit_line=line).order_by("created_at", "id")
+    ]
+    events += [
+        {"date": inv.issued_on, "at": inv.created_at, "type": "credit", "reference": f"INV-{inv.pk}",
+         "description": "Written off" if inv.status == Invoice.Status.WRITTEN_OFF else "Credit note (dispute)",
+         "due_date": None, "charge": ZERO, "payment": inv.credited}
+        for inv in invoice_list(line=line).filter(credited__gt=0)
     ]
     events.sort(key=lambda e: (e["date"], e["at"]))
     balance = ZERO
@@ -289,6 +313,61 @@ def trust_for_organization(*, organization: Organization, today: date | None = N
     return _trust(invoices, since=since, vouches=vouches, current_limit=sum((line.limit for line in lines), ZERO), today=today)
 
 
+# --- payouts, disputes, FX --------------------------------------------------------------------
+
+def payout_list(*, organization: Organization) -> QuerySet[Payout]:
+    """The organisation's payouts, newest first."""
+    return Payout.objects.filter(organization=organization).select_related("organization").order_by("-created_at", "-id")
+
+
+def payouts_to_settle() -> QuerySet[Payout]:
+    """The operators' desk queue: requested payouts, oldest first, with the wallet they come from."""
+    return (Payout.objects.filter(status=Payout.Status.REQUESTED).select_related("organization", "requested_by")
+            .order_by("created_at", "id"))
+
+
+def dispute_list(*, organization: Organization) -> QuerySet[Dispute]:
+    """Disputes on purchase orders the organisation is party to (buyer or supplier)."""
+    return (Dispute.objects.filter(Q(payment__buyer=organization) | Q(payment__supplier=organization))
+            .select_related("payment__buyer", "payment__supplier", "opened_by").order_by("-created_at", "-id"))
+
+
+def disputes_to_resolve() -> QuerySet[Dispute]:
+    """The operators' desk queue: open disputes, oldest first."""
+    return (Dispute.objects.filter(status=Dispute.Status.OPEN)
+            .select_related("payment__buyer", "payment__supplier", "opened_by").order_by("created_at", "id"))
+
+
+def dispute_at_stake(*, dispute: Dispute) -> dict:
+    """What an operator splits: what the buyer paid or has held for this purchase order."""
+    record = dispute.payment
+    held = paid = ZERO
+    if record.method == PurchaseOrderPayment.Method.DEPOSIT:
+        if record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW:
+            held = record.deposit_amount
+        elif record.deposit_status == PurchaseOrderPayment.DepositStatus.RELEASED:
+            paid = record.deposit_amount
+        if record.status == PurchaseOrderPayment.Status.SETTLED and not dispute.status == Dispute.Status.RESOLVED:
+            paid += record.total - record.deposit_amount
+    else:
+        if record.hold_id and record.hold.status == Hold.Status.PENDING:
+            held = record.total
+        else:
+            paid = record.total
+    return {"method": record.method, "currency": record.currency, "total": record.total, "held": held, "paid": paid,
+            "at_stake": held + paid if record.method == PurchaseOrderPayment.Method.DEPOSIT else record.total}
+
+
+def fx_rate_list(*, base: str | None = None, quote: str | None = None) -> QuerySet[FxRate]:
+    """Rates with their history, newest first."""
+    qs = FxRate.objects.select_related("created_by").order_by("-valid_from", "-id")
+    if base:
+        qs = qs.filter(base=base)
+    if quote:
+        qs = qs.filter(quote=quote)
+    return qs
+
+
 # --- verification ------------------------------------------------------------------------------
 
 @dataclass
@@ -343,8 +422,19 @@ def ledger_verify() -> LedgerReport:
     for currency, total in Posting.objects.values("currency").annotate(total=Sum("amount")).values_list("currency", "total"):
         if _cents(total) != 0:
             report.problems.append(f"Postings in {currency} sum to {total:+}, not zero")
-    owed = {k: _cents(v) for k, v in Invoice.objects.values("credit_line").annotate(total=Sum(F("amount") - F("paid")))
+    owed = {k: _cents(v) for k, v in Invoice.objects.values("credit_line").annotate(total=Sum(F("amount") - F("paid") - F("credited")))
             .values_list("credit_line", "total")}
+    # Conversions go through the platform's FX account of each currency they touch: two
+    # currencies, and an FX leg in each (so every currency sums to zero on its own).
+    fx_legs = defaultdict(lambda: defaultdict(set))
+    for entry_id, currency, kind in (Posting.objects.filter(entry__kind=EntryKind.FX_CONVERSION)
+                                     .values_list("entry", "currency", "account__kind")):
+        fx_legs[entry_id][currency].add(kind)
+    for entry_id, by_currency in sorted(fx_legs.items()):
+        if len(by_currency) != 2 or any(AccountKind.FX not in kinds for kinds in by_currency.values()):
+            report.problems.append(f"Entry {entry_id}: a conversion must move two currencies through their FX accounts")
+    for account_id in Account.objects.filter(kind=AccountKind.FX, organization__isnull=False).values_list("pk", flat=True)[:50]:
+        report.problems.append(f"Account {account_id}: FX accounts belong to the platform")
     for line_id, balance in Account.objects.filter(kind=AccountKind.PAYABLE).values_list("credit_line", "balance"):
         if -balance != (owed.get(line_id) or ZERO):
             report.problems.append(f"Credit line {line_id}: payable says {-balance} owed, invoices say {owed.get(line_id) or ZERO}")
@@ -372,6 +462,6 @@ def platform_money_figures() -> dict[str, dict[str, Decimal]]:
     escrow = {row["currency"]: row["total"] for row in
               Account.objects.filter(kind=AccountKind.ESCROW).values("currency").annotate(total=Sum("balance")).order_by("currency")}
     outstanding = {row["currency"]: row["total"] for row in
-                   Invoice.objects.exclude(status=Invoice.Status.PAID).values("currency")
-                   .annotate(total=Sum(F("amount") - F("paid"))).order_by("currency")}
+                   Invoice.objects.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.WRITTEN_OFF]).values("currency")
+                   .annotate(total=Sum(F("amount") - F("paid") - F("credited"))).order_by("currency")}
     return {"escrow": escrow, "credit_outstanding": outstanding}

@@ -17,6 +17,18 @@ api_urlpatterns = [
     path("credit/aging/", api.CreditAgingApi.as_view(), name="credit-aging"),
     path("credit/terms/", api.SupplierTermsApi.as_view(), name="credit-terms"),
     path("credit/trust/<int:pk>/", api.OrganizationTrustApi.as_view(), name="credit-trust"),
+    path("credit-lines/<int:pk>/write-off/", api.CreditLineWriteOffApi.as_view(), name="credit-line-write-off"),
+    path("platform-credit-lines/", api.PlatformCreditLineListCreateApi.as_view(), name="platform-credit-line-list"),
+    path("platform-credit-lines/<int:pk>/", api.PlatformCreditLineDetailApi.as_view(), name="platform-credit-line-detail"),
+    path("payouts/", api.PayoutListCreateApi.as_view(), name="payout-list"),
+    path("payouts/queue/", api.PayoutQueueApi.as_view(), name="payout-queue"),
+    path("payouts/<int:pk>/settle/", api.PayoutSettleApi.as_view(), name="payout-settle"),
+    path("payouts/<int:pk>/reject/", api.PayoutRejectApi.as_view(), name="payout-reject"),
+    path("disputes/", api.DisputeListApi.as_view(), name="dispute-list"),
+    path("disputes/<int:pk>/", api.DisputeDetailApi.as_view(), name="dispute-detail"),
+    path("disputes/<int:pk>/resolve/", api.DisputeResolveApi.as_view(), name="dispute-resolve"),
+    path("fx-rates/", api.FxRateListCreateApi.as_view(), name="fx-rate-list"),
+    path("wallet/conversions/", api.WalletConversionApi.as_view(), name="wallet-conversion"),
 ]
 
 urlpatterns = [
@@ -29,4 +41,10 @@ urlpatterns = [
     path("lines/grant/", views.line_grant, name="line-grant"),
     path("terms/", views.terms_update, name="terms-update"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/payouts/<int:pk>/", views.payout_resolve, name="payout-resolve"),
+    path("disputes/", views.disputes, name="disputes"),
+    path("disputes/<int:pk>/", views.dispute_detail, name="dispute-detail"),
+    path("fx/", views.fx_rates, name="fx-rates"),
 ]

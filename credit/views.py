@@ -15,13 +15,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from config.api import validation_error_detail
-from credit.models import CreditLine, Currency, SupplierTerms
+from config.errors import StateConflict
+from credit.fx import fx_convert
+from credit.models import CreditLine, Currency, Dispute, Payout, SupplierTerms
 from credit.selectors import (
     BUCKETS,
     account_list,
     aging,
     credit_line_list,
     deposit_list,
+    dispute_at_stake,
+    dispute_list,
+    disputes_to_resolve,
+    fx_rate_list,
+    payout_list,
+    payouts_to_settle,
     invoice_list,
     open_invoice_list,
     posting_list,
@@ -36,13 +44,18 @@ from credit.services import (
     credit_line_grant,
     credit_line_update,
     credit_repay,
+    dispute_resolve,
+    fx_rate_set,
     idempotency_run,
+    payout_reject,
+    payout_request,
+    payout_settle,
     request_fingerprint,
     supplier_terms,
     supplier_terms_set,
 )
 from organizations.access import get_acting_organization
-from organizations.models import Role, Organization
+from organizations.models import Organization, Role
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -77,7 +90,8 @@ class GrantForm(forms.Form):
 class TermsForm(forms.ModelForm):
     class Meta:
         model = SupplierTerms
-        fields = ["deposit_percent", "release_on", "forfeit_percent"]
+        fields = ["deposit_percent", "release_on", "forfeit_percent", "buyer_may_cancel", "default_grace_days",
+                  "full_escrow_for_new_buyers"]
 
 
 @login_required
@@ -156,7 +170,7 @@ def line_statement_csv(request, pk: int):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statement-line-{line.pk}.csv"'
     writer = csv.writer(response)
-    writer.writerow([f"Statement: {line.supplier.name} -> {line.buyer.name}", line.currency, f"limit {line.limit}",
+    writer.writerow([f"Statement: {line.lender_name} -> {line.buyer.name}", line.currency, f"limit {line.limit}",
                      f"net {line.terms_days} days"])
     writer.writerow(["date", "type", "reference", "description", "due_date", "charge", "payment", "balance"])
     for row in statement_rows(line=line):
@@ -196,7 +210,7 @@ def line_repay(request, pk: int):
             if replayed:
                 messages.info(request, f"That repayment of {body['amount']} {body['currency']} was already recorded.")
             else:
-                messages.success(request, f"Repaid {body['amount']} {body['currency']} to {line.supplier.name}.")
+                messages.success(request, f"Repaid {body['amount']} {body['currency']} to {line.lender_name}.")
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
@@ -276,3 +290,154 @@ def account_detail(request, pk: int):
     account = get_object_or_404(account_list(organization=org), pk=pk)
     page = Paginator(posting_list(account=account), 50).get_page(request.GET.get("page"))
     return render(request, "credit/account_detail.html", {"account": account, "page": page})
+
+
+# --- payouts -------------------------------------------------------------------------------------
+
+class PayoutForm(forms.Form):
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    currency = forms.ChoiceField(choices=Currency.choices)
+
+
+def _operator_required(request):
+    if not request.user.is_staff:
+        raise PermissionDenied("Operators only.")
+
+
+@login_required
+def payouts(request):
+    """The organisation's payouts: request one (admins), and the history with bank references."""
+    org = get_acting_organization(request)
+    form = PayoutForm(request.POST or None)
+    if request.method == "POST":
+        org = get_acting_organization(request, role=Role.ADMIN)
+        if form.is_valid():
+            data = form.cleaned_data
+            token = (request.POST.get("idempotency_token") or "")[:200]
+            try:
+                _, body, replayed = idempotency_run(
+                    scope=f"org:{org.pk}", key=f"web-payout:{token}" if token else None,
+                    fingerprint=request_fingerprint(method="POST", path=request.path,
+                                                    body={"amount": str(data["amount"]), "currency": data["currency"]}),
+                    execute=lambda: (201, {"id": payout_request(organization=org, requested_by=request.user, **data).pk}),
+                )
+            except ValidationError as exc:
+                messages.error(request, _error_text(exc))
+            except IdempotencyConflict:
+                messages.error(request, "This form was already used for another amount; reload the page and try again.")
+            else:
+                messages.success(request, f"Payout of {data['amount']} {data['currency']} requested: the money is held "
+                                          "in your wallet until an operator sends the bank transfer.")
+                return redirect("credit:payouts")
+    return render(request, "credit/payouts.html", {
+        "form": form, "idempotency_token": uuid.uuid4().hex,
+        "accounts": [a for a in wallet_summary(organization=org) if a.kind == "wallet"],
+        "page": Paginator(payout_list(organization=org), 25).get_page(request.GET.get("page")),
+    })
+
+
+@login_required
+def desk(request):
+    """Operators' money desk: payouts to settle and disputes to resolve, oldest first."""
+    _operator_required(request)
+    return render(request, "credit/desk.html", {
+        "payouts": payouts_to_settle()[:100], "disputes": disputes_to_resolve()[:100],
+    })
+
+
+@login_required
+@require_POST
+def payout_resolve(request, pk: int):
+    _operator_required(request)
+    payout = get_object_or_404(Payout.objects.all(), pk=pk)
+    try:
+        if request.POST.get("action") == "reject":
+            payout_reject(payout=payout, reason=request.POST.get("reason", ""), rejected_by=request.user)
+            messages.success(request, f"Payout {payout.pk} rejected; the money is free in the wallet again.")
+        else:
+            payout_settle(payout=payout, reference=request.POST.get("reference", ""), settled_by=request.user)
+            messages.success(request, f"Payout {payout.pk} settled.")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    return redirect("credit:desk")
+
+
+# --- disputes ------------------------------------------------------------------------------------
+
+class ResolveForm(forms.Form):
+    refund_percent = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                        label="Refund to the buyer (%)", help_text="of what is held or paid")
+    note = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Why: recorded on the ledger entry and shown to both parties.")
+
+
+def _dispute_queryset(request):
+    if request.user.is_staff:
+        return Dispute.objects.select_related("payment__buyer", "payment__supplier", "opened_by")
+    return dispute_list(organization=get_acting_organization(request))
+
+
+@login_required
+def disputes(request):
+    """Disputes on purchase orders the organisation is party to (operators: all open ones)."""
+    qs = disputes_to_resolve() if request.user.is_staff and request.GET.get("all") != "1" else _dispute_queryset(request)
+    return render(request, "credit/disputes.html", {"page": Paginator(qs, 25).get_page(request.GET.get("page"))})
+
+
+@login_required
+def dispute_detail(request, pk: int):
+    dispute = get_object_or_404(_dispute_queryset(request), pk=pk)
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST":
+        _operator_required(request)
+        if form.is_valid():
+            try:
+                dispute_resolve(dispute=dispute, resolved_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            except StateConflict as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"Dispute {dispute.pk} resolved.")
+                return redirect("credit:dispute-detail", pk)
+    return render(request, "credit/dispute_detail.html", {
+        "dispute": dispute, "money": dispute_at_stake(dispute=dispute), "form": form,
+        "can_resolve": request.user.is_staff and dispute.status == Dispute.Status.OPEN,
+    })
+
+
+# --- FX ------------------------------------------------------------------------------------------
+
+class FxRateForm(forms.Form):
+    base = forms.ChoiceField(choices=Currency.choices, initial="USD")
+    quote = forms.ChoiceField(choices=Currency.choices, initial="CNY")
+    rate = forms.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"), help_text="1 base = rate quote")
+    valid_from = forms.DateTimeField(required=False, help_text="Empty: from now.")
+
+
+@login_required
+def fx_rates(request):
+    """Exchange rates and their history; operators add new ones."""
+    form = FxRateForm(request.POST or None)
+    if request.method == "POST":
+        _operator_required(request)
+        if form.is_valid():
+            try:
+                rate = fx_rate_set(created_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, f"Rate saved: {rate}.")
+                return redirect("credit:fx-rates")
+    current = []
+    for base, quote in (("USD", "CNY"), ("CNY", "USD")):
+        try:
+            current.append((base, quote, fx_convert(Decimal("1"), base, quote).rate))
+        except ValidationError:
+            continue
+    return render(request, "credit/fx_rates.html", {
+        "form": form, "current": current, "can_edit": request.user.is_staff,
+        "page": Paginator(fx_rate_list(), 50).get_page(request.GET.get("page")),
+    })

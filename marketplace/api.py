@@ -50,7 +50,9 @@ from marketplace.services import (
     stock_list_import,
 )
 from marketplace.selectors.rfqs import awarded_listing_list
-from marketplace.services.orders import STEPS, order_step
+from marketplace.services.orders import STEPS, order_step, purchase_order_dispute
+from credit.api import DisputeOutputSerializer
+from credit.selectors import dispute_list
 
 
 class FulfilmentSerializer(serializers.Serializer):
@@ -1114,3 +1116,23 @@ class PurchaseOrderStepApi(APIView):
         po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
         STEPS[step](purchase_order=po, actor=org)
         return Response(PurchaseOrderOutputSerializer(purchase_order_list(organization=org).get(pk=pk)).data)
+
+
+class PurchaseOrderDisputeApi(APIView):
+    """Either party disputes a shipped or delivered purchase order: what is still held stays held
+    (delivery, default and cancellation are refused) until an operator resolves the dispute
+    (`POST /api/v1/disputes/{id}/resolve/`)."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=1000)
+
+    @extend_schema(request=InputSerializer, responses={201: DisputeOutputSerializer, 400: OpenApiTypes.OBJECT,
+                                                       403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT,
+                                                       409: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        org = get_acting_organization(request)
+        po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = purchase_order_dispute(purchase_order=po, actor=org, reason=data.validated_data["reason"], user=request.user)
+        return Response(DisputeOutputSerializer(dispute_list(organization=org).get(pk=dispute.pk)).data, status=201)

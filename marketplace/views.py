@@ -444,8 +444,29 @@ def purchase_order_step_view(request, pk: int, step: str):
     except (StateConflict, ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
     else:
-        done = {"confirm": "confirmed", "ship": "marked as shipped", "deliver": "delivery confirmed", "cancel": "cancelled"}
+        done = {"confirm": "confirmed", "ship": "marked as shipped", "deliver": "delivery confirmed", "cancel": "cancelled",
+                "default": "closed: the buyer's default is recorded, the deposit forfeited per your terms, the goods back in stock"}
         messages.success(request, f"Purchase order {po.pk} {done[step]}.")
     if po.vendor_id == org.pk:
         return _back(request, reverse("marketplace:purchase-order-list"))
     return _back(request, reverse("marketplace:order-detail", args=[po.order_id]))
+
+
+@login_required
+def purchase_order_dispute_view(request, pk: int):
+    """Either party disputes a shipped or delivered purchase order; the dispute page is credit's."""
+    from marketplace.services import purchase_order_dispute
+
+    org = get_acting_organization(request)
+    po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            dispute = purchase_order_dispute(purchase_order=po, actor=org, reason=request.POST.get("reason", ""), user=request.user)
+        except (StateConflict, ValidationError, PermissionDenied) as exc:
+            error = _error_text(exc)
+        else:
+            messages.success(request, f"Dispute opened on purchase order {po.pk}; an operator will split what is at stake.")
+            return redirect("credit:dispute-detail", dispute.pk)
+    return render(request, "marketplace/purchase_order_dispute.html", {"po": po, "error": error,
+                                                                       "reason": request.POST.get("reason", "")})

@@ -629,6 +629,8 @@ class TrialFunnelApi(APIView):
         hit_rate = serializers.FloatField(allow_null=True, help_text="Scale verdicts ÷ judged trials.")
         median_days_to_verdict = serializers.FloatField(allow_null=True)
         cash = CashSerializer(many=True)
+        cash_total = serializers.DictField(allow_null=True, help_text="`cash` converted into CNY at the rates in force "
+                                           "(`currency`, `deployed`, `recovered`, `rates` used); null when a rate is missing.")
 
     @extend_schema(
         parameters=[OpenApiParameter("simulated", OpenApiTypes.BOOL, description="Simulated trials (true) instead of live ones (false, the default).")],

@@ -6,6 +6,8 @@ from credit.services.credit_lines import (  # noqa: F401
     credit_line_update,
     credit_repay,
     credit_reserve,
+    credit_write_off,
+    lender_cash,
     invoice_mark_overdue,
     line_accounts,
 )
@@ -25,7 +27,14 @@ from credit.services.ledger import (  # noqa: F401
     platform_account,
     wallet_topup,
 )
+from credit.services.fx import fx_rate_set, wallet_convert  # noqa: F401
+from credit.services.payouts import payout_reject, payout_request, payout_settle  # noqa: F401
 from credit.services.payments import (  # noqa: F401
+    credit_line_for,
+    dispute_open,
+    dispute_resolve,
+    purchase_order_buyer_may_cancel,
+    purchase_order_payment_default,
     purchase_order_payment_cancel,
     purchase_order_payment_confirm,
     purchase_order_payment_deliver,

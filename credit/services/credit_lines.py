@@ -10,12 +10,12 @@ concurrency.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from credit.exceptions import CreditLineFrozen, CreditLineInvalid, RepaymentInvalid
+from credit.exceptions import CreditLineFrozen, CreditLineInvalid, RepaymentInvalid, WriteOffInvalid
 from credit.models import (
     Account,
     AccountKind,
@@ -23,6 +23,7 @@ from credit.models import (
     EntryKind,
     Hold,
     Invoice,
+    JournalEntry,
     Repayment,
     RepaymentAllocation,
 )
@@ -31,6 +32,7 @@ from credit.services.ledger import (
     _check_currency,
     account_for,
     hold_place,
+    platform_account,
     hold_post,
     lock_accounts,
     money,
@@ -48,37 +50,56 @@ def line_accounts(line: CreditLine) -> tuple[Account, Account]:
 
 @service_atomic
 def credit_line_grant(
-    *, supplier: Organization, buyer: Organization, limit: Decimal, currency: str, terms_days: int = 30,
-    vouched_by: Organization | None = None, grace_days: int = 7,
+    *, supplier: Organization | None, buyer: Organization, limit: Decimal, currency: str, terms_days: int = 30,
+    vouched_by: Organization | None = None, grace_days: int = 7, pays_other_vendors: bool = False,
+    voucher_share_percent: Decimal = Decimal("0"),
 ) -> CreditLine:
-    """A supplier lets a buyer draw up to `limit` on net-`terms_days` terms."""
+    """A supplier lets a buyer draw up to `limit` on net-`terms_days` terms. `supplier=None` is a
+    platform line (granted by an operator), which pays every vendor of an order; a supplier's line
+    with `pays_other_vendors` pays the other vendors of orders for that supplier's kits."""
     limit = money(limit, field="limit", positive=False)
     _check_currency(currency)
     if limit <= 0:
         # A zero line lets nobody draw anything: it only clutters both parties' pages.
         raise CreditLineInvalid({"limit": ["Enter a limit above zero: the most this buyer may owe you at once."]})
-    if not supplier.is_supplier:
+    if supplier is not None and not supplier.is_supplier:
         raise CreditLineInvalid({"non_field_errors": ["Only suppliers grant credit lines."]})
-    if buyer.pk == supplier.pk:
+    if supplier is not None and buyer.pk == supplier.pk:
         raise CreditLineInvalid({"buyer": ["You cannot grant credit to yourself."]})
-    if vouched_by is not None and vouched_by.pk in (buyer.pk, supplier.pk):
+    if vouched_by is not None and vouched_by.pk in (buyer.pk, supplier.pk if supplier else None):
         raise CreditLineInvalid({"vouched_by": ["The voucher must be a third organisation."]})
     if not 0 <= terms_days <= 365:
         raise CreditLineInvalid({"terms_days": ["Terms are between 0 and 365 days."]})
+    voucher_share_percent = Decimal(str(voucher_share_percent))
+    if not Decimal("0") <= voucher_share_percent <= Decimal("100") or (voucher_share_percent and vouched_by is None):
+        raise CreditLineInvalid({"voucher_share_percent": ["Between 0 and 100, and only with a voucher."]})
+    lender = f"{supplier.name} grants" if supplier else "Kitstreet grants"
     if CreditLine.objects.filter(supplier=supplier, buyer=buyer, currency=currency).exists():
-        raise CreditLineInvalid({"buyer": [f"You already grant {buyer.name} a {currency} line; change its limit instead."]})
+        raise CreditLineInvalid({"buyer": [f"{lender} {buyer.name} a {currency} line already; change its limit instead."]})
     try:
         with transaction.atomic():
-            line = CreditLine.objects.create(supplier=supplier, buyer=buyer, vouched_by=vouched_by, currency=currency,
-                                             limit=limit, terms_days=terms_days, grace_days=grace_days)
+            line = CreditLine.objects.create(
+                supplier=supplier, buyer=buyer, vouched_by=vouched_by, currency=currency, limit=limit,
+                terms_days=terms_days, grace_days=grace_days, pays_other_vendors=pays_other_vendors or supplier is None,
+                voucher_share_percent=voucher_share_percent,
+            )
     except IntegrityError:  # a concurrent grant of the same line won
-        raise CreditLineInvalid({"buyer": [f"You already grant {buyer.name} a {currency} line."]}) from None
+        raise CreditLineInvalid({"buyer": [f"{lender} {buyer.name} a {currency} line already."]}) from None
     Account.objects.bulk_create([
         Account(organization=buyer, credit_line=line, kind=AccountKind.PAYABLE, currency=currency,
                 non_negative=False, credit_limit=limit),
+        # A platform line's receivable belongs to the platform (no organisation).
         Account(organization=supplier, credit_line=line, kind=AccountKind.RECEIVABLE, currency=currency, non_negative=True),
     ])
     return line
+
+
+def lender_cash(line: CreditLine) -> Account:
+    """Where a line's lender pays vendors from and is repaid into: the supplier's wallet, or for a
+    platform line the platform's credit fund (the platform's own money, unlimited here)."""
+    if line.supplier_id is None:
+        return platform_account(kind=AccountKind.CREDIT_FUND, currency=line.currency)
+    return account_for(organization=line.supplier, kind=AccountKind.WALLET, currency=line.currency)
 
 
 @service_atomic
@@ -119,7 +140,7 @@ def _active_line_after_lock(line: CreditLine, *, field: str) -> CreditLine:
     line = CreditLine.objects.get(pk=line.pk)  # re-read under the payable lock: status and limit are current
     if line.status != CreditLine.Status.ACTIVE:
         raise CreditLineFrozen({field: [
-            f"{line.supplier.name} has frozen this credit line" + (f" ({line.frozen_reason})" if line.frozen_reason else "")
+            f"{line.lender_name} has frozen this credit line" + (f" ({line.frozen_reason})" if line.frozen_reason else "")
             + ": no new draws."
         ]})
     return line
@@ -141,11 +162,12 @@ def credit_draw(
     issued_on: date | None = None, purchase_order_id: int | None = None, field: str = "amount",
 ) -> Invoice:
     """Draw on the line: an invoice due `terms_days` after `issued_on`. Either posts a
-    reservation (`hold`, already counted against the limit) or draws `amount` directly."""
+    reservation (`hold`, already counted against the limit; `amount` posts part of it and
+    releases the rest) or draws `amount` directly."""
     payable, receivable = line_accounts(line)
     if hold is not None:
-        entry = hold_post(hold=hold, kind=EntryKind.CREDIT_DRAW, memo=memo)
-        amount = hold.amount
+        entry = hold_post(hold=hold, amount=amount, kind=EntryKind.CREDIT_DRAW, memo=memo)
+        amount = hold.amount if amount is None else money(amount)
         line = CreditLine.objects.get(pk=line.pk)
     else:
         amount = money(amount, field=field)
@@ -167,13 +189,13 @@ def credit_repay(*, line: CreditLine, amount: Decimal, created_by=None, paid_on:
     amount = money(amount)
     payable, receivable = line_accounts(line)
     buyer_wallet = account_for(organization=line.buyer, kind=AccountKind.WALLET, currency=line.currency)
-    supplier_wallet = account_for(organization=line.supplier, kind=AccountKind.WALLET, currency=line.currency)
+    supplier_wallet = lender_cash(line)
     locked = lock_accounts([payable.pk, receivable.pk, buyer_wallet.pk, supplier_wallet.pk])
     owed = -locked[payable.pk].balance
     if amount > owed:
         raise RepaymentInvalid({"amount": [f"You owe {owed} {line.currency} on this line; repay at most that."]})
     entry = write_entry(
-        locked=locked, kind=EntryKind.REPAYMENT, memo=f"Repayment to {line.supplier.name}", organization=line.buyer,
+        locked=locked, kind=EntryKind.REPAYMENT, memo=f"Repayment to {line.lender_name}", organization=line.buyer,
         created_by=created_by,
         legs=[(buyer_wallet.pk, -amount), (supplier_wallet.pk, amount), (payable.pk, amount), (receivable.pk, -amount)],
     )
@@ -186,11 +208,11 @@ def credit_repay(*, line: CreditLine, amount: Decimal, created_by=None, paid_on:
     for invoice in invoices:
         if remaining <= 0:
             break
-        share = min(remaining, invoice.amount - invoice.paid)
+        share = min(remaining, invoice.outstanding)
         invoice.paid += share
         remaining -= share
         fields = ["paid"]
-        if invoice.paid == invoice.amount:
+        if invoice.outstanding == 0:
             invoice.status, invoice.paid_on = Invoice.Status.PAID, paid_on
             fields += ["status", "paid_on"]
         invoice.save(update_fields=fields)
@@ -221,3 +243,42 @@ def invoice_mark_overdue(*, today: date | None = None) -> dict[str, int]:
                                frozen_reason=f"invoice {invoice.pk} is {days} days overdue")
             frozen += 1
     return {"marked_overdue": marked, "lines_frozen": frozen}
+
+
+@service_atomic
+def credit_write_off(*, line: CreditLine, reason: str, created_by=None) -> JournalEntry | None:
+    """The lender gives up on what the buyer owes on the line: the debt leaves the payable and
+    receivable, and open invoices are marked written off. A voucher shares the exposure for real:
+    its `voucher_share_percent` of the written-off amount moves from the voucher's wallet to the
+    lender (refused with 400 when the voucher's wallet cannot cover it). The line is frozen."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WriteOffInvalid({"reason": ["Say why the debt is written off."]})
+    payable, receivable = line_accounts(line)
+    ids = [payable.pk, receivable.pk]
+    voucher_wallet = cash = None
+    line = CreditLine.objects.select_related("supplier", "buyer", "vouched_by").get(pk=line.pk)
+    if line.vouched_by_id and line.voucher_share_percent:
+        voucher_wallet = account_for(organization=line.vouched_by, kind=AccountKind.WALLET, currency=line.currency)
+        cash = lender_cash(line)
+        ids += [voucher_wallet.pk, cash.pk]
+    locked = lock_accounts(ids)
+    owed = -locked[payable.pk].balance
+    if owed <= 0:
+        raise WriteOffInvalid({"non_field_errors": ["Nothing is owed on this line."]})
+    legs = [(payable.pk, owed), (receivable.pk, -owed)]
+    share = ZERO
+    if voucher_wallet is not None:
+        share = (owed * line.voucher_share_percent / Decimal("100")).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+        if share > 0:
+            legs += [(voucher_wallet.pk, -share), (cash.pk, share)]
+    entry = write_entry(locked=locked, legs=legs, kind=EntryKind.WRITE_OFF, reason=reason[:300], created_by=created_by,
+                        organization=line.supplier, memo=f"Write-off of {owed} {line.currency} owed by {line.buyer.name}"
+                        + (f"; {line.vouched_by.name} pays its {line.voucher_share_percent:g}% ({share})" if share else ""))
+    for invoice in (Invoice.objects.select_for_update().filter(credit_line=line, status__in=[Invoice.Status.OPEN, Invoice.Status.OVERDUE])
+                    .order_by("due_date", "id")):
+        invoice.credited += invoice.outstanding
+        invoice.status = Invoice.Status.WRITTEN_OFF
+        invoice.save(update_fields=["credited", "status"])
+    CreditLine.objects.filter(pk=line.pk).update(status=CreditLine.Status.FROZEN, frozen_reason="written off")
+    return entry

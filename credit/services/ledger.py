@@ -32,6 +32,7 @@ from credit.exceptions import (
     InsufficientFunds,
     InvalidAmount,
     ReversalInvalid,
+    TopupAlreadyRecorded,
     UnbalancedEntry,
 )
 from credit.models import (
@@ -383,12 +384,13 @@ def ledger_post(
     organization: Organization | None = None,
     created_by=None,
     field: str = "amount",
+    reason: str = "",
 ) -> JournalEntry:
     """Post a balanced entry: legs are (account, signed amount); negative takes money out."""
     prepared = _prepare(legs)
     locked = lock_accounts(account_id for account_id, _ in prepared)
     return write_entry(locked=locked, legs=prepared, kind=kind, memo=memo, reference=reference,
-                       organization=organization, created_by=created_by, field=field)
+                       organization=organization, created_by=created_by, field=field, reason=reason)
 
 
 def ledger_transfer(
@@ -427,10 +429,19 @@ def wallet_topup(*, organization: Organization, amount: Decimal, currency: str, 
     reference = (reference or "").strip()
     if not reference:
         raise InvalidAmount({"reference": ["Give the bank receipt's reference."]})
+    reference = reference[:200]
+    duplicate = TopupAlreadyRecorded(f"Bank receipt {reference!r} was already credited to {organization.name}.")
+    if JournalEntry.objects.filter(kind=EntryKind.TOPUP, organization=organization, reference=reference).exists():
+        raise duplicate
     wallet = account_for(organization=organization, kind=AccountKind.WALLET, currency=currency)
     clearing = platform_account(currency=currency)
-    return ledger_post(legs=[(clearing, -amount), (wallet, amount)], kind=EntryKind.TOPUP, reference=reference,
-                       memo=f"Bank top-up {reference}", organization=organization, created_by=created_by)
+    try:
+        return ledger_post(legs=[(clearing, -amount), (wallet, amount)], kind=EntryKind.TOPUP, reference=reference,
+                           memo=f"Bank top-up {reference}", organization=organization, created_by=created_by)
+    except IntegrityError as exc:  # a concurrent top-up with the same receipt committed first
+        if "entry_topup_reference_once" in str(exc) or "UNIQUE" in str(exc).upper():
+            raise duplicate from None
+        raise
 
 
 # --- holds -----------------------------------------------------------------------------------

@@ -8,14 +8,32 @@ before any account (see docs/ledger.md).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from credit.exceptions import NoCreditLine
-from credit.models import AccountKind, CreditLine, EntryKind, Hold, PurchaseOrderPayment, SupplierTerms
-from credit.services.credit_lines import credit_draw, credit_reserve
-from credit.services.ledger import CENT, ZERO, account_for, hold_void, ledger_post
+from credit.exceptions import (
+    DisputeConflict,
+    DisputeInvalid,
+    InsufficientFunds,
+    NoCreditLine,
+    PaymentStepRefused,
+)
+from credit.models import (
+    AccountKind,
+    CreditLine,
+    Dispute,
+    EntryKind,
+    Hold,
+    Invoice,
+    PurchaseOrderPayment,
+    SupplierTerms,
+)
+from credit.services.credit_lines import credit_draw, credit_reserve, lender_cash, line_accounts
+from credit.services.ledger import CENT, ZERO, account_for, hold_place, hold_post, hold_void, ledger_post, lock_accounts, write_entry
 from organizations.models import Organization
 
 PAYMENT_FIELD = "payment"  # errors from order placement show under the order's `payment` field
@@ -28,7 +46,9 @@ def supplier_terms(*, supplier: Organization) -> SupplierTerms:
 
 
 @transaction.atomic
-def supplier_terms_set(*, supplier: Organization, deposit_percent: Decimal, release_on: str, forfeit_percent: Decimal) -> SupplierTerms:
+def supplier_terms_set(*, supplier: Organization, deposit_percent: Decimal, release_on: str, forfeit_percent: Decimal,
+                       buyer_may_cancel: bool | None = None, default_grace_days: int | None = None,
+                       full_escrow_for_new_buyers: bool | None = None) -> SupplierTerms:
     from credit.exceptions import CreditLineInvalid
 
     if not supplier.is_supplier:
@@ -40,12 +60,15 @@ def supplier_terms_set(*, supplier: Organization, deposit_percent: Decimal, rele
         errors["forfeit_percent"] = ["Between 0 and 100."]
     if release_on not in SupplierTerms.ReleaseOn.values:
         errors["release_on"] = [f"Use one of {', '.join(SupplierTerms.ReleaseOn.values)}."]
+    if default_grace_days is not None and not 0 <= default_grace_days <= 365:
+        errors["default_grace_days"] = ["Between 0 and 365 days."]
     if errors:
         raise CreditLineInvalid(errors)
-    terms, _ = SupplierTerms.objects.update_or_create(
-        organization=supplier,
-        defaults={"deposit_percent": deposit_percent, "release_on": release_on, "forfeit_percent": forfeit_percent},
-    )
+    defaults = {"deposit_percent": deposit_percent, "release_on": release_on, "forfeit_percent": forfeit_percent}
+    optional = {"buyer_may_cancel": buyer_may_cancel, "default_grace_days": default_grace_days,
+                "full_escrow_for_new_buyers": full_escrow_for_new_buyers}
+    defaults.update({k: v for k, v in optional.items() if v is not None})
+    terms, _ = SupplierTerms.objects.update_or_create(organization=supplier, defaults=defaults)
     return terms
 
 
@@ -53,36 +76,81 @@ def _share(amount: Decimal, percent: Decimal) -> Decimal:
     return (amount * percent / Decimal("100")).quantize(CENT, ROUND_HALF_EVEN)
 
 
+def _has_history(*, buyer: Organization, supplier: Organization) -> bool:
+    return PurchaseOrderPayment.objects.filter(buyer=buyer, supplier=supplier, status=PurchaseOrderPayment.Status.SETTLED).exists()
+
+
+def credit_line_for(*, buyer: Organization, vendor: Organization, currency: str, kit_owner_id: int | None = None) -> CreditLine | None:
+    """Which line pays a purchase order: the vendor's own line to the buyer; else the kit owner's
+    line that pays other vendors (a solution house fronting its kit's sub-vendors); else the
+    buyer's platform line. One line can so pay every purchase order of a split order."""
+    line = CreditLine.objects.filter(supplier=vendor, buyer=buyer, currency=currency).first()
+    if line is None and kit_owner_id is not None and kit_owner_id != vendor.pk:
+        line = CreditLine.objects.filter(supplier_id=kit_owner_id, buyer=buyer, currency=currency, pays_other_vendors=True).first()
+    if line is None:
+        line = CreditLine.objects.filter(supplier__isnull=True, buyer=buyer, currency=currency).first()
+    return line
+
+
 @transaction.atomic
 def purchase_order_payment_open(
     *, purchase_order_id: int, order_id: int | None, buyer: Organization, vendor: Organization,
-    currency: str, total: Decimal, method: str,
+    currency: str, total: Decimal, method: str, kit_owner_id: int | None = None,
 ) -> PurchaseOrderPayment:
     record = PurchaseOrderPayment(purchase_order_id=purchase_order_id, order_id=order_id, buyer=buyer, supplier=vendor,
                                   method=method, currency=currency, total=total)
+    terms = supplier_terms(supplier=vendor)
+    record.buyer_may_cancel, record.default_grace_days = terms.buyer_may_cancel, terms.default_grace_days
     if method == PurchaseOrderPayment.Method.DEPOSIT:
-        terms = supplier_terms(supplier=vendor)
         record.release_on, record.forfeit_percent = terms.release_on, terms.forfeit_percent
-        record.deposit_amount = _share(total, terms.deposit_percent)
+        percent = terms.deposit_percent
+        if terms.full_escrow_for_new_buyers and not _has_history(buyer=buyer, supplier=vendor):
+            percent = Decimal("100")  # no history with this supplier yet: all of it in escrow
+        record.deposit_amount = _share(total, percent)
         if record.deposit_amount > 0:
             wallet = account_for(organization=buyer, kind=AccountKind.WALLET, currency=currency)
             escrow = account_for(organization=buyer, kind=AccountKind.ESCROW, currency=currency)
             ledger_post(legs=[(wallet, -record.deposit_amount), (escrow, record.deposit_amount)], kind=EntryKind.DEPOSIT,
-                        memo=f"{terms.deposit_percent:g}% deposit for PO {purchase_order_id} ({vendor.name})",
+                        memo=f"{percent:g}% deposit for PO {purchase_order_id} ({vendor.name})",
                         organization=buyer, field=PAYMENT_FIELD)
             record.deposit_status = PurchaseOrderPayment.DepositStatus.ESCROW
     elif method == PurchaseOrderPayment.Method.CREDIT:
-        line = CreditLine.objects.filter(supplier=vendor, buyer=buyer, currency=currency).first()
+        line = credit_line_for(buyer=buyer, vendor=vendor, currency=currency, kit_owner_id=kit_owner_id)
         if line is None:
             raise NoCreditLine({PAYMENT_FIELD: [
-                f"{vendor.name} has not granted you a {currency} credit line. Pay by deposit, or ask them for a line."
+                f"{vendor.name} has not granted you a {currency} credit line, and you have no {currency} line that pays "
+                "other vendors (a platform line, or the kit's solution house's). Pay by deposit, or ask for a line."
             ]})
+        record.credit_line = line
         if total > 0:
-            record.hold = credit_reserve(line=line, amount=total, memo=f"Credit for PO {purchase_order_id}", field=PAYMENT_FIELD)
+            if line.supplier_id == vendor.pk:
+                record.hold = credit_reserve(line=line, amount=total, memo=f"Credit for PO {purchase_order_id}", field=PAYMENT_FIELD)
+            else:
+                record.hold, record.funding_hold = _reserve_fronted(record, line)
     else:
         raise NoCreditLine({PAYMENT_FIELD: ["Pay by deposit or credit."]})
     record.save()
     return record
+
+
+def _reserve_fronted(record: PurchaseOrderPayment, line: CreditLine) -> tuple[Hold, Hold]:
+    """A line whose lender is not the vendor: reserve the buyer's credit and, beside it, the
+    lender's money for the vendor (paid on delivery). All four accounts are locked first, in id
+    order, so this never waits in a cycle with a repayment or another order on the line."""
+    payable, receivable = line_accounts(line)
+    cash = lender_cash(line)
+    vendor_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
+    lock_accounts([payable.pk, receivable.pk, cash.pk, vendor_wallet.pk])
+    hold = credit_reserve(line=line, amount=record.total, memo=f"Credit for PO {record.purchase_order_id}", field=PAYMENT_FIELD)
+    try:
+        funding = hold_place(account=cash, counter_account=vendor_wallet, amount=record.total, field=PAYMENT_FIELD,
+                             memo=f"{line.lender_name} pays {record.supplier.name} for PO {record.purchase_order_id}")
+    except InsufficientFunds:
+        raise InsufficientFunds({PAYMENT_FIELD: [
+            f"{line.lender_name} cannot front {record.total} {record.currency} to {record.supplier.name} right now; "
+            "pay this order by deposit or ask them."
+        ]}) from None
+    return hold, funding
 
 
 def _locked_record(purchase_order_id: int) -> PurchaseOrderPayment | None:
@@ -116,6 +184,7 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
     record = _locked_record(purchase_order_id)
     if record is None or record.status != PurchaseOrderPayment.Status.OPEN:
         return record
+    _refuse_if_disputed(record, step="confirm delivery of")
     if record.method == PurchaseOrderPayment.Method.DEPOSIT:
         if record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW:
             _release(record)
@@ -127,9 +196,7 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
                         memo=f"Balance of PO {purchase_order_id} on delivery", organization=record.buyer,
                         field=PAYMENT_FIELD)
     elif record.hold is not None and record.hold.status == Hold.Status.PENDING:
-        line = CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency)
-        record.invoice = credit_draw(line=line, hold=record.hold, memo=f"PO {purchase_order_id} delivered",
-                                     purchase_order_id=purchase_order_id)
+        record.invoice = _draw(record, amount=None, memo=f"PO {purchase_order_id} delivered")
     record.status = PurchaseOrderPayment.Status.SETTLED
     record.save(update_fields=["deposit_status", "invoice", "status", "updated_at"])
     return record
@@ -142,9 +209,9 @@ def purchase_order_payment_cancel(*, purchase_order_id: int, by_supplier: bool, 
     record = _locked_record(purchase_order_id)
     if record is None or record.status != PurchaseOrderPayment.Status.OPEN:
         return record
+    _refuse_if_disputed(record, step="cancel")
     if record.method == PurchaseOrderPayment.Method.CREDIT:
-        if record.hold is not None and record.hold.status == Hold.Status.PENDING:
-            hold_void(hold=record.hold)
+        _void_credit(record)
     elif record.deposit_status in (PurchaseOrderPayment.DepositStatus.ESCROW, PurchaseOrderPayment.DepositStatus.RELEASED):
         forfeit = ZERO if (by_supplier or not after_confirmation) else _share(record.deposit_amount, record.forfeit_percent)
         refund = record.deposit_amount - forfeit
@@ -164,3 +231,221 @@ def purchase_order_payment_cancel(*, purchase_order_id: int, by_supplier: bool, 
     record.status = PurchaseOrderPayment.Status.CANCELLED
     record.save(update_fields=["deposit_status", "status", "updated_at"])
     return record
+
+
+def _line(record: PurchaseOrderPayment) -> CreditLine:
+    if record.credit_line_id:
+        return record.credit_line
+    return CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency)  # older records
+
+
+def _lock_credit_accounts(record: PurchaseOrderPayment, line: CreditLine, *extra) -> None:
+    """Every account a credit step may touch, locked at once in id order (no cycles)."""
+    payable, receivable = line_accounts(line)
+    ids = [payable.pk, receivable.pk, *(a.pk for a in extra)]
+    if record.funding_hold_id:
+        ids += [record.funding_hold.account_id, record.funding_hold.counter_account_id]
+    lock_accounts(ids)
+
+
+def _draw(record: PurchaseOrderPayment, *, amount: Decimal | None, memo: str) -> Invoice:
+    """Post the credit reservation (all of it, or `amount`) into an invoice; when the lender is
+    not the vendor, the lender pays the vendor the same amount from the money it set aside."""
+    line = _line(record)
+    _lock_credit_accounts(record, line)
+    invoice = credit_draw(line=line, hold=record.hold, amount=amount, memo=memo, purchase_order_id=record.purchase_order_id)
+    if record.funding_hold_id and record.funding_hold.status == Hold.Status.PENDING:
+        hold_post(hold=record.funding_hold, amount=amount, kind=EntryKind.CREDIT_DISBURSEMENT, organization=line.supplier,
+                  memo=f"{line.lender_name} paid {record.supplier.name} for PO {record.purchase_order_id}")
+    return invoice
+
+
+def _void_credit(record: PurchaseOrderPayment) -> None:
+    if record.hold is not None and record.hold.status == Hold.Status.PENDING:
+        if record.funding_hold_id:
+            _lock_credit_accounts(record, _line(record))
+        hold_void(hold=record.hold)
+    if record.funding_hold_id and record.funding_hold.status == Hold.Status.PENDING:
+        hold_void(hold=record.funding_hold)
+
+
+def _open_dispute(record: PurchaseOrderPayment) -> Dispute | None:
+    return Dispute.objects.filter(payment=record, status=Dispute.Status.OPEN).first()
+
+
+def _refuse_if_disputed(record: PurchaseOrderPayment, *, step: str) -> None:
+    dispute = _open_dispute(record)
+    if dispute is not None:
+        raise DisputeConflict(f"Purchase order {record.purchase_order_id} is disputed (dispute {dispute.pk}); "
+                              f"nobody can {step} it until an operator resolves the dispute.")
+
+
+def purchase_order_buyer_may_cancel(*, purchase_order_id: int) -> bool:
+    """Whether the supplier's terms (copied at placement) let the buyer cancel after confirmation."""
+    record = PurchaseOrderPayment.objects.filter(purchase_order_id=purchase_order_id).only("buyer_may_cancel").first()
+    return True if record is None else record.buyer_may_cancel
+
+
+@transaction.atomic
+def purchase_order_payment_default(*, purchase_order_id: int, shipped_at: datetime, now: datetime | None = None) -> PurchaseOrderPayment:
+    """The supplier declares that the buyer of a shipped deposit order did not pay the balance
+    within the grace period: the terms' share of the deposit goes to the supplier, the rest back
+    to the buyer, and the payment closes (the marketplace returns the goods to stock)."""
+    record = _locked_record(purchase_order_id)
+    if record is None or record.method != PurchaseOrderPayment.Method.DEPOSIT:
+        raise PaymentStepRefused("Only deposit orders can be declared in default; a credit order's debt is on its line.")
+    if record.status != PurchaseOrderPayment.Status.OPEN:
+        raise PaymentStepRefused(f"Purchase order {purchase_order_id} is already {record.get_status_display().lower()}.")
+    _refuse_if_disputed(record, step="declare a default on")
+    now = now or timezone.now()
+    due = shipped_at + timedelta(days=record.default_grace_days)
+    if now < due:
+        raise PaymentStepRefused(f"The buyer has until {timezone.localtime(due):%Y-%m-%d %H:%M} to pay the balance "
+                                 f"({record.default_grace_days} days after shipping); declare a default after that.")
+    forfeit = _share(record.deposit_amount, record.forfeit_percent)
+    refund = record.deposit_amount - forfeit
+    wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
+    supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
+    if record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW:
+        escrow = account_for(organization=record.buyer, kind=AccountKind.ESCROW, currency=record.currency)
+        legs = [(escrow, -record.deposit_amount), (wallet, refund), (supplier_wallet, forfeit)]
+    elif record.deposit_status == PurchaseOrderPayment.DepositStatus.RELEASED:
+        legs = [(supplier_wallet, -refund), (wallet, refund)]
+    else:
+        legs = []
+    legs = [(a, x) for a, x in legs if x != 0]
+    if len(legs) >= 2:
+        ledger_post(legs=legs, kind=EntryKind.DEPOSIT_DEFAULT, organization=record.supplier, field=PAYMENT_FIELD,
+                    memo=f"Buyer defaulted on PO {purchase_order_id}: {forfeit} forfeited, {refund} refunded")
+    if record.deposit_amount:
+        record.deposit_status = (PurchaseOrderPayment.DepositStatus.FORFEITED if forfeit
+                                 else PurchaseOrderPayment.DepositStatus.REFUNDED)
+    record.status, record.defaulted_at = PurchaseOrderPayment.Status.CANCELLED, now
+    record.save(update_fields=["deposit_status", "status", "defaulted_at", "updated_at"])
+    return record
+
+
+# --- disputes ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def dispute_open(*, purchase_order_id: int, opened_by: Organization, reason: str, opened_by_user=None) -> Dispute:
+    """A party disputes a shipped or delivered purchase order (the marketplace checks party and
+    status). Nothing moves: what is still held (escrow, a credit reservation, the lender's money
+    for the vendor) stays held, and delivery, default and cancellation are refused, until an
+    operator resolves it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DisputeInvalid({"reason": ["Say what is wrong with this purchase order."]})
+    record = _locked_record(purchase_order_id)
+    if record is None:
+        raise DisputeConflict(f"Purchase order {purchase_order_id} has no payment to dispute.")
+    if record.status == PurchaseOrderPayment.Status.CANCELLED:
+        raise DisputeConflict(f"Purchase order {purchase_order_id} is cancelled; there is nothing to dispute.")
+    existing = Dispute.objects.filter(payment=record).order_by("-id").first()
+    if existing is not None:
+        state = "open" if existing.status == Dispute.Status.OPEN else "resolved"
+        raise DisputeConflict(f"Purchase order {purchase_order_id} already has a dispute ({existing.pk}, {state}).")
+    try:
+        with transaction.atomic():
+            return Dispute.objects.create(payment=record, purchase_order_id=purchase_order_id, opened_by=opened_by,
+                                          reason=reason[:1000], opened_by_user=opened_by_user)
+    except IntegrityError:
+        raise DisputeConflict(f"Purchase order {purchase_order_id} already has an open dispute.") from None
+
+
+def _merge(legs) -> list[tuple[int, Decimal]]:
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for account, amount in legs:
+        totals[account if isinstance(account, int) else account.pk] += amount
+    return [(pk, amount) for pk, amount in sorted(totals.items()) if amount != 0]
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, resolved_by=None) -> Dispute:
+    """An operator splits what the buyer has at stake: `refund_percent` of it goes (back) to the
+    buyer, the rest to the supplier, in one `dispute_split` entry carrying the note as its reason.
+
+    - deposit order: at stake is what the buyer paid (deposit, and the balance once delivered);
+      escrow pays first, the supplier's wallet the rest of a refund;
+    - credit order not yet delivered: the supplier is owed the kept share (an invoice for it), the
+      rest of the reservation is released;
+    - credit order delivered: the refund first reduces what the buyer still owes on the invoice,
+      then comes back from the lender in cash; a lender that is not the vendor is paid back by the vendor.
+    The payment is then closed."""
+    note = (note or "").strip()
+    if not note:
+        raise DisputeInvalid({"note": ["Record why the dispute is split this way."]})
+    try:
+        refund_percent = Decimal(str(refund_percent))
+    except Exception:  # noqa: BLE001
+        raise DisputeInvalid({"refund_percent": ["A number between 0 and 100."]}) from None
+    if not refund_percent.is_finite() or not Decimal("0") <= refund_percent <= Decimal("100"):
+        raise DisputeInvalid({"refund_percent": ["A number between 0 and 100."]})
+    record = _locked_record(dispute.purchase_order_id)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.status != Dispute.Status.OPEN:
+        raise DisputeConflict(f"Dispute {dispute.pk} is already resolved.")
+    memo = f"Dispute {dispute.pk} on PO {record.purchase_order_id}: {refund_percent:g}% to the buyer"
+    entry, refund = None, ZERO
+    buyer_wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
+    supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
+    Status, Deposit = PurchaseOrderPayment.Status, PurchaseOrderPayment.DepositStatus
+    if record.method == PurchaseOrderPayment.Method.DEPOSIT:
+        in_escrow = record.deposit_amount if record.deposit_status == Deposit.ESCROW else ZERO
+        paid_out = (record.deposit_amount if record.deposit_status == Deposit.RELEASED else ZERO) + (
+            record.total - record.deposit_amount if record.status == Status.SETTLED else ZERO)
+        refund = _share(in_escrow + paid_out, refund_percent)
+        from_escrow = min(refund, in_escrow)
+        legs = []
+        if in_escrow:
+            escrow = account_for(organization=record.buyer, kind=AccountKind.ESCROW, currency=record.currency)
+            legs += [(escrow, -in_escrow), (buyer_wallet, from_escrow), (supplier_wallet, in_escrow - from_escrow)]
+        if refund > from_escrow:
+            legs += [(supplier_wallet, -(refund - from_escrow)), (buyer_wallet, refund - from_escrow)]
+        legs = _merge(legs)
+        if legs:
+            entry = ledger_post(legs=legs, kind=EntryKind.DISPUTE_SPLIT, memo=memo, organization=None,
+                                created_by=resolved_by, field="refund_percent", reason=note)
+        if in_escrow:
+            record.deposit_status = Deposit.REFUNDED if from_escrow == in_escrow else Deposit.RELEASED
+    else:
+        refund = _share(record.total, refund_percent)
+        if record.hold is not None and record.hold.status == Hold.Status.PENDING:  # not delivered yet
+            keep = record.total - refund
+            if keep > 0:
+                record.invoice = _draw(record, amount=keep, memo=memo)
+                entry = record.invoice.entry
+            else:
+                _void_credit(record)
+        elif record.invoice_id and refund > 0:
+            entry = _credit_note(record, refund=refund, memo=memo, resolved_by=resolved_by, reason=note,
+                                 buyer_wallet=buyer_wallet, supplier_wallet=supplier_wallet)
+    record.status = Status.SETTLED
+    record.save(update_fields=["deposit_status", "invoice", "status", "updated_at"])
+    dispute.status, dispute.refund_percent, dispute.refund_amount = Dispute.Status.RESOLVED, refund_percent, refund
+    dispute.note, dispute.entry, dispute.resolved_by, dispute.resolved_at = note[:1000], entry, resolved_by, timezone.now()
+    dispute.save(update_fields=["status", "refund_percent", "refund_amount", "note", "entry", "resolved_by", "resolved_at"])
+    return dispute
+
+
+def _credit_note(record, *, refund, memo, resolved_by, reason, buyer_wallet, supplier_wallet):
+    line = _line(record)
+    payable, receivable = line_accounts(line)
+    cash = lender_cash(line)
+    locked = lock_accounts([payable.pk, receivable.pk, cash.pk, buyer_wallet.pk, supplier_wallet.pk])
+    invoice = Invoice.objects.select_for_update().get(pk=record.invoice_id)
+    forgiven = min(refund, invoice.outstanding)
+    cash_back = refund - forgiven
+    legs = [(payable.pk, forgiven), (receivable.pk, -forgiven), (cash.pk, -cash_back), (buyer_wallet.pk, cash_back)]
+    if line.supplier_id != record.supplier_id:  # the vendor was paid by the lender: it pays the refund back
+        legs += [(supplier_wallet.pk, -refund), (cash.pk, refund)]
+    entry = write_entry(locked=locked, legs=_merge(legs), kind=EntryKind.DISPUTE_SPLIT, memo=memo, reason=reason[:300],
+                        created_by=resolved_by, field="refund_percent")
+    if forgiven:
+        invoice.credited += forgiven
+        fields = ["credited"]
+        if invoice.outstanding == 0:
+            invoice.status, invoice.paid_on = Invoice.Status.PAID, timezone.localdate()
+            fields += ["status", "paid_on"]
+        invoice.save(update_fields=fields)
+    return entry

@@ -14,7 +14,9 @@ from marketplace.services.orders import (  # noqa: F401
     order_place,
     purchase_order_cancel,
     purchase_order_confirm,
+    purchase_order_default,
     purchase_order_deliver,
+    purchase_order_dispute,
     purchase_order_ship,
 )
 from marketplace.services.quotes import QuoteOptions, quote_constraint_costs, quote_create  # noqa: F401

@@ -4,8 +4,13 @@ payment), then the lifecycle placed → confirmed → shipped → delivered, or 
 Who may take each step (documented in docs/quotes.md too):
 - confirm, ship: the vendor of the purchase order;
 - deliver: the buyer (confirms receipt);
-- cancel: the buyer while the PO is still `placed`; the vendor while it is `placed` or
-  `confirmed` (it cannot ship). Cancelling releases the reserved stock.
+- cancel: the buyer while the PO is still `placed`, or `confirmed` when the vendor's terms let
+  buyers cancel after confirmation (forfeiting per terms); the vendor while it is `placed` or
+  `confirmed` (it cannot ship). Cancelling releases the reserved stock;
+- default: the vendor of a shipped deposit order whose buyer did not pay the balance within the
+  terms' grace period (the deposit is forfeited per terms, the goods go back into stock, the PO
+  is cancelled);
+- dispute: either party of a shipped or delivered PO (credit freezes what is still held).
 """
 
 from collections import defaultdict
@@ -208,7 +213,8 @@ def order_place(
     # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
     for po in order.purchase_orders.select_related("vendor").order_by("pk"):
         payments.purchase_order_payment_open(purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor,
-                                             currency=po.currency, total=po.total, method=order.payment)
+                                             currency=po.currency, total=po.total, method=order.payment,
+                                             kit_owner_id=quote.kit.owner_id if quote is not None else None)
     return order
 
 
@@ -279,22 +285,52 @@ def purchase_order_deliver(*, purchase_order: PurchaseOrder, actor: Organization
 @transaction.atomic
 def purchase_order_cancel(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
     po, party = _locked(purchase_order, actor)
-    _step(po, party, step="cancel", allowed={"buyer": {OrderStatus.PLACED},
-                                              "vendor": {OrderStatus.PLACED, OrderStatus.CONFIRMED}})
+    buyer_may = {OrderStatus.PLACED}
+    if party == "buyer" and po.status == OrderStatus.CONFIRMED and payments.purchase_order_buyer_may_cancel(purchase_order_id=po.pk):
+        buyer_may.add(OrderStatus.CONFIRMED)
+    _step(po, party, step="cancel", allowed={"buyer": buyer_may, "vendor": {OrderStatus.PLACED, OrderStatus.CONFIRMED}})
     po.status, po.cancelled_at, po.cancelled_by_supplier = OrderStatus.CANCELLED, timezone.now(), party == "vendor"
     po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "updated_at"])
+    payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=party == "vendor",
+                                           after_confirmation=po.confirmed_at is not None)
+    _restock(po)
+    from marketplace.services.capacity import capacity_release
+
+    capacity_release(order_id=po.order_id, factory_id=po.vendor_id)
+    _rollup(po.order)
+    return po
+
+
+def _restock(po: PurchaseOrder) -> None:
     released: dict[int, int] = defaultdict(int)
     for listing_id, qty in po.lines.filter(listing__isnull=False).values_list("listing_id", "quantity"):
         released[listing_id] += qty
     for listing_id in sorted(released):  # pk order, like order_place
         Listing.objects.filter(pk=listing_id).update(stock=F("stock") + released[listing_id])
-    from marketplace.services.capacity import capacity_release
 
-    capacity_release(order_id=po.order_id, factory_id=po.vendor_id)
-    payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=party == "vendor",
-                                           after_confirmation=po.confirmed_at is not None)
+
+@transaction.atomic
+def purchase_order_default(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+    """The vendor declares the buyer's default on a shipped deposit order whose balance was not
+    paid in the grace period: credit forfeits the deposit per terms (or refuses: too early, a
+    credit order, disputed), the goods go back into stock, the PO is cancelled."""
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="declare a default on", allowed={"vendor": {OrderStatus.SHIPPED}})
+    payments.purchase_order_payment_default(purchase_order_id=po.pk, shipped_at=po.shipped_at or po.updated_at)
+    po.status, po.cancelled_at, po.cancelled_by_supplier = OrderStatus.CANCELLED, timezone.now(), False
+    po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "updated_at"])
+    _restock(po)
     _rollup(po.order)
     return po
+
+
+@transaction.atomic
+def purchase_order_dispute(*, purchase_order: PurchaseOrder, actor: Organization, reason: str, user=None):
+    """Either party disputes a shipped or delivered purchase order; returns credit's Dispute."""
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="dispute", allowed={"vendor": {OrderStatus.SHIPPED, OrderStatus.DELIVERED},
+                                               "buyer": {OrderStatus.SHIPPED, OrderStatus.DELIVERED}})
+    return payments.dispute_open(purchase_order_id=po.pk, opened_by=actor, reason=reason, opened_by_user=user)
 
 
 STEPS = {
@@ -302,6 +338,7 @@ STEPS = {
     "ship": purchase_order_ship,
     "deliver": purchase_order_deliver,
     "cancel": purchase_order_cancel,
+    "default": purchase_order_default,
 }
 
 

@@ -1,5 +1,6 @@
 """Credit test data, built through the services (so balances and postings always agree)."""
 
+import uuid
 from decimal import Decimal
 
 from credit.models import AccountKind
@@ -10,7 +11,7 @@ from tests.marketplace.factories import OrganizationFactory
 def funded_wallet(org, amount="1000.00", currency="CNY"):
     """The org's wallet with `amount` topped up from the bank."""
     if Decimal(amount) > 0:
-        wallet_topup(organization=org, amount=Decimal(amount), currency=currency, reference=f"test-{org.pk}-{amount}")
+        wallet_topup(organization=org, amount=Decimal(amount), currency=currency, reference=f"test-{org.pk}-{amount}-{uuid.uuid4().hex[:8]}")
     return account_for(organization=org, kind=AccountKind.WALLET, currency=currency)
 
 

@@ -114,3 +114,30 @@ def test_concurrent_credit_orders_through_the_marketplace_never_pass_the_limit()
     listing.refresh_from_db()
     assert listing.stock == 100_000 - 14 * 70  # refused orders kept no stock either
     assert ledger_verify().ok
+
+
+def test_payouts_and_deposit_orders_racing_for_one_wallet_never_overdraw_it():
+    """Half the threads request payouts, half open deposit orders, all for 70.00 from a wallet of
+    1,000.00: exactly 14 get through, whichever kind, and the wallet is never overdrawn."""
+    from credit import payments
+    from credit.models import Payout, PurchaseOrderPayment
+    from credit.services import payout_request, supplier_terms_set
+
+    org = OrganizationFactory(trader=True)
+    vendor = OrganizationFactory(trader=True)
+    supplier_terms_set(supplier=vendor, deposit_percent=Decimal("100"), release_on="deliver", forfeit_percent=Decimal("100"))
+    wallet = funded_wallet(org, "1000.00")
+
+    def spend(i):
+        if i % 2:
+            return payout_request(organization=org, amount=Decimal("70.00"), currency="CNY")
+        return payments.purchase_order_payment_open(purchase_order_id=10_000 + i, order_id=None, buyer=org, vendor=vendor,
+                                                    currency="CNY", total=Decimal("70.00"), method="deposit")
+
+    results, errors = race(spend, n=20)
+    assert len(results) == 1000 // 70 == 14
+    assert len(errors) == 6 and all(isinstance(e, InsufficientFunds) for e in errors)
+    assert Payout.objects.count() + PurchaseOrderPayment.objects.count() == 14
+    wallet.refresh_from_db()
+    assert wallet.balance - wallet.held == Decimal("20.00") and wallet.balance >= wallet.held
+    assert ledger_verify().ok

@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,6 @@ def fund(db):
     from credit.services import wallet_topup
 
     def _fund(org, amount="100000.00", currency="CNY"):
-        return wallet_topup(organization=org, amount=Decimal(amount), currency=currency, reference=f"test-{org.pk}-{amount}")
+        return wallet_topup(organization=org, amount=Decimal(amount), currency=currency, reference=f"test-{org.pk}-{amount}-{uuid.uuid4().hex[:8]}")
 
     return _fund

@@ -67,3 +67,31 @@ def test_orders_locking_the_same_listings_in_any_order_do_not_deadlock(fund):
     assert [kind for kind, _ in outcomes] == ["ok"] * 6, outcomes
     assert Listing.objects.get(pk=a.pk).stock == Listing.objects.get(pk=b.pk).stock == 70
     assert Order.objects.count() == 6
+
+
+def test_one_platform_line_drawn_by_concurrent_multi_vendor_orders_accepts_floor_of_limit_over_amount():
+    """12 buyers' worth of orders from one buyer, each split across three vendors (60.00 a
+    order), race for one platform line of 500.00: exactly 8 are accepted, none half-placed."""
+    from decimal import Decimal
+
+    from credit.exceptions import CreditLimitExceeded
+    from credit.selectors import credit_line_list, ledger_verify
+    from credit.services import credit_line_grant
+
+    member = MembershipFactory(organization=OrganizationFactory(name="Line buyer"))
+    listings = [ListingFactory(stock=1000, breaks=[(1, price)]) for price in ("1.00", "2.00", "3.00")]
+    line = credit_line_grant(supplier=None, buyer=member.organization, limit=Decimal("500.00"), currency="CNY")
+    outcomes = _race([
+        (lambda: order_place(buyer=member.organization, placed_by=member.user, payment="credit",
+                             lines=[(listing, 10) for listing in listings]))
+        for _ in range(12)
+    ])
+    accepted = [value for kind, value in outcomes if kind == "ok"]
+    refused = [value for kind, value in outcomes if kind == "error"]
+    assert len(accepted) == 500 // 60 == 8
+    assert len(refused) == 4 and all(isinstance(exc, CreditLimitExceeded) for exc in refused)
+    state = credit_line_list(organization=member.organization).get(pk=line.pk)
+    assert (state.reserved, state.available) == (Decimal("480.00"), Decimal("20.00"))
+    assert Order.objects.filter(buyer=member.organization).count() == 8
+    assert [Listing.objects.get(pk=listing.pk).stock for listing in listings] == [920, 920, 920]
+    assert ledger_verify().ok

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from credit.fx import totals_in
 from trials.demand import ArmPlan, DemandModel, forecast
 from trials.models import DailyMetric, Trial, TrialArm, TrialStatus, TrialVerdict
 from trials.science import (
@@ -214,6 +215,8 @@ def trial_funnel(*, organization, simulated: bool = False) -> dict:
         "hit_rate": round(scale / judged, 4) if judged else None,
         "median_days_to_verdict": float(statistics.median(days)) if days else None,
         "cash": cash,
+        # Every currency's cash in CNY at today's rates (credit.fx), so trials in USD and CNY add up.
+        "cash_total": totals_in(cash, "CNY", ("deployed", "recovered")),
         "calibration": trial_calibration(trials=qs),
     }
 

@@ -44,3 +44,15 @@ def test_bad_topups_are_400_and_move_nothing(operator, buyer, body, field):
     assert response.status_code == 400
     assert field in response.json()
     assert not JournalEntry.objects.exists()
+
+
+@pytest.mark.parametrize("keys", [(None, None), ("k1", "k2"), (None, "k3"), ("k4", None)])
+def test_a_bank_receipt_is_credited_once_per_organisation_whatever_the_key(operator, buyer, make_member, keys):
+    body = {"organization": buyer.org.pk, "amount": "80.00", "currency": "CNY", "reference": "ICBC 0001"}
+    headers = [{"HTTP_IDEMPOTENCY_KEY": k} if k else {} for k in keys]
+    assert operator.client.post(URL, body, **headers[0]).status_code == 201
+    repeat = operator.client.post(URL, body, **headers[1])
+    assert repeat.status_code == 409 and "already credited" in repeat.json()["detail"]
+    assert account_for(organization=buyer.org, kind="wallet", currency="CNY").balance == Decimal("80.00")
+    other = make_member(name="Other buyer")  # the same receipt number at another organisation is its own receipt
+    assert operator.client.post(URL, {**body, "organization": other.org.pk}).status_code == 201
