@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "outbox",
     "marketplace",
     "credit",
     "trials",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.BodySizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,7 +79,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kitstreet.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        # Persistent connections in every profile: a new PostgreSQL connection per request cost
+        # 1.7-5.2x in throughput (docs/benchmarks.md). Health checks drop a connection the server
+        # closed (restart, pooler timeout) before a request uses it, instead of failing that request.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -113,6 +119,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Request bodies: an ordinary body (JSON, a form) over 2.5 MB or an upload over 12 MB is a 413
+# (config.middleware.BodySizeLimit); the stock-list import takes files up to 10 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+UPLOAD_MAX_BODY_SIZE = int(os.environ.get("UPLOAD_MAX_BODY_SIZE", str(12 * 1024 * 1024)))
+API_MAX_JSON_DEPTH = 32  # config.parsers.JSONParser
+
+# Shared between web processes and machines (login lockout counters): Redis when there is one,
+# else files under var/ so `make run`'s processes share them too.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "kitstreet"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache")}}
+
+# Login lockout (config/lockout.py): the 6th wrong password for one username within the window is
+# refused with 429 and Retry-After, on the token endpoint and the login form alike.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", str(15 * 60)))
+
+# Webhooks (trials/services/webhooks.py): https to public addresses only; local settings allow http.
+WEBHOOK_ALLOW_HTTP = False
+
 # --- Money ---------------------------------------------------------------------------------
 KITSTREET_CURRENCIES = ["CNY", "USD"]
 KITSTREET_DEFAULT_CURRENCY = "CNY"
@@ -128,6 +157,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    # JSON bodies only; an upload view sets `parser_classes = config.parsers.UPLOAD_PARSERS`.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -176,6 +207,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
+# A worker that loses its broker keeps reconnecting (forever, with backoff) instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    # Fail fast on a dead broker: the outbox (config/outbox.py) keeps the message and relays it
+    # later, so a request never waits 20 s for Redis.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
+                                       "retry_on_timeout": True, "health_check_interval": 10}
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+    CELERY_REDIS_SOCKET_TIMEOUT = 5
 # Periodic work (django-celery-beat is not used: it pins Django < 6.1). Each task is thin and
 # idempotent: it finds what is due and calls a service, so a missed or doubled beat is harmless.
 CELERY_BEAT_SCHEDULE = {

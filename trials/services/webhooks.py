@@ -67,6 +67,7 @@ def verdict_payload(trial: Trial) -> dict:
 
 def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
     """Inside trial_close's transaction: one delivery per endpoint, sent after commit."""
+    from outbox.services import outbox_enqueue
     from trials.tasks import webhook_deliver_task
 
     deliveries = []
@@ -75,7 +76,7 @@ def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
             endpoint=endpoint, trial=trial, event="trial.verdict", defaults={"payload": verdict_payload(trial)},
         )
         if created:
-            transaction.on_commit(lambda pk=delivery.pk: webhook_deliver_task.delay(pk))
+            outbox_enqueue(webhook_deliver_task, args=[delivery.pk])
         deliveries.append(delivery)
     return deliveries
 
