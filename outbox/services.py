@@ -44,7 +44,9 @@ def outbox_enqueue(task, *, args: Sequence = (), kwargs: dict | None = None, tas
     message = OutboxMessage.objects.create(
         task_name=task.name, args=list(args), kwargs=kwargs or {}, task_id=task_id or str(uuid.uuid4()),
     )
-    transaction.on_commit(lambda: outbox_relay_one(message_id=message.pk), robust=True)
+    # robust: a failure after commit is the relay's to retry, never the caller's error (except in
+    # eager test runs, where a task's error should surface as it would without the outbox).
+    transaction.on_commit(lambda: outbox_relay_one(message_id=message.pk), robust=not _eager())
     return message
 
 

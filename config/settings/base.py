@@ -141,6 +141,7 @@ LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS"
 
 # Webhooks (trials/services/webhooks.py): https to public addresses only; local settings allow http.
 WEBHOOK_ALLOW_HTTP = False
+WEBHOOK_ALLOWED_NETWORKS: list[str] = []  # CIDRs trusted despite being private (on-premise receivers)
 
 # --- Money ---------------------------------------------------------------------------------
 KITSTREET_CURRENCIES = ["CNY", "USD"]
