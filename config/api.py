@@ -1,6 +1,8 @@
 """Cross-cutting pieces of the REST API: pagination, error mapping, the acting organisation."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
@@ -10,6 +12,16 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import IdempotencyConflict, StateConflict
+
+# A dependency that is down (broker, database) is a 503 the client may retry after this many
+# seconds, never a 500: the request changed nothing it did not commit.
+RETRY_AFTER_SECONDS = 5
+
+
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+
+    return (BrokerOperationalError, DatabaseOperationalError, DatabaseInterfaceError)
 
 
 class WholeSerializer(serializers.Serializer):
@@ -64,6 +76,14 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "Request body too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif isinstance(exc, _unavailable_errors()):
+        import logging
+
+        logging.getLogger("kitstreet.api").warning("503: a dependency is unavailable: %r", exc)
+        return Response({"detail": "Temporarily unavailable; retry after the number of seconds in Retry-After."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return drf_exception_handler(exc, context)
 
 

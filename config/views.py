@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from config.lockout import lockout_message, login_locked_for
 from marketplace.access import get_acting_organization, set_acting_organization
 from marketplace.models import OrganizationKind
 from marketplace.selectors import organization_member_list
@@ -23,6 +25,25 @@ def home(request):
         return redirect("login")
     org = get_acting_organization(request, required=False)
     return render(request, "home.html", {"org": org})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with the lockout (config/lockout.py): a locked username gets the form
+    back with 429, `Retry-After` and a message saying when to try again."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        locked = login_locked_for(request.POST.get("username", ""))
+        if not locked:
+            return super().post(request, *args, **kwargs)
+        form = self.get_form()
+        form.is_bound = True
+        form._errors, form.cleaned_data = forms.utils.ErrorDict(), {}
+        form.add_error(None, lockout_message(locked))
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(locked)
+        return response
 
 
 class SignupForm(UserCreationForm):
