@@ -20,8 +20,11 @@ RETRY_AFTER_SECONDS = 5
 
 def _unavailable_errors() -> tuple[type[BaseException], ...]:
     from kombu.exceptions import OperationalError as BrokerOperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    return (BrokerOperationalError, DatabaseOperationalError, DatabaseInterfaceError)
+    return (BrokerOperationalError, RedisConnectionError, RedisTimeoutError, DatabaseOperationalError,
+            DatabaseInterfaceError)
 
 
 class WholeSerializer(serializers.Serializer):

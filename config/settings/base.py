@@ -213,12 +213,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
-    # Fail fast on a dead broker: the outbox (config/outbox.py) keeps the message and relays it
+    # Fail fast on a dead broker: the outbox (outbox/services.py) keeps the message and relays it
     # later, so a request never waits 20 s for Redis.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
                                        "retry_on_timeout": True, "health_check_interval": 10}
+if CELERY_RESULT_BACKEND.startswith(("redis://", "rediss://")):
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
     CELERY_REDIS_SOCKET_TIMEOUT = 5
+    # A status poll while Redis is down is a quick 503, not 20 retries.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                                "interval_step": 0.5, "interval_max": 0.5}}
+    # Same Redis, without the per-send result subscription that breaks for good on an outage.
+    CELERY_RESULT_BACKEND = "config.celery:KitstreetRedisBackend+" + CELERY_RESULT_BACKEND
 # Periodic work (django-celery-beat is not used: it pins Django < 6.1). Each task is thin and
 # idempotent: it finds what is due and calls a service, so a missed or doubled beat is harmless.
 CELERY_BEAT_SCHEDULE = {
