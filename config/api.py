@@ -48,6 +48,16 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_schema_operation_parameters(self, view):
+        """`page` and `page_size` with their bounds (a larger page_size is cut to the maximum)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size} (default {self.page_size})."
+        return parameters
+
 
 def paginated_response(view, request, queryset, serialize) -> Response:
     """One page of `queryset` as `{"count", "next", "previous", "results"}`; `serialize(objects)`

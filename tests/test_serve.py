@@ -245,3 +245,5 @@ def test_a_broker_outage_loses_nothing_and_runs_nothing_twice(served):
     # The app stayed up: honcho did not stop web and beat because of the worker.
     assert requests.get(f"{base}/login/", timeout=30).status_code == 200
     assert "web.1 stopped" not in log and "beat.1 stopped" not in log
+    # The worker reconnected by itself (config/celery.py), not by being restarted.
+    assert "Unrecoverable error" not in log and "keepalive: .venv/bin/celery exited" not in log
