@@ -1,5 +1,7 @@
 """Site-wide request guards."""
 
+import re
+
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
@@ -51,3 +53,21 @@ def body_too_large(request, limit: int) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=413)
     return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+_ORGANIZATION_ID = re.compile(r"\d{1,18}")
+
+
+class OrganizationHeaderGuard:
+    """`X-Organization` must be an organisation id (digits): anything else is a 400 on the API,
+    where it would otherwise be silently ignored or fail deeper down. The schema declares it an
+    integer header on every authenticated operation (config/schema.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        value = request.META.get("HTTP_X_ORGANIZATION")
+        if value is not None and request.path.startswith("/api/") and not _ORGANIZATION_ID.fullmatch(value.strip()):
+            return JsonResponse({"X-Organization": ["An organisation id (an integer) is required."]}, status=400)
+        return self.get_response(request)

@@ -48,3 +48,10 @@ def test_form_encoded_bodies_are_refused_by_the_api(buyer):
 def test_the_upload_takes_multipart_only(trader):
     response = trader.client.post("/api/v1/listings/import/", {"file": "a,b"}, format="json")
     assert response.status_code == 415
+
+
+@pytest.mark.parametrize("value", ["abc", "1,2", "{}", "-3", ""])
+def test_an_x_organization_header_that_is_not_an_id_is_a_400(buyer, api_client, value):
+    api_client.force_authenticate(buyer.user)
+    response = api_client.get("/api/v1/me/", HTTP_X_ORGANIZATION=value)
+    assert response.status_code == 400 and "X-Organization" in response.json()
