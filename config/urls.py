@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -38,6 +40,14 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if os.environ.get("KITSTREET_BENCH_VIEWS") == "1":  # bench/http.py baselines, never in production
+    from config import bench_views
+
+    urlpatterns += [
+        path("bench/trivial-json/", bench_views.trivial_json),
+        path("bench/trivial-drf/", bench_views.TrivialApi.as_view()),
+    ]
 
 admin.site.site_header = "Kitstreet operations"
 admin.site.site_title = "Kitstreet admin"

@@ -94,6 +94,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: JIT compilation cost up to 0.3 s on large search plans and never paid
     # off (docs/benchmarks.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Behind PgBouncer in transaction mode (docs/deploy.md): no server-side cursors, and the
+    # ledger's prepared statements only with PgBouncer >= 1.21 and max_prepared_statements set.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+CREDIT_PREPARED_STATEMENTS = env_bool("CREDIT_PREPARED_STATEMENTS", True)  # credit/services/ledger.py
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
