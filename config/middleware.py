@@ -59,9 +59,11 @@ _ORGANIZATION_ID = re.compile(r"\d{1,18}")
 
 
 class OrganizationHeaderGuard:
-    """`X-Organization` must be an organisation id (digits): anything else is a 400 on the API,
-    where it would otherwise be silently ignored or fail deeper down. The schema declares it an
-    integer header on every authenticated operation (config/schema.py)."""
+    """`X-Organization` must be an organisation id (digits). Anything else is answered on the API
+    like an id you do not belong to: 403 (the acting-organisation lookup's answer), instead of being
+    silently ignored. A 403 rather than a 400 because every operation documents its own 400 body
+    (the stock-list import's is not a field map). The schema declares the header an integer on every
+    authenticated operation (config/schema.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,5 +71,6 @@ class OrganizationHeaderGuard:
     def __call__(self, request):
         value = request.META.get("HTTP_X_ORGANIZATION")
         if value is not None and request.path.startswith("/api/") and not _ORGANIZATION_ID.fullmatch(value.strip()):
-            return JsonResponse({"X-Organization": ["An organisation id (an integer) is required."]}, status=400)
+            return JsonResponse({"detail": "X-Organization must be the id of an organisation you belong to."},
+                                status=403)
         return self.get_response(request)

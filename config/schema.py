@@ -17,7 +17,8 @@ from rest_framework import serializers
 
 X_ORGANIZATION_DESCRIPTION = (
     "The acting organisation's id (one you are a member of). Without it: your session's choice in the "
-    "browser, else your first organisation. An organisation you do not belong to is a 403."
+    "browser, else your first organisation. An organisation you do not belong to, or a value that is "
+    "not an id, is a 403."
 )
 TOKEN_DESCRIPTION = (
     "`Authorization: Token <key>`: the word `Token`, one space, then the key from "
