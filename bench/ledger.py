@@ -57,7 +57,7 @@ def checkpoint():
 
 
 def bench_org(name: str):
-    from marketplace.models import Organization
+    from organizations.models import Organization
 
     org, _ = Organization.objects.get_or_create(slug=f"bench-{name}", defaults={"name": f"Bench {name}", "is_buyer": True, "verified": True})
     return org

@@ -28,7 +28,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from marketplace.models import Listing, Organization, Part, PriceBreak  # noqa: E402
+from organizations.models import Organization
+from marketplace.models import Listing, Part, PriceBreak  # noqa: E402
 from marketplace.selectors import listing_search  # noqa: E402
 from marketplace.services import kit_create, quote_create  # noqa: E402
 

@@ -72,7 +72,8 @@ def setup() -> tuple:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from marketplace.services import kit_create, organization_create
+    from organizations.services import organization_create
+    from marketplace.services import kit_create
     from tests.marketplace.factories import ListingFactory, PartFactory, UserFactory
 
     run = uuid.uuid4().hex[:8]

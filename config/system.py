@@ -6,6 +6,7 @@ Operators use the /system/ page; integrations `POST /api/v1/system/ping/` then p
 
 from celery.result import AsyncResult
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,6 +15,8 @@ from rest_framework.views import APIView
 
 from config.celery import app as celery_app
 from config.tasks import worker_ping
+from organizations.selectors import task_is_owned_by
+from organizations.services import task_started
 
 
 class WorkerPingApi(APIView):
@@ -26,6 +29,7 @@ class WorkerPingApi(APIView):
     def post(self, request):
         # Not through the outbox: this asks "is the broker up now?", so fail fast (a 503).
         result = worker_ping.apply_async(args=[f"pong for {request.user.get_username()}"], retry=False)
+        task_started(user=request.user, task_id=result.id)
         return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -41,6 +45,9 @@ class TaskStatusApi(APIView):
         )
     )
     def get(self, request, task_id: str):
+        """A task's state, for the user who started it (404 for anyone else)."""
+        if not task_is_owned_by(task_id=task_id, user=request.user):
+            raise Http404
         result = AsyncResult(task_id, app=celery_app)
         payload = result.result if result.successful() else None
         if result.failed():

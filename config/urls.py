@@ -5,15 +5,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 
-from config import system
+from config import desk, system
 from config.api import api_not_found
 from config.schema_view import SchemaView
 from config import views as site_views
 from credit import urls as credit_urls
 from marketplace import urls as marketplace_urls
+from organizations import urls as organizations_urls
 from trials import urls as trials_urls
 
 api_v1 = [
+    *organizations_urls.api_urlpatterns,
     *marketplace_urls.api_urlpatterns,
     *credit_urls.api_urlpatterns,
     *trials_urls.api_urlpatterns,
@@ -29,9 +31,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("signup/", site_views.signup, name="signup"),
-    path("switch-organization/", site_views.switch_organization, name="switch-organization"),
     path("system/", system.system_page, name="system"),
+    path("desk/", desk.desk_view, name="desk"),
+    path("desk/verify/<int:pk>/", desk.desk_verify, name="desk-verify"),
+    path("", include(organizations_urls.urlpatterns)),  # signup, switcher, members: names without a namespace
     path("", include((marketplace_urls.urlpatterns, "marketplace"))),
     path("credit/", include((credit_urls.urlpatterns, "credit"))),
     path("trials/", include((trials_urls.urlpatterns, "trials"))),

@@ -35,7 +35,7 @@ from credit.services import (
     request_fingerprint,
     wallet_topup,
 )
-from marketplace.models import Organization
+from organizations.models import Organization
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -220,7 +220,7 @@ class HoldAdmin(ReadOnlyAdmin):
 
 class InvoiceInline(admin.TabularInline):
     model = Invoice
-    fields = ["id", "amount", "paid", "issued_on", "due_date", "status", "purchase_order"]
+    fields = ["id", "amount", "paid", "issued_on", "due_date", "status", "purchase_order_id"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -278,10 +278,10 @@ class RepaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(PurchaseOrderPayment)
 class PurchaseOrderPaymentAdmin(ReadOnlyAdmin):
-    list_display = ["purchase_order", "buyer", "supplier", "method", "total", "deposit_amount", "deposit_status", "status"]
+    list_display = ["purchase_order_id", "buyer", "supplier", "method", "total", "deposit_amount", "deposit_status", "status"]
     list_filter = ["method", "deposit_status", "status", "currency"]
-    search_fields = ["=purchase_order__id", "buyer__name", "supplier__name"]
-    list_select_related = ["buyer", "supplier", "purchase_order"]
+    search_fields = ["=purchase_order_id", "buyer__name", "supplier__name"]
+    list_select_related = ["buyer", "supplier"]
 
 
 @admin.register(SupplierTerms)

@@ -26,6 +26,7 @@ from credit.selectors import (
     trust_for_line,
     trust_for_lines,
     trust_for_organization,
+    trust_visible_organization_list,
 )
 from credit.services import (
     credit_line_grant,
@@ -37,8 +38,8 @@ from credit.services import (
     supplier_terms_set,
     wallet_topup,
 )
-from marketplace.access import get_acting_organization
-from marketplace.models import Organization
+from organizations.access import get_acting_organization
+from organizations.models import Role, Organization
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -240,6 +241,7 @@ def _line_output(lines, org, *, many=False):
 
 
 class CreditLineListCreateApi(APIView):
+    required_roles = {"POST": Role.ADMIN}  # managing credit, terms and webhooks is for admins
     class InputSerializer(serializers.Serializer):
         buyer = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.filter(is_buyer=True))
         limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
@@ -285,6 +287,7 @@ class CreditLineListCreateApi(APIView):
 
 
 class CreditLineDetailApi(APIView):
+    required_roles = {"PATCH": Role.ADMIN}  # managing credit, terms and webhooks is for admins
     class InputSerializer(serializers.Serializer):
         limit = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
         status = LineStatusField(required=False, help_text="`frozen` stops new draws; `active` lifts it.")
@@ -414,13 +417,17 @@ class CreditAgingApi(APIView):
 class OrganizationTrustApi(APIView):
     @extend_schema(responses={200: TrustSerializer, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
-        """An organisation's trust score as a borrower, with its reasons and a suggested limit."""
-        get_acting_organization(request)
-        org = get_object_or_404(Organization.objects.filter(is_buyer=True), pk=pk)
+        """An organisation's trust score as a borrower, with its reasons and a suggested limit. Only
+        for the organisation itself, its counterparties on a credit line and operators (404 for
+        anyone else: a stranger never learns the score, nor that there is one)."""
+        viewer = get_acting_organization(request, required=not request.user.is_staff)
+        visible = trust_visible_organization_list(viewer=viewer, is_operator=request.user.is_staff)
+        org = get_object_or_404(visible.filter(is_buyer=True), pk=pk)
         return Response(TrustSerializer(trust_for_organization(organization=org)).data)
 
 
 class SupplierTermsApi(APIView):
+    required_roles = {"PUT": Role.ADMIN}  # managing credit, terms and webhooks is for admins
     class TermsSerializer(serializers.Serializer):
         deposit_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
         release_on = serializers.ChoiceField(choices=SupplierTerms.ReleaseOn.choices)

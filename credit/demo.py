@@ -1,11 +1,11 @@
 """Demo world, part 2: money. Wallets topped up from bank receipts, deposit terms, supplier credit
 lines between people who know each other (one vouched for by a solution house), months of
-invoices and repayments — some on time, some late, some overdue — and a few deposit orders."""
+invoices and repayments — some on time, some late, some overdue (the marketplace's
+demo adds deposit orders once wallets hold money)."""
 
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from credit.models import Repayment
@@ -84,35 +84,5 @@ def seed(ctx) -> None:
                     created_at=timezone.make_aware(timezone.datetime.combine(paid_on, timezone.datetime.min.time()).replace(hour=10)))
                 repayments += 1
     swept = invoice_mark_overdue(today=today)
-    orders = _deposit_orders(ctx)
     ctx.say(f"  {len(TOPUPS)} top-ups, {invoices} invoices, {repayments} repayments, "
-            f"{swept['marked_overdue']} overdue, {swept['lines_frozen']} line(s) frozen, {orders} deposit orders")
-
-
-def _deposit_orders(ctx) -> int:
-    """A few orders paid by deposit, so wallets show money in escrow and released to suppliers.
-    Skipped quietly if the catalogue has nothing suitable."""
-    from marketplace.allocation import order_qty
-    from marketplace.models import Listing
-    from marketplace.services import order_place, purchase_order_confirm
-
-    buyer, user = ctx.orgs.get("buyer:lumen"), ctx.users.get("buyer")
-    if buyer is None or user is None:
-        return 0
-    placed = 0
-    for vendor_key, confirm in (("trader:huaxin", True), ("trader:saige", False), ("trader:tongtian", True)):
-        vendor = ctx.orgs.get(vendor_key)
-        listing = (Listing.objects.filter(vendor=vendor, is_active=True, stock__gte=200, currency="CNY")
-                   .order_by("pk").first()) if vendor else None
-        if listing is None:
-            continue
-        try:
-            with transaction.atomic():
-                qty = order_qty(max(listing.moq, 100), listing.moq, listing.multiple)
-                order = order_place(buyer=buyer, placed_by=user, payment="deposit", lines=[(listing, qty)])
-                if confirm:
-                    purchase_order_confirm(purchase_order=order.purchase_orders.get(), actor=vendor)
-            placed += 1
-        except Exception as exc:  # demo data must never stop the seed; say why and go on
-            ctx.say(f"  (skipped a demo deposit order: {exc})")
-    return placed
+            f"{swept['marked_overdue']} overdue, {swept['lines_frozen']} line(s) frozen")

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from marketplace.models import Organization
+from organizations.models import Organization
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -237,8 +237,8 @@ class Invoice(models.Model):
         PAID = "paid", "Paid"
 
     credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="invoices")
-    purchase_order = models.ForeignKey("marketplace.PurchaseOrder", on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="credit_invoices")
+    # A plain reference: credit knows nothing of marketplace models (apps depend one way).
+    purchase_order_id = models.BigIntegerField(null=True, blank=True, db_index=True, help_text="The marketplace purchase order it pays for")
     amount = models.DecimalField(**MONEY)
     paid = models.DecimalField(**MONEY, default=ZERO)
     currency = models.CharField(max_length=3, choices=Currency.choices)
@@ -333,7 +333,9 @@ class PurchaseOrderPayment(models.Model):
         SETTLED = "settled", "Settled"
         CANCELLED = "cancelled", "Cancelled"
 
-    purchase_order = models.OneToOneField("marketplace.PurchaseOrder", on_delete=models.PROTECT, related_name="payment_record")
+    # Plain references to the marketplace's purchase order and order (apps depend one way).
+    purchase_order_id = models.BigIntegerField(unique=True)
+    order_id = models.BigIntegerField(null=True, blank=True, help_text="The marketplace order the purchase order belongs to")
     buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     supplier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     method = models.CharField(max_length=10, choices=Method.choices)

@@ -37,7 +37,7 @@ from credit.models import (
     PurchaseOrderPayment,
     Repayment,
 )
-from marketplace.models import Organization
+from organizations.models import Organization
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
@@ -65,7 +65,7 @@ def wallet_summary(*, organization: Organization) -> list[Account]:
 def deposit_list(*, organization: Organization, as_supplier: bool = False) -> QuerySet[PurchaseOrderPayment]:
     qs = PurchaseOrderPayment.objects.filter(method=PurchaseOrderPayment.Method.DEPOSIT)
     qs = qs.filter(supplier=organization) if as_supplier else qs.filter(buyer=organization)
-    return qs.select_related("buyer", "supplier", "purchase_order").order_by("-created_at", "-id")
+    return qs.select_related("buyer", "supplier").order_by("-created_at", "-id")
 
 
 # --- credit lines ----------------------------------------------------------------------------
@@ -316,3 +316,29 @@ def ledger_verify() -> LedgerReport:
         if -balance != (owed.get(line_id) or ZERO):
             report.problems.append(f"Credit line {line_id}: payable says {-balance} owed, invoices say {owed.get(line_id) or ZERO}")
     return report
+
+
+def trust_visible_organization_list(*, viewer: Organization | None, is_operator: bool = False) -> QuerySet[Organization]:
+    """Whose trust score and credit history a viewer may read: its own, its counterparties on a
+    credit line (either side, or as voucher), and for operators everyone. Anyone else is a 404."""
+    if is_operator:
+        return Organization.objects.all()
+    if viewer is None:
+        return Organization.objects.none()
+    counterparties = CreditLine.objects.filter(Q(supplier=viewer) | Q(buyer=viewer) | Q(vouched_by=viewer))
+    return Organization.objects.filter(
+        Q(pk=viewer.pk)
+        | Q(pk__in=counterparties.values("buyer_id"))
+        | Q(pk__in=counterparties.values("supplier_id"))
+    )
+
+
+def platform_money_figures() -> dict[str, dict[str, Decimal]]:
+    """For the operator's desk: money held in escrow and credit outstanding (open and overdue
+    invoices, less what is paid), per currency."""
+    escrow = {row["currency"]: row["total"] for row in
+              Account.objects.filter(kind=AccountKind.ESCROW).values("currency").annotate(total=Sum("balance")).order_by("currency")}
+    outstanding = {row["currency"]: row["total"] for row in
+                   Invoice.objects.exclude(status=Invoice.Status.PAID).values("currency")
+                   .annotate(total=Sum(F("amount") - F("paid"))).order_by("currency")}
+    return {"escrow": escrow, "credit_outstanding": outstanding}

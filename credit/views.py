@@ -40,8 +40,8 @@ from credit.services import (
     supplier_terms,
     supplier_terms_set,
 )
-from marketplace.access import get_acting_organization
-from marketplace.models import Organization
+from organizations.access import get_acting_organization
+from organizations.models import Role, Organization
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -196,7 +196,7 @@ def line_repay(request, pk: int):
 @login_required
 @require_POST
 def line_update(request, pk: int):
-    org = get_acting_organization(request)
+    org = get_acting_organization(request, role=Role.ADMIN)
     line = get_object_or_404(credit_line_list(organization=org).filter(supplier=org), pk=pk)
     action = request.POST.get("action", "save")
     try:
@@ -222,7 +222,7 @@ def line_update(request, pk: int):
 @login_required
 @require_POST
 def line_grant(request):
-    org = get_acting_organization(request)
+    org = get_acting_organization(request, role=Role.ADMIN)
     if not org.is_supplier:
         messages.error(request, "Only suppliers grant credit lines.")
         return redirect("credit:receivables")
@@ -243,7 +243,7 @@ def line_grant(request):
 @login_required
 @require_POST
 def terms_update(request):
-    org = get_acting_organization(request)
+    org = get_acting_organization(request, role=Role.ADMIN)
     form = TermsForm(request.POST)
     if not org.is_supplier or not form.is_valid():
         messages.error(request, "Could not save the deposit terms: percentages are between 0 and 100.")

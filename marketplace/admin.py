@@ -8,9 +8,7 @@ from marketplace.models import (
     BomLine,
     Kit,
     Listing,
-    Membership,
     Order,
-    Organization,
     Part,
     PriceBreak,
     PurchaseOrder,
@@ -19,45 +17,8 @@ from marketplace.models import (
     QuoteLine,
     SubKit,
 )
-from marketplace.services import listing_update, organization_verify, purchase_order_cancel
+from marketplace.services import listing_update, purchase_order_cancel
 from marketplace.services.listings import price_break_errors
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kinds_display", "verified", "location", "default_currency", "created_at"]
-    list_filter = ["verified", "is_buyer", "is_supplier", "is_trader", "is_solution_house", "is_factory", "default_currency"]
-    search_fields = ["name", "slug", "location"]
-    readonly_fields = ["verified", "verified_at", "created_at"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
-    actions = ["verify_selected"]
-
-    @admin.display(description="Kinds")
-    def kinds_display(self, obj: Organization) -> str:
-        return ", ".join(obj.kinds)
-
-    @admin.action(description="Verify selected suppliers (their listings and kits become visible)")
-    def verify_selected(self, request, queryset):
-        count = 0
-        for org in queryset.filter(verified=False):
-            organization_verify(organization=org)
-            count += 1
-        self.message_user(request, f"Verified {count} organisation(s).", messages.SUCCESS)
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organization", "role", "created_at"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "user__email", "organization__name"]
-    autocomplete_fields = ["user", "organization"]
 
 
 # --- Catalogue, kits, quotes, orders ---------------------------------------------------------------

@@ -7,21 +7,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.exceptions import Throttled
-from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import WholeSerializer, paginated_response, validation_error_detail
-from config.lockout import lockout_message, login_failures_clear, login_locked_for
 from config.parsers import UPLOAD_PARSERS
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
+from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
-from marketplace.models import Currency, Listing, Order, Organization, OrganizationKind, Part
+from organizations.models import Organization, OrganizationKind
+from marketplace.models import Currency, Listing, Order, Part
+from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
     fulfilment_record,
@@ -29,99 +27,24 @@ from marketplace.selectors import (
     kit_list,
     listing_list,
     listing_search,
-    membership_list,
     order_list,
-    organization_visible_list,
     parse_parameters,
     part_list,
     purchase_order_list,
     quote_list,
 )
+from organizations.services import organization_create
 from marketplace.services import (
     kit_create,
     kit_update,
     listing_create,
     listing_update,
     order_place,
-    organization_create,
-    organization_verify,
     part_get_or_create,
     quote_create,
     stock_list_import,
 )
 from marketplace.services.orders import STEPS, order_step
-
-
-class OrganizationOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.CharField()
-    kinds = serializers.ListField(child=serializers.ChoiceField(choices=OrganizationKind.choices))
-    verified = serializers.BooleanField()
-    default_currency = serializers.CharField()
-    location = serializers.CharField()
-    description = serializers.CharField()
-
-
-def organization_output(org: Organization) -> dict:
-    return OrganizationOutputSerializer(org).data
-
-
-class AuthTokenApi(APIView):
-    """Exchange a username and password for an API token."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
-            429: inline_serializer("AuthLockedOut", {"detail": serializers.CharField()}),
-        },
-        description="Exchange a username and password for an API token. After 5 wrong passwords for a "
-                    "username within 15 minutes the username is locked: 429 with `Retry-After` (seconds).",
-    )
-    def post(self, request):
-        username = request.data.get("username") if isinstance(request.data, dict) else None
-        locked = login_locked_for(username) if isinstance(username, str) else 0
-        if locked:
-            raise Throttled(wait=locked, detail=lockout_message(locked))
-        data = AuthTokenSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        login_failures_clear(data.validated_data["user"].get_username())
-        token, _ = Token.objects.get_or_create(user=data.validated_data["user"])
-        return Response({"token": token.key})
-
-
-class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        class MembershipSerializer(serializers.Serializer):
-            id = serializers.IntegerField(source="organization.id")
-            name = serializers.CharField(source="organization.name")
-            kinds = serializers.ListField(child=serializers.CharField(), source="organization.kinds")
-            verified = serializers.BooleanField(source="organization.verified")
-            role = serializers.CharField()
-
-        username = serializers.CharField()
-        is_operator = serializers.BooleanField()
-        acting_organization = serializers.IntegerField(allow_null=True)
-        organizations = MembershipSerializer(many=True)
-
-    @extend_schema(responses=OutputSerializer)
-    def get(self, request):
-        org = get_acting_organization(request, required=False)
-        payload = {
-            "username": request.user.get_username(),
-            "is_operator": request.user.is_staff,
-            "acting_organization": org.pk if org else None,
-            "organizations": membership_list(user=request.user),
-        }
-        return Response(self.OutputSerializer(payload).data)
 
 
 class FulfilmentSerializer(serializers.Serializer):
@@ -148,6 +71,7 @@ def organization_detail_output(org: Organization) -> dict:
 
 
 class OrganizationListCreateApi(APIView):
+    acts_for_organization = False  # onboarding: the caller becomes the owner of a new organisation
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
         kinds = serializers.ListField(child=serializers.ChoiceField(choices=OrganizationKind.choices), allow_empty=False)
@@ -184,17 +108,6 @@ class OrganizationDetailApi(APIView):
             viewer=get_acting_organization(request, required=False), is_operator=request.user.is_staff
         )
         return Response(organization_detail_output(get_object_or_404(qs, pk=pk)))
-
-
-class OrganizationVerifyApi(APIView):
-    """Operators only: a verified supplier's listings and kits become visible to everyone."""
-
-    permission_classes = [IsAdminUser]
-
-    @extend_schema(request=None, responses=OrganizationOutputSerializer)
-    def post(self, request, pk: int):
-        org = organization_verify(organization=get_object_or_404(Organization, pk=pk))
-        return Response(organization_output(org))
 
 
 # --- Shared output pieces -----------------------------------------------------------------------

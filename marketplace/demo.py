@@ -15,8 +15,9 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from marketplace.demo_catalogue import CAP_VALUES, CAPACITOR_FAMILIES, E12, PARTS, RESISTOR_FAMILIES
-from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
-from marketplace.services import membership_add, organization_create
+from organizations.models import Organization
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from organizations.services import membership_add, organization_create
 
 DEMO_PASSWORD = "kitstreet"
 T = TypeVar("T")
@@ -96,8 +97,12 @@ def seed(ctx: DemoContext) -> None:
             owner=owner, name=name, kinds=kinds, location=location, description=description,
             verified=key not in UNVERIFIED,
         )
-    # A colleague at the buyer, to show that people can belong to more than one organisation.
+    # `buyer` also works for Pocket Robotics: people can belong to more than one organisation.
     membership_add(organization=ctx.orgs["buyer:pocket"], user=buyer)
+    # Colleagues at Lumen Labs with other roles: an admin (manages people and credit) and a viewer
+    # (reads everything, changes nothing).
+    membership_add(organization=ctx.orgs["buyer:lumen"], user=user("buyer_admin", first_name="Ada"), role="admin")
+    membership_add(organization=ctx.orgs["buyer:lumen"], user=user("buyer_viewer", first_name="Vic"), role="viewer")
     ctx.say(f"  {len(ctx.orgs)} organisations, {len(ctx.users)} people")
     seed_catalogue(ctx)
     Listing.objects.refresh_search_columns()  # bulk inserts skip the services that keep them

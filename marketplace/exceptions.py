@@ -3,14 +3,6 @@ from django.core.exceptions import PermissionDenied
 from config.errors import DomainValidationError, StateConflict  # noqa: F401
 
 
-class OrganizationKindsInvalid(DomainValidationError):
-    pass
-
-
-class NotAMember(Exception):
-    """The user asked to act for an organisation they do not belong to."""
-
-
 class ListingInvalid(DomainValidationError):
     """A listing or its price breaks break a rule (quantities, break order, currency)."""
 

@@ -7,11 +7,8 @@ from marketplace import api, views
 app_name = "marketplace"
 
 api_urlpatterns = [
-    path("auth/token/", api.AuthTokenApi.as_view(), name="auth-token"),
-    path("me/", api.MeApi.as_view(), name="me"),
     path("organizations/", api.OrganizationListCreateApi.as_view(), name="organization-list"),
     path("organizations/<int:pk>/", api.OrganizationDetailApi.as_view(), name="organization-detail"),
-    path("organizations/<int:pk>/verify/", api.OrganizationVerifyApi.as_view(), name="organization-verify"),
     path("parts/", api.PartListApi.as_view(), name="part-list"),
     path("listings/", api.ListingListCreateApi.as_view(), name="listing-list"),
     path("listings/import/", api.StockListImportApi.as_view(), name="listing-import"),

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
 from config.errors import StateConflict
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
 from marketplace.exceptions import StockListInvalid
 from marketplace.models import Order, OrderStatus
+from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
     parse_parameters,
@@ -28,7 +29,6 @@ from marketplace.selectors import (
     listing_list,
     listing_search,
     order_list,
-    organization_visible_list,
     purchase_order_list,
     quote_list,
 )

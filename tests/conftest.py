@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from tests.marketplace.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.organizations.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 

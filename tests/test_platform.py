@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from marketplace.models import Organization
+from organizations.models import Organization
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from marketplace.models import Membership, Organization
+from organizations.models import Membership, Organization
 from tests.marketplace.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,9 @@ from rest_framework.views import APIView
 
 from config.exports import export_csv_writer
 from config.api import WholeSerializer, paginated_response
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
+from organizations.models import Role
+from organizations.services import task_started
 from marketplace.models import Order
 from trials.exceptions import TrialInvalid
 from trials.models import TrialMode, TrialStatus, TrialVerdict
@@ -266,6 +268,7 @@ class TrialStartApi(APIView):
 
         def execute():
             started = trial_start(trial=trial)
+            task_started(user=request.user, task_id=started.task_id)  # its status is the starter's alone
             return status.HTTP_202_ACCEPTED, {"task_id": started.task_id, "trial": started.pk, "status": started.status}
 
         return _idempotent(request, org, execute)
@@ -538,6 +541,7 @@ class WebhookOutputSerializer(serializers.Serializer):
 
 
 class WebhookListCreateApi(APIView):
+    required_roles = {"POST": Role.ADMIN}  # managing credit, terms and webhooks is for admins
     class InputSerializer(serializers.Serializer):
         url = serializers.URLField(max_length=500)
 
@@ -557,6 +561,7 @@ class WebhookListCreateApi(APIView):
 
 
 class WebhookDeleteApi(APIView):
+    required_roles = {"DELETE": Role.ADMIN}  # managing credit, terms and webhooks is for admins
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         from django.shortcuts import get_object_or_404

@@ -36,7 +36,7 @@ class Trial(models.Model):
     Status = TrialStatus
     Verdict = TrialVerdict
 
-    organization = models.ForeignKey("marketplace.Organization", on_delete=models.PROTECT, related_name="trials")
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="trials")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
     kit = models.ForeignKey("marketplace.Kit", on_delete=models.PROTECT, related_name="trials")
@@ -183,7 +183,7 @@ class WebhookEndpoint(models.Model):
     """An integration's URL that receives a signed POST when one of the organisation's trials
     reaches its verdict."""
 
-    organization = models.ForeignKey("marketplace.Organization", on_delete=models.CASCADE, related_name="trial_webhooks")
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="trial_webhooks")
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=64)
     is_active = models.BooleanField(default=True)

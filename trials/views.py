@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 from config.exports import export_csv_writer
 from config.api import validation_error_detail
 from config.errors import StateConflict
-from marketplace.access import get_acting_organization
+from organizations.access import get_acting_organization
+from organizations.models import Role
 from trials import charts
 from trials.api import TrialInputSerializer, _demand_dict, _Echo
 from trials.models import TrialMode, TrialStatus, TrialVerdict
@@ -223,7 +224,7 @@ def funnel_view(request):
 
 @login_required
 def webhook_list_view(request):
-    org = get_acting_organization(request)
+    org = get_acting_organization(request, role=Role.ADMIN if request.method == "POST" else None)
     if request.method == "POST":
         try:
             if request.POST.get("delete"):

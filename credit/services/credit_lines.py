@@ -37,7 +37,7 @@ from credit.services.ledger import (
     service_atomic,
     write_entry,
 )
-from marketplace.models import Organization
+from organizations.models import Organization
 
 
 def line_accounts(line: CreditLine) -> tuple[Account, Account]:
@@ -137,7 +137,7 @@ def credit_reserve(*, line: CreditLine, amount: Decimal, memo: str = "", expires
 @service_atomic
 def credit_draw(
     *, line: CreditLine, amount: Decimal | None = None, hold: Hold | None = None, memo: str = "",
-    issued_on: date | None = None, purchase_order=None, field: str = "amount",
+    issued_on: date | None = None, purchase_order_id: int | None = None, field: str = "amount",
 ) -> Invoice:
     """Draw on the line: an invoice due `terms_days` after `issued_on`. Either posts a
     reservation (`hold`, already counted against the limit) or draws `amount` directly."""
@@ -154,7 +154,7 @@ def credit_draw(
                             memo=memo, organization=line.buyer, field=field)
     issued_on = issued_on or timezone.localdate()
     return Invoice.objects.create(
-        credit_line=line, purchase_order=purchase_order, amount=amount, currency=line.currency, issued_on=issued_on,
+        credit_line=line, purchase_order_id=purchase_order_id, amount=amount, currency=line.currency, issued_on=issued_on,
         due_date=issued_on + timedelta(days=line.terms_days), memo=memo[:300], entry=entry,
     )
 

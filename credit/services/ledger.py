@@ -44,7 +44,7 @@ from credit.models import (
     JournalEntry,
     Posting,
 )
-from marketplace.models import Organization
+from organizations.models import Organization
 
 _local = threading.local()
 

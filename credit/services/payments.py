@@ -1,8 +1,9 @@
 """How purchase orders pay: deposits into escrow, or credit reservations that become invoices.
 
-Called by the marketplace (through credit/payments.py) inside its own order transactions, after
-it has locked the purchase order; so a refusal here rolls the order step back. Each purchase
-order gets one PurchaseOrderPayment row, locked before any account (see docs/ledger.md).
+Called by the marketplace (through credit/payments.py, with plain values: a purchase order is
+its id) inside its own order transactions, after it has locked the purchase order; so a refusal
+here rolls the order step back. Each purchase order gets one PurchaseOrderPayment row, locked
+before any account (see docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from credit.exceptions import NoCreditLine
 from credit.models import AccountKind, CreditLine, EntryKind, Hold, PurchaseOrderPayment, SupplierTerms
 from credit.services.credit_lines import credit_draw, credit_reserve
 from credit.services.ledger import CENT, ZERO, account_for, hold_void, ledger_post
-from marketplace.models import Organization
+from organizations.models import Organization
 
 PAYMENT_FIELD = "payment"  # errors from order placement show under the order's `payment` field
 
@@ -53,10 +54,12 @@ def _share(amount: Decimal, percent: Decimal) -> Decimal:
 
 
 @transaction.atomic
-def purchase_order_payment_open(*, purchase_order, buyer: Organization, method: str) -> PurchaseOrderPayment:
-    vendor, currency, total = purchase_order.vendor, purchase_order.currency, purchase_order.total
-    record = PurchaseOrderPayment(purchase_order=purchase_order, buyer=buyer, supplier=vendor, method=method,
-                                  currency=currency, total=total)
+def purchase_order_payment_open(
+    *, purchase_order_id: int, order_id: int | None, buyer: Organization, vendor: Organization,
+    currency: str, total: Decimal, method: str,
+) -> PurchaseOrderPayment:
+    record = PurchaseOrderPayment(purchase_order_id=purchase_order_id, order_id=order_id, buyer=buyer, supplier=vendor,
+                                  method=method, currency=currency, total=total)
     if method == PurchaseOrderPayment.Method.DEPOSIT:
         terms = supplier_terms(supplier=vendor)
         record.release_on, record.forfeit_percent = terms.release_on, terms.forfeit_percent
@@ -65,7 +68,7 @@ def purchase_order_payment_open(*, purchase_order, buyer: Organization, method: 
             wallet = account_for(organization=buyer, kind=AccountKind.WALLET, currency=currency)
             escrow = account_for(organization=buyer, kind=AccountKind.ESCROW, currency=currency)
             ledger_post(legs=[(wallet, -record.deposit_amount), (escrow, record.deposit_amount)], kind=EntryKind.DEPOSIT,
-                        memo=f"{terms.deposit_percent:g}% deposit for PO {purchase_order.pk} ({vendor.name})",
+                        memo=f"{terms.deposit_percent:g}% deposit for PO {purchase_order_id} ({vendor.name})",
                         organization=buyer, field=PAYMENT_FIELD)
             record.deposit_status = PurchaseOrderPayment.DepositStatus.ESCROW
     elif method == PurchaseOrderPayment.Method.CREDIT:
@@ -75,16 +78,16 @@ def purchase_order_payment_open(*, purchase_order, buyer: Organization, method: 
                 f"{vendor.name} has not granted you a {currency} credit line. Pay by deposit, or ask them for a line."
             ]})
         if total > 0:
-            record.hold = credit_reserve(line=line, amount=total, memo=f"Credit for PO {purchase_order.pk}", field=PAYMENT_FIELD)
+            record.hold = credit_reserve(line=line, amount=total, memo=f"Credit for PO {purchase_order_id}", field=PAYMENT_FIELD)
     else:
         raise NoCreditLine({PAYMENT_FIELD: ["Pay by deposit or credit."]})
     record.save()
     return record
 
 
-def _locked_record(purchase_order) -> PurchaseOrderPayment | None:
+def _locked_record(purchase_order_id: int) -> PurchaseOrderPayment | None:
     return (PurchaseOrderPayment.objects.select_for_update(of=("self",)).select_related("buyer", "supplier", "hold")
-            .filter(purchase_order=purchase_order).first())
+            .filter(purchase_order_id=purchase_order_id).first())
 
 
 def _release(record: PurchaseOrderPayment) -> None:
@@ -97,8 +100,8 @@ def _release(record: PurchaseOrderPayment) -> None:
 
 
 @transaction.atomic
-def purchase_order_payment_confirm(*, purchase_order) -> PurchaseOrderPayment | None:
-    record = _locked_record(purchase_order)
+def purchase_order_payment_confirm(*, purchase_order_id: int) -> PurchaseOrderPayment | None:
+    record = _locked_record(purchase_order_id)
     if (record and record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW
             and record.release_on == SupplierTerms.ReleaseOn.CONFIRM):
         _release(record)
@@ -107,10 +110,10 @@ def purchase_order_payment_confirm(*, purchase_order) -> PurchaseOrderPayment | 
 
 
 @transaction.atomic
-def purchase_order_payment_deliver(*, purchase_order) -> PurchaseOrderPayment | None:
+def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPayment | None:
     """Delivered: the deposit goes to the supplier and the buyer pays the balance from its
     wallet (400 if it cannot: top up first); a credit reservation becomes an invoice."""
-    record = _locked_record(purchase_order)
+    record = _locked_record(purchase_order_id)
     if record is None or record.status != PurchaseOrderPayment.Status.OPEN:
         return record
     if record.method == PurchaseOrderPayment.Method.DEPOSIT:
@@ -121,34 +124,33 @@ def purchase_order_payment_deliver(*, purchase_order) -> PurchaseOrderPayment | 
             wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
             supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
             ledger_post(legs=[(wallet, -balance), (supplier_wallet, balance)], kind=EntryKind.BALANCE_PAYMENT,
-                        memo=f"Balance of PO {purchase_order.pk} on delivery", organization=record.buyer,
+                        memo=f"Balance of PO {purchase_order_id} on delivery", organization=record.buyer,
                         field=PAYMENT_FIELD)
     elif record.hold is not None and record.hold.status == Hold.Status.PENDING:
         line = CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency)
-        record.invoice = credit_draw(line=line, hold=record.hold, memo=f"PO {purchase_order.pk} delivered",
-                                     purchase_order=purchase_order)
+        record.invoice = credit_draw(line=line, hold=record.hold, memo=f"PO {purchase_order_id} delivered",
+                                     purchase_order_id=purchase_order_id)
     record.status = PurchaseOrderPayment.Status.SETTLED
     record.save(update_fields=["deposit_status", "invoice", "status", "updated_at"])
     return record
 
 
 @transaction.atomic
-def purchase_order_payment_cancel(*, purchase_order, by_supplier: bool) -> PurchaseOrderPayment | None:
+def purchase_order_payment_cancel(*, purchase_order_id: int, by_supplier: bool, after_confirmation: bool) -> PurchaseOrderPayment | None:
     """Cancelled: the supplier's cancellation refunds the whole deposit; the buyer's, after the
     supplier confirmed, forfeits the terms' share of it; a credit reservation is voided."""
-    record = _locked_record(purchase_order)
+    record = _locked_record(purchase_order_id)
     if record is None or record.status != PurchaseOrderPayment.Status.OPEN:
         return record
     if record.method == PurchaseOrderPayment.Method.CREDIT:
         if record.hold is not None and record.hold.status == Hold.Status.PENDING:
             hold_void(hold=record.hold)
     elif record.deposit_status in (PurchaseOrderPayment.DepositStatus.ESCROW, PurchaseOrderPayment.DepositStatus.RELEASED):
-        after_confirmation = purchase_order.confirmed_at is not None
         forfeit = ZERO if (by_supplier or not after_confirmation) else _share(record.deposit_amount, record.forfeit_percent)
         refund = record.deposit_amount - forfeit
         wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
         supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
-        memo = f"PO {purchase_order.pk} cancelled by the {'supplier' if by_supplier else 'buyer'}"
+        memo = f"PO {purchase_order_id} cancelled by the {'supplier' if by_supplier else 'buyer'}"
         if record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW:
             escrow = account_for(organization=record.buyer, kind=AccountKind.ESCROW, currency=record.currency)
             legs = [(escrow, -record.deposit_amount), (wallet, refund), (supplier_wallet, forfeit)]

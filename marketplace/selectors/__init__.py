@@ -15,9 +15,3 @@ from marketplace.selectors.orders import (  # noqa: F401
     purchase_order_list,
     quote_list,
 )
-from marketplace.selectors.organizations import (  # noqa: F401
-    acting_organization,
-    membership_list,
-    organization_member_list,
-    organization_visible_list,
-)

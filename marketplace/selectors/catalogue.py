@@ -5,7 +5,8 @@ import re
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Upper
 
-from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
+from organizations.models import Organization
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
 
 LISTING_ORDERINGS = {
     "unit_price_at_qty": [F("unit_price_at_qty").asc(nulls_last=True), "lead_time_days", "id"],

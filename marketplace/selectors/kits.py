@@ -2,7 +2,8 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from marketplace.models import BomLine, Kit, Organization
+from organizations.models import Organization
+from marketplace.models import BomLine, Kit
 
 
 def kit_list(*, viewer: Organization | None, q: str | None = None, category: str | None = None,

@@ -2,12 +2,13 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
+from organizations.models import Organization
 from marketplace.models import (
     Order,
     OrderStatus,
-    Organization,
     PurchaseOrder,
     PurchaseOrderLine,
     Quote,
@@ -75,3 +76,12 @@ def fulfilment_record(*, supplier: Organization) -> dict:
         "listings": supplier.listings.filter(is_active=True).count(),
         "kits": supplier.kits.filter(is_current=True, is_active=True).count(),
     }
+
+
+def gmv_by_currency(*, days: int = 30) -> dict[str, object]:
+    """Gross merchandise value for the operator's desk: the totals of orders placed in the last
+    `days` days that were not cancelled, per currency."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (Order.objects.filter(created_at__gte=since).exclude(status=OrderStatus.CANCELLED)
+            .values("currency").annotate(total=Sum("total"), orders=Count("id")).order_by("currency"))
+    return {row["currency"]: {"total": row["total"], "orders": row["orders"]} for row in rows}

@@ -16,10 +16,4 @@ from marketplace.services.orders import (  # noqa: F401
     purchase_order_deliver,
     purchase_order_ship,
 )
-from marketplace.services.organizations import (  # noqa: F401
-    VALID_KINDS,
-    membership_add,
-    organization_create,
-    organization_verify,
-)
 from marketplace.services.quotes import quote_create  # noqa: F401

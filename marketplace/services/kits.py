@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import transaction
 
 from marketplace.exceptions import KitInvalid
-from marketplace.models import AssemblyBreak, BomLine, Kit, Organization, Part, SubKit
+from organizations.models import Organization
+from marketplace.models import AssemblyBreak, BomLine, Kit, Part, SubKit
 from marketplace.services.listings import price_break_errors
 
 KIT_FIELDS = ("name", "category", "description", "currency", "design_fee_per_unit", "nre")

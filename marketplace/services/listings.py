@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.exceptions import ListingInvalid, StockListInvalid
-from marketplace.models import Listing, Organization, Part, PriceBreak, normalize_mpn
+from organizations.models import Organization
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
 
 Break = tuple[int, Decimal]
 MAX_UNIT_PRICE = Decimal("99999999")

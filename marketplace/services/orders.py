@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from credit import payments
+
 from marketplace.allocation import order_qty
 from marketplace.exceptions import (
     NotAParty,
@@ -25,17 +27,12 @@ from marketplace.exceptions import (
     QuoteAlreadyOrdered,
     StepNotYours,
 )
-from marketplace.models import Kit, Listing, Order, OrderStatus, Organization, PurchaseOrder, PurchaseOrderLine, Quote
+from organizations.models import Organization
+from marketplace.models import Kit, Listing, Order, OrderStatus, PurchaseOrder, PurchaseOrderLine, Quote
 from marketplace.services.quotes import MAX_TOTAL, assembly_unit_cost, cents, kit_tree_multipliers
 
 MAX_LINES = 500
 STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
-
-
-def _payments():
-    from credit import payments  # imported late: credit imports marketplace models
-
-    return payments
 
 
 def _merge(lines: list[tuple[Listing, int]]) -> dict[int, int]:
@@ -180,7 +177,10 @@ def order_place(
         from marketplace.services.kits import kit_freeze
 
         kit_freeze(kit=quote.kit)
-    _payments().order_payment_open(order=order)
+    # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
+    for po in order.purchase_orders.select_related("vendor").order_by("pk"):
+        payments.purchase_order_payment_open(purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor,
+                                             currency=po.currency, total=po.total, method=order.payment)
     return order
 
 
@@ -222,7 +222,7 @@ def purchase_order_confirm(*, purchase_order: PurchaseOrder, actor: Organization
     _step(po, party, step="confirm", allowed={"vendor": {OrderStatus.PLACED}})
     po.status, po.confirmed_at = OrderStatus.CONFIRMED, timezone.now()
     po.save(update_fields=["status", "confirmed_at", "updated_at"])
-    _payments().purchase_order_payment_confirmed(purchase_order=po)
+    payments.purchase_order_payment_confirm(purchase_order_id=po.pk)
     _rollup(po.order)
     return po
 
@@ -243,7 +243,7 @@ def purchase_order_deliver(*, purchase_order: PurchaseOrder, actor: Organization
     _step(po, party, step="confirm delivery of", allowed={"buyer": {OrderStatus.SHIPPED}})
     po.status, po.delivered_at = OrderStatus.DELIVERED, timezone.now()
     po.save(update_fields=["status", "delivered_at", "updated_at"])
-    _payments().purchase_order_payment_delivered(purchase_order=po)
+    payments.purchase_order_payment_deliver(purchase_order_id=po.pk)
     _rollup(po.order)
     return po
 
@@ -260,7 +260,8 @@ def purchase_order_cancel(*, purchase_order: PurchaseOrder, actor: Organization)
         released[listing_id] += qty
     for listing_id in sorted(released):  # pk order, like order_place
         Listing.objects.filter(pk=listing_id).update(stock=F("stock") + released[listing_id])
-    _payments().purchase_order_payment_cancelled(purchase_order=po, by_supplier=party == "vendor")
+    payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=party == "vendor",
+                                           after_confirmation=po.confirmed_at is not None)
     _rollup(po.order)
     return po
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from marketplace.allocation import Offer, allocate
 from marketplace.exceptions import QuoteInvalid
-from marketplace.models import BomLine, Kit, Listing, Organization, PriceBreak, Quote, QuoteAllocation, QuoteLine, SubKit
+from organizations.models import Organization
+from marketplace.models import BomLine, Kit, Listing, PriceBreak, Quote, QuoteAllocation, QuoteLine, SubKit
 from marketplace.services.kits import kit_freeze
 
 CENT = Decimal("0.01")

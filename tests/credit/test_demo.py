@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from credit.models import CreditLine, Invoice
 from credit.selectors import ledger_verify
-from marketplace.models import Organization
+from organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
 

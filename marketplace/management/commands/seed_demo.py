@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from marketplace.demo import DEMO_PASSWORD, DemoContext
-from marketplace.models import Organization
+from organizations.models import Organization
 
-SEEDERS = ["marketplace.demo", "credit.demo", "trials.demo"]
+SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo"]
 
 
 class Command(BaseCommand):
@@ -51,7 +51,9 @@ class Command(BaseCommand):
     def _print_logins(self):
         self.stdout.write(
             "Demo logins (password: %s):\n"
-            "  buyer     a buyer organisation (search, quote, order, trials)\n"
-            "  supplier  owner of a trader and of a solution house (stock lists, kits, receivables)\n"
-            "  operator  staff: the Django admin at /admin/" % DEMO_PASSWORD
+            "  buyer         owner of a buyer organisation (search, quote, order, trials)\n"
+            "  buyer_admin   admin at the same buyer (people, credit)\n"
+            "  buyer_viewer  viewer at the same buyer (reads only)\n"
+            "  supplier      owner of a trader and of a solution house (stock lists, kits, receivables)\n"
+            "  operator      staff: the operator desk at /desk/ and the Django admin at /admin/" % DEMO_PASSWORD
         )

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from marketplace.models import Organization
+from organizations.models import Organization
 from tests.marketplace.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from marketplace.models import Listing
 from marketplace.selectors import listing_search
 from marketplace.selectors.catalogue import PriceBoundedSearch
-from marketplace.services import listing_create, listing_update, organization_verify, stock_list_import
+from organizations.services import organization_verify
+from marketplace.services import listing_create, listing_update, stock_list_import
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,8 @@
 from decimal import Decimal
-from unittest import mock
 
 import pytest
+
+from credit.exceptions import InsufficientFunds
 
 from marketplace.exceptions import OrderInvalid, OutOfStock
 from marketplace.models import Listing, Order
@@ -42,10 +43,11 @@ def test_moq_and_multiple_are_enforced(buyer):
 
 
 def test_a_refused_payment_rolls_the_whole_order_back(buyer):
-    listing = ListingFactory(stock=10)
-    with mock.patch("credit.payments.order_payment_open", side_effect=OrderInvalid({"payment": ["no money"]})):
-        with pytest.raises(OrderInvalid):
-            order_place(buyer=buyer.org, placed_by=buyer.user, payment="deposit", lines=[(listing, 3)])
+    # A real refusal, not a mock: the buyer's wallet is empty, so credit refuses the deposit.
+    listing = ListingFactory(stock=10, breaks=[(1, "5.00")])
+    with pytest.raises(InsufficientFunds) as exc:
+        order_place(buyer=buyer.org, placed_by=buyer.user, payment="deposit", lines=[(listing, 3)])
+    assert "payment" in exc.value.message_dict
     assert Listing.objects.get(pk=listing.pk).stock == 10
     assert Order.objects.count() == 0
 

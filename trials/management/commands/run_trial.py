@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.api import validation_error_detail
-from marketplace.models import Kit, Organization
+from organizations.models import Organization
+from marketplace.models import Kit
 from trials.models import Trial
 from trials.selectors import trial_report
 from trials.services import trial_create, trial_run, trial_start

@@ -1,19 +1,19 @@
-"""Reads for the marketplace app."""
+"""Reads for the organisations app."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from marketplace.exceptions import NotAMember
-from marketplace.models import Membership, Organization
+from organizations.exceptions import NotAMember
+from organizations.models import Invitation, Membership, Organization, StartedTask
 
 
 def membership_list(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization").order_by("created_at", "id")
 
 
-def acting_organization(*, user: AbstractBaseUser, requested_id: str | int | None) -> Organization | None:
-    """The organisation a user acts for: the requested one (X-Organization header or the browser's
-    switcher) if they belong to it, else their first membership, else None (no organisation yet)."""
+def acting_membership(*, user: AbstractBaseUser, requested_id: str | int | None) -> Membership | None:
+    """The membership a user acts through: for the requested organisation (X-Organization header
+    or the browser's switcher) if they belong to it, else their first, else None."""
     if not user.is_authenticated:
         return None
     memberships = membership_list(user=user)
@@ -24,10 +24,14 @@ def acting_organization(*, user: AbstractBaseUser, requested_id: str | int | Non
             raise NotAMember(f"X-Organization must be an organisation id, not {requested_id!r}.") from None
         for membership in memberships:
             if membership.organization_id == requested_id:
-                return membership.organization
+                return membership
         raise NotAMember(f"You are not a member of organisation {requested_id}.")
-    first = memberships.first()
-    return first.organization if first else None
+    return memberships.first()
+
+
+def acting_organization(*, user: AbstractBaseUser, requested_id: str | int | None) -> Organization | None:
+    membership = acting_membership(user=user, requested_id=requested_id)
+    return membership.organization if membership else None
 
 
 def organization_visible_list(*, viewer: Organization | None, is_operator: bool = False) -> QuerySet[Organization]:
@@ -44,3 +48,17 @@ def organization_visible_list(*, viewer: Organization | None, is_operator: bool 
 
 def organization_member_list(*, user: AbstractBaseUser) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user)
+
+
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
+    return (Membership.objects.filter(organization=organization).select_related("user")
+            .order_by("user__username", "id"))
+
+
+def invitation_list(*, organization: Organization, status: str | None = None) -> QuerySet[Invitation]:
+    qs = Invitation.objects.filter(organization=organization).select_related("invited_by")
+    return qs.filter(status=status) if status else qs
+
+
+def task_is_owned_by(*, task_id: str, user: AbstractBaseUser) -> bool:
+    return StartedTask.objects.filter(task_id=task_id, user_id=user.pk).exists()
