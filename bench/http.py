@@ -18,14 +18,19 @@ threads for BENCH_SECONDS (10) per endpoint, after a 2 s warm-up. Endpoints:
 Goals (issue 12): accounts list and MPN search >= 50 % of trivial DRF, the quote >= 20 %.
 """
 
-import json
-import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import urllib.request
+
+# This file is named after what it measures, which shadows the standard library's `http` package
+# for `urllib.request` when run as a script: drop the script's own folder from the import path.
+sys.path = [p for p in sys.path if p not in ("", __import__("os").path.dirname(__file__) or ".")]
+
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import urllib.request  # noqa: E402
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))

@@ -106,8 +106,9 @@ def served(tmp_path_factory):
         "WEB_CONCURRENCY": "2", "CELERY_CONCURRENCY": "2", "PORT": str(port), "BIND": f"127.0.0.1:{port}",
         "KITSTREET_DATA_DIR": str(work), "GUNICORN_ACCESS_LOG": "0",
     }
-    subprocess.run(["make", "migrate"], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.production"},
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "--noinput"], cwd=ROOT,
+                   env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.production"}, check=True,
+                   capture_output=True, timeout=600)
     subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "seed_demo", "--if-empty", "--seed", "5"], cwd=ROOT,
                    env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.production"}, check=True,
                    capture_output=True, timeout=600)
