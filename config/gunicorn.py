@@ -20,3 +20,5 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 # gunicorn >= 25's control socket is one path per user: two servers on a machine would share it.
 control_socket_disable = True
+# The longest request line gunicorn takes (its maximum); longer is a 414, documented in the schema.
+limit_request_line = 8190

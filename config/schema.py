@@ -108,6 +108,8 @@ class AutoSchema(openapi.AutoSchema):
                 codes["409"] = "A step out of turn for the object's current state."
         if any(getattr(p, "name", None) == "Idempotency-Key" for p in self.get_override_parameters()):
             codes["422"] = "This Idempotency-Key was already used with a different request body."
+        # Answered by gunicorn before Django (config/gunicorn.py limit_request_line), as text.
+        responses.setdefault("414", {"description": "The URL is longer than 8 KB (query strings included)."})
         for code, description in codes.items():
             responses.setdefault(code, {
                 "description": description,
