@@ -28,27 +28,27 @@ class KitstreetRedisBackend(RedisBackend):
         pass
 
 
-def _tolerate_lost_connection_on_restore() -> None:
-    """kombu 5.x: when the broker connection drops while a worker holds unacked messages (acks_late),
-    closing the channel tries to put them back on a connection that is already gone and raises
-    AttributeError ('NoneType' object has no attribute 'hostname'), which kills the worker instead
-    of letting it reconnect. The messages stay in Redis' unacked set either way and are redelivered
-    after the visibility timeout; so log and carry on reconnecting."""
+def _lost_connection_is_a_connection_error() -> None:
+    """kombu 5.x: when the Redis connection drops while a worker holds unacked messages (acks_late),
+    closing the channel tries to put them back through a connection object that is already gone, and
+    kombu's `_connparams` raises AttributeError ("'NoneType' object has no attribute 'hostname'" or
+    "... 'client'"). Celery only tolerates connection errors there, so the worker died ("Unrecoverable
+    error") instead of reconnecting. Raised as the connection error it is, Celery ignores it, the
+    worker reconnects, and the messages stay in Redis' unacked set to be redelivered after the
+    visibility timeout. (tests/test_serve.py stops Redis mid-run.)"""
     from kombu.transport import redis as kombu_redis
 
-    original = kombu_redis.QoS.restore_unacked
+    original = kombu_redis.Channel._connparams
     if getattr(original, "_kitstreet_patched", False):
         return
 
-    def restore_unacked(self, client=None):
-        try:
-            return original(self, client)
-        except (AttributeError, OSError, kombu_redis.redis.exceptions.ConnectionError) as exc:
-            logger.warning("broker connection lost; unacked messages stay for redelivery (%r)", exc)
-            self._delivered.clear()
+    def _connparams(self, asynchronous=False):
+        if self.connection is None or self.connection.client is None:
+            raise kombu_redis.redis.exceptions.ConnectionError("the broker connection is closed")
+        return original(self, asynchronous)
 
-    restore_unacked._kitstreet_patched = True
-    kombu_redis.QoS.restore_unacked = restore_unacked
+    _connparams._kitstreet_patched = True
+    kombu_redis.Channel._connparams = _connparams
 
 
-_tolerate_lost_connection_on_restore()
+_lost_connection_is_a_connection_error()
