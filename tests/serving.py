@@ -112,7 +112,9 @@ def served(tmp_path_factory):
     subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "seed_demo", "--if-empty", "--seed", "5"], cwd=ROOT,
                    env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.production"}, check=True,
                    capture_output=True, timeout=600)
-    log = work / "serve.log"
+    # Under var/ (like the worker fixture's log): pytest's temporary folders are pruned by later runs.
+    log = ROOT / "var" / f"test-serve-{os.getpid()}-{work.name}.log"
+    log.parent.mkdir(exist_ok=True)
     proc = subprocess.Popen(["make", "serve"], cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
