@@ -2,10 +2,13 @@
 kit with ~20 offers per part. Prints a Markdown table (recorded in docs/benchmarks.md).
 
     DATABASE_URL=postgres://kitstreet:kitstreet@127.0.0.1:5433/kit_marketplace_bench \\
-        .venv/bin/python bench/marketplace.py [--runs 200] [--quote-runs 20]
+        .venv/bin/python bench/marketplace.py [--runs 200] [--quote-runs 20] [--quote-only]
 
-Seeds the database with `seed_demo --scale large` first if it has fewer than 1M listings. The
-quote benchmark builds its kit inside a transaction that is rolled back, so reruns start equal.
+Seeds the database with `seed_demo --scale large` first if it has fewer than 1M listings
+(`--quote-only` skips the search cases and needs only the small demo). The quote benchmark builds
+its kits inside a transaction that is rolled back, so reruns start equal. The sourcing cases:
+(a) no vendor terms, every line solved exactly; (b) shipping fees, free-shipping thresholds and
+minimum order values on every vendor and `max_vendors` = 5, the whole BOM optimised jointly.
 """
 
 import argparse
@@ -28,10 +31,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from organizations.models import Organization
-from marketplace.models import Listing, Part, PriceBreak  # noqa: E402
+from marketplace.models import Listing, Part, PriceBreak, VendorOrderTerms  # noqa: E402
 from marketplace.selectors import listing_search  # noqa: E402
 from marketplace.services import kit_create, quote_create  # noqa: E402
+from organizations.models import Organization  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -39,9 +42,13 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+CPU_TIMES: list[float] = []  # this process's CPU time of each timed call (the cores are shared)
+
+
 def timed(fn) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
+    CPU_TIMES.append((time.process_time() - cpu) * 1000)
     return (time.perf_counter() - start) * 1000
 
 
@@ -98,9 +105,19 @@ def bench_search(rng: random.Random, runs: int) -> list[tuple]:
     return rows
 
 
-def build_kit(rng: random.Random, lines: int = 300, offers: int = 20):
-    vendors = list(Organization.objects.filter(is_trader=True, verified=True).order_by("pk").values_list("pk", flat=True)[:400])
-    parts = Part.objects.bulk_create([Part(manufacturer="Bench", mpn=f"BENCH-{i:04d}", mpn_normalized=f"BENCH{i:04d}",
+def bench_vendors(count: int) -> list[int]:
+    """`count` verified stall traders of the bench's own (rolled back with the kit)."""
+    orgs = Organization.objects.bulk_create([
+        Organization(name=f"Bench stall {i:03d}", slug=f"bench-stall-{i:03d}-{random.random():.9f}", is_supplier=True,
+                     is_trader=True, verified=True) for i in range(count)])
+    return [o.pk for o in orgs]
+
+
+def build_kit(rng: random.Random, lines: int = 300, offers: int = 20, vendors: list[int] | None = None,
+              stocks=(0, 200, 1000, 5000, 20000, 100000), prefix: str = "BENCH"):
+    vendors = vendors or list(Organization.objects.filter(is_trader=True, verified=True).order_by("pk")
+                              .values_list("pk", flat=True)[:400])
+    parts = Part.objects.bulk_create([Part(manufacturer="Bench", mpn=f"{prefix}-{i:04d}", mpn_normalized=f"{prefix}{i:04d}",
                                            category="Bench") for i in range(lines)])
     listing_objs, break_specs = [], []
     for part in parts:
@@ -108,7 +125,7 @@ def build_kit(rng: random.Random, lines: int = 300, offers: int = 20):
         for vendor in rng.sample(vendors, offers):
             moq = rng.choice([1, 1, 10, 100, 1000])
             multiple = rng.choice([1, 1, 10]) if moq > 1 else 1
-            listing_objs.append(Listing(vendor_id=vendor, part=part, stock=rng.choice([0, 200, 1000, 5000, 20000, 100000]),
+            listing_objs.append(Listing(vendor_id=vendor, part=part, stock=rng.choice(stocks),
                                         moq=moq, multiple=multiple, lead_time_days=rng.choice([0, 0, 0, 3, 7])))
             price = base * Decimal(rng.randint(85, 130)) / 100
             break_specs.append([(1, price), (100, price * Decimal("0.92")), (1000, price * Decimal("0.85")),
@@ -125,39 +142,46 @@ def build_kit(rng: random.Random, lines: int = 300, offers: int = 20):
                       design_fee_per_unit=Decimal(2), nre=Decimal(5000))
 
 
-def gap_to_lower_bound(kit, buyer, quantity: int) -> str:
-    """How far the allocation can be from optimal, at most: Σ line cost vs Σ LP lower bound."""
-    from marketplace.allocation import allocate, lower_bound
-    from marketplace.services.quotes import flatten_needs, kit_tree_multipliers, load_offers
+def sourcing_report(kit, buyer, quantity: int, options: dict | None = None) -> str:
+    """Lines proven optimal and the gap the sourcing proved, from one more sourcing run."""
+    from marketplace.services.quotes import plan_for, quote_options_parse
 
-    needs = flatten_needs(kit, quantity, kit_tree_multipliers(kit))
-    offers = load_offers(part_ids={n.part_id for n in needs}, currency=kit.currency, buyer=buyer)
-    cost = bound = Decimal(0)
-    exact = 0
-    for need in needs:
-        allocations, shortfall = allocate(offers.get(need.part_id, []), need.needed)
-        if shortfall:
-            continue
-        line = sum((a.extended_price for a in allocations), Decimal(0))
-        floor = lower_bound(offers.get(need.part_id, []), need.needed)
-        cost, bound, exact = cost + line, bound + floor, exact + (line <= floor)
-    return f"≤ {(cost - bound) / bound * 100:.2f} % above the lower bound, {exact}/{len(needs)} lines provably optimal"
+    _, _, plan, _ = plan_for(organization=buyer, kit=kit, quantity=quantity,
+                             options=quote_options_parse(options, kit_currency=kit.currency))
+    lines = len(plan.lines)
+    return (f"{plan.proven_lines}/{lines} lines proven optimal on their own; whole quote gap ≤ {plan.gap * 100:.3f} % "
+            f"proven; {len(plan.subtotals)} vendors, shipping {plan.shipping and sum(plan.shipping.values()) / 1e6:.2f}")
 
 
 def bench_quote(rng: random.Random, runs: int) -> list[tuple]:
     buyer = Organization.objects.get(slug="lumen-labs")
     rows = []
     with transaction.atomic():
-        kit = build_kit(rng)
+        vendors = bench_vendors(400)
+        kit = build_kit(rng, vendors=vendors)
+        # (b): a market of 25 broad stalls, each with a shipping fee, a free-shipping threshold
+        # and a minimum order; the buyer wants at most 5 of them.
+        stalls = bench_vendors(25)
+        joint_kit = build_kit(rng, vendors=stalls, stocks=(5000, 20000, 100000), prefix="JOINT")
+        VendorOrderTerms.objects.bulk_create([
+            VendorOrderTerms(vendor_id=v, currency="CNY", shipping_fee=Decimal(rng.choice([8, 12, 15, 20, 30])),
+                             free_shipping_over=rng.choice([None, Decimal(2000), Decimal(5000)]),
+                             min_order_value=Decimal(rng.choice([50, 100, 200, 500])))
+            for v in stalls])
         with connection.cursor() as cursor:  # statistics for the new rows, as autovacuum would give them
             for table in ("marketplace_part", "marketplace_listing", "marketplace_pricebreak"):
                 cursor.execute(f"ANALYZE {table}")
-        for quantity in (100, 1000, 5000):
+        cases = [(kit, q, None, "(a) no vendor terms") for q in (100, 1000, 5000)]
+        cases.append((joint_kit, 1000, {"max_vendors": 5}, "(b) shipping + minimum orders on every vendor, max_vendors=5"))
+        for case_kit, quantity, options, label in cases:
             times = []
+            CPU_TIMES.clear()
             for _ in range(runs):
-                times.append(timed(lambda: quote_create(organization=buyer, kit=kit, quantity=quantity)))
-            rows.append((f"quote: 300-line kit, 20 offers/part, {quantity:,} units", runs, pct(times, 50), pct(times, 95),
-                         f"flatten + load offers + allocate + save; {gap_to_lower_bound(kit, buyer, quantity)}"))
+                times.append(timed(lambda: quote_create(organization=buyer, kit=case_kit, quantity=quantity, options=options)))
+            cpu = list(CPU_TIMES)
+            rows.append((f"quote {label}: 300-line kit, 20 offers/part, {quantity:,} units", runs, pct(times, 50),
+                         pct(times, 95), f"Python CPU p50 {pct(cpu, 50):.0f} / p95 {pct(cpu, 95):.0f} ms; "
+                                         f"{sourcing_report(case_kit, buyer, quantity, options)}"))
         transaction.set_rollback(True)
     return rows
 
@@ -166,19 +190,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--quote-runs", type=int, default=20)
+    parser.add_argument("--quote-only", action="store_true", help="only the quote cases (needs only the small demo)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run this on PostgreSQL: set DATABASE_URL=postgres://…/kit_marketplace_bench")
-    listings = ensure_data()
+    listings = Listing.objects.count() if args.quote_only else ensure_data()
     rng = random.Random(42)
-    # Warm up the cache and the plans once, as a running server would be.
-    list(listing_search(viewer=None, mpn="GD25Q", qty=100, ordering="unit_price_at_qty")[:50])
-    rows = bench_search(rng, args.runs) + bench_quote(rng, args.quote_runs)
+    rows = []
+    if not args.quote_only:
+        # Warm up the cache and the plans once, as a running server would be.
+        list(listing_search(viewer=None, mpn="GD25Q", qty=100, ordering="unit_price_at_qty")[:50])
+        rows += bench_search(rng, args.runs)
+    load = os.getloadavg()
+    rows += bench_quote(rng, args.quote_runs)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
     print(f"\n{listings:,} listings, {PriceBreak.objects.count():,} price breaks, {Part.objects.count():,} parts; "
-          f"PostgreSQL {version}\n")
+          f"PostgreSQL {version}; load average {load[0]:.1f} before / {os.getloadavg()[0]:.1f} after "
+          f"on {os.cpu_count()} cores\n")
     print("| case | runs | p50 ms | p95 ms | note |")
     print("| --- | ---: | ---: | ---: | --- |")
     for label, n, p50, p95, note in rows:

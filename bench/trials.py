@@ -9,6 +9,8 @@
 2. BENCH_TRIALS (100) simulated trials through a real `celery worker` process on Redis and
    PostgreSQL: all started at once through `trial_start` (enqueued after commit, as the API does),
    wall time until every one is closed (goal <= 60 s), and each trial's start-to-verdict latency.
+3. BENCH_EVENTS (10,000) live sales events, one per call: the per-event cost of recording a sale
+   and re-judging the trial incrementally (goal <= 5 ms per event). BENCH_SKIP_WORKER=1 runs 1 and 3.
 Creates the database (and migrates it) on first run; each run adds its own organisation.
 """
 
@@ -31,6 +33,7 @@ FORECAST_RUNS = int(os.environ.get("BENCH_FORECAST_RUNS", "30"))
 TRIALS = int(os.environ.get("BENCH_TRIALS", "100"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "300"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -151,6 +154,63 @@ def bench_worker_trials(buyer, user, kit) -> dict:
             "verdicts": verdicts}
 
 
+def bench_sales_events(buyer, user, kit) -> dict:
+    """BENCH_EVENTS sales events, one per call of `trial_sales_record` (what POST .../sales/ runs),
+    into a live trial with 2 arms selling over 60 days: each event is recorded, the daily metrics
+    updated in place, the arm's e-value recomputed and the trial re-judged. Per-event wall time,
+    early and late in the run (it must not grow with the events already recorded), and for contrast
+    one full rebuild of the daily metrics from all the events (what a re-judge used to need)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trials.models import Trial, TrialArm
+    from trials.services import trial_create, trial_sales_record
+    from trials.services.lifecycle import _rebuild_live_metrics
+
+    window = 60
+    trial = trial_create(
+        organization=buyer, created_by=user, name="bench live", kit=kit, mode="live", window_days=window,
+        scale_at=Decimal("0.8"), kill_below=Decimal("0.3"),
+        arms=[{"label": "A", "unit_price": Decimal("99"), "units": 1000},
+              {"label": "B", "unit_price": Decimal("129"), "units": 1000}],
+    )
+    now = timezone.now()
+    start = now - timedelta(days=window - 1)
+    # Straight to selling with a large stock (no order): the benchmark is about the events.
+    TrialArm.objects.filter(trial=trial).update(units=EVENTS * 2, units_received=EVENTS * 2)
+    Trial.objects.filter(pk=trial.pk).update(status="selling", selling_started_at=start, ends_at=start + timedelta(days=window))
+    step = (now - start) / EVENTS
+    times = []
+    for i in range(EVENTS):
+        event = {"arm": "AB"[i % 2], "units": 1, "unit_price": "99.00" if i % 2 == 0 else "129.00",
+                 "sold_at": start + step * i, "channel": "bench", "external_id": f"e-{i}"}
+        started = time.perf_counter()
+        result = trial_sales_record(trial=trial, events=[event], now=now)
+        times.append((time.perf_counter() - started) * 1000)
+        assert result["accepted"] == 1 and result["status"] == "selling"
+    trial.refresh_from_db()
+    arms = list(TrialArm.objects.filter(trial=trial).order_by("pk"))
+    rebuilds = []
+    for _ in range(5):
+        started = time.perf_counter()
+        _rebuild_live_metrics(trial, arms, now)
+        rebuilds.append((time.perf_counter() - started) * 1000)
+    # The re-judge alone (no database): the e-value update `trial_sales_record` runs per batch, on the
+    # state the 10,000 events left (60 days of daily sales per arm), once per event.
+    from trials.services.sales import _rejudge
+
+    trial.refresh_from_db()
+    last_day = int(trial.sequential["days"])
+    started = time.perf_counter()
+    for i in range(EVENTS):
+        _rejudge(trial, arms, added={(arms[i % 2].pk, last_day): 1})
+    rejudge = (time.perf_counter() - started) * 1000 / EVENTS
+    tenth = max(1, EVENTS // 10)
+    return {"p50": statistics.median(times), "p95": pct(times, 0.95), "first": statistics.median(times[:tenth]),
+            "last": statistics.median(times[-tenth:]), "rebuild": statistics.median(rebuilds), "rejudge": rejudge}
+
+
 def main() -> None:
     ensure_database()
     fc = bench_forecast()
@@ -158,8 +218,25 @@ def main() -> None:
     from config.celery import app
     from django.db import connection
 
+    ev = bench_sales_events(buyer, user, kit)
+    event_rows = [
+        (f"Re-judge per sales event (e-values and settlement, in memory), {EVENTS:,} events", f"{ev['rejudge']:.3f} ms",
+         "≤ 5 ms"),
+        (f"Sales event recorded and trial re-judged, one transaction per event, {EVENTS:,} events: p50 / p95",
+         f"{ev['p50']:.2f} ms / {ev['p95']:.2f} ms", "≤ 5 ms"),
+        (f"  median of the first / last {max(1, EVENTS // 10):,} events", f"{ev['first']:.2f} ms / {ev['last']:.2f} ms",
+         "flat"),
+        (f"  for contrast: one full rebuild of the daily metrics from {EVENTS:,} events", f"{ev['rebuild']:.0f} ms", ""),
+    ]
+    if os.environ.get("BENCH_SKIP_WORKER"):
+        rows = event_rows
+        print(f"\nTrials benchmark — PostgreSQL {connection.pg_version // 10000}, {os.cpu_count()} CPUs\n")
+        print("| Measure | Result | Goal |\n| --- | --- | --- |")
+        for name, result, goal in [(f"Forecast (median of {FORECAST_RUNS})", f"{fc['median']:.0f} ms", "≤ 250 ms")] + rows:
+            print(f"| {name} | {result} | {goal} |")
+        return
     wt = bench_worker_trials(buyer, user, kit)
-    rows = [
+    rows = event_rows + [
         ("Forecast 10,000 paths × 30 days × 2 arms (median of %d)" % FORECAST_RUNS, f"{fc['median']:.0f} ms", "≤ 250 ms"),
         ("Forecast, p95", f"{fc['p95']:.0f} ms", "≤ 250 ms"),
         (f"{TRIALS} simulated trials through a real worker (concurrency {CONCURRENCY}), all started at once → all closed",

@@ -5,6 +5,8 @@ from django.forms.models import BaseInlineFormSet
 from config.errors import StateConflict
 from marketplace.models import (
     AssemblyBreak,
+    Bom,
+    BomItem,
     BomLine,
     Kit,
     Listing,
@@ -123,6 +125,28 @@ class KitAdmin(admin.ModelAdmin):
         if obj is not None and obj.frozen:
             return False
         return super().has_change_permission(request, obj)
+
+
+class BomItemInline(ReadOnlyInline):
+    model = BomItem
+    fields = ["line", "designators", "quantity", "manufacturer", "mpn", "status", "part", "confidence", "reason", "dnp",
+              "confirmed"]
+    readonly_fields = fields
+
+
+@admin.register(Bom)
+class BomAdmin(admin.ModelAdmin):
+    """Buyers' uploaded BOMs, for support: read-only (the buyer edits them in the workbench)."""
+
+    list_display = ["name", "owner", "filename", "rows_read", "dnp_rows", "kit", "created_at"]
+    list_select_related = ["owner", "kit"]
+    search_fields = ["name", "filename", "owner__name"]
+    readonly_fields = ["owner", "created_by", "name", "filename", "columns", "columns_chosen", "header_row", "rows_read",
+                       "dnp_rows", "kit", "published_kit", "created_at", "updated_at"]
+    inlines = [BomItemInline]
+
+    def has_add_permission(self, request):
+        return False
 
 
 class QuoteLineInline(ReadOnlyInline):

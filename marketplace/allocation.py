@@ -3,6 +3,7 @@
 See docs/quotes.md for why it works this way and how far from optimal it can be.
 """
 
+from bisect import insort
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
@@ -28,6 +29,9 @@ class Offer:
     micro_breaks: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
     break_buys: tuple[int, ...] = field(init=False, repr=False, compare=False)
     best_micro_price: int | None = field(init=False, repr=False, compare=False)
+    # (lo, hi, micro unit price): the quantities one price break sells at, as order quantities
+    # (multiples of `multiple`, at least the minimum buy, at most `max_buy`); empty ranges left out.
+    segments: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         moq, multiple = self.moq, self.multiple
@@ -41,6 +45,13 @@ class Offer:
         # The best unit price this offer can reach (the lower bound's per-offer price).
         reach = max(cap, self.breaks[0][0]) if self.breaks else 0
         self.best_micro_price = min((p for q, p in micro if q <= reach), default=None)
+        segments = []
+        for j, (min_qty, price) in enumerate(micro):
+            lo = -(-max(min_qty, self.min_buy) // multiple) * multiple
+            hi = cap if j + 1 == len(micro) else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
+            if cap and lo <= hi:
+                segments.append((lo, hi, price))
+        self.segments = tuple(segments)
 
     def unit_price(self, qty: int) -> Decimal | None:
         price = None
@@ -145,92 +156,209 @@ def _micro_lower_bound(offers: list[Offer], needed: int) -> int:
     return total
 
 
-def _anchors(offer: Offer) -> set[int]:
-    """Quantities an offer sits at in an optimal solution unless it is the one "topping up": its
-    minimum buy, each price-break threshold it can reach, and everything it may buy."""
-    cap = offer.max_buy
-    points = {offer.min_buy, cap}
-    for min_qty, _ in offer.breaks:
-        qty = order_qty(min_qty, offer.moq, offer.multiple)
-        if qty <= cap:
-            points.add(qty)
-    return points
+# --- The exact search ----------------------------------------------------------------------------
+
+NODE_LIMIT = 20_000  # per line and pass; a safety net (then the line reports the gap it proved)
 
 
-def _frontier_search(offers: list[Offer], needed: int, bound: float, beam: int = 16) -> list[Allocation] | None:
-    """Dynamic programme over offers on (units covered, capped at `needed`) → cheapest way there.
-    Each offer buys nothing, one of its anchors, or just enough to finish from the current state.
-    Pruned by dominance (covering less must cost less), by a bound (cost so far + the remaining
-    units at the cheapest price any later offer has ≥ the best known cover) and to the `beam`
-    cheapest-per-unit states. Returns the best full cover found, or None."""
-    floor_after = [0] * (len(offers) + 1)
-    floor_after[len(offers)] = 10**30  # nothing left to buy from
-    for i in range(len(offers) - 1, -1, -1):
-        floor_after[i] = min(floor_after[i + 1], offers[i].micro_breaks[-1][1])
-    best_full: tuple | None = None
-    states: dict[int, tuple[int, tuple]] = {0: (0, ())}
-    for index, offer in enumerate(offers):
-        cap, moq, multiple = offer.max_buy, offer.moq, offer.multiple
-        anchors = sorted(_anchors(offer))
-        anchor_costs = [(q, offer.micro_cost(q)) for q in anchors]
-        later_floor = floor_after[index + 1]
-        grown = dict(states)
-        for covered, (cost, picks) in states.items():
-            if covered >= needed:
-                continue
-            options = anchor_costs
-            top_up = needed - covered
-            if top_up < moq:
-                top_up = moq
-            top_up = -(-top_up // multiple) * multiple
-            if top_up <= cap and top_up not in anchors:
-                options = [*anchor_costs, (top_up, offer.micro_cost(top_up))]
-            for qty, extra in options:
-                total = cost + extra
-                reach = covered + qty
-                if reach >= needed:
-                    reach = needed
-                    if total >= bound:
-                        continue
-                elif total + (needed - reach) * later_floor >= bound:
-                    continue
-                current = grown.get(reach)
-                if current is None or total < current[0]:
-                    grown[reach] = (total, picks + ((offer, qty),))
-        if needed in grown and grown[needed][0] < bound:
-            bound = grown[needed][0]
-            best_full = grown[needed]
-        # Keep the Pareto frontier (more coverage must cost more), then the beam.
-        frontier, cheapest_above = [], None
-        for covered in sorted(grown, reverse=True):
-            cost, picks = grown[covered]
-            if covered < needed and cost + (needed - covered) * later_floor >= bound:
-                continue
-            if cheapest_above is None or cost < cheapest_above:
-                frontier.append((covered, cost, picks))
-                cheapest_above = cost
-        if len(frontier) > beam:
-            frontier = [frontier[0]] + sorted(frontier[1:], key=lambda s: (s[1] + (needed - s[0]) * later_floor, -s[0]))[:beam - 1]
-        states = {covered: (cost, picks) for covered, cost, picks in frontier}
-    if best_full is None:
+@dataclass(slots=True)
+class LineSolution:
+    """One line's answer: what to buy, what is missing, its cost and the lower bound proven for
+    it (both in micro units). `proven` means no allocation costs less (cost == bound)."""
+
+    allocations: list[Allocation]
+    shortfall: int
+    cost: int
+    bound: int
+    nodes: int = 0
+
+    @property
+    def proven(self) -> bool:
+        return self.cost <= self.bound
+
+
+class _Prepared:
+    """An offer for the search, its segment prices made strictly comparable: price × R + rank,
+    where rank orders offers by listing id and R exceeds any Σ quantity × rank. So at equal cost
+    the search prefers units from lower listing ids, and it never has to walk through ties."""
+
+    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top")
+
+    def __init__(self, offer: Offer, rank: int, scale: int):
+        self.offer = offer
+        self.segments = tuple((lo, hi, p * scale + rank) for lo, hi, p in offer.segments)
+        self.multiple = offer.multiple
+        self.lead = offer.lead_time_days
+        self.best = min(p for _, _, p in self.segments)
+        self.max_lo = max(lo for lo, _, _ in self.segments)
+        self.top = max(hi for _, hi, _ in self.segments)
+
+
+def _unit_bounds(prepared: list[_Prepared], residual: int) -> list[tuple[int, int]]:
+    """Per offer, (a price per useful unit no purchase beats, how many useful units it can give),
+    when `residual` units are still needed. Buying from segment (lo, hi, p) to cover x ≤ X =
+    min(residual, hi) useful units costs p·max(lo, x) ≥ x·p·max(lo, X)/X: a minimum buy above
+    what is still needed is charged in full, so small residuals see the true, higher price.
+    Rounded down, so it stays a bound."""
+    items = []
+    for offer in prepared:
+        if residual > offer.max_lo:  # every segment reachable below the residual: its plain price
+            items.append((offer.best, offer.top if offer.top < residual else residual))
+            continue
+        best, reach = None, 0
+        for lo, hi, price in offer.segments:
+            if lo >= residual:
+                unit = price * lo // residual
+                x = residual
+            else:
+                x = hi if hi < residual else residual
+                unit = price
+            if best is None or unit < best:
+                best = unit
+            if x > reach:
+                reach = x
+        items.append((best, reach))
+    items.sort()
+    return items
+
+
+def _fill(items: list[tuple[int, int]], residual: int) -> int | None:
+    """The fractional-knapsack floor of covering `residual` units with `items`; None if it cannot."""
+    total = 0
+    for unit, reach in items:
+        if reach >= residual:
+            return total + residual * unit
+        total += reach * unit
+        residual -= reach
+    return None if residual > 0 else total
+
+
+def line_lower_bound(offers: list[Offer], needed: int) -> int | None:
+    """A cost (micro) no allocation covering `needed` can beat (see `_unit_bounds`), or None."""
+    if needed <= 0:
+        return 0
+    return _fill(_unit_bounds([_Prepared(o, 0, 1) for o in offers if o.segments], needed), needed)
+
+
+def _segment_minimum(segment: tuple[int, int, int], multiple: int, residual: int,
+                     items: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Where f(q) = p·q + fill(residual − q) is least over the segment's multiples q < residual, as
+    (step, number of steps), or None when the segment has no such q. f is convex there (a linear
+    term plus the knapsack floor of what later offers cover), so it falls before and rises after."""
+    lo, hi, price = segment
+    top = min(hi, (residual - 1) // multiple * multiple)
+    if top < lo:
         return None
-    return [Allocation(offer, qty) for offer, qty in best_full[1]]
+    covered = 0  # later offers cheaper per unit than this one cover first, this one the rest
+    for unit, reach in items:
+        if unit >= price:
+            break
+        covered += reach
+    steps = (top - lo) // multiple
+    c = (min(max(residual - covered, lo), top) - lo) // multiple
+    if c < steps:
+        here = _fill(items, residual - lo - c * multiple)
+        there = _fill(items, residual - lo - (c + 1) * multiple)
+        if there is not None and (here is None or there + price * multiple < here):
+            c += 1
+    return c, steps
 
 
-def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
-    """Buy at least `needed` units from `offers` at the lowest cost we can find; returns the
-    allocations (ordered by listing id) and the shortfall (units no offer can supply).
+class _NodeLimit(Exception):
+    pass
+
+
+def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
+            ) -> tuple[int, tuple | None, int]:
+    """Depth-first branch and bound over `prepared` (cheapest first): each offer buys nothing or a
+    quantity of one of its segments; a branch is cut when its cost plus the floor of covering the
+    rest is not below the best value found. Returns (best value, its picks or None, nodes)."""
+    order = sorted(prepared, key=lambda p: (p.best, p.lead))
+    best_picks = None
+    nodes = 0
+    seen: dict[tuple[int, int], int] = {}
+
+    def dfs(i: int, residual: int, value: int, picks: tuple) -> None:
+        nonlocal best_value, best_picks, nodes
+        if residual <= 0:
+            if value < best_value:
+                best_value, best_picks = value, picks
+            return
+        if i == len(order):
+            return
+        # The rest of the search depends only on (i, residual): a cheaper way here wins it all.
+        key = (i, residual)
+        if seen.get(key, best_value) <= value:
+            return
+        seen[key] = value
+        nodes += 1
+        if nodes > node_limit:
+            raise _NodeLimit
+        offer = order[i]
+        items = _unit_bounds(order[i + 1:], residual)
+        with_this = list(items)
+        insort(with_this, _unit_bounds([offer], residual)[0])
+        floor = _fill(with_this, residual)
+        if floor is None or value + floor >= best_value:
+            return
+        multiple = offer.multiple
+        for segment in offer.segments:
+            lo, hi, price = segment
+            # Buying at least what is still needed: only the smallest such multiple of the segment.
+            finish = max(lo, -(-residual // multiple) * multiple)
+            if finish <= hi and value + price * finish < best_value:
+                dfs(i + 1, residual - finish, value + price * finish, picks + ((offer, finish),))
+            # Less than needed: walk out from f's minimum while f stays below the best value (which
+            # may drop as we go); convexity says nothing further out can get back below it.
+            minimum = _segment_minimum(segment, multiple, residual, items)
+            if minimum is None:
+                continue
+            centre, steps = minimum
+            for walk in (range(centre, steps + 1), range(centre - 1, -1, -1)):
+                for step in walk:
+                    qty = lo + step * multiple
+                    rest = _fill(items, residual - qty)
+                    if rest is None:
+                        break
+                    total = value + qty * price
+                    if total + rest >= best_value:
+                        break
+                    if seen.get((i + 1, residual - qty), best_value) > total:  # else a cheaper way got there
+                        dfs(i + 1, residual - qty, total, picks + ((offer, qty),))
+        rest = _fill(items, residual)
+        if rest is not None and value + rest < best_value:
+            dfs(i + 1, residual, value, picks)
+
+    dfs(0, needed, 0, ())
+    return best_value, best_picks, nodes
+
+
+def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT) -> LineSolution:
+    """Buy at least `needed` units from `offers` at the lowest cost the listings allow, proven.
 
     - If everything on offer cannot cover the need, buy all of it: the shortfall is as small as
       it can be and there is nothing to choose.
-    - Otherwise take the cheapest of the greedy split, every single offer that can fill it alone,
-      and a bounded dynamic programme over the offers' anchor quantities (see docs/quotes.md)."""
-    offers = sorted((o for o in offers if o.max_buy > 0), key=lambda o: o.listing_id)
+    - Otherwise start from the best of quick candidates (every single offer, a greedy split,
+      trimmed) and search exactly (`_search`). Ties: the shortest longest lead time (the search
+      is repeated on the offers of shorter lead, looking for the same cost), then units from
+      lower listing ids (the price perturbation of `_Prepared`).
+    Exact unless `node_limit` is reached; then the cost is the best found and `bound` what the
+    search proved, so the gap is known."""
+    offers = sorted((o for o in offers if o.segments), key=lambda o: o.listing_id)
     if needed <= 0 or not offers:
-        return [], max(needed, 0)
-    if sum(o.max_buy for o in offers) <= needed:
+        return LineSolution([], max(needed, 0), 0, 0)
+    available = sum(o.max_buy for o in offers)
+    if available <= needed:
         allocations = [Allocation(o, o.max_buy) for o in offers]
-        return allocations, needed - sum(o.max_buy for o in offers)
+        cost = sum(o.micro_cost(o.max_buy) for o in offers)
+        return LineSolution(allocations, needed - available, cost, cost)
+
+    scale = len(offers) * available + 1  # > Σ quantity × rank of any allocation
+    prepared = [_Prepared(o, rank, scale) for rank, o in enumerate(offers)]
+    by_id = {p.offer.listing_id: p for p in prepared}
+
+    def value(allocs: list[Allocation]) -> int:
+        return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * offers.index(a.offer) for a in allocs)
 
     candidates = []
     for offer in offers:
@@ -239,22 +367,49 @@ def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
                 candidates.append([Allocation(offer, qty)])
     greedy = _greedy(offers, needed)
     if sum(a.quantity for a in greedy) >= needed:
-        candidates.append(greedy)
-    best = min(candidates, key=_key) if candidates else None
-    bound = _key(best)[0] + 1 if best else float("inf")
-    floor = _micro_lower_bound(offers, needed)
-    # The offer that "tops up" is best seen last; try cheapest-first and dearest-first orders,
-    # unless a candidate already meets the lower bound (then it is provably optimal).
-    by_price = sorted(offers, key=lambda o: (o.breaks[-1][1], o.lead_time_days, o.listing_id))
-    for order, beam in ((by_price, 16), (by_price[::-1], 6)):
-        if bound <= floor + 1:
-            break
-        searched = _frontier_search(order, needed, bound, beam=beam)
-        if searched is not None:
-            candidates.append(searched)
-            bound = min(bound, _key(searched)[0] + 1)
-    best = min((_trim(c, needed) if len(c) > 1 else c for c in candidates), key=_key)
-    return sorted(best, key=lambda a: a.offer.listing_id), 0
+        candidates.append(_trim(greedy, needed))
+    best = min(candidates, key=lambda c: (max(a.offer.lead_time_days for a in c), value(c)))
+    best = min(candidates, key=value) if value(best) // scale > min(value(c) for c in candidates) // scale else best
+    best_value = value(best)
+    root = _fill(_unit_bounds(prepared, needed), needed)
+    bound, nodes = root // scale, 0
+    if root + 1 < best_value:  # +1: the incumbent beats a lone integer floor only by rounding
+        try:
+            found, picks, nodes = _search(prepared, needed, best_value, node_limit)
+            if picks is not None:
+                best, best_value = [Allocation(p.offer, q) for p, q in picks], found
+            bound = best_value // scale
+        except _NodeLimit:
+            nodes = node_limit
+    else:
+        bound = best_value // scale
+    cost = best_value // scale
+    # Ties on cost: the shortest longest lead time that still reaches the same cost.
+    lead = max(a.offer.lead_time_days for a in best)
+    if bound == cost:
+        for shorter in sorted({p.lead for p in prepared if p.lead < lead}):
+            allowed = [p for p in prepared if p.lead <= shorter]
+            if sum(p.offer.max_buy for p in allowed) < needed:
+                continue
+            floor = _fill(_unit_bounds(allowed, needed), needed)
+            if floor is None or floor // scale > cost:
+                continue
+            try:
+                found, picks, more = _search(allowed, needed, (cost + 1) * scale, node_limit)
+            except _NodeLimit:
+                break
+            nodes += more
+            if picks is not None and found // scale == cost:
+                best = [Allocation(p.offer, q) for p, q in picks]
+                break
+    allocations = sorted(best, key=lambda a: a.offer.listing_id)
+    return LineSolution(allocations, 0, sum(a.offer.micro_cost(a.quantity) for a in allocations), bound, nodes)
+
+
+def allocate(offers: list[Offer], needed: int) -> tuple[list[Allocation], int]:
+    """The exact allocation of one line (see `solve_line`): (allocations by listing id, shortfall)."""
+    solution = solve_line(offers, needed)
+    return solution.allocations, solution.shortfall
 
 
 def _trim(allocations: list[Allocation], needed: int) -> list[Allocation]:

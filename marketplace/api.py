@@ -3,6 +3,7 @@ quotes and orders are added below as one APIView per operation."""
 
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -17,8 +18,8 @@ from config.parsers import UPLOAD_PARSERS
 from organizations.access import get_acting_organization
 from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
-from organizations.models import Organization, OrganizationKind
-from marketplace.models import Currency, Listing, Order, Part
+from organizations.models import Organization, OrganizationKind, Role
+from marketplace.models import Currency, Listing, Order, Part, VendorOrderTerms
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
@@ -41,6 +42,7 @@ from marketplace.services import (
     listing_update,
     order_place,
     part_get_or_create,
+    order_terms_set,
     quote_create,
     stock_list_import,
 )
@@ -383,6 +385,49 @@ class StockListImportApi(APIView):
         return Response(self.OutputSerializer(result.as_dict()).data)
 
 
+class OrderTermsApi(APIView):
+    """A supplier's order terms per purchase order. Anyone who may see the supplier reads them;
+    only the supplier itself (acting as it) replaces them."""
+
+    class InputSerializer(serializers.Serializer):
+        currency = serializers.ChoiceField(choices=Currency.choices)
+        shipping_fee = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+        free_shipping_over = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
+                                                      required=False, allow_null=True,
+                                                      help_text="Subtotal from which shipping is free; null: never")
+        min_order_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+
+    class OutputSerializer(serializers.Serializer):
+        organization = serializers.IntegerField(source="vendor_id")
+        currency = serializers.CharField()
+        shipping_fee = AmountField()
+        free_shipping_over = AmountField(allow_null=True)
+        min_order_value = AmountField()
+        updated_at = serializers.DateTimeField(allow_null=True)
+
+    def _terms(self, org: Organization):
+        return getattr(org, "order_terms", None) or VendorOrderTerms(
+            vendor=org, currency=org.default_currency, shipping_fee=Decimal(0), min_order_value=Decimal(0))
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, pk: int):
+        qs = organization_visible_list(viewer=get_acting_organization(request, required=False),
+                                       is_operator=request.user.is_staff).filter(is_supplier=True)
+        return Response(self.OutputSerializer(self._terms(get_object_or_404(qs, pk=pk))).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def put(self, request, pk: int):
+        org = get_acting_organization(request, role=Role.ADMIN)  # terms are an admin's, like credit terms
+        if org.pk != pk:
+            visible = organization_visible_list(viewer=org, is_operator=request.user.is_staff)
+            get_object_or_404(visible, pk=pk)  # 404 for what the caller cannot see, 403 for the rest
+            raise PermissionDenied("Only the supplier itself sets its order terms: act as it (X-Organization).")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = order_terms_set(vendor=org, **{"free_shipping_over": None, **data.validated_data})
+        return Response(self.OutputSerializer(terms).data)
+
+
 # --- Kits and quotes -----------------------------------------------------------------------------
 
 
@@ -574,6 +619,24 @@ class QuoteOutputSerializer(serializers.Serializer):
         mpn = serializers.CharField()
         shortfall = serializers.IntegerField()
 
+    class VendorSerializer(serializers.Serializer):
+        vendor = serializers.IntegerField(source="vendor_id")
+        name = serializers.CharField(source="vendor.name")
+        subtotal = AmountField()
+        shipping = AmountField()
+        lead_time_days = serializers.IntegerField()
+
+    class OptionsSerializer(serializers.Serializer):
+        max_vendors = serializers.IntegerField(allow_null=True)
+        allow_substitutes = serializers.BooleanField(allow_null=True)
+        max_lead_time_days = serializers.IntegerField(allow_null=True)
+        exclude_vendors = serializers.ListField(child=serializers.IntegerField())
+        currency = serializers.CharField(allow_null=True)
+    class UnsourcedSerializer(serializers.Serializer):
+        line = serializers.IntegerField(help_text="The BOM line")
+        mpn = serializers.CharField(allow_blank=True)
+        quantity = serializers.IntegerField(help_text="Needed for the whole batch")
+
     id = serializers.IntegerField()
     kit = serializers.IntegerField(source="kit_id")
     kit_name = serializers.CharField(source="kit.name")
@@ -590,6 +653,12 @@ class QuoteOutputSerializer(serializers.Serializer):
     unit_cost = AmountField()
     lead_time_days = serializers.IntegerField()
     shortages = serializers.SerializerMethodField()
+    vendors = VendorSerializer(many=True, source="vendors.all", help_text="One purchase order each, as an order will place it")
+    shipping_cost = AmountField()
+    optimality_gap = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=True,
+                                              help_text="(total − proven lower bound) ÷ total of the sourcing; 0 = optimal")
+    options = OptionsSerializer(help_text="The sourcing options the quote was made with")
+    unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
 
     @extend_schema_field(ShortageSerializer(many=True))
@@ -598,9 +667,29 @@ class QuoteOutputSerializer(serializers.Serializer):
                 for line in quote.lines.all() if line.shortfall]
 
 
+class QuoteOptionsInputSerializer(serializers.Serializer):
+    """Checked for shape here; the rules (ranges, currency) are the service's, as 400s too."""
+
+    max_vendors = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=200)
+    allow_substitutes = serializers.BooleanField(required=False, allow_null=True,
+                                                 help_text="null (default): only where the BOM lists substitutes")
+    max_lead_time_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3650)
+    exclude_vendors = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    currency = serializers.CharField(required=False, allow_null=True, max_length=3,
+                                     help_text="Only the kit's currency until exchange rates exist")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(f"Unknown option(s): {', '.join(map(str, unknown))}.")
+        return super().to_internal_value(data)
+
+
 class KitQuoteApi(APIView):
     class InputSerializer(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
+        options = QuoteOptionsInputSerializer(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses={201: QuoteOutputSerializer})
     def post(self, request, pk: int):
@@ -611,7 +700,8 @@ class KitQuoteApi(APIView):
             raise Http404
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        quote = quote_create(organization=org, kit=kit, quantity=data.validated_data["quantity"], created_by=request.user)
+        quote = quote_create(organization=org, kit=kit, quantity=data.validated_data["quantity"], created_by=request.user,
+                             options=data.validated_data.get("options"))
         return Response(QuoteOutputSerializer(quote_list(organization=org).get(pk=quote.pk)).data,
                         status=status.HTTP_201_CREATED)
 

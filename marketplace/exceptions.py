@@ -23,6 +23,10 @@ class QuoteInvalid(DomainValidationError):
     pass
 
 
+class OrderTermsInvalid(DomainValidationError):
+    """A supplier's order terms are out of range (negative, more than cents, unknown currency)."""
+
+
 class OrderInvalid(DomainValidationError):
     """The order cannot be placed as asked (expired quote, mixed currencies, bad lines)."""
 
@@ -46,3 +50,22 @@ class StepNotYours(PermissionDenied):
 
 class QuoteAlreadyOrdered(StateConflict):
     """A quote orders once: a second order from it is a state conflict (409)."""
+
+
+class BomInvalid(DomainValidationError):
+    """An uploaded BOM cannot be read as it is; carries every problem with its row and column
+    (row 0: the whole file). Nothing was saved."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__({"file": [_bom_error_text(e) for e in errors]})
+        self.errors = errors
+
+
+def _bom_error_text(error: dict) -> str:
+    if not error["row"]:
+        return error["message"]
+    return f"Row {error['row']}, column “{error['column']}”: {error['message']}"
+
+
+class BomLineInvalid(DomainValidationError):
+    """A change to a BOM line breaks a rule (unknown part, quantity, substitutes)."""

@@ -175,6 +175,7 @@ class Kit(models.Model):
                                          related_name="assembly_kits")
     assembly_setup_cost = models.DecimalField(default=0, **MONEY)
     is_active = models.BooleanField(default=True)
+    private = models.BooleanField(default=False, help_text="A buyer's own BOM: only its owner sees, quotes and orders it.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -244,6 +245,84 @@ class SubKit(models.Model):
         ]
 
 
+# --- Buyer BOMs --------------------------------------------------------------------------------
+
+
+class Bom(models.Model):
+    """A BOM a buyer uploaded from its EDA tool, matched to catalogue parts line by line. Quoting
+    it materialises its matched lines as a private kit revision (`kit`), so quotes, orders and
+    trials work on it as on any kit; an edit after a quote makes a new revision."""
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="boms")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    name = models.CharField(max_length=200)
+    filename = models.CharField(max_length=255, blank=True)
+    columns = models.JSONField(default=dict, blank=True, help_text="The column mapping used: field -> column name(s).")
+    columns_chosen = models.BooleanField(default=False, help_text="The buyer chose the mapping: reuse it for files "
+                                                                   "with the same columns.")
+    header_row = models.PositiveIntegerField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    dnp_rows = models.PositiveIntegerField(default=0)
+    kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                            help_text="The current private kit revision of the matched lines.")
+    published_kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      help_text="Solution houses: the published kit this BOM edits.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="bom_owner_created_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MatchStatus(models.TextChoices):
+    EXACT = "exact", "Exact"
+    PROBABLE = "probable", "Probable"
+    AMBIGUOUS = "ambiguous", "Ambiguous"
+    NONE = "none", "No match"
+
+
+class BomItem(models.Model):
+    """One merged line of an uploaded BOM: what the file said and the part it matched."""
+
+    Status = MatchStatus
+
+    bom = models.ForeignKey(Bom, on_delete=models.CASCADE, related_name="items")
+    line = models.PositiveIntegerField(help_text="1-based line number in the BOM.")
+    designators = models.TextField(blank=True, help_text="Comma-separated.")
+    quantity = models.DecimalField(max_digits=12, decimal_places=4, help_text="Per assembled board.")
+    manufacturer = models.CharField(max_length=100, blank=True)
+    mpn = models.CharField("MPN", max_length=100, blank=True)
+    alternates = models.JSONField(default=list, blank=True, help_text="[[manufacturer, mpn], …] after the first MPN.")
+    description = models.CharField(max_length=300, blank=True)
+    value = models.CharField(max_length=100, blank=True)
+    footprint = models.CharField(max_length=200, blank=True)
+    rows = models.JSONField(default=list, blank=True, help_text="The file rows merged into this line.")
+    dnp = models.BooleanField(default=False, help_text="Marked do-not-populate by the buyer.")
+    status = models.CharField(max_length=10, choices=MatchStatus.choices, default=MatchStatus.NONE)
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    confidence = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    reason = models.CharField(max_length=300, blank=True)
+    candidates = models.JSONField(default=list, blank=True)
+    substitutes = models.ManyToManyField(Part, blank=True, related_name="+")
+    confirmed = models.BooleanField(default=False, help_text="The buyer chose or confirmed the part.")
+
+    class Meta:
+        ordering = ["bom", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["bom", "line"], name="bomitem_unique_line"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="bomitem_quantity_positive"),
+        ]
+
+    @property
+    def designator_list(self) -> list[str]:
+        return [d for d in self.designators.split(",") if d]
+
+
 # --- Quotes ------------------------------------------------------------------------------------
 
 
@@ -263,7 +342,13 @@ class Quote(models.Model):
     total = models.DecimalField(**MONEY)
     unit_cost = models.DecimalField(**MONEY)
     lead_time_days = models.PositiveIntegerField(default=0)
+    shipping_cost = models.DecimalField(default=0, **MONEY)
+    optimality_gap = models.DecimalField(max_digits=9, decimal_places=6, default=0,
+                                         help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
+    options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
     valid_until = models.DateTimeField()
+    unsourced = models.JSONField(default=list, blank=True,
+                                 help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -273,6 +358,10 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk}: {self.quantity} × {self.kit}"
+
+    @property
+    def optimality_gap_percent(self):
+        return self.optimality_gap * 100
 
     @property
     def has_shortages(self) -> bool:
@@ -302,6 +391,43 @@ class QuoteAllocation(models.Model):
 
     class Meta:
         ordering = ["line", "id"]
+
+
+class QuoteVendor(models.Model):
+    """One purchase order the quote priced: what it buys from the vendor and the shipping it pays."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="vendors")
+    vendor = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    subtotal = models.DecimalField(**MONEY)
+    shipping = models.DecimalField(default=0, **MONEY)
+    lead_time_days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["quote", "vendor_id"]
+        constraints = [models.UniqueConstraint(fields=["quote", "vendor"], name="quotevendor_unique_quote_vendor")]
+
+
+class VendorOrderTerms(models.Model):
+    """A supplier's terms per purchase order: a shipping fee (waived at or above
+    `free_shipping_over`) and a minimum order value. Quotes in other currencies ignore them."""
+
+    vendor = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="order_terms")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
+    shipping_fee = models.DecimalField(default=0, **MONEY)
+    free_shipping_over = models.DecimalField(null=True, blank=True, **MONEY)
+    min_order_value = models.DecimalField(default=0, **MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(shipping_fee__gte=0), name="orderterms_shipping_not_negative"),
+            models.CheckConstraint(condition=Q(min_order_value__gte=0), name="orderterms_min_order_not_negative"),
+            models.CheckConstraint(condition=Q(free_shipping_over__isnull=True) | Q(free_shipping_over__gte=0),
+                                   name="orderterms_free_over_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order terms of {self.vendor_id}"
 
 
 # --- Orders ------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """HTML pages of the marketplace app, as thin as the APIs: read with selectors, write with
 services, show domain errors as messages."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +19,8 @@ from django.views.generic import DetailView
 from config.errors import StateConflict
 from organizations.access import get_acting_organization
 from marketplace.exceptions import StockListInvalid
-from marketplace.models import Order, OrderStatus
+from marketplace.models import Currency, Order, OrderStatus
+from organizations.models import Role
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
@@ -32,7 +35,7 @@ from marketplace.selectors import (
     purchase_order_list,
     quote_list,
 )
-from marketplace.services import order_place, quote_create, stock_list_import
+from marketplace.services import order_place, order_terms_set, quote_constraint_costs, quote_create, stock_list_import
 from marketplace.services.orders import STEPS
 
 PAGE_SIZE = 25
@@ -187,10 +190,17 @@ def kit_quote_view(request, pk: int):
     if kit is None:
         raise Http404
     quantity = _int(request.POST.get("quantity"))
+    options = {}
+    if (max_vendors := _int(request.POST.get("max_vendors"))) is not None:
+        options["max_vendors"] = max_vendors
+    if (max_lead := _int(request.POST.get("max_lead_time_days"))) is not None:
+        options["max_lead_time_days"] = max_lead
+    if request.POST.get("no_substitutes"):
+        options["allow_substitutes"] = False
     try:
         if quantity is None:
             raise ValidationError("Enter a quantity.")
-        quote = quote_create(organization=org, kit=kit, quantity=quantity, created_by=request.user)
+        quote = quote_create(organization=org, kit=kit, quantity=quantity, created_by=request.user, options=options)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return redirect("marketplace:kit-detail", pk=pk)
@@ -201,7 +211,38 @@ def kit_quote_view(request, pk: int):
 def quote_detail_view(request, pk: int):
     org = get_acting_organization(request)
     quote = get_object_or_404(quote_list(organization=org), pk=pk)
-    return render(request, "marketplace/quote_detail.html", {"quote": quote, "payments": Order.Payment.choices})
+    context = {"quote": quote, "payments": Order.Payment.choices}
+    if request.GET.get("constraints"):  # priced again on request: each variant is a full re-sourcing
+        context["constraint_costs"] = quote_constraint_costs(quote=quote)
+    return render(request, "marketplace/quote_detail.html", context)
+
+
+@login_required
+def order_terms_view(request):
+    """A supplier's order terms: shipping per purchase order, free shipping over, minimum order."""
+    org = get_acting_organization(request, role=Role.ADMIN if request.method == "POST" else None)
+    if not org.is_supplier:
+        raise PermissionDenied("Only suppliers set order terms.")
+    terms = getattr(org, "order_terms", None)
+    if request.method == "POST":
+        try:
+            amounts = {}
+            for name in ("shipping_fee", "free_shipping_over", "min_order_value"):
+                raw = (request.POST.get(name) or "").strip()
+                amounts[name] = Decimal(raw) if raw else (None if name == "free_shipping_over" else Decimal(0))
+        except InvalidOperation:
+            messages.error(request, "Amounts are numbers, e.g. 15.00.")
+        else:
+            try:
+                order_terms_set(vendor=org, currency=request.POST.get("currency", ""), **amounts)
+            except ValidationError as exc:
+                messages.error(request, f"Terms not saved: {_error_text(exc)}")
+            else:
+                messages.success(request, "Order terms saved: new quotes use them.")
+                return redirect("marketplace:order-terms")
+    return render(request, "marketplace/order_terms.html", {
+        "terms": terms, "currencies": Currency.choices, "currency": terms.currency if terms else org.default_currency,
+    })
 
 
 # --- Orders ---------------------------------------------------------------------------------------

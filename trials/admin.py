@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from config.errors import StateConflict
-from trials.models import DailyMetric, SalesEvent, Trial, TrialArm, WebhookDelivery, WebhookEndpoint
+from trials.models import DailyMetric, SalesEvent, Trial, TrialArm, TrialDecision, WebhookDelivery, WebhookEndpoint
 from trials.services import trial_refresh, trial_start
 
 
@@ -23,6 +23,14 @@ class TrialArmInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+class TrialDecisionInline(ReadOnlyMixin, admin.TabularInline):
+    model = TrialDecision
+    extra = 0
+    fields = ["created_at", "kind", "payload", "reason", "created_by"]
+    readonly_fields = fields
+    can_delete = False
+
+
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "kit", "mode", "status", "verdict", "progress", "cash_deployed",
@@ -31,7 +39,7 @@ class TrialAdmin(admin.ModelAdmin):
     search_fields = ["name", "kit__name", "organization__name", "verdict_reason"]
     list_select_related = ["organization", "kit"]
     date_hierarchy = "created_at"
-    inlines = [TrialArmInline]
+    inlines = [TrialArmInline, TrialDecisionInline]
     actions = ["start_drafts", "refresh_now"]
     raw_id_fields = ["kit", "quote", "order", "reorder_quote", "created_by", "organization"]
     # Everything that the run computes is read-only; the name and (while a draft) the targets

@@ -18,6 +18,8 @@ from organizations.services import task_started
 from marketplace.models import Order
 from trials.exceptions import TrialInvalid
 from trials.models import TrialMode, TrialStatus, TrialVerdict
+from trials.science import UNIFORM
+from trials.selectors.reports import trial_prior
 from trials.selectors import (
     trial_forecast,
     trial_funnel,
@@ -31,7 +33,9 @@ from trials.selectors import (
 )
 from trials.services import (
     trial_create,
+    trial_forecast_record,
     trial_reorder_quote,
+    trial_restock_split,
     trial_sales_record,
     trial_start,
     trial_update,
@@ -302,8 +306,11 @@ class TrialSalesApi(APIView):
             on_hand = serializers.IntegerField()
 
         accepted = serializers.IntegerField()
-        duplicates = serializers.IntegerField(help_text="Events whose external_id was already recorded.")
+        duplicates = serializers.IntegerField(help_text="Events whose external_id was already recorded with the same content.")
         arms = ArmSerializer(many=True)
+        status = serializers.CharField(help_text="The trial's status after this batch: `closed` when it stopped early.")
+        verdict = serializers.CharField(allow_null=True)
+        stopped_early = serializers.BooleanField(help_text="The sequential rule settled every arm before the window's end.")
 
     @extend_schema(responses=SaleOutputSerializer(many=True))
     def get(self, request, pk: int):
@@ -313,7 +320,8 @@ class TrialSalesApi(APIView):
 
     @extend_schema(request=SaleEventSerializer(many=True), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
     def post(self, request, pk: int):
-        """Live trials: record real sales. Idempotent per `external_id`; any bad event rejects the
+        """Live trials: record real sales and re-judge the trial at once (it may stop early). Idempotent
+        per `external_id`; the same id with different content is a 409; any bad event rejects the
         whole batch (400) and records nothing; 409 for a simulated or not-selling trial."""
         org = get_acting_organization(request)
         trial = trial_get(organization=org, pk=pk)
@@ -326,6 +334,25 @@ class TrialSalesApi(APIView):
             return status.HTTP_200_OK, self.OutputSerializer(result).data
 
         return _idempotent(request, org, execute)
+
+
+class PriorSerializer(serializers.Serializer):
+    alpha = serializers.FloatField()
+    beta = serializers.FloatField()
+    source = serializers.CharField(help_text="Whose closed trials it was fitted to, or `uniform` when too few.")
+
+
+class DemandEstimateSerializer(serializers.Serializer):
+    daily_mean = serializers.FloatField(allow_null=True, help_text="Posterior mean of daily demand (not sales).")
+    p10 = serializers.FloatField(allow_null=True)
+    p90 = serializers.FloatField(allow_null=True)
+    censored = serializers.BooleanField(help_text="Stock ran out: the estimate treats the sell-out day as 'at least'.")
+
+
+class SequentialSerializer(serializers.Serializer):
+    e_value = serializers.FloatField(help_text="Evidence that demand reaches the scale target (1 = none).")
+    threshold = serializers.FloatField(help_text="Arms ÷ alpha: reaching it settles the arm as scale.")
+    settled = serializers.JSONField(allow_null=True, help_text='{"by": "e_value"|"sold_out", "day", …} or null.')
 
 
 class ReportSerializer(serializers.Serializer):
@@ -359,6 +386,9 @@ class ReportSerializer(serializers.Serializer):
         verdict = serializers.CharField(allow_null=True)
         reason = serializers.CharField()
         daily = DaySerializer(many=True)
+        prior = PriorSerializer(help_text="The prior of the verdict's Beta posterior, frozen at start.")
+        demand_estimate = DemandEstimateSerializer()
+        sequential = SequentialSerializer(required=False, help_text="Live trials: the always-valid early-stop state.")
 
     class CashSerializer(serializers.Serializer):
         deployed = serializers.CharField()
@@ -366,7 +396,11 @@ class ReportSerializer(serializers.Serializer):
         currency = serializers.CharField()
 
     class ReorderSerializer(serializers.Serializer):
-        suggested_quantity = serializers.IntegerField(allow_null=True)
+        quantity = serializers.IntegerField(allow_null=True, help_text="Null unless the verdict is scale.")
+        horizon_days = serializers.IntegerField(help_text="The demand the reorder covers: this many days (one window).")
+        service_level = serializers.FloatField(help_text="The probability that the quantity covers the horizon's demand.")
+        why = serializers.CharField()
+        suggested_quantity = serializers.IntegerField(allow_null=True, help_text="Same as quantity (kept for old clients).")
         quote = serializers.IntegerField(allow_null=True)
 
     trial = serializers.IntegerField()
@@ -387,6 +421,8 @@ class ReportSerializer(serializers.Serializer):
     arms = ArmSerializer(many=True)
     cash = CashSerializer()
     reorder = ReorderSerializer()
+    prior = PriorSerializer()
+    stopped_early = serializers.BooleanField(help_text="Closed by the sequential rule before the window's end.")
 
 
 class TrialReportApi(APIView):
@@ -441,6 +477,57 @@ class TrialReorderQuoteApi(APIView):
         return Response(self.OutputSerializer(quote).data, status=status.HTTP_201_CREATED)
 
 
+class TrialRestockSplitApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        units = serializers.IntegerField(min_value=1, max_value=100_000, help_text="Units to restock across the arms.")
+
+    class OutputSerializer(serializers.Serializer):
+        class ShareSerializer(serializers.Serializer):
+            label = serializers.CharField()
+            units = serializers.IntegerField()
+
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        units = serializers.IntegerField(source="payload.units")
+        allocation = ShareSerializer(many=True, source="payload.allocation")
+        reason = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request, pk: int):
+        """Split a restock across a selling trial's arms by Thompson sampling on posterior margin per
+        unit; recorded as a decision with its reason (409 unless the trial is selling)."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = trial_restock_split(trial=trial, units=data.validated_data["units"], user=request.user)
+        return Response(self.OutputSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class TrialDraftForecastApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        demand = DemandSerializer(required=False, help_text="Live drafts: your demand model (simulated drafts use theirs).")
+        paths = serializers.IntegerField(min_value=100, max_value=50_000, default=10_000)
+
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT}, operation_id="v1_trials_draft_forecast_create")
+    def post(self, request, pk: int):
+        """Forecast a draft and keep it: the last forecast before the start is scored against what
+        happened when the trial closes (the funnel's calibration). 409 once started."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        demand = _demand_dict(data.validated_data.get("demand")) or trial.demand
+        if not demand:
+            raise TrialInvalid({"demand": ["A live draft has no demand model: send one (at least base_daily)."]})
+        if data.validated_data["paths"] * trial.window_days > 5_000_000:
+            raise TrialInvalid({"paths": ["paths × window_days is at most 5,000,000."]})
+        try:
+            forecast = trial_forecast_record(trial=trial, demand=demand, paths=data.validated_data["paths"])
+        except (KeyError, ValueError) as exc:
+            raise TrialInvalid({"demand": [f"Invalid demand model: {exc}"]}) from exc
+        return Response(forecast)
+
+
 # --- Forecast and funnel ------------------------------------------------------------------------
 
 
@@ -478,6 +565,7 @@ class TrialForecastApi(APIView):
             median_cumulative = serializers.ListField(child=serializers.IntegerField())
 
         forecast = serializers.BooleanField()
+        prior = PriorSerializer(help_text="The prior behind P(scale) and P(kill): the one a trial of this kit would start with (uniform without a kit).")
         simulated = serializers.BooleanField()
         paths = serializers.IntegerField()
         window_days = serializers.IntegerField()
@@ -490,18 +578,24 @@ class TrialForecastApi(APIView):
     def post(self, request):
         """Monte Carlo over the demand model (vectorised; 10,000 paths by default) before any money
         is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result."""
-        get_acting_organization(request)
+        org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         targets = v.get("targets") or TargetsSerializer().to_internal_value({})
         if not targets["kill_below"] < targets["scale_at"]:
             raise TrialInvalid({"targets": ["kill_below must be below scale_at."]})
+        # With a kit, P(scale) and P(kill) use the prior a trial of it would start with.
+        prior = (trial_prior(organization=org, kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"])
+                 if v.get("kit") else UNIFORM)
         forecast = trial_forecast(
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v["demand"]), window_days=v["window_days"],
-            scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"],
+            scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"], prior=prior,
         )
         return Response({**forecast, "demand": demand_output(forecast["demand"])})
+
+
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class TrialFunnelApi(APIView):
@@ -511,7 +605,23 @@ class TrialFunnelApi(APIView):
             deployed = serializers.CharField()
             recovered = serializers.CharField()
 
-        simulated = serializers.BooleanField(allow_null=True, help_text="The filter applied: null = all trials.")
+        class CalibrationSerializer(serializers.Serializer):
+            class BinSerializer(serializers.Serializer):
+                lo = serializers.FloatField()
+                hi = serializers.FloatField()
+                n = serializers.IntegerField()
+                forecast = serializers.FloatField(help_text="Mean forecast probability in the bin.")
+                observed = serializers.FloatField(help_text="How often it happened.")
+
+            forecasts_scored = serializers.IntegerField(help_text="Closed trials that had a forecast before they started.")
+            arms_scored = serializers.IntegerField()
+            p10_p90_coverage = serializers.FloatField(allow_null=True, help_text="Share of arms whose sell-through fell in the forecast's p10–p90 (about 0.8 if calibrated).")
+            brier_scale = serializers.FloatField(allow_null=True, help_text="Mean (P(scale) − scaled)²: 0 is perfect, 0.25 is a coin.")
+            brier_kill = serializers.FloatField(allow_null=True)
+            reliability = serializers.DictField(child=BinSerializer(many=True), help_text="Bins of P(scale) and P(kill) for the reliability chart.")
+
+        simulated = serializers.BooleanField(help_text="The filter applied: live trials unless ?simulated=true.")
+        calibration = CalibrationSerializer()
         trials = serializers.IntegerField()
         by_mode = serializers.DictField(child=serializers.IntegerField())
         stages = serializers.DictField(child=serializers.IntegerField())
@@ -521,13 +631,16 @@ class TrialFunnelApi(APIView):
         cash = CashSerializer(many=True)
 
     @extend_schema(
-        parameters=[OpenApiParameter("simulated", OpenApiTypes.BOOL, description="Only simulated (true) or live (false) trials.")],
+        parameters=[OpenApiParameter("simulated", OpenApiTypes.BOOL, description="Simulated trials (true) instead of live ones (false, the default).")],
         responses=OutputSerializer,
     )
     def get(self, request):
-        flag = request.query_params.get("simulated")
-        simulated = {"true": True, "1": True, "false": False, "0": False}.get((flag or "").lower())
-        return Response(trial_funnel(organization=get_acting_organization(request), simulated=simulated))
+        """The funnel of live trials (or simulated ones with ?simulated=true: never both, so simulated
+        cash is never added to real cash), with the forecasts' calibration."""
+        flag = (request.query_params.get("simulated") or "false").lower()
+        if flag not in FLAGS:
+            raise serializers.ValidationError({"simulated": ["Use true or false."]})
+        return Response(trial_funnel(organization=get_acting_organization(request), simulated=FLAGS[flag]))
 
 
 # --- Webhooks ----------------------------------------------------------------------------------

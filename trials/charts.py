@@ -129,7 +129,9 @@ def report_charts(report: dict) -> dict[str, SafeString]:
                            "points": [(0, arm["units_received"])] + [(d["day"], d["on_hand"]) for d in arm["daily"]]})
         daily.append({"name": arm["label"], "color": color,
                       "values": [d["sold"] for d in arm["daily"]] + [0] * (days - len(arm["daily"]))})
-        density = posterior_density(sold=arm["units_sold"], units=arm["units_received"])
+        prior = arm.get("prior") or {"alpha": 1, "beta": 1}
+        density = posterior_density(sold=arm["units_sold"], units=arm["units_received"],
+                                    alpha=float(prior["alpha"]), beta=float(prior["beta"]))
         peak = max((y for _, y in density), default=0) or 1
         # Each curve scaled to its own peak: a sold-out arm's spike would otherwise flatten the rest.
         posterior.append({"name": f"{arm['label']}: sold {arm['units_sold']} of {arm['units_received']}", "color": color,
@@ -175,3 +177,30 @@ def funnel_chart(stages: list[tuple[str, int, str]]) -> SafeString:
         parts.append(f'<text x="{160 + w + 6:.1f}" y="{y + 20}" font-size="13" fill="#333">{n}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def reliability_chart(reliability: dict) -> SafeString:
+    """Forecast probability against how often it happened, per bin, for P(scale) and P(kill); the
+    diagonal is perfect calibration. Each point's area follows the number of arms in its bin."""
+    parts = _frame("Reliability of forecast probabilities", 1, 1, "forecast probability", "observed frequency",
+                   y_fmt=lambda v: f"{v:.2f}", x_ticks=[(i / 4, f"{i / 4:.2f}") for i in range(5)])
+    x0, y0 = _scale(0, 0, 1, PAD_L, W - PAD_R), _scale(0, 0, 1, H - PAD_B, PAD_T)
+    x1, y1 = _scale(1, 0, 1, PAD_L, W - PAD_R), _scale(1, 0, 1, H - PAD_B, PAD_T)
+    parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="#888" stroke-dasharray="4 4">'
+                 "<title>perfect calibration</title></line>")
+    series = [("P(scale)", "#1a7f37", reliability.get("scale") or []), ("P(kill)", "#cf222e", reliability.get("kill") or [])]
+    biggest = max([b["n"] for _, _, bins in series for b in bins] or [1])
+    for name, color, bins in series:
+        pts = [(_scale(b["forecast"], 0, 1, PAD_L, W - PAD_R), _scale(b["observed"], 0, 1, H - PAD_B, PAD_T), b)
+               for b in bins]
+        if len(pts) > 1:
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="'
+                         + " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts) + '"/>')
+        for x, y, b in pts:
+            r = 3 + 6 * math.sqrt(b["n"] / biggest)
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{color}" fill-opacity="0.75">'
+                         f'<title>{escape(name)} {b["lo"]:.1f}–{b["hi"]:.1f}: forecast {b["forecast"]:.2f}, '
+                         f'happened {b["observed"]:.2f} ({b["n"]} arms)</title></circle>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts) + _legend([(name, color, "") for name, color, _ in series]
+                                              + [("perfect calibration", "#888", "4 4")]))

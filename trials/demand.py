@@ -88,7 +88,7 @@ class ArmPlan:
 
 def forecast(
     *, model: DemandModel, arms: list[ArmPlan], window_days: int, scale_at: float, kill_below: float,
-    paths: int = 10_000,
+    paths: int = 10_000, prior_alpha: float = 1.0, prior_beta: float = 1.0,
 ) -> list[dict]:
     """Monte Carlo over the demand model: per arm, the distribution of sell-through at the window's
     end and the probability that the verdict rule (trials.verdict) would say scale or kill.
@@ -115,9 +115,10 @@ def forecast(
         sell_through = sold / arm.units
         p_scale = p_reach_scale_vector(
             sold=sold, units=arm.units, scale_at=scale_at, censored=censored, in_stock_days=in_stock_days,
-            window_days=window_days,
+            window_days=window_days, alpha=prior_alpha, beta=prior_beta,
         )
-        p_kill = p_below_kill_vector(sold=sold, units=arm.units, kill_below=kill_below, censored=censored)
+        p_kill = p_below_kill_vector(sold=sold, units=arm.units, kill_below=kill_below, censored=censored,
+                                     alpha=prior_alpha, beta=prior_beta)
         p10, p50, p90 = np.quantile(sell_through, [0.1, 0.5, 0.9])
         out.append({
             "label": arm.label,

@@ -66,6 +66,14 @@ class Trial(models.Model):
     best_arm = models.CharField(max_length=60, blank=True)
     report = models.JSONField(null=True, blank=True, help_text="Frozen at close.")
     days_to_verdict = models.PositiveIntegerField(null=True, blank=True)
+    # Second wave (docs/trials.md): the prior frozen at start, the last forecast made before the
+    # start (scored against the outcome at close, into `calibration`), and the live trials'
+    # always-valid sequential state, updated on every accepted sales event.
+    prior = models.JSONField(null=True, blank=True, help_text="{alpha, beta, source}, frozen at start.")
+    forecast = models.JSONField(null=True, blank=True, help_text="The last forecast before the start.")
+    calibration = models.JSONField(null=True, blank=True, help_text="The forecast scored at close.")
+    sequential = models.JSONField(null=True, blank=True, help_text="Live trials: per-arm e-values.")
+    stopped_early = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -219,3 +227,22 @@ class WebhookDelivery(models.Model):
             # One event per endpoint and trial: a redelivered close never sends a verdict twice.
             models.UniqueConstraint(fields=["endpoint", "trial", "event"], name="webhookdelivery_unique_event"),
         ]
+
+
+class TrialDecision(models.Model):
+    """A decision taken on a running trial (e.g. how a restock was split across arms), with the
+    numbers and the reason, so the trial's history says why stock went where it did."""
+
+    class Kind(models.TextChoices):
+        RESTOCK_SPLIT = "restock_split", "Restock split"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    payload = models.JSONField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

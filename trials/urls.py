@@ -18,6 +18,8 @@ api_urlpatterns = [
     path("trials/<int:pk>/report/", api.TrialReportApi.as_view(), name="trial-report"),
     path("trials/<int:pk>/report/csv/", api.TrialReportCsvApi.as_view(), name="trial-report-csv"),
     path("trials/<int:pk>/reorder-quote/", api.TrialReorderQuoteApi.as_view(), name="trial-reorder-quote"),
+    path("trials/<int:pk>/restock-split/", api.TrialRestockSplitApi.as_view(), name="trial-restock-split"),
+    path("trials/<int:pk>/forecast/", api.TrialDraftForecastApi.as_view(), name="trial-draft-forecast"),
 ]
 
 urlpatterns = [
@@ -29,6 +31,7 @@ urlpatterns = [
     path("<int:pk>/start/", views.trial_start_view, name="trial-start"),
     path("<int:pk>/forecast/", views.trial_forecast_view, name="trial-forecast"),
     path("<int:pk>/reorder/", views.trial_reorder_view, name="trial-reorder"),
+    path("<int:pk>/restock-split/", views.trial_restock_split_view, name="trial-restock-split"),
     path("<int:pk>/report.csv", views.trial_report_csv_view, name="trial-report-csv"),
     path("<int:pk>/progress/", views.trial_progress_view, name="trial-progress"),
 ]

@@ -36,9 +36,11 @@ class Verdict:
     KILL = "kill"
 
 
-def p_reach_scale_vector(*, sold, units: int, scale_at: float, censored, in_stock_days, window_days: int):
+def p_reach_scale_vector(*, sold, units: int, scale_at: float, censored, in_stock_days, window_days: int,
+                         alpha: float = 1.0, beta: float = 1.0):
     sold = np.asarray(sold, dtype=float)
-    beta = 1.0 - betainc(1.0 + sold, 1.0 + units - sold, scale_at)
+    prior_a, prior_b = alpha, beta
+    beta = 1.0 - betainc(prior_a + sold, prior_b + units - sold, scale_at)
     # Gamma(shape=sold, rate=in-stock days) on the daily rate: P(rate >= scale_at * n / window).
     threshold = scale_at * units / window_days * np.asarray(in_stock_days, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -46,18 +48,20 @@ def p_reach_scale_vector(*, sold, units: int, scale_at: float, censored, in_stoc
     return np.where(np.asarray(censored), np.maximum(beta, gamma), beta)
 
 
-def p_below_kill_vector(*, sold, units: int, kill_below: float, censored):
+def p_below_kill_vector(*, sold, units: int, kill_below: float, censored, alpha: float = 1.0, beta: float = 1.0):
     sold = np.asarray(sold, dtype=float)
-    beta = betainc(1.0 + sold, 1.0 + units - sold, kill_below)
+    prior_a, prior_b = alpha, beta
+    beta = betainc(prior_a + sold, prior_b + units - sold, kill_below)
     return np.where(np.asarray(censored), 0.0, beta)  # a sell-out is never a kill
 
 
-def posterior_density(*, sold: int, units: int, points: int = 101) -> list[tuple[float, float]]:
+def posterior_density(*, sold: int, units: int, points: int = 101, alpha: float = 1.0,
+                      beta: float = 1.0) -> list[tuple[float, float]]:
     """The Beta posterior's density on a grid, for the trial page's chart."""
-    from scipy.stats import beta
+    from scipy.stats import beta as beta_dist
 
     xs = np.linspace(0, 1, points)
-    ys = beta.pdf(xs, 1 + sold, 1 + units - sold)
+    ys = beta_dist.pdf(xs, alpha + sold, beta + units - sold)
     ys = np.nan_to_num(ys, posinf=0.0)
     return [(float(x), float(y)) for x, y in zip(xs, ys)]
 
@@ -101,9 +105,15 @@ class ArmJudgement:
 def judge_arm(
     *, label: str, unit_price: Decimal, unit_cost: Decimal, units_received: int, daily_sold: list[int],
     window_days: int, scale_at: float, kill_below: float, currency: str, revenue: Decimal | None = None,
+    prior_alpha: float = 1.0, prior_beta: float = 1.0, settled: dict | None = None,
 ) -> ArmJudgement:
     """Judge one arm from its daily sales (day 1 first). `revenue` defaults to sold x price (live
-    sales may carry their own prices)."""
+    sales may carry their own prices). The posterior is Beta(prior_alpha + sold, prior_beta +
+    unsold); the prior comes from past trials (trials.science.empirical_prior) or is uniform."""
+    if settled and settled.get("by") == "sold_out":
+        # Sold out before the window's end: no more sales can come, so the window's end is known
+        # already (zeros to the end) and the fixed rule gives its final verdict now.
+        daily_sold = list(daily_sold) + [0] * max(0, window_days - len(daily_sold))
     units_sold = int(sum(daily_sold))
     n = max(units_received, 0)
     days_observed = len(daily_sold)
@@ -136,11 +146,17 @@ def judge_arm(
 
     p_scale = float(p_reach_scale_vector(
         sold=units_sold, units=n, scale_at=scale_at, censored=censored, in_stock_days=in_stock_days,
-        window_days=window_days,
+        window_days=window_days, alpha=prior_alpha, beta=prior_beta,
     ))
-    p_kill = float(p_below_kill_vector(sold=units_sold, units=n, kill_below=kill_below, censored=censored))
+    p_kill = float(p_below_kill_vector(sold=units_sold, units=n, kill_below=kill_below, censored=censored,
+                                       alpha=prior_alpha, beta=prior_beta))
 
-    if p_scale >= CONFIDENCE:
+    if settled and settled.get("by") == "e_value":
+        verdict = Verdict.SCALE
+        words = (f"stopped early on day {settled['day']}: the always-valid evidence that demand reaches "
+                 f"{pct(scale_at)} of the batch over the window is e = {settled['e_value']:.0f} ≥ "
+                 f"{settled['threshold']:.0f}, so a wrong scale has probability at most {1 / settled['threshold']:.3f}")
+    elif p_scale >= CONFIDENCE:
         verdict = Verdict.SCALE
         words = f"P(sell-through ≥ {pct(scale_at)}) = {p_scale:.2f} ≥ {CONFIDENCE}"
     elif p_kill >= CONFIDENCE:
@@ -158,7 +174,12 @@ def judge_arm(
             f" demand: {rate:.1f}/day while in stock ≈ {estimated:.0f} units over the {window_days}-day window"
             f" ({estimated / n:.1f}× the batch)."
         )
-    if verdict == Verdict.SCALE and margin <= 0:
+    if settled and settled.get("by") == "e_value":
+        # Mid-window the margin per stocked unit still counts unsold stock: judge the unit margin.
+        margin_ok = unit_price > unit_cost
+    else:
+        margin_ok = margin > 0
+    if verdict == Verdict.SCALE and not margin_ok:
         verdict = Verdict.ITERATE
         reason += f" But it loses {money(-margin, currency)} per stocked unit at {money(unit_price, currency)}: raise the price or cut the cost before scaling."
     return ArmJudgement(

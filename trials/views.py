@@ -35,7 +35,9 @@ from trials.selectors import (
 )
 from trials.services import (
     trial_create,
+    trial_forecast_record,
     trial_reorder_quote,
+    trial_restock_split,
     trial_start,
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -95,7 +97,7 @@ def _flatten_errors(detail, prefix="") -> list[str]:
 def trial_create_view(request):
     org = get_acting_organization(request)
     kits = trial_visible_kit_list(organization=org)
-    errors, values = [], request.POST if request.method == "POST" else {}
+    errors, values = [], request.POST if request.method == "POST" else {"kit": request.GET.get("kit", "")}
     if request.method == "POST":
         data = TrialInputSerializer(data=_form_payload(request.POST))
         if data.is_valid():
@@ -124,7 +126,8 @@ def _detail_context(request, trial, **extra) -> dict:
     return {
         "trial": trial, "report": report, "charts": charts.report_charts(report),
         "arms": list(trial.arms.all()), "deliveries": webhook_delivery_list(trial=trial)[:10],
-        "sales": [] if trial.simulated else trial_sales_list(trial=trial)[:10], **extra,
+        "sales": [] if trial.simulated else trial_sales_list(trial=trial)[:10],
+        "decisions": list(trial.decisions.all()[:10]), **extra,
     }
 
 
@@ -169,9 +172,12 @@ def trial_forecast_view(request, pk: int):
             return redirect("trials:trial-detail", pk=pk)
     arms = [{"label": a.label, "unit_price": a.unit_price, "units": a.units} for a in trial.arms.all()]
     try:
-        forecast = trial_forecast(arms=arms, demand=demand, window_days=trial.window_days, scale_at=trial.scale_at,
-                                  kill_below=trial.kill_below)
-    except (ValueError, InvalidOperation):
+        if trial.status == TrialStatus.DRAFT:  # kept on the draft, scored when the trial closes
+            forecast = trial_forecast_record(trial=trial, demand=demand)
+        else:
+            forecast = trial_forecast(arms=arms, demand=demand, window_days=trial.window_days,
+                                      scale_at=trial.scale_at, kill_below=trial.kill_below)
+    except (ValueError, InvalidOperation, KeyError):
         messages.error(request, "Expected daily demand must be a positive number.")
         return redirect("trials:trial-detail", pk=pk)
     return render(request, "trials/trial_detail.html",
@@ -206,9 +212,11 @@ def trial_report_csv_view(request, pk: int):
 @login_required
 def funnel_view(request):
     org = get_acting_organization(request)
-    flag = request.GET.get("simulated")
-    simulated = {"true": True, "false": False}.get(flag or "")
+    flag = "true" if request.GET.get("simulated") == "true" else "false"
+    simulated = flag == "true"
     funnel = trial_funnel(organization=org, simulated=simulated)
+    calibration = funnel["calibration"]
+    reliability = charts.reliability_chart(calibration["reliability"]) if calibration["arms_scored"] else None
     stages, verdicts = funnel["stages"], funnel["by_verdict"]
     chart = charts.funnel_chart([
         ("Started", stages["started"], "#495057"),
@@ -216,10 +224,10 @@ def funnel_view(request):
         ("Not killed", verdicts["scale"] + verdicts["iterate"], "#9a6700"),
         ("Scale (hits)", verdicts["scale"], "#1a7f37"),
     ]) if funnel["trials"] else None
-    closed = trial_list(organization=org, status=TrialStatus.CLOSED,
-                        mode=None if simulated is None else (TrialMode.SIMULATED if simulated else TrialMode.LIVE))
+    closed = trial_list(organization=org, status=TrialStatus.CLOSED, mode=TrialMode.SIMULATED if simulated else TrialMode.LIVE)
     page = Paginator(closed, 25).get_page(request.GET.get("page"))
-    return render(request, "trials/funnel.html", {"funnel": funnel, "chart": chart, "page": page, "flag": flag or ""})
+    return render(request, "trials/funnel.html", {"funnel": funnel, "chart": chart, "page": page, "flag": flag,
+                                                  "calibration": calibration, "reliability": reliability})
 
 
 @login_required
@@ -239,3 +247,22 @@ def webhook_list_view(request):
         return redirect(reverse("trials:webhooks"))
     return render(request, "trials/webhooks.html", {"endpoints": webhook_endpoint_list(organization=org)})
 
+
+
+@login_required
+@require_POST
+def trial_restock_split_view(request, pk: int):
+    trial = trial_get(organization=get_acting_organization(request), pk=pk)
+    try:
+        units = int(request.POST.get("units", ""))
+        decision = trial_restock_split(trial=trial, units=units, user=request.user)
+    except ValueError:
+        messages.error(request, "Enter a whole number of units to restock.")
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_flatten_errors(validation_error_detail(exc))))
+    else:
+        messages.success(request, "Restock split: " + ", ".join(
+            f"{a['label']} {a['units']}" for a in decision.payload["allocation"]) + ".")
+    return redirect("trials:trial-detail", pk=pk)

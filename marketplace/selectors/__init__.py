@@ -8,6 +8,7 @@ from marketplace.selectors.catalogue import (  # noqa: F401
     parse_parameters,
     part_list,
 )
+from marketplace.selectors.boms import bom_get, bom_line_rows, bom_list  # noqa: F401
 from marketplace.selectors.kits import kit_get, kit_list, kit_tree  # noqa: F401
 from marketplace.selectors.orders import (  # noqa: F401
     fulfilment_record,

@@ -7,9 +7,10 @@ from marketplace.models import BomLine, Kit
 
 
 def kit_list(*, viewer: Organization | None, q: str | None = None, category: str | None = None,
-             owner_id: int | None = None, current_only: bool = True) -> QuerySet[Kit]:
-    """Kits of verified solution houses plus the viewer's own, with the joins the API needs."""
-    visible = Q(owner__verified=True, is_active=True)
+             owner_id: int | None = None, current_only: bool = True, include_private: bool = False) -> QuerySet[Kit]:
+    """Kits of verified solution houses plus the viewer's own, with the joins the API needs.
+    Private kits (a buyer's BOM) only for their owner, and only when asked (not in browse lists)."""
+    visible = Q(owner__verified=True, is_active=True, private=False)
     if viewer is not None:
         visible |= Q(owner=viewer)
     qs = Kit.objects.filter(visible).select_related("owner", "assembly_factory").prefetch_related(
@@ -18,6 +19,8 @@ def kit_list(*, viewer: Organization | None, q: str | None = None, category: str
     )
     if current_only:
         qs = qs.filter(is_current=True)
+    if not include_private:
+        qs = qs.filter(private=False)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q) | Q(category__icontains=q))
     if category:
@@ -29,7 +32,7 @@ def kit_list(*, viewer: Organization | None, q: str | None = None, category: str
 
 def kit_get(*, viewer: Organization | None, pk: int) -> Kit | None:
     """Any revision the viewer may see (old revisions stay readable: quotes refer to them)."""
-    return kit_list(viewer=viewer, current_only=False).filter(pk=pk).first()
+    return kit_list(viewer=viewer, current_only=False, include_private=True).filter(pk=pk).first()
 
 
 def kit_tree(kit: Kit) -> list[tuple[int, Kit, int]]:

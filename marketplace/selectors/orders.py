@@ -13,6 +13,7 @@ from marketplace.models import (
     PurchaseOrderLine,
     Quote,
     QuoteAllocation,
+    QuoteVendor,
     QuoteLine,
 )
 
@@ -21,6 +22,7 @@ def quote_list(*, organization: Organization) -> QuerySet[Quote]:
     return Quote.objects.filter(organization=organization).select_related("kit").prefetch_related(
         Prefetch("lines", queryset=QuoteLine.objects.select_related("part").prefetch_related(
             Prefetch("allocations", queryset=QuoteAllocation.objects.select_related("vendor", "part")))),
+        Prefetch("vendors", queryset=QuoteVendor.objects.select_related("vendor")),
     )
 
 

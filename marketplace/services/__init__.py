@@ -16,4 +16,16 @@ from marketplace.services.orders import (  # noqa: F401
     purchase_order_deliver,
     purchase_order_ship,
 )
+from marketplace.services.quotes import QuoteOptions, quote_constraint_costs, quote_create  # noqa: F401
+from marketplace.services.terms import order_terms_set  # noqa: F401
 from marketplace.services.quotes import quote_create  # noqa: F401
+from marketplace.services.boms import (  # noqa: F401,E402
+    bom_from_kit,
+    bom_kit_sync,
+    bom_line_add,
+    bom_line_update,
+    bom_publish,
+    bom_quote,
+    bom_read_file,
+    bom_upload,
+)

@@ -24,7 +24,7 @@ def _descendant_ids(kit_ids: set[int]) -> set[int]:
 
 def _validate(owner: Organization, spec: dict, *, kit: Kit | None) -> None:
     errors: dict[str, list[str]] = {}
-    if not owner.is_solution_house:
+    if not owner.is_solution_house and not spec.get("private"):
         errors["non_field_errors"] = ["Only solution houses publish kits."]
     if not (spec.get("name") or "").strip():
         errors["name"] = ["Give the kit a name."]
@@ -89,6 +89,7 @@ def _write(kit: Kit, spec: dict) -> Kit:
     assembly = spec.get("assembly")
     kit.assembly_factory = assembly["factory"] if assembly else None
     kit.assembly_setup_cost = Decimal(assembly.get("setup_cost", 0)) if assembly else Decimal(0)
+    kit.private = bool(spec.get("private"))
     kit.full_clean(exclude=["family"])
     kit.save()
     kit.bom_lines.all().delete()
@@ -134,11 +135,14 @@ def kit_create(
     currency: str | None = None,
     category: str = "",
     description: str = "",
+    private: bool = False,
 ) -> Kit:
     """`bom`: [{"part": Part, "quantity": Decimal, "designators": str, "substitutes": [Part],
     "attrition": Decimal}]; `subkits`: [{"kit": Kit, "quantity": int}]; `assembly`: {"factory":
-    Organization, "setup_cost": Decimal, "unit_cost_breaks": [(min_qty, unit_cost)]} or None."""
+    Organization, "setup_cost": Decimal, "unit_cost_breaks": [(min_qty, unit_cost)]} or None.
+    `private`: a buyer's own BOM as a kit (any organisation may own one; only it sees it)."""
     spec = _normalised({"name": name.strip(), "category": category, "description": description, "bom": bom,
+                        "private": private,
                         "subkits": subkits, "assembly": assembly, "design_fee_per_unit": Decimal(design_fee_per_unit),
                         "nre": Decimal(nre), "currency": currency or owner.default_currency})
     _validate(owner, spec, kit=None)
@@ -149,6 +153,7 @@ def kit_spec(kit: Kit) -> dict:
     """The kit as kit_create's arguments (to revise it)."""
     return {
         **{name: getattr(kit, name) for name in KIT_FIELDS},
+        "private": kit.private,
         "bom": [{"part": l.part, "quantity": l.quantity, "designators": l.designators, "attrition": l.attrition,
                  "substitutes": list(l.substitutes.all())} for l in kit.bom_lines.all()],
         "subkits": [{"kit": s.child, "quantity": s.quantity} for s in kit.subkits.all()],

@@ -101,6 +101,10 @@ def order_place(
             wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
         for vendor_id, description, qty, unit in _service_lines(quote):
             wanted.append((vendor_id, None, description, qty, unit))
+        # Exactly the purchase orders the quote priced, each with the shipping it was quoted.
+        for quoted in quote.vendors.all():
+            if quoted.shipping:
+                wanted.append((quoted.vendor_id, None, "Shipping", 1, quoted.shipping))
         currency = quote.currency
     else:
         merged = _merge(lines)

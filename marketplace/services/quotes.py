@@ -12,17 +12,108 @@ from django.db import transaction
 
 from django.utils import timezone
 
-from marketplace.allocation import Offer, allocate
+from marketplace.allocation import MICRO, Offer
 from marketplace.exceptions import QuoteInvalid
 from organizations.models import Organization
-from marketplace.models import BomLine, Kit, Listing, PriceBreak, Quote, QuoteAllocation, QuoteLine, SubKit
+from marketplace.models import (
+    BomLine,
+    Kit,
+    Listing,
+    PriceBreak,
+    Quote,
+    QuoteAllocation,
+    QuoteLine,
+    QuoteVendor,
+    SubKit,
+    VendorOrderTerms,
+)
 from marketplace.services.kits import kit_freeze
+from marketplace.sourcing import Plan, VendorTerms, plan_sourcing
 
 CENT = Decimal("0.01")
 QUOTE_VALIDITY = timedelta(days=7)
 MAX_QUANTITY = 10_000_000
 MAX_NEEDED = 2_000_000_000
 MAX_TOTAL = Decimal("999999999999.99")  # the money columns (14 digits, 2 places)
+MAX_VENDORS = 200
+MAX_EXCLUDED = 500
+JOINT_TIME_LIMIT = 0.8  # seconds the joint search may take (the per-line optima come first, always)
+
+
+@dataclass(frozen=True)
+class QuoteOptions:
+    """The buyer's sourcing options for one quote (all optional; see the API contract).
+
+    `allow_substitutes`: None (the default) uses a BOM line's substitutes only where the BOM lists
+    them; False never; True is the same as None today (there is no other source of substitutes),
+    kept so a buyer can say it explicitly."""
+
+    max_vendors: int | None = None
+    allow_substitutes: bool | None = None
+    max_lead_time_days: int | None = None
+    exclude_vendors: tuple[int, ...] = ()
+    currency: str | None = None
+
+    def as_json(self) -> dict:
+        return {"max_vendors": self.max_vendors, "allow_substitutes": self.allow_substitutes,
+                "max_lead_time_days": self.max_lead_time_days, "exclude_vendors": list(self.exclude_vendors),
+                "currency": self.currency}
+
+
+def quote_options_parse(raw: dict | None, *, kit_currency: str) -> QuoteOptions:
+    """Validate the `options` of a quote request; every problem is a 400 naming its field."""
+    if raw is None:
+        return QuoteOptions()
+    if not isinstance(raw, dict):
+        raise QuoteInvalid({"options": ["Give options as an object, e.g. {\"max_vendors\": 5}."]})
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(raw) - {"max_vendors", "allow_substitutes", "max_lead_time_days", "exclude_vendors", "currency"})
+    if unknown:
+        errors["options"] = [f"Unknown option(s): {', '.join(map(str, unknown))}."]
+
+    def integer(name: str, low: int, high: int) -> int | None:
+        value = raw.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[name] = [f"Give a whole number from {low} to {high:,}."]
+            return None
+        return value
+
+    max_vendors = integer("max_vendors", 1, MAX_VENDORS)
+    max_lead = integer("max_lead_time_days", 0, 3650)
+    substitutes = raw.get("allow_substitutes")
+    if substitutes is not None and not isinstance(substitutes, bool):
+        errors["allow_substitutes"] = ["Give true, false or null (null: only where the BOM lists substitutes)."]
+        substitutes = None
+    excluded = raw.get("exclude_vendors") or []
+    if not isinstance(excluded, list) or len(excluded) > MAX_EXCLUDED or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in excluded):
+        errors["exclude_vendors"] = [f"Give a list of at most {MAX_EXCLUDED} organisation ids."]
+        excluded = []
+    currency = raw.get("currency")
+    if currency is not None:
+        if not isinstance(currency, str):
+            errors["currency"] = ["Give an ISO 4217 code, e.g. \"CNY\"."]
+        else:
+            try:
+                fx_rate(source=kit_currency, target=currency.upper())
+                currency = currency.upper()
+            except QuoteInvalid as exc:
+                errors["currency"] = exc.message_dict["currency"]
+    if errors:
+        raise QuoteInvalid(errors)
+    return QuoteOptions(max_vendors=max_vendors, allow_substitutes=substitutes, max_lead_time_days=max_lead,
+                        exclude_vendors=tuple(sorted(set(excluded))), currency=currency)
+
+
+def fx_rate(*, source: str, target: str) -> Decimal:
+    """The rate a quote in `target` converts `source` prices at. The one place FX plugs in: until
+    exchange rates exist, only the kit's own currency can be quoted (anything else is a 400)."""
+    if source == target:
+        return Decimal(1)
+    raise QuoteInvalid({"currency": [f"Quotes in {target} need exchange rates, which Kitstreet does not have yet; "
+                                     f"quote in the kit's currency ({source})."]})
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -73,14 +164,23 @@ def flatten_needs(kit: Kit, quantity: int, multipliers: dict[int, int]) -> list[
     return list(needs.values())
 
 
-def load_offers(*, part_ids: set[int], currency: str, buyer: Organization) -> dict[int, list[Offer]]:
+def load_offers(*, part_ids: set[int], currency: str, buyer: Organization, options: QuoteOptions | None = None
+                ) -> dict[int, list[Offer]]:
     """Live offers by part: active, in stock, in the quote's currency, from verified vendors
-    (never the buyer itself)."""
+    (never the buyer itself), within the buyer's lead time and not from excluded vendors."""
+    options = options or QuoteOptions()
     # One round trip: every price break of every live offer, with its listing's fields.
     rows = (
         PriceBreak.objects.filter(listing__part_id__in=part_ids, listing__is_active=True, listing__stock__gt=0,
                                   listing__currency=currency, listing__vendor_verified=True)  # the listing's copy: no join
         .exclude(listing__vendor_id=buyer.pk)
+    )
+    if options.exclude_vendors:
+        rows = rows.exclude(listing__vendor_id__in=options.exclude_vendors)
+    if options.max_lead_time_days is not None:
+        rows = rows.filter(listing__lead_time_days__lte=options.max_lead_time_days)
+    rows = (
+        rows
         .order_by("listing_id", "min_qty")
         .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
                      "listing__stock", "listing__lead_time_days", "min_qty", "unit_price")
@@ -114,34 +214,102 @@ def assembly_unit_cost(breaks: list[tuple[int, Decimal]], quantity: int) -> Deci
     return cost
 
 
-@transaction.atomic
-def quote_create(
-    *, organization: Organization, kit: Kit, quantity: int, created_by: AbstractBaseUser | None = None,
-    validity: timedelta = QUOTE_VALIDITY,
-) -> Quote:
-    """Price `quantity` units of `kit` for `organization` and save the quote. Parts nobody can
-    supply are recorded as shortfalls (the quote still saves; an order from it is refused)."""
-    if not 1 <= int(quantity) <= MAX_QUANTITY:
-        raise QuoteInvalid({"quantity": [f"Quote between 1 and {MAX_QUANTITY:,} units."]})
+def vendor_terms(*, vendor_ids: set[int], currency: str) -> dict[int, VendorTerms]:
+    """Order terms of these vendors in the quote's currency, in micro units (terms set in another
+    currency do not apply until FX exists: such a vendor is quoted without terms)."""
+    out = {}
+    for terms in VendorOrderTerms.objects.filter(vendor_id__in=vendor_ids, currency=currency):
+        out[terms.vendor_id] = VendorTerms(
+            shipping_fee=int(terms.shipping_fee * MICRO),
+            free_shipping_over=None if terms.free_shipping_over is None else int(terms.free_shipping_over * MICRO),
+            min_order_value=int(terms.min_order_value * MICRO),
+        )
+    return out
+
+
+def sourcing_problem(*, needs: list[Need], offers_by_part: dict[int, list[Offer]], options: QuoteOptions
+                     ) -> list[tuple[list[Offer], int]]:
+    """(offers, needed) per line. Substitutes only where the BOM lists them, and not at all when
+    the buyer said `allow_substitutes: false`."""
+    problem = []
+    for need in needs:
+        parts = [need.part_id] if options.allow_substitutes is False else [need.part_id, *sorted(need.substitutes)]
+        problem.append(([o for part_id in parts for o in offers_by_part.get(part_id, [])], need.needed))
+    return problem
+
+
+def _share_stock(problem: list[tuple[list[Offer], int]], plan: Plan) -> Plan:
+    """Lines that can use the same listing (a part that is also another line's substitute) must
+    not buy its stock twice: such lines are re-sourced in BOM order from what is left."""
+    from marketplace.allocation import solve_line
+
+    shared = defaultdict(int)
+    for offers, _ in problem:
+        for o in offers:
+            shared[o.listing_id] += 1
+    if all(count == 1 for count in shared.values()):
+        return plan
+    left: dict[int, int] = {}
+    lines = []
+    for (offers, needed), solution in zip(problem, plan.lines):
+        over = any(a.quantity > left.get(a.offer.listing_id, a.offer.stock) for a in solution.allocations)
+        if over:
+            usable = [o if left.get(o.listing_id, o.stock) == o.stock else replace(o, stock=left[o.listing_id])
+                      for o in offers]
+            solution = solve_line(usable, needed)
+        for a in solution.allocations:
+            left[a.offer.listing_id] = left.get(a.offer.listing_id, a.offer.stock) - a.quantity
+        lines.append(solution)
+    if lines == plan.lines:
+        return plan
+    from marketplace.sourcing import _evaluate
+
+    fixed = _evaluate(lines, {})
+    plan.lines, plan.subtotals = fixed.lines, fixed.subtotals
+    plan.shipping = {v: plan.shipping.get(v, 0) for v in fixed.subtotals}
+    plan.cost = fixed.cost + sum(plan.shipping.values())
+    plan.bound = min(plan.bound, plan.cost)
+    return plan
+
+
+def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: QuoteOptions,
+             time_limit: float = JOINT_TIME_LIMIT) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
+    """Everything a quote sources, without saving: needs, the per-line problem, the plan, the
+    multipliers of the kit tree."""
     multipliers = kit_tree_multipliers(kit)
     needs = flatten_needs(kit, quantity, multipliers)
     if any(need.needed > MAX_NEEDED for need in needs):
         raise QuoteInvalid({"quantity": ["That batch needs more than 2 billion of one part; quote a smaller batch."]})
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
-    offers_by_part = load_offers(part_ids=part_ids, currency=kit.currency, buyer=organization)
-    stock_left: dict[int, int] = {}  # stock a line already took from a listing (substitutes are shared)
+    offers_by_part = load_offers(part_ids=part_ids, currency=kit.currency, buyer=organization, options=options)
+    problem = sourcing_problem(needs=needs, offers_by_part=offers_by_part, options=options)
+    vendor_ids = {o.vendor_id for offers, _ in problem for o in offers}
+    terms = vendor_terms(vendor_ids=vendor_ids, currency=kit.currency)
+    plan = plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors, time_limit=time_limit)
+    return needs, problem, _share_stock(problem, plan), multipliers
 
-    line_results = []
-    for need in needs:
-        offers = []
-        for part_id in [need.part_id, *sorted(need.substitutes)]:
-            for o in offers_by_part.get(part_id, []):
-                left = stock_left.get(o.listing_id, o.stock)
-                offers.append(o if left == o.stock else replace(o, stock=left))
-        allocations, shortfall = allocate(offers, need.needed)
-        for a in allocations:
-            stock_left[a.offer.listing_id] = stock_left.get(a.offer.listing_id, a.offer.stock) - a.quantity
-        line_results.append((need, allocations, shortfall))
+
+def _micro_to_money(value: int) -> Decimal:
+    return cents(Decimal(value) / MICRO)
+
+
+@transaction.atomic
+def quote_create(
+    *, organization: Organization, kit: Kit, quantity: int, created_by: AbstractBaseUser | None = None,
+    validity: timedelta = QUOTE_VALIDITY, options: QuoteOptions | dict | None = None,
+) -> Quote:
+    """Price `quantity` units of `kit` for `organization` and save the quote. Parts nobody can
+    supply are recorded as shortfalls (the quote still saves; an order from it is refused).
+    The whole BOM is sourced jointly (`marketplace.sourcing`): vendors' order terms and the
+    buyer's options couple the lines; the gap to the proven lower bound is saved with it."""
+    if not 1 <= int(quantity) <= MAX_QUANTITY:
+        raise QuoteInvalid({"quantity": [f"Quote between 1 and {MAX_QUANTITY:,} units."]})
+    if not isinstance(options, QuoteOptions):
+        options = quote_options_parse(options, kit_currency=kit.currency)
+    currency = options.currency or kit.currency
+    rate = fx_rate(source=kit.currency, target=currency)  # 1 until FX exists (anything else was refused)
+    needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options)
+    line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
     kits = {k.pk: k for k in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks")}
     assembly_cost = design_fees = nre = Decimal(0)
@@ -156,14 +324,17 @@ def quote_create(
 
     components_cost = sum((cents(sum((a.extended_price for a in allocs), Decimal(0))) for _, allocs, _ in line_results),
                           Decimal(0))
+    shipping = {v: _micro_to_money(fee) for v, fee in plan.shipping.items()}
+    shipping_cost = sum(shipping.values(), Decimal(0))
     assembly_cost, design_fees, nre = cents(assembly_cost), cents(design_fees), cents(nre)
-    total = components_cost + assembly_cost + design_fees + nre
+    total = components_cost + shipping_cost + assembly_cost + design_fees + nre
     if total > MAX_TOTAL or max((line_cost(allocs) for _, allocs, _ in line_results), default=0) > MAX_TOTAL:
         raise QuoteInvalid({"quantity": ["The quote would exceed 999,999,999,999.99; quote a smaller batch."]})
+    gap = Decimal(str(round(plan.gap, 6)))
     quote = Quote.objects.create(
-        kit=kit, organization=organization, created_by=created_by, quantity=quantity, currency=kit.currency,
+        kit=kit, organization=organization, created_by=created_by, quantity=quantity, currency=currency,
         components_cost=components_cost, assembly_cost=assembly_cost, design_fees=design_fees, nre=nre, total=total,
-        unit_cost=cents(total / quantity),
+        unit_cost=cents(total / quantity), shipping_cost=shipping_cost, optimality_gap=gap, options=options.as_json(),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
         valid_until=timezone.now() + validity,
     )
@@ -174,11 +345,51 @@ def quote_create(
     ])
     QuoteAllocation.objects.bulk_create([
         QuoteAllocation(line_id=line.pk, listing_id=a.offer.listing_id, vendor_id=a.offer.vendor_id, part_id=a.offer.part_id,
-                        quantity=a.quantity, unit_price=a.unit_price, extended_price=a.extended_price)
+                        quantity=a.quantity, unit_price=a.unit_price * rate, extended_price=a.extended_price * rate)
         for line, (_, allocs, _) in zip(lines, line_results) for a in allocs
+    ])
+    subtotals: dict[int, Decimal] = defaultdict(Decimal)
+    leads: dict[int, int] = defaultdict(int)
+    for _, allocs, _ in line_results:
+        for a in allocs:
+            subtotals[a.offer.vendor_id] += a.extended_price
+            leads[a.offer.vendor_id] = max(leads[a.offer.vendor_id], a.offer.lead_time_days)
+    QuoteVendor.objects.bulk_create([
+        QuoteVendor(quote_id=quote.pk, vendor_id=v, subtotal=cents(subtotals[v]), shipping=shipping.get(v, Decimal(0)),
+                    lead_time_days=leads[v])
+        for v in sorted(subtotals)
     ])
     kit_freeze(kit=kit)
     return quote
 
 
-
+def quote_constraint_costs(*, quote: Quote) -> list[dict]:
+    """What each of the quote's options costs, priced again on today's listings: one vendor
+    fewer or more, and without the lead-time limit, the exclusions, or with substitutes off.
+    Each entry: {"label", "delta"} (Decimal, + dearer / − cheaper), or {"label", "note"}."""
+    options = QuoteOptions(**{**quote.options, "exclude_vendors": tuple(quote.options.get("exclude_vendors") or ())})
+    kit, org = quote.kit, quote.organization
+    _, _, base, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=options)
+    vendors_used = len(base.subtotals)
+    variants = []
+    if vendors_used > 1:
+        variants.append((f"one vendor fewer ({vendors_used - 1})", replace(options, max_vendors=vendors_used - 1)))
+    if options.max_vendors is not None:
+        variants.append((f"one vendor more ({options.max_vendors + 1})", replace(options, max_vendors=options.max_vendors + 1)))
+    if options.max_lead_time_days is not None:
+        variants.append(("without the lead-time limit", replace(options, max_lead_time_days=None)))
+    if options.exclude_vendors:
+        variants.append(("without the excluded vendors rule", replace(options, exclude_vendors=())))
+    if options.allow_substitutes is not False:
+        variants.append(("without substitutes", replace(options, allow_substitutes=False)))
+    out = []
+    for label, variant in variants:
+        _, _, plan, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=variant)
+        if plan.shortfall > base.shortfall:
+            out.append({"label": label, "note": f"{plan.shortfall - base.shortfall:,} more units could not be sourced"})
+        elif plan.shortfall < base.shortfall:
+            out.append({"label": label, "note": f"sources {base.shortfall - plan.shortfall:,} more units, "
+                                                f"{_micro_to_money(plan.cost - base.cost):+} {quote.currency}"})
+        else:
+            out.append({"label": label, "delta": _micro_to_money(plan.cost - base.cost)})
+    return out

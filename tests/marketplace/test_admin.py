@@ -41,3 +41,14 @@ def test_admin_cancel_action_releases_stock_through_the_service(admin_client, bu
     assert PurchaseOrder.objects.get(pk=po.pk).status == "cancelled"
     assert PurchaseOrder.objects.get(pk=po.pk).cancelled_by_supplier is True
     assert Listing.objects.get(pk=listing.pk).stock == 10
+
+
+def test_uploaded_boms_are_browsable_read_only(admin_client, buyer):
+    from marketplace.services import bom_upload
+
+    PartFactory(manufacturer="Murata", mpn="GRM155R71C104KA88D")
+    bom = bom_upload(owner=buyer.org, content=b"Designator,MPN\nC1,GRM155R71C104KA88D\nC2,NOSUCH123\n", filename="b.csv")
+    assert admin_client.get("/admin/marketplace/bom/").status_code == 200
+    page = admin_client.get(f"/admin/marketplace/bom/{bom.pk}/change/").content.decode()
+    assert "GRM155R71C104KA88D" in page and "NOSUCH123" in page
+    assert admin_client.get("/admin/marketplace/bom/add/").status_code == 403

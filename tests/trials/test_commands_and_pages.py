@@ -57,8 +57,11 @@ def test_pages_label_simulated_trials_and_show_the_verdict_and_charts(browser, b
 
     listing = browser.get("/trials/").content.decode()
     assert "Plug trial" in listing and "Simulated" in listing
-    funnel = browser.get("/trials/funnel/").content.decode()
+    assert "Plug trial" not in browser.get("/trials/funnel/").content.decode()  # live trials by default
+    funnel = browser.get("/trials/funnel/?simulated=true").content.decode()
     assert "hit rate" in funnel and "Plug trial" in funnel
+    # The forecast made on the draft was scored at close: the funnel says how far to trust forecasts.
+    assert "1</span>forecast scored" in funnel and "Reliability of forecast probabilities" in funnel
     assert "Market trials" in browser.get("/").content.decode()
 
 

@@ -44,7 +44,7 @@ def trial_sales_list(*, trial: Trial) -> QuerySet:
 def trial_visible_kit_list(*, organization):
     from marketplace.models import Kit
 
-    return (Kit.objects.filter(Q(owner__verified=True) | Q(owner=organization), is_active=True, is_current=True)
+    return (Kit.objects.filter(Q(owner__verified=True, private=False) | Q(owner=organization), is_active=True, is_current=True)
             .select_related("owner").order_by("name", "-revision"))
 
 
@@ -54,7 +54,7 @@ def trial_kit_get(*, organization, kit_id: int):
     from marketplace.models import Kit
     from trials.exceptions import TrialInvalid
 
-    kit = Kit.objects.filter(Q(owner__verified=True) | Q(owner=organization), pk=kit_id, is_active=True).first()
+    kit = Kit.objects.filter(Q(owner__verified=True, private=False) | Q(owner=organization), pk=kit_id, is_active=True).first()
     if kit is None:
         raise TrialInvalid({"kit": ["Unknown kit."]})
     return kit

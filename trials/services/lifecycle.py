@@ -25,6 +25,7 @@ from config.errors import StateConflict
 from trials.demand import DemandModel
 from trials.exceptions import TrialInvalid, TrialNotInState
 from trials.models import OPEN_STATUSES, DailyMetric, SalesEvent, Trial, TrialArm, TrialMode, TrialStatus, TrialVerdict
+from trials.selectors.reports import trial_prior
 
 MAX_ARMS = 6
 MAX_TOTAL_UNITS = 5_000
@@ -59,7 +60,7 @@ def _locked_arms(trial: Trial) -> list[TrialArm]:
 def _visible_kits(organization):
     from marketplace.models import Kit
 
-    return Kit.objects.filter(Q(owner__verified=True) | Q(owner=organization), is_active=True)
+    return Kit.objects.filter(Q(owner__verified=True, private=False) | Q(owner=organization), is_active=True)
 
 
 def _validated_plan(
@@ -176,6 +177,33 @@ def _enqueue_run(trial: Trial) -> None:
     outbox_enqueue(trial_run_task, args=[trial.pk], task_id=trial.task_id)
 
 
+START_FORECAST_PATHS = 2_000
+
+
+def _forecast_for(trial: Trial, *, demand: dict, paths: int) -> dict:
+    """The forecast of a draft with its current arms and targets, under the prior it would start with."""
+    from trials.selectors.reports import trial_forecast
+
+    arms = [{"label": a.label, "unit_price": a.unit_price, "units": a.units}
+            for a in TrialArm.objects.filter(trial=trial).order_by("position", "id")]
+    prior = trial_prior(organization=trial.organization, kit=trial.kit, mode=trial.mode, exclude_trial_id=trial.pk)
+    return trial_forecast(arms=arms, demand=demand, window_days=trial.window_days, scale_at=trial.scale_at,
+                          kill_below=trial.kill_below, paths=paths, prior=prior)
+
+
+@transaction.atomic
+def trial_forecast_record(*, trial: Trial, demand: dict, paths: int = 10_000) -> dict:
+    """Forecast a draft and keep the forecast on it: the last forecast before the start is scored
+    against the outcome when the trial closes (the funnel's calibration)."""
+    trial = _locked(trial.pk)
+    if trial.status != TrialStatus.DRAFT:
+        raise TrialNotInState("Only a draft is forecast: a started trial is judged by what it sells.")
+    forecast = _forecast_for(trial, demand=demand, paths=paths)
+    trial.forecast = forecast
+    trial.save(update_fields=["forecast", "updated_at"])
+    return forecast
+
+
 @transaction.atomic
 def trial_start(*, trial: Trial, enqueue: bool = True) -> Trial:
     """Freeze the targets and queue the run; the worker picks it up after this commits.
@@ -190,7 +218,13 @@ def trial_start(*, trial: Trial, enqueue: bool = True) -> Trial:
     trial.started_at = timezone.now()
     trial.progress = 0.02
     trial.task_id = str(uuid.uuid4())
-    trial.save(update_fields=["status", "started_at", "progress", "task_id", "updated_at"])
+    # The prior is frozen with the targets: later closures must not move this trial's verdict.
+    trial.prior = trial_prior(organization=trial.organization, kit=trial.kit, mode=trial.mode,
+                              exclude_trial_id=trial.pk).as_dict()
+    if trial.simulated and not trial.forecast:
+        # A simulated trial knows its demand model, so it always has a forecast to be scored against.
+        trial.forecast = _forecast_for(trial, demand=trial.demand, paths=START_FORECAST_PATHS)
+    trial.save(update_fields=["status", "started_at", "progress", "task_id", "prior", "forecast", "updated_at"])
     if enqueue:
         _enqueue_run(trial)
     return trial
@@ -310,9 +344,6 @@ def _rebuild_live_metrics(trial: Trial, arms: list[TrialArm], now: datetime) -> 
 def trial_close(*, trial_id: int, now: datetime | None = None) -> Trial:
     """Judge the trial and close it, once: the verdict, its reason and the report are frozen, and
     the webhooks are queued in the same transaction."""
-    from trials.selectors import trial_report_build
-    from trials.services.webhooks import webhooks_enqueue_verdict
-
     now = now or timezone.now()
     trial = _locked(trial_id)
     if trial.status != TrialStatus.SELLING:
@@ -324,7 +355,16 @@ def trial_close(*, trial_id: int, now: datetime | None = None) -> Trial:
     arms = _locked_arms(trial)
     if not trial.simulated:
         _rebuild_live_metrics(trial, arms, now)
-    report = trial_report_build(trial=trial, arms=arms, final=True)
+    return _close(trial, arms, now)
+
+
+def _close(trial: Trial, arms: list[TrialArm], now: datetime, early: dict | None = None) -> Trial:
+    """Judge, freeze the report, score the forecast and queue the webhooks (trial and arms locked)."""
+    from trials.science import score_forecast
+    from trials.selectors import trial_report_build
+    from trials.services.webhooks import webhooks_enqueue_verdict
+
+    report = trial_report_build(trial=trial, arms=arms, final=True, early=early)
     trial.report = report
     trial.verdict = report["verdict"]
     trial.verdict_reason = report["reason"]
@@ -334,8 +374,11 @@ def trial_close(*, trial_id: int, now: datetime | None = None) -> Trial:
     trial.progress = 1.0
     # Simulated trials run on a simulated clock: their verdict comes after the window's days.
     trial.days_to_verdict = trial.window_days if trial.simulated else max(0, (now - trial.started_at).days)
+    trial.stopped_early = bool(early)
+    if trial.forecast:
+        trial.calibration = score_forecast(forecast_arms=trial.forecast["arms"], outcome_arms=report["arms"])
     trial.save(update_fields=["report", "verdict", "verdict_reason", "best_arm", "status", "closed_at", "progress",
-                              "days_to_verdict", "updated_at"])
+                              "days_to_verdict", "stopped_early", "calibration", "updated_at"])
     webhooks_enqueue_verdict(trial=trial)
     return trial
 
@@ -426,8 +469,11 @@ def trial_refresh_open(*, now: datetime | None = None) -> int:
 
 
 def reorder_quantity(report: dict) -> int:
-    """A larger batch: two windows of the winning arm's estimated demand (in-stock rate, so a
-    censored sell-out counts fully), at least twice the trial's batch, in fifties."""
+    """The report's reorder size (demand over the horizon at the service level, see
+    trials.selectors.reports._reorder). Reports frozen before that existed: two windows of the
+    winning arm's estimated demand, at least twice the trial's batch, in fifties."""
+    if (report.get("reorder") or {}).get("quantity"):
+        return int(report["reorder"]["quantity"])
     total = sum(arm["units_received"] for arm in report["arms"])
     best = next((arm for arm in report["arms"] if arm["label"] == report.get("best_arm")), None)
     demand = best["estimated_window_demand"] * 2 if best else 0
@@ -447,3 +493,44 @@ def trial_reorder_quote(*, trial: Trial, user=None, quantity: int | None = None)
     trial.reorder_quote = quote
     trial.save(update_fields=["reorder_quote", "updated_at"])
     return quote
+
+
+MAX_RESTOCK_UNITS = 100_000
+
+
+@transaction.atomic
+def trial_restock_split(*, trial: Trial, units: int, user=None):
+    """Split a restock of `units` across a selling trial's arms by Thompson sampling on the
+    posterior margin per stocked unit (trials.science.thompson_split), and record it as a decision
+    with its reason. Arms that earn more get more stock; uncertain ones still get some, so the
+    comparison keeps learning. The draws are seeded by (trial, decision number): reproducible."""
+    from trials.models import TrialDecision
+    from trials.science import thompson_split
+    from trials.verdict import money
+
+    trial = _locked(trial.pk)
+    if trial.status != TrialStatus.SELLING:
+        raise TrialNotInState("A restock is split between the arms of a selling trial.")
+    if not 1 <= int(units) <= MAX_RESTOCK_UNITS:
+        raise TrialInvalid({"units": [f"Restock 1 to {MAX_RESTOCK_UNITS:,} units."]})
+    arms = _locked_arms(trial)
+    prior = trial.prior or {"alpha": 1.0, "beta": 1.0, "source": "uniform"}
+    unit_cost = trial.quote.unit_cost if trial.quote_id else Decimal("0")
+    rows = [{"alpha": float(prior["alpha"]), "beta": float(prior["beta"]), "sold": arm.units_sold,
+             "received": arm.units_received, "price": float(arm.unit_price), "unit_cost": float(unit_cost)} for arm in arms]
+    number = TrialDecision.objects.filter(trial=trial).count() + 1
+    split = thompson_split(units=int(units), arms=rows, draws_seed=trial.pk * 10_000 + number)
+    parts = []
+    for arm, row, share in zip(arms, rows, split):
+        mean = (row["alpha"] + row["sold"]) / (row["alpha"] + row["beta"] + row["received"])
+        margin = Decimal(str(round(float(arm.unit_price) * mean - float(unit_cost), 2)))
+        parts.append(f"“{arm.label}” {share} (sold {arm.units_sold} of {arm.units_received}, posterior mean "
+                     f"sell-through {mean:.0%}, expected margin {money(margin, trial.currency)} per stocked unit)")
+    reason = (f"Split {int(units):,} units by Thompson sampling: each unit went to the arm with the best draw of "
+              f"price × sell-through − unit cost, sell-through drawn from its Beta posterior (prior: "
+              f"{prior['source']}). " + "; ".join(parts) + ".")
+    return TrialDecision.objects.create(
+        trial=trial, kind=TrialDecision.Kind.RESTOCK_SPLIT, created_by=user, reason=reason,
+        payload={"units": int(units), "seed": trial.pk * 10_000 + number,
+                 "allocation": [{"label": arm.label, "units": share} for arm, share in zip(arms, split)]},
+    )

@@ -15,11 +15,14 @@ def trials_home(org) -> dict:
     if org is None or not org.is_buyer:
         return {}
     trials = trial_list(organization=org)
+    funnel = trial_funnel(organization=org)  # live trials
+    if not funnel["trials"] and funnel["by_mode"]["simulated"]:
+        funnel = trial_funnel(organization=org, simulated=True)  # labelled as simulated on the panel
     return {
         "open": list(trials.filter(status__in=[TrialStatus.PROCURING, TrialStatus.SELLING])[:5]),
         "drafts": list(trials.filter(status=TrialStatus.DRAFT)[:3]),
         "recent": list(trials.filter(status=TrialStatus.CLOSED).order_by("-closed_at", "-id")[:5]),
-        "funnel": trial_funnel(organization=org),
+        "funnel": funnel,
     }
 
 

@@ -115,12 +115,21 @@ def test_funnel_counts_verdicts_hit_rate_and_cash(buyer):
     for t in (strong, weak):
         trial_start(trial=t)
         trial_run(trial_id=t.pk)
-    funnel = buyer.client.get("/api/v1/trials/funnel/").json()
+    funnel = buyer.client.get("/api/v1/trials/funnel/?simulated=true").json()
     assert funnel["trials"] == 3 and funnel["stages"]["draft"] == 1 and funnel["stages"]["judged"] == 2
     assert funnel["by_verdict"] == {"scale": 1, "iterate": 0, "kill": 1}
     assert funnel["hit_rate"] == 0.5 and funnel["median_days_to_verdict"] == 30
     assert funnel["cash"][0]["currency"] == "CNY" and Decimal(funnel["cash"][0]["deployed"]) == Decimal("4800.00")
+    # Both simulated trials forecast themselves at start and were scored when they closed.
+    calibration = funnel["calibration"]
+    assert calibration["forecasts_scored"] == 2 and calibration["arms_scored"] == 4
+    assert 0 <= calibration["p10_p90_coverage"] <= 1 and 0 <= calibration["brier_scale"] <= 1
+    # By default the funnel is the live trials': simulated cash is never counted as deployed.
+    live = buyer.client.get("/api/v1/trials/funnel/").json()
+    assert live["trials"] == 0 and live["cash"] == [] and live["by_mode"] == {"simulated": 3, "live": 0}
+    assert live["calibration"]["forecasts_scored"] == 0
     assert buyer.client.get("/api/v1/trials/funnel/?simulated=false").json()["trials"] == 0
+    assert buyer.client.get("/api/v1/trials/funnel/?simulated=maybe").status_code == 400
 
 
 def test_scale_verdict_offers_a_reorder_quote_at_a_larger_batch(buyer):
