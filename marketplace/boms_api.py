@@ -160,7 +160,12 @@ class BomListCreateApi(APIView):
         matched to catalogue parts. A bad row: 400 naming row and column, nothing saved."""
         org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # Every 400 of this operation has the documented BomError shape (the schema says so).
+            problems = [(field, str(message)) for field, messages in data.errors.items() for message in messages]
+            return Response({"file": [f"{field}: {message}" for field, message in problems],
+                             "errors": [{"row": 0, "column": field, "message": message} for field, message in problems]},
+                            status=status.HTTP_400_BAD_REQUEST)
         upload = data.validated_data["file"]
         if upload.size > MAX_BYTES:
             return _refused(BomInvalid([{"row": 0, "column": "file",
