@@ -103,9 +103,10 @@ class AutoSchema(openapi.AutoSchema):
             codes["403"] = "Logged in but not allowed (or no acting organisation)."
             # Also a list's `page` past the end, or a body's reference to another organisation's object.
             codes["404"] = "No such object, or it belongs to another organisation."
-        if "{" in self.path:
-            if self.method in ("POST", "PATCH", "PUT", "DELETE"):
-                codes["409"] = "A step out of turn for the object's current state."
+        if self.method in ("POST", "PATCH", "PUT", "DELETE"):
+            # Any write can meet a state it cannot go on from: a step out of turn, or (on a create)
+            # stock that another order took first (config.errors.StateConflict).
+            codes["409"] = "Conflicts with the current state: a step out of turn, or stock already taken."
         if any(getattr(p, "name", None) == "Idempotency-Key" for p in self.get_override_parameters()):
             codes["422"] = "This Idempotency-Key was already used with a different request body."
         # Answered by gunicorn before Django (config/gunicorn.py limit_request_line), as text.
