@@ -1,8 +1,9 @@
-"""Marketplace benchmark: listing search at a quantity over ≥ 1M listings, and quoting a 300-line
-kit with ~20 offers per part. Prints a Markdown table (recorded in docs/benchmarks.md).
+"""Marketplace benchmark: every search shape at a quantity over ≥ 1M listings (p50/p95 of the first
+page with its count, per ordering, per offer and grouped by part; facets; the API end to end), and
+quoting a 300-line kit with ~20 offers per part. Prints a Markdown table (docs/benchmarks.md).
 
     DATABASE_URL=postgres://kitstreet:kitstreet@127.0.0.1:5433/kit_marketplace_bench \\
-        .venv/bin/python bench/marketplace.py [--runs 200] [--quote-runs 20] [--quote-only]
+        .venv/bin/python bench/marketplace.py [--runs 30] [--quote-runs 20] [--no-quote | --quote-only]
 
 Seeds the database with `seed_demo --scale large` first if it has fewer than 1M listings
 (`--quote-only` skips the search cases and needs only the small demo). The quote benchmark builds
@@ -32,7 +33,7 @@ from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from marketplace.models import Listing, Part, PriceBreak, VendorOrderTerms  # noqa: E402
-from marketplace.selectors import listing_search  # noqa: E402
+from marketplace.selectors import search_filters  # noqa: E402
 from marketplace.services import kit_create, quote_create  # noqa: E402
 from organizations.models import Organization  # noqa: E402
 
@@ -62,46 +63,79 @@ def ensure_data() -> int:
     return count
 
 
-def search_cases(rng: random.Random, runs: int) -> dict[str, list[dict]]:
-    """Realistic searches: buyers type (part of) an MPN and a quantity; a few browse broadly."""
+QUANTITIES = [1, 10, 100, 250, 500, 1000, 2500, 5000, 10000]
+ORDERINGS = ["unit_price_at_qty", "-unit_price_at_qty", "extended_price"]
+
+
+def shape_cases(rng: random.Random, runs: int) -> dict[str, list[dict]]:
+    """Every search shape of issue 16, each with random values (a new quantity every run)."""
     tail = list(Part.objects.filter(mpn_normalized__regex=r"[0-9]{5}").values_list("mpn_normalized", flat=True)[:200_000])
-    quantities = [1, 10, 100, 250, 500, 1000, 2500, 5000, 10000]
-    cases: dict[str, list[dict]] = {"MPN family (≈70 listings)": [], "MPN prefix, broader (≈700 listings)": [],
-                                    "exact MPN, in stock": [], "category + keyword (≈70k listings)": []}
-    for _ in range(runs):
-        mpn = rng.choice(tail)
-        stem = mpn.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # the family: digits end the stem
-        cases["MPN family (≈70 listings)"].append({"mpn": stem, "qty": rng.choice(quantities)})
-        cases["MPN prefix, broader (≈700 listings)"].append({"mpn": stem[:-2], "qty": rng.choice(quantities)})
-        cases["exact MPN, in stock"].append({"mpn": mpn, "qty": rng.choice(quantities), "in_stock": True})
-    for _ in range(max(10, runs // 10)):
-        category, keyword = rng.choice([("Flash", "NOR"), ("Logic", "gate"), ("LDO", "600"), ("MOSFET", "small")])
-        cases["category + keyword (≈70k listings)"].append({"category": category, "q": keyword, "qty": rng.choice(quantities)})
-    return cases
+    vendors = list(Organization.objects.filter(is_trader=True, verified=True).values_list("pk", flat=True))
+    capacitances = ["1nF", "100nF", "1uF", "4.7uF", "10uF"]
+    makers = {
+        "no filter": lambda: {},
+        "category": lambda: {"category": rng.choice(["Capacitor", "Flash", "Logic", "MOSFET", "LDO", "Resistor"])},
+        "keyword": lambda: {"q": rng.choice(["capacitor", "nor flash", "mosfet", "ldo", "ferrite bead", "logic gate", "cap 0201"])},
+        "category + keyword": lambda: {"category": "Flash", "q": rng.choice(["NOR", "SPI"])},
+        "MPN prefix (family)": lambda: {"mpn": rng.choice(tail).rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")},
+        "MPN prefix (broad)": lambda: {"mpn": rng.choice(tail).rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")[:-2]},
+        "parameters": lambda: {"category": "Capacitor", "parameters": f"capacitance>={rng.choice(capacitances)}"},
+        "parameters, no category": lambda: {"parameters": f"capacitance>={rng.choice(capacitances)}"},
+        "vendor": lambda: {"vendor_id": rng.choice(vendors)},
+        "in stock": lambda: {"in_stock": True},
+    }
+    return {name: [{**make(), "qty": rng.choice(QUANTITIES)} for _ in range(runs)] for name, make in makers.items()}
 
 
 def bench_search(rng: random.Random, runs: int) -> list[tuple]:
+    """The first page of 50 and its count (exact when cheap, else the sampled estimate), as the
+    API answers it, for every shape × ordering, one row per offer and grouped by part."""
+    from marketplace.exceptions import SearchTooBroad
+    from marketplace.selectors.search import offer_search, search_facets
+
     rows = []
-    for label, cases in search_cases(rng, runs).items():
-        times, sizes = [], []
-        for params in cases:
-            qs = listing_search(viewer=None, ordering="unit_price_at_qty", **params)
+    for label, cases in shape_cases(rng, runs).items():
+        for group in (False, True):
+            for ordering in ORDERINGS:
+                times, sizes, paths = [], [], {}
+                # Parts by their best offer, dearest first, price every match on broad searches (see
+                # docs/benchmarks.md): a few runs show the cost without dominating the run time.
+                slow = group and ordering.startswith("-")
+                for params in (cases[:3] if slow else cases):
+                    params = dict(params)
+                    qty = params.pop("qty")
+                    filters = search_filters(**params)
 
-            def page():
-                list(qs[:50])  # the API's first page …
-                sizes.append(qs.count())  # … and its `count`
+                    def page():
+                        try:
+                            result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, limit=50, group=group)
+                        except SearchTooBroad:  # grouped dearest-first over > 20,000 offers: a 400
+                            paths["refused"] = paths.get("refused", 0) + 1
+                            return
+                        sizes.append(result.count)
+                        paths[result.path] = paths.get(result.path, 0) + 1
 
-            times.append(timed(page))
-        rows.append((f"search at qty: {label}", len(times), pct(times, 50), pct(times, 95), f"median {int(statistics.median(sizes))} hits"))
-    # End to end through the REST API (auth, validation, serialisation), the family case.
+                    times.append(timed(page))
+                note = (f"median {int(statistics.median(sizes)):,} {'parts' if group else 'offers'}; " if sizes else "") + \
+                       ", ".join(f"{k} {v}" for k, v in sorted(paths.items()))
+                rows.append((f"{label}, {'by part' if group else 'offers'}, {ordering}", len(times), pct(times, 50),
+                             pct(times, 95), note))
+        times = []
+        for params in cases[: max(5, runs // 3)]:
+            params = dict(params)
+            qty = params.pop("qty")
+            times.append(timed(lambda: search_facets(viewer=None, filters=search_filters(**params), qty=qty)))
+        rows.append((f"{label}: facets", len(times), pct(times, 50), pct(times, 95), "separate call (/parts/facets/)"))
+    # End to end through the REST API (auth, validation, serialisation): grouped, keyword + quantity.
     client = APIClient()
     from django.contrib.auth import get_user_model
 
     client.force_authenticate(get_user_model().objects.get(username="buyer"))
-    times = []
-    for params in search_cases(rng, runs)["MPN family (≈70 listings)"][: max(20, runs // 2)]:
-        times.append(timed(lambda: client.get("/api/v1/listings/", {**params, "ordering": "unit_price_at_qty"})))
-    rows.append(("GET /api/v1/listings/?mpn=&qty=&ordering=unit_price_at_qty", len(times), pct(times, 50), pct(times, 95), "page of 50, JSON"))
+    for url, label in (("/api/v1/parts/search/", "GET /api/v1/parts/search/?q=&qty="), ("/api/v1/listings/", "GET /api/v1/listings/?q=&qty=")):
+        times = []
+        for params in shape_cases(rng, max(20, runs))["keyword"]:
+            times.append(timed(lambda: client.get(url, {**params, "ordering": "unit_price_at_qty"})))
+        rows.append((label, len(times), pct(times, 50), pct(times, 95), "page of 50, JSON"))
     return rows
 
 
@@ -188,8 +222,9 @@ def bench_quote(rng: random.Random, runs: int) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=30, help="searches per shape and ordering")
     parser.add_argument("--quote-runs", type=int, default=20)
+    parser.add_argument("--no-quote", action="store_true", help="search shapes only")
     parser.add_argument("--quote-only", action="store_true", help="only the quote cases (needs only the small demo)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -197,18 +232,24 @@ def main() -> None:
     listings = Listing.objects.count() if args.quote_only else ensure_data()
     rng = random.Random(42)
     rows = []
+    load_before = os.getloadavg()
     if not args.quote_only:
+        from marketplace.selectors.search import offer_search
+
         # Warm up the cache and the plans once, as a running server would be.
-        list(listing_search(viewer=None, mpn="GD25Q", qty=100, ordering="unit_price_at_qty")[:50])
+        for shape in ({}, {"q": "capacitor"}, {"category": "Flash"}):
+            offer_search(viewer=None, filters=search_filters(**shape), qty=100)
+        load_before = os.getloadavg()
         rows += bench_search(rng, args.runs)
-    load = os.getloadavg()
-    rows += bench_quote(rng, args.quote_runs)
+    if not args.no_quote:
+        rows += bench_quote(rng, args.quote_runs)
+    load_after = os.getloadavg()
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
     print(f"\n{listings:,} listings, {PriceBreak.objects.count():,} price breaks, {Part.objects.count():,} parts; "
-          f"PostgreSQL {version}; load average {load[0]:.1f} before / {os.getloadavg()[0]:.1f} after "
-          f"on {os.cpu_count()} cores\n")
+          f"PostgreSQL {version}; load average (1, 5, 15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, "
+          f"after {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} on {os.cpu_count()} CPUs\n")
     print("| case | runs | p50 ms | p95 ms | note |")
     print("| --- | ---: | ---: | ---: | --- |")
     for label, n, p50, p95, note in rows:

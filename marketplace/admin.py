@@ -225,3 +225,66 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         self.message_user(request, f"Cancelled {done} purchase order(s).", messages.SUCCESS)
         for text in refused:
             self.message_user(request, text, messages.WARNING)
+
+
+# --- RFQs, bids, capabilities (browsing and support; changes go through the services) ---------------
+
+from marketplace.models import AssemblyOffer, Bid, BidLine, CapacityBooking, Rfq, RfqLine, SupplierProfile  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RfqLineInline(ReadOnlyInline):
+    model = RfqLine
+    fields = ["position", "manufacturer", "mpn", "category_key", "quantity", "target_unit_price", "part"]
+
+
+@admin.register(Rfq)
+class RfqAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title", "kind", "buyer", "status", "closes_at", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["title", "buyer__name", "lines__mpn"]
+    list_select_related = ["buyer"]
+    inlines = [RfqLineInline]
+
+
+class BidLineInline(ReadOnlyInline):
+    model = BidLine
+    fields = ["line", "quantity_available", "moq", "multiple", "lead_time_days", "awarded_listing"]
+
+
+@admin.register(Bid)
+class BidAdmin(ReadOnlyAdmin):
+    list_display = ["id", "rfq", "supplier", "revision", "valid_until", "awarded_at"]
+    search_fields = ["supplier__name", "rfq__title"]
+    list_select_related = ["rfq", "supplier"]
+    inlines = [BidLineInline]
+
+
+@admin.register(SupplierProfile)
+class SupplierProfileAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "weekly_capacity", "min_batch", "max_batch", "lead_time_days", "smt", "through_hole",
+                    "box_build", "testing"]
+    list_select_related = ["organization"]
+
+
+@admin.register(CapacityBooking)
+class CapacityBookingAdmin(ReadOnlyAdmin):
+    list_display = ["factory", "week", "units", "order", "released_at"]
+    list_filter = ["week"]
+    list_select_related = ["factory"]
+
+
+@admin.register(AssemblyOffer)
+class AssemblyOfferAdmin(ReadOnlyAdmin):
+    list_display = ["kit", "buyer", "factory", "setup_cost", "expires_at"]
+    list_select_related = ["kit", "buyer", "factory"]

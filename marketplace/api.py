@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,8 +29,11 @@ from marketplace.selectors import (
     listing_list,
     listing_search,
     order_list,
-    parse_parameters,
+    offer_fill,
+    offer_search,
     part_list,
+    search_facets,
+    search_filters,
     purchase_order_list,
     quote_list,
 )
@@ -46,6 +49,7 @@ from marketplace.services import (
     quote_create,
     stock_list_import,
 )
+from marketplace.selectors.rfqs import awarded_listing_list
 from marketplace.services.orders import STEPS, order_step
 
 
@@ -192,18 +196,23 @@ class ListingOutputSerializer(serializers.Serializer):
     order_qty = serializers.IntegerField(required=False, help_text="Only with ?qty=")
     unit_price_at_qty = AmountField(required=False, allow_null=True, help_text="Only with ?qty=")
     extended_price = AmountField(required=False, allow_null=True, help_text="Only with ?qty=")
+    fills_qty = serializers.BooleanField(required=False, help_text="Only with ?qty=: stock covers order_qty and order_qty is the quantity asked")
+    fill_problems = serializers.ListField(child=serializers.ChoiceField(choices=["stock", "moq", "multiple", "no_price"]),
+                                         required=False, help_text="Only with ?qty=: why the offer does not fill it")
 
 
-def listings_output(listings: list[Listing]) -> list[dict]:
+def listings_output(listings: list[Listing], qty: int | None = None) -> list[dict]:
     # One serializer for the whole page: DRF copies its fields per instance, which costs more
     # than the query for a page of 50.
     out = ListingOutputSerializer(listings, many=True).data
     for listing, data in zip(listings, out):
         if hasattr(listing, "order_qty"):
+            listing.qty_asked = qty or getattr(listing, "qty_asked", None) or listing.order_qty
             price = listing.unit_price_at_qty
             data["unit_price_at_qty"] = money_str(price)
             # Exact product in Python (SQLite computes the sort key in floating point).
             data["extended_price"] = money_str(listing.order_qty * price) if price is not None else None
+            data.update(offer_fill(listing, listing.qty_asked))
     return out
 
 
@@ -226,18 +235,222 @@ class PartListApi(APIView):
         return paginated_response(self, request, qs, lambda page: PartOutputSerializer(page, many=True).data)
 
 
+class SearchFilterSerializer(serializers.Serializer):
+    """The search's query parameters, shared by the flat listing search and the grouped parts search."""
+
+    q = serializers.CharField(required=False, max_length=100, help_text="Words (synonyms count: cap = capacitor = MLCC) or MPNs")
+    mpn = serializers.CharField(required=False, max_length=100, help_text="MPN prefix, dashes and case ignored")
+    category = serializers.CharField(required=False, max_length=100)
+    manufacturer = serializers.CharField(required=False, max_length=100)
+    vendor = id_field(required=False)
+    currency = serializers.ChoiceField(choices=Currency.choices, required=False,
+                                       help_text="Only listings priced in this currency (prices compare within one)")
+    in_stock = serializers.BooleanField(required=False, default=False, help_text="With qty: stock covers the order quantity")
+    max_lead_time_days = serializers.IntegerField(required=False, min_value=0, max_value=3650)
+    qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
+    ordering = serializers.ChoiceField(choices=list(LISTING_ORDERINGS), required=False)
+    parameters = serializers.CharField(required=False, max_length=400, help_text=(
+        "Comma-separated `key:value` or ranges `key>=value`, `key<=value`; values with units are normalised "
+        "(capacitance>=10uF, resistance:4.7k, package:0402)"))
+    exact_count = serializers.BooleanField(required=False, default=False,
+                                           help_text="Count every match exactly (slower on broad searches)")
+    page = serializers.IntegerField(required=False, min_value=1, max_value=10_000, default=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+def search_request(request) -> tuple[dict, object]:
+    data = SearchFilterSerializer(data=request.query_params)
+    data.is_valid(raise_exception=True)
+    f = data.validated_data
+    filters = search_filters(q=f.get("q"), mpn=f.get("mpn"), category=f.get("category"), manufacturer=f.get("manufacturer"),
+                             vendor_id=f.get("vendor"), currency=f.get("currency"), in_stock=f["in_stock"],
+                             max_lead_time_days=f.get("max_lead_time_days"), parameters=f.get("parameters", ""))
+    return f, filters
+
+
+def search_page_response(request, f: dict, page, results: list[dict], **extra) -> Response:
+    """The paginated shape (`count`, `next`, `previous`, `results`) plus `count_is_estimate`: on broad
+    searches the count is estimated unless `exact_count=1`, and `next` comes from the rows themselves."""
+    from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+    url = request.build_absolute_uri()
+    number = f["page"]
+    previous = None
+    if number > 1:
+        previous = remove_query_param(url, "page") if number == 2 else replace_query_param(url, "page", number - 1)
+    return Response({"count": page.count, "count_is_estimate": page.count_is_estimate,
+                     "next": replace_query_param(url, "page", number + 1) if page.has_next else None,
+                     "previous": previous, "results": results, **extra})
+
+
+def run_search(request, *, group: bool):
+    f, filters = search_request(request)
+    page = offer_search(viewer=get_acting_organization(request, required=False), filters=filters, qty=f.get("qty"),
+                        ordering=f.get("ordering"), offset=(f["page"] - 1) * f["page_size"], limit=f["page_size"],
+                        exact_count=f["exact_count"], group=group)
+    return f, filters, page
+
+
+class FacetsOutputSerializer(serializers.Serializer):
+    class ValueCount(serializers.Serializer):
+        value = serializers.CharField()
+        count = serializers.IntegerField()
+
+    class InStock(serializers.Serializer):
+        offers = serializers.IntegerField()
+        in_stock = serializers.IntegerField()
+
+    class LeadTime(serializers.Serializer):
+        max_days = serializers.IntegerField()
+        label = serializers.CharField()
+        count = serializers.IntegerField()
+
+    class Parameter(serializers.Serializer):
+        class Value(serializers.Serializer):
+            value = serializers.JSONField(help_text="Numbers in base units (F, Ω, V, A, Hz…); text lower-cased")
+            label = serializers.CharField(help_text="e.g. 10 µF")
+            count = serializers.IntegerField(help_text="Parts")
+
+        key = serializers.CharField()
+        numeric = serializers.BooleanField(help_text="Numeric parameters take ranges: key>=value")
+        values = Value(many=True)
+
+    estimated = serializers.BooleanField(help_text="Broad search: offer counts from a 1 % sample, part counts without offer-level filters")
+    category = ValueCount(many=True, help_text="Parts per category")
+    manufacturer = ValueCount(many=True, help_text="Parts per manufacturer")
+    in_stock = InStock()
+    lead_time = LeadTime(many=True, help_text="Offers with a lead time of at most max_days")
+    parameters = Parameter(many=True, help_text="The category's parameters (with a category, or when one matches)")
+
+
+class PartGroupOutputSerializer(serializers.Serializer):
+    part = PartOutputSerializer()
+    best_offer = ListingOutputSerializer(help_text="The cheapest matching offer at the quantity")
+    offers = serializers.IntegerField(help_text="Matching offers of this part")
+    total_stock = serializers.IntegerField()
+    shortest_lead_time_days = serializers.IntegerField()
+    fillable_offers = serializers.IntegerField(allow_null=True, help_text="With qty: offers whose stock covers it")
+
+
+def part_groups_output(groups, qty: int | None) -> list[dict]:
+    best = listings_output([g.best for g in groups], qty)
+    parts = PartOutputSerializer([g.part for g in groups], many=True).data
+    return [{"part": part, "best_offer": offer, "offers": g.offers, "total_stock": g.total_stock,
+             "shortest_lead_time_days": g.shortest_lead_time_days, "fillable_offers": g.fillable_offers}
+            for g, part, offer in zip(groups, parts, best)]
+
+
+class PartSearchApi(APIView):
+    @extend_schema(
+        parameters=[SearchFilterSerializer, OpenApiParameter("facets", OpenApiTypes.BOOL, description="1: add facets")],
+        responses=inline_serializer("PartSearchPage", {
+            "count": serializers.IntegerField(help_text="Parts"), "count_is_estimate": serializers.BooleanField(),
+            "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
+            "results": PartGroupOutputSerializer(many=True),
+            "fuzzy": serializers.BooleanField(help_text="Nothing matched the MPN typed: these are the closest MPNs"),
+            "suggestions": serializers.ListField(child=serializers.CharField()),
+            "facets": FacetsOutputSerializer(required=False),
+        }),
+    )
+    def get(self, request):
+        """Search parts, grouped: one row per part with its best offer at the quantity, its number of
+        matching offers, total stock and shortest lead time. Same filters and orderings as
+        `GET /listings/`; the part's offers are at `GET /parts/{id}/?qty=`."""
+        f, filters, page = run_search(request, group=True)
+        extra = {"fuzzy": page.fuzzy, "suggestions": [p.mpn for p in page.suggestions]}
+        if request.query_params.get("facets") in ("1", "true", "True"):
+            extra["facets"] = search_facets(viewer=get_acting_organization(request, required=False), filters=filters,
+                                            qty=f.get("qty"))
+        return search_page_response(request, f, page, part_groups_output(page.rows, f.get("qty")), **extra)
+
+
+class PartFacetsApi(APIView):
+    @extend_schema(parameters=[SearchFilterSerializer], responses=FacetsOutputSerializer)
+    def get(self, request):
+        """Facets of a search: categories, manufacturers, in stock, lead time and (for one category)
+        its parameters with values and counts, from what matches."""
+        f, filters = search_request(request)
+        return Response(search_facets(viewer=get_acting_organization(request, required=False), filters=filters,
+                                      qty=f.get("qty")))
+
+
+class PartDetailApi(APIView):
+    class OutputSerializer(PartOutputSerializer):
+        class Parameter(serializers.Serializer):
+            key = serializers.CharField()
+            value = serializers.JSONField()
+            label = serializers.CharField()
+
+        class KitUse(serializers.Serializer):
+            id = serializers.IntegerField()
+            name = serializers.CharField()
+            revision = serializers.IntegerField()
+            owner = OrgRefSerializer()
+            quantity = AmountField(help_text="Per kit unit")
+            designators = serializers.CharField()
+            as_substitute = serializers.BooleanField()
+
+        class PriceChange(serializers.Serializer):
+            at = serializers.DateTimeField()
+            listing = serializers.IntegerField()
+            vendor = OrgRefSerializer()
+            currency = serializers.CharField()
+            price_breaks = BreakSerializer(many=True)
+            unit_price_at_qty = AmountField(allow_null=True)
+
+        class BomUse(serializers.Serializer):
+            id = serializers.IntegerField()
+            name = serializers.CharField()
+            quantity = AmountField(help_text="Per assembled board")
+            lines = serializers.ListField(child=serializers.IntegerField())
+            designators = serializers.CharField()
+
+        normalized_parameters = Parameter(many=True)
+        offers = ListingOutputSerializer(many=True)
+        kits = KitUse(many=True)
+        boms = BomUse(many=True, help_text="The caller's own uploaded BOMs that use the part")
+        price_history = PriceChange(many=True)
+
+    @extend_schema(parameters=[OpenApiParameter("qty", int)], responses=OutputSerializer)
+    def get(self, request, pk: int):
+        """A part: its parameters (as written and normalised), every offer the caller may see priced at
+        `qty` (with `fills_qty`), the kits whose BOMs use it and its offers' price history."""
+        qty = ListingPriceQtySerializer(data=request.query_params)
+        qty.is_valid(raise_exception=True)
+        return Response(part_detail_output(request, get_object_or_404(Part, pk=pk), qty.validated_data.get("qty")))
+
+
+class ListingPriceQtySerializer(serializers.Serializer):
+    qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
+
+
+def part_detail_output(request, part: Part, qty: int | None) -> dict:
+    from marketplace.selectors.search import part_boms, part_kits, part_offers, part_price_history
+    from marketplace.units import QUANTITY_KEYS, format_measure
+
+    viewer = get_acting_organization(request, required=False)
+    data = dict(PartOutputSerializer(part).data)
+    data["normalized_parameters"] = [
+        {"key": key, "value": value,
+         "label": format_measure(QUANTITY_KEYS.get(key, ""), value) if isinstance(value, (int, float)) else str(value)}
+        for key, value in sorted(part.parameter_values.items())]
+    data["offers"] = listings_output(part_offers(viewer=viewer, part=part, qty=qty), qty)
+    data["kits"] = [{"id": k["kit"].pk, "name": k["kit"].name, "revision": k["kit"].revision,
+                     "owner": {"id": k["kit"].owner_id, "name": k["kit"].owner.name}, "quantity": money_str(k["quantity"]),
+                     "designators": ",".join(k["designators"]), "as_substitute": k["as_substitute"]}
+                    for k in part_kits(viewer=viewer, part=part)]
+    data["boms"] = [{"id": b["bom"].pk, "name": b["bom"].name, "quantity": money_str(b["quantity"]), "lines": b["lines"],
+                     "designators": ",".join(b["designators"])} for b in part_boms(viewer=viewer, part=part)]
+    data["price_history"] = [
+        {"at": row["at"], "listing": row["listing"].pk, "vendor": {"id": row["vendor"].pk, "name": row["vendor"].name},
+         "currency": row["currency"], "price_breaks": [{"min_qty": q, "unit_price": money_str(Decimal(p))} for q, p in row["price_breaks"]],
+         "unit_price_at_qty": money_str(row["unit_price_at_qty"])}
+        for row in part_price_history(viewer=viewer, part=part, qty=qty)]
+    return data
+
+
 class ListingListCreateApi(APIView):
-    class FilterSerializer(serializers.Serializer):
-        q = serializers.CharField(required=False, max_length=100)
-        mpn = serializers.CharField(required=False, max_length=100)
-        category = serializers.CharField(required=False, max_length=100)
-        vendor = id_field(required=False)
-        currency = serializers.ChoiceField(choices=Currency.choices, required=False,
-                                           help_text="Only listings priced in this currency (prices compare within one)")
-        in_stock = serializers.BooleanField(required=False, default=False)
-        qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
-        ordering = serializers.ChoiceField(choices=list(LISTING_ORDERINGS), required=False)
-        parameters = serializers.CharField(required=False, help_text="key:value pairs, e.g. package:QFN32,voltage:3.3V")
+    FilterSerializer = SearchFilterSerializer
 
     class InputSerializer(serializers.Serializer):
         part = id_field(required=False, help_text="A catalogue part id, or give manufacturer + mpn")
@@ -261,20 +474,13 @@ class ListingListCreateApi(APIView):
                 raise serializers.ValidationError({"part": ["Give a part id, or manufacturer and mpn."]})
             return attrs
 
-    @extend_schema(parameters=[FilterSerializer], responses=ListingOutputSerializer(many=True))
+    @extend_schema(parameters=[SearchFilterSerializer], responses=ListingOutputSerializer(many=True))
     def get(self, request):
-        """Search listings. With `qty=N` each result has `order_qty`, `unit_price_at_qty` and
-        `extended_price`, and `ordering=unit_price_at_qty` sorts by the price at that quantity."""
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        f = filters.validated_data
-        qs = listing_search(
-            viewer=get_acting_organization(request, required=False), q=f.get("q"), mpn=f.get("mpn"),
-            category=f.get("category"), vendor_id=f.get("vendor"), currency=f.get("currency"), in_stock=f["in_stock"],
-            qty=f.get("qty"),
-            parameters=parse_parameters(f.get("parameters", "")), ordering=f.get("ordering"),
-        )
-        return paginated_response(self, request, qs, listings_output)
+        """Search listings (one row per offer). With `qty=N` each result has `order_qty`,
+        `unit_price_at_qty`, `extended_price` and `fills_qty`, and `ordering=unit_price_at_qty` sorts by
+        the price at that quantity. Broad searches estimate `count` (`count_is_estimate`)."""
+        f, _, page = run_search(request, group=False)
+        return search_page_response(request, f, page, listings_output(page.rows, f.get("qty")))
 
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):
@@ -786,10 +992,15 @@ class OrderListCreateApi(APIView):
         quote = id_field(required=False)
         lines = LineSerializer(many=True, required=False, allow_empty=False, max_length=500)
         payment = serializers.ChoiceField(choices=Order.Payment.choices)
+        partial = serializers.BooleanField(default=False, help_text="A short quote: order what is available and "
+                                           "send the rest to an RFQ in the same step (the response adds `rfq`)")
+        rfq_closes_at = serializers.DateTimeField(required=False, help_text="With `partial`: when that RFQ closes")
 
         def validate(self, attrs):
             if ("quote" in attrs) == ("lines" in attrs):
                 raise serializers.ValidationError("Give either `quote` or `lines`.")
+            if attrs["partial"] and "quote" not in attrs:
+                raise serializers.ValidationError({"partial": ["A partial order is made from a quote."]})
             return attrs
 
     @extend_schema(parameters=[OpenApiParameter("status", str)], responses=OrderOutputSerializer(many=True))
@@ -816,8 +1027,17 @@ class OrderListCreateApi(APIView):
             kwargs = {}
             if "quote" in d:
                 kwargs["quote"] = get_object_or_404(quote_list(organization=org), pk=d["quote"])
+                if d["partial"]:
+                    from marketplace.services.rfqs import order_place_partial
+
+                    order, rfq = order_place_partial(buyer=org, placed_by=request.user, payment=d["payment"],
+                                                     quote=kwargs["quote"], rfq_closes_at=d.get("rfq_closes_at"))
+                    return status.HTTP_201_CREATED, {**order_output(order_list(organization=org).get(pk=order.pk), org),
+                                                     "rfq": rfq.pk}
             else:
-                visible = {l.pk: l for l in listing_list(viewer=org).filter(pk__in=[x["listing"] for x in d["lines"]])}
+                ids = [x["listing"] for x in d["lines"]]
+                visible = {l.pk: l for l in listing_list(viewer=org).filter(pk__in=ids)}
+                visible.update({l.pk: l for l in awarded_listing_list(buyer=org).filter(pk__in=ids)})
                 missing = sorted({x["listing"] for x in d["lines"]} - set(visible))
                 if missing:
                     raise OrderInvalid({"lines": [f"Unknown listing id(s): {missing}."]})

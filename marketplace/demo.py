@@ -2,6 +2,7 @@
 listings from ~45 traders), nested solution kits and, with `--scale large`, a 1M-listing long tail.
 The other apps' demo.py files add credit and trials to the same context."""
 
+import json
 import random
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,7 +17,8 @@ from tqdm import tqdm
 
 from marketplace.demo_catalogue import CAP_VALUES, CAPACITOR_FAMILIES, E12, PARTS, RESISTOR_FAMILIES
 from organizations.models import Organization
-from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from marketplace.models import Listing, Part, PriceBreak, normalize_mpn, part_search_fields, search_text_of
+from marketplace.units import normalise_parameters
 from organizations.services import membership_add, organization_create
 
 DEMO_PASSWORD = "kitstreet"
@@ -251,6 +253,7 @@ def seed_catalogue(ctx: DemoContext) -> None:
         part = Part(manufacturer=spec["manufacturer"], mpn=spec["mpn"], category=spec["category"],
                     description=spec["description"][:300], parameters=spec["parameters"],
                     mpn_normalized=normalize_mpn(spec["mpn"]))
+        part_search_fields(part)  # bulk_create skips save()
         parts.append(part)
     parts = Part.objects.bulk_create(parts, batch_size=1000)
     ctx.extra["parts"] = {p.mpn: p for p in parts}
@@ -264,6 +267,9 @@ def seed_catalogue(ctx: DemoContext) -> None:
         vendors = specialists + others + rng.sample(vendor_pool, rng.randint(3, 7))
         rows += _listing_rows(rng, part.pk, spec["base"], vendors, cheaper=set(specialists))
     _bulk_listings(rows, location_of={o.pk: o.location for o in [*stalls, *named.values()]})
+    from marketplace.services import listing_price_history_record
+
+    listing_price_history_record(list(Listing.objects.values_list("pk", flat=True)))  # the history starts here
     ctx.say(f"  {len(parts)} parts, {len(rows)} listings from {len(stalls) + len(named)} traders")
 
 
@@ -387,6 +393,31 @@ LARGE_VENDORS = 1_000
 LARGE_LISTINGS_PER_PART = 10
 
 
+LARGE_CAP_VALUES = ["1pF", "10pF", "22pF", "100pF", "1nF", "10nF", "100nF", "220nF", "1uF", "2.2uF", "4.7uF", "10uF", "22uF"]
+LARGE_RES_VALUES = ["10", "47", "100", "470", "1k", "4.7k", "10k", "47k", "100k", "1M"]
+
+
+def _large_parameters(category: str, family: int, variant: str) -> dict:
+    """Parameters a parametric search can filter on, varied per family like real series."""
+    if category == "Capacitor":
+        return {"value": LARGE_CAP_VALUES[family % len(LARGE_CAP_VALUES)], "voltage": ["6.3V", "10V", "16V", "25V", "50V"][family % 5],
+                "package": "0201", "dielectric": ["X5R", "X7R", "C0G"][family % 3]}
+    if category == "Resistor":
+        return {"resistance": LARGE_RES_VALUES[family % len(LARGE_RES_VALUES)], "tolerance": "1%", "package": "0201"}
+    if category == "Flash":
+        return {"capacity": ["8Mbit", "16Mbit", "32Mbit", "64Mbit", "128Mbit"][family % 5], "package": ["SOIC8", "WSON8", "USON8"][family % 3]}
+    if category == "LDO":
+        return {"voltage": ["1.8V", "2.5V", "3.0V", "3.3V"][family % 4], "current": "600mA", "package": "SOT-23-5"}
+    if category in ("MOSFET", "Transistor"):
+        return {"vds": ["20V", "30V", "40V", "60V"][family % 4], "package": "SOT-23"}
+    return {"package": ["SOT-23-5", "SOIC14", "TSSOP14", "QFN32"][family % 4]}
+
+
+def large_catalogue_present() -> bool:
+    manufacturer, prefix = LONG_TAIL[0][:2]
+    return Part.objects.filter(manufacturer=manufacturer, mpn_normalized=normalize_mpn(f"{prefix}00000")).exists()
+
+
 def seed_large(ctx: DemoContext) -> None:
     """A synthetic long tail on top of the demo world: 100k parts × ~10 vendors among 1,000
     stalls = 1M+ listings and ~3M price breaks. PostgreSQL: COPY; other databases: bulk_create."""
@@ -400,7 +431,11 @@ def seed_large(ctx: DemoContext) -> None:
         family, variant = divmod(i, len(VARIANTS))
         manufacturer, prefix, category, description, price = LONG_TAIL[family % len(LONG_TAIL)]
         mpn = f"{prefix}{family:05d}{VARIANTS[variant]}"
-        part_rows.append((start + i, manufacturer, mpn, normalize_mpn(mpn), category, description, "{}", "active"))
+        parameters = _large_parameters(category, family, VARIANTS[variant])
+        part_rows.append((start + i, manufacturer, mpn, normalize_mpn(mpn), category, description, parameters, "active",
+                          normalise_parameters(parameters, category=category),
+                          search_text_of(manufacturer=manufacturer, mpn=mpn, category=category, description=description,
+                                         parameters=parameters)))
         bases.append(Decimal(price) * Decimal(rng.randint(60, 180)) / 100)
     listing_start = (Listing.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     listing_rows, break_rows, next_id = [], [], listing_start
@@ -419,7 +454,8 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
     now = timezone.now()
     if connection.vendor != "postgresql":
         Part.objects.bulk_create([Part(id=r[0], manufacturer=r[1], mpn=r[2], mpn_normalized=r[3], category=r[4],
-                                       description=r[5], created_at=now) for r in part_rows], batch_size=5000)
+                                       description=r[5], parameters=r[6], parameter_values=r[8], search_text=r[9],
+                                       created_at=now) for r in part_rows], batch_size=5000)
         for chunk in ctx.progress(range(0, len(listing_rows), 20000), desc="large: listings"):
             Listing.objects.bulk_create([
                 Listing(id=r[0], vendor_id=r[1], part_id=r[2], stock=r[3], moq=r[4], multiple=r[5], lead_time_days=r[6],
@@ -432,9 +468,9 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
     raw = connection.connection  # the psycopg connection, inside seed_demo's transaction
     with raw.cursor() as cursor:
         with cursor.copy("COPY marketplace_part (id, manufacturer, mpn, mpn_normalized, category, description, "
-                         "parameters, lifecycle, created_at) FROM STDIN") as copy:
+                         "parameters, lifecycle, parameter_values, search_text, created_at) FROM STDIN") as copy:
             for r in part_rows:
-                copy.write_row((*r, now))
+                copy.write_row((*r[:6], json.dumps(r[6]), r[7], json.dumps(r[8]), r[9], now))
         with cursor.copy("COPY marketplace_listing (id, vendor_id, part_id, stock, moq, multiple, lead_time_days, currency, "
                          "condition, date_code, location, is_active, created_at, updated_at) FROM STDIN") as copy:
             for r in ctx.progress(listing_rows, total=len(listing_rows), desc="large: COPY listings"):

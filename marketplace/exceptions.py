@@ -19,6 +19,11 @@ class KitInvalid(DomainValidationError):
     """A kit definition is inconsistent (unknown parts, a sub-kit cycle, bad breaks)."""
 
 
+class SearchTooBroad(DomainValidationError):
+    """A search whose page would mean pricing hundreds of thousands of offers (parts by their best
+    offer, dearest first, over a broad search): refused with the way out instead of a 30 s query."""
+
+
 class QuoteInvalid(DomainValidationError):
     pass
 
@@ -50,6 +55,37 @@ class StepNotYours(PermissionDenied):
 
 class QuoteAlreadyOrdered(StateConflict):
     """A quote orders once: a second order from it is a state conflict (409)."""
+
+
+# --- RFQs and capacity ---------------------------------------------------------------------------
+
+
+class RfqInvalid(DomainValidationError):
+    """An RFQ cannot be created as asked (no lines, a closing time in the past, a quote with nothing short)."""
+
+
+class BidInvalid(DomainValidationError):
+    """A bid breaks a rule: a line of another RFQ, prices rising with quantity, bad quantities (400)."""
+
+
+class AwardInvalid(DomainValidationError):
+    """An award names a bid of another RFQ or one that has expired (400)."""
+
+
+class RfqNotOpen(StateConflict):
+    """Bidding on, or awarding, an RFQ that is closed, awarded or cancelled (409)."""
+
+
+class NotAVerifiedSupplier(PermissionDenied):
+    """Only verified suppliers see the RFQ board and bid (403)."""
+
+
+class CapacityGone(StateConflict):
+    """The factory's weekly capacity for the weeks the job needs is already booked (409)."""
+
+
+class ProfileInvalid(DomainValidationError):
+    """A supplier profile's capabilities are inconsistent (batch range, capacity)."""
 
 
 class BomInvalid(DomainValidationError):

@@ -23,6 +23,25 @@ def normalize_mpn(mpn: str) -> str:
     return "".join(ch for ch in mpn.upper() if ch.isalnum())
 
 
+def search_text_of(*, manufacturer: str, mpn: str, category: str, description: str, parameters: dict) -> str:
+    """The words a keyword search matches: lower case, punctuation as spaces, padded with spaces so
+    ` cap ` matches the whole word (`LIKE '% cap %'`, trigram-indexed on PostgreSQL)."""
+    text = " ".join([manufacturer, mpn, normalize_mpn(mpn), category, description,
+                     *(str(v) for v in (parameters or {}).values())]).lower()
+    words = "".join(ch if ch.isalnum() or ch in ".µ" else " " for ch in text).split()
+    return f" {' '.join(words)} "[:2000]
+
+
+def part_search_fields(part: "Part") -> None:
+    """Fill the part's derived search fields (also for bulk inserts, which skip save())."""
+    from marketplace.units import normalise_parameters
+
+    part.mpn_normalized = normalize_mpn(part.mpn)
+    part.parameter_values = normalise_parameters(part.parameters or {}, category=part.category)
+    part.search_text = search_text_of(manufacturer=part.manufacturer, mpn=part.mpn, category=part.category,
+                                      description=part.description, parameters=part.parameters)
+
+
 class Part(models.Model):
     class Lifecycle(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -36,6 +55,10 @@ class Part(models.Model):
     category = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=300, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
+    # Derived in save(): parameters in base units under the quantity's name ({"capacitance": 1e-05})
+    # for range filters and facets, and the words keyword search matches.
+    parameter_values = models.JSONField(default=dict, db_default={}, editable=False)
+    search_text = models.TextField(default="", db_default="", editable=False)
     lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -55,7 +78,9 @@ class Part(models.Model):
         return f"{self.manufacturer} {self.mpn}"
 
     def save(self, *args, **kwargs):
-        self.mpn_normalized = normalize_mpn(self.mpn)
+        part_search_fields(self)
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*update_fields, "mpn_normalized", "parameter_values", "search_text"}
         adding = self._state.adding
         super().save(*args, **kwargs)
         if not adding:  # listings search by a copy of the category
@@ -64,7 +89,7 @@ class Part(models.Model):
 
 class ListingQuerySet(models.QuerySet):
     def refresh_search_columns(self) -> int:
-        """Recompute the copied search columns of these listings from their part, vendor and
+        """Recompute the copied search columns of these listings from their part, vendor, MOQ and
         price breaks (one UPDATE). Every write path that changes one of those sources calls it."""
         breaks = PriceBreak.objects.filter(listing=models.OuterRef("pk"))
         return self.update(
@@ -75,6 +100,7 @@ class ListingQuerySet(models.QuerySet):
             min_unit_price=models.Subquery(breaks.order_by("unit_price").values("unit_price")[:1]),
             max_unit_price=models.Subquery(breaks.order_by("-unit_price").values("unit_price")[:1]),
             first_break_qty=models.Subquery(breaks.order_by("min_qty").values("min_qty")[:1]),
+            min_spend=models.F("moq") * models.Subquery(breaks.order_by("unit_price").values("unit_price")[:1]),
         )
 
 
@@ -98,6 +124,10 @@ class Listing(models.Model):
     date_code = models.CharField(max_length=20, blank=True)
     location = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # An awarded RFQ bid line is a listing only `reserved_for`'s quotes use until `expires_at`; it
+    # is never on the public market (is_active stays False), so every public read skips it.
+    reserved_for = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Search columns copied from the part, the vendor and the price breaks (kept in step by
@@ -109,11 +139,16 @@ class Listing(models.Model):
     min_unit_price = models.DecimalField(null=True, editable=False, **UNIT_PRICE)
     max_unit_price = models.DecimalField(null=True, editable=False, **UNIT_PRICE)
     first_break_qty = models.PositiveIntegerField(null=True, editable=False)
+    # The least an order of this listing can cost (MOQ × cheapest break): a lower bound of its
+    # extended price at any quantity. (Not a GeneratedField: its system check needs a database
+    # connection, which `check --deploy` must not.)
+    min_spend = models.DecimalField(null=True, editable=False, max_digits=24, decimal_places=6)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "part"], name="listing_unique_vendor_part"),
+            models.UniqueConstraint(fields=["vendor", "part"], condition=Q(reserved_for__isnull=True),
+                                    name="listing_unique_vendor_part_public"),
             models.CheckConstraint(condition=Q(moq__gte=1), name="listing_moq_positive"),
             models.CheckConstraint(condition=Q(multiple__gte=1), name="listing_multiple_positive"),
             models.CheckConstraint(condition=Q(stock__gte=0), name="listing_stock_not_negative"),
@@ -126,6 +161,12 @@ class Listing(models.Model):
             models.Index(fields=["category_key", "max_unit_price", "part", "is_active", "vendor_verified"],
                          name="listing_cat_max_price_idx"),
             models.Index(fields=["category_key", "min_unit_price"], name="listing_cat_min_price_idx"),
+            # The same bounds across the whole market, for searches without a category.
+            models.Index(fields=["max_unit_price"], name="listing_max_price_idx"),
+            models.Index(fields=["min_unit_price"], name="listing_min_price_idx"),
+            # Sorting by extended price at small quantities: big MOQs cost more than they look.
+            models.Index(fields=["min_spend"], name="listing_min_spend_idx"),
+            models.Index(fields=["category_key", "min_spend"], name="listing_cat_min_spend_idx"),
         ]
 
     objects = ListingQuerySet.as_manager()
@@ -150,6 +191,21 @@ class PriceBreak(models.Model):
 
     def __str__(self) -> str:
         return f"≥{self.min_qty}: {self.unit_price}"
+
+
+class ListingPriceChange(models.Model):
+    """A listing's price breaks as they were from `created_at` on: written by the listing services
+    whenever a listing is created or its breaks or currency change; the part page's price history."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes")
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    price_breaks = models.JSONField(help_text='[[min_qty, "unit_price"], ...]')
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["part", "created_at"], name="pricechange_part_created_idx")]
 
 
 # --- Kits --------------------------------------------------------------------------------------
@@ -347,6 +403,9 @@ class Quote(models.Model):
                                          help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
     options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
     valid_until = models.DateTimeField()
+    # The buyer's awarded assembly bid used for the kit itself (None: the kit's own factory).
+    assembly_offer = models.ForeignKey("marketplace.AssemblyOffer", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="quotes")
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -512,3 +571,19 @@ class PurchaseOrderLine(models.Model):
     class Meta:
         ordering = ["purchase_order", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="poline_quantity_positive")]
+
+
+# RFQs, bids, capabilities and the inbox live in their own module.
+from marketplace.models_rfqs import (  # noqa: E402,F401
+    AssemblyOffer,
+    Bid,
+    BidLine,
+    BidPriceBreak,
+    CapacityBooking,
+    MarketWebhookDelivery,
+    MarketWebhookEndpoint,
+    Notification,
+    Rfq,
+    RfqLine,
+    SupplierProfile,
+)

@@ -18,23 +18,26 @@ from django.views.generic import DetailView
 
 from config.errors import StateConflict
 from organizations.access import get_acting_organization
-from marketplace.exceptions import StockListInvalid
+from marketplace.exceptions import SearchTooBroad, StockListInvalid
 from marketplace.models import Currency, Order, OrderStatus
 from organizations.models import Role
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
-    parse_parameters,
     fulfilment_record,
     kit_get,
     kit_list,
     kit_tree,
     listing_list,
-    listing_search,
+    offer_fill,
+    offer_search,
     order_list,
     purchase_order_list,
     quote_list,
+    search_facets,
+    search_filters,
 )
+from marketplace.selectors.rfqs import awarded_listing_list, supplier_profile_get
 from marketplace.services import order_place, order_terms_set, quote_constraint_costs, quote_create, stock_list_import
 from marketplace.services.orders import STEPS
 
@@ -79,34 +82,130 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         if self.object.is_supplier:
             context["fulfilment"] = fulfilment_record(supplier=self.object)
+            context["capabilities"] = supplier_profile_get(organization=self.object)
         return context
 
 
 # --- Catalogue ------------------------------------------------------------------------------------
 
 
+SEARCH_PAGE_SIZE = 25
+SEARCH_KEYS = ("q", "mpn", "category", "manufacturer", "vendor", "parameters", "in_stock", "max_lead_time_days")
+
+
+def _with(query, **changes) -> str:
+    """The current search's query string with some values changed (None drops the key); page resets."""
+    params = query.copy()
+    params.pop("page", None)
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    return "?" + params.urlencode()
+
+
+def _facet_links(query, facets: dict) -> dict:
+    """Facet values as links that add (or, when active, drop) that filter."""
+    current_params = query.get("parameters", "")
+
+    def param_link(expression: str) -> tuple[str, bool]:
+        parts = [p.strip() for p in current_params.split(",") if p.strip()]
+        active = expression in parts
+        parts = [p for p in parts if p != expression] if active else [*parts, expression]
+        return _with(query, parameters=",".join(parts) or None), active
+
+    out = {"category": [], "manufacturer": [], "lead_time": [], "parameters": [], "estimated": facets["estimated"]}
+    for name in ("category", "manufacturer"):
+        for item in facets[name]:
+            active = query.get(name, "").lower() == item["value"].lower()
+            out[name].append({**item, "active": active, "url": _with(query, **{name: None if active else item["value"]})})
+    for item in facets["lead_time"]:
+        active = query.get("max_lead_time_days") == str(item["max_days"])
+        out["lead_time"].append({**item, "active": active,
+                                 "url": _with(query, max_lead_time_days=None if active else item["max_days"])})
+    for parameter in facets["parameters"]:
+        values = []
+        for item in parameter["values"]:
+            label = item["label"].replace(" ", "")
+            url, active = param_link(f"{parameter['key']}:{label}")
+            entry = {**item, "url": url, "active": active}
+            if parameter["numeric"]:
+                entry["at_least_url"], entry["at_least_active"] = param_link(f"{parameter['key']}>={label}")
+            values.append(entry)
+        out["parameters"].append({**parameter, "values": values})
+    in_stock = bool(query.get("in_stock"))
+    out["in_stock"] = {**facets["in_stock"], "active": in_stock, "url": _with(query, in_stock=None if in_stock else "1")}
+    return out
+
+
 @login_required
 def listing_search_view(request):
+    """Parts search: grouped by part (best offer at the quantity, offers, stock, lead) or one row per
+    offer (`view=offers`), with facets. The same selectors as GET /api/v1/parts/search/."""
+    org = get_acting_organization(request, required=False)
+    get = request.GET
+    qty = _int(get.get("qty"))
+    qty = qty if qty and 0 < qty <= 100_000_000 else None
+    ordering = get.get("ordering") or None
+    grouped = get.get("view") != "offers"
+    searched = any(get.get(k) for k in SEARCH_KEYS)
+    # Prices only compare within one currency: default to the acting organisation's.
+    currency = get.get("currency") or (org.default_currency if org else settings.KITSTREET_DEFAULT_CURRENCY)
+    currency = currency if currency in settings.KITSTREET_CURRENCIES else None
+    lead = _int(get.get("max_lead_time_days"))
+    filters = search_filters(
+        q=get.get("q", "")[:100], mpn=get.get("mpn", "")[:100], category=get.get("category", "")[:100],
+        manufacturer=get.get("manufacturer", "")[:100], in_stock=bool(get.get("in_stock")), vendor_id=_int(get.get("vendor")),
+        currency=currency, parameters=get.get("parameters", "")[:400],
+        max_lead_time_days=lead if lead is not None and 0 <= lead <= 3650 else None)
+    context = {"qty": qty, "searched": searched, "grouped": grouped, "query": get.copy(), "payments": Order.Payment.choices,
+               "currency": currency, "currencies": settings.KITSTREET_CURRENCIES, "org": org,
+               "orderings": LISTING_ORDERINGS}
+    if searched:
+        number = max(1, min(_int(get.get("page"), 1) or 1, 400))
+        try:
+            page = offer_search(viewer=org, filters=filters, qty=qty, ordering=ordering if ordering in LISTING_ORDERINGS else None,
+                                offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE, group=grouped,
+                                exact_count=bool(get.get("exact_count")))
+        except SearchTooBroad as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(reverse("marketplace:listing-search") + _with(get, ordering="unit_price_at_qty"))
+        for row in page.rows:
+            listing = row.best if grouped else row
+            listing.fill = offer_fill(listing, qty)
+        facets = search_facets(viewer=org, filters=filters, qty=qty)
+        context.update(page=page, number=number, facets=_facet_links(get, facets),
+                       next_url=_with(get, page=number + 1) if page.has_next else None,
+                       previous_url=_with(get, page=number - 1 if number > 2 else None) if number > 1 else None,
+                       offers_url=_with(get, view="offers"), parts_url=_with(get, view=None),
+                       exact_url=_with(get, exact_count="1"))
+    return render(request, "marketplace/listing_search.html", context)
+
+
+@login_required
+def part_detail_view(request, pk: int):
+    """A part: parameters, every offer at the quantity (with what it cannot fill), the kits that use
+    it and its offers' price history."""
+    from marketplace.models import Part
+    from marketplace.selectors.search import part_boms, part_kits, part_offers, part_price_history
+    from marketplace.units import QUANTITY_KEYS, format_measure
+
+    part = get_object_or_404(Part, pk=pk)
     org = get_acting_organization(request, required=False)
     qty = _int(request.GET.get("qty"))
     qty = qty if qty and 0 < qty <= 100_000_000 else None
-    ordering = request.GET.get("ordering") or None
-    searched = any(request.GET.get(k) for k in ("q", "mpn", "category", "vendor", "parameters"))
-    # Prices only compare within one currency: default to the acting organisation's.
-    currency = request.GET.get("currency") or (org.default_currency if org else settings.KITSTREET_DEFAULT_CURRENCY)
-    currency = currency if currency in settings.KITSTREET_CURRENCIES else None
-    qs = listing_search(
-        viewer=org, q=request.GET.get("q", "")[:100] or None, mpn=request.GET.get("mpn", "")[:100] or None,
-        category=request.GET.get("category", "")[:100] or None, in_stock=bool(request.GET.get("in_stock")), qty=qty,
-        vendor_id=_int(request.GET.get("vendor")), currency=currency,
-        parameters=parse_parameters(request.GET.get("parameters", "")),
-        ordering=ordering if ordering in LISTING_ORDERINGS else None,
-    )
-    page = _page(request, qs) if searched else None
-    return render(request, "marketplace/listing_search.html", {
-        "page": page, "qty": qty, "searched": searched, "orderings": LISTING_ORDERINGS,
-        "query": request.GET.copy(), "payments": Order.Payment.choices, "currency": currency,
-        "currencies": settings.KITSTREET_CURRENCIES,
+    offers = part_offers(viewer=org, part=part, qty=qty)
+    for listing in offers:
+        listing.fill = offer_fill(listing, qty)
+    # Numbers as normalised (with the supplier's spelling beside them); text as the supplier wrote it.
+    written = {str(k).strip().lower(): v for k, v in (part.parameters or {}).items()}
+    parameters = [(key, written.get(key, ""), format_measure(QUANTITY_KEYS.get(key, ""), value))
+                  if isinstance(value, (int, float)) else (key, "", written.get(key, value))
+                  for key, value in sorted(part.parameter_values.items())]
+    return render(request, "marketplace/part_detail.html", {
+        "part": part, "qty": qty, "offers": offers, "parameters": parameters, "org": org,
+        "kits": part_kits(viewer=org, part=part), "boms": part_boms(viewer=org, part=part), "history": part_price_history(viewer=org, part=part, qty=qty, limit=50),
+        "payments": Order.Payment.choices,
     })
 
 
@@ -258,7 +357,9 @@ def order_create_view(request):
         if quote_id := _int(request.POST.get("quote")):
             kwargs["quote"] = get_object_or_404(quote_list(organization=org), pk=quote_id)
         else:
-            listing = get_object_or_404(listing_list(viewer=org), pk=_int(request.POST.get("listing"), 0))
+            listing_id = _int(request.POST.get("listing"), 0)
+            listing = (listing_list(viewer=org).filter(pk=listing_id).first()
+                       or get_object_or_404(awarded_listing_list(buyer=org), pk=listing_id))  # an awarded RFQ offer
             quantity = _int(request.POST.get("quantity"))
             if not quantity or quantity < 1:
                 raise ValidationError("Enter a quantity of at least 1.")

@@ -244,6 +244,7 @@ CELERY_BEAT_SCHEDULE = {
     "credit-expire-holds": {"task": "credit.tasks.hold_expire_due_task", "schedule": 60.0},
     "credit-mark-overdue": {"task": "credit.tasks.invoice_mark_overdue_task", "schedule": crontab(hour=1, minute=0)},
     "trials-refresh-open": {"task": "trials.tasks.trial_refresh_open_task", "schedule": 300.0},
+    "marketplace-close-due-rfqs": {"task": "marketplace.tasks.rfq_close_due_task", "schedule": 60.0},
 }
 
 LOGGING = {

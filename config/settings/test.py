@@ -15,6 +15,7 @@ WHITENOISE_AUTOREFRESH = True
 # Tests run eagerly; a real worker process (tests/conftest.py `celery_worker_process`) sets this off.
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("KITSTREET_CELERY_EAGER", "1") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_STORE_EAGER_RESULT = True  # /api/v1/tasks/{id}/ reads eager results like a worker's
 
 # Isolate every test run's Celery traffic (parallel runs, a `make run` worker on the same machine):
 # its own queue, and with the filesystem broker its own folders. A worker started by the

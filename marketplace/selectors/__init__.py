@@ -4,8 +4,8 @@ from marketplace.selectors.catalogue import (  # noqa: F401
     LISTING_ORDERINGS,
     listing_list,
     listing_search,
+    search_filters,
     listing_visible_q,
-    parse_parameters,
     part_list,
 )
 from marketplace.selectors.boms import bom_get, bom_line_rows, bom_list  # noqa: F401
@@ -15,4 +15,10 @@ from marketplace.selectors.orders import (  # noqa: F401
     order_list,
     purchase_order_list,
     quote_list,
+)
+from marketplace.selectors.search import (  # noqa: F401
+    SearchFilters,
+    offer_fill,
+    offer_search,
+    search_facets,
 )

@@ -5,6 +5,7 @@ from marketplace.services.kits import kit_create, kit_freeze, kit_update  # noqa
 from marketplace.services.listings import (  # noqa: F401
     StockListResult,
     listing_create,
+    listing_price_history_record,
     listing_update,
     part_get_or_create,
     stock_list_import,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from marketplace.exceptions import ListingInvalid, StockListInvalid
 from organizations.models import Organization
-from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from marketplace.models import Listing, ListingPriceChange, Part, PriceBreak, normalize_mpn
 
 Break = tuple[int, Decimal]
 MAX_UNIT_PRICE = Decimal("99999999")
@@ -83,6 +83,21 @@ def _replace_breaks(listing: Listing, breaks: list[Break]) -> None:
     listing.price_breaks.all().delete()
     PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=p) for q, p in breaks])
     Listing.objects.filter(pk=listing.pk).refresh_search_columns()
+    listing_price_history_record([listing.pk])
+
+
+def listing_price_history_record(listing_ids: list[int]) -> None:
+    """Snapshot these listings' current breaks into the price history (one query to read, one to write)."""
+    if not listing_ids:
+        return
+    snapshots: dict[int, list] = {}
+    for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=listing_ids)
+                                            .order_by("listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price")):
+        snapshots.setdefault(listing_id, []).append([min_qty, str(unit_price)])
+    ListingPriceChange.objects.bulk_create([
+        ListingPriceChange(listing_id=pk, part_id=part_id, currency=currency, price_breaks=snapshots.get(pk, []))
+        for pk, part_id, currency in Listing.objects.filter(pk__in=listing_ids).values_list("pk", "part_id", "currency")
+    ])
 
 
 def _require_supplier(vendor: Organization) -> None:
@@ -119,7 +134,7 @@ def listing_create(
     if errors := _listing_errors(values):
         raise ListingInvalid(errors)
     _lock_vendor(vendor)
-    if Listing.objects.filter(vendor=vendor, part=part).exists():
+    if Listing.objects.filter(vendor=vendor, part=part, reserved_for__isnull=True).exists():
         raise ListingInvalid({"part": [f"You already list {part}; edit that listing instead."]})
     breaks = values.pop("price_breaks")
     listing = Listing(vendor=vendor, part=part, condition=condition, date_code=date_code,
@@ -152,6 +167,11 @@ def listing_update(*, listing: Listing, **changes) -> Listing:
     listing.save(update_fields=[*changes.keys(), "updated_at"])
     if breaks is not None:
         _replace_breaks(listing, breaks)
+    else:
+        if "moq" in changes:  # min_spend follows the MOQ
+            Listing.objects.filter(pk=listing.pk).refresh_search_columns()
+        if "currency" in changes:
+            listing_price_history_record([listing.pk])
     return listing
 
 
@@ -287,7 +307,7 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         parts[(part.manufacturer.lower(), part.mpn_normalized)] = part
     listings = {
         (l.part.manufacturer.lower(), l.part.mpn_normalized): l
-        for l in Listing.objects.select_for_update().filter(vendor=vendor, part__mpn_normalized__in=mpns)
+        for l in Listing.objects.select_for_update().filter(vendor=vendor, part__mpn_normalized__in=mpns, reserved_for__isnull=True)
         .select_related("part").prefetch_related("price_breaks").order_by("pk")
     }
     now = timezone.now()
@@ -327,5 +347,11 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
         listing.save(update_fields=[*new_values, "is_active", "updated_at"])
         if breaks_changed:
             _replace_breaks(listing, row["price_breaks"])
+        else:
+            if "moq" in changed:  # min_spend follows the MOQ
+                Listing.objects.filter(pk=listing.pk).refresh_search_columns()
+            if "currency" in changed:
+                listing_price_history_record([listing.pk])
     Listing.objects.filter(pk__in=created_ids).refresh_search_columns()  # one UPDATE for the new rows
+    listing_price_history_record(created_ids)
     return result

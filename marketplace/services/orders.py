@@ -29,6 +29,7 @@ from marketplace.exceptions import (
 )
 from organizations.models import Organization
 from marketplace.models import Kit, Listing, Order, OrderStatus, PurchaseOrder, PurchaseOrderLine, Quote
+from marketplace.selectors.rfqs import assembly_offer_breaks
 from marketplace.services.quotes import MAX_TOTAL, assembly_unit_cost, cents, kit_tree_multipliers
 
 MAX_LINES = 500
@@ -48,13 +49,26 @@ def _merge(lines: list[tuple[Listing, int]]) -> dict[int, int]:
     return merged
 
 
+def _usable(listing: Listing, buyer: Organization) -> bool:
+    """On the public market, or the buyer's own awarded RFQ offer that has not expired."""
+    if listing.reserved_for_id is not None:
+        return listing.reserved_for_id == buyer.pk and listing.expires_at > timezone.now()
+    return listing.is_active
+
+
 def _service_lines(quote: Quote) -> list[tuple[Organization | int, str, int, Decimal]]:
     """Assembly to each factory, design fees and NRE to each solution house in the kit tree."""
     multipliers = kit_tree_multipliers(quote.kit)
     out = []
     for kit in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks").order_by("pk"):
         batch = multipliers[kit.pk] * quote.quantity
-        if kit.assembly_factory_id:
+        if kit.pk == quote.kit_id and quote.assembly_offer_id:  # the buyer's awarded assembly bid (docs/rfqs.md)
+            offer = quote.assembly_offer
+            unit = assembly_unit_cost(assembly_offer_breaks(offer), batch)
+            out.append((offer.factory_id, f"Assembly of {batch} × {kit} (RFQ award)", batch, unit))
+            if offer.setup_cost:
+                out.append((offer.factory_id, f"Assembly setup for {kit}", 1, offer.setup_cost))
+        elif kit.assembly_factory_id:
             unit = assembly_unit_cost([(b.min_qty, b.unit_cost) for b in kit.assembly_breaks.all()], batch)
             out.append((kit.assembly_factory_id, f"Assembly of {batch} × {kit}", batch, unit))
             if kit.assembly_setup_cost:
@@ -74,11 +88,14 @@ def order_place(
     payment: str,
     quote: Quote | None = None,
     lines: list[tuple[Listing, int]] | None = None,
+    allow_shortfalls: bool = False,
 ) -> Order:
     """Place an order from a saved quote (its prices, its allocations, plus assembly and fees) or
     from listing lines (current prices). Listings are locked in pk order, stock is reserved with
     conditional updates (never below zero), one purchase order per vendor, then payment opens in
-    the same transaction: if credit refuses, nothing is kept."""
+    the same transaction: if credit refuses, nothing is kept. `allow_shortfalls` orders what a
+    short quote could source (see `order_place_partial`, which sends the rest to an RFQ).
+    A buyer's awarded RFQ offers (private listings) are ordered like any listing until they expire."""
     if payment not in Order.Payment.values:
         raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
     if (quote is None) == (lines is None):
@@ -95,7 +112,9 @@ def order_place(
             raise QuoteAlreadyOrdered("An order was already placed from this quote; cancel it or ask for a new quote.")
         allocations = [a for line in quote.lines.prefetch_related("allocations__listing__part") for a in line.allocations.all()]
         short = [line for line in quote.lines.all() if line.shortfall]
-        if short:
+        if allow_shortfalls and not allocations:
+            raise OrderInvalid({"quote": ["Nothing in this quote can be sourced yet: ask the market for all of it instead."]})
+        if short and not allow_shortfalls:
             raise OrderInvalid({"quote": [f"The quote is short of {len(short)} part(s); it cannot be ordered as a whole kit."]})
         for a in allocations:
             wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
@@ -114,7 +133,7 @@ def order_place(
         currencies = set()
         for listing_id, qty in sorted(merged.items()):
             listing = listings[listing_id]
-            if not listing.is_active or not listing.vendor.verified:
+            if not _usable(listing, buyer) or not listing.vendor.verified:
                 errors.append(f"Listing {listing_id} is not available.")
                 continue
             if listing.vendor_id == buyer.pk:
@@ -150,7 +169,10 @@ def order_place(
             reserve[listing_id] += qty
     locked = {l.pk: l for l in Listing.objects.select_for_update().filter(pk__in=reserve).select_related("part").order_by("pk")}
     for listing_id in sorted(reserve):
-        if not locked[listing_id].is_active:
+        if not _usable(locked[listing_id], buyer):
+            if locked[listing_id].reserved_for_id:
+                raise OrderInvalid({"lines": [f"The awarded offer for {locked[listing_id].part} (listing {listing_id}) "
+                                              "has expired; ask for a new quote."]})
             raise OrderInvalid({"lines": [f"Listing {listing_id} was withdrawn."]})
         taken = Listing.objects.filter(pk=listing_id, stock__gte=reserve[listing_id]).update(stock=F("stock") - reserve[listing_id])
         if not taken:
@@ -178,9 +200,11 @@ def order_place(
     order.total = total
     order.save(update_fields=["total"])
     if quote is not None:
+        from marketplace.services.capacity import capacity_book_for_order
         from marketplace.services.kits import kit_freeze
 
         kit_freeze(kit=quote.kit)
+        capacity_book_for_order(order=order, quote=quote)  # factories that declared weekly capacity
     # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
     for po in order.purchase_orders.select_related("vendor").order_by("pk"):
         payments.purchase_order_payment_open(purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor,
@@ -264,6 +288,9 @@ def purchase_order_cancel(*, purchase_order: PurchaseOrder, actor: Organization)
         released[listing_id] += qty
     for listing_id in sorted(released):  # pk order, like order_place
         Listing.objects.filter(pk=listing_id).update(stock=F("stock") + released[listing_id])
+    from marketplace.services.capacity import capacity_release
+
+    capacity_release(order_id=po.order_id, factory_id=po.vendor_id)
     payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=party == "vendor",
                                            after_confirmation=po.confirmed_at is not None)
     _rollup(po.order)

@@ -27,6 +27,7 @@ from marketplace.models import (
     SubKit,
     VendorOrderTerms,
 )
+from marketplace.selectors.rfqs import assembly_offer_breaks, assembly_offer_for, awarded_offers_for
 from marketplace.services.kits import kit_freeze
 from marketplace.sourcing import Plan, VendorTerms, plan_sourcing
 
@@ -195,6 +196,10 @@ def load_offers(*, part_ids: set[int], currency: str, buyer: Organization, optio
         breaks.append((row[7], row[8]))
     if current is not None:
         offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
+    # Awarded RFQ bids: offers only this buyer's quotes use, until they expire (docs/rfqs.md).
+    for part_id, awarded in awarded_offers_for(buyer=buyer, part_ids=part_ids, currency=currency).items():
+        offers[part_id].extend(o for o in awarded if o.vendor_id not in (options.exclude_vendors or ())
+                               and (options.max_lead_time_days is None or o.lead_time_days <= options.max_lead_time_days))
     return offers
 
 
@@ -312,11 +317,14 @@ def quote_create(
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
     kits = {k.pk: k for k in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks")}
+    assembly_offer = assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
     assembly_cost = design_fees = nre = Decimal(0)
     for kit_id, mult in multipliers.items():
         sub = kits[kit_id]
         batch = mult * quantity
-        if sub.assembly_factory_id:
+        if kit_id == kit.pk and assembly_offer is not None:
+            assembly_cost += assembly_offer.setup_cost + batch * assembly_unit_cost(assembly_offer_breaks(assembly_offer), batch)
+        elif sub.assembly_factory_id:
             breaks = [(b.min_qty, b.unit_cost) for b in sub.assembly_breaks.all()]
             assembly_cost += sub.assembly_setup_cost + batch * assembly_unit_cost(breaks, batch)
         design_fees += sub.design_fee_per_unit * batch
@@ -336,7 +344,7 @@ def quote_create(
         components_cost=components_cost, assembly_cost=assembly_cost, design_fees=design_fees, nre=nre, total=total,
         unit_cost=cents(total / quantity), shipping_cost=shipping_cost, optimality_gap=gap, options=options.as_json(),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
-        valid_until=timezone.now() + validity,
+        valid_until=timezone.now() + validity, assembly_offer=assembly_offer,
     )
     lines = QuoteLine.objects.bulk_create([
         QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,

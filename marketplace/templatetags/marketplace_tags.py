@@ -33,3 +33,25 @@ def status_badge_class(status: str) -> str:
 @register.filter
 def words(value: str) -> list[str]:
     return (value or "").split()
+
+
+@register.simple_tag
+def inbox_unread(org) -> int:
+    """Unread inbox messages for the header (one indexed COUNT)."""
+    if org is None:
+        return 0
+    from marketplace.selectors.rfqs import notification_unread_count
+
+    return notification_unread_count(organization=org)
+
+
+@register.filter
+def price(value) -> str:
+    """A unit price at the precision it carries, at least cents: 49.5 → "49.50", 0.0035 → "0.0035"."""
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return "—"
+    value = Decimal(value)
+    cents = value.quantize(Decimal("0.01"))
+    return f"{cents}" if value == cents else f"{value.normalize():f}"

@@ -187,3 +187,14 @@ def test_odd_quantities_in_the_editor_are_messages_not_errors(buyer, catalogue, 
     assert b.post(f"/boms/{bom.pk}/lines/2/", {"action": "quantity", "quantity": quantity}).status_code == 302
     assert b.post(f"/boms/{bom.pk}/lines/add/", {"mpn": "X123", "quantity": quantity}).status_code == 302
     assert str(bom.items.get(line=2).quantity) == "2.0000" and bom.items.count() == 5  # nothing added
+
+
+def test_unsourced_lines_go_to_the_market_from_the_review_page(buyer, catalogue):
+    b = browser(buyer)
+    upload(b)
+    bom = Bom.objects.get()
+    page = b.get(f"/boms/{bom.pk}/").content.decode()
+    assert "Ask the market for the 1 unsourced line" in page
+    unsourced = bom.items.get(part__isnull=True, dnp=False)
+    form = b.get("/rfqs/new/", {"title": "From my BOM", "lines": f"{unsourced.manufacturer}, {unsourced.mpn}, 40"}).content.decode()
+    assert unsourced.mpn in form and "From my BOM" in form

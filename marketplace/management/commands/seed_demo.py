@@ -8,13 +8,14 @@ import importlib
 import random
 import time
 
-from django.core.management.base import BaseCommand
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from marketplace.demo import DEMO_PASSWORD, DemoContext
+from marketplace.demo import DEMO_PASSWORD, DemoContext, large_catalogue_present, seed_large
 from organizations.models import Organization
 
-SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo"]
+SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo", "marketplace.demo_rfqs"]
 
 
 class Command(BaseCommand):
@@ -32,6 +33,9 @@ class Command(BaseCommand):
                 self.stdout.write("Demo data already present; leaving the database as it is.")
                 self._print_logins()
                 return
+            if get_user_model().objects.filter(username="buyer").exists():
+                self._add_to_demo_world(seed=seed, scale=scale, verbosity=options.get("verbosity", 1))
+                return
             self.stderr.write(self.style.WARNING("The database already has organisations; adding the demo world next to them."))
         ctx = DemoContext(rng=random.Random(seed), scale=scale, seed=seed, stdout=self.stdout,
                           show_progress=options.get("verbosity", 1) >= 1)
@@ -47,6 +51,22 @@ class Command(BaseCommand):
                 module.seed(ctx)
         self.stdout.write(self.style.SUCCESS(f"Demo world ready in {time.monotonic() - started:.1f} s."))
         self._print_logins()
+
+    def _add_to_demo_world(self, *, seed: int, scale: str, verbosity: int) -> None:
+        """The demo world is already here: `--scale large` adds the large catalogue to it (once);
+        anything else would duplicate its logins, so it is refused with the way out."""
+        if scale != "large":
+            raise CommandError("This database already holds the demo world (the `buyer` login exists). "
+                               "Use --if-empty to leave it as it is, --scale large to add the 1M-listing catalogue, "
+                               "or start from an empty database.")
+        if large_catalogue_present():
+            raise CommandError("This database already holds the demo world and its large catalogue; nothing to add.")
+        ctx = DemoContext(rng=random.Random(seed), scale=scale, seed=seed, stdout=self.stdout, show_progress=verbosity >= 1)
+        started = time.monotonic()
+        self.stdout.write("The demo world is already here: adding the large catalogue to it.")
+        with transaction.atomic():
+            seed_large(ctx)
+        self.stdout.write(self.style.SUCCESS(f"Large catalogue added in {time.monotonic() - started:.1f} s."))
 
     def _print_logins(self):
         self.stdout.write(

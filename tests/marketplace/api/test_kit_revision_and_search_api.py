@@ -55,9 +55,10 @@ def test_listing_detail_hides_unverified_vendors_from_others_but_not_from_themse
 def test_category_browse_at_qty_pages_by_price(buyer, ordering, monkeypatch):
     """The price-bounded category browse pages like a full sort: every page, the count and the
     links, and an unverified vendor's cheap listing stays hidden."""
-    from marketplace.selectors.catalogue import PriceBoundedSearch
+    from marketplace.selectors.search import Engine
 
-    monkeypatch.setattr(PriceBoundedSearch, "SAMPLES", (1, 2, 80))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 2)  # so that 8 matches take the bounded path
+    monkeypatch.setattr(Engine, "SAMPLES", (1, 2, 80))
     prices = ["0.90", "0.35", "0.50", "0.35", "1.20", "0.10", "0.75", "0.60"]
     listings = [ListingFactory(part=PartFactory(category="LDO", description="600 mA"), breaks=[(1, p)]) for p in prices]
     ListingFactory(part=PartFactory(category="LDO"), breaks=[(1, "0.01")],
@@ -68,8 +69,8 @@ def test_category_browse_at_qty_pages_by_price(buyer, ordering, monkeypatch):
     seen = []
     for page in (1, 2, 3):
         body = buyer.client.get("/api/v1/listings/", {"category": "ldo", "q": "600", "qty": 10, "ordering": ordering,
-                                                      "page": page, "page_size": 3}).json()
-        assert body["count"] == 8
+                                                      "page": page, "page_size": 3, "exact_count": 1}).json()
+        assert body["count"] == 8 and body["count_is_estimate"] is False
         assert (body["next"] is None) == (page == 3)
         seen += [r["id"] for r in body["results"]]
     assert seen == expected

@@ -31,21 +31,21 @@ def test_registration_refuses_non_https_and_non_public_urls(buyer, url):
 
 
 def test_a_name_resolving_to_a_private_address_is_refused(buyer):
-    with mock.patch("trials.services.webhooks._resolve", return_value=["93.184.215.14", "192.168.1.10"]):
+    with mock.patch("config.webhooks._resolve", return_value=["93.184.215.14", "192.168.1.10"]):
         response = buyer.client.post("/api/v1/trials/webhooks/", {"url": "https://erp.example.com/h"}, format="json")
     assert response.status_code == 400
     assert "192.168.1.10" in response.json()["url"][0]
 
 
 def test_a_public_https_url_is_accepted(buyer):
-    with mock.patch("trials.services.webhooks._resolve", return_value=["93.184.215.14"]):
+    with mock.patch("config.webhooks._resolve", return_value=["93.184.215.14"]):
         response = buyer.client.post("/api/v1/trials/webhooks/", {"url": "https://erp.example.com/h"}, format="json")
     assert response.status_code == 201, response.content
 
 
 def test_local_settings_allow_http(settings, buyer):
     settings.WEBHOOK_ALLOW_HTTP = True
-    with mock.patch("trials.services.webhooks._resolve", return_value=["93.184.215.14"]):
+    with mock.patch("config.webhooks._resolve", return_value=["93.184.215.14"]):
         response = buyer.client.post("/api/v1/trials/webhooks/", {"url": "http://erp.example.com/h"}, format="json")
     assert response.status_code == 201
 
@@ -84,10 +84,10 @@ def _closed_trial_delivery(buyer, capture) -> WebhookDelivery:
 def test_delivery_rechecks_the_address_after_dns_changed(buyer, django_capture_on_commit_callbacks):
     """Registered while the name pointed at a public address; by delivery it points at the
     metadata service (DNS rebinding): nothing is sent."""
-    with mock.patch("trials.services.webhooks._resolve", return_value=["93.184.215.14"]):
+    with mock.patch("config.webhooks._resolve", return_value=["93.184.215.14"]):
         webhook_endpoint_create(organization=buyer.org, url="https://erp.example.com/hook")
     delivery = _closed_trial_delivery(buyer, django_capture_on_commit_callbacks)
-    with mock.patch("trials.services.webhooks._resolve", return_value=["169.254.169.254"]), \
+    with mock.patch("config.webhooks._resolve", return_value=["169.254.169.254"]), \
             mock.patch("requests.Session.post") as post:
         with pytest.raises(Exception):
             webhook_deliver(delivery_id=delivery.pk)

@@ -1,0 +1,98 @@
+"""The in-app inbox and the marketplace's webhooks (rfq.created, bid.received, rfq.awarded).
+
+Both are written inside the transaction of the event they report, so an event that rolls back
+leaves no message behind; webhook deliveries are sent by a Celery task after commit, signed with
+the shared helper in config/webhooks.py (the same scheme as the trial webhooks).
+"""
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.webhooks import webhook_post, webhook_url_problem
+from marketplace.exceptions import DomainValidationError
+from marketplace.models import MarketWebhookDelivery, MarketWebhookEndpoint, Notification, Rfq
+from organizations.models import Organization
+
+
+class WebhookDeliveryFailed(Exception):
+    """The receiver did not answer 2xx; the task retries with backoff."""
+
+
+class WebhookEndpointInvalid(DomainValidationError):
+    pass
+
+
+def notify(*, organization_ids: list[int], kind: str, text: str, rfq: Rfq | None = None) -> list[Notification]:
+    ids = sorted(set(organization_ids))
+    return Notification.objects.bulk_create(
+        [Notification(organization_id=pk, kind=kind, text=text[:300], rfq=rfq) for pk in ids])
+
+
+@transaction.atomic
+def notifications_mark_read(*, organization: Organization, ids: list[int] | None = None) -> int:
+    qs = Notification.objects.filter(organization=organization, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def market_webhook_create(*, organization: Organization, url: str) -> MarketWebhookEndpoint:
+    problem = webhook_url_problem(url)  # https, public addresses only (config/webhooks.py)
+    if problem:
+        raise WebhookEndpointInvalid({"url": [problem]})
+    return MarketWebhookEndpoint.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
+
+
+@transaction.atomic
+def market_webhook_delete(*, endpoint: MarketWebhookEndpoint) -> None:
+    endpoint.is_active = False  # kept, so past deliveries still say where they went
+    endpoint.save(update_fields=["is_active"])
+
+
+def webhooks_enqueue(*, organization_ids: list[int], event: str, event_key: str, payload: dict) -> list[MarketWebhookDelivery]:
+    """One delivery per active endpoint of these organisations, sent after commit; the same
+    (endpoint, event_key) is delivered once, so a repeated service call sends nothing twice."""
+    from marketplace.tasks import market_webhook_deliver_task
+
+    deliveries = []
+    endpoints = MarketWebhookEndpoint.objects.filter(organization_id__in=set(organization_ids), is_active=True).order_by("pk")
+    for endpoint in endpoints:
+        delivery, created = MarketWebhookDelivery.objects.get_or_create(
+            endpoint=endpoint, event_key=event_key, defaults={"event": event, "payload": {"event": event, **payload}})
+        if created:
+            transaction.on_commit(lambda pk=delivery.pk: market_webhook_deliver_task.delay(pk))
+        deliveries.append(delivery)
+    return deliveries
+
+
+def market_webhook_deliver(*, delivery_id: int) -> MarketWebhookDelivery:
+    """One attempt, counted in its own short transaction; the HTTP call runs with no lock held."""
+    with transaction.atomic():
+        delivery = MarketWebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery_id)
+        if delivery.status != MarketWebhookDelivery.Status.PENDING:
+            return delivery
+        delivery.attempts += 1
+        delivery.save(update_fields=["attempts"])
+    status, error = webhook_post(url=delivery.endpoint.url, secret=delivery.endpoint.secret, event=delivery.event,
+                                 event_id=f"mwd_{delivery.pk}", payload=delivery.payload)
+    with transaction.atomic():
+        delivery = MarketWebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery.response_status, delivery.last_error = status, error
+        if not error:
+            delivery.status, delivery.delivered_at = MarketWebhookDelivery.Status.DELIVERED, timezone.now()
+        delivery.save(update_fields=["response_status", "last_error", "status", "delivered_at"])
+    if error:
+        raise WebhookDeliveryFailed(error)
+    return delivery
+
+
+@transaction.atomic
+def market_webhook_give_up(*, delivery_id: int) -> MarketWebhookDelivery:
+    delivery = MarketWebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    if delivery.status == MarketWebhookDelivery.Status.PENDING:
+        delivery.status = MarketWebhookDelivery.Status.FAILED
+        delivery.save(update_fields=["status"])
+    return delivery

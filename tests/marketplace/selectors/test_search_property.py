@@ -1,0 +1,125 @@
+"""Property: for every search shape, ordering and quantity, a page of `offer_search` (which skips
+pricing most matches) holds the same rows in the same order as pricing every match and sorting —
+flat, and grouped by part (each part's best offer, parts ordered by it)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketplace.models import Listing, Part, PriceBreak
+from organizations.models import Organization
+from marketplace.selectors import listing_search, search_filters
+from marketplace.selectors.search import Engine, offer_search
+
+pytestmark = pytest.mark.django_db
+
+PARTS = [  # (manufacturer, mpn, category, description, parameters)
+    ("Samsung", "CL05A106KA5NNNC", "Capacitor", "10uF 25V X5R MLCC, 0402", {"value": "10uF", "package": "0402"}),
+    ("Samsung", "CL05A104KA5NNNC", "Capacitor", "100nF 25V X5R MLCC, 0402", {"value": "100nF", "package": "0402"}),
+    ("Murata", "GRM155R61A475KE15D", "Capacitor", "4.7 µF 10 V X5R MLCC", {"value": "4.7 µF", "package": "0402"}),
+    ("Yageo", "RC0402FR-0710KL", "Resistor", "10k thick-film resistor, 0402", {"resistance": "10k", "package": "0402"}),
+    ("Yageo", "RC0402FR-071KL", "Resistor", "1k thick-film resistor, 0402", {"resistance": "1000", "package": "0402"}),
+    ("Winbond", "W25Q128JVSIQ", "Flash", "SPI NOR flash 128 Mbit", {"package": "SOIC8"}),
+]
+SHAPES = {
+    "none": {},
+    "category": {"category": "capacitor"},
+    "keyword": {"q": "cap"},  # a synonym: finds the MLCCs by "capacitor"
+    "mpn prefix": {"mpn": "cl05a"},
+    "parameters": {"parameters": "capacitance>=4.7uF"},
+    "vendor": {"vendor": 1},
+    "in stock": {"in_stock": True},
+    "category + keyword": {"category": "resistor", "q": "thick"},
+}
+ORDERINGS = ["unit_price_at_qty", "-unit_price_at_qty", "extended_price"]
+
+prices = st.integers(min_value=1, max_value=400)
+listing_spec = st.tuples(
+    st.integers(0, len(PARTS) - 1),  # part
+    st.integers(0, 3),  # vendor
+    st.sampled_from([0, 5, 100, 1000, 20000]),  # stock
+    st.sampled_from([1, 1, 10, 100, 5000]),  # moq
+    st.sampled_from([1, 1, 5, 100]),  # multiple
+    st.integers(0, 3),  # lead time
+    st.tuples(st.tuples(st.sampled_from([1, 1, 1, 10, 500]), prices),  # usually priced from 1 pc
+              st.lists(st.tuples(st.sampled_from([10, 100, 500, 1000, 5000]), prices), max_size=3)),
+    st.sampled_from([True, True, True, False]),  # active
+)
+
+
+def build(specs, vendors, parts) -> None:
+    for part_i, vendor_i, stock, moq, multiple, lead, raw_breaks, active in specs:
+        listing = Listing.objects.create(vendor=vendors[vendor_i], part=parts[part_i], stock=stock, moq=moq,
+                                         multiple=multiple, lead_time_days=lead, is_active=active)
+        breaks = sorted(dict([raw_breaks[0], *raw_breaks[1]]).items())
+        # Any prices (not only falling ones) and sometimes no break below the MOQ: the bounds must hold anyway.
+        PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=Decimal(p) / 100) for q, p in breaks])
+    Listing.objects.refresh_search_columns()
+
+
+def reference(*, filters, qty, ordering, group, vendor_ids) -> list[int]:
+    params = dict(filters)
+    if "vendor" in params:
+        params["vendor_id"] = vendor_ids[params.pop("vendor")]
+    rows = list(listing_search(viewer=None, qty=qty, ordering=ordering, **params))
+    if not group:
+        return [l.pk for l in rows]
+    ascending = list(listing_search(viewer=None, qty=qty, ordering="unit_price_at_qty" if ordering.startswith("-") else ordering,
+                                    **params))
+    best = {}
+    for l in ascending:
+        best.setdefault(l.part_id, l)
+    groups = list(best.values())
+    if ordering.startswith("-"):
+        groups.sort(key=lambda l: (l.unit_price_at_qty is None, -(l.unit_price_at_qty or 0), l.pk))
+    return [l.pk for l in groups]
+
+
+@pytest.fixture
+def small_engine(monkeypatch):
+    """Tiny thresholds, so that random data of a few dozen listings takes the bounded path."""
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 2)
+    monkeypatch.setattr(Engine, "SAMPLES", (1, 2, 4, 16))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(specs=st.lists(listing_spec, min_size=10, max_size=24, unique_by=lambda s: (s[0], s[1])), shape=st.sampled_from(list(SHAPES)),
+       ordering=st.sampled_from(ORDERINGS), qty=st.sampled_from([1, 7, 100, 600, 5000]), group=st.booleans(),
+       page=st.sampled_from([(0, 1), (0, 2), (0, 3), (2, 2), (3, 10)]), max_candidates=st.sampled_from([3, 20000]))
+def test_every_shape_pages_like_pricing_every_match(small_engine, monkeypatch, specs, shape, ordering, qty, group, page,
+                                                    max_candidates):
+    monkeypatch.setattr(Engine, "MAX_CANDIDATES", max_candidates)
+    with transaction.atomic():
+        vendors = [Organization.objects.create(name=f"V{i}", slug=f"v{i}", is_supplier=True, is_trader=True, verified=i < 3)
+                   for i in range(4)]  # the fourth vendor is unverified: its listings are hidden
+        parts = [Part.objects.create(manufacturer=m, mpn=mpn, category=c, description=d, parameters=p)
+                 for m, mpn, c, d, p in PARTS]
+        build(specs, vendors, parts)
+        vendor_ids = [v.pk for v in vendors]
+        expected = reference(filters=SHAPES[shape], qty=qty, ordering=ordering, group=group, vendor_ids=vendor_ids)
+        raw = dict(SHAPES[shape])
+        vendor = vendor_ids[raw.pop("vendor")] if "vendor" in raw else None
+        filters = search_filters(vendor_id=vendor, **raw)
+        offset, limit = page
+        result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, group=group,
+                                      offset=offset, limit=limit, exact_count=True)
+        got = [g.best.pk for g in result.rows] if group else [l.pk for l in result.rows]
+        assert got == expected[offset:offset + limit], (result.path, shape, ordering, qty, group)
+        assert result.count == len(expected) and not result.count_is_estimate
+        assert result.has_next == (len(expected) > offset + limit)
+        transaction.set_rollback(True)
+
+
+def test_grouped_rows_carry_offer_count_stock_and_lead():
+    vendors = [Organization.objects.create(name=f"V{i}", slug=f"v{i}", is_supplier=True, is_trader=True, verified=i < 2)
+               for i in range(3)]
+    part = Part.objects.create(manufacturer="Yageo", mpn="RC0402FR-0710KL", category="Resistor", description="10k resistor")
+    build([(0, 0, 100, 1, 1, 3, ((1, 50), []), True), (0, 1, 5, 1, 1, 1, ((1, 40), []), True), (0, 2, 7, 1, 1, 0, ((1, 30), []), True)],
+          vendors, [part])
+    page = offer_search(viewer=None, filters=search_filters(q="res"), qty=10, group=True)
+    (group,) = page.rows
+    assert group.best.unit_price_at_qty == Decimal("0.40")  # the cheapest visible offer (0.30 is an unverified vendor's)
+    assert (group.offers, group.total_stock, group.shortest_lead_time_days, group.fillable_offers) == (2, 105, 1, 1)

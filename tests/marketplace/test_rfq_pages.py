@@ -1,0 +1,99 @@
+"""The RFQ pages as a buyer and a supplier click through them: ask, bid, compare, award, order."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from marketplace.models import Listing, Notification, Order, Rfq
+from marketplace.services.capacity import supplier_profile_update
+from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(member) -> Client:
+    client = Client()
+    client.force_login(member.user)
+    return client
+
+
+def _local(delta: timedelta) -> str:
+    return timezone.localtime(timezone.now() + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_empty_states(buyer, trader):
+    b, t = browser(buyer), browser(trader)
+    assert "No RFQs" in b.get("/rfqs/").content.decode()
+    assert "Nothing open that fits you" in t.get("/rfqs/board/").content.decode()
+    assert "No bids yet" in t.get("/rfqs/bids/").content.decode()
+    assert "Nothing yet" in b.get("/inbox/").content.decode()
+    assert b.get("/rfqs/board/").status_code == 403  # a buyer has no board
+
+
+def test_ask_bid_compare_award_and_order_in_the_browser(buyer, trader, fund):
+    fund(buyer.org)
+    ListingFactory(vendor=trader.org, part=PartFactory(category="MCU"))
+    PartFactory(mpn="STM32G030F6P6", manufacturer="ST", category="MCU")
+    b, t = browser(buyer), browser(trader)
+    response = b.post("/rfqs/new/", {"title": "MCUs", "lines": "ST, STM32G030F6P6, 500, 2.10", "closes_at": _local(timedelta(days=2)),
+                                     "currency": "CNY", "max_bids": ""})
+    rfq = Rfq.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/rfqs/{rfq.pk}/"
+    assert "STM32G030F6P6" in t.get("/rfqs/board/").content.decode()
+    assert "New RFQ that fits you" in t.get("/inbox/").content.decode()
+    line = rfq.lines.get()
+    bad = t.post(f"/rfqs/{rfq.pk}/bid/", {f"qty_{line.pk}": 500, f"breaks_{line.pk}": "1:2.00;100:2.50",
+                                          "valid_until": _local(timedelta(days=10))}, follow=True)
+    assert "cannot cost more" in bad.content.decode()
+    t.post(f"/rfqs/{rfq.pk}/bid/", {f"qty_{line.pk}": 500, f"moq_{line.pk}": 1, f"multiple_{line.pk}": 1, f"lead_{line.pk}": 3,
+                                    f"breaks_{line.pk}": "1:2.40;250:2.20", "valid_until": _local(timedelta(days=10))})
+    bid = rfq.bids.get()
+    page = b.get(f"/rfqs/{rfq.pk}/").content.decode()
+    assert "Compare bids" in page and "2.2" in page and "no credit line" in page
+    assert b.post(f"/rfqs/{rfq.pk}/award/", {"bids": [bid.pk]}).status_code == 302
+    listing = Listing.objects.get(reserved_for=buyer.org)
+    page = b.get(f"/rfqs/{rfq.pk}/").content.decode()
+    assert "Awarded offers" in page
+    response = b.post("/orders/new/", {"listing": listing.pk, "quantity": 500, "payment": "deposit"})
+    assert response.status_code == 302 and Order.objects.count() == 1
+    assert Notification.objects.filter(organization=trader.org, kind="awarded").exists()
+
+
+def test_quote_page_asks_the_market_and_orders_partially(buyer, fund):
+    fund(buyer.org)
+    short, there = PartFactory(), PartFactory()
+    ListingFactory(part=there, stock=1000)
+    kit = make_kit(bom=[(short, 1), (there, 1)])
+    b = browser(buyer)
+    b.post(f"/kits/{kit.pk}/quote/", {"quantity": 10})
+    quote = buyer.org.quotes.get()
+    page = b.get(f"/quotes/{quote.pk}/").content.decode()
+    assert "Ask the market for the shortfalls" in page and "Order what is available" in page
+    response = b.post(f"/quotes/{quote.pk}/ask-market/", {"partial": "1", "payment": "deposit"})
+    rfq = Rfq.objects.get()
+    assert response["Location"] == f"/rfqs/{rfq.pk}/" and rfq.source_order == Order.objects.get()
+    assert [(l.part_id, l.quantity) for l in rfq.lines.all()] == [(short.pk, 10)]
+    # The quote page also sends an assembly RFQ for the batch.
+    b.post(f"/quotes/{quote.pk}/ask-market/", {"assembly": "1", "smt": "on"})
+    assert Rfq.objects.filter(kind="assembly", quantity=10, needs_smt=True).exists()
+
+
+def test_factory_declares_capabilities(factory_org):
+    f = browser(factory_org)
+    response = f.post("/rfqs/capabilities/", {"categories": "PCBA, Cables", "smt": "on", "min_batch": 50, "max_batch": 5000,
+                                              "weekly_capacity": 800, "lead_time_days": 5})
+    assert response.status_code == 302
+    profile = factory_org.org.market_profile
+    assert (profile.processes, profile.weekly_capacity, profile.categories) == (["smt"], 800, ["Cables", "PCBA"])
+    bad = f.post("/rfqs/capabilities/", {"min_batch": 500, "max_batch": 10}, follow=True)
+    assert "below the smallest" in bad.content.decode()
+    supplier_profile_update(organization=factory_org.org, weekly_capacity=900)
+    assert 'value="900"' in f.get("/rfqs/capabilities/").content.decode()
+
+
+def test_a_factorys_public_profile_shows_its_capabilities(buyer, factory_org):
+    supplier_profile_update(organization=factory_org.org, smt=True, box_build=True, min_batch=100, weekly_capacity=700)
+    page = browser(buyer).get(f"/organizations/{factory_org.org.pk}/").content.decode()
+    assert "SMT" in page and "Box build" in page and "700 boards a week" in page
