@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install migrate seed clean
+.PHONY: run serve test install migrate seed clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Kitstreet needs Python >= 3.12 (see .python-version)"'
@@ -30,6 +30,23 @@ run: seed
 	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
+
+# The production profile in the foreground: gunicorn, Celery worker(s), one beat and the outbox
+# relay, with config.settings.production against DATABASE_URL, CELERY_BROKER_URL and REDIS_URL
+# (it refuses to start without them). docs/deploy.md says how to run it on many machines.
+WEB_CONCURRENCY ?= $(shell $(PYTHON) -c 'import os; print(2 * os.cpu_count() + 1)')
+CELERY_CONCURRENCY ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count())')
+KITSTREET_DATA_DIR ?= $(CURDIR)/var
+export WEB_CONCURRENCY CELERY_CONCURRENCY KITSTREET_DATA_DIR
+
+serve: install
+	@for v in DATABASE_URL CELERY_BROKER_URL REDIS_URL SECRET_KEY ALLOWED_HOSTS; do \
+	  printenv $$v >/dev/null || { echo "make serve: set $$v (see docs/deploy.md)"; exit 1; }; done
+	mkdir -p $(KITSTREET_DATA_DIR)
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "  Kitstreet (production profile) on port $(PORT): $(WEB_CONCURRENCY) web, $(CELERY_CONCURRENCY) worker processes"
+	DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/honcho start -f Procfile.production -p $(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

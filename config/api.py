@@ -1,6 +1,8 @@
 """Cross-cutting pieces of the REST API: pagination, error mapping, the acting organisation."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
@@ -10,6 +12,19 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import IdempotencyConflict, StateConflict
+
+# A dependency that is down (broker, database) is a 503 the client may retry after this many
+# seconds, never a 500: the request changed nothing it did not commit.
+RETRY_AFTER_SECONDS = 5
+
+
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (BrokerOperationalError, RedisConnectionError, RedisTimeoutError, DatabaseOperationalError,
+            DatabaseInterfaceError)
 
 
 class WholeSerializer(serializers.Serializer):
@@ -32,6 +47,16 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_schema_operation_parameters(self, view):
+        """`page` and `page_size` with their bounds (a larger page_size is cut to the maximum)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size} (default {self.page_size})."
+        return parameters
 
 
 def paginated_response(view, request, queryset, serialize) -> Response:
@@ -64,6 +89,14 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "Request body too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif isinstance(exc, _unavailable_errors()):
+        import logging
+
+        logging.getLogger("kitstreet.api").warning("503: a dependency is unavailable: %r", exc)
+        return Response({"detail": "Temporarily unavailable; retry after the number of seconds in Retry-After."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return drf_exception_handler(exc, context)
 
 

@@ -22,10 +22,13 @@ from organizations.services import task_started
 class WorkerPingApi(APIView):
     @extend_schema(
         request=None,
-        responses={202: inline_serializer("TaskAccepted", {"task_id": serializers.CharField()})},
+        responses={202: inline_serializer("TaskAccepted", {"task_id": serializers.CharField()}),
+                   503: inline_serializer("Unavailable", {"detail": serializers.CharField()})},
+        description="Send a ping through the broker. 503 with `Retry-After` while the broker is down.",
     )
     def post(self, request):
-        result = worker_ping.delay(f"pong for {request.user.get_username()}")
+        # Not through the outbox: this asks "is the broker up now?", so fail fast (a 503).
+        result = worker_ping.apply_async(args=[f"pong for {request.user.get_username()}"], retry=False)
         task_started(user=request.user, task_id=result.id)
         return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
 

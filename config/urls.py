@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -27,7 +29,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", site_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", site_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
@@ -45,6 +47,14 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if os.environ.get("KITSTREET_BENCH_VIEWS") == "1":  # bench/http.py baselines, never in production
+    from config import bench_views
+
+    urlpatterns += [
+        path("bench/trivial-json/", bench_views.trivial_json),
+        path("bench/trivial-drf/", bench_views.TrivialApi.as_view()),
+    ]
 
 admin.site.site_header = "Kitstreet operations"
 admin.site.site_title = "Kitstreet admin"

@@ -8,10 +8,16 @@ Receivers recompute it over the raw body, compare in constant time and reject ol
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 TIMEOUT_SECONDS = 5
 BACKOFF_BASE_SECONDS = 10
@@ -27,6 +33,98 @@ def webhook_backoff_seconds(retries: int) -> int:
     return BACKOFF_BASE_SECONDS * 2**retries
 
 
+# --- Where a webhook may go (SSRF) -----------------------------------------------------------
+# A receiver must be a public https address (http only in local settings): otherwise any
+# organisation could make our worker POST to 127.0.0.1, the cloud metadata service
+# (169.254.169.254) or the private network. Checked at registration (`webhook_url_problem`) and
+# again at delivery, on the addresses DNS gives at that moment; the request then goes to the
+# address that was checked (no second lookup an attacker's DNS could answer differently), and
+# redirects are not followed.
+
+
+class WebhookAddressRefused(Exception):
+    pass
+
+
+def _resolve(host: str) -> list[str]:
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return sorted({info[4][0] for info in infos})
+
+
+def _address_allowed(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    # WEBHOOK_ALLOWED_NETWORKS: private networks an operator explicitly trusts (tests, on-premise).
+    if any(ip in ipaddress.ip_network(net) for net in getattr(settings, "WEBHOOK_ALLOWED_NETWORKS", [])):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def webhook_allowed_schemes() -> list[str]:
+    return ["http", "https"] if settings.WEBHOOK_ALLOW_HTTP else ["https"]
+
+
+def webhook_target_addresses(url: str) -> list[str]:
+    """The URL's host resolved now; every address must be public. Raises WebhookAddressRefused."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = _resolve(host)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise WebhookAddressRefused(f"{host} does not resolve ({exc}).") from None
+    refused = [a for a in addresses if not _address_allowed(a)]
+    if not addresses or refused:
+        raise WebhookAddressRefused(f"{host} resolves to a non-public address ({', '.join(refused) or 'none'}).")
+    return addresses
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why `url` cannot be registered, or None. A name that does not resolve yet is accepted
+    (delivery checks again); one known to point at a private address is not."""
+    schemes = webhook_allowed_schemes()
+    try:
+        URLValidator(schemes=schemes)(url)
+    except ValidationError:
+        return f"Enter an {' or '.join(schemes)} URL."
+    try:
+        webhook_target_addresses(url)
+    except WebhookAddressRefused as exc:
+        if "does not resolve" not in str(exc):
+            return f"Webhooks go to public addresses only: {exc}"
+    return None
+
+
+class _PinnedHostAdapter(requests.adapters.HTTPAdapter):
+    """Connects to an address already checked while TLS still verifies the URL's host name."""
+
+    def __init__(self, hostname: str, **kwargs):
+        self._hostname = hostname
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["server_hostname"] = self._hostname
+        kwargs["assert_hostname"] = self._hostname
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _post_pinned(url: str, *, data: bytes, headers: dict, timeout: float) -> requests.Response:
+    parts = urlsplit(url)
+    if parts.scheme not in webhook_allowed_schemes():
+        raise WebhookAddressRefused(f"{parts.scheme} URLs are not allowed.")
+    address = webhook_target_addresses(url)[0]
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment: we connect where we checked
+        session.mount(f"{parts.scheme}://{netloc}", _PinnedHostAdapter(parts.hostname))
+        return session.post(pinned, data=data, timeout=timeout, allow_redirects=False,
+                            headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]})
+
+
 def webhook_post(*, url: str, secret: str, event: str, event_id: str, payload: dict) -> tuple[int | None, str]:
     """One signed POST. Returns (HTTP status or None, error text; empty when the receiver said 2xx).
     Call it with no database lock held: the receiver may be slow."""
@@ -39,7 +137,10 @@ def webhook_post(*, url: str, secret: str, event: str, event_id: str, payload: d
         "X-Kitstreet-Signature": webhook_sign(secret=secret, timestamp=int(time.time()), body=body),
     }
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        return response.status_code, "" if response.ok else f"HTTP {response.status_code}"
+        response = _post_pinned(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        # 2xx only: a redirect is not followed and not a delivery.
+        return response.status_code, "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    except WebhookAddressRefused as exc:
+        return None, f"Refused: {exc}"[:500]
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]

@@ -1,7 +1,6 @@
 """HTML pages of the credit app, as thin as the APIs: a buyer's wallet, deposits and what it owes;
 a supplier's receivables, limits and freezes; statements as CSV."""
 
-import csv
 import uuid
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from config.api import validation_error_detail
 from config.errors import StateConflict
+from config.exports import export_csv_writer
 from credit.fx import fx_convert
 from credit.models import CreditLine, Currency, Dispute, Payout, SupplierTerms
 from credit.selectors import (
@@ -169,7 +169,7 @@ def line_statement_csv(request, pk: int):
     line = get_object_or_404(credit_line_list(organization=org), pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statement-line-{line.pk}.csv"'
-    writer = csv.writer(response)
+    writer = export_csv_writer(response)
     writer.writerow([f"Statement: {line.lender_name} -> {line.buyer.name}", line.currency, f"limit {line.limit}",
                      f"net {line.terms_days} days"])
     writer.writerow(["date", "type", "reference", "description", "due_date", "charge", "payment", "balance"])

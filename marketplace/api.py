@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import WholeSerializer, paginated_response, validation_error_detail
+from config.parsers import UPLOAD_PARSERS
 from organizations.access import get_acting_organization
 from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
@@ -540,7 +540,7 @@ class ListingDetailApi(APIView):
 
 
 class StockListImportApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = UPLOAD_PARSERS
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()

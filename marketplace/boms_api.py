@@ -9,11 +9,11 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
+from config.parsers import UPLOAD_PARSERS
 from marketplace.api import QuoteOptionsInputSerializer, QuoteOutputSerializer
 from marketplace.bom_reader import MAX_BYTES
 from marketplace.exceptions import BomInvalid, BomLineInvalid
@@ -123,7 +123,7 @@ class BomErrorSerializer(serializers.Serializer):
 
 
 class BomListCreateApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = UPLOAD_PARSERS  # a file upload: multipart only (config/parsers.py)
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)
@@ -160,7 +160,12 @@ class BomListCreateApi(APIView):
         matched to catalogue parts. A bad row: 400 naming row and column, nothing saved."""
         org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # Every 400 of this operation has the documented BomError shape (the schema says so).
+            problems = [(field, str(message)) for field, messages in data.errors.items() for message in messages]
+            return Response({"file": [f"{field}: {message}" for field, message in problems],
+                             "errors": [{"row": 0, "column": field, "message": message} for field, message in problems]},
+                            status=status.HTTP_400_BAD_REQUEST)
         upload = data.validated_data["file"]
         if upload.size > MAX_BYTES:
             return _refused(BomInvalid([{"row": 0, "column": "file",
@@ -194,8 +199,6 @@ class BomDetailApi(APIView):
 
 
 class BomLineUpdateApi(APIView):
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
-
     class InputSerializer(serializers.Serializer):
         part = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text="The part this line is; null: no part")

@@ -2,26 +2,20 @@
 quantity, unit and extended price), unsourced and short lines, then per-vendor subtotals.
 
 Every text cell that a spreadsheet would run as a formula (starting with = + - @, or a tab or a
-carriage return) is prefixed with ' so it shows as text: MPNs, vendor names and designators come
-from other people."""
+carriage return) is prefixed with ' so it shows as text (config/exports.py, shared by every
+export): MPNs, vendor names and designators come from other people."""
 
 import csv
 import io
 from collections import defaultdict
 from decimal import Decimal
 
+from config.exports import export_row
 from marketplace.models import BomLine, Quote
 
 HEADER = ["Designators", "Manufacturer", "MPN", "Bought part", "Vendor", "Quantity", "Unit price", "Extended price",
           "Currency", "Note"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def quote_rows(quote: Quote) -> tuple[list[list], list[list]]:
@@ -46,8 +40,7 @@ def quote_rows(quote: Quote) -> tuple[list[list], list[list]]:
     totals.append(["", "", "", "", "Components", None, None, quote.components_cost, quote.currency, "total"])
     totals.append(["", "", "", "", "Quote total", None, None, quote.total, quote.currency,
                    "with assembly, design fees and NRE"])
-    clean = lambda rs: [[neutralise(v) for v in r] for r in rs]  # noqa: E731
-    return clean(rows), clean(totals)
+    return [export_row(r) for r in rows], [export_row(r) for r in totals]
 
 
 def quote_csv(quote: Quote) -> bytes:

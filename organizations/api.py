@@ -8,11 +8,13 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
+from config.lockout import lockout_message, login_failures_clear, login_locked_for
 from organizations.access import get_acting_organization, role_require
 from organizations.models import Invitation, Membership, Organization, OrganizationKind, Role
 from organizations.selectors import invitation_list, member_list, membership_list
@@ -54,11 +56,21 @@ class AuthTokenApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
+            429: inline_serializer("AuthLockedOut", {"detail": serializers.CharField()}),
+        },
+        description="Exchange a username and password for an API token. After 5 wrong passwords for a "
+                    "username within 15 minutes the username is locked: 429 with `Retry-After` (seconds).",
     )
     def post(self, request):
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        locked = login_locked_for(username) if isinstance(username, str) else 0
+        if locked:  # before the password is checked: no oracle while locked (config/lockout.py)
+            raise Throttled(wait=locked, detail=lockout_message(locked))
         data = AuthTokenSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
+        login_failures_clear(data.validated_data["user"].get_username())
         token, _ = Token.objects.get_or_create(user=data.validated_data["user"])
         return Response({"token": token.key})
 

@@ -33,6 +33,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (login lockout counters, throttles)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Member:
     """A person acting for one organisation, with an API client already logged in as them."""

@@ -90,3 +90,18 @@ def test_organisation_switcher_changes_what_the_dashboard_shows(lin_of_two_organ
     page.select_option("select[name=organization]", label="Pocket Robotics")
     page.wait_for_selector("h1:has-text('Pocket Robotics')")
     assert "You are now acting for Pocket Robotics" in page.inner_text("main")
+
+
+def test_the_login_form_says_when_a_username_is_locked_out(transactional_db, page, tmp_path):
+    from tests.marketplace.factories import UserFactory
+
+    UserFactory(username="mei")
+    for _ in range(5):
+        log_in(page, "mei", "wrong-password")
+        assert "correct username and password" in page.inner_text("[role=alert]")
+    log_in(page, "mei")  # the right password, but the username is locked for now
+    alert = page.inner_text("[role=alert]")
+    assert "Too many failed login attempts" in alert and "Try again in 15 minutes" in alert
+    assert page.url.endswith("/login/")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(tmp_path / "login-locked.png"))

@@ -31,7 +31,11 @@ def test_production_settings_pass_check_deploy():
         "SECRET_KEY": "k" * 20 + "-production-like-secret-key-with-enough-entropy-0123456789",
         "ALLOWED_HOSTS": "kitstreet.example.com",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://kitstreet@127.0.0.1:5432/kitstreet"),
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_URL": "redis://127.0.0.1:6379/1",
     }
+    for name in ("SECURE_SSL_REDIRECT", "SECURE_COOKIES"):  # the defaults are what is checked
+        env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -46,6 +50,23 @@ def test_production_settings_refuse_a_weak_secret_key():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("missing, broker", [
+    ("CELERY_BROKER_URL", None), ("CELERY_BROKER_URL", "filesystem://"), ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+])
+def test_production_settings_refuse_to_start_without_a_broker_or_redis(missing, broker):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+           "SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "x.example.com", "DATABASE_URL": "postgres://x@127.0.0.1/x",
+           "REDIS_URL": "redis://127.0.0.1:6379/1"}
+    env.pop("CELERY_BROKER_URL", None)
+    if broker:
+        env["CELERY_BROKER_URL"] = broker
+    if missing == "REDIS_URL":
+        env.pop("REDIS_URL")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert missing in result.stderr
 
 
 @pytest.mark.django_db

@@ -1,7 +1,6 @@
 """REST endpoints of the trials app: one APIView per operation, each calling one service or
 selector. Every trial, report and forecast says `"simulated": true|false`."""
 
-import csv
 from decimal import Decimal
 
 from django.http import StreamingHttpResponse
@@ -11,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.exports import export_csv_writer
 from config.api import WholeSerializer, paginated_response
 from organizations.access import get_acting_organization
 from organizations.models import Role
@@ -444,7 +444,7 @@ class TrialReportCsvApi(APIView):
     def get(self, request, pk: int):
         """The daily metrics as CSV: one row per arm and day (`demand_simulated` only in simulated trials)."""
         trial = trial_get(organization=get_acting_organization(request), pk=pk)
-        writer = csv.writer(_Echo())
+        writer = export_csv_writer(_Echo())
         response = StreamingHttpResponse((writer.writerow(row) for row in trial_report_csv_rows(trial=trial)),
                                          content_type="text/csv")
         kind = "simulated" if trial.simulated else "live"

@@ -1,7 +1,6 @@
 """HTML pages of the trials app, as thin as the APIs: they parse the form, call a service or a
 selector, and render. Simulated trials are labelled as such on every page."""
 
-import csv
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from config.exports import export_csv_writer
 from config.api import validation_error_detail
 from config.errors import StateConflict
 from organizations.access import get_acting_organization
@@ -254,7 +254,7 @@ def trial_reorder_view(request, pk: int):
 @login_required
 def trial_report_csv_view(request, pk: int):
     trial = trial_get(organization=get_acting_organization(request), pk=pk)
-    writer = csv.writer(_Echo())
+    writer = export_csv_writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in trial_report_csv_rows(trial=trial)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="trial-{trial.pk}-{"simulated" if trial.simulated else "live"}-daily.csv"'
     return response

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "outbox",
     "organizations",
     "marketplace",
     "credit",
@@ -45,10 +46,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.BodySizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "config.middleware.NullCharacterQueryGuard",
+    "config.middleware.OrganizationHeaderGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -78,7 +81,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kitstreet.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        # Persistent connections in every profile: a new PostgreSQL connection per request cost
+        # 1.7-5.2x in throughput (docs/benchmarks.md). Health checks drop a connection the server
+        # closed (restart, pooler timeout) before a request uses it, instead of failing that request.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -88,6 +95,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: JIT compilation cost up to 0.3 s on large search plans and never paid
     # off (docs/benchmarks.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Behind PgBouncer in transaction mode (docs/deploy.md): no server-side cursors, and the
+    # ledger's prepared statements only with PgBouncer >= 1.21 and max_prepared_statements set.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+CREDIT_PREPARED_STATEMENTS = env_bool("CREDIT_PREPARED_STATEMENTS", True)  # credit/services/ledger.py
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -96,6 +107,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout first (it refuses a locked username before any password check); ModelBackend stays
+# listed for code that logs a user in with it by name (signup).
+AUTHENTICATION_BACKENDS = ["config.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -113,6 +127,30 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Request bodies: an ordinary body (JSON, a form) over 2.5 MB or an upload over 12 MB is a 413
+# (config.middleware.BodySizeLimit); the stock-list import takes files up to 10 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+UPLOAD_MAX_BODY_SIZE = int(os.environ.get("UPLOAD_MAX_BODY_SIZE", str(12 * 1024 * 1024)))
+API_MAX_JSON_DEPTH = 32  # config.parsers.JSONParser
+
+# Shared between web processes and machines (login lockout counters): Redis when there is one,
+# else files under var/ so `make run`'s processes share them too.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "kitstreet"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache")}}
+
+# Login lockout (config/lockout.py): the 6th wrong password for one username within the window is
+# refused with 429 and Retry-After, on the token endpoint and the login form alike.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", str(15 * 60)))
+
+# Webhooks (trials/services/webhooks.py): https to public addresses only; local settings allow http.
+WEBHOOK_ALLOW_HTTP = False
+WEBHOOK_ALLOWED_NETWORKS: list[str] = []  # CIDRs trusted despite being private (on-premise receivers)
 
 # --- Money ---------------------------------------------------------------------------------
 KITSTREET_CURRENCIES = ["CNY", "USD"]
@@ -132,6 +170,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    # JSON bodies only; an upload view sets `parser_classes = config.parsers.UPLOAD_PARSERS`.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -150,6 +190,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # config/schema.py: whole-document fixes after the default enum naming hook.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess_schema"],
 }
 
 # --- Celery --------------------------------------------------------------------------------
@@ -180,6 +222,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
+# A worker that loses its broker keeps reconnecting (forever, with backoff) instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    # Fail fast on a dead broker: the outbox (outbox/services.py) keeps the message and relays it
+    # later, so a request never waits 20 s for Redis.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
+                                       "retry_on_timeout": True, "health_check_interval": 10}
+if CELERY_RESULT_BACKEND.startswith(("redis://", "rediss://")):
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+    CELERY_REDIS_SOCKET_TIMEOUT = 5
+    # A status poll while Redis is down is a quick 503, not 20 retries.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                                "interval_step": 0.5, "interval_max": 0.5}}
+    # Same Redis, without the per-send result subscription that breaks for good on an outage.
+    CELERY_RESULT_BACKEND = "config.celery:KitstreetRedisBackend+" + CELERY_RESULT_BACKEND
 # Periodic work (django-celery-beat is not used: it pins Django < 6.1). Each task is thin and
 # idempotent: it finds what is due and calls a service, so a missed or doubled beat is harmless.
 CELERY_BEAT_SCHEDULE = {

@@ -7,12 +7,10 @@ the shared helper in config/webhooks.py (the same scheme as the trial webhooks).
 
 import secrets
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from config.webhooks import webhook_post
+from config.webhooks import webhook_post, webhook_url_problem
 from marketplace.exceptions import DomainValidationError
 from marketplace.models import MarketWebhookDelivery, MarketWebhookEndpoint, Notification, Rfq
 from organizations.models import Organization
@@ -42,10 +40,9 @@ def notifications_mark_read(*, organization: Organization, ids: list[int] | None
 
 @transaction.atomic
 def market_webhook_create(*, organization: Organization, url: str) -> MarketWebhookEndpoint:
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise WebhookEndpointInvalid({"url": ["Enter an http(s) URL."]}) from None
+    problem = webhook_url_problem(url)  # https, public addresses only (config/webhooks.py)
+    if problem:
+        raise WebhookEndpointInvalid({"url": [problem]})
     return MarketWebhookEndpoint.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
 
 

@@ -170,10 +170,11 @@ def trial_update(*, trial: Trial, **changes) -> Trial:
 
 
 def _enqueue_run(trial: Trial) -> None:
+    from outbox.services import outbox_enqueue
     from trials.tasks import trial_run_task
 
-    task_id = trial.task_id
-    transaction.on_commit(lambda: trial_run_task.apply_async(args=[trial.pk], task_id=task_id))
+    # In the outbox, in trial_start's transaction: a broker outage cannot lose the run.
+    outbox_enqueue(trial_run_task, args=[trial.pk], task_id=trial.task_id)
 
 
 START_FORECAST_PATHS = 2_000
@@ -445,9 +446,11 @@ def trial_refresh(*, trial_id: int, now: datetime | None = None) -> Trial:
     trial = Trial.objects.get(pk=trial_id)
     if trial.simulated:
         if trial.is_open and trial.updated_at < now - STUCK_AFTER:
+            from outbox.services import outbox_enqueue
             from trials.tasks import trial_run_task
 
-            trial_run_task.apply_async(args=[trial.pk], task_id=trial.task_id or None)
+            with transaction.atomic():
+                outbox_enqueue(trial_run_task, args=[trial.pk], task_id=trial.task_id or None)
         return trial
     trial = _receive_live_stock(trial_id=trial_id, now=now)
     if trial.status == TrialStatus.SELLING:

@@ -6,12 +6,11 @@ Signing and the POST itself are shared with the marketplace's RFQ webhooks (conf
 from __future__ import annotations
 
 import secrets
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+
 from django.db import transaction
 from django.utils import timezone
 
-from config.webhooks import webhook_backoff_seconds, webhook_post, webhook_sign  # noqa: F401 (re-exported)
+from config.webhooks import webhook_backoff_seconds, webhook_post, webhook_sign, webhook_url_problem  # noqa: F401
 from trials.exceptions import WebhookDeliveryFailed, WebhookInvalid
 from trials.models import Trial, WebhookDelivery, WebhookEndpoint
 
@@ -20,10 +19,9 @@ MAX_ATTEMPTS = 7  # the first try and six retries: about 10 minutes in all
 
 @transaction.atomic
 def webhook_endpoint_create(*, organization, url: str) -> WebhookEndpoint:
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise WebhookInvalid({"url": ["Enter an http(s) URL."]}) from None
+    problem = webhook_url_problem(url)  # https, public addresses only (config/webhooks.py)
+    if problem:
+        raise WebhookInvalid({"url": [problem]})
     return WebhookEndpoint.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
 
 
@@ -48,6 +46,7 @@ def verdict_payload(trial: Trial) -> dict:
 
 def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
     """Inside trial_close's transaction: one delivery per endpoint, sent after commit."""
+    from outbox.services import outbox_enqueue
     from trials.tasks import webhook_deliver_task
 
     deliveries = []
@@ -56,7 +55,7 @@ def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
             endpoint=endpoint, trial=trial, event="trial.verdict", defaults={"payload": verdict_payload(trial)},
         )
         if created:
-            transaction.on_commit(lambda pk=delivery.pk: webhook_deliver_task.delay(pk))
+            outbox_enqueue(webhook_deliver_task, args=[delivery.pk])
         deliveries.append(delivery)
     return deliveries
 

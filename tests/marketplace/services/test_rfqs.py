@@ -146,7 +146,7 @@ def test_webhooks_are_signed_and_sent_once_per_event(django_capture_on_commit_ca
     trader = OrganizationFactory(trader=True)
     endpoint = market_webhook_create(organization=buyer, url="https://erp.example/hooks")
     answer = mock.Mock(status_code=200, ok=True)
-    with mock.patch("config.webhooks.requests.post", return_value=answer) as post, \
+    with mock.patch("config.webhooks._post_pinned", return_value=answer) as post, \
             django_capture_on_commit_callbacks(execute=True):
         rfq = _parts_rfq(buyer)
         bid, _ = bid_submit(rfq=rfq, supplier=trader, submitted_by=None, valid_until=_soon(days=9),

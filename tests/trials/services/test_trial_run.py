@@ -67,7 +67,7 @@ def test_only_a_draft_can_be_started():
         trial_start(trial=trial)
 
 
-def test_the_beat_resends_a_simulated_run_whose_task_was_lost():
+def test_the_beat_resends_a_simulated_run_whose_task_was_lost(django_capture_on_commit_callbacks):
     from datetime import timedelta
     from unittest import mock
 
@@ -80,5 +80,6 @@ def test_the_beat_resends_a_simulated_run_whose_task_was_lost():
     with mock.patch("trials.tasks.trial_run_task.apply_async") as send:
         trial_refresh(trial_id=trial.pk)  # recently started: leave it alone
         assert not send.called
-        trial_refresh(trial_id=trial.pk, now=timezone.now() + timedelta(minutes=11))
-    send.assert_called_once_with(args=[trial.pk], task_id=Trial.objects.get(pk=trial.pk).task_id)
+        with django_capture_on_commit_callbacks(execute=True):  # re-sent through the outbox
+            trial_refresh(trial_id=trial.pk, now=timezone.now() + timedelta(minutes=11))
+    send.assert_called_once_with(args=[trial.pk], kwargs={}, task_id=Trial.objects.get(pk=trial.pk).task_id)

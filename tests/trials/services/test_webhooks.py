@@ -17,6 +17,14 @@ from trials.services import trial_run, trial_start, webhook_backoff_seconds, web
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings):
+    """These tests' receiver listens on plain http on loopback, which production refuses
+    (tests/trials/services/test_webhook_addresses.py)."""
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 @pytest.fixture
 def receiver():
     """A local HTTP server that records what it receives."""
@@ -93,7 +101,7 @@ def eager_retries():
 def test_failures_are_retried_until_the_receiver_answers(buyer, django_capture_on_commit_callbacks, eager_retries):
     webhook_endpoint_create(organization=buyer.org, url="https://erp.example.com/hook")
     answers = [requests.ConnectionError("refused"), _response(500), _response(200)]
-    with mock.patch("config.webhooks.requests.post", side_effect=answers) as post:
+    with mock.patch("config.webhooks._post_pinned", side_effect=answers) as post:
         close_a_trial(buyer.org, buyer.user, django_capture_on_commit_callbacks)
     assert post.call_count == 3
     delivery = WebhookDelivery.objects.get()
@@ -104,7 +112,7 @@ def test_failures_are_retried_until_the_receiver_answers(buyer, django_capture_o
 
 def test_delivery_gives_up_after_the_last_retry(buyer, django_capture_on_commit_callbacks, eager_retries):
     webhook_endpoint_create(organization=buyer.org, url="https://erp.example.com/hook")
-    with mock.patch("config.webhooks.requests.post", return_value=_response(503)) as post:
+    with mock.patch("config.webhooks._post_pinned", return_value=_response(503)) as post:
         close_a_trial(buyer.org, buyer.user, django_capture_on_commit_callbacks)
     delivery = WebhookDelivery.objects.get()
     assert post.call_count == 7 and delivery.attempts == 7
@@ -116,7 +124,7 @@ def test_backoff_doubles_from_ten_seconds(buyer, django_capture_on_commit_callba
     from trials.tasks import webhook_deliver_task
 
     webhook_endpoint_create(organization=buyer.org, url="https://erp.example.com/hook")
-    with mock.patch("config.webhooks.requests.post", return_value=_response(500)), \
+    with mock.patch("config.webhooks._post_pinned", return_value=_response(500)), \
             mock.patch.object(webhook_deliver_task, "retry", side_effect=RuntimeError("retry")) as retry:
         with pytest.raises(RuntimeError):
             close_a_trial(buyer.org, buyer.user, django_capture_on_commit_callbacks)
