@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "outbox",
+    "config.outbox",  # transactional outbox: tasks enqueued by a committed transaction survive a broker outage
     "organizations",
     "marketplace",
     "credit",
@@ -226,7 +226,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
-    # Fail fast on a dead broker: the outbox (outbox/services.py) keeps the message and relays it
+    # Fail fast on a dead broker: the outbox (config/outbox/services.py) keeps the message and relays it
     # later, so a request never waits 20 s for Redis.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
                                        "retry_on_timeout": True, "health_check_interval": 10}

@@ -170,7 +170,7 @@ def trial_update(*, trial: Trial, **changes) -> Trial:
 
 
 def _enqueue_run(trial: Trial) -> None:
-    from outbox.services import outbox_enqueue
+    from config.outbox.services import outbox_enqueue
     from trials.tasks import trial_run_task
 
     # In the outbox, in trial_start's transaction: a broker outage cannot lose the run.
@@ -446,7 +446,7 @@ def trial_refresh(*, trial_id: int, now: datetime | None = None) -> Trial:
     trial = Trial.objects.get(pk=trial_id)
     if trial.simulated:
         if trial.is_open and trial.updated_at < now - STUCK_AFTER:
-            from outbox.services import outbox_enqueue
+            from config.outbox.services import outbox_enqueue
             from trials.tasks import trial_run_task
 
             with transaction.atomic():

@@ -46,7 +46,7 @@ def verdict_payload(trial: Trial) -> dict:
 
 def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
     """Inside trial_close's transaction: one delivery per endpoint, sent after commit."""
-    from outbox.services import outbox_enqueue
+    from config.outbox.services import outbox_enqueue
     from trials.tasks import webhook_deliver_task
 
     deliveries = []

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from outbox.models import OutboxMessage
+from config.outbox.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 

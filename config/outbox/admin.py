@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from outbox.models import OutboxMessage
+from config.outbox.models import OutboxMessage
 
 
 @admin.register(OutboxMessage)

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.db.utils import DatabaseError
 
-from outbox.services import outbox_purge_sent, outbox_relay_pending
+from config.outbox.services import outbox_purge_sent, outbox_relay_pending
 
 logger = logging.getLogger(__name__)
 

@@ -2,5 +2,6 @@ from django.apps import AppConfig
 
 
 class OutboxConfig(AppConfig):
-    name = "outbox"
+    name = "config.outbox"
+    label = "outbox"  # tables and migrations keep the app label
     verbose_name = "Task outbox"

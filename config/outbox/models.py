@@ -7,7 +7,7 @@ class OutboxMessage(models.Model):
     """A Celery task that a committed transaction asked for, kept until the broker has it.
 
     Written in the same transaction as the change that needs it, so the two commit or roll back
-    together; `outbox.services` relays it to the broker after commit, and `manage.py outbox_relay`
+    together; `config.outbox.services` relays it to the broker after commit, and `manage.py outbox_relay`
     relays whatever that missed (broker down, process killed)."""
 
     task_name = models.CharField(max_length=200)
