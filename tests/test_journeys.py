@@ -243,7 +243,7 @@ def test_supplier_imports_stock_confirms_and_ships_and_grants_credit(placed_purc
         j.log_in("supplier")
         j.switch_organization("Hua Xin Electronics")
         # A trader sells: its header offers no buying pages, and every page it offers works.
-        assert j.tour() == ["Parts", "Kits", "RFQs", "Incoming POs", "My stock", "Order terms", "Inbox", "Money", "Receivables"]
+        assert j.tour() == ["Parts", "Kits", "RFQs", "Incoming POs", "My stock", "Order terms", "Inbox", "Money", "Receivables", "Payouts"]
 
         j.nav("My stock", "my-stock")
         page.get_by_role("link", name=re.compile("Upload a stock list|Upload your stock list|Upload")).first.click()
