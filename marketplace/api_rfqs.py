@@ -275,7 +275,8 @@ class RfqBidApi(APIView):
     def get(self, request, pk: int):
         """Bids on this RFQ you may see: all (buyer) or your own (supplier)."""
         rfq, org = _visible_rfq(request, pk)
-        return Response(bids_output(list(bids_visible(rfq=rfq, viewer=org)), viewer=org, rfq=rfq))
+        return paginated_response(self, request, list(bids_visible(rfq=rfq, viewer=org)),
+                                  lambda page: bids_output(page, viewer=org, rfq=rfq))
 
     @extend_schema(request=InputSerializer, responses={201: BidOutputSerializer, 200: BidOutputSerializer})
     def post(self, request, pk: int):

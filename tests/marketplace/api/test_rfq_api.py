@@ -85,7 +85,7 @@ def test_bidders_see_only_their_own_bids_and_the_buyer_sees_all(buyer, make_memb
     theirs = _bid(second, rfq, breaks=((1, "2.40"),)).json()
     seen = fitting_trader.client.get(f"/api/v1/rfqs/{rfq['id']}/").json()["bids"]
     assert [b["id"] for b in seen] == [mine["id"]] and "standing" not in seen[0]
-    assert [b["id"] for b in fitting_trader.client.get(f"/api/v1/rfqs/{rfq['id']}/bids/").json()] == [mine["id"]]
+    assert [b["id"] for b in fitting_trader.client.get(f"/api/v1/rfqs/{rfq['id']}/bids/").json()["results"]] == [mine["id"]]
     assert [b["id"] for b in fitting_trader.client.get("/api/v1/bids/").json()["results"]] == [mine["id"]]
     board = fitting_trader.client.get("/api/v1/rfqs/?role=supplier").json()["results"]
     assert [r["id"] for r in board] == [rfq["id"]] and "bids" not in board[0]  # lists never carry bids
