@@ -27,3 +27,13 @@ class IdempotencyConflict(Exception):
     def __init__(self, message: str = "This Idempotency-Key was already used with a different request body."):
         super().__init__(message)
         self.message = message
+
+
+def error_text(exc: Exception) -> str:
+    """A domain error as one sentence for a page's message: Django's messages joined, else the
+    error's own message."""
+    from django.core.exceptions import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return getattr(exc, "message", None) or str(exc)

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from config.api import validation_error_detail
-from config.errors import StateConflict
+from config.errors import StateConflict, error_text
 from config.exports import export_csv_writer
 from credit.fx import fx_convert
 from credit.models import CreditLine, Currency, Dispute, Payout, SupplierTerms
@@ -58,8 +58,6 @@ from organizations.access import get_acting_organization
 from organizations.models import Organization, Role
 
 
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 class RepayForm(forms.Form):
@@ -203,7 +201,7 @@ def line_repay(request, pk: int):
                 execute=execute,
             )
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         except IdempotencyConflict:
             messages.error(request, "This form was already used for another amount; reload the page and try again.")
         else:
@@ -240,7 +238,7 @@ def line_update(request, pk: int):
                 credit_line_update(line=line, limit=form.cleaned_data["limit"], terms_days=form.cleaned_data["terms_days"])
                 messages.success(request, "Line updated.")
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("credit:line-detail", pk)
 
 
@@ -278,7 +276,7 @@ def terms_update(request):
     try:
         supplier_terms_set(supplier=org, **form.cleaned_data)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "Deposit terms saved; they apply to new orders.")
     return redirect("credit:receivables")
@@ -322,7 +320,7 @@ def payouts(request):
                     execute=lambda: (201, {"id": payout_request(organization=org, requested_by=request.user, **data).pk}),
                 )
             except ValidationError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
             except IdempotencyConflict:
                 messages.error(request, "This form was already used for another amount; reload the page and try again.")
             else:
@@ -358,7 +356,7 @@ def payout_resolve(request, pk: int):
             payout_settle(payout=payout, reference=request.POST.get("reference", ""), settled_by=request.user)
             messages.success(request, f"Payout {payout.pk} settled.")
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     except StateConflict as exc:
         messages.error(request, exc.message)
     return redirect("credit:desk")
@@ -396,7 +394,7 @@ def dispute_detail(request, pk: int):
             try:
                 dispute_resolve(dispute=dispute, resolved_by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, _error_text(exc))
+                form.add_error(None, error_text(exc))
             except StateConflict as exc:
                 form.add_error(None, exc.message)
             else:
@@ -427,7 +425,7 @@ def fx_rates(request):
             try:
                 rate = fx_rate_set(created_by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, _error_text(exc))
+                form.add_error(None, error_text(exc))
             else:
                 messages.success(request, f"Rate saved: {rate}.")
                 return redirect("credit:fx-rates")

@@ -355,7 +355,6 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
 
     scale = len(offers) * available + 1  # > Σ quantity × rank of any allocation
     prepared = [_Prepared(o, rank, scale) for rank, o in enumerate(offers)]
-    by_id = {p.offer.listing_id: p for p in prepared}
 
     def value(allocs: list[Allocation]) -> int:
         return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * offers.index(a.offer) for a in allocs)

@@ -26,7 +26,8 @@ from marketplace.services import (
     bom_read_file,
     bom_upload,
 )
-from marketplace.views import _error_text, _int, _page
+from config.errors import error_text
+from marketplace.views import _int, _page
 from organizations.access import get_acting_organization
 
 STATUS_CLASS = {MatchStatus.EXACT: "badge-good", MatchStatus.PROBABLE: "badge-warn",
@@ -141,7 +142,7 @@ def bom_line_view(request, pk: int, line: int):
         else:
             raise ValidationError("Unknown action.")
     except (ValidationError, ArithmeticError) as exc:
-        messages.error(request, f"Line {line}: {_error_text(exc) if isinstance(exc, ValidationError) else 'enter a number.'}")
+        messages.error(request, f"Line {line}: {error_text(exc) if isinstance(exc, ValidationError) else 'enter a number.'}")
     return redirect(reverse("marketplace:bom-detail", args=[pk]) + f"#line-{line}")
 
 
@@ -155,7 +156,7 @@ def bom_quote_view(request, pk: int):
             raise ValidationError("Enter a batch size.")
         quote = bom_quote(bom=bom, quantity=quantity, created_by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("marketplace:bom-detail", pk=pk)
     return redirect("marketplace:quote-detail", pk=quote.pk)
 
@@ -181,7 +182,7 @@ def bom_publish_view(request, pk: int):
     try:
         kit = bom_publish(bom=bom)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("marketplace:bom-detail", pk=pk)
     messages.success(request, f"Published {kit.name} rev {kit.revision}.")
     return redirect("marketplace:kit-detail", pk=kit.pk)
@@ -222,7 +223,7 @@ def bom_line_add_view(request, pk: int):
         item = bom_line_add(bom=bom, mpn=request.POST.get("mpn", ""), manufacturer=request.POST.get("manufacturer", ""),
                             quantity=request.POST.get("quantity") or "1", designators=request.POST.get("designators", ""))
     except (ValidationError, ArithmeticError) as exc:
-        messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else "Enter a number as quantity.")
+        messages.error(request, error_text(exc) if isinstance(exc, ValidationError) else "Enter a number as quantity.")
         return redirect("marketplace:bom-detail", pk=pk)
     return redirect(reverse("marketplace:bom-detail", args=[pk]) + f"#line-{item.line}")
 

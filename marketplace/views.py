@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
-from config.errors import StateConflict
+from config.errors import StateConflict, error_text
 from credit.selectors import order_payment_list, payment_preview
 from organizations.access import get_acting_organization
 from marketplace.exceptions import SearchTooBroad, StockListInvalid
@@ -53,10 +53,6 @@ def _page(request, qs):
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return getattr(exc, "message", str(exc))
 
 
 def _back(request, fallback: str):
@@ -186,7 +182,7 @@ def listing_search_view(request):
                                 offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE, group=grouped,
                                 exact_count=bool(get.get("exact_count")))
         except SearchTooBroad as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
             return redirect(reverse("marketplace:listing-search") + _with(get, ordering="unit_price_at_qty"))
         for row in page.rows:
             listing = row.best if grouped else row
@@ -251,7 +247,7 @@ def stock_list_import_view(request):
             try:
                 result = stock_list_import(vendor=org, content=content, dry_run=False)
             except (StockListInvalid, ValidationError) as exc:
-                context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": _error_text(exc)}])
+                context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": error_text(exc)}])
             else:
                 request.session.pop(IMPORT_SESSION_KEY, None)
                 messages.success(request, f"Stock list applied: {result.created} created, {result.updated} updated, "
@@ -268,7 +264,7 @@ def stock_list_import_view(request):
                 try:
                     result = stock_list_import(vendor=org, content=raw, dry_run=True)
                 except (StockListInvalid, ValidationError) as exc:
-                    context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": _error_text(exc)}])
+                    context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": error_text(exc)}])
                 else:
                     request.session[IMPORT_SESSION_KEY] = raw.decode("utf-8-sig")
                     context.update(result=result, filename=upload.name)
@@ -319,7 +315,7 @@ def kit_quote_view(request, pk: int):
             raise ValidationError("Enter a quantity.")
         quote = quote_create(organization=org, kit=kit, quantity=quantity, created_by=request.user, options=options)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("marketplace:kit-detail", pk=pk)
     return redirect("marketplace:quote-detail", pk=quote.pk)
 
@@ -363,7 +359,7 @@ def order_terms_view(request):
             try:
                 order_terms_set(vendor=org, currency=request.POST.get("currency", ""), **amounts)
             except ValidationError as exc:
-                messages.error(request, f"Terms not saved: {_error_text(exc)}")
+                messages.error(request, f"Terms not saved: {error_text(exc)}")
             else:
                 messages.success(request, "Order terms saved: new quotes use them.")
                 return redirect("marketplace:order-terms")
@@ -394,7 +390,7 @@ def order_create_view(request):
             kwargs["lines"] = [(listing, quantity)]
         order = order_place(buyer=org, placed_by=request.user, payment=request.POST.get("payment", ""), **kwargs)
     except (ValidationError, StateConflict) as exc:
-        messages.error(request, f"Order not placed: {_error_text(exc)}")
+        messages.error(request, f"Order not placed: {error_text(exc)}")
         return _back(request, reverse("marketplace:listing-search"))
     messages.success(request, f"Order {order.pk} placed: {order.purchase_orders.count()} purchase order(s), "
                               f"{order.total} {order.currency}, stock reserved.")
@@ -442,7 +438,7 @@ def purchase_order_step_view(request, pk: int, step: str):
     try:
         STEPS[step](purchase_order=po, actor=org)
     except (StateConflict, ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         done = {"confirm": "confirmed", "ship": "marked as shipped", "deliver": "delivery confirmed", "cancel": "cancelled",
                 "default": "closed: the buyer's default is recorded, the deposit forfeited per your terms, the goods back in stock"}
@@ -464,7 +460,7 @@ def purchase_order_dispute_view(request, pk: int):
         try:
             dispute = purchase_order_dispute(purchase_order=po, actor=org, reason=request.POST.get("reason", ""), user=request.user)
         except (StateConflict, ValidationError, PermissionDenied) as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
         else:
             messages.success(request, f"Dispute opened on purchase order {po.pk}; an operator will split what is at stake.")
             return redirect("credit:dispute-detail", dispute.pk)

@@ -41,7 +41,8 @@ from marketplace.services.rfqs import (
     rfq_create_assembly,
     rfq_create_from_quote,
 )
-from marketplace.views import _error_text, _int, _page
+from config.errors import error_text
+from marketplace.views import _int, _page
 from organizations.access import get_acting_organization
 from organizations.models import Role
 
@@ -102,7 +103,7 @@ def rfq_create_view(request):
             rfq = rfq_create(buyer=org, created_by=request.user, title=form["title"], currency=form["currency"],
                              closes_at=closes_at, max_bids=_int(form["max_bids"]), lines=_lines_from_text(form["lines"]))
         except ERRORS as exc:
-            messages.error(request, f"RFQ not created: {_error_text(exc)}")
+            messages.error(request, f"RFQ not created: {error_text(exc)}")
         else:
             messages.success(request, f"RFQ {rfq.pk} is open: fitting suppliers were notified.")
             return redirect("marketplace:rfq-detail", pk=rfq.pk)
@@ -131,7 +132,7 @@ def rfq_from_quote_view(request, pk: int):
             rfq = rfq_create_from_quote(quote=quote, buyer=org, created_by=request.user)
             messages.success(request, f"RFQ {rfq.pk} asks the market for the shortfalls.")
     except ERRORS as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("marketplace:quote-detail", pk=pk)
     return redirect("marketplace:rfq-detail", pk=rfq.pk)
 
@@ -176,7 +177,7 @@ def rfq_award_view(request, pk: int):
     try:
         rfq_award(rfq=rfq, buyer=org, bid_ids=[i for i in map(_int, request.POST.getlist("bids")) if i])
     except ERRORS as exc:
-        messages.error(request, f"Not awarded: {_error_text(exc)}")
+        messages.error(request, f"Not awarded: {error_text(exc)}")
     else:
         messages.success(request, "Awarded. The offers are reserved for you: re-quote the kit to source them with the "
                                   "rest, or order the awarded lines below.")
@@ -235,7 +236,7 @@ def rfq_bid_view(request, pk: int):
         bid, created = bid_submit(rfq=rfq, supplier=org, submitted_by=request.user, valid_until=valid_until, lines=lines,
                                   setup_cost=setup, note=request.POST.get("note", ""))
     except (*ERRORS, ValueError) as exc:  # ValueError: a price-break text that does not parse
-        messages.error(request, f"Bid not sent: {_error_text(exc)}")
+        messages.error(request, f"Bid not sent: {error_text(exc)}")
     else:
         messages.success(request, "Bid sent." if created else f"Bid revised (revision {bid.revision}).")
     return redirect("marketplace:rfq-detail", pk=pk)
@@ -262,7 +263,7 @@ def capabilities_view(request):
         try:
             supplier_profile_update(organization=org, **fields)
         except ERRORS as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, "Saved: RFQs that fit these will reach you.")
             return redirect("marketplace:capabilities")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.errors import StateConflict
+from config.errors import StateConflict, error_text
 from organizations.access import get_acting_membership, set_acting_organization
 from organizations.models import Invitation, OrganizationKind, Role
 from organizations.selectors import invitation_list, member_list, organization_member_list
@@ -81,10 +81,6 @@ def switch_organization(request):
 # --- Members and invitations ---------------------------------------------------------------------
 
 
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return getattr(exc, "message", None) or str(exc)
 
 
 @login_required
@@ -126,7 +122,7 @@ def member_update_view(request, user_id: int):
             membership = membership_role_change(actor=actor, membership=target, role=request.POST.get("role", ""))
             messages.success(request, f"{membership.user.get_username()} is now {membership.get_role_display().lower()}.")
     except (ValidationError, StateConflict) as exc:  # PermissionDenied stays a 403 page
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("member-list")
 
 
@@ -140,7 +136,7 @@ def invitation_create_view(request):
             accept_url = request.build_absolute_uri(reverse("invitation-accept", args=["TOKEN"]))
             invitation = invitation_create(actor=actor, accept_url=accept_url, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, f"Invitation sent to {invitation.email}. The link works once and expires in 7 days.")
     else:
@@ -156,7 +152,7 @@ def invitation_revoke_view(request, invitation_id: int):
     try:
         invitation_revoke(actor=actor, invitation=invitation)
     except StateConflict as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"The invitation to {invitation.email} is revoked; its link no longer works.")
     return redirect("member-list")
@@ -173,7 +169,7 @@ def invitation_accept_view(request, token: str):
         try:
             membership = invitation_accept(token=token, user=request.user)
         except ValidationError as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
         else:
             set_acting_organization(request, membership.organization)
             messages.success(request, f"Welcome to {membership.organization.name}: you are {membership.get_role_display().lower()}.")
