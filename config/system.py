@@ -49,10 +49,16 @@ class TaskStatusApi(APIView):
         if not task_is_owned_by(task_id=task_id, user=request.user):
             raise Http404
         result = AsyncResult(task_id, app=celery_app)
-        payload = result.result if result.successful() else None
-        if result.failed():
+        # Read the state once: each read asks the backend again, so asking "successful?" and then
+        # "state?" can see PENDING and SUCCESS and answer SUCCESS without its result. A ready
+        # state is cached on the AsyncResult, so `.result` below belongs to the same reading.
+        state = result.state
+        payload = None
+        if state == "SUCCESS":
+            payload = result.result
+        elif state == "FAILURE":
             payload = {"error": type(result.result).__name__}
-        return Response({"task_id": task_id, "state": result.state, "result": payload})
+        return Response({"task_id": task_id, "state": state, "result": payload})
 
 
 @login_required
