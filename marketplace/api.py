@@ -234,6 +234,9 @@ def listings_output(listings: list[Listing], qty: int | None = None) -> list[dic
                 "currency": c["currency"], "unit_price_at_qty": money_str(c["unit_price_at_qty"]),
                 "extended_price": money_str(c["extended_price"]), "rate": str(c["rate"])}
             data["unconverted_reason"] = listing.unconverted_reason
+        else:  # not priced at a quantity: nothing was converted (null would read as "no rate")
+            data.pop("converted", None)
+            data.pop("unconverted_reason", None)
     return out
 
 
