@@ -26,7 +26,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from functools import cached_property
 
 from django.conf import settings
@@ -159,12 +159,14 @@ def part_filter_q(f: SearchFilters, *, prefix: str = "") -> Q:
 CONVERTED = DecimalField(max_digits=30, decimal_places=12)
 UNIT_PLACES = Decimal("0.000001")  # a unit price's precision (UNIT_PRICE in models)
 SLACK = Decimal("0.000001")  # widens native bounds: T / rate is rounded, and SQLite compares floats
+BOUND_PLACES = Decimal("1e-12")  # native bounds are rounded outward to this (short SQL literals)
 
 
 class DisplayCurrency:
     """The buyer's display currency and the rates from each listing currency into it
     (`credit.fx.rate_table`, read once, on first use, per search). Prices sort in it, in SQL:
-    `rate_sql()` is a CASE over the listing's currency (NULL when there is no rate)."""
+    `rate_sql()` is a CASE over the listing's currency, `rank_sql()` puts the currencies without a
+    rate after the priced ones (one group per currency, each by its own price)."""
 
     def __init__(self, code: str | None = None, *, at=None):
         self.code = code or settings.KITSTREET_DEFAULT_CURRENCY
@@ -184,10 +186,19 @@ class DisplayCurrency:
 
         return all(c in self.rates for c in Currency.values)
 
-    def rate_sql(self):
-        # The display currency's own listings multiply by 1; others by their rate; none → NULL.
+    def rate_sql(self, *, missing: Decimal | None = None):
+        # The display currency's own listings multiply by 1; others by their rate; none → `missing`.
         whens = [When(currency=c, then=Value(r, output_field=CONVERTED)) for c, r in sorted(self.rates.items())]
-        return Case(*whens, default=Value(None, output_field=CONVERTED), output_field=CONVERTED)
+        return Case(*whens, default=Value(missing, output_field=CONVERTED), output_field=CONVERTED)
+
+    def rank_sql(self):
+        """0 for listings with a rate; 1, 2, … for each currency without one (sorted after, apart)."""
+        from credit.models import Currency
+
+        unrated = [c for c in Currency.values if c not in self.rates]
+        return Case(When(currency__in=sorted(self.rates), then=Value(0)),
+                    *[When(currency=c, then=Value(i + 1)) for i, c in enumerate(unrated)],
+                    default=Value(len(unrated) + 1), output_field=IntegerField())
 
     def priced_q(self) -> Q:
         """Listings whose currency has a rate (all, when every currency has one)."""
@@ -199,8 +210,8 @@ class DisplayCurrency:
         the planner reads one index range (the display currency's own listings: rate 1, the bound
         itself). Slightly wide (SLACK): the sort uses exact values, the range only selects."""
         assert op in ("lte", "gte")
-        widen = (1 + SLACK) if op == "lte" else (1 - SLACK)
-        limits = {c: bound / divide_by / r * widen for c, r in self.rates.items() if r > 0}
+        widen, rounding = ((1 + SLACK), ROUND_CEILING) if op == "lte" else ((1 - SLACK), ROUND_FLOOR)
+        limits = {c: (bound / divide_by / r * widen).quantize(BOUND_PLACES, rounding) for c, r in self.rates.items() if r > 0}
         if not limits:
             return Q(pk__in=[])
         outer = max(limits.values()) if op == "lte" else min(limits.values())
@@ -234,9 +245,10 @@ def price_at_qty(qs: QuerySet[Listing], qty: int, display: DisplayCurrency | Non
     `order_qty` (qty raised to the MOQ, then up to a multiple), `unit_price_at_qty` (the break with
     the largest min_qty ≤ order_qty; an index probe on (listing, min_qty)), `extended_price`, and
     whether the offer can fill it (`fills_qty`: stock covers order_qty, and order_qty is what was
-    asked — a larger MOQ or multiple means buying more). `sort_unit_price` / `sort_extended_price`
-    are those in the display currency (× the listing currency's rate; NULL without a rate), what
-    every price ordering sorts by; without `display`, the native prices (one currency assumed)."""
+    asked — a larger MOQ or multiple means buying more). With `display`, what every price ordering
+    sorts by: `sort_rank` (0 with a rate into the display currency, else after) and
+    `sort_unit_price` / `sort_extended_price`, the prices × the rate (× 1 without one: the rank
+    keeps those apart). One price-break probe per row: the sort keys reuse the same subquery."""
     wanted = Value(int(qty))
     raised = Case(When(moq__gt=wanted, then=F("moq")), default=wanted)
     qs = qs.annotate(order_qty=ExpressionWrapper((raised + F("multiple") - 1) / F("multiple") * F("multiple"),
@@ -247,9 +259,10 @@ def price_at_qty(qs: QuerySet[Listing], qty: int, display: DisplayCurrency | Non
     qs = qs.annotate(extended_price=ExpressionWrapper(F("order_qty") * F("unit_price_at_qty"),
                                                       output_field=DecimalField(max_digits=24, decimal_places=6)))
     if display is None:
-        return qs.annotate(sort_unit_price=F("unit_price_at_qty"), sort_extended_price=F("extended_price"))
-    rate = display.rate_sql()
-    return qs.annotate(sort_unit_price=ExpressionWrapper(F("unit_price_at_qty") * rate, output_field=CONVERTED),
+        return qs
+    rate = display.rate_sql(missing=Decimal(1))
+    return qs.annotate(sort_rank=display.rank_sql(),
+                       sort_unit_price=ExpressionWrapper(F("unit_price_at_qty") * rate, output_field=CONVERTED),
                        sort_extended_price=ExpressionWrapper(F("order_qty") * F("unit_price_at_qty") * rate, output_field=CONVERTED))
 
 
@@ -292,14 +305,12 @@ def search_matches(*, viewer: Organization | None, filters: SearchFilters, qty: 
 
 # --- The ordered page -----------------------------------------------------------------------------
 
-# By the price in the display currency; offers without one (no rate, no break at the quantity) last,
-# by currency and their own price (ties of converted prices across currencies: the same).
+# By the price in the display currency (no break at the quantity: last of its rank); offers whose
+# currency has no rate into it after all of those, by their own price (`price_at_qty`).
 PRICE_ORDERINGS = {
-    "unit_price_at_qty": [F("sort_unit_price").asc(nulls_last=True), "currency", F("unit_price_at_qty").asc(nulls_last=True),
-                          "lead_time_days", "id"],
-    "-unit_price_at_qty": [F("sort_unit_price").desc(nulls_last=True), "currency", F("unit_price_at_qty").desc(nulls_last=True), "id"],
-    "extended_price": [F("sort_extended_price").asc(nulls_last=True), "currency", F("extended_price").asc(nulls_last=True),
-                       "lead_time_days", "id"],
+    "unit_price_at_qty": [F("sort_rank").asc(), F("sort_unit_price").asc(nulls_last=True), "lead_time_days", "id"],
+    "-unit_price_at_qty": [F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"],
+    "extended_price": [F("sort_rank").asc(), F("sort_extended_price").asc(nulls_last=True), "lead_time_days", "id"],
 }
 OTHER_ORDERINGS = {
     "lead_time_days": ["lead_time_days", "id"],
@@ -380,17 +391,18 @@ class Engine:
         descending = self.ordering == "-unit_price_at_qty"
         ascending_order = "unit_price_at_qty" if descending else self.ordering
         rows = (self.priced(qs) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
-        rows = rows.values_list("pk", "part_id", "sort_unit_price") if self.qty else rows.values_list("pk", "part_id", "id")
+        rows = (rows.values_list("pk", "part_id", "sort_rank", "sort_unit_price") if self.qty
+                else rows.values_list("pk", "part_id", "id", "id"))
         out, seen = [], set()
-        for pk, part_id, price in rows.iterator(chunk_size=2000):
+        for pk, part_id, rank, price in rows.iterator(chunk_size=2000):
             if part_id not in seen:
                 seen.add(part_id)
-                out.append((pk, price))
+                out.append((pk, rank, price))
                 if not descending and k is not None and len(out) >= k:
                     break
         if descending:  # by the best price (display currency), dearest first; parts without one last
-            out.sort(key=lambda row: (row[1] is None, -(row[1] or 0), row[0]))
-        return [pk for pk, _ in (out if k is None else out[:k])]
+            out.sort(key=lambda row: (row[1], row[2] is None, -(row[2] or 0), row[0]))
+        return [pk for pk, _, _ in (out if k is None else out[:k])]
 
     MAX_SCOPES = 4
 
@@ -551,7 +563,7 @@ class Engine:
         return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
-        rows = (self.priced(self.matches().filter(part_id__in=part_ids))
+        rows = (self.priced(self.matches().filter(self.display.priced_q(), part_id__in=part_ids))
                 .filter(sort_unit_price__isnull=False).values("part_id").annotate(best=Min("sort_unit_price")))
         return {r["part_id"]: r["best"] for r in rows}
 

@@ -77,7 +77,7 @@ def reference(*, filters, qty, ordering, group, vendor_ids, display=None) -> lis
         best.setdefault(l.part_id, l)
     groups = list(best.values())
     if ordering.startswith("-"):  # by the best price in the display currency
-        groups.sort(key=lambda l: (l.sort_unit_price is None, -(l.sort_unit_price or 0), l.pk))
+        groups.sort(key=lambda l: (l.sort_rank, l.sort_unit_price is None, -(l.sort_unit_price or 0), l.pk))
     return [l.pk for l in groups]
 
 
