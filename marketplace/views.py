@@ -187,10 +187,11 @@ def listing_search_view(request):
                "orderings": LISTING_ORDERINGS}
     if searched:
         number = max(1, min(_int(get.get("page"), 1) or 1, 400))
+        display = DisplayCurrency(currency)
         try:
             page = offer_search(viewer=org, filters=filters, qty=qty, ordering=ordering if ordering in LISTING_ORDERINGS else None,
                                 offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE, group=grouped,
-                                exact_count=bool(get.get("exact_count")), display=DisplayCurrency(currency))
+                                exact_count=bool(get.get("exact_count")), display=display)
         except SearchTooBroad as exc:
             messages.error(request, error_text(exc))
             return redirect(reverse("marketplace:listing-search") + _with(get, ordering="unit_price_at_qty"))
@@ -199,6 +200,7 @@ def listing_search_view(request):
             listing.fill = offer_fill(listing, qty)
         facets = search_facets(viewer=org, filters=filters, qty=qty)
         context.update(page=page, number=number, facets=_facet_links(get, facets),
+                       fx_rates=sorted((c, r) for c, r in display.rates.items() if c != currency) if qty else [],
                        next_url=_with(get, page=number + 1) if page.has_next else None,
                        previous_url=_with(get, page=number - 1 if number > 2 else None) if number > 1 else None,
                        offers_url=_with(get, view="offers"), parts_url=_with(get, view=None),

@@ -77,6 +77,16 @@ def money(value, currency: str) -> str:
 
 
 @register.filter
+def unit_price(value) -> str:
+    """A unit price for a table: half-even to 4 places, at least cents: 4.33664 → "4.3366", 0.1 → "0.10"."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    if value is None or value == "":
+        return "—"
+    return price(Decimal(value).quantize(Decimal("0.0001"), ROUND_HALF_EVEN))
+
+
+@register.filter
 def approx_money(value, currency: str) -> str:
     """A converted amount for display: half-even to cents ("0.72 CNY"); below 0.10 to 4 places
     (a passive's 0.0230 CNY must not read 0.02 or 0.00). The sort used the unrounded value."""
