@@ -16,7 +16,7 @@ How a page is found (the same rows and order as pricing every match and sorting;
 `price_at_qty` is the one place a listing is priced at a quantity, and converts it into the buyer's
 display currency (`DisplayCurrency`: rates read once per search, a CASE over the listing's currency
 in SQL). Price orderings sort the converted price; bounds on the native `min_unit_price` /
-`max_unit_price` become one index range per currency (`DisplayCurrency.native_range`). Listings
+`max_unit_price` become one index range per currency (`DisplayCurrency.native_ranges`). Listings
 whose currency has no rate into the display currency sort after every priced one.
 """
 
@@ -38,7 +38,7 @@ from django.db.models.functions import Upper
 
 from credit.fx import CENT, RATE_PLACES, rate_table
 from marketplace.exceptions import SearchTooBroad
-from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from marketplace.models import Currency, Listing, Part, PriceBreak, normalize_mpn
 from organizations.models import Organization
 from marketplace.units import QUANTITY_KEYS, format_measure, parse_filter_value
 
@@ -204,23 +204,14 @@ class DisplayCurrency:
         """Listings whose currency has a rate (all, when every currency has one)."""
         return Q() if self.complete else Q(currency__in=sorted(self.rates))
 
-    def native_range(self, column: str, op: str, bound: Decimal, *, divide_by: int = 1) -> Q:
-        """`column` × rate (op) `bound`, as one index range on the native column per currency:
-        (currency = c AND column ≤ bound / rate_c) OR …, inside the widest of those ranges so that
-        the planner reads one index range (the display currency's own listings: rate 1, the bound
-        itself). Slightly wide (SLACK): the sort uses exact values, the range only selects."""
+    def native_ranges(self, column: str, op: str, bound: Decimal, *, divide_by: int = 1) -> dict[str, Q]:
+        """`column` × rate (op) `bound` per currency with a rate, on the native column:
+        {c: column (op) bound / rate_c}, rounded outward (SLACK: the sort uses exact values, the
+        ranges only select). Each is one index range (`Engine.in_currency`)."""
         assert op in ("lte", "gte")
         widen, rounding = ((1 + SLACK), ROUND_CEILING) if op == "lte" else ((1 - SLACK), ROUND_FLOOR)
-        limits = {c: (bound / divide_by / r * widen).quantize(BOUND_PLACES, rounding) for c, r in self.rates.items() if r > 0}
-        if not limits:
-            return Q(pk__in=[])
-        outer = max(limits.values()) if op == "lte" else min(limits.values())
-        per_currency = Q()
-        if len(set(limits.values())) == 1 and self.complete:
-            return Q(**{f"{column}__{op}": outer})
-        for c, limit in sorted(limits.items()):
-            per_currency |= Q(currency=c, **{f"{column}__{op}": limit})
-        return Q(**{f"{column}__{op}": outer}) & per_currency
+        return {c: Q(**{f"{column}__{op}": (bound / divide_by / r * widen).quantize(BOUND_PLACES, rounding)})
+                for c, r in sorted(self.rates.items()) if r > 0}
 
     def converted(self, listing: Listing) -> dict | None:
         """The listing's price at the quantity in the display currency (unit price to 6 places,
@@ -355,6 +346,21 @@ class Engine:
     def priced(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         return price_at_qty(qs, self.qty, self.display)
 
+    def bound_currencies(self) -> list[str]:
+        """The currencies whose listings can be on a priced page: those with a rate (and the
+        listing-currency filter's)."""
+        rated = sorted(self.display.rates)
+        return [c for c in rated if c == self.filters.currency] if self.filters.currency else rated
+
+    @staticmethod
+    def in_currency(qs: QuerySet[Listing], currency: str) -> QuerySet[Listing]:
+        """One currency's listings of a scope, so that a price range is read on its own: the
+        platform currency's (most listings) through the price indexes, filtered; any other's
+        through the partial `listing_fx_*` indexes (their condition, repeated here, lets the
+        planner use them)."""
+        qs = qs.filter(currency=currency)
+        return qs if currency == Currency.CNY else qs.exclude(currency=Currency.CNY)
+
     def matches(self) -> QuerySet[Listing]:
         return search_matches(viewer=self.viewer, filters=self.filters, qty=self.qty, part_ids=self.part_ids)
 
@@ -452,15 +458,18 @@ class Engine:
             scopes = [scope.filter(min_unit_price__isnull=False) for scope in scopes]
         else:
             sample_order = F("max_unit_price").asc()
-        # Samples are the cheapest in their own currency; the bounds below are converted, so any k
-        # converted prices ≤ T still bound the page. Offers without a rate sort last: never in a bound.
+        # The bounds below are converted, so any k converted prices ≤ T bound the page. Offers
+        # without a rate sort after every priced one: never in a bound.
         matched: list[tuple] = []
+        # Each currency's cheapest, read apart (one index range each): the native order of a mixed
+        # sample would favour the currency with the smaller numbers.
+        scopes_fx = [self.in_currency(scope, c) for scope in scopes for c in self.bound_currencies()]
         for factor in samples:
             size = factor * k
-            per_scope = [list(scope.order_by(sample_order).values_list("pk", flat=True)[:size]) for scope in scopes]
+            per_scope = [list(scope.order_by(sample_order).values_list("pk", flat=True)[:size]) for scope in scopes_fx]
             if extended:  # the cheapest orders too (MOQ × cheapest break): at small quantities they lead
                 per_scope += [list(scope.filter(min_spend__isnull=False).order_by("min_spend").values_list("pk", flat=True)[:size])
-                              for scope in scopes]
+                              for scope in scopes_fx]
             sample = list(dict.fromkeys(pk for ids in per_scope for pk in ids))
             # The sample's matches that have a price at the quantity, with both bounds (no pricing yet).
             rows = (self.matches().filter(display.priced_q(), pk__in=sample).annotate(oq=order_qty)
@@ -492,7 +501,7 @@ class Engine:
                       .values_list("part_id", "sort_unit_price", "order_qty"))
         if descending:
             bound = sorted((price for _, price, _ in priced), reverse=True)[k - 1]
-            candidates_q = display.native_range("max_unit_price", "gte", bound)
+            candidates_q = display.native_ranges("max_unit_price", "gte", bound)
             candidate_order = F("max_unit_price").desc()
         else:
             keyed = [(price * oq if extended else price, part_id) for part_id, price, oq in priced]
@@ -505,31 +514,44 @@ class Engine:
                 bound = sorted(v for v, _ in keyed)[k - 1]
             if extended:
                 return self._bounded_extended(k, scopes, bound)
-            candidates_q = display.native_range("min_unit_price", "lte", bound)
+            candidates_q = display.native_ranges("min_unit_price", "lte", bound)
             candidate_order = F("min_unit_price").asc()
         candidates = self._candidate_ids(scopes, candidates_q, candidate_order)
-        narrowed = self.matches().filter(pk__in=candidates) if candidates is not None else self.matches().filter(candidates_q)
+        narrowed = (self.matches().filter(pk__in=candidates) if candidates is not None
+                    else self.matches().filter(self._either(candidates_q)))
         ids = self._order_ids(narrowed, k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
 
-    def _candidate_ids(self, scopes, condition: Q, order) -> list[int] | None:
-        """The scopes' listings within the bound (index ranges), or None when there are too many to
-        pass as a list."""
-        ids = [pk for scope in scopes for pk in scope.filter(condition).order_by(order)
-               .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1]]
-        return ids if len(ids) <= self.MAX_CANDIDATES else None
+    def _candidate_ids(self, scopes, ranges: dict[str, Q], order) -> list[int] | None:
+        """The scopes' listings within the bound (one index range per scope and currency), or None
+        when there are too many to pass as a list."""
+        ids = []
+        for scope in scopes:
+            for c in self.bound_currencies():
+                ids += self.in_currency(scope, c).filter(ranges[c]).order_by(order).values_list("pk", flat=True)[
+                    : self.MAX_CANDIDATES + 1 - len(ids)]
+                if len(ids) > self.MAX_CANDIDATES:
+                    return None
+        return ids
+
+    def _either(self, ranges: dict[str, Q]) -> Q:
+        cond = Q(pk__in=[])
+        for c in self.bound_currencies():
+            cond |= Q(currency=c) & ranges[c]
+        return cond
 
     def _bounded_extended(self, k: int, scopes, bound: Decimal) -> Found:
         """Extended price ≤ T needs both qty × min_unit_price ≤ T (the order quantity is at least the
         quantity asked; selective at large quantities) and moq × min_unit_price = min_spend ≤ T
         (selective at small ones, where reels' MOQs make cheap units dear): read the narrower range.
         Slack: SQLite compares these decimals as floats."""
-        by_unit = self.display.native_range("min_unit_price", "lte", bound, divide_by=self.qty)
-        by_spend = self.display.native_range("min_spend", "lte", bound)
+        by_unit = self.display.native_ranges("min_unit_price", "lte", bound, divide_by=self.qty)
+        by_spend = self.display.native_ranges("min_spend", "lte", bound)
         ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
         if ids is None:
             ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
-        narrowed = self.matches().filter(pk__in=ids) if ids is not None else self.matches().filter(by_unit & by_spend)
+        narrowed = (self.matches().filter(pk__in=ids) if ids is not None
+                    else self.matches().filter(self._either(by_unit) & self._either(by_spend)))
         if connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
             narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price") * self.display.rate_sql(),
                                                            output_field=DecimalField()))
@@ -546,8 +568,9 @@ class Engine:
         if len(best) < k:
             return None
         bound = sorted(best.values(), reverse=True)[k - 1]
-        parts = [p for scope in scopes for p in scope.filter(self.display.native_range("max_unit_price", "gte", bound))
-                 .order_by(F("max_unit_price").desc())
+        ranges = self.display.native_ranges("max_unit_price", "gte", bound)
+        parts = [p for scope in scopes for c in self.bound_currencies()
+                 for p in self.in_currency(scope, c).filter(ranges[c]).order_by(F("max_unit_price").desc())
                  .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1]]
         if len(parts) > self.MAX_CANDIDATES:
             return None
