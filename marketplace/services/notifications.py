@@ -71,7 +71,7 @@ def webhooks_enqueue(*, organization_ids: list[int], event: str, event_key: str,
 def market_webhook_deliver(*, delivery_id: int) -> MarketWebhookDelivery:
     """One attempt, counted in its own short transaction; the HTTP call runs with no lock held."""
     with transaction.atomic():
-        delivery = MarketWebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery_id)
+        delivery = MarketWebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=delivery_id)
         if delivery.status != MarketWebhookDelivery.Status.PENDING:
             return delivery
         delivery.attempts += 1

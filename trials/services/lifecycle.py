@@ -50,7 +50,7 @@ def _error_text(exc: Exception) -> str:
 
 
 def _locked(trial_id: int) -> Trial:
-    return Trial.objects.select_for_update().select_related("kit", "organization").get(pk=trial_id)
+    return Trial.objects.select_for_update(of=("self",)).select_related("kit", "organization").get(pk=trial_id)
 
 
 def _locked_arms(trial: Trial) -> list[TrialArm]:

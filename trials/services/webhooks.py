@@ -64,7 +64,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery:
     """One attempt. The attempt is counted in its own short transaction; the HTTP call runs with no
     lock held. Raises WebhookDeliveryFailed (the task retries) unless the receiver says 2xx."""
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery_id)
+        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=delivery_id)
         if delivery.status != WebhookDelivery.Status.PENDING:
             return delivery
         delivery.attempts += 1
