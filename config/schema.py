@@ -9,7 +9,6 @@
 - the document is valid OpenAPI 3 (openapi-spec-validator; tests/test_schema_contract.py).
 """
 
-import re
 
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes

@@ -24,7 +24,6 @@ from credit.selectors import (
     credit_line_list,
     dispute_at_stake,
     dispute_list,
-    disputes_to_resolve,
     fx_rate_list,
     payout_list,
     payouts_to_settle,

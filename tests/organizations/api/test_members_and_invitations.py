@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
