@@ -376,6 +376,10 @@ class PartFacetsApi(APIView):
                                       qty=f.get("qty")))
 
 
+class ListingPriceQtySerializer(serializers.Serializer):
+    qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
+
+
 class PartDetailApi(APIView):
     class OutputSerializer(PartOutputSerializer):
         class Parameter(serializers.Serializer):
@@ -413,17 +417,13 @@ class PartDetailApi(APIView):
         boms = BomUse(many=True, help_text="The caller's own uploaded BOMs that use the part")
         price_history = PriceChange(many=True)
 
-    @extend_schema(parameters=[OpenApiParameter("qty", int)], responses=OutputSerializer)
+    @extend_schema(parameters=[ListingPriceQtySerializer], responses=OutputSerializer)
     def get(self, request, pk: int):
         """A part: its parameters (as written and normalised), every offer the caller may see priced at
         `qty` (with `fills_qty`), the kits whose BOMs use it and its offers' price history."""
         qty = ListingPriceQtySerializer(data=request.query_params)
         qty.is_valid(raise_exception=True)
         return Response(part_detail_output(request, get_object_or_404(Part, pk=pk), qty.validated_data.get("qty")))
-
-
-class ListingPriceQtySerializer(serializers.Serializer):
-    qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
 
 
 def part_detail_output(request, part: Part, qty: int | None) -> dict:

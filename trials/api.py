@@ -318,7 +318,7 @@ class TrialSalesApi(APIView):
         trial = trial_get(organization=get_acting_organization(request), pk=pk)
         return paginated_response(self, request, trial_sales_list(trial=trial), lambda page: SaleOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=SaleEventSerializer(many=True), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
+    @extend_schema(request=SaleEventSerializer(many=True, allow_empty=False), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
     def post(self, request, pk: int):
         """Live trials: record real sales and re-judge the trial at once (it may stop early). Idempotent
         per `external_id`; the same id with different content is a 409; any bad event rejects the
