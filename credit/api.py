@@ -58,9 +58,10 @@ ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.
 
 
 def choice_param(request, name: str, choices) -> str | None:
-    """A filter's value, or None when absent; a value outside `choices` is a 400, not an empty list."""
+    """A filter's value, or None when absent; a value outside `choices` (the empty one included)
+    is a 400, not an empty list or a silent default."""
     value = request.query_params.get(name)
-    if value in (None, ""):
+    if value is None:
         return None
     if value not in choices:
         raise QueryInvalid({name: [f"Use one of: {', '.join(choices)}."]})
