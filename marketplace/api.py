@@ -904,7 +904,7 @@ class KitQuoteApi(APIView):
     def post(self, request, pk: int):
         """Price the kit at a batch size from the live listings and save the quote (valid 7 days)."""
         org = get_acting_organization(request)
-        kit = kit_get(viewer=org, pk=pk)
+        kit = kit_get(viewer=org, pk=pk, with_bom=False)  # the quote reads the tree itself
         if kit is None:
             raise Http404
         data = self.InputSerializer(data=request.data)
