@@ -18,6 +18,8 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
 
 TIMEOUT_SECONDS = 5
 BACKOFF_BASE_SECONDS = 10
@@ -144,3 +146,55 @@ def webhook_post(*, url: str, secret: str, event: str, event_id: str, payload: d
         return None, f"Refused: {exc}"[:500]
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
+
+
+# --- One attempt, and giving up (every app's deliveries: config.webhook_models) ---------------
+
+
+class WebhookDeliveryFailed(Exception):
+    """The receiver did not answer 2xx; the task retries with backoff."""
+
+
+def webhook_attempt(delivery_model, *, delivery_id: int):
+    """One attempt at a pending delivery. The attempt is counted in its own short transaction and
+    the HTTP call runs with no lock held. Raises WebhookDeliveryFailed (the task retries) unless
+    the receiver says 2xx; a delivery already delivered or given up is left alone."""
+    pending = delivery_model.Status.PENDING
+    with transaction.atomic():
+        delivery = delivery_model.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=delivery_id)
+        if delivery.status != pending:
+            return delivery
+        delivery.attempts += 1
+        delivery.save(update_fields=["attempts"])
+    status, error = webhook_post(url=delivery.endpoint.url, secret=delivery.endpoint.secret, event=delivery.event,
+                                 event_id=delivery.event_id, payload=delivery.payload)
+    with transaction.atomic():
+        delivery = delivery_model.objects.select_for_update().get(pk=delivery_id)
+        delivery.response_status, delivery.last_error = status, error
+        if not error:
+            delivery.status, delivery.delivered_at = delivery_model.Status.DELIVERED, timezone.now()
+        delivery.save(update_fields=["response_status", "last_error", "status", "delivered_at"])
+    if error:
+        raise WebhookDeliveryFailed(error)
+    return delivery
+
+
+@transaction.atomic
+def webhook_give_up(delivery_model, *, delivery_id: int):
+    delivery = delivery_model.objects.select_for_update().get(pk=delivery_id)
+    if delivery.status == delivery_model.Status.PENDING:
+        delivery.status = delivery_model.Status.FAILED
+        delivery.save(update_fields=["status"])
+    return delivery
+
+
+def webhook_deliver_or_retry(task, delivery_model, *, delivery_id: int) -> None:
+    """The body of a bound Celery delivery task: attempt, retry with backoff, give up after the
+    task's `max_retries`."""
+    try:
+        webhook_attempt(delivery_model, delivery_id=delivery_id)
+    except WebhookDeliveryFailed as exc:
+        if task.request.retries >= task.max_retries:
+            webhook_give_up(delivery_model, delivery_id=delivery_id)
+            return
+        raise task.retry(exc=exc, countdown=webhook_backoff_seconds(task.request.retries)) from exc

@@ -54,6 +54,7 @@ from marketplace.services import (
 from marketplace.selectors.rfqs import awarded_listing_list
 from marketplace.services.orders import STEPS, order_step, purchase_order_dispute
 from credit.api import DisputeOutputSerializer
+from credit.idempotency_api import IDEMPOTENCY_PARAMETER, idempotent_response
 from credit.selectors import dispute_list
 
 
@@ -938,7 +939,7 @@ class KitQuoteApi(APIView):
     def post(self, request, pk: int):
         """Price the kit at a batch size from the live listings and save the quote (valid 7 days)."""
         org = get_acting_organization(request)
-        kit = kit_get(viewer=org, pk=pk)
+        kit = kit_get(viewer=org, pk=pk, with_bom=False)  # the quote reads the tree itself
         if kit is None:
             raise Http404
         data = self.InputSerializer(data=request.data)
@@ -1049,7 +1050,7 @@ class OrderListCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: OrderOutputSerializer},
     )
     def post(self, request):
@@ -1082,22 +1083,7 @@ class OrderListCreateApi(APIView):
             order = order_place(buyer=org, placed_by=request.user, payment=d["payment"], **kwargs)
             return status.HTTP_201_CREATED, order_output(order_list(organization=org).get(pk=order.pk), org)
 
-        code, body = _idempotent(request, org, execute)
-        return Response(body, status=code)
-
-
-def _idempotent(request, org: Organization, execute):
-    """Run a money-moving request once per Idempotency-Key (the credit app keeps the keys)."""
-    key = request.headers.get("Idempotency-Key")
-    if not key:
-        return execute()
-    if len(key) > 255:  # the key column's size: a longer key is a 400, not a database error (500)
-        raise OrderInvalid({"Idempotency-Key": ["Use a key of at most 255 characters."]})
-    from credit.services import idempotency_run, request_fingerprint
-
-    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
-    code, body, _ = idempotency_run(scope=f"org:{org.pk}", key=key, fingerprint=fingerprint, execute=execute)
-    return code, body
+        return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)
 
 
 class OrderDetailApi(APIView):

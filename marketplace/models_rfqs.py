@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.webhook_models import WebhookDeliveryBase, WebhookEndpointBase
+
 from organizations.models import Organization
 
 
@@ -246,39 +248,23 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["organization", "-created_at"], name="notification_org_created_idx")]
 
 
-class MarketWebhookEndpoint(models.Model):
+class MarketWebhookEndpoint(WebhookEndpointBase):
     """An integration's URL for marketplace events (rfq.created, bid.received, rfq.awarded),
     signed like the trial webhooks (config/webhooks.py)."""
 
     EVENTS = ("rfq.created", "bid.received", "rfq.awarded")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="market_webhooks")
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=64)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WebhookEndpointBase.Meta):
+        pass
 
 
-class MarketWebhookDelivery(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Gave up"
+class MarketWebhookDelivery(WebhookDeliveryBase):
+    EVENT_ID_PREFIX = "mwd_"
 
     endpoint = models.ForeignKey(MarketWebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=40)
     event_key = models.CharField(max_length=80, help_text="What happened, e.g. bid:12:r2; sent once per endpoint.")
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    response_status = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WebhookDeliveryBase.Meta):
         constraints = [models.UniqueConstraint(fields=["endpoint", "event_key"], name="marketwebhookdelivery_unique_event")]

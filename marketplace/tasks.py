@@ -16,17 +16,7 @@ def rfq_close_due_task() -> int:
 
 @shared_task(bind=True, name="marketplace.tasks.market_webhook_deliver_task", max_retries=6)
 def market_webhook_deliver_task(self, delivery_id: int) -> None:
-    from config.webhooks import webhook_backoff_seconds
-    from marketplace.services.notifications import (
-        WebhookDeliveryFailed,
-        market_webhook_deliver,
-        market_webhook_give_up,
-    )
+    from config.webhooks import webhook_deliver_or_retry
+    from marketplace.models import MarketWebhookDelivery
 
-    try:
-        market_webhook_deliver(delivery_id=delivery_id)
-    except WebhookDeliveryFailed as exc:
-        if self.request.retries >= self.max_retries:
-            market_webhook_give_up(delivery_id=delivery_id)
-            return
-        raise self.retry(exc=exc, countdown=webhook_backoff_seconds(self.request.retries))
+    webhook_deliver_or_retry(self, MarketWebhookDelivery, delivery_id=delivery_id)

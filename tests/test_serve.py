@@ -71,8 +71,8 @@ def test_a_broker_outage_loses_nothing_and_runs_nothing_twice(served):
     kit = _a_kit(served, headers)
 
     def post(path, body=None) -> requests.Response:
-        """As a client should: a 503 is retried after its Retry-After (a database deadlock between
-        a trial being created and another one running is answered so, rolled back)."""
+        """As a client should: a 503 (a dependency unavailable, rolled back) is retried after its
+        Retry-After."""
         for _ in range(5):
             response = requests.post(f"{base}{path}", json=body, headers=headers, timeout=30)
             if response.status_code != 503 or path.endswith("/start/") and served.redis.proc.poll() is not None:

@@ -20,10 +20,6 @@ class WebhookInvalid(DomainValidationError):
     pass
 
 
-class WebhookDeliveryFailed(Exception):
-    """The receiver did not answer 2xx; the task retries with backoff."""
-
-
 class SalesConflict(StateConflict):
     """An external_id already reported with different content (409): one of the reports is wrong,
     and counting either silently would hide it."""

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from config.webhook_models import WebhookDeliveryBase, WebhookEndpointBase
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 FRACTION = {"max_digits": 4, "decimal_places": 3}
 
@@ -187,42 +189,24 @@ class DailyMetric(models.Model):
         ]
 
 
-class WebhookEndpoint(models.Model):
+class WebhookEndpoint(WebhookEndpointBase):
     """An integration's URL that receives a signed POST when one of the organisation's trials
     reaches its verdict."""
 
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="trial_webhooks")
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=64)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.url
+    class Meta(WebhookEndpointBase.Meta):
+        pass
 
 
-class WebhookDelivery(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Gave up"
+class WebhookDelivery(WebhookDeliveryBase):
+    EVENT_ID_PREFIX = "whd_"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="webhook_deliveries")
     event = models.CharField(max_length=40, default="trial.verdict")
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    response_status = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WebhookDeliveryBase.Meta):
         constraints = [
             # One event per endpoint and trial: a redelivered close never sends a verdict twice.
             models.UniqueConstraint(fields=["endpoint", "trial", "event"], name="webhookdelivery_unique_event"),

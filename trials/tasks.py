@@ -21,13 +21,7 @@ def trial_refresh_open_task() -> int:
 
 @shared_task(bind=True, name="trials.tasks.webhook_deliver_task", max_retries=6)
 def webhook_deliver_task(self, delivery_id: int) -> None:
-    from trials.exceptions import WebhookDeliveryFailed
-    from trials.services import webhook_backoff_seconds, webhook_deliver, webhook_give_up
+    from config.webhooks import webhook_deliver_or_retry
+    from trials.models import WebhookDelivery
 
-    try:
-        webhook_deliver(delivery_id=delivery_id)
-    except WebhookDeliveryFailed as exc:
-        if self.request.retries >= self.max_retries:
-            webhook_give_up(delivery_id=delivery_id)
-            return
-        raise self.retry(exc=exc, countdown=webhook_backoff_seconds(self.request.retries))
+    webhook_deliver_or_retry(self, WebhookDelivery, delivery_id=delivery_id)

@@ -30,7 +30,7 @@ def payout_request(*, organization: Organization, amount: Decimal, currency: str
 
 
 def _locked_requested(payout: Payout) -> Payout:
-    payout = Payout.objects.select_for_update().select_related("hold", "organization").get(pk=payout.pk)
+    payout = Payout.objects.select_for_update(of=("self",)).select_related("hold", "organization").get(pk=payout.pk)
     if payout.status != Payout.Status.REQUESTED:
         raise PayoutAlreadyResolved(f"Payout {payout.pk} is already {payout.get_status_display().lower()}.")
     return payout

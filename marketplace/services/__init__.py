@@ -21,7 +21,6 @@ from marketplace.services.orders import (  # noqa: F401
 )
 from marketplace.services.quotes import QuoteOptions, quote_constraint_costs, quote_create  # noqa: F401
 from marketplace.services.terms import order_terms_set  # noqa: F401
-from marketplace.services.quotes import quote_create  # noqa: F401
 from marketplace.services.boms import (  # noqa: F401,E402
     bom_from_kit,
     bom_kit_sync,

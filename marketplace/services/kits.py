@@ -7,7 +7,7 @@ from django.db import transaction
 
 from marketplace.exceptions import KitInvalid
 from organizations.models import Organization
-from marketplace.models import AssemblyBreak, BomLine, Kit, Part, SubKit
+from marketplace.models import AssemblyBreak, BomLine, Kit, SubKit
 from marketplace.services.listings import price_break_errors
 
 KIT_FIELDS = ("name", "category", "description", "currency", "design_fee_per_unit", "nre")

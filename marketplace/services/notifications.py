@@ -10,14 +10,10 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from config.webhooks import webhook_post, webhook_url_problem
+from config.webhooks import webhook_attempt, webhook_url_problem
 from marketplace.exceptions import DomainValidationError
 from marketplace.models import MarketWebhookDelivery, MarketWebhookEndpoint, Notification, Rfq
 from organizations.models import Organization
-
-
-class WebhookDeliveryFailed(Exception):
-    """The receiver did not answer 2xx; the task retries with backoff."""
 
 
 class WebhookEndpointInvalid(DomainValidationError):
@@ -69,30 +65,5 @@ def webhooks_enqueue(*, organization_ids: list[int], event: str, event_key: str,
 
 
 def market_webhook_deliver(*, delivery_id: int) -> MarketWebhookDelivery:
-    """One attempt, counted in its own short transaction; the HTTP call runs with no lock held."""
-    with transaction.atomic():
-        delivery = MarketWebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery_id)
-        if delivery.status != MarketWebhookDelivery.Status.PENDING:
-            return delivery
-        delivery.attempts += 1
-        delivery.save(update_fields=["attempts"])
-    status, error = webhook_post(url=delivery.endpoint.url, secret=delivery.endpoint.secret, event=delivery.event,
-                                 event_id=f"mwd_{delivery.pk}", payload=delivery.payload)
-    with transaction.atomic():
-        delivery = MarketWebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-        delivery.response_status, delivery.last_error = status, error
-        if not error:
-            delivery.status, delivery.delivered_at = MarketWebhookDelivery.Status.DELIVERED, timezone.now()
-        delivery.save(update_fields=["response_status", "last_error", "status", "delivered_at"])
-    if error:
-        raise WebhookDeliveryFailed(error)
-    return delivery
-
-
-@transaction.atomic
-def market_webhook_give_up(*, delivery_id: int) -> MarketWebhookDelivery:
-    delivery = MarketWebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-    if delivery.status == MarketWebhookDelivery.Status.PENDING:
-        delivery.status = MarketWebhookDelivery.Status.FAILED
-        delivery.save(update_fields=["status"])
-    return delivery
+    """One attempt (config.webhooks.webhook_attempt); WebhookDeliveryFailed unless 2xx."""
+    return webhook_attempt(MarketWebhookDelivery, delivery_id=delivery_id)

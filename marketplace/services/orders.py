@@ -234,7 +234,7 @@ def _locked(purchase_order: PurchaseOrder, actor: Organization) -> tuple[Purchas
     """Lock the order, then the purchase order (always this order: no deadlocks between the
     buyer and vendors of one order); return the PO and the actor's party."""
     Order.objects.select_for_update().filter(pk=purchase_order.order_id).first()
-    po = PurchaseOrder.objects.select_for_update().select_related("order").get(pk=purchase_order.pk)
+    po = PurchaseOrder.objects.select_for_update(of=("self",)).select_related("order").get(pk=purchase_order.pk)
     if actor.pk == po.vendor_id:
         return po, "vendor"
     if actor.pk == po.order.buyer_id:

@@ -89,3 +89,49 @@ def test_different_batches_at_once_keep_the_daily_metrics_and_e_values_exact():
     assert sum(sum(arm["daily"]) for arm in trial.sequential["arms"].values()) == 32
     _rebuild_live_metrics(trial, list(TrialArm.objects.filter(trial=trial).order_by("pk")), start + timedelta(days=3, hours=2))
     assert sorted(DailyMetric.objects.filter(trial=trial).values_list("arm_id", "day", "sold", "on_hand")) == incremental
+
+
+def test_a_running_trial_does_not_block_a_new_trial_on_the_same_kit_and_organisation():
+    """A trial step locks its trial row only. Locking the kit and organisation it joins as well
+    (a plain FOR UPDATE locks every joined row) blocked every new trial on that kit, whose insert
+    takes a key-share lock on them, and deadlocked the two (a 503 to the buyer)."""
+    from django.db import transaction
+
+    from trials.services.lifecycle import _locked
+
+    running = make_trial()
+    locked, release, outcome = threading.Event(), threading.Event(), []
+
+    def hold_the_running_trial_lock():
+        try:
+            with transaction.atomic():
+                _locked(running.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_running_trial_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+
+        def create_another():
+            try:
+                with transaction.atomic():
+                    with connections["default"].cursor() as cursor:
+                        cursor.execute("SET LOCAL lock_timeout = '5s'")  # blocked = an error, not a hang
+                    outcome.append(make_trial(organization=running.organization, kit=running.kit, name="second"))
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                outcome.append(exc)
+            finally:
+                connections.close_all()
+
+        creator = threading.Thread(target=create_another)
+        creator.start()
+        creator.join(timeout=60)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert len(outcome) == 1 and isinstance(outcome[0], Trial), outcome
+    assert Trial.objects.filter(organization=running.organization, kit=running.kit).count() == 2

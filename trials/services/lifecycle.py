@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.errors import StateConflict
+from config.errors import StateConflict, error_text
 from trials.demand import DemandModel
 from trials.exceptions import TrialInvalid, TrialNotInState
 from trials.models import OPEN_STATUSES, DailyMetric, SalesEvent, Trial, TrialArm, TrialMode, TrialStatus, TrialVerdict
@@ -43,14 +43,8 @@ def sim_day_seconds() -> float:
         return 0.0
 
 
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return getattr(exc, "message", None) or str(exc)
-
-
 def _locked(trial_id: int) -> Trial:
-    return Trial.objects.select_for_update().select_related("kit", "organization").get(pk=trial_id)
+    return Trial.objects.select_for_update(of=("self",)).select_related("kit", "organization").get(pk=trial_id)
 
 
 def _locked_arms(trial: Trial) -> list[TrialArm]:
@@ -262,7 +256,7 @@ def trial_procure(*, trial_id: int) -> Trial:
         with transaction.atomic():  # a savepoint: a refused quote leaves nothing behind
             quote = quote_create(organization=trial.organization, kit=trial.kit, quantity=total, created_by=trial.created_by)
     except (ValidationError, StateConflict) as exc:
-        return _fail(trial, f"The kit could not be quoted at {total} units: {_error_text(exc)}")
+        return _fail(trial, f"The kit could not be quoted at {total} units: {error_text(exc)}")
     trial.quote = quote
     trial.currency = quote.currency
     fields = ["quote", "currency", "cash_deployed", "progress", "updated_at"]
@@ -282,7 +276,7 @@ def trial_procure(*, trial_id: int) -> Trial:
             with transaction.atomic():
                 order = order_place(buyer=trial.organization, placed_by=trial.created_by, payment=trial.payment, quote=quote)
         except (ValidationError, StateConflict) as exc:
-            return _fail(trial, f"The order could not be placed: {_error_text(exc)}")
+            return _fail(trial, f"The order could not be placed: {error_text(exc)}")
         trial.order = order
         trial.cash_deployed = order.total
         fields.append("order")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import secrets
 
 from django.db import transaction
-from django.utils import timezone
 
-from config.webhooks import webhook_backoff_seconds, webhook_post, webhook_sign, webhook_url_problem  # noqa: F401
-from trials.exceptions import WebhookDeliveryFailed, WebhookInvalid
+from config.webhooks import webhook_attempt, webhook_backoff_seconds, webhook_post, webhook_sign, webhook_url_problem  # noqa: F401
+from config.webhooks import webhook_give_up as give_up
+from trials.exceptions import WebhookInvalid
 from trials.models import Trial, WebhookDelivery, WebhookEndpoint
 
 MAX_ATTEMPTS = 7  # the first try and six retries: about 10 minutes in all
@@ -61,33 +61,9 @@ def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
 
 
 def webhook_deliver(*, delivery_id: int) -> WebhookDelivery:
-    """One attempt. The attempt is counted in its own short transaction; the HTTP call runs with no
-    lock held. Raises WebhookDeliveryFailed (the task retries) unless the receiver says 2xx."""
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery_id)
-        if delivery.status != WebhookDelivery.Status.PENDING:
-            return delivery
-        delivery.attempts += 1
-        delivery.save(update_fields=["attempts"])
-    status, error = webhook_post(url=delivery.endpoint.url, secret=delivery.endpoint.secret, event=delivery.event,
-                                 event_id=f"whd_{delivery.pk}", payload=delivery.payload)
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-        delivery.response_status = status
-        delivery.last_error = error
-        if not error:
-            delivery.status = WebhookDelivery.Status.DELIVERED
-            delivery.delivered_at = timezone.now()
-        delivery.save(update_fields=["response_status", "last_error", "status", "delivered_at"])
-    if error:
-        raise WebhookDeliveryFailed(error)
-    return delivery
+    """One attempt (config.webhooks.webhook_attempt); WebhookDeliveryFailed unless 2xx."""
+    return webhook_attempt(WebhookDelivery, delivery_id=delivery_id)
 
 
-@transaction.atomic
 def webhook_give_up(*, delivery_id: int) -> WebhookDelivery:
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-    if delivery.status == WebhookDelivery.Status.PENDING:
-        delivery.status = WebhookDelivery.Status.FAILED
-        delivery.save(update_fields=["status"])
-    return delivery
+    return give_up(WebhookDelivery, delivery_id=delivery_id)

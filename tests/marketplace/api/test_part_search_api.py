@@ -1,12 +1,11 @@
 """The grouped parts search, facets and the part page through the API; the flat listing search keeps
 its contract and marks offers that cannot fill the quantity."""
 
-from decimal import Decimal
 
 import pytest
 
 from marketplace.services import listing_update
-from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory, make_kit
+from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db
 

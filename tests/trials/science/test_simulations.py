@@ -124,7 +124,7 @@ def test_forecast_is_calibrated_on_simulated_trials():
     independent draw): the sell-through falls in [p10, p90] about 80% of the time (a little more:
     sell-through is discrete and capped at 100%), and P(scale) beats the base rate's Brier score."""
     rng = np.random.default_rng(11)
-    covered, briers, outcomes, forecasts = [], [], [], []
+    covered, outcomes, forecasts = [], [], []
     for i in range(300):
         units = int(rng.choice([20, 50, 100]))
         model = DemandModel(base_daily=float(rng.lognormal(np.log(1.0), 0.8)), dispersion=2.0, seed=i)
