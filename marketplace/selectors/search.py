@@ -204,14 +204,17 @@ class DisplayCurrency:
         """Listings whose currency has a rate (all, when every currency has one)."""
         return Q() if self.complete else Q(currency__in=sorted(self.rates))
 
-    def native_ranges(self, column: str, op: str, bound: Decimal, *, divide_by: int = 1) -> dict[str, Q]:
+    def native_ranges(self, column: str, op: str, bound: Decimal, *, divide_by: int = 1) -> dict[str | None, Q]:
         """`column` × rate (op) `bound` per currency with a rate, on the native column:
         {c: column (op) bound / rate_c}, rounded outward (SLACK: the sort uses exact values, the
         ranges only select). Each is one index range (`Engine.in_currency`)."""
         assert op in ("lte", "gte")
         widen, rounding = ((1 + SLACK), ROUND_CEILING) if op == "lte" else ((1 - SLACK), ROUND_FLOOR)
-        return {c: Q(**{f"{column}__{op}": (bound / divide_by / r * widen).quantize(BOUND_PLACES, rounding)})
-                for c, r in sorted(self.rates.items()) if r > 0}
+        limits = {c: (bound / divide_by / r * widen).quantize(BOUND_PLACES, rounding) for c, r in sorted(self.rates.items()) if r > 0}
+        ranges = {c: Q(**{f"{column}__{op}": limit}) for c, limit in limits.items()}
+        # As one condition (`Engine._either`): inside the widest range, so one index range is read.
+        ranges[None] = Q(**{f"{column}__{op}": max(limits.values()) if op == "lte" else min(limits.values())})
+        return ranges
 
     def converted(self, listing: Listing) -> dict | None:
         """The listing's price at the quantity in the display currency (unit price to 6 places,
@@ -534,11 +537,13 @@ class Engine:
                     return None
         return ids
 
-    def _either(self, ranges: dict[str, Q]) -> Q:
+    def _either(self, ranges: dict[str | None, Q]) -> Q:
+        """(currency = c AND range_c) OR …, inside the widest range (an index range for the planner)."""
         cond = Q(pk__in=[])
-        for c in self.bound_currencies():
+        currencies = self.bound_currencies()
+        for c in currencies:
             cond |= Q(currency=c) & ranges[c]
-        return cond
+        return (ranges[currencies[0]] if len(currencies) == 1 else ranges[None]) & cond
 
     def _bounded_extended(self, k: int, scopes, bound: Decimal) -> Found:
         """Extended price ≤ T needs both qty × min_unit_price ≤ T (the order quantity is at least the
