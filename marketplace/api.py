@@ -314,7 +314,7 @@ def search_page_response(request, f: dict, page, results: list[dict], **extra) -
     previous = None
     if number > 1:
         previous = remove_query_param(url, "page") if number == 2 else replace_query_param(url, "page", number - 1)
-    return Response({"count": page.count, "count_is_estimate": page.count_is_estimate, "currency": f["currency"],
+    return Response({"count": page.count, "count_is_estimate": page.count_is_estimate,
                      "next": replace_query_param(url, "page", number + 1) if page.has_next else None,
                      "previous": previous, "results": results, **extra})
 
