@@ -841,6 +841,14 @@ class QuoteOutputSerializer(serializers.Serializer):
         max_lead_time_days = serializers.IntegerField(allow_null=True)
         exclude_vendors = serializers.ListField(child=serializers.IntegerField())
         currency = serializers.CharField(allow_null=True)
+    class FxSerializer(serializers.Serializer):
+        rates = serializers.DictField(child=serializers.CharField(), help_text=(
+            "1 unit of each other currency = this many of the quote's currency (decimal strings)"))
+        rate_ids = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="The FxRate rows used")
+        as_of = serializers.CharField(allow_blank=True, help_text="When the rates were read (ISO 8601)")
+        left_out = serializers.ListField(child=serializers.CharField(), help_text=(
+            "Currencies of live offers for these parts that were left out: no rate into the quote's currency"))
+
     class UnsourcedSerializer(serializers.Serializer):
         line = serializers.IntegerField(help_text="The BOM line")
         mpn = serializers.CharField(allow_blank=True)
@@ -867,8 +875,15 @@ class QuoteOutputSerializer(serializers.Serializer):
     optimality_gap = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=True,
                                               help_text="(total − proven lower bound) ÷ total of the sourcing; 0 = optimal")
     options = OptionsSerializer(help_text="The sourcing options the quote was made with")
+    fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(FxSerializer)
+    def get_fx(self, quote) -> dict:
+        fx = quote.fx or {}
+        return {"rates": fx.get("rates") or {}, "rate_ids": fx.get("rate_ids") or {}, "as_of": fx.get("as_of", ""),
+                "left_out": fx.get("left_out") or []}
 
     @extend_schema_field(ShortageSerializer(many=True))
     def get_shortages(self, quote) -> list[dict]:
@@ -885,7 +900,8 @@ class QuoteOptionsInputSerializer(serializers.Serializer):
     max_lead_time_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3650)
     exclude_vendors = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
     currency = serializers.CharField(required=False, allow_null=True, max_length=3,
-                                     help_text="Only the kit's currency until exchange rates exist")
+                                     help_text="The quote's currency (default: the kit's); offers in other currencies "
+                                               "are converted at the rates in force, recorded in the quote's `fx`")
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
