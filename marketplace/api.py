@@ -19,7 +19,7 @@ from organizations.access import get_acting_organization
 from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
 from organizations.models import Organization, OrganizationKind, Role
-from marketplace.models import Currency, Listing, Order, Part, VendorOrderTerms
+from marketplace.models import Currency, Listing, Order, OrderStatus, Part, VendorOrderTerms
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
@@ -1022,11 +1022,15 @@ class OrderListCreateApi(APIView):
                 raise serializers.ValidationError({"partial": ["A partial order is made from a quote."]})
             return attrs
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=OrderOutputSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=OrderStatus.values)],
+                   responses=OrderOutputSerializer(many=True))
     def get(self, request):
         """Orders you placed, and orders containing your purchase orders as vendor."""
         org = get_acting_organization(request)
-        return paginated_response(self, request, order_list(organization=org, status=request.query_params.get("status")),
+        order_status = request.query_params.get("status")
+        if order_status is not None and order_status not in OrderStatus.values:
+            raise serializers.ValidationError({"status": [f"Use one of: {', '.join(OrderStatus.values)}."]})
+        return paginated_response(self, request, order_list(organization=org, status=order_status),
                          lambda page: orders_output(page, org))
 
     @extend_schema(
