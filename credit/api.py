@@ -660,8 +660,8 @@ class FxRateListCreateApi(APIView):
         valid_from = serializers.DateTimeField(required=False, help_text="Default: now.")
 
     @extend_schema(operation_id="v1_fx_rates_list",
-                   parameters=[OpenApiParameter("base", str, description=f"One of {', '.join(Currency.values)}"),
-                               OpenApiParameter("quote", str, description=f"One of {', '.join(Currency.values)}"),
+                   parameters=[OpenApiParameter("base", str, enum=Currency.values, description="Rates from this currency"),
+                               OpenApiParameter("quote", str, enum=Currency.values, description="Rates into this currency"),
                                ],
                    responses={200: FxRateOutputSerializer(many=True), 400: OpenApiTypes.OBJECT})
     def get(self, request):

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +20,7 @@ from organizations.access import get_acting_organization
 from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
 from organizations.models import Organization, OrganizationKind, Role
-from marketplace.models import Currency, Listing, Order, Part, VendorOrderTerms
+from marketplace.models import Currency, Listing, Order, OrderStatus, Part, VendorOrderTerms
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     DisplayCurrency,
@@ -487,6 +487,9 @@ def part_detail_output(request, part: Part, qty: int | None, currency: str | Non
     return data
 
 
+SUPPLIERS_ONLY = "Only suppliers publish listings: add a supplier kind to this organisation."
+
+
 class ListingListCreateApi(APIView):
     FilterSerializer = SearchFilterSerializer
 
@@ -523,6 +526,8 @@ class ListingListCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):
         org = get_acting_organization(request)
+        if not org.is_supplier:
+            raise exceptions.PermissionDenied(SUPPLIERS_ONLY)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = dict(data.validated_data)
@@ -810,6 +815,8 @@ class KitListCreateApi(APIView):
     @extend_schema(request=KitInputSerializer, responses={201: KitOutputSerializer})
     def post(self, request):
         org = get_acting_organization(request)
+        if not org.is_solution_house:  # who may publish, before what they sent: a 403 like any permission
+            raise exceptions.PermissionDenied("Only solution houses publish kits; a buyer prices its own BOM instead (POST /api/v1/boms/).")
         data = KitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kit = kit_create(owner=org, **kit_spec_from_input(data.validated_data, viewer=org))
@@ -876,6 +883,14 @@ class QuoteOutputSerializer(serializers.Serializer):
         max_lead_time_days = serializers.IntegerField(allow_null=True)
         exclude_vendors = serializers.ListField(child=serializers.IntegerField())
         currency = serializers.CharField(allow_null=True)
+    class FxSerializer(serializers.Serializer):
+        rates = serializers.DictField(child=serializers.CharField(), help_text=(
+            "1 unit of each other currency = this many of the quote's currency (decimal strings)"))
+        rate_ids = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="The FxRate rows used")
+        as_of = serializers.CharField(allow_blank=True, help_text="When the rates were read (ISO 8601)")
+        left_out = serializers.ListField(child=serializers.CharField(), help_text=(
+            "Currencies of live offers for these parts that were left out: no rate into the quote's currency"))
+
     class UnsourcedSerializer(serializers.Serializer):
         line = serializers.IntegerField(help_text="The BOM line")
         mpn = serializers.CharField(allow_blank=True)
@@ -902,8 +917,15 @@ class QuoteOutputSerializer(serializers.Serializer):
     optimality_gap = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=True,
                                               help_text="(total − proven lower bound) ÷ total of the sourcing; 0 = optimal")
     options = OptionsSerializer(help_text="The sourcing options the quote was made with")
+    fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(FxSerializer)
+    def get_fx(self, quote) -> dict:
+        fx = quote.fx or {}
+        return {"rates": fx.get("rates") or {}, "rate_ids": fx.get("rate_ids") or {}, "as_of": fx.get("as_of", ""),
+                "left_out": fx.get("left_out") or []}
 
     @extend_schema_field(ShortageSerializer(many=True))
     def get_shortages(self, quote) -> list[dict]:
@@ -920,7 +942,8 @@ class QuoteOptionsInputSerializer(serializers.Serializer):
     max_lead_time_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3650)
     exclude_vendors = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
     currency = serializers.CharField(required=False, allow_null=True, max_length=3,
-                                     help_text="Only the kit's currency until exchange rates exist")
+                                     help_text="The quote's currency (default: the kit's); offers in other currencies "
+                                               "are converted at the rates in force, recorded in the quote's `fx`")
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -1041,11 +1064,15 @@ class OrderListCreateApi(APIView):
                 raise serializers.ValidationError({"partial": ["A partial order is made from a quote."]})
             return attrs
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=OrderOutputSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=OrderStatus.values)],
+                   responses=OrderOutputSerializer(many=True))
     def get(self, request):
         """Orders you placed, and orders containing your purchase orders as vendor."""
         org = get_acting_organization(request)
-        return paginated_response(self, request, order_list(organization=org, status=request.query_params.get("status")),
+        order_status = request.query_params.get("status")
+        if order_status is not None and order_status not in OrderStatus.values:
+            raise serializers.ValidationError({"status": [f"Use one of: {', '.join(OrderStatus.values)}."]})
+        return paginated_response(self, request, order_list(organization=org, status=order_status),
                          lambda page: orders_output(page, org))
 
     @extend_schema(

@@ -28,3 +28,10 @@ def test_a_blank_or_long_idempotency_key_is_a_400_and_places_nothing(buyer, key)
     assert buyer.client.get("/api/v1/orders/").json()["count"] == 0
     listing.refresh_from_db()
     assert listing.stock == 10
+
+
+@pytest.mark.parametrize("url", ["/api/v1/orders/?status=lost", "/api/v1/orders/?status=", "/api/v1/fx-rates/?base=EUR",
+                                 "/api/v1/accounts/?kind="])
+def test_a_filter_outside_its_enum_is_a_400_not_an_empty_list(buyer, url):
+    response = buyer.client.get(url)
+    assert response.status_code == 400, response.content[:200]
