@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0009_listing_min_spend'),
+        ('marketplace', '0010_quote_order_fx'),
         ('organizations', '0003_started_task'),
     ]
 
