@@ -881,7 +881,11 @@ class QuoteOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(FxSerializer)
     def get_fx(self, quote) -> dict:
-        fx = quote.fx or {}
+        return self.fx_output(quote.fx)
+
+    @staticmethod
+    def fx_output(fx: dict | None) -> dict:
+        fx = fx or {}
         return {"rates": fx.get("rates") or {}, "rate_ids": fx.get("rate_ids") or {}, "as_of": fx.get("as_of", ""),
                 "left_out": fx.get("left_out") or []}
 
@@ -982,8 +986,14 @@ class OrderOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     status = serializers.CharField()
     total = AmountField()
+    fx = serializers.SerializerMethodField(help_text="An order from a quote: the quote's exchange-rate snapshot "
+                                                     "(empty rates when everything was in one currency)")
     created_at = serializers.DateTimeField()
     purchase_orders = PurchaseOrderOutputSerializer(many=True, source="visible_purchase_orders")
+
+    @extend_schema_field(QuoteOutputSerializer.FxSerializer)
+    def get_fx(self, order) -> dict:
+        return QuoteOutputSerializer.fx_output(order.fx)
 
 
 def orders_output(orders: list[Order], viewer: Organization) -> list[dict]:
