@@ -846,6 +846,8 @@ class QuoteOutputSerializer(serializers.Serializer):
             "1 unit of each other currency = this many of the quote's currency (decimal strings)"))
         rate_ids = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="The FxRate rows used")
         as_of = serializers.CharField(allow_blank=True, help_text="When the rates were read (ISO 8601)")
+        valid_from = serializers.DictField(child=serializers.CharField(), help_text=(
+            "Since when each rate used was in force (ISO 8601), by currency"))
         left_out = serializers.ListField(child=serializers.CharField(), help_text=(
             "Currencies of live offers for these parts that were left out: no rate into the quote's currency"))
 
@@ -887,7 +889,7 @@ class QuoteOutputSerializer(serializers.Serializer):
     def fx_output(fx: dict | None) -> dict:
         fx = fx or {}
         return {"rates": fx.get("rates") or {}, "rate_ids": fx.get("rate_ids") or {}, "as_of": fx.get("as_of", ""),
-                "left_out": fx.get("left_out") or []}
+                "valid_from": fx.get("valid_from") or {}, "left_out": fx.get("left_out") or []}
 
     @extend_schema_field(ShortageSerializer(many=True))
     def get_shortages(self, quote) -> list[dict]:

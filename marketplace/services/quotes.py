@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from credit.exceptions import FxRateMissing
 from credit.fx import fx_rate as rate_in_force
-from credit.models import Currency
+from credit.models import Currency, FxRate
 from marketplace.allocation import MICRO, Offer
 from marketplace.exceptions import QuoteInvalid
 from organizations.models import Organization
@@ -358,6 +358,11 @@ def _fx_snapshot(rates: QuoteRates, needs: list[Need]) -> dict:
     """The rates the quote used, and the currencies whose live offers for its parts it had to
     leave out for want of a rate (so the buyer sees why, instead of an unexplained shortage)."""
     snapshot = rates.as_json()
+    # Since when each rate used was in force (shown beside it): one query, only when something converted.
+    ids = {pk: c for c, pk in snapshot["rate_ids"].items() if pk is not None}
+    snapshot["valid_from"] = {ids[pk]: valid_from.isoformat()
+                              for pk, valid_from in FxRate.objects.filter(pk__in=ids).values_list("pk", "valid_from")
+                              } if ids else {}
     if rates.left_out:
         part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
         snapshot["left_out"] = sorted(set(

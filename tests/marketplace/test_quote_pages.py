@@ -124,6 +124,6 @@ def test_the_kit_page_quotes_in_another_currency_and_the_quote_shows_its_rates(b
     page = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10", "currency": "USD"}, follow=True).content.decode()
     quote = Quote.objects.order_by("-pk").first()
     assert quote.currency == "USD" and quote.components_cost == Decimal("1.00")
-    assert "1 CNY = 0.1389 USD" in page and "left out" not in page
+    assert "1 CNY = 0.1389 USD" in page and "rate of " in page and "left out" not in page
     bad = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10", "currency": "EUR"}, follow=True).content.decode()
     assert "Quote in one of CNY, USD" in bad and Quote.objects.count() == 2

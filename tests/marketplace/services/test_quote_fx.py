@@ -31,6 +31,7 @@ def test_a_cheaper_usd_offer_sources_a_cny_kit_at_the_converted_price_and_the_qu
     assert quote.currency == "CNY" and quote.components_cost == Decimal("72.00")
     assert quote.fx["rates"] == {"USD": "7.20000000"} and quote.fx["rate_ids"] == {"USD": rate.pk}
     assert quote.fx["left_out"] == [] and quote.fx_as_of is not None
+    assert quote.fx["valid_from"] == {"USD": rate.valid_from.isoformat()}
 
 
 def test_without_a_rate_the_usd_offer_is_left_out_and_the_quote_says_so(buyer):
