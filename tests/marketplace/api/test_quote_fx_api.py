@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from credit.services.fx import fx_rate_set
 from marketplace.models import Quote
@@ -83,3 +84,17 @@ def test_a_bom_quote_converts_like_a_kit_quote(buyer, market):
                             format="json")
     assert bad.status_code == 400 and "currency" in str(bad.json())
     assert Quote.objects.count() == 1
+
+
+def test_the_export_of_a_converted_quote_names_the_rate_and_what_was_left_out(buyer, market):
+    import csv
+    import io
+
+    rate = fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.20"))
+    kit = make_kit(bom=[(market["part"], 1)])
+    quote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 100}, format="json").json()
+    rows = list(csv.reader(io.StringIO(
+        buyer.client.get(f"/api/v1/quotes/{quote['id']}/export/csv/").content.decode("utf-8-sig"))))
+    assert rows[1][6:9] == ["0.720000", "72.000000", "CNY"]
+    assert ["", "", "", "", "1 USD = 7.20000000 CNY", "", "7.20000000", "", "CNY",
+            f"exchange rate of {timezone.localtime(rate.valid_from):%Y-%m-%d}"] in rows
