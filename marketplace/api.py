@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -452,6 +452,9 @@ def part_detail_output(request, part: Part, qty: int | None) -> dict:
     return data
 
 
+SUPPLIERS_ONLY = "Only suppliers publish listings: add a supplier kind to this organisation."
+
+
 class ListingListCreateApi(APIView):
     FilterSerializer = SearchFilterSerializer
 
@@ -488,6 +491,8 @@ class ListingListCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):
         org = get_acting_organization(request)
+        if not org.is_supplier:
+            raise exceptions.PermissionDenied(SUPPLIERS_ONLY)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = dict(data.validated_data)
@@ -775,6 +780,8 @@ class KitListCreateApi(APIView):
     @extend_schema(request=KitInputSerializer, responses={201: KitOutputSerializer})
     def post(self, request):
         org = get_acting_organization(request)
+        if not org.is_solution_house:  # who may publish, before what they sent: a 403 like any permission
+            raise exceptions.PermissionDenied("Only solution houses publish kits; a buyer prices its own BOM instead (POST /api/v1/boms/).")
         data = KitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kit = kit_create(owner=org, **kit_spec_from_input(data.validated_data, viewer=org))
