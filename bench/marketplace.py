@@ -3,7 +3,13 @@ page with its count, per ordering, per offer and grouped by part; facets; the AP
 quoting a 300-line kit with ~20 offers per part. Prints a Markdown table (docs/benchmarks.md).
 
     DATABASE_URL=postgres://kitstreet:kitstreet@127.0.0.1:5433/kit_marketplace_bench \\
-        .venv/bin/python bench/marketplace.py [--runs 30] [--quote-runs 20] [--no-quote | --quote-only]
+        .venv/bin/python -P bench/marketplace.py [--runs 30] [--quote-runs 20] [--no-quote | --quote-only] \\
+        [--currency CNY] [--listing-currency CNY] [--sqlite]
+
+(`-P`: bench/http.py must not shadow the standard library's `http`.) Prices compare in `--currency`
+(the display currency, at the rates in force; the demo world's listings are ~4 % USD);
+`--listing-currency` keeps one currency's listings only (the single-currency case); `--sqlite`
+allows a SQLite database (no sampled counts there: every count is exact).
 
 Seeds the database with `seed_demo --scale large` first if it has fewer than 1M listings
 (`--quote-only` skips the search cases and needs only the small demo). The quote benchmark builds
@@ -87,11 +93,11 @@ def shape_cases(rng: random.Random, runs: int) -> dict[str, list[dict]]:
     return {name: [{**make(), "qty": rng.choice(QUANTITIES)} for _ in range(runs)] for name, make in makers.items()}
 
 
-def bench_search(rng: random.Random, runs: int) -> list[tuple]:
+def bench_search(rng: random.Random, runs: int, currency: str = "CNY", listing_currency: str | None = None) -> list[tuple]:
     """The first page of 50 and its count (exact when cheap, else the sampled estimate), as the
     API answers it, for every shape × ordering, one row per offer and grouped by part."""
     from marketplace.exceptions import SearchTooBroad
-    from marketplace.selectors.search import offer_search, search_facets
+    from marketplace.selectors.search import DisplayCurrency, offer_search, search_facets
 
     rows = []
     for label, cases in shape_cases(rng, runs).items():
@@ -104,11 +110,12 @@ def bench_search(rng: random.Random, runs: int) -> list[tuple]:
                 for params in (cases[:3] if slow else cases):
                     params = dict(params)
                     qty = params.pop("qty")
-                    filters = search_filters(**params)
+                    filters = search_filters(currency=listing_currency, **params)
 
                     def page():
-                        try:
-                            result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, limit=50, group=group)
+                        try:  # the rates are read once per search, as per request
+                            result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, limit=50, group=group,
+                                                  display=DisplayCurrency(currency))
                         except SearchTooBroad:  # grouped dearest-first over > 20,000 offers: a 400
                             paths["refused"] = paths.get("refused", 0) + 1
                             return
@@ -124,7 +131,8 @@ def bench_search(rng: random.Random, runs: int) -> list[tuple]:
         for params in cases[: max(5, runs // 3)]:
             params = dict(params)
             qty = params.pop("qty")
-            times.append(timed(lambda: search_facets(viewer=None, filters=search_filters(**params), qty=qty)))
+            times.append(timed(lambda: search_facets(viewer=None, filters=search_filters(currency=listing_currency, **params),
+                                                     qty=qty)))
         rows.append((f"{label}: facets", len(times), pct(times, 50), pct(times, 95), "separate call (/parts/facets/)"))
     # End to end through the REST API (auth, validation, serialisation): grouped, keyword + quantity.
     client = APIClient()
@@ -134,7 +142,8 @@ def bench_search(rng: random.Random, runs: int) -> list[tuple]:
     for url, label in (("/api/v1/parts/search/", "GET /api/v1/parts/search/?q=&qty="), ("/api/v1/listings/", "GET /api/v1/listings/?q=&qty=")):
         times = []
         for params in shape_cases(rng, max(20, runs))["keyword"]:
-            times.append(timed(lambda: client.get(url, {**params, "ordering": "unit_price_at_qty"})))
+            extra = {"currency": currency, **({"listing_currency": listing_currency} if listing_currency else {})}
+            times.append(timed(lambda: client.get(url, {**params, "ordering": "unit_price_at_qty", **extra})))
         rows.append((label, len(times), pct(times, 50), pct(times, 95), "page of 50, JSON"))
     return rows
 
@@ -226,8 +235,11 @@ def main() -> None:
     parser.add_argument("--quote-runs", type=int, default=20)
     parser.add_argument("--no-quote", action="store_true", help="search shapes only")
     parser.add_argument("--quote-only", action="store_true", help="only the quote cases (needs only the small demo)")
+    parser.add_argument("--currency", default="CNY", help="the display currency prices compare in")
+    parser.add_argument("--listing-currency", default=None, help="only listings in this currency (single-currency case)")
+    parser.add_argument("--sqlite", action="store_true", help="allow SQLite (exact counts, no TABLESAMPLE)")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" and not args.sqlite:
         sys.exit("Run this on PostgreSQL: set DATABASE_URL=postgres://…/kit_marketplace_bench")
     listings = Listing.objects.count() if args.quote_only else ensure_data()
     rng = random.Random(42)
@@ -240,15 +252,25 @@ def main() -> None:
         for shape in ({}, {"q": "capacitor"}, {"category": "Flash"}):
             offer_search(viewer=None, filters=search_filters(**shape), qty=100)
         load_before = os.getloadavg()
-        rows += bench_search(rng, args.runs)
+        rows += bench_search(rng, args.runs, args.currency, args.listing_currency)
     if not args.no_quote:
         rows += bench_quote(rng, args.quote_runs)
     load_after = os.getloadavg()
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = f"PostgreSQL {cursor.fetchone()[0]}"
+    else:
+        import sqlite3
+
+        version = f"SQLite {sqlite3.sqlite_version}"
+    from credit.fx import rate_table
+
+    usd = Listing.objects.filter(currency="USD").count()
+    print(f"\nPrices compared in {args.currency} (rates into it: {', '.join(f'{c} {r}' for c, r in rate_table(args.currency).items())})"
+          f"{f'; only {args.listing_currency} listings' if args.listing_currency else ''}; {usd:,} listings in USD")
     print(f"\n{listings:,} listings, {PriceBreak.objects.count():,} price breaks, {Part.objects.count():,} parts; "
-          f"PostgreSQL {version}; load average (1, 5, 15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, "
+          f"{version}; load average (1, 5, 15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, "
           f"after {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} on {os.cpu_count()} CPUs\n")
     print("| case | runs | p50 ms | p95 ms | note |")
     print("| --- | ---: | ---: | ---: | --- |")

@@ -3,6 +3,7 @@ quotes and orders are added below as one APIView per operation."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -22,6 +23,7 @@ from organizations.models import Organization, OrganizationKind, Role
 from marketplace.models import Currency, Listing, Order, OrderStatus, Part, VendorOrderTerms
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
+    DisplayCurrency,
     LISTING_ORDERINGS,
     fulfilment_record,
     kit_get,
@@ -181,6 +183,13 @@ class PartOutputSerializer(serializers.Serializer):
     lifecycle = serializers.CharField()
 
 
+class ConvertedSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="The display currency")
+    unit_price_at_qty = AmountField(allow_null=True, help_text="× rate, half-even to 6 places (the sort uses the exact product)")
+    extended_price = AmountField(allow_null=True, help_text="order_qty × unit price × rate, half-even to cents")
+    rate = serializers.CharField(help_text="1 listing currency = rate display currency, 8 places")
+
+
 class ListingOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     vendor = OrgRefSerializer()
@@ -202,6 +211,10 @@ class ListingOutputSerializer(serializers.Serializer):
     fills_qty = serializers.BooleanField(required=False, help_text="Only with ?qty=: stock covers order_qty and order_qty is the quantity asked")
     fill_problems = serializers.ListField(child=serializers.ChoiceField(choices=["stock", "moq", "multiple", "no_price"]),
                                          required=False, help_text="Only with ?qty=: why the offer does not fill it")
+    converted = ConvertedSerializer(required=False, allow_null=True, help_text=(
+        "Only with ?qty=: the price at the quantity in the display currency (`currency=`), what price orderings "
+        "sort by; null when the listing's currency has no rate into it (then sorted after every priced offer)"))
+    unconverted_reason = serializers.CharField(required=False, allow_null=True, help_text="Only with ?qty=: why `converted` is null")
 
 
 def listings_output(listings: list[Listing], qty: int | None = None) -> list[dict]:
@@ -216,6 +229,15 @@ def listings_output(listings: list[Listing], qty: int | None = None) -> list[dic
             # Exact product in Python (SQLite computes the sort key in floating point).
             data["extended_price"] = money_str(listing.order_qty * price) if price is not None else None
             data.update(offer_fill(listing, listing.qty_asked))
+        if hasattr(listing, "converted"):
+            c = listing.converted
+            data["converted"] = None if c is None else {
+                "currency": c["currency"], "unit_price_at_qty": money_str(c["unit_price_at_qty"]),
+                "extended_price": money_str(c["extended_price"]), "rate": str(c["rate"])}
+            data["unconverted_reason"] = listing.unconverted_reason
+        else:  # not priced at a quantity: nothing was converted (null would read as "no rate")
+            data.pop("converted", None)
+            data.pop("unconverted_reason", None)
     return out
 
 
@@ -238,6 +260,16 @@ class PartListApi(APIView):
         return paginated_response(self, request, qs, lambda page: PartOutputSerializer(page, many=True).data)
 
 
+def display_currency_field() -> serializers.ChoiceField:
+    """`currency=`: the buyer's display currency (the platform's by default); unknown → a clear 400."""
+    return serializers.ChoiceField(
+        choices=Currency.choices, required=False, default=settings.KITSTREET_DEFAULT_CURRENCY,
+        error_messages={"invalid_choice": "Unknown currency “{input}”: prices are compared and shown in one of "
+                                          + ", ".join(Currency.values) + "."},
+        help_text="The display currency: price orderings compare every offer converted into it at today's rate "
+                  "(`converted` in each row); offers whose currency has no rate into it sort last")
+
+
 class SearchFilterSerializer(serializers.Serializer):
     """The search's query parameters, shared by the flat listing search and the grouped parts search."""
 
@@ -246,8 +278,9 @@ class SearchFilterSerializer(serializers.Serializer):
     category = serializers.CharField(required=False, max_length=100)
     manufacturer = serializers.CharField(required=False, max_length=100)
     vendor = id_field(required=False)
-    currency = serializers.ChoiceField(choices=Currency.choices, required=False,
-                                       help_text="Only listings priced in this currency (prices compare within one)")
+    currency = display_currency_field()
+    listing_currency = serializers.ChoiceField(choices=Currency.choices, required=False,
+                                               help_text="Only listings priced in this currency")
     in_stock = serializers.BooleanField(required=False, default=False, help_text="With qty: stock covers the order quantity")
     max_lead_time_days = serializers.IntegerField(required=False, min_value=0, max_value=3650)
     qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
@@ -266,7 +299,7 @@ def search_request(request) -> tuple[dict, object]:
     data.is_valid(raise_exception=True)
     f = data.validated_data
     filters = search_filters(q=f.get("q"), mpn=f.get("mpn"), category=f.get("category"), manufacturer=f.get("manufacturer"),
-                             vendor_id=f.get("vendor"), currency=f.get("currency"), in_stock=f["in_stock"],
+                             vendor_id=f.get("vendor"), currency=f.get("listing_currency"), in_stock=f["in_stock"],
                              max_lead_time_days=f.get("max_lead_time_days"), parameters=f.get("parameters", ""))
     return f, filters
 
@@ -290,7 +323,7 @@ def run_search(request, *, group: bool):
     f, filters = search_request(request)
     page = offer_search(viewer=get_acting_organization(request, required=False), filters=filters, qty=f.get("qty"),
                         ordering=f.get("ordering"), offset=(f["page"] - 1) * f["page_size"], limit=f["page_size"],
-                        exact_count=f["exact_count"], group=group)
+                        exact_count=f["exact_count"], group=group, display=DisplayCurrency(f["currency"]))
     return f, filters, page
 
 
@@ -379,6 +412,7 @@ class PartFacetsApi(APIView):
 
 class ListingPriceQtySerializer(serializers.Serializer):
     qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
+    currency = display_currency_field()
 
 
 class PartDetailApi(APIView):
@@ -424,10 +458,11 @@ class PartDetailApi(APIView):
         `qty` (with `fills_qty`), the kits whose BOMs use it and its offers' price history."""
         qty = ListingPriceQtySerializer(data=request.query_params)
         qty.is_valid(raise_exception=True)
-        return Response(part_detail_output(request, get_object_or_404(Part, pk=pk), qty.validated_data.get("qty")))
+        return Response(part_detail_output(request, get_object_or_404(Part, pk=pk), qty.validated_data.get("qty"),
+                                           currency=qty.validated_data["currency"]))
 
 
-def part_detail_output(request, part: Part, qty: int | None) -> dict:
+def part_detail_output(request, part: Part, qty: int | None, currency: str | None = None) -> dict:
     from marketplace.selectors.search import part_boms, part_kits, part_offers, part_price_history
     from marketplace.units import QUANTITY_KEYS, format_measure
 
@@ -437,7 +472,7 @@ def part_detail_output(request, part: Part, qty: int | None) -> dict:
         {"key": key, "value": value,
          "label": format_measure(QUANTITY_KEYS.get(key, ""), value) if isinstance(value, (int, float)) else str(value)}
         for key, value in sorted(part.parameter_values.items())]
-    data["offers"] = listings_output(part_offers(viewer=viewer, part=part, qty=qty), qty)
+    data["offers"] = listings_output(part_offers(viewer=viewer, part=part, qty=qty, display=DisplayCurrency(currency)), qty)
     data["kits"] = [{"id": k["kit"].pk, "name": k["kit"].name, "revision": k["kit"].revision,
                      "owner": {"id": k["kit"].owner_id, "name": k["kit"].owner.name}, "quantity": money_str(k["quantity"]),
                      "designators": ",".join(k["designators"]), "as_substitute": k["as_substitute"]}

@@ -169,6 +169,14 @@ class Listing(models.Model):
             # Sorting by extended price at small quantities: big MOQs cost more than they look.
             models.Index(fields=["min_spend"], name="listing_min_spend_idx"),
             models.Index(fields=["category_key", "min_spend"], name="listing_cat_min_spend_idx"),
+            # The same ranges over the listings priced in another currency than the platform's
+            # (a few %): search compares prices converted into the buyer's currency and reads one
+            # range per currency (docs/search.md); without these, the minority's wider native range
+            # would be read through the majority's rows.
+            *[models.Index(fields=fields, condition=~Q(currency=Currency.CNY), name=f"listing_fx_{name}_idx")
+              for fields, name in ((["category_key", "max_unit_price"], "cat_max"), (["category_key", "min_unit_price"], "cat_min"),
+                                   (["category_key", "min_spend"], "cat_spend"), (["max_unit_price"], "max"),
+                                   (["min_unit_price"], "min"), (["min_spend"], "spend"))],
         ]
 
     objects = ListingQuerySet.as_manager()

@@ -25,6 +25,7 @@ from marketplace.models import Currency, Order, OrderStatus
 from organizations.models import Role
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
+    DisplayCurrency,
     LISTING_ORDERINGS,
     fulfilment_record,
     kit_get,
@@ -149,6 +150,17 @@ def _facet_links(query, facets: dict) -> dict:
     return out
 
 
+def _display_currency(request, org) -> str:
+    """The buyer's display currency: `?currency=`, else the acting organisation's, else the
+    platform's. An unknown one is said, not silently dropped (prices then show in the default)."""
+    fallback = org.default_currency if org and org.default_currency in Currency.values else settings.KITSTREET_DEFAULT_CURRENCY
+    asked = request.GET.get("currency", "").strip()
+    if asked and asked not in Currency.values:
+        messages.error(request, f"“{asked[:10]}” is not a currency we price in ({', '.join(Currency.values)}): "
+                                f"prices are compared in {fallback}.")
+    return asked if asked in Currency.values else fallback
+
+
 @login_required
 def listing_search_view(request):
     """Parts search: grouped by part (best offer at the quantity, offers, stock, lead) or one row per
@@ -163,24 +175,23 @@ def listing_search_view(request):
     ordering = get.get("ordering") or None
     grouped = get.get("view") != "offers"
     searched = any(get.get(k) for k in SEARCH_KEYS)
-    # Prices only compare within one currency: default to the acting organisation's.
-    currency = get.get("currency") or (org.default_currency if org else settings.KITSTREET_DEFAULT_CURRENCY)
-    currency = currency if currency in settings.KITSTREET_CURRENCIES else None
+    currency = _display_currency(request, org)
     lead = _int(get.get("max_lead_time_days"))
     filters = search_filters(
         q=get.get("q", "")[:100], mpn=get.get("mpn", "")[:100], category=get.get("category", "")[:100],
         manufacturer=get.get("manufacturer", "")[:100], in_stock=bool(get.get("in_stock")), vendor_id=_int(get.get("vendor")),
-        currency=currency, parameters=get.get("parameters", "")[:400],
+        parameters=get.get("parameters", "")[:400],
         max_lead_time_days=lead if lead is not None and 0 <= lead <= 3650 else None)
     context = {"qty": qty, "searched": searched, "grouped": grouped, "query": get.copy(), "payments": Order.Payment.choices,
                "currency": currency, "currencies": settings.KITSTREET_CURRENCIES, "org": org,
                "orderings": LISTING_ORDERINGS}
     if searched:
         number = max(1, min(_int(get.get("page"), 1) or 1, 400))
+        display = DisplayCurrency(currency)
         try:
             page = offer_search(viewer=org, filters=filters, qty=qty, ordering=ordering if ordering in LISTING_ORDERINGS else None,
                                 offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE, group=grouped,
-                                exact_count=bool(get.get("exact_count")))
+                                exact_count=bool(get.get("exact_count")), display=display)
         except SearchTooBroad as exc:
             messages.error(request, error_text(exc))
             return redirect(reverse("marketplace:listing-search") + _with(get, ordering="unit_price_at_qty"))
@@ -189,6 +200,7 @@ def listing_search_view(request):
             listing.fill = offer_fill(listing, qty)
         facets = search_facets(viewer=org, filters=filters, qty=qty)
         context.update(page=page, number=number, facets=_facet_links(get, facets),
+                       fx_rates=sorted((c, r) for c, r in display.rates.items() if c != currency) if qty else [],
                        next_url=_with(get, page=number + 1) if page.has_next else None,
                        previous_url=_with(get, page=number - 1 if number > 2 else None) if number > 1 else None,
                        offers_url=_with(get, view="offers"), parts_url=_with(get, view=None),
@@ -208,7 +220,8 @@ def part_detail_view(request, pk: int):
     org = get_acting_organization(request, required=False)
     qty = _int(request.GET.get("qty"))
     qty = qty if qty and 0 < qty <= 100_000_000 else None
-    offers = part_offers(viewer=org, part=part, qty=qty)
+    currency = _display_currency(request, org)
+    offers = part_offers(viewer=org, part=part, qty=qty, display=DisplayCurrency(currency))
     for listing in offers:
         listing.fill = offer_fill(listing, qty)
     # Numbers as normalised (with the supplier's spelling beside them); text as the supplier wrote it.
@@ -218,6 +231,7 @@ def part_detail_view(request, pk: int):
                   for key, value in sorted(part.parameter_values.items())]
     return render(request, "marketplace/part_detail.html", {
         "part": part, "qty": qty, "offers": offers, "parameters": parameters, "org": org,
+        "currency": currency, "currencies": Currency.values,
         "kits": part_kits(viewer=org, part=part), "boms": part_boms(viewer=org, part=part), "history": part_price_history(viewer=org, part=part, qty=qty, limit=50),
         "payments": Order.Payment.choices,
     })

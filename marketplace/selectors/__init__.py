@@ -19,6 +19,7 @@ from marketplace.selectors.orders import (  # noqa: F401
     quote_vendor_subtotals,
 )
 from marketplace.selectors.search import (  # noqa: F401
+    DisplayCurrency,
     SearchFilters,
     offer_fill,
     offer_search,

@@ -66,6 +66,7 @@ def listing_search(
     qty: int | None = None,
     parameters: dict[str, str] | str | None = None,
     ordering: str | None = None,
+    display=None,
 ) -> QuerySet[Listing]:
     """Every matching listing priced at `qty` and sorted — the plain queryset that `offer_search`
     pages without pricing every match (and the reference its tests compare against)."""
@@ -73,6 +74,6 @@ def listing_search(
 
     filters = search_filters(q=q, mpn=mpn, category=category, vendor_id=vendor_id, currency=currency,
                              in_stock=in_stock, parameters=parameters)
-    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=False)
+    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=False, display=display)
     return engine.ordered(engine.matches()).select_related("vendor", "part").prefetch_related(
         Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))

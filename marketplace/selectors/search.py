@@ -13,7 +13,11 @@ How a page is found (the same rows and order as pricing every match and sorting;
    the product with the order quantity. Count: exact on request, else an estimate from the sample.
 3. Anything else (a rare filter over a huge scope, or orderings not by price) prices every match.
 
-`price_at_qty` is the one place a listing is priced at a quantity; currency conversion plugs in there.
+`price_at_qty` is the one place a listing is priced at a quantity, and converts it into the buyer's
+display currency (`DisplayCurrency`: rates read once per search, a CASE over the listing's currency
+in SQL). Price orderings sort the converted price; bounds on the native `min_unit_price` /
+`max_unit_price` become one index range per currency (`DisplayCurrency.native_ranges`). Listings
+whose currency has no rate into the display currency sort after every priced one.
 """
 
 from __future__ import annotations
@@ -22,16 +26,19 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from functools import cached_property
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (BooleanField, Case, Count, DecimalField, Exists, ExpressionWrapper, F, IntegerField, Max, Min,
                               OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 
+from credit.fx import CENT, RATE_PLACES, rate_table
 from marketplace.exceptions import SearchTooBroad
-from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
+from marketplace.models import Currency, Listing, Part, PriceBreak, normalize_mpn
 from organizations.models import Organization
 from marketplace.units import QUANTITY_KEYS, format_measure, parse_filter_value
 
@@ -149,12 +156,93 @@ def part_filter_q(f: SearchFilters, *, prefix: str = "") -> Q:
     return cond
 
 
-def price_at_qty(qs: QuerySet[Listing], qty: int) -> QuerySet[Listing]:
+CONVERTED = DecimalField(max_digits=30, decimal_places=12)
+UNIT_PLACES = Decimal("0.000001")  # a unit price's precision (UNIT_PRICE in models)
+SLACK = Decimal("0.000001")  # widens native bounds: T / rate is rounded, and SQLite compares floats
+BOUND_PLACES = Decimal("1e-12")  # native bounds are rounded outward to this (short SQL literals)
+
+
+class DisplayCurrency:
+    """The buyer's display currency and the rates from each listing currency into it
+    (`credit.fx.rate_table`, read once, on first use, per search). Prices sort in it, in SQL:
+    `rate_sql()` is a CASE over the listing's currency, `rank_sql()` puts the currencies without a
+    rate after the priced ones (one group per currency, each by its own price)."""
+
+    def __init__(self, code: str | None = None, *, at=None):
+        self.code = code or settings.KITSTREET_DEFAULT_CURRENCY
+        self.at = at
+
+    @cached_property
+    def rates(self) -> dict[str, Decimal]:
+        return {c: Decimal(r).quantize(RATE_PLACES, ROUND_HALF_EVEN) for c, r in rate_table(self.code, self.at).items()}
+
+    def rate(self, currency: str) -> Decimal | None:
+        return self.rates.get(currency)
+
+    @property
+    def complete(self) -> bool:
+        """Every listing currency has a rate (no filter needed to leave the unpriced out of bounds)."""
+        from credit.models import Currency
+
+        return all(c in self.rates for c in Currency.values)
+
+    def rate_sql(self, *, missing: Decimal | None = None):
+        # The display currency's own listings multiply by 1; others by their rate; none → `missing`.
+        whens = [When(currency=c, then=Value(r, output_field=CONVERTED)) for c, r in sorted(self.rates.items())]
+        return Case(*whens, default=Value(missing, output_field=CONVERTED), output_field=CONVERTED)
+
+    def rank_sql(self):
+        """0 for listings with a rate; 1, 2, … for each currency without one (sorted after, apart)."""
+        from credit.models import Currency
+
+        unrated = [c for c in Currency.values if c not in self.rates]
+        return Case(When(currency__in=sorted(self.rates), then=Value(0)),
+                    *[When(currency=c, then=Value(i + 1)) for i, c in enumerate(unrated)],
+                    default=Value(len(unrated) + 1), output_field=IntegerField())
+
+    def priced_q(self) -> Q:
+        """Listings whose currency has a rate (all, when every currency has one)."""
+        return Q() if self.complete else Q(currency__in=sorted(self.rates))
+
+    def native_ranges(self, column: str, op: str, bound: Decimal, *, divide_by: int = 1) -> dict[str | None, Q]:
+        """`column` × rate (op) `bound` per currency with a rate, on the native column:
+        {c: column (op) bound / rate_c}, rounded outward (SLACK: the sort uses exact values, the
+        ranges only select). Each is one index range (`Engine.in_currency`)."""
+        assert op in ("lte", "gte")
+        widen, rounding = ((1 + SLACK), ROUND_CEILING) if op == "lte" else ((1 - SLACK), ROUND_FLOOR)
+        limits = {c: (bound / divide_by / r * widen).quantize(BOUND_PLACES, rounding) for c, r in sorted(self.rates.items()) if r > 0}
+        ranges = {c: Q(**{f"{column}__{op}": limit}) for c, limit in limits.items()}
+        # As one condition (`Engine._either`): inside the widest range, so one index range is read.
+        ranges[None] = Q(**{f"{column}__{op}": max(limits.values()) if op == "lte" else min(limits.values())})
+        return ranges
+
+    def converted(self, listing: Listing) -> dict | None:
+        """The listing's price at the quantity in the display currency (unit price to 6 places,
+        extended to cents, half-even; the sort used the unrounded product), or None without a rate."""
+        rate = self.rate(listing.currency)
+        if rate is None:
+            return None
+        unit = getattr(listing, "unit_price_at_qty", None)
+        return {"currency": self.code, "rate": rate,
+                "unit_price_at_qty": (unit * rate).quantize(UNIT_PLACES, ROUND_HALF_EVEN) if unit is not None else None,
+                "extended_price": (listing.order_qty * unit * rate).quantize(CENT, ROUND_HALF_EVEN) if unit is not None else None}
+
+    def missing_reason(self, listing: Listing) -> str | None:
+        if self.rate(listing.currency) is not None:
+            return None
+        return (f"No exchange rate from {listing.currency} to {self.code}: not comparable, "
+                f"so sorted after the offers priced in {self.code}.")
+
+
+def price_at_qty(qs: QuerySet[Listing], qty: int, display: DisplayCurrency | None = None) -> QuerySet[Listing]:
     """THE pricing of a listing at a quantity, in SQL so that sorting works on the whole market:
     `order_qty` (qty raised to the MOQ, then up to a multiple), `unit_price_at_qty` (the break with
     the largest min_qty ≤ order_qty; an index probe on (listing, min_qty)), `extended_price`, and
     whether the offer can fill it (`fills_qty`: stock covers order_qty, and order_qty is what was
-    asked — a larger MOQ or multiple means buying more). Currency conversion belongs here."""
+    asked — a larger MOQ or multiple means buying more). With `display`, what every price ordering
+    sorts by: `sort_rank` (0 with a rate into the display currency, else after) and
+    `sort_unit_price` / `sort_extended_price`, the prices × the rate (× 1 without one: the rank
+    keeps those apart). One price-break probe per row: the sort keys reuse the same subquery."""
     wanted = Value(int(qty))
     raised = Case(When(moq__gt=wanted, then=F("moq")), default=wanted)
     qs = qs.annotate(order_qty=ExpressionWrapper((raised + F("multiple") - 1) / F("multiple") * F("multiple"),
@@ -162,8 +250,14 @@ def price_at_qty(qs: QuerySet[Listing], qty: int) -> QuerySet[Listing]:
     price = (PriceBreak.objects.filter(listing=OuterRef("pk"), min_qty__lte=OuterRef("order_qty"))
              .order_by("-min_qty").values("unit_price")[:1])
     qs = qs.annotate(unit_price_at_qty=Subquery(price, output_field=DecimalField(max_digits=14, decimal_places=6)))
-    return qs.annotate(extended_price=ExpressionWrapper(F("order_qty") * F("unit_price_at_qty"),
-                                                        output_field=DecimalField(max_digits=24, decimal_places=6)))
+    qs = qs.annotate(extended_price=ExpressionWrapper(F("order_qty") * F("unit_price_at_qty"),
+                                                      output_field=DecimalField(max_digits=24, decimal_places=6)))
+    if display is None:
+        return qs
+    rate = display.rate_sql(missing=Decimal(1))
+    return qs.annotate(sort_rank=display.rank_sql(),
+                       sort_unit_price=ExpressionWrapper(F("unit_price_at_qty") * rate, output_field=CONVERTED),
+                       sort_extended_price=ExpressionWrapper(F("order_qty") * F("unit_price_at_qty") * rate, output_field=CONVERTED))
 
 
 def _order_qty(qty: int):
@@ -205,10 +299,12 @@ def search_matches(*, viewer: Organization | None, filters: SearchFilters, qty: 
 
 # --- The ordered page -----------------------------------------------------------------------------
 
+# By the price in the display currency (no break at the quantity: last of its rank); offers whose
+# currency has no rate into it after all of those, by their own price (`price_at_qty`).
 PRICE_ORDERINGS = {
-    "unit_price_at_qty": [F("unit_price_at_qty").asc(nulls_last=True), "lead_time_days", "id"],
-    "-unit_price_at_qty": [F("unit_price_at_qty").desc(nulls_last=True), "id"],
-    "extended_price": [F("extended_price").asc(nulls_last=True), "lead_time_days", "id"],
+    "unit_price_at_qty": [F("sort_rank").asc(), F("sort_unit_price").asc(nulls_last=True), "lead_time_days", "id"],
+    "-unit_price_at_qty": [F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"],
+    "extended_price": [F("sort_rank").asc(), F("sort_extended_price").asc(nulls_last=True), "lead_time_days", "id"],
 }
 OTHER_ORDERINGS = {
     "lead_time_days": ["lead_time_days", "id"],
@@ -243,17 +339,37 @@ class Engine:
     MAX_CANDIDATES = 5000  # candidate ids passed as a list; more, and the bound is applied as a filter
     FULL_LIMIT = 20000  # grouped dearest-first searches that would price more matches are refused
 
-    def __init__(self, *, viewer, filters: SearchFilters, qty: int | None, ordering: str | None, group: bool):
+    def __init__(self, *, viewer, filters: SearchFilters, qty: int | None, ordering: str | None, group: bool,
+                 display: DisplayCurrency | None = None):
         self.viewer, self.filters, self.qty, self.group = viewer, filters, qty, group
         self.ordering = resolve_ordering(ordering, qty)
+        self.display = display or DisplayCurrency()
         self.part_ids: list[int] | None = None
+
+    def priced(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
+        return price_at_qty(qs, self.qty, self.display)
+
+    def bound_currencies(self) -> list[str]:
+        """The currencies whose listings can be on a priced page: those with a rate (and the
+        listing-currency filter's)."""
+        rated = sorted(self.display.rates)
+        return [c for c in rated if c == self.filters.currency] if self.filters.currency else rated
+
+    @staticmethod
+    def in_currency(qs: QuerySet[Listing], currency: str) -> QuerySet[Listing]:
+        """One currency's listings of a scope, so that a price range is read on its own: the
+        platform currency's (most listings) through the price indexes, filtered; any other's
+        through the partial `listing_fx_*` indexes (their condition, repeated here, lets the
+        planner use them)."""
+        qs = qs.filter(currency=currency)
+        return qs if currency == Currency.CNY else qs.exclude(currency=Currency.CNY)
 
     def matches(self) -> QuerySet[Listing]:
         return search_matches(viewer=self.viewer, filters=self.filters, qty=self.qty, part_ids=self.part_ids)
 
     def ordered(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         if self.qty:
-            qs = price_at_qty(qs, self.qty)
+            qs = self.priced(qs)
         return qs.order_by(*ORDERINGS[self.ordering])
 
     # first k ------------------------------------------------------------------------------------
@@ -283,18 +399,19 @@ class Engine:
             return list(rows if k is None else rows[:k])
         descending = self.ordering == "-unit_price_at_qty"
         ascending_order = "unit_price_at_qty" if descending else self.ordering
-        rows = (price_at_qty(qs, self.qty) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
-        rows = rows.values_list("pk", "part_id", "unit_price_at_qty") if self.qty else rows.values_list("pk", "part_id", "id")
+        rows = (self.priced(qs) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
+        rows = (rows.values_list("pk", "part_id", "sort_rank", "sort_unit_price") if self.qty
+                else rows.values_list("pk", "part_id", "id", "id"))
         out, seen = [], set()
-        for pk, part_id, price in rows.iterator(chunk_size=2000):
+        for pk, part_id, rank, price in rows.iterator(chunk_size=2000):
             if part_id not in seen:
                 seen.add(part_id)
-                out.append((pk, price))
+                out.append((pk, rank, price))
                 if not descending and k is not None and len(out) >= k:
                     break
-        if descending:  # by the best price, dearest first; parts without a price last
-            out.sort(key=lambda row: (row[1] is None, -(row[1] or 0), row[0]))
-        return [pk for pk, _ in (out if k is None else out[:k])]
+        if descending:  # by the best price (display currency), dearest first; parts without one last
+            out.sort(key=lambda row: (row[1], row[2] is None, -(row[2] or 0), row[0]))
+        return [pk for pk, _, _ in (out if k is None else out[:k])]
 
     MAX_SCOPES = 4
 
@@ -338,23 +455,30 @@ class Engine:
         qty, descending = self.qty, self.ordering == "-unit_price_at_qty"
         extended = self.ordering == "extended_price"
         order_qty = _order_qty(qty)
+        display, rates = self.display, self.display.rates
         if descending:
             sample_order = F("min_unit_price").desc()  # NULLS FIRST: the index's order
             scopes = [scope.filter(min_unit_price__isnull=False) for scope in scopes]
         else:
             sample_order = F("max_unit_price").asc()
+        # The bounds below are converted, so any k converted prices ≤ T bound the page. Offers
+        # without a rate sort after every priced one: never in a bound.
         matched: list[tuple] = []
+        # Each currency's cheapest, read apart (one index range each): the native order of a mixed
+        # sample would favour the currency with the smaller numbers.
+        scopes_fx = [self.in_currency(scope, c) for scope in scopes for c in self.bound_currencies()]
         for factor in samples:
             size = factor * k
-            per_scope = [list(scope.order_by(sample_order).values_list("pk", flat=True)[:size]) for scope in scopes]
+            per_scope = [list(scope.order_by(sample_order).values_list("pk", flat=True)[:size]) for scope in scopes_fx]
             if extended:  # the cheapest orders too (MOQ × cheapest break): at small quantities they lead
                 per_scope += [list(scope.filter(min_spend__isnull=False).order_by("min_spend").values_list("pk", flat=True)[:size])
-                              for scope in scopes]
+                              for scope in scopes_fx]
             sample = list(dict.fromkeys(pk for ids in per_scope for pk in ids))
             # The sample's matches that have a price at the quantity, with both bounds (no pricing yet).
-            rows = (self.matches().filter(pk__in=sample).annotate(oq=order_qty).filter(first_break_qty__lte=F("oq"))
-                    .values_list("pk", "part_id", "min_unit_price", "max_unit_price", "oq"))
-            matched = list(rows)
+            rows = (self.matches().filter(display.priced_q(), pk__in=sample).annotate(oq=order_qty)
+                    .filter(first_break_qty__lte=F("oq"))
+                    .values_list("pk", "part_id", "min_unit_price", "max_unit_price", "oq", "currency"))
+            matched = [(pk, part_id, low * rates[c], high * rates[c], oq) for pk, part_id, low, high, oq, c in rows]
             if len({r[1] for r in matched} if self.group else matched) >= k:
                 break
             if all(len(ids) < size for ids in per_scope):
@@ -376,11 +500,11 @@ class Engine:
                 rough_key[key] = min(high * scale(oq), rough_key.get(key, high * scale(oq)))
             rough = sorted(rough_key.values())[k - 1]
             near = [r[0] for r in matched if r[2] * scale(r[4]) <= rough]
-        priced = list(price_at_qty(Listing.objects.filter(pk__in=near), qty).filter(unit_price_at_qty__isnull=False)
-                      .values_list("part_id", "unit_price_at_qty", "order_qty"))
+        priced = list(self.priced(Listing.objects.filter(pk__in=near)).filter(sort_unit_price__isnull=False)
+                      .values_list("part_id", "sort_unit_price", "order_qty"))
         if descending:
             bound = sorted((price for _, price, _ in priced), reverse=True)[k - 1]
-            candidates_q = Q(max_unit_price__gte=bound)
+            candidates_q = display.native_ranges("max_unit_price", "gte", bound)
             candidate_order = F("max_unit_price").desc()
         else:
             keyed = [(price * oq if extended else price, part_id) for part_id, price, oq in priced]
@@ -393,33 +517,49 @@ class Engine:
                 bound = sorted(v for v, _ in keyed)[k - 1]
             if extended:
                 return self._bounded_extended(k, scopes, bound)
-            candidates_q = Q(min_unit_price__lte=bound)
+            candidates_q = display.native_ranges("min_unit_price", "lte", bound)
             candidate_order = F("min_unit_price").asc()
         candidates = self._candidate_ids(scopes, candidates_q, candidate_order)
-        narrowed = self.matches().filter(pk__in=candidates) if candidates is not None else self.matches().filter(candidates_q)
+        narrowed = (self.matches().filter(pk__in=candidates) if candidates is not None
+                    else self.matches().filter(self._either(candidates_q)))
         ids = self._order_ids(narrowed, k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
 
-    def _candidate_ids(self, scopes, condition: Q, order) -> list[int] | None:
-        """The scopes' listings within the bound (index ranges), or None when there are too many to
-        pass as a list."""
-        ids = [pk for scope in scopes for pk in scope.filter(condition).order_by(order)
-               .values_list("pk", flat=True)[: self.MAX_CANDIDATES + 1]]
-        return ids if len(ids) <= self.MAX_CANDIDATES else None
+    def _candidate_ids(self, scopes, ranges: dict[str, Q], order) -> list[int] | None:
+        """The scopes' listings within the bound (one index range per scope and currency), or None
+        when there are too many to pass as a list."""
+        ids = []
+        for scope in scopes:
+            for c in self.bound_currencies():
+                ids += self.in_currency(scope, c).filter(ranges[c]).order_by(order).values_list("pk", flat=True)[
+                    : self.MAX_CANDIDATES + 1 - len(ids)]
+                if len(ids) > self.MAX_CANDIDATES:
+                    return None
+        return ids
+
+    def _either(self, ranges: dict[str | None, Q]) -> Q:
+        """(currency = c AND range_c) OR …, inside the widest range (an index range for the planner)."""
+        cond = Q(pk__in=[])
+        currencies = self.bound_currencies()
+        for c in currencies:
+            cond |= Q(currency=c) & ranges[c]
+        return (ranges[currencies[0]] if len(currencies) == 1 else ranges[None]) & cond
 
     def _bounded_extended(self, k: int, scopes, bound: Decimal) -> Found:
         """Extended price ≤ T needs both qty × min_unit_price ≤ T (the order quantity is at least the
         quantity asked; selective at large quantities) and moq × min_unit_price = min_spend ≤ T
         (selective at small ones, where reels' MOQs make cheap units dear): read the narrower range.
         Slack: SQLite compares these decimals as floats."""
-        by_unit = Q(min_unit_price__lte=bound / self.qty * Decimal("1.000001"))
-        by_spend = Q(min_spend__lte=bound * Decimal("1.000001"))
+        by_unit = self.display.native_ranges("min_unit_price", "lte", bound, divide_by=self.qty)
+        by_spend = self.display.native_ranges("min_spend", "lte", bound)
         ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
         if ids is None:
             ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
-        narrowed = self.matches().filter(pk__in=ids) if ids is not None else self.matches().filter(by_unit & by_spend)
+        narrowed = (self.matches().filter(pk__in=ids) if ids is not None
+                    else self.matches().filter(self._either(by_unit) & self._either(by_spend)))
         if connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
-            narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price"), output_field=DecimalField()))
+            narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price") * self.display.rate_sql(),
+                                                           output_field=DecimalField()))
             narrowed = narrowed.filter(lo__lte=bound)
         ids = self._order_ids(narrowed, k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
@@ -433,7 +573,9 @@ class Engine:
         if len(best) < k:
             return None
         bound = sorted(best.values(), reverse=True)[k - 1]
-        parts = [p for scope in scopes for p in scope.filter(max_unit_price__gte=bound).order_by(F("max_unit_price").desc())
+        ranges = self.display.native_ranges("max_unit_price", "gte", bound)
+        parts = [p for scope in scopes for c in self.bound_currencies()
+                 for p in self.in_currency(scope, c).filter(ranges[c]).order_by(F("max_unit_price").desc())
                  .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1]]
         if len(parts) > self.MAX_CANDIDATES:
             return None
@@ -449,8 +591,8 @@ class Engine:
         return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
-        rows = (price_at_qty(self.matches().filter(part_id__in=part_ids), self.qty)
-                .filter(unit_price_at_qty__isnull=False).values("part_id").annotate(best=Min("unit_price_at_qty")))
+        rows = (self.priced(self.matches().filter(self.display.priced_q(), part_id__in=part_ids))
+                .filter(sort_unit_price__isnull=False).values("part_id").annotate(best=Min("sort_unit_price")))
         return {r["part_id"]: r["best"] for r in rows}
 
     def _estimate(self) -> int | None:
@@ -523,20 +665,32 @@ class PartGroup:
     fillable_offers: int | None = None  # offers that can fill the quantity from stock
 
 
-def _priced_listings(ids: list[int], qty: int | None) -> list[Listing]:
+def _priced_listings(ids: list[int], qty: int | None, display: DisplayCurrency) -> list[Listing]:
     qs = Listing.objects.filter(pk__in=ids).select_related("vendor", "part").prefetch_related(
         Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
     if qty:
         qs = price_at_qty(qs, qty)
     by_id = {l.pk: l for l in qs}
-    return [by_id[pk] for pk in ids if pk in by_id]
+    listings = [by_id[pk] for pk in ids if pk in by_id]
+    if qty:
+        attach_converted(listings, display)
+    return listings
+
+
+def attach_converted(listings: list[Listing], display: DisplayCurrency) -> None:
+    """`listing.converted` (its price at the quantity in the display currency, or None) and
+    `listing.unconverted_reason` (why not), for the API and the page, in exact decimals."""
+    for listing in listings:
+        listing.converted = display.converted(listing)
+        listing.unconverted_reason = display.missing_reason(listing)
 
 
 def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
                  ordering: str | None = None, offset: int = 0, limit: int = 50, exact_count: bool = False,
-                 group: bool = False) -> SearchPage:
-    """One page of the search: offers (flat) or parts with their best offer (grouped)."""
-    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=group)
+                 group: bool = False, display: DisplayCurrency | None = None) -> SearchPage:
+    """One page of the search: offers (flat) or parts with their best offer (grouped), prices
+    compared in `display` (the platform's default currency when not given)."""
+    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=group, display=display)
     suggestions, fuzzy = [], False
     found = engine.first(offset + limit + 1)
     if found.complete and not found.ids and filters.q:
@@ -556,7 +710,7 @@ def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: in
         count, estimated = engine.exact_count(), False
     else:
         count, estimated = max(found.estimate, offset + len(page_ids) + int(has_next)), True
-    listings = _priced_listings(page_ids, qty)
+    listings = _priced_listings(page_ids, qty, engine.display)
     rows = _groups(engine, listings) if group else listings
     return SearchPage(rows=rows, count=count, count_is_estimate=estimated, has_next=has_next, path=found.path,
                       suggestions=suggestions, fuzzy=fuzzy)
@@ -668,14 +822,19 @@ def parameter_facets(parts: QuerySet[Part], *, top: int = 25) -> list[dict]:
 # --- The part page ------------------------------------------------------------------------------------
 
 
-def part_offers(*, viewer: Organization | None, part: Part, qty: int | None) -> list[Listing]:
-    """Every offer of the part the viewer may see, priced at `qty`, cheapest first (unpriced last)."""
+def part_offers(*, viewer: Organization | None, part: Part, qty: int | None,
+                display: DisplayCurrency | None = None) -> list[Listing]:
+    """Every offer of the part the viewer may see, priced at `qty`, cheapest first in the display
+    currency (unpriced, and those without a rate into it, last)."""
     from marketplace.selectors.catalogue import listing_visible_q
 
     qs = Listing.objects.filter(listing_visible_q(viewer), is_active=True, part=part).select_related("vendor", "part") \
         .prefetch_related(Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
     if qty:
-        return list(price_at_qty(qs, qty).order_by(*PRICE_ORDERINGS["unit_price_at_qty"]))
+        display = display or DisplayCurrency()
+        offers = list(price_at_qty(qs, qty, display).order_by(*PRICE_ORDERINGS["unit_price_at_qty"]))
+        attach_converted(offers, display)
+        return offers
     return list(qs.order_by("lead_time_days", "id"))
 
 

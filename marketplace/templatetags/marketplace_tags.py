@@ -64,3 +64,36 @@ def price(value) -> str:
     value = Decimal(value)
     cents = value.quantize(Decimal("0.01"))
     return f"{cents}" if value == cents else f"{value.normalize():f}"
+
+
+
+# Amounts are written with the ISO code, as on every other page ("6.00 CNY"): ¥ alone is also the yen.
+@register.filter
+def money(value, currency: str) -> str:
+    """An amount with its currency, at the precision it carries (at least cents): "0.10 USD"."""
+    if value is None or value == "":
+        return "—"
+    return f"{price(value)} {currency}"
+
+
+@register.filter
+def unit_price(value) -> str:
+    """A unit price for a table: half-even to 4 places, at least cents: 4.33664 → "4.3366", 0.1 → "0.10"."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    if value is None or value == "":
+        return "—"
+    return price(Decimal(value).quantize(Decimal("0.0001"), ROUND_HALF_EVEN))
+
+
+@register.filter
+def approx_money(value, currency: str) -> str:
+    """A converted amount for display: half-even to cents ("0.72 CNY"); below 0.10 to 4 places
+    (a passive's 0.0230 CNY must not read 0.02 or 0.00). The sort used the unrounded value."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    if value is None or value == "":
+        return "—"
+    value = Decimal(value)
+    step = Decimal("0.01") if abs(value) >= Decimal("0.1") else Decimal("0.0001")
+    return f"{value.quantize(step, ROUND_HALF_EVEN)} {currency}"

@@ -39,7 +39,8 @@ def test_search_by_parameters_category_vendor_and_currency(buyer):
     assert ids(parameters="package:QFN32") == [a.pk]
     assert ids(category="wireless soc") == [a.pk, b.pk]
     assert ids(vendor=b.vendor_id) == [b.pk]
-    assert ids(mpn="nrf52810", currency="USD") == [b.pk]
+    assert ids(mpn="nrf52810", listing_currency="USD") == [b.pk]  # `currency=` is the display currency
+    assert ids(mpn="nrf52810", currency="USD") == [a.pk, b.pk]
     assert ids(q="nrf52810 ble") == [a.pk, b.pk]  # every word matches the MPN or the description
     assert ids(q="nrf52810 zigbee") == []
 

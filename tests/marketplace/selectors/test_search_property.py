@@ -1,6 +1,7 @@
 """Property: for every search shape, ordering and quantity, a page of `offer_search` (which skips
 pricing most matches) holds the same rows in the same order as pricing every match and sorting —
-flat, and grouped by part (each part's best offer, parts ordered by it)."""
+flat, and grouped by part (each part's best offer, parts ordered by it) — with listings in two
+currencies, compared in either (or with no rate: those last)."""
 
 from decimal import Decimal
 
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from marketplace.models import Listing, Part, PriceBreak
 from organizations.models import Organization
 from marketplace.selectors import listing_search, search_filters
-from marketplace.selectors.search import Engine, offer_search
+from credit.services.fx import fx_rate_set
+from marketplace.selectors.search import DisplayCurrency, Engine, offer_search
 
 pytestmark = pytest.mark.django_db
 
@@ -50,31 +52,32 @@ listing_spec = st.tuples(
 )
 
 
-def build(specs, vendors, parts) -> None:
-    for part_i, vendor_i, stock, moq, multiple, lead, raw_breaks, active in specs:
+def build(specs, vendors, parts, currencies=()) -> None:
+    for i, (part_i, vendor_i, stock, moq, multiple, lead, raw_breaks, active) in enumerate(specs):
         listing = Listing.objects.create(vendor=vendors[vendor_i], part=parts[part_i], stock=stock, moq=moq,
-                                         multiple=multiple, lead_time_days=lead, is_active=active)
+                                         multiple=multiple, lead_time_days=lead, is_active=active,
+                                         currency=currencies[i % len(currencies)] if currencies else "CNY")
         breaks = sorted(dict([raw_breaks[0], *raw_breaks[1]]).items())
         # Any prices (not only falling ones) and sometimes no break below the MOQ: the bounds must hold anyway.
         PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=Decimal(p) / 100) for q, p in breaks])
     Listing.objects.refresh_search_columns()
 
 
-def reference(*, filters, qty, ordering, group, vendor_ids) -> list[int]:
+def reference(*, filters, qty, ordering, group, vendor_ids, display=None) -> list[int]:
     params = dict(filters)
     if "vendor" in params:
         params["vendor_id"] = vendor_ids[params.pop("vendor")]
-    rows = list(listing_search(viewer=None, qty=qty, ordering=ordering, **params))
+    rows = list(listing_search(viewer=None, qty=qty, ordering=ordering, display=display, **params))
     if not group:
         return [l.pk for l in rows]
     ascending = list(listing_search(viewer=None, qty=qty, ordering="unit_price_at_qty" if ordering.startswith("-") else ordering,
-                                    **params))
+                                    display=display, **params))
     best = {}
     for l in ascending:
         best.setdefault(l.part_id, l)
     groups = list(best.values())
-    if ordering.startswith("-"):
-        groups.sort(key=lambda l: (l.unit_price_at_qty is None, -(l.unit_price_at_qty or 0), l.pk))
+    if ordering.startswith("-"):  # by the best price in the display currency
+        groups.sort(key=lambda l: (l.sort_rank, l.sort_unit_price is None, -(l.sort_unit_price or 0), l.pk))
     return [l.pk for l in groups]
 
 
@@ -85,29 +88,35 @@ def small_engine(monkeypatch):
     monkeypatch.setattr(Engine, "SAMPLES", (1, 2, 4, 16))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(specs=st.lists(listing_spec, min_size=10, max_size=24, unique_by=lambda s: (s[0], s[1])), shape=st.sampled_from(list(SHAPES)),
        ordering=st.sampled_from(ORDERINGS), qty=st.sampled_from([1, 7, 100, 600, 5000]), group=st.booleans(),
-       page=st.sampled_from([(0, 1), (0, 2), (0, 3), (2, 2), (3, 10)]), max_candidates=st.sampled_from([3, 20000]))
+       page=st.sampled_from([(0, 1), (0, 2), (0, 3), (2, 2), (3, 10)]), max_candidates=st.sampled_from([3, 20000]),
+       currencies=st.sampled_from([(), ("CNY", "USD", "CNY"), ("USD",)]),
+       display=st.sampled_from([("CNY", "7.2"), ("USD", "7.2"), ("CNY", None), ("USD", "6.9"), ("CNY", "0.125")]))
 def test_every_shape_pages_like_pricing_every_match(small_engine, monkeypatch, specs, shape, ordering, qty, group, page,
-                                                    max_candidates):
+                                                    max_candidates, currencies, display):
     monkeypatch.setattr(Engine, "MAX_CANDIDATES", max_candidates)
     with transaction.atomic():
         vendors = [Organization.objects.create(name=f"V{i}", slug=f"v{i}", is_supplier=True, is_trader=True, verified=i < 3)
                    for i in range(4)]  # the fourth vendor is unverified: its listings are hidden
         parts = [Part.objects.create(manufacturer=m, mpn=mpn, category=c, description=d, parameters=p)
                  for m, mpn, c, d, p in PARTS]
-        build(specs, vendors, parts)
+        build(specs, vendors, parts, currencies)
+        code, rate = display
+        if rate:  # 1 USD = rate CNY; CNY → USD is its inverse
+            fx_rate_set(base="USD", quote="CNY", rate=Decimal(rate))
         vendor_ids = [v.pk for v in vendors]
-        expected = reference(filters=SHAPES[shape], qty=qty, ordering=ordering, group=group, vendor_ids=vendor_ids)
+        expected = reference(filters=SHAPES[shape], qty=qty, ordering=ordering, group=group, vendor_ids=vendor_ids,
+                             display=DisplayCurrency(code))
         raw = dict(SHAPES[shape])
         vendor = vendor_ids[raw.pop("vendor")] if "vendor" in raw else None
         filters = search_filters(vendor_id=vendor, **raw)
         offset, limit = page
         result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, group=group,
-                                      offset=offset, limit=limit, exact_count=True)
+                              offset=offset, limit=limit, exact_count=True, display=DisplayCurrency(code))
         got = [g.best.pk for g in result.rows] if group else [l.pk for l in result.rows]
-        assert got == expected[offset:offset + limit], (result.path, shape, ordering, qty, group)
+        assert got == expected[offset:offset + limit], (result.path, shape, ordering, qty, group, currencies, display)
         assert result.count == len(expected) and not result.count_is_estimate
         assert result.has_next == (len(expected) > offset + limit)
         transaction.set_rollback(True)
