@@ -271,12 +271,13 @@ def display_currency_field() -> serializers.ChoiceField:
 
 
 class SearchFilterSerializer(serializers.Serializer):
-    """The search's query parameters, shared by the flat listing search and the grouped parts search."""
+    """The search's query parameters, shared by the flat listing search and the grouped parts search.
+    A text filter left empty (`?category=`, as a search form sends it) is no filter."""
 
-    q = serializers.CharField(required=False, max_length=100, help_text="Words (synonyms count: cap = capacitor = MLCC) or MPNs")
-    mpn = serializers.CharField(required=False, max_length=100, help_text="MPN prefix, dashes and case ignored")
-    category = serializers.CharField(required=False, max_length=100)
-    manufacturer = serializers.CharField(required=False, max_length=100)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="Words (synonyms count: cap = capacitor = MLCC) or MPNs")
+    mpn = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="MPN prefix, dashes and case ignored")
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    manufacturer = serializers.CharField(required=False, allow_blank=True, max_length=100)
     vendor = id_field(required=False)
     currency = display_currency_field()
     listing_currency = serializers.ChoiceField(choices=Currency.choices, required=False,
@@ -285,7 +286,7 @@ class SearchFilterSerializer(serializers.Serializer):
     max_lead_time_days = serializers.IntegerField(required=False, min_value=0, max_value=3650)
     qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
     ordering = serializers.ChoiceField(choices=list(LISTING_ORDERINGS), required=False)
-    parameters = serializers.CharField(required=False, max_length=400, help_text=(
+    parameters = serializers.CharField(required=False, allow_blank=True, max_length=400, help_text=(
         "Comma-separated `key:value` or ranges `key>=value`, `key<=value`; values with units are normalised "
         "(capacitance>=10uF, resistance:4.7k, package:0402)"))
     exact_count = serializers.BooleanField(required=False, default=False,
