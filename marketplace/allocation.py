@@ -3,6 +3,7 @@
 See docs/quotes.md for why it works this way and how far from optimal it can be.
 """
 
+import math
 from bisect import insort
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -182,7 +183,7 @@ class _Prepared:
     where rank orders offers by listing id and R exceeds any Σ quantity × rank. So at equal cost
     the search prefers units from lower listing ids, and it never has to walk through ties."""
 
-    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top")
+    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top", "deep")
 
     def __init__(self, offer: Offer, rank: int, scale: int):
         self.offer = offer
@@ -192,6 +193,12 @@ class _Prepared:
         self.best = min(p for _, _, p in self.segments)
         self.max_lo = max(lo for lo, _, _ in self.segments)
         self.top = max(hi for _, hi, _ in self.segments)
+        # Within a segment the cost is linear, so if two offers each sat at least lcm(k_i, k_j)
+        # units inside their segments, moving lcm units to the cheaper (prices are distinct after
+        # the perturbation) would cost less: an optimum has at most one offer that deep inside.
+        # `deep` is that distance for this offer against every other of the line (set by
+        # solve_line); once one offer on a path is deep inside, the others stay near an end.
+        self.deep = offer.multiple
 
 
 def _unit_bounds(prepared: list[_Prepared], residual: int) -> list[tuple[int, int]]:
@@ -276,9 +283,9 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
     order = sorted(prepared, key=lambda p: (p.best, p.lead))
     best_picks = None
     nodes = 0
-    seen: dict[tuple[int, int], int] = {}
+    seen: dict[tuple[int, int, bool], int] = {}
 
-    def dfs(i: int, residual: int, value: int, picks: tuple) -> None:
+    def dfs(i: int, residual: int, value: int, picks: tuple, anchored: bool) -> None:
         nonlocal best_value, best_picks, nodes
         if residual <= 0:
             if value < best_value:
@@ -286,11 +293,13 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
             return
         if i == len(order):
             return
-        # The rest of the search depends only on (i, residual): a cheaper way here wins it all.
-        key = (i, residual)
-        if seen.get(key, best_value) <= value:
+        # The rest of the search depends only on (i, residual, anchored): a cheaper way here wins
+        # it all, and a free way (not anchored) here is worth at least an anchored one.
+        if seen.get((i, residual, False), best_value) <= value:
             return
-        seen[key] = value
+        if anchored and seen.get((i, residual, True), best_value) <= value:
+            return
+        seen[(i, residual, anchored)] = value
         nodes += 1
         if nodes > node_limit:
             raise _NodeLimit
@@ -301,19 +310,38 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
         floor = _fill(with_this, residual)
         if floor is None or value + floor >= best_value:
             return
-        multiple = offer.multiple
+        multiple, deep = offer.multiple, offer.deep
+        # Children as (floor of the whole path, residual left, value so far, quantity, anchored),
+        # visited most promising first: a good allocation found early cuts most of the tree.
+        children = []
+        rest = _fill(items, residual)
+        if rest is not None and value + rest < best_value:
+            children.append((value + rest, residual, value, 0, anchored))
         for segment in offer.segments:
             lo, hi, price = segment
             # Buying at least what is still needed: only the smallest such multiple of the segment.
             finish = max(lo, -(-residual // multiple) * multiple)
             if finish <= hi and value + price * finish < best_value:
-                dfs(i + 1, residual - finish, value + price * finish, picks + ((offer, finish),))
-            # Less than needed: walk out from f's minimum while f stays below the best value (which
-            # may drop as we go); convexity says nothing further out can get back below it.
+                children.append((value + price * finish, residual - finish, value + price * finish, finish, anchored))
             minimum = _segment_minimum(segment, multiple, residual, items)
             if minimum is None:
                 continue
             centre, steps = minimum
+            if anchored:
+                # Another offer is already deep inside a segment: this one stays near an end
+                # of its segment (see `_Prepared.deep`).
+                near, last = deep // multiple, (hi - lo) // multiple
+                for step in sorted({*range(0, min(near, steps + 1)), *range(max(last - near + 1, 0), steps + 1)}):
+                    qty = lo + step * multiple
+                    rest = _fill(items, residual - qty)
+                    if rest is None:
+                        continue
+                    total = value + qty * price
+                    if total + rest < best_value:
+                        children.append((total + rest, residual - qty, total, qty, True))
+                continue
+            # Less than needed: walk out from f's minimum while f stays below the best value;
+            # convexity says nothing further out can get back below it.
             for walk in (range(centre, steps + 1), range(centre - 1, -1, -1)):
                 for step in walk:
                     qty = lo + step * multiple
@@ -323,13 +351,15 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
                     total = value + qty * price
                     if total + rest >= best_value:
                         break
-                    if seen.get((i + 1, residual - qty), best_value) > total:  # else a cheaper way got there
-                        dfs(i + 1, residual - qty, total, picks + ((offer, qty),))
-        rest = _fill(items, residual)
-        if rest is not None and value + rest < best_value:
-            dfs(i + 1, residual, value, picks)
+                    children.append((total + rest, residual - qty, total, qty, qty - lo >= deep and hi - qty >= deep))
+        children.sort()
+        for floor, left, total, qty, fixed in children:
+            if floor >= best_value:
+                break  # sorted: no later child can beat the best value either
+            if seen.get((i + 1, left, False), best_value) > total:  # else a cheaper way got there
+                dfs(i + 1, left, total, picks + ((offer, qty),) if qty else picks, fixed)
 
-    dfs(0, needed, 0, ())
+    dfs(0, needed, 0, (), False)
     return best_value, best_picks, nodes
 
 
@@ -355,6 +385,9 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
 
     scale = len(offers) * available + 1  # > Σ quantity × rank of any allocation
     prepared = [_Prepared(o, rank, scale) for rank, o in enumerate(offers)]
+    multiples = {p.multiple for p in prepared}
+    for p in prepared:
+        p.deep = max(math.lcm(p.multiple, m) for m in multiples)
 
     def value(allocs: list[Allocation]) -> int:
         return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * offers.index(a.offer) for a in allocs)
