@@ -16,7 +16,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The project root instead of bench/ (whose http.py would shadow the standard library's http).
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from marketplace.allocation import Offer  # noqa: E402
 from marketplace.sourcing import VendorTerms, plan_sourcing  # noqa: E402

@@ -183,7 +183,7 @@ class _Prepared:
     where rank orders offers by listing id and R exceeds any Σ quantity × rank. So at equal cost
     the search prefers units from lower listing ids, and it never has to walk through ties."""
 
-    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top", "deep")
+    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top")
 
     def __init__(self, offer: Offer, rank: int, scale: int):
         self.offer = offer
@@ -193,12 +193,6 @@ class _Prepared:
         self.best = min(p for _, _, p in self.segments)
         self.max_lo = max(lo for lo, _, _ in self.segments)
         self.top = max(hi for _, hi, _ in self.segments)
-        # Within a segment the cost is linear, so if two offers each sat at least lcm(k_i, k_j)
-        # units inside their segments, moving lcm units to the cheaper (prices are distinct after
-        # the perturbation) would cost less: an optimum has at most one offer that deep inside.
-        # `deep` is that distance for this offer against every other of the line (set by
-        # solve_line); once one offer on a path is deep inside, the others stay near an end.
-        self.deep = offer.multiple
 
 
 def _unit_bounds(prepared: list[_Prepared], residual: int) -> list[tuple[int, int]]:
@@ -272,20 +266,43 @@ def _segment_minimum(segment: tuple[int, int, int], multiple: int, residual: int
 
 
 class _NodeLimit(Exception):
-    pass
+    """The node limit was reached; carries the best (value, picks) found so far."""
+
+    def __init__(self, value: int, picks: tuple | None):
+        super().__init__(value, picks)
+        self.value, self.picks = value, picks
+
+
+QUICK_NODES = 300  # the plain search proves most lines within this many nodes
 
 
 def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
             ) -> tuple[int, tuple | None, int]:
+    """The plain search first (cheapest per node, enough for most lines); if it does not finish
+    within QUICK_NODES, the anchored search (`_search_free`) from the best allocation it found."""
+    try:
+        return _search_walk(prepared, needed, best_value, min(QUICK_NODES, node_limit))
+    except _NodeLimit as stopped:
+        value, picks = stopped.value, stopped.picks
+    try:
+        found, better, nodes = _search_free(prepared, needed, value, node_limit)
+    except _NodeLimit as stopped:
+        raise _NodeLimit(stopped.value, stopped.picks or picks) from None
+    return found, better or picks, nodes + QUICK_NODES
+
+
+def _search_walk(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
+            ) -> tuple[int, tuple | None, int]:
     """Depth-first branch and bound over `prepared` (cheapest first): each offer buys nothing or a
     quantity of one of its segments; a branch is cut when its cost plus the floor of covering the
-    rest is not below the best value found. Returns (best value, its picks or None, nodes)."""
+    rest is not below the best value found. Returns (best value, its picks or None, nodes).
+    Cheap per node and quick on most lines; `_search` runs the ones it does not finish."""
     order = sorted(prepared, key=lambda p: (p.best, p.lead))
     best_picks = None
     nodes = 0
-    seen: dict[tuple[int, int, bool], int] = {}
+    seen: dict[tuple[int, int], int] = {}
 
-    def dfs(i: int, residual: int, value: int, picks: tuple, anchored: bool) -> None:
+    def dfs(i: int, residual: int, value: int, picks: tuple) -> None:
         nonlocal best_value, best_picks, nodes
         if residual <= 0:
             if value < best_value:
@@ -293,16 +310,14 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
             return
         if i == len(order):
             return
-        # The rest of the search depends only on (i, residual, anchored): a cheaper way here wins
-        # it all, and a free way (not anchored) here is worth at least an anchored one.
-        if seen.get((i, residual, False), best_value) <= value:
+        # The rest of the search depends only on (i, residual): a cheaper way here wins it all.
+        key = (i, residual)
+        if seen.get(key, best_value) <= value:
             return
-        if anchored and seen.get((i, residual, True), best_value) <= value:
-            return
-        seen[(i, residual, anchored)] = value
+        seen[key] = value
         nodes += 1
         if nodes > node_limit:
-            raise _NodeLimit
+            raise _NodeLimit(best_value, best_picks)
         offer = order[i]
         items = _unit_bounds(order[i + 1:], residual)
         with_this = list(items)
@@ -310,38 +325,19 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
         floor = _fill(with_this, residual)
         if floor is None or value + floor >= best_value:
             return
-        multiple, deep = offer.multiple, offer.deep
-        # Children as (floor of the whole path, residual left, value so far, quantity, anchored),
-        # visited most promising first: a good allocation found early cuts most of the tree.
-        children = []
-        rest = _fill(items, residual)
-        if rest is not None and value + rest < best_value:
-            children.append((value + rest, residual, value, 0, anchored))
+        multiple = offer.multiple
         for segment in offer.segments:
             lo, hi, price = segment
             # Buying at least what is still needed: only the smallest such multiple of the segment.
             finish = max(lo, -(-residual // multiple) * multiple)
             if finish <= hi and value + price * finish < best_value:
-                children.append((value + price * finish, residual - finish, value + price * finish, finish, anchored))
+                dfs(i + 1, residual - finish, value + price * finish, picks + ((offer, finish),))
+            # Less than needed: walk out from f's minimum while f stays below the best value (which
+            # may drop as we go); convexity says nothing further out can get back below it.
             minimum = _segment_minimum(segment, multiple, residual, items)
             if minimum is None:
                 continue
             centre, steps = minimum
-            if anchored:
-                # Another offer is already deep inside a segment: this one stays near an end
-                # of its segment (see `_Prepared.deep`).
-                near, last = deep // multiple, (hi - lo) // multiple
-                for step in sorted({*range(0, min(near, steps + 1)), *range(max(last - near + 1, 0), steps + 1)}):
-                    qty = lo + step * multiple
-                    rest = _fill(items, residual - qty)
-                    if rest is None:
-                        continue
-                    total = value + qty * price
-                    if total + rest < best_value:
-                        children.append((total + rest, residual - qty, total, qty, True))
-                continue
-            # Less than needed: walk out from f's minimum while f stays below the best value;
-            # convexity says nothing further out can get back below it.
             for walk in (range(centre, steps + 1), range(centre - 1, -1, -1)):
                 for step in walk:
                     qty = lo + step * multiple
@@ -351,16 +347,136 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
                     total = value + qty * price
                     if total + rest >= best_value:
                         break
-                    children.append((total + rest, residual - qty, total, qty, qty - lo >= deep and hi - qty >= deep))
+                    if seen.get((i + 1, residual - qty), best_value) > total:  # else a cheaper way got there
+                        dfs(i + 1, residual - qty, total, picks + ((offer, qty),))
+        rest = _fill(items, residual)
+        if rest is not None and value + rest < best_value:
+            dfs(i + 1, residual, value, picks)
+
+    dfs(0, needed, 0, ())
+    return best_value, best_picks, nodes
+
+
+def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
+            ) -> tuple[int, tuple | None, int]:
+    """Exact branch and bound over `prepared`, using the structure of an optimum.
+
+    Within a segment the cost is linear, and the perturbed prices of `_Prepared` are distinct, so
+    in an optimum no dearer offer i can give δ = lcm(k_i, k_j) units to a cheaper offer j (i at
+    least δ above its segment's bottom, j at least δ below its top): moving them would cost less.
+    Let M be the largest such δ in the line and j* the cheapest offer bought at least M below its
+    segment's top (the *free* offer). Then every offer cheaper than j* sits within M of its
+    segment's top, every dearer one within lcm(k_i, k_j*) of its bottom, and j* buys what the
+    others leave (rounded up to its multiple, at least its minimum). So: choose j* and its segment
+    (or none: then every offer sits near a top), and search depth-first over the other offers'
+    few *anchored* quantities (plus, per segment, the smallest quantity that covers what is still
+    needed), most promising first. A branch is cut when its cost plus the floor of covering the
+    rest (`_unit_bounds`, the free segment included) is not below the best value found, or when
+    the same (offer, residual, free) was reached more cheaply. Returns (best value, its picks or
+    None, nodes)."""
+    order = sorted(prepared, key=lambda p: (p.best, p.lead))
+    span = max((math.lcm(a.multiple, b.multiple) for a in order for b in order), default=1)
+    best_picks = None
+    nodes = 0
+    seen: dict[tuple, int] = {}
+
+    def dfs(rest_order: list[_Prepared], i: int, residual: int, value: int, picks: tuple, free: tuple | None) -> None:
+        nonlocal best_value, best_picks, nodes
+        if residual <= 0:
+            if value < best_value:
+                best_value, best_picks = value, picks
+            return
+        if free is not None:  # let the free offer cover what is left
+            f_offer, (lo, hi, price) = free
+            qty = max(lo, -(-residual // f_offer.multiple) * f_offer.multiple)
+            if qty <= hi and value + qty * price < best_value:
+                best_value, best_picks = value + qty * price, picks + ((f_offer, qty),)
+        if i == len(rest_order):
+            return
+        # The rest of the search depends only on (i, residual, free): a cheaper way here wins it all.
+        key = (i, residual, free and id(free[1]))
+        if seen.get(key, best_value) <= value:
+            return
+        seen[key] = value
+        nodes += 1
+        if nodes > node_limit:
+            raise _NodeLimit(best_value, best_picks)
+        offer = rest_order[i]
+        items = _unit_bounds(rest_order[i + 1:], residual)
+        if free is not None:
+            insort(items, _segment_bound(free[1], residual))
+        with_this = list(items)
+        insort(with_this, _unit_bounds([offer], residual)[0])
+        floor = _fill(with_this, residual)
+        if floor is None or value + floor >= best_value:
+            return
+        multiple = offer.multiple
+        high = -(-span // multiple)  # steps within M of a segment's top
+        low = math.lcm(multiple, free[0].multiple) // multiple if free is not None else 0
+        free_price = free[1][2] if free is not None else None
+        # Children as (floor of the whole path, residual left, value so far, quantity), visited
+        # most promising first: a good allocation found early cuts most of the tree.
+        children = []
+        rest = _fill(items, residual)
+        if rest is not None and value + rest < best_value:
+            children.append((value + rest, residual, value, 0))
+        for lo, hi, price in offer.segments:
+            # Buying at least what is still needed: only the smallest such multiple of the segment.
+            finish = max(lo, -(-residual // multiple) * multiple)
+            if finish <= hi and value + price * finish < best_value:
+                total = value + price * finish
+                children.append((total, residual - finish, total, finish))
+            top = min(hi, (residual - 1) // multiple * multiple)  # below what is still needed
+            if top < lo:
+                continue
+            last, steps = (hi - lo) // multiple, (top - lo) // multiple
+            if free_price is None or price < free_price:
+                anchors = range(max(last - high + 1, 0), steps + 1)  # near the segment's top
+            else:
+                anchors = range(0, min(low, steps + 1))  # dearer than the free one: near the bottom
+            for step in anchors:
+                qty = lo + step * multiple
+                rest = _fill(items, residual - qty)
+                if rest is None:
+                    continue
+                total = value + qty * price
+                if total + rest < best_value:
+                    children.append((total + rest, residual - qty, total, qty))
         children.sort()
-        for floor, left, total, qty, fixed in children:
+        for floor, left, total, qty in children:
             if floor >= best_value:
                 break  # sorted: no later child can beat the best value either
-            if seen.get((i + 1, left, False), best_value) > total:  # else a cheaper way got there
-                dfs(i + 1, left, total, picks + ((offer, qty),) if qty else picks, fixed)
+            if left <= 0:  # a finishing purchase: a complete allocation
+                best_value, best_picks = total, picks + ((offer, qty),)
+                continue
+            dfs(rest_order, i + 1, left, total, picks + ((offer, qty),) if qty else picks, free)
 
-    dfs(0, needed, 0, (), False)
+    # The first choice: which offer and segment is free (or none), most promising first.
+    branches = [(_fill(_unit_bounds(order, needed), needed), None, order)]
+    for f in order:
+        others = [o for o in order if o is not f]
+        items = _unit_bounds(others, needed)
+        for segment in f.segments:
+            extra = list(items)
+            insort(extra, _segment_bound(segment, needed))
+            floor = _fill(extra, needed)
+            if floor is not None:
+                branches.append((floor, (f, segment), others))
+    branches.sort(key=lambda b: b[0])
+    for floor, free, rest_order in branches:
+        if floor >= best_value:
+            break
+        dfs(rest_order, 0, needed, 0, (), free)
     return best_value, best_picks, nodes
+
+
+def _segment_bound(segment: tuple[int, int, int], residual: int) -> tuple[int, int]:
+    """(price per useful unit no purchase in the segment beats, useful units it can give): the
+    one-segment case of `_unit_bounds`."""
+    lo, hi, price = segment
+    if lo >= residual:
+        return price * lo // residual, residual
+    return price, hi if hi < residual else residual
 
 
 def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT) -> LineSolution:
@@ -385,12 +501,11 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
 
     scale = len(offers) * available + 1  # > Σ quantity × rank of any allocation
     prepared = [_Prepared(o, rank, scale) for rank, o in enumerate(offers)]
-    multiples = {p.multiple for p in prepared}
-    for p in prepared:
-        p.deep = max(math.lcm(p.multiple, m) for m in multiples)
+
+    rank = {id(o): r for r, o in enumerate(offers)}
 
     def value(allocs: list[Allocation]) -> int:
-        return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * offers.index(a.offer) for a in allocs)
+        return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * rank[id(a.offer)] for a in allocs)
 
     candidates = []
     for offer in offers:
@@ -400,9 +515,12 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
     greedy = _greedy(offers, needed)
     if sum(a.quantity for a in greedy) >= needed:
         candidates.append(_trim(greedy, needed))
-    best = min(candidates, key=lambda c: (max(a.offer.lead_time_days for a in c), value(c)))
-    best = min(candidates, key=value) if value(best) // scale > min(value(c) for c in candidates) // scale else best
-    best_value = value(best)
+    # The shortest lead time among the cheapest candidates, else simply the cheapest.
+    scored = [(max(a.offer.lead_time_days for a in c), value(c), c) for c in candidates]
+    _, best_value, best = min(scored, key=lambda s: s[:2])
+    cheapest = min(scored, key=lambda s: s[1])
+    if best_value // scale > cheapest[1] // scale:
+        _, best_value, best = cheapest
     root = _fill(_unit_bounds(prepared, needed), needed)
     bound, nodes = root // scale, 0
     if root + 1 < best_value:  # +1: the incumbent beats a lone integer floor only by rounding
@@ -411,8 +529,10 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
             if picks is not None:
                 best, best_value = [Allocation(p.offer, q) for p, q in picks], found
             bound = best_value // scale
-        except _NodeLimit:
+        except _NodeLimit as stopped:  # keep the best allocation found; the bound is the root floor
             nodes = node_limit
+            if stopped.picks is not None and stopped.value < best_value:
+                best, best_value = [Allocation(p.offer, q) for p, q in stopped.picks], stopped.value
     else:
         bound = best_value // scale
     cost = best_value // scale
