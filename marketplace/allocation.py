@@ -357,35 +357,63 @@ def _search_walk(prepared: list[_Prepared], needed: int, best_value: int, node_l
     return best_value, best_picks, nodes
 
 
+class _Restricted:
+    """An offer inside one branch of `_search_free`: its segments cut to the quantities that
+    branch allows (the attributes `_unit_bounds` reads, recomputed)."""
+
+    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top")
+
+    def __init__(self, prepared: _Prepared, segments: list[tuple[int, int, int]]):
+        self.offer = prepared
+        self.segments = segments
+        self.multiple = prepared.multiple
+        self.lead = prepared.lead
+        self.best = min(p for _, _, p in segments)
+        self.max_lo = max(lo for lo, _, _ in segments)
+        self.top = max(hi for _, hi, _ in segments)
+
+
 def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
-            ) -> tuple[int, tuple | None, int]:
+                 ) -> tuple[int, tuple | None, int]:
     """Exact branch and bound over `prepared`, using the structure of an optimum.
 
     Within a segment the cost is linear, and the perturbed prices of `_Prepared` are distinct, so
     in an optimum no dearer offer i can give δ = lcm(k_i, k_j) units to a cheaper offer j (i at
     least δ above its segment's bottom, j at least δ below its top): moving them would cost less.
     Let M be the largest such δ in the line and j* the cheapest offer bought at least M below its
-    segment's top (the *free* offer). Then every offer cheaper than j* sits within M of its
+    segment's top (the *free* offer). Then every offer cheaper than j* buys within M of its
     segment's top, every dearer one within lcm(k_i, k_j*) of its bottom, and j* buys what the
-    others leave (rounded up to its multiple, at least its minimum). So: choose j* and its segment
-    (or none: then every offer sits near a top), and search depth-first over the other offers'
-    few *anchored* quantities (plus, per segment, the smallest quantity that covers what is still
-    needed), most promising first. A branch is cut when its cost plus the floor of covering the
-    rest (`_unit_bounds`, the free segment included) is not below the best value found, or when
-    the same (offer, residual, free) was reached more cheaply. Returns (best value, its picks or
-    None, nodes)."""
+    others leave (rounded up to its multiple, at least its minimum). So the search branches
+    first on j* and its segment (or none: then every offer buys near a segment's top); in a
+    branch every other offer's segments shrink to those few quantities, which both cuts the
+    quantities to try and tightens the floor (`_unit_bounds` on the shrunk segments, the free
+    segment included). Depth-first, most promising child first; a branch is cut when its cost
+    plus the floor is not below the best value found, or when the same (offer, residual, free)
+    was reached more cheaply. Returns (best value, its picks or None, nodes)."""
     order = sorted(prepared, key=lambda p: (p.best, p.lead))
     span = max((math.lcm(a.multiple, b.multiple) for a in order for b in order), default=1)
     best_picks = None
     nodes = 0
     seen: dict[tuple, int] = {}
 
-    def dfs(rest_order: list[_Prepared], i: int, residual: int, value: int, picks: tuple, free: tuple | None) -> None:
+    def shrink(offers: list[_Prepared], free: tuple | None) -> list[_Restricted]:
+        out = []
+        for o in offers:
+            k, segments = o.multiple, []
+            for lo, hi, price in o.segments:
+                if free is None or price < free[1][2]:  # near the top
+                    lo = max(lo, -(-(hi - span + 1) // k) * k)
+                else:  # dearer than the free one: near the bottom
+                    hi = min(hi, lo + math.lcm(k, free[0].multiple) - k)
+                if lo <= hi:
+                    segments.append((lo, hi, price))
+            if segments:
+                out.append(_Restricted(o, segments))
+        return out
+
+    def dfs(rest_order: list[_Restricted], i: int, residual: int, value: int, picks: tuple, free: tuple | None
+            ) -> None:
         nonlocal best_value, best_picks, nodes
-        if residual <= 0:
-            if value < best_value:
-                best_value, best_picks = value, picks
-            return
         if free is not None:  # let the free offer cover what is left
             f_offer, (lo, hi, price) = free
             qty = max(lo, -(-residual // f_offer.multiple) * f_offer.multiple)
@@ -411,9 +439,6 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
         if floor is None or value + floor >= best_value:
             return
         multiple = offer.multiple
-        high = -(-span // multiple)  # steps within M of a segment's top
-        low = math.lcm(multiple, free[0].multiple) // multiple if free is not None else 0
-        free_price = free[1][2] if free is not None else None
         # Children as (floor of the whole path, residual left, value so far, quantity), visited
         # most promising first: a good allocation found early cuts most of the tree.
         children = []
@@ -426,16 +451,7 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
             if finish <= hi and value + price * finish < best_value:
                 total = value + price * finish
                 children.append((total, residual - finish, total, finish))
-            top = min(hi, (residual - 1) // multiple * multiple)  # below what is still needed
-            if top < lo:
-                continue
-            last, steps = (hi - lo) // multiple, (top - lo) // multiple
-            if free_price is None or price < free_price:
-                anchors = range(max(last - high + 1, 0), steps + 1)  # near the segment's top
-            else:
-                anchors = range(0, min(low, steps + 1))  # dearer than the free one: near the bottom
-            for step in anchors:
-                qty = lo + step * multiple
+            for qty in range(lo, min(hi, residual - 1) + 1, multiple):
                 rest = _fill(items, residual - qty)
                 if rest is None:
                     continue
@@ -447,23 +463,22 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
             if floor >= best_value:
                 break  # sorted: no later child can beat the best value either
             if left <= 0:  # a finishing purchase: a complete allocation
-                best_value, best_picks = total, picks + ((offer, qty),)
+                best_value, best_picks = total, picks + ((offer.offer, qty),)
                 continue
-            dfs(rest_order, i + 1, left, total, picks + ((offer, qty),) if qty else picks, free)
+            dfs(rest_order, i + 1, left, total, picks + ((offer.offer, qty),) if qty else picks, free)
 
     # The first choice: which offer and segment is free (or none), most promising first.
-    branches = [(_fill(_unit_bounds(order, needed), needed), None, order)]
-    for f in order:
-        others = [o for o in order if o is not f]
-        items = _unit_bounds(others, needed)
-        for segment in f.segments:
-            extra = list(items)
-            insort(extra, _segment_bound(segment, needed))
-            floor = _fill(extra, needed)
-            if floor is not None:
-                branches.append((floor, (f, segment), others))
+    branches = []
+    for free in [None] + [(f, segment) for f in order for segment in f.segments]:
+        rest_order = shrink([o for o in order if free is None or o is not free[0]], free)
+        items = _unit_bounds(rest_order, needed)
+        if free is not None:
+            insort(items, _segment_bound(free[1], needed))
+        floor = _fill(items, needed)
+        if floor is not None and floor < best_value:
+            branches.append((floor, id(free), free, rest_order))
     branches.sort(key=lambda b: b[0])
-    for floor, free, rest_order in branches:
+    for floor, _, free, rest_order in branches:
         if floor >= best_value:
             break
         dfs(rest_order, 0, needed, 0, (), free)
