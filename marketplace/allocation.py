@@ -361,11 +361,12 @@ class _Restricted:
     """An offer inside one branch of `_search_free`: its segments cut to the quantities that
     branch allows (the attributes `_unit_bounds` reads, recomputed)."""
 
-    __slots__ = ("offer", "segments", "multiple", "lead", "best", "max_lo", "top")
+    __slots__ = ("offer", "segments", "whole", "multiple", "lead", "best", "max_lo", "top")
 
-    def __init__(self, prepared: _Prepared, segments: list[tuple[int, int, int]]):
+    def __init__(self, prepared: _Prepared, segments: list[tuple[int, int, int]], whole: list[tuple[int, int]]):
         self.offer = prepared
         self.segments = segments
+        self.whole = whole  # per segment, the (lo, hi) it was cut from
         self.multiple = prepared.multiple
         self.lead = prepared.lead
         self.best = min(p for _, _, p in segments)
@@ -399,20 +400,32 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
     def shrink(offers: list[_Prepared], free: tuple | None) -> list[_Restricted]:
         out = []
         for o in offers:
-            k, segments = o.multiple, []
+            k, segments, whole = o.multiple, [], []
             for lo, hi, price in o.segments:
                 if free is None or price < free[1][2]:  # near the top
-                    lo = max(lo, -(-(hi - span + 1) // k) * k)
+                    low, high = max(lo, -(-(hi - span + 1) // k) * k), hi
                 else:  # dearer than the free one: near the bottom
-                    hi = min(hi, lo + math.lcm(k, free[0].multiple) - k)
-                if lo <= hi:
-                    segments.append((lo, hi, price))
+                    low, high = lo, min(hi, lo + math.lcm(k, free[0].multiple) - k)
+                if low <= high:
+                    segments.append((low, high, price))
+                    whole.append((lo, hi))
             if segments:
-                out.append(_Restricted(o, segments))
+                out.append(_Restricted(o, segments, whole))
         return out
 
-    def dfs(rest_order: list[_Restricted], i: int, residual: int, value: int, picks: tuple, free: tuple | None
-            ) -> None:
+    def exchangeable(history: tuple, price: int, k: int, lo: int, hi: int, qty: int) -> bool:
+        """Could this pick and an earlier one trade lcm units, the dearer giving to the cheaper?
+        Then no optimum extends the path (see above; the memo stays sound because an optimum
+        reached more cheaply another way would be a cheaper optimum)."""
+        up, down = hi - qty, qty - lo
+        for e_price, e_k, e_up, e_down in history:
+            d = math.lcm(k, e_k)
+            if (down >= d and e_up >= d) if price > e_price else (up >= d and e_down >= d):
+                return True
+        return False
+
+    def dfs(rest_order: list[_Restricted], i: int, residual: int, value: int, picks: tuple, free: tuple | None,
+            history: tuple = ()) -> None:
         nonlocal best_value, best_picks, nodes
         if free is not None:  # let the free offer cover what is left
             f_offer, (lo, hi, price) = free
@@ -444,28 +457,34 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
         children = []
         rest = _fill(items, residual)
         if rest is not None and value + rest < best_value:
-            children.append((value + rest, residual, value, 0))
-        for lo, hi, price in offer.segments:
+            children.append((value + rest, residual, value, 0, 0, 0, 0))
+        for (lo, hi, price), (whole_lo, whole_hi) in zip(offer.segments, offer.whole):
             # Buying at least what is still needed: only the smallest such multiple of the segment.
             finish = max(lo, -(-residual // multiple) * multiple)
             if finish <= hi and value + price * finish < best_value:
                 total = value + price * finish
-                children.append((total, residual - finish, total, finish))
+                children.append((total, residual - finish, total, finish, price, whole_lo, whole_hi))
             for qty in range(lo, min(hi, residual - 1) + 1, multiple):
                 rest = _fill(items, residual - qty)
                 if rest is None:
                     continue
                 total = value + qty * price
                 if total + rest < best_value:
-                    children.append((total + rest, residual - qty, total, qty))
+                    children.append((total + rest, residual - qty, total, qty, price, whole_lo, whole_hi))
         children.sort()
-        for floor, left, total, qty in children:
+        for floor, left, total, qty, price, whole_lo, whole_hi in children:
             if floor >= best_value:
                 break  # sorted: no later child can beat the best value either
+            if qty and history and exchangeable(history, price, multiple, whole_lo, whole_hi, qty):
+                continue
             if left <= 0:  # a finishing purchase: a complete allocation
                 best_value, best_picks = total, picks + ((offer.offer, qty),)
                 continue
-            dfs(rest_order, i + 1, left, total, picks + ((offer.offer, qty),) if qty else picks, free)
+            if qty:
+                dfs(rest_order, i + 1, left, total, picks + ((offer.offer, qty),), free,
+                    history + ((price, multiple, whole_hi - qty, qty - whole_lo),))
+            else:
+                dfs(rest_order, i + 1, left, total, picks, free, history)
 
     # The first choice: which offer and segment is free (or none), most promising first.
     branches = []
