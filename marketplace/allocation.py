@@ -532,6 +532,12 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
         allocations = [Allocation(o, o.max_buy) for o in offers]
         cost = sum(o.micro_cost(o.max_buy) for o in offers)
         return LineSolution(allocations, needed - available, cost, cost)
+    if len(offers) == 1:  # one offer (the joint search asks this thousands of times per quote):
+        # within a segment cost grows with quantity, so the least that covers the need is best
+        offer, k = offers[0], offers[0].multiple
+        cost, qty = min((price * q, q) for lo, hi, price in offer.segments
+                        if (q := max(lo, -(-needed // k) * k)) <= hi)
+        return LineSolution([Allocation(offer, qty)], 0, cost, cost)
 
     scale = len(offers) * available + 1  # > Σ quantity × rank of any allocation
     prepared = [_Prepared(o, rank, scale) for rank, o in enumerate(offers)]

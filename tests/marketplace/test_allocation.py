@@ -157,3 +157,18 @@ def test_the_anchored_search_alone_matches_brute_force_and_the_plain_search(monk
             [(a.offer.listing_id, a.quantity) for a in plain.allocations], (raw, needed)
         for a in anchored.allocations:
             assert a.quantity >= a.offer.min_buy and a.quantity % a.offer.multiple == 0 and a.quantity <= a.offer.max_buy
+
+
+def test_a_lone_offer_buys_the_cheapest_quantity_that_covers_the_need():
+    """The one-offer shortcut (the joint search prices every line per vendor) against brute force."""
+    rng = random.Random(5)
+    for _ in range(300):
+        raw = [(rng.choice([1, 5, 10, 20, 30]), rng.choice([1, 3, 7, 10]), rng.randint(1, 80), 0, rng.randint(50, 200),
+                [(rng.randint(5, 30), rng.randint(60, 99)) for _ in range(rng.randint(0, 2))])]
+        offers, needed = _build(raw), rng.randint(1, 80)
+        solution = solve_line(offers, needed)
+        if offers[0].max_buy <= needed:
+            assert solution.shortfall == needed - offers[0].max_buy
+            continue
+        assert sum(a.extended_price for a in solution.allocations) == brute_force(offers, needed), (raw, needed)
+        assert solution.proven and solution.shortfall == 0
