@@ -35,23 +35,31 @@ class Offer:
     segments: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        moq, multiple = self.moq, self.multiple
+        # One pass over the breaks, no generators: a quote builds ~5,000 offers per call.
+        moq, multiple, breaks = self.moq, self.multiple, self.breaks
         self.min_buy = min_buy = -(-moq // multiple) * multiple  # order_qty(1, moq, multiple)
         cap = self.stock // multiple * multiple
         # The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ).
         self.max_buy = cap = cap if cap >= min_buy else 0
-        self.micro_breaks = micro = tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks)
-        # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
-        self.break_buys = tuple(-(-(q if q > moq else moq) // multiple) * multiple for q, _ in self.breaks)
+        micro, buys = [], []
+        for q, p in breaks:
+            micro.append((q, int((p * MICRO).to_integral_value(ROUND_CEILING))))
+            # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
+            buys.append(-(-(q if q > moq else moq) // multiple) * multiple)
+        self.micro_breaks = micro = tuple(micro)
+        self.break_buys = tuple(buys)
         # The best unit price this offer can reach (the lower bound's per-offer price).
-        reach = max(cap, self.breaks[0][0]) if self.breaks else 0
-        self.best_micro_price = min((p for q, p in micro if q <= reach), default=None)
-        segments = []
+        reach = max(cap, breaks[0][0]) if breaks else 0
+        best, segments, last = None, [], len(micro) - 1
         for j, (min_qty, price) in enumerate(micro):
-            lo = -(-max(min_qty, self.min_buy) // multiple) * multiple
-            hi = cap if j + 1 == len(micro) else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
-            if cap and lo <= hi:
-                segments.append((lo, hi, price))
+            if min_qty <= reach and (best is None or price < best):
+                best = price
+            if cap:
+                lo = -(-(min_qty if min_qty > min_buy else min_buy) // multiple) * multiple
+                hi = cap if j == last else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
+                if lo <= hi:
+                    segments.append((lo, hi, price))
+        self.best_micro_price = best
         self.segments = tuple(segments)
 
     def unit_price(self, qty: int) -> Decimal | None:
