@@ -48,8 +48,23 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request) -> int:
+        """`page_size` as the schema says: a whole number from 1 to the maximum, else a 400 (DRF
+        would silently fall back to the default, so a typo would look like success)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]})
+        return size
+
     def get_schema_operation_parameters(self, view):
-        """`page` and `page_size` with their bounds (a larger page_size is cut to the maximum)."""
+        """`page` and `page_size` with their bounds."""
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1

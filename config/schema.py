@@ -10,6 +10,8 @@
 """
 
 
+from decimal import Decimal
+
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
@@ -36,6 +38,13 @@ def decimal_pattern(field: serializers.DecimalField) -> str:
     sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
     places = field.decimal_places
     fraction = "" if places == 0 else (f"(?:\\.\\d{{1,{places}}})?" if places else "(?:\\.\\d+)?")
+    if places and field.min_value is not None and 0 < Decimal(field.min_value) <= Decimal(1).scaleb(-places):
+        # "Positive" (amounts, prices: min_value is the smallest step): some digit is not 0.
+        # Leading zeros do not count as digits (the server reads the number), so `0*` is free.
+        whole_digits = None if field.max_digits is None else max(field.max_digits - places, 1)
+        nonzero_whole = "0*[1-9]\\d*" if whole_digits is None else f"0*[1-9]\\d{{0,{whole_digits - 1}}}"
+        nonzero_fraction = "|".join(f"0{{{k}}}[1-9]\\d{{0,{places - 1 - k}}}" for k in range(places))
+        return f"^(?:{nonzero_whole}{fraction}|0+\\.(?:{nonzero_fraction}))$"
     return f"^{sign}{whole}{fraction}$"
 
 
@@ -59,6 +68,14 @@ class AutoSchema(openapi.AutoSchema):
         if isinstance(field, (serializers.ListField, serializers.ListSerializer)) and schema.get("type") == "array":
             if not getattr(field, "allow_empty", True):
                 schema["minItems"] = max(1, schema.get("minItems", 0))
+        return schema
+
+    def _unwrap_list_serializer(self, serializer, direction):
+        """A top-level list body (`Serializer(many=True, allow_empty=False)`) says it needs an item."""
+        schema = super()._unwrap_list_serializer(serializer, direction)
+        if (isinstance(schema, dict) and schema.get("type") == "array"
+                and not getattr(serializer, "allow_empty", True)):
+            schema["minItems"] = max(1, schema.get("minItems", 0))
         return schema
 
     def get_override_parameters(self):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
-from credit.exceptions import InvalidAmount, QueryInvalid
+from credit.exceptions import QueryInvalid
 from credit.models import AccountKind, CreditLine, Currency, Dispute, EntryKind, Payout, SupplierTerms
 from credit.selectors import (
     account_list,
@@ -46,44 +46,22 @@ from credit.services import (
     payout_request,
     payout_settle,
     wallet_convert,
-    idempotency_run,
-    request_fingerprint,
     supplier_terms,
     supplier_terms_set,
     wallet_topup,
 )
+from credit.idempotency_api import IDEMPOTENCY_PARAMETER, idempotent_response
 from organizations.access import get_acting_organization
 from organizations.models import Organization, Role
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Any unique string. A replay with the same key and body returns the first response and moves no "
-                "money again; the same key with another body is refused with 422.",
-)
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="A page number within the paginated result set."),
-    OpenApiParameter("page_size", int, description="Number of results to return per page (at most 200)."),
-]
 ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
 
 
-def idempotent_response(request, *, scope: str, execute) -> Response:
-    """Run `execute() -> (status, body)` at most once per (scope, Idempotency-Key)."""
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and (not key.strip() or len(key) > 255):
-        raise InvalidAmount({"Idempotency-Key": ["Use a non-empty key of at most 255 characters."]})
-    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
-    status_code, body, replayed = idempotency_run(scope=scope, key=key, fingerprint=fingerprint, execute=execute)
-    response = Response(body, status=status_code)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
-
-
 def choice_param(request, name: str, choices) -> str | None:
-    """A filter's value, or None when absent; a value outside `choices` is a 400, not an empty list."""
+    """A filter's value, or None when absent; a value outside `choices` (the empty one included)
+    is a 400, not an empty list or a silent default."""
     value = request.query_params.get(name)
-    if value in (None, ""):
+    if value is None:
         return None
     if value not in choices:
         raise QueryInvalid({name: [f"Use one of: {', '.join(choices)}."]})
@@ -133,7 +111,7 @@ class AccountListApi(APIView):
     @extend_schema(
         operation_id="v1_accounts_list",
         parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values),
-                    *PAGE_PARAMETERS],
+                    ],
         responses={200: AccountOutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
@@ -167,7 +145,7 @@ class AccountEntryListApi(APIView):
 
     @extend_schema(
         operation_id="v1_accounts_entries_list",
-        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values), *PAGE_PARAMETERS],
+        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values)],
         responses={200: OutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
@@ -288,7 +266,7 @@ class CreditLineListCreateApi(APIView):
         operation_id="v1_credit_lines_list",
         parameters=[OpenApiParameter("role", str, enum=["supplier", "buyer", "voucher"]),
                     OpenApiParameter("status", str, enum=CreditLine.Status.values),
-                    OpenApiParameter("q", str, description="Counterparty name contains"), *PAGE_PARAMETERS],
+                    OpenApiParameter("q", str, description="Counterparty name contains")],
         responses={200: CreditLineOutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
@@ -395,7 +373,7 @@ class CreditLineInvoiceListApi(APIView):
         memo = serializers.CharField()
 
     @extend_schema(operation_id="v1_credit_lines_invoices_list",
-                   parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"]), *PAGE_PARAMETERS],
+                   parameters=[OpenApiParameter("status", str, enum=["open", "overdue", "paid"])],
                    responses={200: OutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                               403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
@@ -510,7 +488,7 @@ class PayoutListCreateApi(APIView):
         currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
 
     @extend_schema(operation_id="v1_payouts_list",
-                   parameters=[OpenApiParameter("status", str, enum=Payout.Status.values), *PAGE_PARAMETERS],
+                   parameters=[OpenApiParameter("status", str, enum=Payout.Status.values)],
                    responses={200: PayoutOutputSerializer(many=True), 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT})
     def get(self, request):
         """The acting organisation's payouts, newest first; operators acting for none see the desk queue."""
@@ -538,7 +516,7 @@ class PayoutListCreateApi(APIView):
 class PayoutQueueApi(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(operation_id="v1_payouts_queue", parameters=PAGE_PARAMETERS,
+    @extend_schema(operation_id="v1_payouts_queue", 
                    responses={200: PayoutOutputSerializer(many=True), 403: OpenApiTypes.OBJECT})
     def get(self, request):
         """Operators: requested payouts waiting for a bank transfer, oldest first."""
@@ -623,7 +601,7 @@ def _disputes_for(request):
 
 class DisputeListApi(APIView):
     @extend_schema(operation_id="v1_disputes_list",
-                   parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values), *PAGE_PARAMETERS],
+                   parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values)],
                    responses={200: DisputeOutputSerializer(many=True), 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT})
     def get(self, request):
         """Disputes on purchase orders you are party to; operators acting for none see them all."""
@@ -682,9 +660,9 @@ class FxRateListCreateApi(APIView):
         valid_from = serializers.DateTimeField(required=False, help_text="Default: now.")
 
     @extend_schema(operation_id="v1_fx_rates_list",
-                   parameters=[OpenApiParameter("base", str, description=f"One of {', '.join(Currency.values)}"),
-                               OpenApiParameter("quote", str, description=f"One of {', '.join(Currency.values)}"),
-                               *PAGE_PARAMETERS],
+                   parameters=[OpenApiParameter("base", str, enum=Currency.values, description="Rates from this currency"),
+                               OpenApiParameter("quote", str, enum=Currency.values, description="Rates into this currency"),
+                               ],
                    responses={200: FxRateOutputSerializer(many=True), 400: OpenApiTypes.OBJECT})
     def get(self, request):
         """Exchange rates with their history, newest first (anyone logged in)."""
@@ -746,7 +724,7 @@ class PlatformCreditLineListCreateApi(APIView):
         voucher_share_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
                                                          required=False, default=Decimal("0"))
 
-    @extend_schema(operation_id="v1_platform_credit_lines_list", parameters=PAGE_PARAMETERS,
+    @extend_schema(operation_id="v1_platform_credit_lines_list", 
                    responses={200: CreditLineOutputSerializer(many=True), 403: OpenApiTypes.OBJECT})
     def get(self, request):
         """Operators: every platform line."""

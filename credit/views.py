@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from config.api import validation_error_detail
 from config.errors import StateConflict, error_text
 from config.exports import export_csv_writer
+from credit.exceptions import IdempotencyConflict
 from credit.fx import fx_convert
 from credit.models import CreditLine, Currency, Dispute, Payout, SupplierTerms
 from credit.selectors import (
@@ -28,10 +30,10 @@ from credit.selectors import (
     dispute_list,
     disputes_to_resolve,
     fx_rate_list,
-    payout_list,
-    payouts_to_settle,
     invoice_list,
     open_invoice_list,
+    payout_list,
+    payouts_to_settle,
     posting_list,
     statement_rows,
     trust_for_line,
@@ -39,7 +41,6 @@ from credit.selectors import (
     trust_for_organization,
     wallet_summary,
 )
-from credit.exceptions import IdempotencyConflict
 from credit.services import (
     credit_line_grant,
     credit_line_update,
@@ -56,8 +57,6 @@ from credit.services import (
 )
 from organizations.access import get_acting_organization
 from organizations.models import Organization, Role
-
-
 
 
 class RepayForm(forms.Form):
@@ -210,7 +209,7 @@ def line_repay(request, pk: int):
             else:
                 messages.success(request, f"Repaid {body['amount']} {body['currency']} to {line.lender_name}.")
     next_url = request.POST.get("next", "")
-    if next_url.startswith("/") and not next_url.startswith("//"):
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)
     return redirect("credit:line-detail", pk)
 

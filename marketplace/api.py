@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,7 +19,7 @@ from organizations.access import get_acting_organization
 from organizations.api import OrganizationOutputSerializer, organization_output
 from marketplace.exceptions import KitInvalid, NotAParty, OrderInvalid, StockListInvalid
 from organizations.models import Organization, OrganizationKind, Role
-from marketplace.models import Currency, Listing, Order, Part, VendorOrderTerms
+from marketplace.models import Currency, Listing, Order, OrderStatus, Part, VendorOrderTerms
 from organizations.selectors import organization_visible_list
 from marketplace.selectors import (
     LISTING_ORDERINGS,
@@ -52,6 +52,7 @@ from marketplace.services import (
 from marketplace.selectors.rfqs import awarded_listing_list
 from marketplace.services.orders import STEPS, order_step, purchase_order_dispute
 from credit.api import DisputeOutputSerializer
+from credit.idempotency_api import IDEMPOTENCY_PARAMETER, idempotent_response
 from credit.selectors import dispute_list
 
 
@@ -376,6 +377,10 @@ class PartFacetsApi(APIView):
                                       qty=f.get("qty")))
 
 
+class ListingPriceQtySerializer(serializers.Serializer):
+    qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
+
+
 class PartDetailApi(APIView):
     class OutputSerializer(PartOutputSerializer):
         class Parameter(serializers.Serializer):
@@ -413,17 +418,13 @@ class PartDetailApi(APIView):
         boms = BomUse(many=True, help_text="The caller's own uploaded BOMs that use the part")
         price_history = PriceChange(many=True)
 
-    @extend_schema(parameters=[OpenApiParameter("qty", int)], responses=OutputSerializer)
+    @extend_schema(parameters=[ListingPriceQtySerializer], responses=OutputSerializer)
     def get(self, request, pk: int):
         """A part: its parameters (as written and normalised), every offer the caller may see priced at
         `qty` (with `fills_qty`), the kits whose BOMs use it and its offers' price history."""
         qty = ListingPriceQtySerializer(data=request.query_params)
         qty.is_valid(raise_exception=True)
         return Response(part_detail_output(request, get_object_or_404(Part, pk=pk), qty.validated_data.get("qty")))
-
-
-class ListingPriceQtySerializer(serializers.Serializer):
-    qty = serializers.IntegerField(required=False, min_value=1, max_value=100_000_000)
 
 
 def part_detail_output(request, part: Part, qty: int | None) -> dict:
@@ -449,6 +450,9 @@ def part_detail_output(request, part: Part, qty: int | None) -> dict:
          "unit_price_at_qty": money_str(row["unit_price_at_qty"])}
         for row in part_price_history(viewer=viewer, part=part, qty=qty)]
     return data
+
+
+SUPPLIERS_ONLY = "Only suppliers publish listings: add a supplier kind to this organisation."
 
 
 class ListingListCreateApi(APIView):
@@ -487,6 +491,8 @@ class ListingListCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):
         org = get_acting_organization(request)
+        if not org.is_supplier:
+            raise exceptions.PermissionDenied(SUPPLIERS_ONLY)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = dict(data.validated_data)
@@ -774,6 +780,8 @@ class KitListCreateApi(APIView):
     @extend_schema(request=KitInputSerializer, responses={201: KitOutputSerializer})
     def post(self, request):
         org = get_acting_organization(request)
+        if not org.is_solution_house:  # who may publish, before what they sent: a 403 like any permission
+            raise exceptions.PermissionDenied("Only solution houses publish kits; a buyer prices its own BOM instead (POST /api/v1/boms/).")
         data = KitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kit = kit_create(owner=org, **kit_spec_from_input(data.validated_data, viewer=org))
@@ -840,6 +848,14 @@ class QuoteOutputSerializer(serializers.Serializer):
         max_lead_time_days = serializers.IntegerField(allow_null=True)
         exclude_vendors = serializers.ListField(child=serializers.IntegerField())
         currency = serializers.CharField(allow_null=True)
+    class FxSerializer(serializers.Serializer):
+        rates = serializers.DictField(child=serializers.CharField(), help_text=(
+            "1 unit of each other currency = this many of the quote's currency (decimal strings)"))
+        rate_ids = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="The FxRate rows used")
+        as_of = serializers.CharField(allow_blank=True, help_text="When the rates were read (ISO 8601)")
+        left_out = serializers.ListField(child=serializers.CharField(), help_text=(
+            "Currencies of live offers for these parts that were left out: no rate into the quote's currency"))
+
     class UnsourcedSerializer(serializers.Serializer):
         line = serializers.IntegerField(help_text="The BOM line")
         mpn = serializers.CharField(allow_blank=True)
@@ -866,8 +882,15 @@ class QuoteOutputSerializer(serializers.Serializer):
     optimality_gap = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=True,
                                               help_text="(total − proven lower bound) ÷ total of the sourcing; 0 = optimal")
     options = OptionsSerializer(help_text="The sourcing options the quote was made with")
+    fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(FxSerializer)
+    def get_fx(self, quote) -> dict:
+        fx = quote.fx or {}
+        return {"rates": fx.get("rates") or {}, "rate_ids": fx.get("rate_ids") or {}, "as_of": fx.get("as_of", ""),
+                "left_out": fx.get("left_out") or []}
 
     @extend_schema_field(ShortageSerializer(many=True))
     def get_shortages(self, quote) -> list[dict]:
@@ -884,7 +907,8 @@ class QuoteOptionsInputSerializer(serializers.Serializer):
     max_lead_time_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3650)
     exclude_vendors = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
     currency = serializers.CharField(required=False, allow_null=True, max_length=3,
-                                     help_text="Only the kit's currency until exchange rates exist")
+                                     help_text="The quote's currency (default: the kit's); offers in other currencies "
+                                               "are converted at the rates in force, recorded in the quote's `fx`")
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -903,7 +927,7 @@ class KitQuoteApi(APIView):
     def post(self, request, pk: int):
         """Price the kit at a batch size from the live listings and save the quote (valid 7 days)."""
         org = get_acting_organization(request)
-        kit = kit_get(viewer=org, pk=pk)
+        kit = kit_get(viewer=org, pk=pk, with_bom=False)  # the quote reads the tree itself
         if kit is None:
             raise Http404
         data = self.InputSerializer(data=request.data)
@@ -1005,16 +1029,20 @@ class OrderListCreateApi(APIView):
                 raise serializers.ValidationError({"partial": ["A partial order is made from a quote."]})
             return attrs
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=OrderOutputSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=OrderStatus.values)],
+                   responses=OrderOutputSerializer(many=True))
     def get(self, request):
         """Orders you placed, and orders containing your purchase orders as vendor."""
         org = get_acting_organization(request)
-        return paginated_response(self, request, order_list(organization=org, status=request.query_params.get("status")),
+        order_status = request.query_params.get("status")
+        if order_status is not None and order_status not in OrderStatus.values:
+            raise serializers.ValidationError({"status": [f"Use one of: {', '.join(OrderStatus.values)}."]})
+        return paginated_response(self, request, order_list(organization=org, status=order_status),
                          lambda page: orders_output(page, org))
 
     @extend_schema(
         request=InputSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: OrderOutputSerializer},
     )
     def post(self, request):
@@ -1047,22 +1075,7 @@ class OrderListCreateApi(APIView):
             order = order_place(buyer=org, placed_by=request.user, payment=d["payment"], **kwargs)
             return status.HTTP_201_CREATED, order_output(order_list(organization=org).get(pk=order.pk), org)
 
-        code, body = _idempotent(request, org, execute)
-        return Response(body, status=code)
-
-
-def _idempotent(request, org: Organization, execute):
-    """Run a money-moving request once per Idempotency-Key (the credit app keeps the keys)."""
-    key = request.headers.get("Idempotency-Key")
-    if not key:
-        return execute()
-    if len(key) > 255:  # the key column's size: a longer key is a 400, not a database error (500)
-        raise OrderInvalid({"Idempotency-Key": ["Use a key of at most 255 characters."]})
-    from credit.services import idempotency_run, request_fingerprint
-
-    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
-    code, body, _ = idempotency_run(scope=f"org:{org.pk}", key=key, fingerprint=fingerprint, execute=execute)
-    return code, body
+        return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)
 
 
 class OrderDetailApi(APIView):

@@ -402,6 +402,9 @@ class Quote(models.Model):
     optimality_gap = models.DecimalField(max_digits=9, decimal_places=6, default=0,
                                          help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
     options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
+    fx = models.JSONField(default=dict, blank=True, help_text=(
+        "The exchange-rate snapshot the quote priced at: rates into its currency, their FxRate ids, "
+        "the time, and currencies left out for want of a rate."))
     valid_until = models.DateTimeField()
     # The buyer's awarded assembly bid used for the kit itself (None: the kit's own factory).
     assembly_offer = models.ForeignKey("marketplace.AssemblyOffer", on_delete=models.PROTECT, null=True, blank=True,
@@ -425,6 +428,13 @@ class Quote(models.Model):
     @property
     def has_shortages(self) -> bool:
         return any(line.shortfall for line in self.lines.all())
+
+    @property
+    def fx_as_of(self):
+        """When the quote's exchange rates were read (None for a quote that used none)."""
+        from django.utils.dateparse import parse_datetime
+
+        return parse_datetime((self.fx or {}).get("as_of") or "")
 
 
 class QuoteLine(models.Model):
@@ -515,6 +525,7 @@ class Order(models.Model):
     quote = models.ForeignKey(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
     payment = models.CharField(max_length=10, choices=Payment.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
+    fx = models.JSONField(default=dict, blank=True, help_text="An order from a quote: the quote's exchange-rate snapshot.")
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     total = models.DecimalField(**MONEY)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -291,6 +291,7 @@ def kit_detail_view(request, pk: int):
         raise Http404
     return render(request, "marketplace/kit_detail.html", {
         "kit": kit, "tree": kit_tree(kit), "default_qty": _int(request.GET.get("qty"), 500),
+        "currencies": Currency.choices,
     })
 
 
@@ -310,6 +311,8 @@ def kit_quote_view(request, pk: int):
         options["max_lead_time_days"] = max_lead
     if request.POST.get("no_substitutes"):
         options["allow_substitutes"] = False
+    if currency := request.POST.get("currency"):
+        options["currency"] = currency
     try:
         if quantity is None:
             raise ValidationError("Enter a quantity.")

@@ -146,7 +146,7 @@ class MemberDetailApi(APIView):
     acts_for_organization = False  # the role checked is the caller's in the path's organisation
 
     class InputSerializer(serializers.Serializer):
-        role = serializers.ChoiceField(choices=Role.choices)
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
 
     def _target(self, request, pk: int, user_id: int) -> tuple[Membership, Membership]:
         actor = _membership_in(request, pk)
@@ -161,6 +161,8 @@ class MemberDetailApi(APIView):
         role_require(actor, Role.ADMIN)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if "role" not in data.validated_data:  # a PATCH that changes nothing
+            return Response(MemberOutputSerializer(target).data)
         membership = membership_role_change(actor=actor, membership=target, role=data.validated_data["role"])
         return Response(MemberOutputSerializer(membership).data)
 

@@ -10,12 +10,17 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from config.errors import StateConflict, error_text
 from organizations.access import get_acting_membership, set_acting_organization
 from organizations.models import Invitation, OrganizationKind, Role
-from organizations.selectors import invitation_list, member_list, organization_member_list
+from organizations.selectors import (
+    invitation_list,
+    member_list,
+    organization_member_list,
+)
 from organizations.services import (
     invitation_accept,
     invitation_create,
@@ -75,7 +80,9 @@ def switch_organization(request):
     set_acting_organization(request, org)
     messages.info(request, f"You are now acting for {org.name}.")
     next_url = request.POST.get("next") or "/"
-    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "/")
+    # Django's check, not a prefix test: "/\\evil.example" starts with "/" yet browsers leave the site.
+    safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(next_url if safe else "/")
 
 
 # --- Members and invitations ---------------------------------------------------------------------

@@ -50,12 +50,13 @@ def test_request_bodies_are_json_only_except_the_upload(schema):
 
 def test_enforced_constraints_are_declared(schema):
     components = schema["components"]["schemas"]
-    # A decimal string: no empty string, no sign where negatives are refused.
+    # A decimal string: no empty string, no sign where negatives are refused, and no zero where the
+    # server wants a positive amount (the arm's price has min_value 0.01).
     unit_price = components["ArmInputRequest"]["properties"]["unit_price"]
-    assert unit_price["pattern"].startswith("^\\d{1,")
     import re
 
-    assert not re.match(unit_price["pattern"], "") and re.match(unit_price["pattern"], "99.5")
+    assert re.match(unit_price["pattern"], "99.5") and re.match(unit_price["pattern"], "0.01")
+    assert not any(re.match(unit_price["pattern"], v) for v in ("", "-1", "0", "0.00", "0.001"))
     # A trial needs at least one arm.
     assert components["TrialInputRequest"]["properties"]["arms"]["minItems"] == 1
     listings = schema["paths"]["/api/v1/listings/"]["get"]["parameters"]

@@ -96,3 +96,13 @@ def test_unverified_supplier_profile_is_hidden_from_other_organisations(client):
     assert client.get(reverse("marketplace:organization-detail", args=[hidden.pk])).status_code == 404
     client.force_login(MembershipFactory(organization=hidden).user)
     assert client.get(reverse("marketplace:organization-detail", args=[hidden.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example/", "//evil.example/", "https://evil.example/", "/\t/evil.example"])
+def test_the_switcher_never_redirects_off_the_site(client, target):
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    response = client.post(reverse("switch-organization"), {"organization": membership.organization.pk, "next": target})
+    assert response.status_code == 302 and response["Location"] == "/"
+    kept = client.post(reverse("switch-organization"), {"organization": membership.organization.pk, "next": "/kits/?q=led"})
+    assert kept["Location"] == "/kits/?q=led"

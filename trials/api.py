@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from config.exports import export_csv_writer
 from config.api import WholeSerializer, paginated_response
+from credit.idempotency_api import IDEMPOTENCY_PARAMETER, idempotent_response
 from organizations.access import get_acting_organization
 from organizations.models import Role
 from organizations.services import task_started
@@ -80,31 +81,6 @@ class TrialInputSerializer(serializers.Serializer):
     demand = DemandSerializer(required=False, allow_null=True, help_text="Simulated trials only.")
     payment = serializers.ChoiceField(choices=Order.Payment.choices, default="deposit",
                                       help_text="Live trials: how the batch's order is paid.")
-
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="A replay with the same key and body returns the first response and does nothing again; "
-                "the same key with another body is refused with 422.",
-)
-
-
-def _idempotent(request, org, execute) -> Response:
-    """Run `execute() -> (status, body)` once per Idempotency-Key (the credit app keeps the keys)."""
-    key = request.headers.get("Idempotency-Key")
-    if not key:
-        code, body = execute()
-        return Response(body, status=code)
-    if len(key) > 255:
-        raise TrialInvalid({"Idempotency-Key": ["Use a key of at most 255 characters."]})
-    from credit.services import idempotency_run, request_fingerprint
-
-    fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
-    code, body, replayed = idempotency_run(scope=f"org:{org.pk}", key=key, fingerprint=fingerprint, execute=execute)
-    response = Response(body, status=code)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 def _demand_dict(data: dict | None) -> dict | None:
@@ -259,7 +235,7 @@ class TrialDetailApi(APIView):
 class TrialStartApi(APIView):
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={202: inline_serializer("TrialStarted", {"task_id": serializers.CharField(),
                                                            "trial": serializers.IntegerField(),
                                                            "status": serializers.CharField()})},
@@ -275,7 +251,7 @@ class TrialStartApi(APIView):
             task_started(user=request.user, task_id=started.task_id)  # its status is the starter's alone
             return status.HTTP_202_ACCEPTED, {"task_id": started.task_id, "trial": started.pk, "status": started.status}
 
-        return _idempotent(request, org, execute)
+        return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)
 
 
 class SaleEventSerializer(serializers.Serializer):
@@ -318,7 +294,7 @@ class TrialSalesApi(APIView):
         trial = trial_get(organization=get_acting_organization(request), pk=pk)
         return paginated_response(self, request, trial_sales_list(trial=trial), lambda page: SaleOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=SaleEventSerializer(many=True), parameters=[IDEMPOTENCY_KEY], responses=OutputSerializer)
+    @extend_schema(request=SaleEventSerializer(many=True, allow_empty=False), parameters=[IDEMPOTENCY_PARAMETER], responses=OutputSerializer)
     def post(self, request, pk: int):
         """Live trials: record real sales and re-judge the trial at once (it may stop early). Idempotent
         per `external_id`; the same id with different content is a 409; any bad event rejects the
@@ -333,7 +309,7 @@ class TrialSalesApi(APIView):
             result = trial_sales_record(trial=trial, events=[dict(e) for e in data.validated_data])
             return status.HTTP_200_OK, self.OutputSerializer(result).data
 
-        return _idempotent(request, org, execute)
+        return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)
 
 
 class PriorSerializer(serializers.Serializer):

@@ -30,9 +30,11 @@ def kit_list(*, viewer: Organization | None, q: str | None = None, category: str
     return qs.order_by("name", "-revision", "id")
 
 
-def kit_get(*, viewer: Organization | None, pk: int) -> Kit | None:
-    """Any revision the viewer may see (old revisions stay readable: quotes refer to them)."""
-    return kit_list(viewer=viewer, current_only=False, include_private=True).filter(pk=pk).first()
+def kit_get(*, viewer: Organization | None, pk: int, with_bom: bool = True) -> Kit | None:
+    """Any revision the viewer may see (old revisions stay readable: quotes refer to them).
+    `with_bom=False` skips the BOM's prefetches, for callers that read the tree themselves (a quote)."""
+    qs = kit_list(viewer=viewer, current_only=False, include_private=True).filter(pk=pk)
+    return (qs if with_bom else qs.prefetch_related(None)).first()
 
 
 def kit_tree(kit: Kit) -> list[tuple[int, Kit, int]]:

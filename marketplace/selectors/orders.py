@@ -37,8 +37,7 @@ def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
     the purchase order will be), its services (assembly, design fees, NRE) and its quoted shipping —
     largest first.
     Uses `quote_list`'s prefetched allocations."""
-    from marketplace.services.orders import _service_lines  # the same service lines order_place adds
-    from marketplace.services.quotes import cents
+    from marketplace.services.quotes import cents, quote_service_lines  # the lines order_place adds
 
     vendors: dict[int, dict] = {}
 
@@ -51,7 +50,7 @@ def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
             r = row(a.vendor_id, a.vendor.name)
             r["parts"] += cents(a.quantity * a.unit_price)
             r["lines"] += 1
-    for vendor_id, _, qty, unit in _service_lines(quote):
+    for _, vendor_id, _, qty, unit in quote_service_lines(quote=quote):
         row(vendor_id)["services"] += cents(qty * unit)
     for quoted in quote.vendors.all():  # the shipping each purchase order was quoted
         row(quoted.vendor_id, quoted.vendor.name)["shipping"] = quoted.shipping

@@ -33,9 +33,8 @@ from marketplace.exceptions import (
     StepNotYours,
 )
 from organizations.models import Organization
-from marketplace.models import Kit, Listing, Order, OrderStatus, PurchaseOrder, PurchaseOrderLine, Quote
-from marketplace.selectors.rfqs import assembly_offer_breaks
-from marketplace.services.quotes import MAX_TOTAL, assembly_unit_cost, cents, kit_tree_multipliers
+from marketplace.models import Listing, Order, OrderStatus, PurchaseOrder, PurchaseOrderLine, Quote
+from marketplace.services.quotes import MAX_TOTAL, cents, quote_service_lines
 
 MAX_LINES = 500
 STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
@@ -59,30 +58,6 @@ def _usable(listing: Listing, buyer: Organization) -> bool:
     if listing.reserved_for_id is not None:
         return listing.reserved_for_id == buyer.pk and listing.expires_at > timezone.now()
     return listing.is_active
-
-
-def _service_lines(quote: Quote) -> list[tuple[Organization | int, str, int, Decimal]]:
-    """Assembly to each factory, design fees and NRE to each solution house in the kit tree."""
-    multipliers = kit_tree_multipliers(quote.kit)
-    out = []
-    for kit in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks").order_by("pk"):
-        batch = multipliers[kit.pk] * quote.quantity
-        if kit.pk == quote.kit_id and quote.assembly_offer_id:  # the buyer's awarded assembly bid (docs/rfqs.md)
-            offer = quote.assembly_offer
-            unit = assembly_unit_cost(assembly_offer_breaks(offer), batch)
-            out.append((offer.factory_id, f"Assembly of {batch} × {kit} (RFQ award)", batch, unit))
-            if offer.setup_cost:
-                out.append((offer.factory_id, f"Assembly setup for {kit}", 1, offer.setup_cost))
-        elif kit.assembly_factory_id:
-            unit = assembly_unit_cost([(b.min_qty, b.unit_cost) for b in kit.assembly_breaks.all()], batch)
-            out.append((kit.assembly_factory_id, f"Assembly of {batch} × {kit}", batch, unit))
-            if kit.assembly_setup_cost:
-                out.append((kit.assembly_factory_id, f"Assembly setup for {kit}", 1, kit.assembly_setup_cost))
-        if kit.design_fee_per_unit:
-            out.append((kit.owner_id, f"Design fee, {kit}", batch, kit.design_fee_per_unit))
-        if kit.nre:
-            out.append((kit.owner_id, f"NRE, {kit}", 1, kit.nre))
-    return out
 
 
 @transaction.atomic
@@ -123,7 +98,7 @@ def order_place(
             raise OrderInvalid({"quote": [f"The quote is short of {len(short)} part(s); it cannot be ordered as a whole kit."]})
         for a in allocations:
             wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
-        for vendor_id, description, qty, unit in _service_lines(quote):
+        for _, vendor_id, description, qty, unit in quote_service_lines(quote=quote):
             wanted.append((vendor_id, None, description, qty, unit))
         # Exactly the purchase orders the quote priced, each with the shipping it was quoted.
         for quoted in quote.vendors.all():
@@ -185,7 +160,7 @@ def order_place(
                              f"you asked for {reserve[listing_id]}. Nothing was reserved.")
 
     order = Order.objects.create(buyer=buyer, placed_by=placed_by, quote=quote, payment=payment, currency=currency,
-                                 total=Decimal(0))
+                                 fx=quote.fx if quote is not None else {}, total=Decimal(0))
     by_vendor: dict[int, list] = defaultdict(list)
     for vendor_id, listing_id, description, qty, unit in wanted:
         by_vendor[vendor_id].append((listing_id, description, qty, unit))

@@ -12,6 +12,9 @@ from django.db import transaction
 
 from django.utils import timezone
 
+from credit.exceptions import FxRateMissing
+from credit.fx import fx_rate as rate_in_force
+from credit.models import Currency
 from marketplace.allocation import MICRO, Offer
 from marketplace.exceptions import QuoteInvalid
 from organizations.models import Organization
@@ -32,6 +35,7 @@ from marketplace.services.kits import kit_freeze
 from marketplace.sourcing import Plan, VendorTerms, plan_sourcing
 
 CENT = Decimal("0.01")
+PRICE_STEP = Decimal("0.000001")  # unit prices: 6 places
 QUOTE_VALIDITY = timedelta(days=7)
 MAX_QUANTITY = 10_000_000
 MAX_NEEDED = 2_000_000_000
@@ -94,13 +98,13 @@ def quote_options_parse(raw: dict | None, *, kit_currency: str) -> QuoteOptions:
         excluded = []
     currency = raw.get("currency")
     if currency is not None:
-        if not isinstance(currency, str):
-            errors["currency"] = ["Give an ISO 4217 code, e.g. \"CNY\"."]
+        if not isinstance(currency, str) or currency.upper() not in Currency.values:
+            errors["currency"] = [f"Quote in one of {', '.join(Currency.values)} (ISO 4217 codes)."]
         else:
-            try:
-                fx_rate(source=kit_currency, target=currency.upper())
-                currency = currency.upper()
-            except QuoteInvalid as exc:
+            currency = currency.upper()
+            try:  # the kit's own costs (assembly, fees, NRE) must convert into the quote's currency
+                rate_in_force(kit_currency, currency)
+            except FxRateMissing as exc:
                 errors["currency"] = exc.message_dict["currency"]
     if errors:
         raise QuoteInvalid(errors)
@@ -108,13 +112,50 @@ def quote_options_parse(raw: dict | None, *, kit_currency: str) -> QuoteOptions:
                         exclude_vendors=tuple(sorted(set(excluded))), currency=currency)
 
 
-def fx_rate(*, source: str, target: str) -> Decimal:
-    """The rate a quote in `target` converts `source` prices at. The one place FX plugs in: until
-    exchange rates exist, only the kit's own currency can be quoted (anything else is a 400)."""
-    if source == target:
-        return Decimal(1)
-    raise QuoteInvalid({"currency": [f"Quotes in {target} need exchange rates, which Kitstreet does not have yet; "
-                                     f"quote in the kit's currency ({source})."]})
+@dataclass(frozen=True)
+class QuoteRates:
+    """The exchange rates one quote prices at, read once when it is made (the snapshot it saves):
+    1 unit of each source currency = `rates[source]` units of the quote's `currency`. Listings and
+    order terms in a currency without a rate are left out (`left_out`), and the quote says so."""
+
+    currency: str
+    rates: dict[str, Decimal]
+    rate_ids: dict[str, int | None]
+    left_out: tuple[str, ...] = ()
+    as_of: str = ""
+
+    def unit_price(self, amount: Decimal, source: str) -> Decimal:
+        """A unit price converted to 6 places (the unit-price columns; the allocation's micro units)."""
+        if source == self.currency:
+            return amount
+        return (amount * self.rates[source]).quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
+
+    def as_json(self) -> dict:
+        foreign = sorted(c for c in self.rates if c != self.currency)
+        return {"rates": {c: str(self.rates[c]) for c in foreign}, "rate_ids": {c: self.rate_ids[c] for c in foreign},
+                "left_out": list(self.left_out), "as_of": self.as_of}
+
+    @classmethod
+    def from_json(cls, currency: str, data: dict | None) -> "QuoteRates":
+        """A saved quote's snapshot, to price it again (constraint costs) or order from it."""
+        data = data or {}
+        rates = {currency: Decimal(1), **{c: Decimal(r) for c, r in (data.get("rates") or {}).items()}}
+        ids = {currency: None, **(data.get("rate_ids") or {})}
+        return cls(currency=currency, rates=rates, rate_ids=ids, left_out=tuple(data.get("left_out") or ()),
+                   as_of=data.get("as_of", ""))
+
+
+def quote_rates(*, currency: str) -> QuoteRates:
+    """The rate in force now from every currency Kitstreet knows into `currency` (one query per
+    foreign currency, per quote)."""
+    now = timezone.now()
+    rates, ids, left_out = {}, {}, []
+    for source in Currency.values:
+        try:
+            rates[source], ids[source] = rate_in_force(source, currency, now)
+        except FxRateMissing:
+            left_out.append(source)
+    return QuoteRates(currency=currency, rates=rates, rate_ids=ids, left_out=tuple(left_out), as_of=now.isoformat())
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -165,15 +206,17 @@ def flatten_needs(kit: Kit, quantity: int, multipliers: dict[int, int]) -> list[
     return list(needs.values())
 
 
-def load_offers(*, part_ids: set[int], currency: str, buyer: Organization, options: QuoteOptions | None = None
+def load_offers(*, part_ids: set[int], rates: QuoteRates, buyer: Organization, options: QuoteOptions | None = None
                 ) -> dict[int, list[Offer]]:
-    """Live offers by part: active, in stock, in the quote's currency, from verified vendors
-    (never the buyer itself), within the buyer's lead time and not from excluded vendors."""
+    """Live offers by part: active, in stock, in a currency with a rate into the quote's (their
+    prices converted at it), from verified vendors (never the buyer itself), within the buyer's
+    lead time and not from excluded vendors."""
     options = options or QuoteOptions()
     # One round trip: every price break of every live offer, with its listing's fields.
     rows = (
         PriceBreak.objects.filter(listing__part_id__in=part_ids, listing__is_active=True, listing__stock__gt=0,
-                                  listing__currency=currency, listing__vendor_verified=True)  # the listing's copy: no join
+                                  listing__currency__in=list(rates.rates),
+                                  listing__vendor_verified=True)  # the listing's copy: no join
         .exclude(listing__vendor_id=buyer.pk)
     )
     if options.exclude_vendors:
@@ -184,8 +227,9 @@ def load_offers(*, part_ids: set[int], currency: str, buyer: Organization, optio
         rows
         .order_by("listing_id", "min_qty")
         .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
-                     "listing__stock", "listing__lead_time_days", "min_qty", "unit_price")
+                     "listing__stock", "listing__lead_time_days", "min_qty", "unit_price", "listing__currency")
     )
+    quote_currency, convert = rates.currency, rates.unit_price
     offers: dict[int, list[Offer]] = defaultdict(list)
     current, breaks = None, []
     for row in rows:
@@ -193,13 +237,17 @@ def load_offers(*, part_ids: set[int], currency: str, buyer: Organization, optio
             offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
             breaks = []
         current = row
-        breaks.append((row[7], row[8]))
+        breaks.append((row[7], row[8] if row[9] == quote_currency else convert(row[8], row[9])))
     if current is not None:
         offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
     # Awarded RFQ bids: offers only this buyer's quotes use, until they expire (docs/rfqs.md).
-    for part_id, awarded in awarded_offers_for(buyer=buyer, part_ids=part_ids, currency=currency).items():
-        offers[part_id].extend(o for o in awarded if o.vendor_id not in (options.exclude_vendors or ())
-                               and (options.max_lead_time_days is None or o.lead_time_days <= options.max_lead_time_days))
+    for source in rates.rates:
+        for part_id, awarded in awarded_offers_for(buyer=buyer, part_ids=part_ids, currency=source).items():
+            offers[part_id].extend(
+                o if source == quote_currency else replace(o, breaks=tuple((q, convert(p, source)) for q, p in o.breaks))
+                for o in awarded
+                if o.vendor_id not in (options.exclude_vendors or ())
+                and (options.max_lead_time_days is None or o.lead_time_days <= options.max_lead_time_days))
     return offers
 
 
@@ -219,15 +267,20 @@ def assembly_unit_cost(breaks: list[tuple[int, Decimal]], quantity: int) -> Deci
     return cost
 
 
-def vendor_terms(*, vendor_ids: set[int], currency: str) -> dict[int, VendorTerms]:
-    """Order terms of these vendors in the quote's currency, in micro units (terms set in another
-    currency do not apply until FX exists: such a vendor is quoted without terms)."""
+def vendor_terms(*, vendor_ids: set[int], rates: QuoteRates) -> dict[int, VendorTerms]:
+    """Order terms of these vendors in micro units of the quote's currency (terms set in another
+    currency converted at the quote's rate; a vendor whose terms' currency has no rate is quoted
+    without terms, as its listings in that currency are left out anyway)."""
+
+    def micro(amount: Decimal, source: str) -> int:
+        return int((amount * rates.rates[source] * MICRO).to_integral_value(ROUND_HALF_EVEN))
+
     out = {}
-    for terms in VendorOrderTerms.objects.filter(vendor_id__in=vendor_ids, currency=currency):
+    for terms in VendorOrderTerms.objects.filter(vendor_id__in=vendor_ids, currency__in=list(rates.rates)):
         out[terms.vendor_id] = VendorTerms(
-            shipping_fee=int(terms.shipping_fee * MICRO),
-            free_shipping_over=None if terms.free_shipping_over is None else int(terms.free_shipping_over * MICRO),
-            min_order_value=int(terms.min_order_value * MICRO),
+            shipping_fee=micro(terms.shipping_fee, terms.currency),
+            free_shipping_over=None if terms.free_shipping_over is None else micro(terms.free_shipping_over, terms.currency),
+            min_order_value=micro(terms.min_order_value, terms.currency),
         )
     return out
 
@@ -278,24 +331,75 @@ def _share_stock(problem: list[tuple[list[Offer], int]], plan: Plan) -> Plan:
 
 
 def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: QuoteOptions,
-             time_limit: float = JOINT_TIME_LIMIT) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
+             time_limit: float = JOINT_TIME_LIMIT, rates: QuoteRates | None = None,
+             ) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
     """Everything a quote sources, without saving: needs, the per-line problem, the plan, the
-    multipliers of the kit tree."""
+    multipliers of the kit tree. Priced in `rates.currency` (default: the options' currency or the
+    kit's, at the rates in force now)."""
+    rates = rates or quote_rates(currency=options.currency or kit.currency)
     multipliers = kit_tree_multipliers(kit)
     needs = flatten_needs(kit, quantity, multipliers)
     if any(need.needed > MAX_NEEDED for need in needs):
         raise QuoteInvalid({"quantity": ["That batch needs more than 2 billion of one part; quote a smaller batch."]})
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
-    offers_by_part = load_offers(part_ids=part_ids, currency=kit.currency, buyer=organization, options=options)
+    offers_by_part = load_offers(part_ids=part_ids, rates=rates, buyer=organization, options=options)
     problem = sourcing_problem(needs=needs, offers_by_part=offers_by_part, options=options)
     vendor_ids = {o.vendor_id for offers, _ in problem for o in offers}
-    terms = vendor_terms(vendor_ids=vendor_ids, currency=kit.currency)
+    terms = vendor_terms(vendor_ids=vendor_ids, rates=rates)
     plan = plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors, time_limit=time_limit)
     return needs, problem, _share_stock(problem, plan), multipliers
 
 
+def _fx_snapshot(rates: QuoteRates, needs: list[Need]) -> dict:
+    """The rates the quote used, and the currencies whose live offers for its parts it had to
+    leave out for want of a rate (so the buyer sees why, instead of an unexplained shortage)."""
+    snapshot = rates.as_json()
+    if rates.left_out:
+        part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
+        snapshot["left_out"] = sorted(set(
+            Listing.objects.filter(part_id__in=part_ids, currency__in=rates.left_out, is_active=True, stock__gt=0,
+                                   vendor_verified=True).values_list("currency", flat=True)))
+    return snapshot
+
+
 def _micro_to_money(value: int) -> Decimal:
     return cents(Decimal(value) / MICRO)
+
+
+def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], assembly_offer=None,
+                      rates: QuoteRates) -> list[tuple[str, int, str, int, Decimal]]:
+    """What a kit tree costs besides its parts, as order lines in the quote's currency:
+    (kind, vendor id, description, quantity, unit price); kind is assembly, design or nre. Each
+    kit's own amounts are converted at the quote's rate. A quote adds them up (cents per line)
+    and an order from it buys exactly these lines, so the two agree to the cent."""
+    out = []
+    for sub in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks").order_by("pk"):
+        batch = multipliers[sub.pk] * quantity
+
+        def unit(amount, sub=sub):
+            return rates.unit_price(Decimal(amount), sub.currency)
+
+        if sub.pk == kit.pk and assembly_offer is not None:  # the buyer's awarded assembly bid (docs/rfqs.md)
+            cost = assembly_unit_cost(assembly_offer_breaks(assembly_offer), batch)
+            out.append(("assembly", assembly_offer.factory_id, f"Assembly of {batch} × {sub} (RFQ award)", batch, unit(cost)))
+            if assembly_offer.setup_cost:
+                out.append(("assembly", assembly_offer.factory_id, f"Assembly setup for {sub}", 1, unit(assembly_offer.setup_cost)))
+        elif sub.assembly_factory_id:
+            cost = assembly_unit_cost([(b.min_qty, b.unit_cost) for b in sub.assembly_breaks.all()], batch)
+            out.append(("assembly", sub.assembly_factory_id, f"Assembly of {batch} × {sub}", batch, unit(cost)))
+            if sub.assembly_setup_cost:
+                out.append(("assembly", sub.assembly_factory_id, f"Assembly setup for {sub}", 1, unit(sub.assembly_setup_cost)))
+        if sub.design_fee_per_unit:
+            out.append(("design", sub.owner_id, f"Design fee, {sub}", batch, unit(sub.design_fee_per_unit)))
+        if sub.nre:
+            out.append(("nre", sub.owner_id, f"NRE, {sub}", 1, unit(sub.nre)))
+    return out
+
+
+def quote_service_lines(*, quote: Quote) -> list[tuple[str, int, str, int, Decimal]]:
+    """A saved quote's service lines, at its own rates: what an order from it buys besides parts."""
+    return kit_service_lines(kit=quote.kit, quantity=quote.quantity, multipliers=kit_tree_multipliers(quote.kit),
+                             assembly_offer=quote.assembly_offer, rates=QuoteRates.from_json(quote.currency, quote.fx))
 
 
 @transaction.atomic
@@ -312,29 +416,24 @@ def quote_create(
     if not isinstance(options, QuoteOptions):
         options = quote_options_parse(options, kit_currency=kit.currency)
     currency = options.currency or kit.currency
-    rate = fx_rate(source=kit.currency, target=currency)  # 1 until FX exists (anything else was refused)
-    needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options)
+    rates = quote_rates(currency=currency)
+    if kit.currency not in rates.rates:  # checked with the options too; the rate may have gone since
+        raise QuoteInvalid({"currency": [f"No exchange rate from {kit.currency} to {currency}; quote in {kit.currency}."]})
+    needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options,
+                                                 rates=rates)
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
-    kits = {k.pk: k for k in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks")}
     assembly_offer = assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
-    assembly_cost = design_fees = nre = Decimal(0)
-    for kit_id, mult in multipliers.items():
-        sub = kits[kit_id]
-        batch = mult * quantity
-        if kit_id == kit.pk and assembly_offer is not None:
-            assembly_cost += assembly_offer.setup_cost + batch * assembly_unit_cost(assembly_offer_breaks(assembly_offer), batch)
-        elif sub.assembly_factory_id:
-            breaks = [(b.min_qty, b.unit_cost) for b in sub.assembly_breaks.all()]
-            assembly_cost += sub.assembly_setup_cost + batch * assembly_unit_cost(breaks, batch)
-        design_fees += sub.design_fee_per_unit * batch
-        nre += sub.nre
+    services = defaultdict(Decimal)
+    for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
+                                                   assembly_offer=assembly_offer, rates=rates):
+        services[kind] += cents(qty * unit)
+    assembly_cost, design_fees, nre = services["assembly"], services["design"], services["nre"]
 
     components_cost = sum((cents(sum((a.extended_price for a in allocs), Decimal(0))) for _, allocs, _ in line_results),
                           Decimal(0))
     shipping = {v: _micro_to_money(fee) for v, fee in plan.shipping.items()}
     shipping_cost = sum(shipping.values(), Decimal(0))
-    assembly_cost, design_fees, nre = cents(assembly_cost), cents(design_fees), cents(nre)
     total = components_cost + shipping_cost + assembly_cost + design_fees + nre
     if total > MAX_TOTAL or max((line_cost(allocs) for _, allocs, _ in line_results), default=0) > MAX_TOTAL:
         raise QuoteInvalid({"quantity": ["The quote would exceed 999,999,999,999.99; quote a smaller batch."]})
@@ -343,6 +442,7 @@ def quote_create(
         kit=kit, organization=organization, created_by=created_by, quantity=quantity, currency=currency,
         components_cost=components_cost, assembly_cost=assembly_cost, design_fees=design_fees, nre=nre, total=total,
         unit_cost=cents(total / quantity), shipping_cost=shipping_cost, optimality_gap=gap, options=options.as_json(),
+        fx=_fx_snapshot(rates, needs),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
         valid_until=timezone.now() + validity, assembly_offer=assembly_offer,
     )
@@ -353,7 +453,7 @@ def quote_create(
     ])
     QuoteAllocation.objects.bulk_create([
         QuoteAllocation(line_id=line.pk, listing_id=a.offer.listing_id, vendor_id=a.offer.vendor_id, part_id=a.offer.part_id,
-                        quantity=a.quantity, unit_price=a.unit_price * rate, extended_price=a.extended_price * rate)
+                        quantity=a.quantity, unit_price=a.unit_price, extended_price=a.extended_price)
         for line, (_, allocs, _) in zip(lines, line_results) for a in allocs
     ])
     subtotals: dict[int, Decimal] = defaultdict(Decimal)
@@ -377,7 +477,8 @@ def quote_constraint_costs(*, quote: Quote) -> list[dict]:
     Each entry: {"label", "delta"} (Decimal, + dearer / − cheaper), or {"label", "note"}."""
     options = QuoteOptions(**{**quote.options, "exclude_vendors": tuple(quote.options.get("exclude_vendors") or ())})
     kit, org = quote.kit, quote.organization
-    _, _, base, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=options)
+    rates = QuoteRates.from_json(quote.currency, quote.fx)  # the quote's own rates: only the option varies
+    _, _, base, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=options, rates=rates)
     vendors_used = len(base.subtotals)
     variants = []
     if vendors_used > 1:
@@ -392,7 +493,7 @@ def quote_constraint_costs(*, quote: Quote) -> list[dict]:
         variants.append(("without substitutes", replace(options, allow_substitutes=False)))
     out = []
     for label, variant in variants:
-        _, _, plan, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=variant)
+        _, _, plan, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=variant, rates=rates)
         if plan.shortfall > base.shortfall:
             out.append({"label": label, "note": f"{plan.shortfall - base.shortfall:,} more units could not be sourced"})
         elif plan.shortfall < base.shortfall:

@@ -109,3 +109,21 @@ def test_only_admins_are_offered_the_grant_and_terms_forms(trader):
     page = browser(member).get("/credit/receivables/").content.decode()
     assert "Grant credit" not in page and "Admins of Trader Co grant credit lines" in page
     assert "Grant credit" in browser(trader.user).get("/credit/receivables/").content.decode()  # the owner
+
+
+def test_the_kit_page_quotes_in_another_currency_and_the_quote_shows_its_rates(buyer):
+    from credit.services.fx import fx_rate_set
+
+    part = PartFactory(mpn="USDONLY1")
+    ListingFactory(part=part, stock=1000, currency="USD", breaks=[(1, "0.10")])
+    kit = make_kit(bom=[(part, 1)])
+    client = browser(buyer.user)
+    short = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10"}, follow=True).content.decode()
+    assert "Offers priced in USD were left out" in short  # no rate yet: said, not a silent shortage
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    page = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10", "currency": "USD"}, follow=True).content.decode()
+    quote = Quote.objects.order_by("-pk").first()
+    assert quote.currency == "USD" and quote.components_cost == Decimal("1.00")
+    assert "1 CNY = 0.1389 USD" in page and "left out" not in page
+    bad = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10", "currency": "EUR"}, follow=True).content.decode()
+    assert "Quote in one of CNY, USD" in bad and Quote.objects.count() == 2

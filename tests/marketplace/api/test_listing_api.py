@@ -53,8 +53,13 @@ def test_bad_quantities_and_currency_are_400(trader):
     assert {"moq", "stock", "currency"} <= set(response.json())
 
 
-def test_buyers_cannot_publish_listings(buyer):
-    assert buyer.client.post("/api/v1/listings/", _body(), format="json").status_code == 400
+def test_buyers_cannot_publish_listings_or_kits(buyer):
+    """Who may publish is a permission (403, whatever the body says), as a role would be."""
+    response = buyer.client.post("/api/v1/listings/", _body(), format="json")
+    assert response.status_code == 403 and "Only suppliers publish listings" in response.json()["detail"]
+    kit = buyer.client.post("/api/v1/kits/", {"name": "x"}, format="json")
+    assert kit.status_code == 403 and "Only solution houses publish kits" in kit.json()["detail"]
+    assert buyer.client.get("/api/v1/listings/").status_code == 200  # reading stays open
 
 
 def test_vendor_edits_own_listing_but_not_anothers(trader):

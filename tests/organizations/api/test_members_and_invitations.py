@@ -118,3 +118,12 @@ def test_me_shows_the_role(buyer, colleague, role):
     person = colleague(buyer, role) if role != "owner" else buyer
     orgs = person.client.get("/api/v1/me/").json()["organizations"]
     assert orgs[0]["role"] == role
+
+
+def test_a_patch_without_a_role_changes_nothing_and_a_bad_role_is_a_400(buyer, colleague):
+    member = colleague(buyer, "member")
+    url = f"/api/v1/organizations/{buyer.org.pk}/members/{member.user.pk}/"
+    unchanged = buyer.client.patch(url, {}, format="json")
+    assert unchanged.status_code == 200 and unchanged.json()["role"] == "member"
+    assert buyer.client.patch(url, {"role": "boss"}, format="json").status_code == 400
+    assert buyer.client.get(f"/api/v1/organizations/{buyer.org.pk}/members/").json()["count"] == 2
