@@ -133,7 +133,7 @@ def test_the_anchored_search_alone_matches_brute_force_and_the_plain_search(monk
     an end of a segment, docs/quotes.md §3): run it on every case — coprime multiples, MOQs,
     breaks, equal prices, lead-time ties — and it must find the brute-force optimum, prove it,
     and pick the very allocation the plain search picks (the tie-breaks)."""
-    import marketplace.allocation as allocation
+    from marketplace import allocation
 
     rng = random.Random(23)
     total = 0
