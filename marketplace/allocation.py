@@ -405,20 +405,29 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
     nodes = 0
     seen: dict[tuple, int] = {}
 
+    shrunk: dict[tuple, _Restricted | None] = {}  # most branches cut an offer the same way
+
     def shrink(offers: list[_Prepared], free: tuple | None) -> list[_Restricted]:
         out = []
         for o in offers:
-            k, segments, whole = o.multiple, [], []
-            for lo, hi, price in o.segments:
-                if free is None or price < free[1][2]:  # near the top
-                    low, high = max(lo, -(-(hi - span + 1) // k) * k), hi
-                else:  # dearer than the free one: near the bottom
-                    low, high = lo, min(hi, lo + math.lcm(k, free[0].multiple) - k)
-                if low <= high:
-                    segments.append((low, high, price))
-                    whole.append((lo, hi))
-            if segments:
-                out.append(_Restricted(o, segments, whole))
+            if free is None:
+                key = (id(o), None)
+            else:
+                key = (id(o), free[0].multiple, tuple(price < free[1][2] for _, _, price in o.segments))
+            restricted = shrunk.get(key, False)
+            if restricted is False:
+                k, segments, whole = o.multiple, [], []
+                for lo, hi, price in o.segments:
+                    if free is None or price < free[1][2]:  # near the top
+                        low, high = max(lo, -(-(hi - span + 1) // k) * k), hi
+                    else:  # dearer than the free one: near the bottom
+                        low, high = lo, min(hi, lo + math.lcm(k, free[0].multiple) - k)
+                    if low <= high:
+                        segments.append((low, high, price))
+                        whole.append((lo, hi))
+                shrunk[key] = restricted = _Restricted(o, segments, whole) if segments else None
+            if restricted is not None:
+                out.append(restricted)
         return out
 
     def exchangeable(history: tuple, price: int, k: int, lo: int, hi: int, qty: int) -> bool:
