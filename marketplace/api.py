@@ -853,6 +853,8 @@ class QuoteOutputSerializer(serializers.Serializer):
             "1 unit of each other currency = this many of the quote's currency (decimal strings)"))
         rate_ids = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="The FxRate rows used")
         as_of = serializers.CharField(allow_blank=True, help_text="When the rates were read (ISO 8601)")
+        valid_from = serializers.DictField(child=serializers.CharField(), help_text=(
+            "Since when each rate used was in force (ISO 8601), by currency"))
         left_out = serializers.ListField(child=serializers.CharField(), help_text=(
             "Currencies of live offers for these parts that were left out: no rate into the quote's currency"))
 
@@ -888,9 +890,13 @@ class QuoteOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(FxSerializer)
     def get_fx(self, quote) -> dict:
-        fx = quote.fx or {}
+        return self.fx_output(quote.fx)
+
+    @staticmethod
+    def fx_output(fx: dict | None) -> dict:
+        fx = fx or {}
         return {"rates": fx.get("rates") or {}, "rate_ids": fx.get("rate_ids") or {}, "as_of": fx.get("as_of", ""),
-                "left_out": fx.get("left_out") or []}
+                "valid_from": fx.get("valid_from") or {}, "left_out": fx.get("left_out") or []}
 
     @extend_schema_field(ShortageSerializer(many=True))
     def get_shortages(self, quote) -> list[dict]:
@@ -989,8 +995,14 @@ class OrderOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     status = serializers.CharField()
     total = AmountField()
+    fx = serializers.SerializerMethodField(help_text="An order from a quote: the quote's exchange-rate snapshot "
+                                                     "(empty rates when everything was in one currency)")
     created_at = serializers.DateTimeField()
     purchase_orders = PurchaseOrderOutputSerializer(many=True, source="visible_purchase_orders")
+
+    @extend_schema_field(QuoteOutputSerializer.FxSerializer)
+    def get_fx(self, order) -> dict:
+        return QuoteOutputSerializer.fx_output(order.fx)
 
 
 def orders_output(orders: list[Order], viewer: Organization) -> list[dict]:

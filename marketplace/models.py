@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -435,6 +437,17 @@ class Quote(models.Model):
         from django.utils.dateparse import parse_datetime
 
         return parse_datetime((self.fx or {}).get("as_of") or "")
+
+    @property
+    def fx_rate_rows(self) -> list[dict]:
+        """The snapshot's rates for display: [{currency, rate, valid_from}] (valid_from None on
+        quotes saved before it was recorded)."""
+        from django.utils.dateparse import parse_datetime
+
+        fx = self.fx or {}
+        since = fx.get("valid_from") or {}
+        return [{"currency": c, "rate": Decimal(rate), "valid_from": parse_datetime(since.get(c) or "")}
+                for c, rate in sorted((fx.get("rates") or {}).items())]
 
 
 class QuoteLine(models.Model):

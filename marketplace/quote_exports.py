@@ -1,5 +1,6 @@
 """A quote as a spreadsheet (CSV or XLSX): one row per purchase (designators, MPN, vendor,
-quantity, unit and extended price), unsourced and short lines, then per-vendor subtotals.
+quantity, unit and extended price), unsourced and short lines, then per-vendor subtotals and the
+exchange rates the quote converted at.
 
 Every text cell that a spreadsheet would run as a formula (starting with = + - @, or a tab or a
 carriage return) is prefixed with ' so it shows as text (config/exports.py, shared by every
@@ -9,6 +10,8 @@ import csv
 import io
 from collections import defaultdict
 from decimal import Decimal
+
+from django.utils import timezone
 
 from config.exports import export_row
 from marketplace.models import BomLine, Quote
@@ -40,6 +43,13 @@ def quote_rows(quote: Quote) -> tuple[list[list], list[list]]:
     totals.append(["", "", "", "", "Components", None, None, quote.components_cost, quote.currency, "total"])
     totals.append(["", "", "", "", "Quote total", None, None, quote.total, quote.currency,
                    "with assembly, design fees and NRE"])
+    for r in quote.fx_rate_rows:  # the snapshot the converted prices above were made at
+        since = f" of {timezone.localtime(r['valid_from']):%Y-%m-%d}" if r["valid_from"] else ""
+        totals.append(["", "", "", "", f"1 {r['currency']} = {r['rate']} {quote.currency}", None, r["rate"], None,
+                       quote.currency, f"exchange rate{since}"])
+    for currency in (quote.fx or {}).get("left_out") or []:
+        totals.append(["", "", "", "", f"Offers in {currency}", None, None, None, quote.currency,
+                       f"left out: no exchange rate from {currency} to {quote.currency}"])
     return [export_row(r) for r in rows], [export_row(r) for r in totals]
 
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from organizations.models import Organization
@@ -22,7 +22,9 @@ from marketplace.models import (
 def quote_list(*, organization: Organization) -> QuerySet[Quote]:
     return Quote.objects.filter(organization=organization).select_related("kit").prefetch_related(
         Prefetch("lines", queryset=QuoteLine.objects.select_related("part").prefetch_related(
-            Prefetch("allocations", queryset=QuoteAllocation.objects.select_related("vendor", "part")))),
+            # The listing's currency: the page marks prices converted from another one (no wide listing row).
+            Prefetch("allocations", queryset=QuoteAllocation.objects.select_related("vendor", "part").annotate(
+                listing_currency=F("listing__currency"))))),
         Prefetch("vendors", queryset=QuoteVendor.objects.select_related("vendor")),
     )
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -31,6 +32,9 @@ from marketplace.models import (
     SupplierProfile,
 )
 from organizations.models import Organization
+
+if TYPE_CHECKING:  # services.quotes imports this module; the type only
+    from marketplace.services.quotes import QuoteRates
 
 
 def _profile(supplier: Organization) -> SupplierProfile | None:
@@ -172,20 +176,24 @@ def awarded_listing_list(*, buyer: Organization) -> QuerySet[Listing]:
         Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
 
 
-def awarded_offers_for(*, buyer: Organization, part_ids: set[int], currency: str) -> dict[int, list[Offer]]:
+def awarded_offers_for(*, buyer: Organization, part_ids: set[int], rates: "QuoteRates") -> dict[int, list[Offer]]:
     """The buyer's awarded, unexpired bid lines for these parts as the quote engine's offers
-    (stock = what is left of the awarded quantity). Merged into the public offers by load_offers."""
+    (stock = what is left of the awarded quantity), in every currency `rates` has a rate for,
+    priced in the quote's currency (the currencies converted are added to `rates.used`). Merged
+    into the public offers by load_offers."""
     rows = (PriceBreak.objects.filter(listing__reserved_for=buyer, listing__expires_at__gt=timezone.now(),
-                                      listing__part_id__in=part_ids, listing__stock__gt=0, listing__currency=currency,
-                                      listing__vendor__verified=True)
+                                      listing__part_id__in=part_ids, listing__stock__gt=0,
+                                      listing__currency__in=list(rates.rates), listing__vendor__verified=True)
             .order_by("listing_id", "min_qty")
             .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
-                         "listing__stock", "listing__lead_time_days", "min_qty", "unit_price"))
+                         "listing__stock", "listing__lead_time_days", "min_qty", "unit_price", "listing__currency"))
     breaks: dict[int, list] = defaultdict(list)
     head: dict[int, tuple] = {}
     for row in rows:
         head[row[0]] = row[:7]
-        breaks[row[0]].append((row[7], row[8]))
+        if row[9] != rates.currency:
+            rates.used.add(row[9])
+        breaks[row[0]].append((row[7], rates.unit_price(row[8], row[9])))
     offers: dict[int, list[Offer]] = defaultdict(list)
     for listing_id in sorted(head):
         offers[head[listing_id][2]].append(Offer(*head[listing_id], tuple(breaks[listing_id])))

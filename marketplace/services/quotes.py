@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from credit.exceptions import FxRateMissing
 from credit.fx import fx_rate as rate_in_force
-from credit.models import Currency
+from credit.models import Currency, FxRate
 from marketplace.allocation import MICRO, Offer
 from marketplace.exceptions import QuoteInvalid
 from organizations.models import Organization
@@ -123,6 +123,9 @@ class QuoteRates:
     rate_ids: dict[str, int | None]
     left_out: tuple[str, ...] = ()
     as_of: str = ""
+    # The foreign currencies something in the quote was actually priced in (offers, terms, the
+    # kit's own costs): only their rates go into the snapshot, so a one-currency quote shows none.
+    used: set[str] = field(default_factory=set, compare=False)
 
     def unit_price(self, amount: Decimal, source: str) -> Decimal:
         """A unit price converted to 6 places (the unit-price columns; the allocation's micro units)."""
@@ -131,7 +134,7 @@ class QuoteRates:
         return (amount * self.rates[source]).quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
 
     def as_json(self) -> dict:
-        foreign = sorted(c for c in self.rates if c != self.currency)
+        foreign = sorted(c for c in self.used if c != self.currency and c in self.rates)
         return {"rates": {c: str(self.rates[c]) for c in foreign}, "rate_ids": {c: self.rate_ids[c] for c in foreign},
                 "left_out": list(self.left_out), "as_of": self.as_of}
 
@@ -142,7 +145,7 @@ class QuoteRates:
         rates = {currency: Decimal(1), **{c: Decimal(r) for c, r in (data.get("rates") or {}).items()}}
         ids = {currency: None, **(data.get("rate_ids") or {})}
         return cls(currency=currency, rates=rates, rate_ids=ids, left_out=tuple(data.get("left_out") or ()),
-                   as_of=data.get("as_of", ""))
+                   as_of=data.get("as_of", ""), used=set(rates))
 
 
 def quote_rates(*, currency: str) -> QuoteRates:
@@ -229,7 +232,7 @@ def load_offers(*, part_ids: set[int], rates: QuoteRates, buyer: Organization, o
         .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
                      "listing__stock", "listing__lead_time_days", "min_qty", "unit_price", "listing__currency")
     )
-    quote_currency, convert = rates.currency, rates.unit_price
+    quote_currency, convert, used = rates.currency, rates.unit_price, rates.used
     offers: dict[int, list[Offer]] = defaultdict(list)
     current, breaks = None, []
     for row in rows:
@@ -237,17 +240,17 @@ def load_offers(*, part_ids: set[int], rates: QuoteRates, buyer: Organization, o
             offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
             breaks = []
         current = row
-        breaks.append((row[7], row[8] if row[9] == quote_currency else convert(row[8], row[9])))
+        if row[9] == quote_currency:
+            breaks.append((row[7], row[8]))
+        else:
+            used.add(row[9])
+            breaks.append((row[7], convert(row[8], row[9])))
     if current is not None:
         offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
     # Awarded RFQ bids: offers only this buyer's quotes use, until they expire (docs/rfqs.md).
-    for source in rates.rates:
-        for part_id, awarded in awarded_offers_for(buyer=buyer, part_ids=part_ids, currency=source).items():
-            offers[part_id].extend(
-                o if source == quote_currency else replace(o, breaks=tuple((q, convert(p, source)) for q, p in o.breaks))
-                for o in awarded
-                if o.vendor_id not in (options.exclude_vendors or ())
-                and (options.max_lead_time_days is None or o.lead_time_days <= options.max_lead_time_days))
+    for part_id, own in awarded_offers_for(buyer=buyer, part_ids=part_ids, rates=rates).items():
+        offers[part_id].extend(o for o in own if o.vendor_id not in (options.exclude_vendors or ())
+                               and (options.max_lead_time_days is None or o.lead_time_days <= options.max_lead_time_days))
     return offers
 
 
@@ -277,6 +280,7 @@ def vendor_terms(*, vendor_ids: set[int], rates: QuoteRates) -> dict[int, Vendor
 
     out = {}
     for terms in VendorOrderTerms.objects.filter(vendor_id__in=vendor_ids, currency__in=list(rates.rates)):
+        rates.used.add(terms.currency)
         out[terms.vendor_id] = VendorTerms(
             shipping_fee=micro(terms.shipping_fee, terms.currency),
             free_shipping_over=None if terms.free_shipping_over is None else micro(terms.free_shipping_over, terms.currency),
@@ -354,6 +358,11 @@ def _fx_snapshot(rates: QuoteRates, needs: list[Need]) -> dict:
     """The rates the quote used, and the currencies whose live offers for its parts it had to
     leave out for want of a rate (so the buyer sees why, instead of an unexplained shortage)."""
     snapshot = rates.as_json()
+    # Since when each rate used was in force (shown beside it): one query, only when something converted.
+    ids = {pk: c for c, pk in snapshot["rate_ids"].items() if pk is not None}
+    snapshot["valid_from"] = {ids[pk]: valid_from.isoformat()
+                              for pk, valid_from in FxRate.objects.filter(pk__in=ids).values_list("pk", "valid_from")
+                              } if ids else {}
     if rates.left_out:
         part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
         snapshot["left_out"] = sorted(set(
@@ -419,6 +428,7 @@ def quote_create(
     rates = quote_rates(currency=currency)
     if kit.currency not in rates.rates:  # checked with the options too; the rate may have gone since
         raise QuoteInvalid({"currency": [f"No exchange rate from {kit.currency} to {currency}; quote in {kit.currency}."]})
+    rates.used.add(kit.currency)  # its assembly, fees and NRE: an order from the quote converts them again
     needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options,
                                                  rates=rates)
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]

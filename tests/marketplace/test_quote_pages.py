@@ -124,6 +124,19 @@ def test_the_kit_page_quotes_in_another_currency_and_the_quote_shows_its_rates(b
     page = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10", "currency": "USD"}, follow=True).content.decode()
     quote = Quote.objects.order_by("-pk").first()
     assert quote.currency == "USD" and quote.components_cost == Decimal("1.00")
-    assert "1 CNY = 0.1389 USD" in page and "left out" not in page
+    assert "1 CNY = 0.1389 USD" in page and "rate of " in page and "left out" not in page
     bad = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "10", "currency": "EUR"}, follow=True).content.decode()
     assert "Quote in one of CNY, USD" in bad and Quote.objects.count() == 2
+
+
+def test_a_price_converted_from_another_currency_is_marked_with_it_and_the_rate_dated(buyer):
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    usd_part, cny_part = PartFactory(mpn="USDPART1"), PartFactory(mpn="CNYPART1")
+    ListingFactory(part=usd_part, stock=1000, currency="USD", breaks=[(1, "0.10")])
+    ListingFactory(part=cny_part, stock=1000, currency="CNY", breaks=[(1, "0.50")])
+    kit = make_kit(bom=[(usd_part, 1), (cny_part, 1)])
+    page = browser(buyer.user).post(f"/kits/{kit.pk}/quote/", {"quantity": "10"}, follow=True).content.decode()
+    assert "10 × 0.7200 from" in page and page.count(">from USD</span>") == 1  # only the converted line
+    assert "1 USD = 7.2000 CNY" in page and "rate of " in page

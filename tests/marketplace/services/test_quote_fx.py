@@ -31,6 +31,7 @@ def test_a_cheaper_usd_offer_sources_a_cny_kit_at_the_converted_price_and_the_qu
     assert quote.currency == "CNY" and quote.components_cost == Decimal("72.00")
     assert quote.fx["rates"] == {"USD": "7.20000000"} and quote.fx["rate_ids"] == {"USD": rate.pk}
     assert quote.fx["left_out"] == [] and quote.fx_as_of is not None
+    assert quote.fx["valid_from"] == {"USD": rate.valid_from.isoformat()}
 
 
 def test_without_a_rate_the_usd_offer_is_left_out_and_the_quote_says_so(buyer):
@@ -102,4 +103,60 @@ def test_an_order_from_a_converted_quote_buys_at_the_quoted_prices_in_the_quote_
     assert by_vendor[cny.vendor_id].total == Decimal("7.00")
     usd.refresh_from_db()
     assert usd.stock == 993
+    assert ledger_verify().ok
+
+
+def test_a_one_currency_quote_records_no_rates_even_when_rates_exist(buyer):
+    _usd_rate()
+    part = PartFactory()
+    ListingFactory(part=part, currency="CNY", stock=1000, breaks=[(1, "0.50")])
+    quote = quote_create(organization=buyer.org, kit=make_kit(bom=[(part, 1)]), quantity=10)
+    assert quote.fx["rates"] == {} and quote.fx["left_out"] == []
+    assert quote.components_cost == Decimal("5.00")
+
+
+def test_what_each_option_costs_is_priced_at_the_quotes_own_rates_not_todays(buyer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketplace.services.quotes import quote_constraint_costs
+
+    _usd_rate("7.00")
+    mcu, res = PartFactory(), PartFactory()
+    usd_stall = ListingFactory(part=mcu, currency="USD", stock=1000, breaks=[(1, "1.00")]).vendor  # 7.00 CNY
+    cny = OrganizationFactory(trader=True)
+    ListingFactory(vendor=cny, part=mcu, currency="CNY", stock=1000, breaks=[(1, "8.00")])
+    ListingFactory(vendor=cny, part=res, currency="CNY", stock=1000, breaks=[(1, "0.10")])
+    quote = quote_create(organization=buyer.org, kit=make_kit(bom=[(mcu, 1), (res, 1)]), quantity=10)
+    assert {v.vendor_id for v in quote.vendors.all()} == {usd_stall.pk, cny.pk}
+    assert quote.components_cost == Decimal("71.00")
+    # The dollar doubles afterwards: the quote's options are still costed at its own 7.00.
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("14.00"), valid_from=timezone.now() - timedelta(seconds=1))
+    costs = {c["label"]: c for c in quote_constraint_costs(quote=quote)}
+    assert costs["one vendor fewer (1)"]["delta"] == Decimal("10.00")  # 10 MCUs at 8.00 instead of 7.00
+
+
+def test_a_usd_quote_is_ordered_and_paid_from_the_usd_wallet_and_the_ledger_verifies(buyer, fund):
+    from credit.models import Account
+
+    _usd_rate("7.20")
+    fund(buyer.org, "100.00", currency="USD")
+    part = PartFactory()
+    cny = ListingFactory(part=part, currency="CNY", stock=1000, breaks=[(1, "7.20")])  # 1.00 USD
+    factory = OrganizationFactory(factory_kind=True)
+    kit = make_kit(bom=[(part, 2)], nre="72",
+                   assembly={"factory": factory, "setup_cost": Decimal("0"), "unit_cost_breaks": [(1, Decimal("0.72"))]})
+    quote = quote_create(organization=buyer.org, kit=kit, quantity=5, options={"currency": "USD"})
+    assert (quote.components_cost, quote.assembly_cost, quote.nre, quote.total) == (
+        Decimal("10.00"), Decimal("0.50"), Decimal("10.00"), Decimal("20.50"))
+    order = order_place(buyer=buyer.org, placed_by=buyer.user, payment="deposit", quote=quote)
+    assert order.currency == "USD" and order.total == quote.total and order.fx["rates"] == {"CNY": "0.13888889"}
+    pos = {po.vendor_id: po for po in order.purchase_orders.all()}
+    assert {po.currency for po in pos.values()} == {"USD"}
+    assert pos[cny.vendor_id].total == Decimal("10.00") and pos[factory.pk].total == Decimal("0.50")
+    assert pos[kit.owner_id].total == Decimal("10.00")
+    wallet = Account.objects.get(organization=buyer.org, kind="wallet", currency="USD")
+    assert wallet.balance == Decimal("100.00") - Decimal("6.15")  # 30 % deposits (default terms) held in dollars
+    assert not Account.objects.filter(organization=buyer.org, currency="CNY", postings__isnull=False).exists()
     assert ledger_verify().ok
