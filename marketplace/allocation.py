@@ -3,6 +3,7 @@
 See docs/quotes.md for why it works this way and how far from optimal it can be.
 """
 
+import math
 from bisect import insort
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -34,23 +35,31 @@ class Offer:
     segments: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        moq, multiple = self.moq, self.multiple
+        # One pass over the breaks, no generators: a quote builds ~5,000 offers per call.
+        moq, multiple, breaks = self.moq, self.multiple, self.breaks
         self.min_buy = min_buy = -(-moq // multiple) * multiple  # order_qty(1, moq, multiple)
         cap = self.stock // multiple * multiple
         # The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ).
         self.max_buy = cap = cap if cap >= min_buy else 0
-        self.micro_breaks = micro = tuple((q, int((p * MICRO).to_integral_value(ROUND_CEILING))) for q, p in self.breaks)
-        # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
-        self.break_buys = tuple(-(-(q if q > moq else moq) // multiple) * multiple for q, _ in self.breaks)
+        micro, buys = [], []
+        for q, p in breaks:
+            micro.append((q, int((p * MICRO).to_integral_value(ROUND_CEILING))))
+            # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
+            buys.append(-(-(q if q > moq else moq) // multiple) * multiple)
+        self.micro_breaks = micro = tuple(micro)
+        self.break_buys = tuple(buys)
         # The best unit price this offer can reach (the lower bound's per-offer price).
-        reach = max(cap, self.breaks[0][0]) if self.breaks else 0
-        self.best_micro_price = min((p for q, p in micro if q <= reach), default=None)
-        segments = []
+        reach = max(cap, breaks[0][0]) if breaks else 0
+        best, segments, last = None, [], len(micro) - 1
         for j, (min_qty, price) in enumerate(micro):
-            lo = -(-max(min_qty, self.min_buy) // multiple) * multiple
-            hi = cap if j + 1 == len(micro) else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
-            if cap and lo <= hi:
-                segments.append((lo, hi, price))
+            if min_qty <= reach and (best is None or price < best):
+                best = price
+            if cap:
+                lo = -(-(min_qty if min_qty > min_buy else min_buy) // multiple) * multiple
+                hi = cap if j == last else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
+                if lo <= hi:
+                    segments.append((lo, hi, price))
+        self.best_micro_price = best
         self.segments = tuple(segments)
 
     def unit_price(self, qty: int) -> Decimal | None:
@@ -265,14 +274,37 @@ def _segment_minimum(segment: tuple[int, int, int], multiple: int, residual: int
 
 
 class _NodeLimit(Exception):
-    pass
+    """The node limit was reached; carries the best (value, picks) found so far."""
+
+    def __init__(self, value: int, picks: tuple | None):
+        super().__init__(value, picks)
+        self.value, self.picks = value, picks
+
+
+QUICK_NODES = 300  # the plain search proves most lines within this many nodes
 
 
 def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
             ) -> tuple[int, tuple | None, int]:
+    """The plain search first (cheapest per node, enough for most lines); if it does not finish
+    within QUICK_NODES, the anchored search (`_search_free`) from the best allocation it found."""
+    try:
+        return _search_walk(prepared, needed, best_value, min(QUICK_NODES, node_limit))
+    except _NodeLimit as stopped:
+        value, picks = stopped.value, stopped.picks
+    try:
+        found, better, nodes = _search_free(prepared, needed, value, node_limit)
+    except _NodeLimit as stopped:
+        raise _NodeLimit(stopped.value, stopped.picks or picks) from None
+    return found, better or picks, nodes + QUICK_NODES
+
+
+def _search_walk(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
+            ) -> tuple[int, tuple | None, int]:
     """Depth-first branch and bound over `prepared` (cheapest first): each offer buys nothing or a
     quantity of one of its segments; a branch is cut when its cost plus the floor of covering the
-    rest is not below the best value found. Returns (best value, its picks or None, nodes)."""
+    rest is not below the best value found. Returns (best value, its picks or None, nodes).
+    Cheap per node and quick on most lines; `_search` runs the ones it does not finish."""
     order = sorted(prepared, key=lambda p: (p.best, p.lead))
     best_picks = None
     nodes = 0
@@ -293,7 +325,7 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
         seen[key] = value
         nodes += 1
         if nodes > node_limit:
-            raise _NodeLimit
+            raise _NodeLimit(best_value, best_picks)
         offer = order[i]
         items = _unit_bounds(order[i + 1:], residual)
         with_this = list(items)
@@ -333,6 +365,171 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
     return best_value, best_picks, nodes
 
 
+class _Restricted:
+    """An offer inside one branch of `_search_free`: its segments cut to the quantities that
+    branch allows (the attributes `_unit_bounds` reads, recomputed)."""
+
+    __slots__ = ("offer", "segments", "whole", "multiple", "lead", "best", "max_lo", "top")
+
+    def __init__(self, prepared: _Prepared, segments: list[tuple[int, int, int]], whole: list[tuple[int, int]]):
+        self.offer = prepared
+        self.segments = segments
+        self.whole = whole  # per segment, the (lo, hi) it was cut from
+        self.multiple = prepared.multiple
+        self.lead = prepared.lead
+        self.best = min(p for _, _, p in segments)
+        self.max_lo = max(lo for lo, _, _ in segments)
+        self.top = max(hi for _, hi, _ in segments)
+
+
+def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_limit: int
+                 ) -> tuple[int, tuple | None, int]:
+    """Exact branch and bound over `prepared`, using the structure of an optimum.
+
+    Within a segment the cost is linear, and the perturbed prices of `_Prepared` are distinct, so
+    in an optimum no dearer offer i can give δ = lcm(k_i, k_j) units to a cheaper offer j (i at
+    least δ above its segment's bottom, j at least δ below its top): moving them would cost less.
+    Let M be the largest such δ in the line and j* the cheapest offer bought at least M below its
+    segment's top (the *free* offer). Then every offer cheaper than j* buys within M of its
+    segment's top, every dearer one within lcm(k_i, k_j*) of its bottom, and j* buys what the
+    others leave (rounded up to its multiple, at least its minimum). So the search branches
+    first on j* and its segment (or none: then every offer buys near a segment's top); in a
+    branch every other offer's segments shrink to those few quantities, which both cuts the
+    quantities to try and tightens the floor (`_unit_bounds` on the shrunk segments, the free
+    segment included). Depth-first, most promising child first; a branch is cut when its cost
+    plus the floor is not below the best value found, or when the same (offer, residual, free)
+    was reached more cheaply. Returns (best value, its picks or None, nodes)."""
+    order = sorted(prepared, key=lambda p: (p.best, p.lead))
+    span = max((math.lcm(a.multiple, b.multiple) for a in order for b in order), default=1)
+    best_picks = None
+    nodes = 0
+    seen: dict[tuple, int] = {}
+
+    shrunk: dict[tuple, _Restricted | None] = {}  # most branches cut an offer the same way
+
+    def shrink(offers: list[_Prepared], free: tuple | None) -> list[_Restricted]:
+        out = []
+        for o in offers:
+            if free is None:
+                key = (id(o), None)
+            else:
+                key = (id(o), free[0].multiple, tuple(price < free[1][2] for _, _, price in o.segments))
+            restricted = shrunk.get(key, False)
+            if restricted is False:
+                k, segments, whole = o.multiple, [], []
+                for lo, hi, price in o.segments:
+                    if free is None or price < free[1][2]:  # near the top
+                        low, high = max(lo, -(-(hi - span + 1) // k) * k), hi
+                    else:  # dearer than the free one: near the bottom
+                        low, high = lo, min(hi, lo + math.lcm(k, free[0].multiple) - k)
+                    if low <= high:
+                        segments.append((low, high, price))
+                        whole.append((lo, hi))
+                shrunk[key] = restricted = _Restricted(o, segments, whole) if segments else None
+            if restricted is not None:
+                out.append(restricted)
+        return out
+
+    def exchangeable(history: tuple, price: int, k: int, lo: int, hi: int, qty: int) -> bool:
+        """Could this pick and an earlier one trade lcm units, the dearer giving to the cheaper?
+        Then no optimum extends the path (see above; the memo stays sound because an optimum
+        reached more cheaply another way would be a cheaper optimum)."""
+        up, down = hi - qty, qty - lo
+        for e_price, e_k, e_up, e_down in history:
+            d = math.lcm(k, e_k)
+            if (down >= d and e_up >= d) if price > e_price else (up >= d and e_down >= d):
+                return True
+        return False
+
+    def dfs(rest_order: list[_Restricted], i: int, residual: int, value: int, picks: tuple, free: tuple | None,
+            history: tuple = ()) -> None:
+        nonlocal best_value, best_picks, nodes
+        if free is not None:  # let the free offer cover what is left
+            f_offer, (lo, hi, price) = free
+            qty = max(lo, -(-residual // f_offer.multiple) * f_offer.multiple)
+            if qty <= hi and value + qty * price < best_value:
+                best_value, best_picks = value + qty * price, picks + ((f_offer, qty),)
+        if i == len(rest_order):
+            return
+        # The rest of the search depends only on (i, residual, free): a cheaper way here wins it all.
+        key = (i, residual, free and id(free[1]))
+        if seen.get(key, best_value) <= value:
+            return
+        seen[key] = value
+        nodes += 1
+        if nodes > node_limit:
+            raise _NodeLimit(best_value, best_picks)
+        offer = rest_order[i]
+        items = _unit_bounds(rest_order[i + 1:], residual)
+        if free is not None:
+            insort(items, _segment_bound(free[1], residual))
+        with_this = list(items)
+        insort(with_this, _unit_bounds([offer], residual)[0])
+        floor = _fill(with_this, residual)
+        if floor is None or value + floor >= best_value:
+            return
+        multiple = offer.multiple
+        # Children as (floor of the whole path, residual left, value so far, quantity), visited
+        # most promising first: a good allocation found early cuts most of the tree.
+        children = []
+        rest = _fill(items, residual)
+        if rest is not None and value + rest < best_value:
+            children.append((value + rest, residual, value, 0, 0, 0, 0))
+        for (lo, hi, price), (whole_lo, whole_hi) in zip(offer.segments, offer.whole):
+            # Buying at least what is still needed: only the smallest such multiple of the segment.
+            finish = max(lo, -(-residual // multiple) * multiple)
+            if finish <= hi and value + price * finish < best_value:
+                total = value + price * finish
+                children.append((total, residual - finish, total, finish, price, whole_lo, whole_hi))
+            for qty in range(lo, min(hi, residual - 1) + 1, multiple):
+                rest = _fill(items, residual - qty)
+                if rest is None:
+                    continue
+                total = value + qty * price
+                if total + rest < best_value:
+                    children.append((total + rest, residual - qty, total, qty, price, whole_lo, whole_hi))
+        children.sort()
+        for floor, left, total, qty, price, whole_lo, whole_hi in children:
+            if floor >= best_value:
+                break  # sorted: no later child can beat the best value either
+            if qty and history and exchangeable(history, price, multiple, whole_lo, whole_hi, qty):
+                continue
+            if left <= 0:  # a finishing purchase: a complete allocation
+                best_value, best_picks = total, picks + ((offer.offer, qty),)
+                continue
+            if qty:
+                dfs(rest_order, i + 1, left, total, picks + ((offer.offer, qty),), free,
+                    history + ((price, multiple, whole_hi - qty, qty - whole_lo),))
+            else:
+                dfs(rest_order, i + 1, left, total, picks, free, history)
+
+    # The first choice: which offer and segment is free (or none), most promising first.
+    branches = []
+    for free in [None] + [(f, segment) for f in order for segment in f.segments]:
+        rest_order = shrink([o for o in order if free is None or o is not free[0]], free)
+        items = _unit_bounds(rest_order, needed)
+        if free is not None:
+            insort(items, _segment_bound(free[1], needed))
+        floor = _fill(items, needed)
+        if floor is not None and floor < best_value:
+            branches.append((floor, id(free), free, rest_order))
+    branches.sort(key=lambda b: b[0])
+    for floor, _, free, rest_order in branches:
+        if floor >= best_value:
+            break
+        dfs(rest_order, 0, needed, 0, (), free)
+    return best_value, best_picks, nodes
+
+
+def _segment_bound(segment: tuple[int, int, int], residual: int) -> tuple[int, int]:
+    """(price per useful unit no purchase in the segment beats, useful units it can give): the
+    one-segment case of `_unit_bounds`."""
+    lo, hi, price = segment
+    if lo >= residual:
+        return price * lo // residual, residual
+    return price, hi if hi < residual else residual
+
+
 def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT) -> LineSolution:
     """Buy at least `needed` units from `offers` at the lowest cost the listings allow, proven.
 
@@ -352,12 +549,20 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
         allocations = [Allocation(o, o.max_buy) for o in offers]
         cost = sum(o.micro_cost(o.max_buy) for o in offers)
         return LineSolution(allocations, needed - available, cost, cost)
+    if len(offers) == 1:  # one offer (the joint search asks this thousands of times per quote):
+        # within a segment cost grows with quantity, so the least that covers the need is best
+        offer, k = offers[0], offers[0].multiple
+        cost, qty = min((price * q, q) for lo, hi, price in offer.segments
+                        if (q := max(lo, -(-needed // k) * k)) <= hi)
+        return LineSolution([Allocation(offer, qty)], 0, cost, cost)
 
     scale = len(offers) * available + 1  # > Σ quantity × rank of any allocation
     prepared = [_Prepared(o, rank, scale) for rank, o in enumerate(offers)]
 
+    rank = {id(o): r for r, o in enumerate(offers)}
+
     def value(allocs: list[Allocation]) -> int:
-        return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * offers.index(a.offer) for a in allocs)
+        return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * rank[id(a.offer)] for a in allocs)
 
     candidates = []
     for offer in offers:
@@ -367,9 +572,12 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
     greedy = _greedy(offers, needed)
     if sum(a.quantity for a in greedy) >= needed:
         candidates.append(_trim(greedy, needed))
-    best = min(candidates, key=lambda c: (max(a.offer.lead_time_days for a in c), value(c)))
-    best = min(candidates, key=value) if value(best) // scale > min(value(c) for c in candidates) // scale else best
-    best_value = value(best)
+    # The shortest lead time among the cheapest candidates, else simply the cheapest.
+    scored = [(max(a.offer.lead_time_days for a in c), value(c), c) for c in candidates]
+    _, best_value, best = min(scored, key=lambda s: s[:2])
+    cheapest = min(scored, key=lambda s: s[1])
+    if best_value // scale > cheapest[1] // scale:
+        _, best_value, best = cheapest
     root = _fill(_unit_bounds(prepared, needed), needed)
     bound, nodes = root // scale, 0
     if root + 1 < best_value:  # +1: the incumbent beats a lone integer floor only by rounding
@@ -378,8 +586,10 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
             if picks is not None:
                 best, best_value = [Allocation(p.offer, q) for p, q in picks], found
             bound = best_value // scale
-        except _NodeLimit:
+        except _NodeLimit as stopped:  # keep the best allocation found; the bound is the root floor
             nodes = node_limit
+            if stopped.picks is not None and stopped.value < best_value:
+                best, best_value = [Allocation(p.offer, q) for p, q in stopped.picks], stopped.value
     else:
         bound = best_value // scale
     cost = best_value // scale

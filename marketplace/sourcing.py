@@ -177,6 +177,70 @@ def plan_heuristic(problem: list[tuple[list[Offer], int]], terms: dict[int, Vend
     return plan
 
 
+def _surrogate_vendors(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int,
+                       start: list[int]) -> set[int]:
+    """A vendor set (at most `max_vendors`) by swapping vendors in and out of `start` while a fast
+    estimate falls: each line filled fractionally from the set's offers at their floor prices
+    (`allocation._unit_bounds`, the per-line relaxation), plus the shipping fee of each vendor
+    whose estimated subtotal stays under its free-shipping amount, with a prohibitive price on
+    units the set cannot supply. One estimate is a few numpy operations on a lines × offers
+    table, so a few thousand swaps cost tens of milliseconds; the set is then planned exactly."""
+    from marketplace.allocation import _Prepared, _unit_bounds
+
+    vendors = sorted({o.vendor_id for offers, _ in problem for o in offers})
+    column = {v: j for j, v in enumerate(vendors)}
+    width = max((len(offers) for offers, _ in problem), default=0)
+    if not width or len(vendors) <= max_vendors:
+        return set(vendors)
+    unit = np.zeros((len(problem), width))
+    reach = np.zeros((len(problem), width))
+    owner = np.full((len(problem), width), len(vendors))  # padding belongs to no vendor
+    for i, (offers, needed) in enumerate(problem):
+        items = []
+        for o in offers:
+            if o.segments:
+                (u, r), = _unit_bounds([_Prepared(o, 0, 1)], needed)
+                items.append((u, r, column[o.vendor_id]))
+        items.sort()
+        for j, (u, r, v) in enumerate(items):
+            unit[i, j], reach[i, j], owner[i, j] = u, r, v
+    needed = np.array([n for _, n in problem], dtype=float)
+    missing = 10.0 * unit.max() + 1.0
+    fee = np.array([terms.get(v, VendorTerms()).shipping_fee for v in vendors] + [0], dtype=float)
+    free_over = np.array([t.free_shipping_over if (t := terms.get(v)) and t.free_shipping_over is not None
+                          else np.inf for v in vendors] + [np.inf])
+
+    def estimate(chosen: list[int]) -> float:
+        mask = np.zeros(len(vendors) + 1, dtype=bool)
+        mask[chosen] = True
+        r = np.where(mask[owner], reach, 0.0)
+        before = np.cumsum(r, axis=1) - r
+        take = np.clip(needed[:, None] - before, 0.0, r)
+        cost = take * unit
+        short = np.maximum(needed - r.sum(axis=1), 0.0)
+        subtotal = np.bincount(owner.ravel(), weights=cost.ravel(), minlength=len(vendors) + 1)
+        shipping = np.where(mask & (subtotal < free_over), fee, 0.0).sum()
+        return float(cost.sum() + short.sum() * missing + shipping)
+
+    chosen = [column[v] for v in start if v in column][:max_vendors]
+    current = estimate(chosen)
+    improved = True
+    while improved:
+        improved = False
+        for out in list(chosen):
+            for candidate in range(len(vendors)):
+                if candidate in chosen:
+                    continue
+                trial = [c for c in chosen if c != out] + [candidate]
+                value = estimate(trial)
+                if value < current - 1e-6:
+                    chosen, current, improved = trial, value, True
+                    break
+            if improved:
+                break
+    return {vendors[j] for j in chosen}
+
+
 def _cap_bound(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int
                ) -> tuple[float | None, list[int]]:
     """A lower bound under a vendor cap: the LP relaxation of choosing at most `max_vendors`
@@ -347,6 +411,15 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
             if not _violations(guided, terms, max_vendors) and (guided.shortfall, guided.cost) < (best.shortfall, best.cost):
                 guided.method = "joint"
                 best = guided
+            # Swaps from the better set, judged by the per-line relaxation: a third plan.
+            swapped = _surrogate_vendors(problem, terms, max_vendors, sorted(best.subtotals, key=best.subtotals.get,
+                                                                           reverse=True))
+            if swapped != set(best.subtotals):
+                third = plan_heuristic(problem, terms, max_vendors, first, deadline=started + time_limit * 0.85,
+                                       vendor_set=swapped)
+                if not _violations(third, terms, max_vendors) and (third.shortfall, third.cost) < (best.shortfall, best.cost):
+                    third.method = "joint"
+                    best = third
     remaining = time_limit - (time.perf_counter() - started)
     columns = sum(2 * len(o.segments) for offers, _ in problem for o in offers)
     solutions, milp_bound = None, None

@@ -126,3 +126,49 @@ def test_buys_more_at_a_cheaper_break_and_tops_up_with_a_coprime_multiple():
     a, b = offer(1, multiple=7, breaks=((1, "1.00"),)), offer(2, multiple=5, breaks=((1, "1.00"),))
     solution = solve_line([a, b], 24)
     assert sum(a.extended_price for a in solution.allocations) == Decimal("24.00") and solution.proven
+
+
+def test_the_anchored_search_alone_matches_brute_force_and_the_plain_search(monkeypatch):
+    """Lines the plain search does not finish go to the anchored search (all but one offer near
+    an end of a segment, docs/quotes.md §3): run it on every case — coprime multiples, MOQs,
+    breaks, equal prices, lead-time ties — and it must find the brute-force optimum, prove it,
+    and pick the very allocation the plain search picks (the tie-breaks)."""
+    from marketplace import allocation
+
+    rng = random.Random(23)
+    total = 0
+    while total < 300:
+        price = rng.randint(50, 200)
+        raw = [(rng.choice([1, 5, 10, 20, 30]), rng.choice([1, 1, 2, 3, 5, 7, 10]), rng.randint(0, 60), rng.randint(0, 3),
+                rng.choice([price, rng.randint(50, 200)]),
+                [(rng.randint(5, 30), rng.randint(60, 99)) for _ in range(rng.randint(0, 2))])
+               for _ in range(rng.randint(2, 4))]
+        offers, needed = _build(raw), rng.randint(1, 90)
+        if sum(o.max_buy for o in offers) < needed:
+            continue
+        total += 1
+        monkeypatch.setattr(allocation, "QUICK_NODES", 10**9)
+        plain = solve_line(offers, needed)
+        monkeypatch.setattr(allocation, "QUICK_NODES", 0)
+        anchored = solve_line(offers, needed)
+        assert sum(a.extended_price for a in anchored.allocations) == brute_force(offers, needed), (raw, needed)
+        assert anchored.proven
+        assert [(a.offer.listing_id, a.quantity) for a in anchored.allocations] == \
+            [(a.offer.listing_id, a.quantity) for a in plain.allocations], (raw, needed)
+        for a in anchored.allocations:
+            assert a.quantity >= a.offer.min_buy and a.quantity % a.offer.multiple == 0 and a.quantity <= a.offer.max_buy
+
+
+def test_a_lone_offer_buys_the_cheapest_quantity_that_covers_the_need():
+    """The one-offer shortcut (the joint search prices every line per vendor) against brute force."""
+    rng = random.Random(5)
+    for _ in range(300):
+        raw = [(rng.choice([1, 5, 10, 20, 30]), rng.choice([1, 3, 7, 10]), rng.randint(1, 80), 0, rng.randint(50, 200),
+                [(rng.randint(5, 30), rng.randint(60, 99)) for _ in range(rng.randint(0, 2))])]
+        offers, needed = _build(raw), rng.randint(1, 80)
+        solution = solve_line(offers, needed)
+        if offers[0].max_buy <= needed:
+            assert solution.shortfall == needed - offers[0].max_buy
+            continue
+        assert sum(a.extended_price for a in solution.allocations) == brute_force(offers, needed), (raw, needed)
+        assert solution.proven and solution.shortfall == 0
