@@ -215,38 +215,34 @@ def load_offers(*, part_ids: set[int], rates: QuoteRates, buyer: Organization, o
     prices converted at it), from verified vendors (never the buyer itself), within the buyer's
     lead time and not from excluded vendors."""
     options = options or QuoteOptions()
-    # One round trip: every price break of every live offer, with its listing's fields.
-    rows = (
-        PriceBreak.objects.filter(listing__part_id__in=part_ids, listing__is_active=True, listing__stock__gt=0,
-                                  listing__currency__in=list(rates.rates),
-                                  listing__vendor_verified=True)  # the listing's copy: no join
-        .exclude(listing__vendor_id=buyer.pk)
+    # Two index-shaped reads: the live listings of these parts (by part), then their price breaks
+    # (by listing, in break order). One join ordered by price break invited PostgreSQL, on stale
+    # statistics, to walk every price break of the market and filter (seconds per quote).
+    listings = (
+        Listing.objects.filter(part_id__in=part_ids, is_active=True, stock__gt=0, currency__in=list(rates.rates),
+                               vendor_verified=True)  # the listing's copy of the vendor's flag: no join
+        .exclude(vendor_id=buyer.pk)
     )
     if options.exclude_vendors:
-        rows = rows.exclude(listing__vendor_id__in=options.exclude_vendors)
+        listings = listings.exclude(vendor_id__in=options.exclude_vendors)
     if options.max_lead_time_days is not None:
-        rows = rows.filter(listing__lead_time_days__lte=options.max_lead_time_days)
-    rows = (
-        rows
-        .order_by("listing_id", "min_qty")
-        .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
-                     "listing__stock", "listing__lead_time_days", "min_qty", "unit_price", "listing__currency")
-    )
+        listings = listings.filter(lead_time_days__lte=options.max_lead_time_days)
+    heads = {row[0]: row for row in listings.values_list(
+        "id", "vendor_id", "part_id", "moq", "multiple", "stock", "lead_time_days", "currency")}
     quote_currency, convert, used = rates.currency, rates.unit_price, rates.used
+    breaks_by_listing: dict[int, list] = defaultdict(list)
+    if heads:
+        for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=list(heads))
+                                                .order_by("listing_id", "min_qty")
+                                                .values_list("listing_id", "min_qty", "unit_price")):
+            breaks_by_listing[listing_id].append((min_qty, unit_price))
     offers: dict[int, list[Offer]] = defaultdict(list)
-    current, breaks = None, []
-    for row in rows:
-        if current is not None and row[0] != current[0]:
-            offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
-            breaks = []
-        current = row
-        if row[9] == quote_currency:
-            breaks.append((row[7], row[8]))
-        else:
-            used.add(row[9])
-            breaks.append((row[7], convert(row[8], row[9])))
-    if current is not None:
-        offers[current[2]].append(Offer(*current[:7], tuple(breaks)))
+    for listing_id in sorted(breaks_by_listing):  # listing order, as before: ties resolve the same way
+        head, breaks = heads[listing_id], breaks_by_listing[listing_id]
+        if head[7] != quote_currency:
+            used.add(head[7])
+            breaks = [(q, convert(p, head[7])) for q, p in breaks]
+        offers[head[2]].append(Offer(*head[:7], tuple(breaks)))
     # Awarded RFQ bids: offers only this buyer's quotes use, until they expire (docs/rfqs.md).
     for part_id, own in awarded_offers_for(buyer=buyer, part_ids=part_ids, rates=rates).items():
         offers[part_id].extend(o for o in own if o.vendor_id not in (options.exclude_vendors or ())
