@@ -1,8 +1,11 @@
 """Catalogue reads: parts and the listing search with prices at a quantity, in the database."""
 
+from collections import defaultdict
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from organizations.models import Organization
+from marketplace.allocation import Offer
 from marketplace.models import Listing, Part, PriceBreak, normalize_mpn
 from marketplace.selectors.search import ORDERINGS, keyword_q
 
@@ -77,3 +80,28 @@ def listing_search(
     engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=False, display=display)
     return engine.ordered(engine.matches()).select_related("vendor", "part").prefetch_related(
         Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
+
+
+def offers_from(listings: QuerySet[Listing], rates) -> dict[int, list[Offer]]:
+    """The quote engine's offers, by part, for these listings, priced in `rates.currency`
+    (`services.quotes.QuoteRates`; each converted currency is added to `rates.used`).
+
+    Two index-shaped reads: the listings (as the caller filtered them), then their price breaks
+    by listing in break order. A single join ordered by price break let PostgreSQL, on stale
+    statistics, walk every price break in the market for each quote (seconds each)."""
+    heads = {row[0]: row for row in listings.values_list(
+        "id", "vendor_id", "part_id", "moq", "multiple", "stock", "lead_time_days", "currency")}
+    breaks_by_listing: dict[int, list] = defaultdict(list)
+    if heads:
+        for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=list(heads))
+                                                .order_by("listing_id", "min_qty")
+                                                .values_list("listing_id", "min_qty", "unit_price")):
+            breaks_by_listing[listing_id].append((min_qty, unit_price))
+    offers: dict[int, list[Offer]] = defaultdict(list)
+    for listing_id in sorted(breaks_by_listing):  # listing order: ties resolve the same way every time
+        head, breaks = heads[listing_id], breaks_by_listing[listing_id]
+        if head[7] != rates.currency:
+            rates.used.add(head[7])
+            breaks = [(q, rates.unit_price(p, head[7])) for q, p in breaks]
+        offers[head[2]].append(Offer(*head[:7], tuple(breaks)))
+    return offers

@@ -8,7 +8,6 @@ Visibility, in one place:
 - anybody else gets a 404 (another buyer never learns that an RFQ exists).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -181,23 +180,10 @@ def awarded_offers_for(*, buyer: Organization, part_ids: set[int], rates: "Quote
     (stock = what is left of the awarded quantity), in every currency `rates` has a rate for,
     priced in the quote's currency (the currencies converted are added to `rates.used`). Merged
     into the public offers by load_offers."""
-    rows = (PriceBreak.objects.filter(listing__reserved_for=buyer, listing__expires_at__gt=timezone.now(),
-                                      listing__part_id__in=part_ids, listing__stock__gt=0,
-                                      listing__currency__in=list(rates.rates), listing__vendor__verified=True)
-            .order_by("listing_id", "min_qty")
-            .values_list("listing_id", "listing__vendor_id", "listing__part_id", "listing__moq", "listing__multiple",
-                         "listing__stock", "listing__lead_time_days", "min_qty", "unit_price", "listing__currency"))
-    breaks: dict[int, list] = defaultdict(list)
-    head: dict[int, tuple] = {}
-    for row in rows:
-        head[row[0]] = row[:7]
-        if row[9] != rates.currency:
-            rates.used.add(row[9])
-        breaks[row[0]].append((row[7], rates.unit_price(row[8], row[9])))
-    offers: dict[int, list[Offer]] = defaultdict(list)
-    for listing_id in sorted(head):
-        offers[head[listing_id][2]].append(Offer(*head[listing_id], tuple(breaks[listing_id])))
-    return offers
+    from marketplace.selectors.catalogue import offers_from
+
+    return offers_from(Listing.objects.filter(reserved_for=buyer, expires_at__gt=timezone.now(), part_id__in=part_ids,
+                                              stock__gt=0, currency__in=list(rates.rates), vendor__verified=True), rates)
 
 
 def assembly_offer_for(*, buyer: Organization, kit: Kit, quantity: int) -> AssemblyOffer | None:

@@ -22,7 +22,6 @@ from marketplace.models import (
     BomLine,
     Kit,
     Listing,
-    PriceBreak,
     Quote,
     QuoteAllocation,
     QuoteLine,
@@ -30,6 +29,7 @@ from marketplace.models import (
     SubKit,
     VendorOrderTerms,
 )
+from marketplace.selectors.catalogue import offers_from
 from marketplace.selectors.rfqs import assembly_offer_breaks, assembly_offer_for, awarded_offers_for
 from marketplace.services.kits import kit_freeze
 from marketplace.sourcing import Plan, VendorTerms, plan_sourcing
@@ -215,9 +215,6 @@ def load_offers(*, part_ids: set[int], rates: QuoteRates, buyer: Organization, o
     prices converted at it), from verified vendors (never the buyer itself), within the buyer's
     lead time and not from excluded vendors."""
     options = options or QuoteOptions()
-    # Two index-shaped reads: the live listings of these parts (by part), then their price breaks
-    # (by listing, in break order). One join ordered by price break invited PostgreSQL, on stale
-    # statistics, to walk every price break of the market and filter (seconds per quote).
     listings = (
         Listing.objects.filter(part_id__in=part_ids, is_active=True, stock__gt=0, currency__in=list(rates.rates),
                                vendor_verified=True)  # the listing's copy of the vendor's flag: no join
@@ -227,22 +224,7 @@ def load_offers(*, part_ids: set[int], rates: QuoteRates, buyer: Organization, o
         listings = listings.exclude(vendor_id__in=options.exclude_vendors)
     if options.max_lead_time_days is not None:
         listings = listings.filter(lead_time_days__lte=options.max_lead_time_days)
-    heads = {row[0]: row for row in listings.values_list(
-        "id", "vendor_id", "part_id", "moq", "multiple", "stock", "lead_time_days", "currency")}
-    quote_currency, convert, used = rates.currency, rates.unit_price, rates.used
-    breaks_by_listing: dict[int, list] = defaultdict(list)
-    if heads:
-        for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=list(heads))
-                                                .order_by("listing_id", "min_qty")
-                                                .values_list("listing_id", "min_qty", "unit_price")):
-            breaks_by_listing[listing_id].append((min_qty, unit_price))
-    offers: dict[int, list[Offer]] = defaultdict(list)
-    for listing_id in sorted(breaks_by_listing):  # listing order, as before: ties resolve the same way
-        head, breaks = heads[listing_id], breaks_by_listing[listing_id]
-        if head[7] != quote_currency:
-            used.add(head[7])
-            breaks = [(q, convert(p, head[7])) for q, p in breaks]
-        offers[head[2]].append(Offer(*head[:7], tuple(breaks)))
+    offers = offers_from(listings, rates)
     # Awarded RFQ bids: offers only this buyer's quotes use, until they expire (docs/rfqs.md).
     for part_id, own in awarded_offers_for(buyer=buyer, part_ids=part_ids, rates=rates).items():
         offers[part_id].extend(o for o in own if o.vendor_id not in (options.exclude_vendors or ())
