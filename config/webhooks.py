@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import secrets
 import socket
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +21,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+
+from config.errors import DomainValidationError
 
 TIMEOUT_SECONDS = 5
 BACKOFF_BASE_SECONDS = 10
@@ -146,6 +149,28 @@ def webhook_post(*, url: str, secret: str, event: str, event_id: str, payload: d
         return None, f"Refused: {exc}"[:500]
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
+
+
+# --- Endpoints (every app's: config.webhook_models) -----------------------------------------
+
+
+class WebhookEndpointInvalid(DomainValidationError):
+    pass
+
+
+@transaction.atomic
+def webhook_endpoint_register(endpoint_model, *, organization, url: str):
+    """A new endpoint with its own signing secret; https and public addresses only."""
+    problem = webhook_url_problem(url)
+    if problem:
+        raise WebhookEndpointInvalid({"url": [problem]})
+    return endpoint_model.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
+
+
+@transaction.atomic
+def webhook_endpoint_retire(endpoint) -> None:
+    endpoint.is_active = False  # kept, so past deliveries still say where they went
+    endpoint.save(update_fields=["is_active"])
 
 
 # --- One attempt, and giving up (every app's deliveries: config.webhook_models) ---------------

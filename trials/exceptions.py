@@ -16,10 +16,6 @@ class SalesRejected(DomainValidationError):
     none of the batch was recorded."""
 
 
-class WebhookInvalid(DomainValidationError):
-    pass
-
-
 class SalesConflict(StateConflict):
     """An external_id already reported with different content (409): one of the reports is wrong,
     and counting either silently would hide it."""

@@ -5,19 +5,13 @@ leaves no message behind; webhook deliveries are sent by a Celery task after com
 the shared helper in config/webhooks.py (the same scheme as the trial webhooks).
 """
 
-import secrets
 
 from django.db import transaction
 from django.utils import timezone
 
-from config.webhooks import webhook_attempt, webhook_url_problem
-from marketplace.exceptions import DomainValidationError
+from config.webhooks import webhook_attempt, webhook_endpoint_register, webhook_endpoint_retire
 from marketplace.models import MarketWebhookDelivery, MarketWebhookEndpoint, Notification, Rfq
 from organizations.models import Organization
-
-
-class WebhookEndpointInvalid(DomainValidationError):
-    pass
 
 
 def notify(*, organization_ids: list[int], kind: str, text: str, rfq: Rfq | None = None) -> list[Notification]:
@@ -34,18 +28,12 @@ def notifications_mark_read(*, organization: Organization, ids: list[int] | None
     return qs.update(read_at=timezone.now())
 
 
-@transaction.atomic
 def market_webhook_create(*, organization: Organization, url: str) -> MarketWebhookEndpoint:
-    problem = webhook_url_problem(url)  # https, public addresses only (config/webhooks.py)
-    if problem:
-        raise WebhookEndpointInvalid({"url": [problem]})
-    return MarketWebhookEndpoint.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
+    return webhook_endpoint_register(MarketWebhookEndpoint, organization=organization, url=url)
 
 
-@transaction.atomic
 def market_webhook_delete(*, endpoint: MarketWebhookEndpoint) -> None:
-    endpoint.is_active = False  # kept, so past deliveries still say where they went
-    endpoint.save(update_fields=["is_active"])
+    webhook_endpoint_retire(endpoint)
 
 
 def webhooks_enqueue(*, organization_ids: list[int], event: str, event_key: str, payload: dict) -> list[MarketWebhookDelivery]:

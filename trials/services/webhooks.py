@@ -5,30 +5,22 @@ Signing and the POST itself are shared with the marketplace's RFQ webhooks (conf
 
 from __future__ import annotations
 
-import secrets
 
-from django.db import transaction
 
 from config.webhooks import webhook_attempt, webhook_backoff_seconds, webhook_post, webhook_sign, webhook_url_problem  # noqa: F401
+from config.webhooks import webhook_endpoint_register, webhook_endpoint_retire
 from config.webhooks import webhook_give_up as give_up
-from trials.exceptions import WebhookInvalid
 from trials.models import Trial, WebhookDelivery, WebhookEndpoint
 
 MAX_ATTEMPTS = 7  # the first try and six retries: about 10 minutes in all
 
 
-@transaction.atomic
 def webhook_endpoint_create(*, organization, url: str) -> WebhookEndpoint:
-    problem = webhook_url_problem(url)  # https, public addresses only (config/webhooks.py)
-    if problem:
-        raise WebhookInvalid({"url": [problem]})
-    return WebhookEndpoint.objects.create(organization=organization, url=url, secret=secrets.token_hex(32))
+    return webhook_endpoint_register(WebhookEndpoint, organization=organization, url=url)
 
 
-@transaction.atomic
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    endpoint.is_active = False  # kept, so past deliveries still say where they went
-    endpoint.save(update_fields=["is_active"])
+    webhook_endpoint_retire(endpoint)
 
 
 def verdict_payload(trial: Trial) -> dict:
