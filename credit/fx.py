@@ -59,15 +59,21 @@ def convert(amount: Decimal, from_currency: str, to_currency: str, at: datetime 
     return fx_convert(amount, from_currency, to_currency, at).amount
 
 
-def rate_table(to_currency: str, at: datetime | None = None) -> dict[str, Decimal]:
-    """Rates from every currency into `to_currency` that have one (for sorting many rows in SQL)."""
+def rates_into(to_currency: str, at: datetime | None = None) -> dict[str, tuple[Decimal, int | None]]:
+    """(rate, FxRate id) from every currency that has a rate into `to_currency` (the identity
+    included, with no id): the snapshot a quote records."""
     rates = {}
     for currency in Currency.values:
         try:
-            rates[currency] = fx_rate(currency, to_currency, at)[0]
+            rates[currency] = fx_rate(currency, to_currency, at)
         except FxRateMissing:
             continue
     return rates
+
+
+def rate_table(to_currency: str, at: datetime | None = None) -> dict[str, Decimal]:
+    """Rates from every currency into `to_currency` that have one (for sorting many rows in SQL)."""
+    return {currency: rate for currency, (rate, _) in rates_into(to_currency, at).items()}
 
 
 def totals_in(rows: list[dict], to_currency: str, fields: tuple[str, ...], at: datetime | None = None) -> dict | None:

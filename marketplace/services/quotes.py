@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from credit.exceptions import FxRateMissing
 from credit.fx import fx_rate as rate_in_force
+from credit.fx import rates_into
 from credit.models import Currency, FxRate
 from marketplace.allocation import MICRO, Offer
 from marketplace.exceptions import QuoteInvalid
@@ -152,13 +153,10 @@ def quote_rates(*, currency: str) -> QuoteRates:
     """The rate in force now from every currency Kitstreet knows into `currency` (one query per
     foreign currency, per quote)."""
     now = timezone.now()
-    rates, ids, left_out = {}, {}, []
-    for source in Currency.values:
-        try:
-            rates[source], ids[source] = rate_in_force(source, currency, now)
-        except FxRateMissing:
-            left_out.append(source)
-    return QuoteRates(currency=currency, rates=rates, rate_ids=ids, left_out=tuple(left_out), as_of=now.isoformat())
+    found = rates_into(currency, now)
+    return QuoteRates(currency=currency, rates={c: r for c, (r, _) in found.items()},
+                      rate_ids={c: pk for c, (_, pk) in found.items()},
+                      left_out=tuple(c for c in Currency.values if c not in found), as_of=now.isoformat())
 
 
 def cents(amount: Decimal) -> Decimal:
