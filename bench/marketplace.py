@@ -3,10 +3,10 @@ page with its count, per ordering, per offer and grouped by part; facets; the AP
 quoting a 300-line kit with ~20 offers per part. Prints a Markdown table (docs/benchmarks.md).
 
     DATABASE_URL=postgres://kitstreet:kitstreet@127.0.0.1:5433/kit_marketplace_bench \\
-        .venv/bin/python -P bench/marketplace.py [--runs 30] [--quote-runs 20] [--no-quote | --quote-only] \\
+        .venv/bin/python bench/marketplace.py [--runs 30] [--quote-runs 20] [--no-quote | --quote-only] \\
         [--currency CNY] [--listing-currency CNY] [--sqlite]
 
-(`-P`: bench/http.py must not shadow the standard library's `http`.) Prices compare in `--currency`
+Prices compare in `--currency`
 (the display currency, at the rates in force; the demo world's listings are ~4 % USD);
 `--listing-currency` keeps one currency's listings only (the single-currency case); `--sqlite`
 allows a SQLite database (no sampled counts there: every count is exact).
@@ -27,8 +27,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-# The project root instead of bench/ (whose http.py would shadow the standard library's http).
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+# The project root first, and not bench/: a script here named like a package (marketplace, trials)
+# must not shadow it, whether run as `python bench/x.py` or `python -P bench/x.py`.
+sys.path = [str(Path(__file__).resolve().parent.parent)] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 import django  # noqa: E402
