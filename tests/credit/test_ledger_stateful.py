@@ -613,6 +613,7 @@ def test_each_money_flow_keeps_the_ledger_and_the_model_in_step(usd_cny, flow):
     assert REACHED[flow], f"the walk never reached: {flow} ({dict(REACHED)})"
 
 
+@pytest.mark.slow
 def test_ledger_state_machine(usd_cny):
     examples = int(os.environ.get("LEDGER_MACHINE_EXAMPLES", 100))
     run_state_machine_as_test(LedgerMachine, settings=settings(
