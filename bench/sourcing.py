@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path = [str(Path(__file__).resolve().parent.parent)] + [
     p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from marketplace.allocation import Offer  # noqa: E402
-from marketplace.sourcing import VendorTerms, plan_sourcing  # noqa: E402
+from marketplace.sourcing.allocation import Offer
+from marketplace.sourcing.plan import VendorTerms, plan_sourcing
 
 MICRO = 1_000_000
 
