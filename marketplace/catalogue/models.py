@@ -86,6 +86,16 @@ class Part(models.Model):
             Listing.objects.filter(part=self).exclude(category_key=Upper(models.Value(self.category))).refresh_search_columns()
 
 
+def listing_search_values(*, category: str, vendor_verified: bool, moq: int, breaks: list[tuple[int, object]]) -> tuple:
+    """The copied search columns of one listing, computed in Python the way
+    `refresh_search_columns` computes them in SQL, for bulk loads that write them directly:
+    (category_key, vendor_verified, min_unit_price, max_unit_price, first_break_qty, min_spend)."""
+    prices = [price for _, price in breaks]
+    cheapest = min(prices) if prices else None
+    return (category.upper(), vendor_verified, cheapest, max(prices) if prices else None,
+            min((qty for qty, _ in breaks), default=None), moq * cheapest if cheapest is not None else None)
+
+
 class ListingQuerySet(models.QuerySet):
     def refresh_search_columns(self) -> int:
         """Recompute the copied search columns of these listings from their part, vendor, MOQ and
