@@ -121,7 +121,7 @@ def bench_search(rng: random.Random, runs: int, currency: str = "CNY", listing_c
                         try:  # the rates are read once per search, as per request
                             result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, limit=50, group=group,
                                                   display=DisplayCurrency(currency))
-                        except SearchTooBroad:  # grouped dearest-first over > 20,000 offers: a 400
+                        except SearchTooBroad:  # (before issue 26, grouped dearest-first over > 20,000 offers was a 400)
                             paths["refused"] = paths.get("refused", 0) + 1
                             return
                         sizes.append(result.count)
