@@ -87,6 +87,7 @@ def shape_cases(rng: random.Random, runs: int) -> dict[str, list[dict]]:
         "category": lambda: {"category": rng.choice(["Capacitor", "Flash", "Logic", "MOSFET", "LDO", "Resistor"])},
         "keyword": lambda: {"q": rng.choice(["capacitor", "nor flash", "mosfet", "ldo", "ferrite bead", "logic gate", "cap 0201"])},
         "category + keyword": lambda: {"category": "Flash", "q": rng.choice(["NOR", "SPI"])},
+        "keyword, a value with a unit": lambda: {"q": rng.choice(["10uF", "10 uF", "10µF", "100nF", "capacitor 4.7uF"])},
         "MPN prefix (family)": lambda: {"mpn": rng.choice(tail).rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")},
         "MPN prefix (broad)": lambda: {"mpn": rng.choice(tail).rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")[:-2]},
         "parameters": lambda: {"category": "Capacitor", "parameters": f"capacitance>={rng.choice(capacitances)}"},
@@ -139,6 +140,13 @@ def bench_search(rng: random.Random, runs: int, currency: str = "CNY", listing_c
             times.append(timed(lambda: search_facets(viewer=None, filters=search_filters(currency=listing_currency, **params),
                                                      qty=qty)))
         rows.append((f"{label}: facets", len(times), pct(times, 50), pct(times, 95), "separate call (/parts/facets/)"))
+    # Units agree: every way of writing 10 µF finds the same parts (exact counts, grouped).
+    from marketplace.catalogue.search.engine import Engine
+
+    counts = {q: Engine(viewer=None, filters=search_filters(q=q), qty=None, ordering=None, group=True).exact_count()
+              for q in ("10uF", "10 uF", "10µF", "10μF", "0.01mF")}
+    rows.append(("keyword 10 µF written five ways: parts found", len(counts), 0, 0,
+                 ", ".join(f"`{q}` {n:,}" for q, n in counts.items())))
     # End to end through the REST API (auth, validation, serialisation): grouped, keyword + quantity.
     client = APIClient()
     from django.contrib.auth import get_user_model
