@@ -48,8 +48,12 @@ serve: install
 	@echo "  Kitstreet (production profile) on port $(PORT): $(WEB_CONCURRENCY) web, $(CELERY_CONCURRENCY) worker processes"
 	DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/honcho start -f Procfile.production -p $(PORT)
 
+# In parallel on every core (pytest-xdist; TEST_WORKERS=0 runs in this one process): each worker
+# has its own test database, Celery queue and folders; tests/conftest.py keeps each file on one
+# worker and the `make serve` tests one after the other.
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -16,8 +16,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-# The project root instead of bench/ (whose http.py would shadow the standard library's http).
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+# The project root first, and not bench/: a script here named like a package (marketplace, trials)
+# must not shadow it, whether run as `python bench/x.py` or `python -P bench/x.py`.
+sys.path = [str(Path(__file__).resolve().parent.parent)] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from marketplace.sourcing.allocation import Offer
 from marketplace.sourcing.plan import VendorTerms, plan_sourcing

@@ -25,7 +25,10 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The project root first, and not bench/: a script here named like a package (marketplace, trials)
+# must not shadow it, whether run as `python bench/x.py` or `python -P bench/x.py`.
+sys.path = [str(Path(__file__).resolve().parent.parent)] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory
 

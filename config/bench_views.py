@@ -1,4 +1,4 @@
-"""Baselines for bench/http.py: the cheapest JSON answer Django and DRF can give, served by the same
+"""Baselines for bench/http_load.py: the cheapest JSON answer Django and DRF can give, served by the same
 processes as the API. Mounted only when KITSTREET_BENCH_VIEWS=1 (never in a real deployment)."""
 
 from django.http import JsonResponse

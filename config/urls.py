@@ -48,7 +48,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
-if os.environ.get("KITSTREET_BENCH_VIEWS") == "1":  # bench/http.py baselines, never in production
+if os.environ.get("KITSTREET_BENCH_VIEWS") == "1":  # bench/http_load.py baselines, never in production
     from config import bench_views
 
     urlpatterns += [

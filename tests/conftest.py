@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests."""
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
@@ -18,14 +20,49 @@ from tests.organizations.factories import MembershipFactory, OrganizationFactory
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Hypothesis: no per-example deadline and no "too slow" health check. Both measure the machine's
+# load (a 2-core machine shared by many jobs, or xdist's workers), not the code; a property that
+# fails fails on any machine. HYPOTHESIS_PROFILE=dev keeps hypothesis's defaults.
+hypothesis.settings.register_profile("kitstreet", deadline=None,
+                                     suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kitstreet"))
+
+# Slow tests (marked `slow`) start first under `make test`'s parallel run, so that none of them is
+# left for the end with one worker busy and the other idle.
+SLOW_FIRST = ("serve", "slow", "browser", "worker")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need row locks and real concurrency: skip them on SQLite."""
+    """Tests marked `postgres` need row locks and real concurrency: skip them on SQLite. The
+    slow ones go first (a stable sort: within each kind the collection order stays)."""
+    items.sort(key=lambda item: next((n for n, mark in enumerate(SLOW_FIRST) if mark in item.keywords),
+                                     len(SLOW_FIRST)))
     if django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (select_for_update is a no-op on SQLite); CI runs it")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+if importlib.util.find_spec("xdist"):
+    def pytest_xdist_make_scheduler(config, log):
+        """`make test` runs in parallel (pytest-xdist, `--dist loadgroup`): each test file goes to
+        one worker whole (its module-scoped servers start once), and a file marked
+        `xdist_group(name)` goes with the others of that group (the two that start `make serve`
+        run one after the other, not side by side). Files are handed out in collection order, slow
+        kinds first (above). Each worker has its own test database (pytest-django's `_gwN` suffix),
+        Celery queue and folders (config/settings/test.py: per process)."""
+        from xdist.scheduler import LoadGroupScheduling
+
+        class LoadFileAndGroupScheduling(LoadGroupScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                if nodeid.rfind("@") > nodeid.rfind("]"):
+                    return "group:" + nodeid.split("@")[-1]
+                return nodeid.split("::", 1)[0]
+
+        return LoadFileAndGroupScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)

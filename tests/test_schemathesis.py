@@ -16,7 +16,7 @@ import requests
 
 from tests.serving import served  # noqa: F401  (the module-scoped fixture)
 
-pytestmark = pytest.mark.serve
+pytestmark = [pytest.mark.serve, pytest.mark.xdist_group("serve")]  # one `make serve` at a time under xdist
 
 CHECKS = ",".join([
     "not_a_server_error", "status_code_conformance", "content_type_conformance",

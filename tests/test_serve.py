@@ -16,7 +16,7 @@ import requests
 
 from tests.serving import served  # noqa: F401  (the module-scoped fixture)
 
-pytestmark = pytest.mark.serve
+pytestmark = [pytest.mark.serve, pytest.mark.xdist_group("serve")]  # one `make serve` at a time under xdist
 
 
 TRIAL = {"name": "serve smoke", "mode": "simulated", "window_days": 14,
@@ -39,6 +39,20 @@ def _wait_closed(served, headers, trial_ids, timeout=240) -> dict:
             return states
         time.sleep(1)
     raise AssertionError(f"trials not closed: {states}\n{served.log.read_text()[-3000:]}")
+
+
+OUTAGE_SIGNS = ("Connection to broker lost", "Cannot connect to redis", "Trying again in")
+
+
+def _wait_for_worker_to_notice_the_outage(served, timeout=30):
+    """Until the worker logs the lost broker (Celery's consumer, or its reconnect attempts), at most
+    `timeout` seconds: the outage must be real for the worker, not just for the web processes."""
+    seen = served.log.read_text().count
+    before = {text: seen(text) for text in OUTAGE_SIGNS}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(seen(text) == before[text] for text in OUTAGE_SIGNS):
+        time.sleep(0.2)
+        seen = served.log.read_text().count
 
 
 def test_a_search_a_quote_an_order_and_a_trial_through_make_serve(served):
@@ -90,7 +104,7 @@ def test_a_broker_outage_loses_nothing_and_runs_nothing_twice(served):
     during = [start_one(n) for n in range(2, 6)]
     ping = requests.post(f"{base}/api/v1/system/ping/", headers=operator, timeout=30)
     pending = served.sql("SELECT count(*) FROM outbox_outboxmessage WHERE sent_at IS NULL")[0][0]
-    time.sleep(3)  # the worker notices the lost broker
+    _wait_for_worker_to_notice_the_outage(served)
     served.redis.start()
     after = [start_one(n) for n in range(6, 8)]
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.replicas.ReplicaReadsMiddleware",  # GETs read from a replica (DATABASE_REPLICA_URLS); a no-op without
     "config.middleware.BodySizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +99,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Behind PgBouncer in transaction mode (docs/deploy.md): no server-side cursors, and the
     # ledger's prepared statements only with PgBouncer >= 1.21 and max_prepared_statements set.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+# Read replicas (config/replicas.py, docs/deploy.md): DATABASE_REPLICA_URLS="postgres://…,postgres://…"
+# adds one alias per streaming replica; GET requests read from one of them unless the client wrote
+# within REPLICA_PIN_SECONDS. Tests mirror them onto the test database (TEST.MIRROR).
+REPLICA_DATABASES = []
+for _n, _url in enumerate(u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()):
+    _alias = f"replica_{_n}"
+    DATABASES[_alias] = {
+        **dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False),
+        "TEST": {"MIRROR": "default"},
+    }
+    REPLICA_DATABASES.append(_alias)
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+REPLICA_READS = env_bool("DB_REPLICA_READS", True)  # off: the aliases stay, every read goes to the primary
+REPLICA_PIN_SECONDS = float(os.environ.get("DB_REPLICA_PIN_SECONDS", "5"))
+REPLICA_RETRY_SECONDS = float(os.environ.get("DB_REPLICA_RETRY_SECONDS", "30"))
 CREDIT_PREPARED_STATEMENTS = env_bool("CREDIT_PREPARED_STATEMENTS", True)  # credit/services/ledger.py
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

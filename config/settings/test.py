@@ -41,5 +41,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Per process, so that parallel test runs do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Replica aliases (DATABASE_REPLICA_URLS) mirror the test database, but requests read from the
+# primary unless a test turns this on (tests/config/test_replicas.py): a replica cannot see what a
+# test wrote inside its rolled-back transaction.
+REPLICA_READS = False
 # Each test starts with empty lockout counters (config/lockout.py); no files shared between runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kitstreet-tests"}}

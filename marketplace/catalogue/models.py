@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from marketplace.catalogue.units import normalise_parameters
+from marketplace.catalogue.units import measure_tokens, normalise_parameters
 from organizations.models import Organization
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -25,11 +25,15 @@ def normalize_mpn(mpn: str) -> str:
 
 def search_text_of(*, manufacturer: str, mpn: str, category: str, description: str, parameters: dict) -> str:
     """The words a keyword search matches: lower case, punctuation as spaces, padded with spaces so
-    ` cap ` matches the whole word (`LIKE '% cap %'`, trigram-indexed on PostgreSQL)."""
-    text = " ".join([manufacturer, mpn, normalize_mpn(mpn), category, description,
-                     *(str(v) for v in (parameters or {}).values())]).lower()
+    ` cap ` matches the whole word (`LIKE '% cap %'`, trigram-indexed on PostgreSQL).
+    Values with units (`10uF`, `10 µF`, a resistance of `4k7`) also appear as one canonical word
+    each (`10uf`, `4.7kohm`: units.measure_tokens), which is what a keyword with a unit looks for."""
+    raw_values = [str(v) for v in (parameters or {}).values()]
+    text = " ".join([manufacturer, mpn, normalize_mpn(mpn), category, description, *raw_values]).lower()
     words = "".join(ch if ch.isalnum() or ch in ".µ" else " " for ch in text).split()
-    return f" {' '.join(words)} "[:2000]
+    tokens = measure_tokens(" , ".join([description, *raw_values]),
+                            normalise_parameters(parameters or {}, category=category))
+    return f" {' '.join([*tokens, *words])} "[:2000]
 
 
 def part_search_fields(part: "Part") -> None:
@@ -84,6 +88,16 @@ class Part(models.Model):
         super().save(*args, **kwargs)
         if not adding:  # listings search by a copy of the category
             Listing.objects.filter(part=self).exclude(category_key=Upper(models.Value(self.category))).refresh_search_columns()
+
+
+def listing_search_values(*, category: str, vendor_verified: bool, moq: int, breaks: list[tuple[int, object]]) -> tuple:
+    """The copied search columns of one listing, computed in Python the way
+    `refresh_search_columns` computes them in SQL, for bulk loads that write them directly:
+    (category_key, vendor_verified, min_unit_price, max_unit_price, first_break_qty, min_spend)."""
+    prices = [price for _, price in breaks]
+    cheapest = min(prices) if prices else None
+    return (category.upper(), vendor_verified, cheapest, max(prices) if prices else None,
+            min((qty for qty, _ in breaks), default=None), moq * cheapest if cheapest is not None else None)
 
 
 class ListingQuerySet(models.QuerySet):

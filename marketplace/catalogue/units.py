@@ -130,3 +130,62 @@ def format_measure(quantity: str, value) -> str:
             shown = (number / scale).quantize(Decimal("0.001")).normalize()
             return f"{shown:f} {prefix}{symbol}"
     return f"{number.normalize():f} {symbol}"
+
+
+# --- Values with units in keyword search -----------------------------------------------------------
+# A keyword search for `10uF`, `10 uF`, `10µF` or `0.01mF` must find the same parts. Each value with
+# a unit, in a part's parameters or description and in what a buyer types, becomes one canonical
+# word (`10uf`, `4.7kohm`, `1megohm`, `16v`, `600ma`) in the part's search text and in the query.
+
+TOKEN_PREFIX = {"G": "g", "M": "meg", "k": "k", "": "", "m": "m", "µ": "u", "n": "n", "p": "p"}
+TOKEN_SYMBOL = {"Ω": "ohm"}
+_SPLIT = re.compile(r"[\s,;/()\[\]]+")
+_NUMBER_PREFIX = re.compile(rf"^{NUMBER}[pnuµμmkKMG]?$")  # `10`, `4.7k`: a unit may follow as the next word
+
+
+def measure_token(quantity: str, value) -> str:
+    """(capacitance, 1e-05) → "10uf"; (resistance, 1e6) → "1megohm" (M and m stay apart)."""
+    number = Decimal(str(value))
+    symbol = SYMBOL[quantity]
+    for prefix, scale in (("G", Decimal("1e9")), ("M", Decimal("1e6")), ("k", Decimal("1e3")), ("", Decimal(1)),
+                          ("m", Decimal("1e-3")), ("µ", Decimal("1e-6")), ("n", Decimal("1e-9")), ("p", Decimal("1e-12"))):
+        if abs(number) >= scale or prefix == "p":
+            shown = (number / scale).normalize()
+            return f"{shown:f}{TOKEN_PREFIX[prefix]}{TOKEN_SYMBOL.get(symbol, symbol)}".lower()
+    raise AssertionError("unreachable")
+
+
+def _unit_measure(word: str) -> Measure | None:
+    """A word that is a number with a unit (not a bare number): as written, or with its last letter
+    upper-cased (`10uf`, `16v` as typed in a search box)."""
+    for text in (word, word[:-1] + word[-1:].upper()):
+        measure = parse_measure(text)
+        if measure is not None and measure.quantity and measure.quantity in SYMBOL:
+            return measure
+    return None
+
+
+def measure_terms(text: str) -> list[tuple[str, str | None]]:
+    """The words of `text`, each with its canonical measure token or None: `10 uF` (a number, then a
+    unit) is one word, `10uF`, `10µF` and `4K7` one each."""
+    words = [w for w in _SPLIT.split(text or "") if w]
+    out, i = [], 0
+    while i < len(words):
+        word, measure = words[i], _unit_measure(words[i]) if len(words[i]) <= 20 else None
+        if measure is None and i + 1 < len(words) and _NUMBER_PREFIX.match(word) and len(words[i + 1]) <= 6:
+            joined = _unit_measure(word + words[i + 1])
+            if joined is not None:
+                word, measure = f"{word} {words[i + 1]}", joined
+                i += 1
+        out.append((word, measure_token(*measure) if measure is not None else None))
+        i += 1
+    return out
+
+
+def measure_tokens(text: str, normalised: dict | None = None) -> list[str]:
+    """Canonical tokens of the values with units in `text` and in normalised parameter values."""
+    tokens = [token for _, token in measure_terms(text) if token]
+    for key, value in (normalised or {}).items():
+        if key in SYMBOL and isinstance(value, (int, float)) and not isinstance(value, bool):
+            tokens.append(measure_token(key, value))
+    return list(dict.fromkeys(tokens))

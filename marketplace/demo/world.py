@@ -20,6 +20,7 @@ from marketplace.catalogue.models import (
     Listing,
     Part,
     PriceBreak,
+    listing_search_values,
     normalize_mpn,
     part_search_fields,
     search_text_of,
@@ -451,10 +452,14 @@ def seed_large(ctx: DemoContext) -> None:
         bases.append(Decimal(price) * Decimal(rng.randint(60, 180)) / 100)
     listing_start = (Listing.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     listing_rows, break_rows, next_id = [], [], listing_start
+    verified = dict(Organization.objects.filter(pk__in=vendor_ids).values_list("pk", "verified"))
     for i in ctx.progress(range(LARGE_PARTS), total=LARGE_PARTS, desc="large: generate"):
         vendors = rng.sample(vendor_ids, LARGE_LISTINGS_PER_PART + (1 if i % 10 == 0 else 0))
+        category = part_rows[i][4]
         for v, p, s, m, mu, lt, c, dc, breaks in _listing_rows(rng, start + i, bases[i], vendors):
-            listing_rows.append((next_id, v, p, s, m, mu, lt, c, "new", dc, "", True))
+            # The search columns as the listing services keep them, computed here: no UPDATE afterwards.
+            search = listing_search_values(category=category, vendor_verified=verified[v], moq=m, breaks=breaks)
+            listing_rows.append((next_id, v, p, s, m, mu, lt, c, "new", dc, "", True, *search))
             break_rows.extend((next_id, q, price) for q, price in breaks)
             next_id += 1
     _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, listing_start)
@@ -462,7 +467,13 @@ def seed_large(ctx: DemoContext) -> None:
             f"{len(vendor_ids):,} more stalls")
 
 
+SEARCH_COLUMNS = ("category_key", "vendor_verified", "min_unit_price", "max_unit_price", "first_break_qty", "min_spend")
+
+
 def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list, listing_start: int) -> None:
+    """Writes the rows with their search columns already computed. PostgreSQL: the tables' plain
+    indexes are dropped, the rows COPYed, then the indexes built once over the whole table (much
+    cheaper than updating them row by row); no UPDATE over the new rows."""
     now = timezone.now()
     if connection.vendor != "postgresql":
         Part.objects.bulk_create([Part(id=r[0], manufacturer=r[1], mpn=r[2], mpn_normalized=r[3], category=r[4],
@@ -472,19 +483,23 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
             Listing.objects.bulk_create([
                 Listing(id=r[0], vendor_id=r[1], part_id=r[2], stock=r[3], moq=r[4], multiple=r[5], lead_time_days=r[6],
                         currency=r[7], condition=r[8], date_code=r[9], location=r[10], is_active=r[11], created_at=now,
-                        updated_at=now) for r in listing_rows[chunk:chunk + 20000]])
+                        updated_at=now, **dict(zip(SEARCH_COLUMNS, r[12:])))
+                for r in listing_rows[chunk:chunk + 20000]])
         PriceBreak.objects.bulk_create([PriceBreak(listing_id=l, min_qty=q, unit_price=p) for l, q, p in break_rows],
                                        batch_size=20000)
-        Listing.objects.filter(pk__gte=listing_start).refresh_search_columns()
         return
     raw = connection.connection  # the psycopg connection, inside seed_demo's transaction
+    tables = ("marketplace_part", "marketplace_listing", "marketplace_pricebreak")
     with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        deferred = _drop_plain_indexes(cursor, tables)
         with cursor.copy("COPY marketplace_part (id, manufacturer, mpn, mpn_normalized, category, description, "
                          "parameters, lifecycle, parameter_values, search_text, created_at) FROM STDIN") as copy:
             for r in part_rows:
                 copy.write_row((*r[:6], json.dumps(r[6]), r[7], json.dumps(r[8]), r[9], now))
         with cursor.copy("COPY marketplace_listing (id, vendor_id, part_id, stock, moq, multiple, lead_time_days, currency, "
-                         "condition, date_code, location, is_active, created_at, updated_at) FROM STDIN") as copy:
+                         f"condition, date_code, location, is_active, {', '.join(SEARCH_COLUMNS)}, created_at, updated_at) "
+                         "FROM STDIN") as copy:
             for r in ctx.progress(listing_rows, total=len(listing_rows), desc="large: COPY listings"):
                 copy.write_row((*r, now, now))
         with cursor.copy("COPY marketplace_pricebreak (listing_id, min_qty, unit_price) FROM STDIN") as copy:
@@ -492,6 +507,24 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
                 copy.write_row(r)
         for table in ("marketplace_part", "marketplace_listing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        Listing.objects.filter(pk__gte=listing_start).refresh_search_columns()
-        for table in ("marketplace_part", "marketplace_listing", "marketplace_pricebreak"):
+        # The rows' foreign keys are checked now (they are deferred to the commit, and an index
+        # cannot be built on a table with checks pending), then the indexes are built.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for definition in ctx.progress(deferred, total=len(deferred), desc="large: indexes"):
+            cursor.execute(definition)
+        for table in tables:
             cursor.execute(f"ANALYZE {table}")  # fresh statistics, so the first searches get good plans
+
+
+def _drop_plain_indexes(cursor, tables) -> list[str]:
+    """Drops the tables' indexes that back no constraint (primary keys and unique constraints stay:
+    foreign keys and the loader rely on them); returns their definitions to build them again."""
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)", [list(tables)])
+    rows = cursor.fetchall()
+    for name, _ in rows:
+        cursor.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in rows]

@@ -12,7 +12,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from marketplace.catalogue.models import Part, normalize_mpn
-from marketplace.catalogue.units import parse_filter_value
+from marketplace.catalogue.units import measure_terms, parse_filter_value
 from organizations.models import Organization
 
 
@@ -59,13 +59,15 @@ def keyword_alternatives(word: str) -> list[str]:
 
 
 def keyword_q(q: str, *, prefix: str = "part__") -> Q:
-    """Each typed word (or one of its synonyms) must appear in the part's search text."""
+    """Each typed word (or one of its synonyms) must appear in the part's search text. A value with
+    a unit (`10uF`, `10 uF`, `10µF`) is looked for as its canonical word (`10uf`, whole), so every
+    way of writing it finds the same parts."""
     cond = Q()
-    for word in q.split()[:6]:
+    for word, token in measure_terms(q)[:6]:
         if not normalize_mpn(word):
             continue
         word_q = Q()
-        for pattern in keyword_alternatives(word):
+        for pattern in ([f" {token} "] if token else keyword_alternatives(word)):
             word_q |= Q(**{f"{prefix}search_text__contains": pattern})
         cond &= word_q
     return cond

@@ -54,6 +54,20 @@ def test_synonyms_find_the_same_parts(catalogue):
     assert "cap" not in keyword_alternatives("capacity") and " cap " in keyword_alternatives("mlcc")
 
 
+@pytest.mark.parametrize("written", ["10uF", "10 uF", "10µF", "10μF", "10uf", "0.01mF", "10000nF"])
+def test_a_keyword_with_a_unit_finds_the_same_parts_however_it_is_written(catalogue, written):
+    # The value in a parameter ("10uF", "10 µF") or only in the description ("22 µF" is not 10).
+    assert mpns(q=written) == ["CL05A106KA5NNNC", "GRM188R61A106KE69D"]
+    assert mpns(q=f"capacitor {written} 0603") == ["GRM188R61A106KE69D"]
+
+
+def test_units_in_keywords_stay_apart_from_other_words(catalogue):
+    assert mpns(q="1k ohm") == mpns(q="1kΩ") == ["RC0402FR-071KL"]  # a resistance written with its unit
+    assert mpns(q="40mAh") == ["GRP7840-40MAH"] == mpns(q="40 mAh")
+    assert mpns(q="1uF") == []  # not a prefix of 10 µF
+    assert mpns(q="4.7 µF") == ["GRM155R61A475KE15D"]
+
+
 def test_mpn_without_dashes_and_with_a_typo(catalogue):
     assert mpns(q="esp32c3mini") == ["ESP32-C3-MINI-1-N4"] == mpns(q="ESP32-C3-MINI")
     page = offer_search(viewer=None, filters=search_filters(q="STM32F103C8T7"), qty=10, group=True)
