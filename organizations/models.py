@@ -176,6 +176,19 @@ class VerifiedEmail(models.Model):
         return f"{self.email} (verified for {self.user})"
 
 
+class LoginFailure(models.Model):
+    """A wrong password, kept in the database only while the shared cache (Redis) is unreachable:
+    the login lockout (config/lockout.py) counts here instead, so an outage neither locks everybody
+    out nor lets a brute force through. Rows older than the lockout window are pruned as new ones
+    are written."""
+
+    key = models.CharField(max_length=64, db_index=True, help_text="sha256 of the lower-cased username")
+    at = models.FloatField(help_text="Unix time of the failure")
+
+    def __str__(self) -> str:
+        return f"login failure {self.key[:8]}… at {self.at}"
+
+
 class StartedTask(models.Model):
     """Who started a background task: its status (`/api/v1/tasks/{id}/`) is theirs alone."""
 

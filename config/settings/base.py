@@ -137,8 +137,11 @@ API_MAX_JSON_DEPTH = 32  # config.parsers.JSONParser
 # Shared between web processes and machines (login lockout counters): Redis when there is one,
 # else files under var/ so `make run`'s processes share them too.
 if os.environ.get("REDIS_URL"):
+    # Short socket timeouts: a Redis that is down or unreachable costs a login one second at most,
+    # then config/lockout.py counts in the database for a while (it never answers 500).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "kitstreet"}}
+                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "kitstreet",
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(DATA_DIR / "cache")}}
