@@ -133,6 +133,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 UPLOAD_MAX_BODY_SIZE = int(os.environ.get("UPLOAD_MAX_BODY_SIZE", str(12 * 1024 * 1024)))
 API_MAX_JSON_DEPTH = 32  # config.parsers.JSONParser
+# Uploaded XLSX workbooks (BOMs, stock lists; config/spreadsheets.py): refused before parsing when the
+# zip's directory says they inflate past this in all, or a large part is compressed more than this ratio.
+XLSX_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("XLSX_MAX_UNCOMPRESSED_BYTES", str(100 * 1024 * 1024)))
+XLSX_MAX_RATIO = int(os.environ.get("XLSX_MAX_RATIO", "100"))
 
 # Shared between web processes and machines (login lockout counters): Redis when there is one,
 # else files under var/ so `make run`'s processes share them too.
