@@ -10,8 +10,8 @@ from django.db import connection
 
 from marketplace.exceptions import StockListInvalid
 from marketplace.models import Listing, ListingPriceChange, Part, PriceBreak
-from marketplace.services import listings as listings_service
-from marketplace.services.listings import stock_list_import
+from marketplace.catalogue import listings as listings_service
+from marketplace.catalogue.listings import stock_list_import
 from tests.marketplace.factories import ListingFactory, PartFactory
 
 HEADER = ["manufacturer", "mpn", "stock", "moq", "multiple", "lead_time_days", "currency", "price_breaks", "category"]
