@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from config.outbox.services import outbox_enqueue
 from organizations.access import role_require
 from organizations.exceptions import (
     EmailNotVerified,
@@ -35,6 +36,9 @@ from organizations.signals import organization_verified
 logger = logging.getLogger(__name__)
 
 VALID_KINDS = {kind.value for kind in OrganizationKind}
+# Emails are sent by a worker (organizations/tasks.py), enqueued by name through the outbox.
+INVITATION_EMAIL_SEND_TASK = "organizations.tasks.invitation_email_send_task"
+EMAIL_VERIFICATION_SEND_TASK = "organizations.tasks.email_verification_send_task"
 
 
 def _unique_slug(name: str) -> str:
@@ -172,14 +176,10 @@ def email_verification_token(*, user: AbstractBaseUser, email: str) -> str:
 def email_verification_send(*, user: AbstractBaseUser, confirm_url: str) -> str:
     """Email the account's address a link that proves the user reads it. `confirm_url` holds
     `TOKEN` where the signed token goes. Sent by a worker through the outbox, never in the request."""
-    from organizations.tasks import email_verification_send_task  # the task calls back into this module
-
     email = _normal_email(user.email)
     if not email:
         raise EmailVerificationInvalid({"email": ["Your account has no email address: add one first."]})
-    from config.outbox.services import outbox_enqueue
-
-    outbox_enqueue(email_verification_send_task, args=[user.pk, email, confirm_url])
+    outbox_enqueue(EMAIL_VERIFICATION_SEND_TASK, args=[user.pk, email, confirm_url])
     return email
 
 
@@ -229,10 +229,7 @@ def invitation_create(*, actor: Membership, email: str, role: str = Role.MEMBER,
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise InvitationInvalid({"email": [f"{email} is already a member of {organization.name}."]})
     invitation = Invitation.objects.create(organization=organization, email=email, role=role, invited_by=actor.user)
-    from config.outbox.services import outbox_enqueue
-    from organizations.tasks import invitation_email_send_task
-
-    outbox_enqueue(invitation_email_send_task, args=[invitation.pk, accept_url])
+    outbox_enqueue(INVITATION_EMAIL_SEND_TASK, args=[invitation.pk, accept_url])
     return invitation
 
 
