@@ -316,7 +316,8 @@ def invitation_request(*, token: str, user: AbstractBaseUser) -> Invitation:
 def invitation_approve(*, actor: Membership, invitation: Invitation) -> Membership:
     """An admin (an owner for owner invitations) lets the account that asked join with this
     invitation's role."""
-    invitation = Invitation.objects.select_for_update().select_related("organization", "requested_by").get(pk=invitation.pk)
+    invitation = (Invitation.objects.select_for_update(of=("self",)).select_related("organization", "requested_by")
+                  .get(pk=invitation.pk))
     _check_can_manage(actor, None, invitation.role)
     if invitation.status != Invitation.Status.PENDING:
         raise InvitationStateConflict(f"This invitation is already {invitation.get_status_display().lower()}.")
