@@ -265,3 +265,7 @@ LOGGING = {
 # Invitations are emailed; locally they are printed on the console (the link works in the browser).
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kitstreet <no-reply@kitstreet.local>")
+
+# Stock lists up to this many rows are applied in the request (bulk, in short chunks); larger ones
+# by a worker with progress (marketplace/catalogue/imports.py).
+STOCK_LIST_SYNC_MAX_ROWS = int(os.environ.get("STOCK_LIST_SYNC_MAX_ROWS", "20000"))
