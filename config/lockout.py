@@ -7,6 +7,12 @@ password works again (and clears the count). Keyed by username, not by IP addres
 spread over many addresses is still stopped. Counters live in the shared cache (Redis in
 production), so every web process and machine sees the same count.
 
+When the cache is unreachable (Redis down or partitioned) the lockout does not fail the login: it
+logs a warning and counts in the database instead (`organizations.LoginFailure`), which every web
+process shares too, and stops trying the cache for CACHE_RETRY_SECONDS so each login pays the
+failed connection at most once in that time. Counts made during an outage are not carried back into
+Redis: after an outage a username may get up to LOGIN_FAILURE_LIMIT more tries, never fewer.
+
 Failures are counted from Django's `user_login_failed` signal, so every login path that calls
 `authenticate()` counts; `LockoutBackend` refuses a locked username in every path (the admin's
 login too), and the two views check first so that they can answer 429 with Retry-After.
@@ -15,6 +21,7 @@ login too), and the two views check first so that they can answer 429 with Retry
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
@@ -25,14 +32,58 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 
+logger = logging.getLogger(__name__)
+
+CACHE_RETRY_SECONDS = 30.0
+_cache_down_until = 0.0
+
+
+def _cache_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return errors
+    return (*errors, RedisError)
+
+
+CACHE_ERRORS = _cache_errors()
+
+
+def _digest(username: str) -> str:
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
+
 
 def _key(username: str) -> str:
-    return "login-failures:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    return "login-failures:" + _digest(username)
+
+
+def _cache_or_database(cache_call, database_call):
+    """Run `cache_call`; when the cache is unreachable, log it and run `database_call` instead."""
+    global _cache_down_until
+    if time.monotonic() >= _cache_down_until:
+        try:
+            return cache_call()
+        except CACHE_ERRORS as exc:
+            _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+            logger.warning("Login lockout: the cache is unreachable (%s: %s); counting failures in the database "
+                           "for the next %.0f s", type(exc).__name__, exc, CACHE_RETRY_SECONDS)
+    return database_call()
+
+
+def _failures():
+    from organizations.models import LoginFailure  # config wires the apps; the model lives with the accounts
+
+    return LoginFailure.objects
 
 
 def _recent(username: str, now: float) -> list[float]:
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    return [t for t in cache.get(_key(username), []) if t > now - window]
+    stored = _cache_or_database(
+        lambda: cache.get(_key(username), []),
+        lambda: list(_failures().filter(key=_digest(username), at__gt=now - window).values_list("at", flat=True)),
+    )
+    return [t for t in stored if t > now - window]
 
 
 def login_locked_for(username: str | None) -> int:
@@ -52,14 +103,25 @@ def login_failure_record(username: str | None) -> None:
     if not username:
         return
     now = time.time()
-    recent = _recent(username, now)
-    recent.append(now)
-    cache.set(_key(username), recent[-50:], timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+
+    def in_cache():
+        recent = [t for t in cache.get(_key(username), []) if t > now - window]
+        recent.append(now)
+        cache.set(_key(username), recent[-50:], timeout=window)
+
+    def in_database():
+        digest = _digest(username)
+        _failures().filter(key=digest, at__lte=now - window).delete()
+        _failures().create(key=digest, at=now)
+
+    _cache_or_database(in_cache, in_database)
 
 
 def login_failures_clear(username: str | None) -> None:
     if username:
-        cache.delete(_key(username))
+        _cache_or_database(lambda: cache.delete(_key(username)),
+                           lambda: _failures().filter(key=_digest(username)).delete())
 
 
 def lockout_message(seconds: int) -> str:

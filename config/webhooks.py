@@ -56,10 +56,45 @@ def _resolve(host: str) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
+# IPv6 spellings of an IPv4 address. A check on the IPv6 address alone is fooled by them: Python
+# (and the IANA registry) call 64:ff9b::7f00:1 "global", yet a NAT64 gateway turns it into
+# 127.0.0.1; 2002:7f00:1:: (6to4) and ::127.0.0.1 (IPv4-compatible) likewise. We unwrap the IPv4
+# address and judge that (mapped, NAT64, 6to4), or refuse the form outright (IPv4-compatible,
+# local-use NAT64, Teredo).
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")           # deprecated (RFC 4291); :: and ::1 included
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")   # RFC 6052: the IPv4 address in the last 32 bits
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")      # RFC 8215: local-use translation, never public
+_TEREDO = ipaddress.ip_network("2001::/32")                # RFC 4380: tunnels to an IPv4 server and client
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")           # RFC 3056: the IPv4 address in bits 16-48
+
+
+def _ipv4_behind(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4), or None when
+    it embeds none. Raises WebhookAddressRefused for forms that are refused whatever they embed."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip in _NAT64_LOCAL:
+        raise WebhookAddressRefused(f"{ip} is a local-use NAT64 address.")
+    if ip in _TEREDO:
+        raise WebhookAddressRefused(f"{ip} is a Teredo tunnel address.")
+    if ip in _IPV4_COMPATIBLE:
+        raise WebhookAddressRefused(f"{ip} is an IPv4-compatible IPv6 address (deprecated).")
+    if ip in _NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _SIX_TO_FOUR:
+        return ip.sixtofour
+    return None
+
+
 def _address_allowed(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        try:
+            ipv4 = _ipv4_behind(ip)
+        except WebhookAddressRefused:
+            return False
+        if ipv4 is not None:
+            ip = ipv4
     # WEBHOOK_ALLOWED_NETWORKS: private networks an operator explicitly trusts (tests, on-premise).
     if any(ip in ipaddress.ip_network(net) for net in getattr(settings, "WEBHOOK_ALLOWED_NETWORKS", [])):
         return True

@@ -396,10 +396,22 @@ AgingBucketsSerializer = type("AgingBucketsSerializer", (serializers.Serializer,
 })
 
 
+class AgingPartySerializer(serializers.Serializer):
+    """A counterparty in the aging report: an organisation, or Kitstreet itself (no id)."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="null when the counterparty is Kitstreet itself: the "
+                                                             "lender of a platform credit line.")
+    name = serializers.CharField()
+    platform = serializers.SerializerMethodField(help_text="True for Kitstreet (a platform credit line).")
+
+    def get_platform(self, obj) -> bool:
+        return obj["id"] is None
+
+
 class CreditAgingApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class CounterpartySerializer(serializers.Serializer):
-            organization = OrganizationRefSerializer()
+            organization = AgingPartySerializer()
             currency = serializers.CharField()
             buckets = AgingBucketsSerializer()
             total = serializers.DecimalField(max_digits=18, decimal_places=2)

@@ -8,6 +8,7 @@ from marketplace.catalogue.models import (  # noqa: F401
     ListingPriceChange,
     Part,
     PriceBreak,
+    StockListImport,
     VendorOrderTerms,
     normalize_mpn,
     part_search_fields,

@@ -2,3 +2,4 @@
 
 from marketplace.notifications.tasks import market_webhook_deliver_task  # noqa: F401
 from marketplace.rfqs.tasks import rfq_close_due_task  # noqa: F401
+from marketplace.catalogue.tasks import stock_list_import_task  # noqa: F401,E402

@@ -49,5 +49,6 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "role", "status", "created_at", "expires_at"]
     list_filter = ["status", "role"]
     search_fields = ["email", "organization__name"]
-    readonly_fields = ["token", "status", "invited_by", "accepted_by", "created_at", "decided_at"]
+    readonly_fields = ["token", "status", "invited_by", "accepted_by", "requested_by", "requested_at", "emailed_at",
+                       "created_at", "decided_at"]
     autocomplete_fields = ["organization"]

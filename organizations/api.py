@@ -19,8 +19,13 @@ from organizations.access import get_acting_organization, role_require
 from organizations.models import Invitation, Membership, Organization, OrganizationKind, Role
 from organizations.selectors import invitation_list, member_list, membership_list
 from organizations.services import (
+    email_is_verified,
+    email_verification_send,
+    email_verify,
     invitation_accept,
+    invitation_approve,
     invitation_create,
+    invitation_request,
     invitation_revoke,
     membership_remove,
     membership_role_change,
@@ -185,6 +190,12 @@ class InvitationOutputSerializer(serializers.Serializer):
     accept_url = serializers.SerializerMethodField()
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
+    requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None,
+                                         help_text="Username of an account under another address that asked to join "
+                                                   "with this invitation; approve it with .../approve/.")
+    requested_by_email = serializers.CharField(source="requested_by.email", allow_null=True, default=None)
+    requested_at = serializers.DateTimeField(allow_null=True)
+    emailed_at = serializers.DateTimeField(allow_null=True, help_text="When the worker emailed the link; null until then.")
 
     def get_accept_url(self, obj) -> str:
         request = self.context.get("request")
@@ -237,12 +248,87 @@ class InvitationRevokeApi(APIView):
         return Response(InvitationOutputSerializer(invitation, context={"request": request}).data)
 
 
+class InvitationApproveApi(APIView):
+    acts_for_organization = False
+
+    @extend_schema(request=None, responses={201: MemberOutputSerializer})
+    def post(self, request, pk: int, invitation_id: int):
+        """Let the account that asked to join with this invitation (see `requested_by`) become a
+        member with its role (owner or admin; owners for owner invitations). 409 when nobody asked,
+        or the invitation is no longer pending or has expired."""
+        actor = _membership_in(request, pk)
+        role_require(actor, Role.ADMIN)
+        invitation = get_object_or_404(invitation_list(organization=actor.organization), pk=invitation_id)
+        membership = invitation_approve(actor=actor, invitation=invitation)
+        return Response(MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
 class InvitationAcceptApi(APIView):
     acts_for_organization = False  # joining needs no role anywhere
 
     @extend_schema(request=None, responses={201: MemberOutputSerializer})
     def post(self, request, token: str):
-        """Join the inviting organisation as the logged-in user. 400 if the invitation is unknown,
-        expired, revoked or already used."""
+        """Join the inviting organisation as the logged-in user. Only an account whose email is the
+        invited address, verified (`POST /api/v1/me/email/verification/`), may accept: anyone else
+        gets a 403 and joins nothing (they may ask an admin with `.../request/`). 400 if the
+        invitation is unknown, expired, revoked or already used."""
         membership = invitation_accept(token=token, user=request.user)
         return Response(MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationRequestApi(APIView):
+    acts_for_organization = False
+
+    class OutputSerializer(serializers.Serializer):
+        organization = serializers.CharField(source="organization.name")
+        role = serializers.ChoiceField(choices=Role.choices)
+        requested_at = serializers.DateTimeField()
+
+    @extend_schema(request=None, responses={202: OutputSerializer})
+    def post(self, request, token: str):
+        """Ask to join with an invitation that was sent to another address than your account's.
+        Nothing changes until an admin of the organisation approves it. 400 if the invitation is
+        unknown, expired, revoked or used, or you already belong to the organisation."""
+        invitation = invitation_request(token=token, user=request.user)
+        return Response(self.OutputSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerificationApi(APIView):
+    """The logged-in user's email address, and a link that proves they read it."""
+
+    acts_for_organization = False
+
+    class OutputSerializer(serializers.Serializer):
+        email = serializers.CharField(allow_blank=True)
+        verified = serializers.BooleanField()
+
+    class ConfirmSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=500, help_text="The token from the emailed link.")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        """Your account's address and whether it is verified."""
+        return Response(self.OutputSerializer({"email": request.user.email or "",
+                                               "verified": email_is_verified(user=request.user)}).data)
+
+    @extend_schema(request=None, responses={202: OutputSerializer})
+    def post(self, request):
+        """Email your account's address a confirmation link (valid 2 days), sent by a worker. 400
+        when the account has no address."""
+        confirm_url = request.build_absolute_uri(reverse("email-verify", args=["TOKEN"]))
+        email = email_verification_send(user=request.user, confirm_url=confirm_url)
+        return Response(self.OutputSerializer({"email": email, "verified": email_is_verified(user=request.user)}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerificationConfirmApi(APIView):
+    acts_for_organization = False
+
+    @extend_schema(request=EmailVerificationApi.ConfirmSerializer, responses=EmailVerificationApi.OutputSerializer)
+    def post(self, request):
+        """Confirm your address with the token from the emailed link. 400 when it is forged,
+        expired, for another account or for an address the account no longer has."""
+        data = EmailVerificationApi.ConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verified = email_verify(user=request.user, token=data.validated_data["token"])
+        return Response(EmailVerificationApi.OutputSerializer({"email": verified.email, "verified": True}).data)

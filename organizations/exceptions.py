@@ -31,3 +31,16 @@ class InvitationStateConflict(StateConflict):
 
 class MembershipInvalid(DomainValidationError):
     pass
+
+
+class InvitationNotForYou(PermissionDenied):
+    """The invitation was sent to another address than the logged-in account's (403): a link that
+    leaked does not make its holder a member. They may ask an admin to approve them instead."""
+
+
+class EmailNotVerified(PermissionDenied):
+    """The account's address is the invited one but nobody has proved they read it yet (403)."""
+
+
+class EmailVerificationInvalid(DomainValidationError):
+    """A confirmation link that is forged, expired, for another account or an old address (400)."""

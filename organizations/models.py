@@ -139,6 +139,12 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
+    # Someone logged in under another address asked to join with this invitation; an admin
+    # approves it explicitly (services.invitation_approve) or it stays pending.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When the worker sent the invitation email.")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(default=_expiry)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -152,6 +158,35 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
+
+
+class VerifiedEmail(models.Model):
+    """An address a user proved they read: they followed a signed link that was emailed to it.
+    Invitations are accepted only by a user whose account address is the invited one and is
+    verified here (services.invitation_accept)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_emails")
+    email = models.EmailField()
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "email"], name="verified_email_unique_user_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} (verified for {self.user})"
+
+
+class LoginFailure(models.Model):
+    """A wrong password, kept in the database only while the shared cache (Redis) is unreachable:
+    the login lockout (config/lockout.py) counts here instead, so an outage neither locks everybody
+    out nor lets a brute force through. Rows older than the lockout window are pruned as new ones
+    are written."""
+
+    key = models.CharField(max_length=64, db_index=True, help_text="sha256 of the lower-cased username")
+    at = models.FloatField(help_text="Unix time of the failure")
+
+    def __str__(self) -> str:
+        return f"login failure {self.key[:8]}… at {self.at}"
 
 
 class StartedTask(models.Model):

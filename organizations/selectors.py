@@ -56,7 +56,7 @@ def member_list(*, organization: Organization) -> QuerySet[Membership]:
 
 
 def invitation_list(*, organization: Organization, status: str | None = None) -> QuerySet[Invitation]:
-    qs = Invitation.objects.filter(organization=organization).select_related("invited_by")
+    qs = Invitation.objects.filter(organization=organization).select_related("invited_by", "requested_by")
     return qs.filter(status=status) if status else qs
 
 

@@ -14,7 +14,12 @@ api_urlpatterns = [
     path("organizations/<int:pk>/invitations/", api.InvitationListCreateApi.as_view(), name="invitation-list"),
     path("organizations/<int:pk>/invitations/<int:invitation_id>/revoke/", api.InvitationRevokeApi.as_view(),
          name="invitation-revoke"),
+    path("organizations/<int:pk>/invitations/<int:invitation_id>/approve/", api.InvitationApproveApi.as_view(),
+         name="invitation-approve-api"),
     path("invitations/<str:token>/accept/", api.InvitationAcceptApi.as_view(), name="invitation-accept-api"),
+    path("invitations/<str:token>/request/", api.InvitationRequestApi.as_view(), name="invitation-request-api"),
+    path("me/email/verification/", api.EmailVerificationApi.as_view(), name="email-verification"),
+    path("me/email/verification/confirm/", api.EmailVerificationConfirmApi.as_view(), name="email-verification-confirm"),
 ]
 
 urlpatterns = [
@@ -24,5 +29,8 @@ urlpatterns = [
     path("members/<int:user_id>/", views.member_update_view, name="member-update"),
     path("members/invite/", views.invitation_create_view, name="invitation-create"),
     path("members/invitations/<int:invitation_id>/revoke/", views.invitation_revoke_view, name="invitation-revoke"),
+    path("members/invitations/<int:invitation_id>/approve/", views.invitation_approve_view, name="invitation-approve"),
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation-accept"),
+    path("verify-email/", views.email_verification_send_view, name="email-verification-send"),
+    path("verify-email/<str:token>/", views.email_verify_view, name="email-verify"),
 ]

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,8 +22,14 @@ from organizations.selectors import (
     organization_member_list,
 )
 from organizations.services import (
+    email_is_verified,
+    email_verification_send,
+    email_verify,
     invitation_accept,
+    invitation_addressed_to,
+    invitation_approve,
     invitation_create,
+    invitation_request,
     invitation_revoke,
     membership_remove,
     membership_role_change,
@@ -165,27 +171,94 @@ def invitation_revoke_view(request, invitation_id: int):
     return redirect("member-list")
 
 
+@login_required
+@require_POST
+def invitation_approve_view(request, invitation_id: int):
+    actor = get_acting_membership(request)
+    invitation = get_object_or_404(invitation_list(organization=actor.organization), pk=invitation_id)
+    try:
+        membership = invitation_approve(actor=actor, invitation=invitation)
+    except StateConflict as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, f"{membership.user.get_username()} joined {actor.organization.name} as "
+                                  f"{membership.get_role_display().lower()}.")
+    return redirect("member-list")
+
+
+def _invitation_state_error(invitation: Invitation | None) -> str | None:
+    if invitation is None:
+        return "No such invitation: check the link in your email."
+    if invitation.status == Invitation.Status.ACCEPTED:
+        return "This invitation has already been used."
+    if invitation.status == Invitation.Status.REVOKED:
+        return "This invitation was revoked; ask for a new one."
+    if invitation.expires_at <= timezone.now():
+        return "This invitation has expired; ask for a new one."
+    return None
+
+
 def invitation_accept_view(request, token: str):
-    """The link in the email. Visitors log in (or sign up) first and come back here."""
+    """The link in the email. Visitors log in (or sign up) first and come back here. Only the
+    account with the invited, verified address joins; another account may ask an admin."""
     if not request.user.is_authenticated:
-        messages.info(request, "Log in, or sign up, to accept your invitation.")
+        messages.info(request, "Log in, or sign up with the invited email address, to accept your invitation.")
         return redirect(f"{reverse('login')}?next={request.path}")
     invitation = Invitation.objects.select_related("organization", "invited_by").filter(token=token).first()
-    error = None
-    if request.method == "POST" and invitation is not None:
+    error = _invitation_state_error(invitation)
+    status = 400 if error else 200
+    if request.method == "POST" and error is None:
         try:
+            if request.POST.get("action") == "request":
+                invitation_request(token=token, user=request.user)
+                messages.success(request, f"Asked {invitation.organization.name} to let you join: an admin approves it.")
+                return redirect("home")
             membership = invitation_accept(token=token, user=request.user)
         except ValidationError as exc:
-            error = error_text(exc)
+            error, status = error_text(exc), 400
+        except PermissionDenied as exc:
+            error, status = str(exc), 403
         else:
             set_acting_organization(request, membership.organization)
             messages.success(request, f"Welcome to {membership.organization.name}: you are {membership.get_role_display().lower()}.")
             return redirect("home")
-    elif invitation is None:
-        error = "No such invitation: check the link in your email."
-    elif invitation.status != Invitation.Status.PENDING or invitation.expires_at <= timezone.now():
-        error = ("This invitation has already been used." if invitation.status == Invitation.Status.ACCEPTED else
-                 "This invitation was revoked; ask for a new one." if invitation.status == Invitation.Status.REVOKED else
-                 "This invitation has expired; ask for a new one.")
-    return render(request, "organizations/invitation_accept.html", {"invitation": invitation, "error": error},
-                  status=400 if error else 200)
+    addressed = invitation is not None and invitation_addressed_to(invitation=invitation, user=request.user)
+    return render(request, "organizations/invitation_accept.html", {
+        "invitation": invitation, "error": error,
+        "addressed": addressed,
+        "verified": addressed and email_is_verified(user=request.user, email=invitation.email),
+        "requested": invitation is not None and invitation.requested_by_id == request.user.pk,
+    }, status=status)
+
+
+def _safe_next(request, default: str = "/") -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or default
+    safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return next_url if safe else default
+
+
+@login_required
+@require_POST
+def email_verification_send_view(request):
+    next_url = _safe_next(request)
+    confirm_url = request.build_absolute_uri(reverse("email-verify", args=["TOKEN"]))
+    try:
+        email = email_verification_send(user=request.user, confirm_url=f"{confirm_url}?next={next_url}")
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, f"We emailed a confirmation link to {email}: follow it to confirm the address.")
+    return redirect(next_url)
+
+
+@login_required
+def email_verify_view(request, token: str):
+    """The link in the confirmation email: records the address as verified, then goes back to
+    where the user asked for it (an invitation, usually)."""
+    try:
+        verified = email_verify(user=request.user, token=token)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("home")
+    messages.success(request, f"Thank you: {verified.email} is confirmed.")
+    return redirect(_safe_next(request, default="/"))

@@ -83,6 +83,18 @@ class TrialInputSerializer(serializers.Serializer):
                                       help_text="Live trials: how the batch's order is paid.")
 
 
+def _check_demand(demand: dict, arms: list[dict]) -> None:
+    """The fields are bounded one by one above; their combination (the mean daily demand at each
+    arm's price) is bounded here, before anything reaches numpy: a 400, never a 500."""
+    from trials.demand import DemandModel
+
+    try:
+        DemandModel.from_dict(_demand_dict(demand), default_reference=arms[0]["unit_price"]).check_prices(
+            [arm["unit_price"] for arm in arms])
+    except ValueError as exc:
+        raise serializers.ValidationError({"demand": [f"Invalid demand model: {exc}."]}) from None
+
+
 def _demand_dict(data: dict | None) -> dict | None:
     return {k: (str(v) if k == "reference_price" else v) for k, v in data.items()} if data else None
 
@@ -521,6 +533,7 @@ class TrialForecastApi(APIView):
             if attrs["paths"] * attrs["window_days"] > MAX_CELLS_PER_ARM:
                 raise serializers.ValidationError(
                     {"paths": [f"paths × window_days is at most {MAX_CELLS_PER_ARM:,}: use fewer paths for a long window."]})
+            _check_demand(attrs["demand"], attrs["arms"])
             return attrs
 
     class OutputSerializer(serializers.Serializer):

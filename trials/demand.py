@@ -17,6 +17,7 @@ many times a worker is killed and the task redelivered, so nothing is ever count
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +27,12 @@ DEFAULT_DISPERSION = 2.0
 DEFAULT_ELASTICITY = -1.5
 DEFAULT_SEED = 0
 MAX_CELLS_PER_ARM = 5_000_000  # paths x days drawn at once per arm: ~40 MB of int64
+# The largest mean daily demand the model may give an arm. Each field of the model is bounded by the
+# API schema, but their combination is not: base_daily x (price / reference) ** elasticity reaches
+# 1e285 with elasticity -20 and a reference far above the price, and numpy's negative_binomial then
+# fails ("n too large or p too small"). A trial batch is at most a few thousand units, so a million
+# a day already sells out on day one; more says nothing new.
+MAX_MEAN_DAILY = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,23 @@ class DemandModel:
 
     def mean_daily(self, price: Decimal | float) -> float:
         reference = self.reference_price or float(price)
-        return self.base_daily * (float(price) / reference) ** self.elasticity
+        try:
+            return self.base_daily * (float(price) / reference) ** self.elasticity
+        except OverflowError:
+            return math.inf
+
+    def check_prices(self, prices) -> None:
+        """ValueError unless the mean daily demand at every price is at most MAX_MEAN_DAILY."""
+        for price in prices:
+            mu = self.mean_daily(price)
+            if not math.isfinite(mu) or mu > MAX_MEAN_DAILY:
+                raise ValueError(
+                    f"at {price} the model's mean daily demand is {mu:.3g}, above {MAX_MEAN_DAILY:,.0f}: lower "
+                    "base_daily, or bring reference_price closer to the arms' prices or elasticity closer to 0")
 
     def nb_params(self, price: Decimal | float) -> tuple[float, float]:
         """(n, p) for numpy's negative_binomial at this price."""
+        self.check_prices([price])
         mu = self.mean_daily(price)
         return self.dispersion, self.dispersion / (self.dispersion + mu)
 
@@ -100,6 +120,7 @@ def forecast(
 
     if paths * window_days > MAX_CELLS_PER_ARM:
         raise ValueError(f"paths × window_days is at most {MAX_CELLS_PER_ARM:,}")
+    model.check_prices([arm.unit_price for arm in arms])  # before any draw
     rng = np.random.default_rng(model.seed)
     out = []
     for arm in arms:

@@ -151,12 +151,19 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 UPLOAD_MAX_BODY_SIZE = int(os.environ.get("UPLOAD_MAX_BODY_SIZE", str(12 * 1024 * 1024)))
 API_MAX_JSON_DEPTH = 32  # config.parsers.JSONParser
+# Uploaded XLSX workbooks (BOMs, stock lists; config/spreadsheets.py): refused before parsing when the
+# zip's directory says they inflate past this in all, or a large part is compressed more than this ratio.
+XLSX_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("XLSX_MAX_UNCOMPRESSED_BYTES", str(100 * 1024 * 1024)))
+XLSX_MAX_RATIO = int(os.environ.get("XLSX_MAX_RATIO", "100"))
 
 # Shared between web processes and machines (login lockout counters): Redis when there is one,
 # else files under var/ so `make run`'s processes share them too.
 if os.environ.get("REDIS_URL"):
+    # Short socket timeouts: a Redis that is down or unreachable costs a login one second at most,
+    # then config/lockout.py counts in the database for a while (it never answers 500).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "kitstreet"}}
+                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "kitstreet",
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(DATA_DIR / "cache")}}
@@ -276,3 +283,7 @@ LOGGING = {
 # Invitations are emailed; locally they are printed on the console (the link works in the browser).
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kitstreet <no-reply@kitstreet.local>")
+
+# Stock lists up to this many rows are applied in the request (bulk, in short chunks); larger ones
+# by a worker with progress (marketplace/catalogue/imports.py).
+STOCK_LIST_SYNC_MAX_ROWS = int(os.environ.get("STOCK_LIST_SYNC_MAX_ROWS", "20000"))

@@ -26,6 +26,7 @@ from marketplace.exceptions import BomInvalid
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_COLUMNS = 256  # EDA exports have a few dozen; an XLSX sheet may claim 16,384
 MAX_RANGE = 1_000  # `R1-R1000` is a real BOM; `R1-R99999999` is an attack on memory
 MAX_QUANTITY = Decimal("1000000")  # per board, per line (the column holds 12 digits, 4 after the point)
 QUANTUM = Decimal("0.0001")
@@ -210,31 +211,12 @@ def rows_from_bytes(content: bytes, filename: str = "") -> list[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> list[list[str]]:
-    import openpyxl  # imported here: most uploads are CSV
+    from config.spreadsheets import WorkbookRefused, xlsx_rows
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception as exc:  # an upload is untrusted: any way openpyxl fails on it is "unreadable", not a 500
-        raise fail(f"The XLSX file could not be opened ({type(exc).__name__}). Save it again from your spreadsheet "
-                   "or export CSV.") from None
-    try:
-        sheet = book.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else _cell_text(v).replace("\x00", "") for v in values])
-            if len(rows) > MAX_ROWS + 100:
-                break
-        return rows
-    except Exception as exc:
-        raise fail(f"The XLSX file could not be read ({type(exc).__name__}). Save it again or export CSV.") from None
-    finally:
-        book.close()
-
-
-def _cell_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    try:  # zip directory checked before parsing; read-only, capped rows and columns (config/spreadsheets.py)
+        return list(xlsx_rows(content, max_rows=MAX_ROWS + 100, max_cols=MAX_COLUMNS))
+    except WorkbookRefused as exc:
+        raise fail(str(exc)) from None
 
 
 # --- Columns ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -20,7 +21,8 @@ from marketplace.catalogue.listings import (
     part_get_or_create,
     stock_list_import,
 )
-from marketplace.catalogue.models import Currency, Listing, Part, VendorOrderTerms
+from marketplace.catalogue.imports import stock_list_import_list, stock_list_import_start, sync_max_rows
+from marketplace.catalogue.models import Currency, Listing, Part, StockListImport, VendorOrderTerms
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.pricing import DisplayCurrency
 from marketplace.catalogue.search.results import offer_search, search_facets
@@ -298,6 +300,35 @@ class ListingDetailApi(APIView):
         return Response(listing_output(listing_list(viewer=org, vendor=org).get(pk=pk)))
 
 
+class StockListImportOutputSerializer(serializers.Serializer):
+    """A stock-list import job: queued, running (with progress), done or failed."""
+
+    class RowErrorSerializer(serializers.Serializer):
+        row = serializers.IntegerField()
+        field = serializers.CharField()
+        message = serializers.CharField()
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=StockListImport.Status.choices)
+    filename = serializers.CharField()
+    total_rows = serializers.IntegerField()
+    processed_rows = serializers.IntegerField()
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    errors = RowErrorSerializer(many=True)
+    status_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_status_url(self, obj) -> str:
+        path = reverse("api:listing-import-detail-api", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
 class StockListImportApi(APIView):
     parser_classes = UPLOAD_PARSERS
 
@@ -315,18 +346,21 @@ class StockListImportApi(APIView):
         unchanged = serializers.IntegerField()
         dry_run = serializers.BooleanField()
         errors = RowErrorSerializer(many=True)
+        import_id = serializers.IntegerField(required=False, help_text="The import job (absent on a dry run).")
 
     MAX_BYTES = 10 * 1024 * 1024
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
         parameters=[OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="1: report what would change, apply nothing")],
-        responses={200: OutputSerializer, 400: OutputSerializer},
+        responses={200: OutputSerializer, 202: StockListImportOutputSerializer, 400: OutputSerializer},
     )
     def post(self, request):
-        """Upsert your stock list from CSV (columns: manufacturer, mpn, stock, moq, multiple,
+        """Upsert your stock list from CSV or XLSX (columns: manufacturer, mpn, stock, moq, multiple,
         lead_time_days, currency, price_breaks like `1:0.50;500:0.40`). Any bad row: 400 with every
-        error and nothing applied."""
+        error and nothing applied. Up to `STOCK_LIST_SYNC_MAX_ROWS` rows (20,000) it is applied
+        now (200); a larger file is applied by a worker: 202 with the job and its `status_url`
+        (`GET /api/v1/listings/import/{id}/`, with progress)."""
         org = get_acting_organization(request)
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
 
@@ -343,13 +377,31 @@ class StockListImportApi(APIView):
         if upload.size > self.MAX_BYTES:
             return refused([{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}])
         try:
-            result = stock_list_import(vendor=org, content=upload.read(), dry_run=dry_run)
+            if dry_run:
+                return Response(self.OutputSerializer(stock_list_import(vendor=org, content=upload.read(), dry_run=True).as_dict()).data)
+            job = stock_list_import_start(vendor=org, user=request.user, content=upload.read(), filename=upload.name or "")
         except StockListInvalid as exc:
             return refused(exc.errors)
         except DjangoValidationError as exc:  # e.g. the organisation is not a supplier
             return refused([{"row": 0, "field": field, "message": message}
                             for field, messages in validation_error_detail(exc).items() for message in messages])
-        return Response(self.OutputSerializer(result.as_dict()).data)
+        if job.status == StockListImport.Status.FAILED:
+            return refused(job.errors)
+        if job.status != StockListImport.Status.DONE:
+            return Response(StockListImportOutputSerializer(job, context={"request": request}).data,
+                            status=status.HTTP_202_ACCEPTED, headers={"Location": reverse("api:listing-import-detail-api", args=[job.pk])})
+        return Response(self.OutputSerializer({"created": job.created, "updated": job.updated, "unchanged": job.unchanged,
+                                               "dry_run": False, "errors": [], "import_id": job.pk}).data)
+
+
+class StockListImportDetailApi(APIView):
+    @extend_schema(responses=StockListImportOutputSerializer)
+    def get(self, request, pk: int):
+        """One of your stock-list imports: status, rows done of all, and the counts once done
+        (404 for another organisation's)."""
+        org = get_acting_organization(request)
+        job = get_object_or_404(stock_list_import_list(vendor=org), pk=pk)
+        return Response(StockListImportOutputSerializer(job, context={"request": request}).data)
 
 
 class OrderTermsApi(APIView):

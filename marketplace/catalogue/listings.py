@@ -1,7 +1,8 @@
-"""Parts, listings and price breaks; the stock-list CSV import."""
+"""Parts, listings and price breaks; the stock-list import (CSV or XLSX, applied in bulk)."""
 
 import csv
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -9,12 +10,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.spreadsheets import XLSX_MAGIC, WorkbookRefused, xlsx_rows
 from marketplace.catalogue.models import (
     Listing,
     ListingPriceChange,
     Part,
     PriceBreak,
     normalize_mpn,
+    part_search_fields,
 )
 from marketplace.exceptions import ListingInvalid, StockListInvalid
 from organizations.models import Organization
@@ -182,10 +185,21 @@ def listing_update(*, listing: Listing, **changes) -> Listing:
 
 
 # --- Stock-list import -------------------------------------------------------------------------
+# A stock list is CSV or XLSX (the workbook read safely: config/spreadsheets.py). Every row is
+# parsed and validated before anything is written, so a bad file changes nothing. A good file is
+# applied in chunks of IMPORT_CHUNK_ROWS rows, each chunk one short transaction of set-based
+# statements (a read of its parts and listings, bulk inserts, one bulk update, one price-break
+# replacement, one search-column refresh), so a 10,000-row list takes seconds and the supplier's
+# other writes (an order reserving stock, a listing edit) wait at most one chunk, never the file.
+# Importing the same file again changes nothing (rows compare equal → `unchanged`), so a file
+# whose application was interrupted is finished by importing it again.
 
 REQUIRED_COLUMNS = ["manufacturer", "mpn", "stock", "moq", "multiple", "lead_time_days", "currency", "price_breaks"]
 OPTIONAL_COLUMNS = ["description", "category", "condition", "date_code", "location"]
-MAX_ROWS = 50_000
+MAX_ROWS = 200_000
+MAX_COLUMNS = 64
+IMPORT_CHUNK_ROWS = 2_000
+PREVIEW_ROWS = 5_000  # the browser preview lists at most this many rows' actions
 
 
 @dataclass
@@ -200,6 +214,15 @@ class StockListResult:
     def as_dict(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "errors": self.errors, "dry_run": self.dry_run}
+
+    def _note(self, row: dict, action: str, changes: list[str] | None = None) -> None:
+        counter = {"create": "created", "update": "updated", "unchanged": "unchanged"}[action]
+        setattr(self, counter, getattr(self, counter) + 1)
+        if len(self.rows) < PREVIEW_ROWS:
+            entry = {"row": row["row"], "mpn": row["mpn"], "manufacturer": row["manufacturer"], "action": action}
+            if changes is not None:
+                entry["changes"] = changes
+            self.rows.append(entry)
 
 
 def parse_price_breaks(text: str) -> list[Break]:
@@ -218,146 +241,234 @@ def parse_price_breaks(text: str) -> list[Break]:
     return breaks
 
 
-def _parse_rows(text: str) -> tuple[list[dict], list[dict]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+def stock_list_table(content: bytes | str) -> Iterator[list[str]]:
+    """The file's rows as lists of text, header first: XLSX (checked for zip bombs before parsing,
+    read-only, capped) or UTF-8 CSV. Raises StockListInvalid for a file that cannot be read."""
+    def refused(message: str) -> StockListInvalid:
+        return StockListInvalid([{"row": 0, "field": "file", "message": message}])
+
+    if isinstance(content, bytes) and content.startswith(XLSX_MAGIC):
+        try:
+            return iter(list(xlsx_rows(content, max_rows=MAX_ROWS + 1, max_cols=MAX_COLUMNS)))
+        except WorkbookRefused as exc:
+            raise refused(str(exc)) from None
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise refused("The file is not UTF-8 text (save the CSV as UTF-8) or an XLSX workbook.") from None
+    if "\x00" in content:
+        raise refused("The file contains binary data (NUL characters): upload CSV or XLSX.")
+    return (row for row in csv.reader(io.StringIO(content, newline="")) if row)
+
+
+def _parse_rows(table: Iterator[list[str]]) -> tuple[list[dict], list[dict]]:
+    try:
+        header = [(h or "").strip().lower() for h in next(table, [])]
+    except csv.Error as exc:
+        return [], [{"row": 0, "field": "file", "message": f"The CSV could not be parsed: {exc}."}]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return [], [{"row": 0, "field": c, "message": "Missing column in the header row."} for c in missing]
-    reader.fieldnames = header
+    columns = {name: header.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in header}
     rows, errors, seen = [], [], {}
-    for number, raw in enumerate(reader, start=1):
-        if number > MAX_ROWS:
-            errors.append({"row": number, "field": "non_field_errors", "message": f"At most {MAX_ROWS} rows per file."})
-            break
-        raw = {k: (v or "").strip() for k, v in raw.items() if k}
-        row_errors = []
-
-        def bad(field_name: str, message: str) -> None:
-            row_errors.append({"row": number, "field": field_name, "message": message})
-
-        values: dict = {"manufacturer": " ".join(raw["manufacturer"].split()), "mpn": raw["mpn"]}
-        if not values["manufacturer"]:
-            bad("manufacturer", "Required.")
-        if not normalize_mpn(values["mpn"]):
-            bad("mpn", "Required (letters and digits).")
-        for name, minimum in (("stock", 0), ("moq", 1), ("multiple", 1), ("lead_time_days", 0)):
-            try:
-                values[name] = int(raw[name])
-                if not minimum <= values[name] <= MAX_QTY:
-                    bad(name, f"Must be between {minimum} and {MAX_QTY:,}.")
-            except ValueError:
-                bad(name, f"{raw[name]!r} is not a whole number.")
-        values["currency"] = raw["currency"].upper() or settings.KITSTREET_DEFAULT_CURRENCY
-        if values["currency"] not in settings.KITSTREET_CURRENCIES:
-            bad("currency", f"Unsupported currency {raw['currency']!r}; use one of {settings.KITSTREET_CURRENCIES}.")
-        try:
-            values["price_breaks"] = parse_price_breaks(raw["price_breaks"])
-            for message in price_break_errors(values["price_breaks"], moq=values.get("moq") if "moq" in values else None):
-                bad("price_breaks", message)
-        except ValueError as exc:
-            bad("price_breaks", f"{exc}; write breaks as 1:0.50;500:0.40.")
-        # Optional listing columns change a listing only when the cell has a value: a file without
-        # a date_code column must not wipe the date codes set before.
-        if condition := raw.get("condition", "").lower():
-            if condition not in Listing.Condition.values:
-                bad("condition", f"Use one of {Listing.Condition.values}.")
-            values["condition"] = condition
-        if date_code := raw.get("date_code", ""):
-            values["date_code"] = date_code[:20]
-        if location := raw.get("location", ""):
-            values["location"] = location[:100]
-        values.update(description=raw.get("description", "")[:300], category=raw.get("category", "")[:100])
-        key = (values["manufacturer"].lower(), normalize_mpn(values["mpn"]))
-        if not row_errors and key in seen:
-            bad("mpn", f"Duplicate of row {seen[key]}.")
-        seen.setdefault(key, number)
-        errors.extend(row_errors)
-        values["row"], values["key"] = number, key
-        rows.append(values)
+    number = 0
+    try:
+        for cells in table:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line or an empty spreadsheet row
+            number += 1
+            if number > MAX_ROWS:
+                errors.append({"row": number, "field": "non_field_errors", "message": f"At most {MAX_ROWS:,} rows per file."})
+                break
+            raw = {name: cells[i].strip() if i < len(cells) and cells[i] else "" for name, i in columns.items()}
+            rows.append(_parse_row(number, raw, seen, errors))
+    except csv.Error as exc:
+        errors.append({"row": number + 1, "field": "file", "message": f"The CSV could not be parsed: {exc}."})
     if not rows and not errors:
         errors.append({"row": 0, "field": "file", "message": "The file has a header but no rows."})
     return rows, errors
+
+
+def _parse_row(number: int, raw: dict, seen: dict, errors: list[dict]) -> dict:
+    row_errors = []
+
+    def bad(field_name: str, message: str) -> None:
+        row_errors.append({"row": number, "field": field_name, "message": message})
+
+    values: dict = {"manufacturer": " ".join(raw["manufacturer"].split()), "mpn": raw["mpn"]}
+    if not values["manufacturer"]:
+        bad("manufacturer", "Required.")
+    elif len(values["manufacturer"]) > 100:
+        bad("manufacturer", "At most 100 characters.")
+    if not normalize_mpn(values["mpn"]):
+        bad("mpn", "Required (letters and digits).")
+    elif len(values["mpn"]) > 100:
+        bad("mpn", "At most 100 characters.")
+    for name, minimum in (("stock", 0), ("moq", 1), ("multiple", 1), ("lead_time_days", 0)):
+        try:
+            values[name] = int(raw[name])
+            if not minimum <= values[name] <= MAX_QTY:
+                bad(name, f"Must be between {minimum} and {MAX_QTY:,}.")
+        except ValueError:
+            bad(name, f"{raw[name]!r} is not a whole number.")
+    values["currency"] = raw["currency"].upper() or settings.KITSTREET_DEFAULT_CURRENCY
+    if values["currency"] not in settings.KITSTREET_CURRENCIES:
+        bad("currency", f"Unsupported currency {raw['currency']!r}; use one of {settings.KITSTREET_CURRENCIES}.")
+    try:
+        values["price_breaks"] = parse_price_breaks(raw["price_breaks"])
+        for message in price_break_errors(values["price_breaks"], moq=values.get("moq") if "moq" in values else None):
+            bad("price_breaks", message)
+    except ValueError as exc:
+        bad("price_breaks", f"{exc}; write breaks as 1:0.50;500:0.40.")
+    # Optional listing columns change a listing only when the cell has a value: a file without
+    # a date_code column must not wipe the date codes set before.
+    if condition := raw.get("condition", "").lower():
+        if condition not in Listing.Condition.values:
+            bad("condition", f"Use one of {Listing.Condition.values}.")
+        values["condition"] = condition
+    if date_code := raw.get("date_code", ""):
+        values["date_code"] = date_code[:20]
+    if location := raw.get("location", ""):
+        values["location"] = location[:100]
+    values.update(description=raw.get("description", "")[:300], category=raw.get("category", "")[:100])
+    key = (values["manufacturer"].lower(), normalize_mpn(values["mpn"]))
+    if not row_errors and key in seen:
+        bad("mpn", f"Duplicate of row {seen[key]}.")
+    seen.setdefault(key, number)
+    errors.extend(row_errors)
+    values["row"], values["key"] = number, key
+    return values
 
 
 LISTING_CSV_FIELDS = ("stock", "moq", "multiple", "lead_time_days", "currency")
 LISTING_CSV_OPTIONAL = ("condition", "date_code", "location")
 
 
-def stock_list_import(*, vendor: Organization, content: bytes | str, dry_run: bool = False) -> StockListResult:
-    """Upsert a vendor's stock list by (manufacturer, MPN). Every bad row is reported and then
-    nothing is applied (StockListInvalid); a good file is applied in one transaction. Importing the
-    same file twice changes nothing the second time (rows compare equal → `unchanged`)."""
-    _require_supplier(vendor)
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise StockListInvalid([{"row": 0, "field": "file", "message": "The file is not UTF-8 text (save the CSV as UTF-8)."}]) from None
-    rows, errors = _parse_rows(content)
+def stock_list_parse(*, content: bytes | str) -> list[dict]:
+    """Every row of the file, validated; StockListInvalid with every error (nothing written)."""
+    rows, errors = _parse_rows(stock_list_table(content))
     if errors:
         raise StockListInvalid(errors)
-    with transaction.atomic():
-        result = _apply(vendor=vendor, rows=rows, dry_run=dry_run)
+    return rows
+
+
+def stock_list_import(
+    *, vendor: Organization, content: bytes | str, dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> StockListResult:
+    """Upsert a vendor's stock list (CSV or XLSX) by (manufacturer, MPN). Every bad row is reported
+    and then nothing is applied (StockListInvalid); a good file is applied in short chunks (see
+    above). A dry run reads and compares, and writes nothing. `progress(done, total)` is called
+    after each chunk (the background import reports it)."""
+    _require_supplier(vendor)
+    rows = stock_list_parse(content=content)
+    return stock_list_apply(vendor=vendor, rows=rows, dry_run=dry_run, progress=progress)
+
+
+def stock_list_apply(
+    *, vendor: Organization, rows: list[dict], dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> StockListResult:
+    result = StockListResult(dry_run=dry_run)
+    for start in range(0, len(rows), IMPORT_CHUNK_ROWS):
+        chunk = rows[start:start + IMPORT_CHUNK_ROWS]
         if dry_run:
-            transaction.set_rollback(True)  # a dry run computes the same diff and keeps nothing
+            _apply_chunk(vendor=vendor, rows=chunk, result=result, write=False)
+        else:
+            with transaction.atomic():
+                _apply_chunk(vendor=vendor, rows=chunk, result=result, write=True)
+        if progress is not None:
+            progress(start + len(chunk), len(rows))
     return result
 
 
-def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockListResult:
-    result = StockListResult(dry_run=dry_run)
-    _lock_vendor(vendor)
-    mpns = {row["key"][1] for row in rows}
+def _parts_by_key(rows: list[dict]) -> dict[tuple[str, str], Part]:
     parts = {}
-    for part in Part.objects.filter(mpn_normalized__in=mpns):
-        parts[(part.manufacturer.lower(), part.mpn_normalized)] = part
-    listings = {
-        (l.part.manufacturer.lower(), l.part.mpn_normalized): l
-        for l in Listing.objects.select_for_update().filter(vendor=vendor, part__mpn_normalized__in=mpns, reserved_for__isnull=True)
-        .select_related("part").prefetch_related("price_breaks").order_by("pk")
-    }
+    for part in Part.objects.filter(mpn_normalized__in={row["key"][1] for row in rows}):
+        parts.setdefault((part.manufacturer.lower(), part.mpn_normalized), part)
+    return parts
+
+
+def _apply_chunk(*, vendor: Organization, rows: list[dict], result: StockListResult, write: bool) -> None:
+    """Compare a chunk of rows with the vendor's listings and, with `write`, apply the difference
+    in a handful of statements. Runs inside the chunk's transaction when writing."""
+    if write:
+        _lock_vendor(vendor)  # held for this chunk only (new listings copy the vendor's `verified`)
+    parts = _parts_by_key(rows)
+    if write and (missing := [row for row in rows if row["key"] not in parts]):
+        new_parts = {}
+        for row in missing:
+            part = Part(manufacturer=row["manufacturer"], mpn=row["mpn"], category=row["category"],
+                        description=row["description"])
+            part_search_fields(part)  # bulk inserts skip save()
+            new_parts.setdefault(row["key"], part)
+        # A part created meanwhile by someone else is simply found by the re-read.
+        Part.objects.bulk_create(new_parts.values(), batch_size=1000, ignore_conflicts=True)
+        parts = _parts_by_key(rows)
+    existing = Listing.objects.filter(vendor=vendor, part_id__in=[p.pk for p in parts.values()], reserved_for__isnull=True)
+    if write:
+        existing = existing.select_for_update().order_by("pk")  # a fixed order: no deadlocks
+    by_part = {listing.part_id: listing for listing in existing}
+    breaks: dict[int, list[Break]] = {}
+    for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=[l.pk for l in by_part.values()])
+                                            .order_by("listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price")):
+        breaks.setdefault(listing_id, []).append((min_qty, unit_price))
+
     now = timezone.now()
-    created_ids: list[int] = []
+    to_create: list[tuple[Listing, list[Break]]] = []
+    to_update: list[Listing] = []
+    new_breaks: dict[int, list[Break]] = {}
+    refresh_ids: set[int] = set()
+    history_ids: set[int] = set()
     for row in rows:
-        listing = listings.get(row["key"])
+        part = parts.get(row["key"])
+        listing = by_part.get(part.pk) if part is not None else None
         new_values = {name: row[name] for name in (*LISTING_CSV_FIELDS, *LISTING_CSV_OPTIONAL) if name in row}
         if listing is None:
-            new_values.setdefault("location", vendor.location[:100])
-            result.created += 1
-            result.rows.append({"row": row["row"], "mpn": row["mpn"], "manufacturer": row["manufacturer"], "action": "create"})
-            part = parts.get(row["key"])
-            if part is None:
-                part = Part(manufacturer=row["manufacturer"], mpn=row["mpn"], category=row["category"],
-                            description=row["description"])
-                part.save()
-                parts[row["key"]] = part
-            listing = Listing.objects.create(vendor=vendor, part=part, is_active=True, **new_values)
-            PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=p) for q, p in row["price_breaks"]])
-            created_ids.append(listing.pk)
+            result._note(row, "create")
+            if write:
+                new_values.setdefault("location", vendor.location[:100])
+                to_create.append((Listing(vendor=vendor, part=part, is_active=True, **new_values), row["price_breaks"]))
             continue
-        old_breaks = [(b.min_qty, b.unit_price) for b in listing.price_breaks.all()]
         changed = [name for name, value in new_values.items() if getattr(listing, name) != value]
         if not listing.is_active:
             changed.append("is_active")
-        breaks_changed = old_breaks != row["price_breaks"]
+        breaks_changed = breaks.get(listing.pk, []) != row["price_breaks"]
         if not changed and not breaks_changed:
-            result.unchanged += 1
-            result.rows.append({"row": row["row"], "mpn": row["mpn"], "manufacturer": row["manufacturer"], "action": "unchanged"})
+            result._note(row, "unchanged")
             continue
-        result.updated += 1
-        result.rows.append({"row": row["row"], "mpn": row["mpn"], "manufacturer": row["manufacturer"], "action": "update",
-                            "changes": changed + (["price_breaks"] if breaks_changed else [])})
+        result._note(row, "update", changed + (["price_breaks"] if breaks_changed else []))
+        if not write:
+            continue
         for name, value in new_values.items():
             setattr(listing, name, value)
         listing.is_active, listing.updated_at = True, now
-        listing.save(update_fields=[*new_values, "is_active", "updated_at"])
+        to_update.append(listing)
         if breaks_changed:
-            _replace_breaks(listing, row["price_breaks"])
-        else:
-            if "moq" in changed:  # min_spend follows the MOQ
-                Listing.objects.filter(pk=listing.pk).refresh_search_columns()
-            if "currency" in changed:
-                listing_price_history_record([listing.pk])
-    Listing.objects.filter(pk__in=created_ids).refresh_search_columns()  # one UPDATE for the new rows
-    listing_price_history_record(created_ids)
-    return result
+            new_breaks[listing.pk] = row["price_breaks"]
+            refresh_ids.add(listing.pk)
+            history_ids.add(listing.pk)
+        if "moq" in changed:  # min_spend follows the MOQ
+            refresh_ids.add(listing.pk)
+        if "currency" in changed:
+            history_ids.add(listing.pk)
+    if not write:
+        return
+    if to_update:
+        Listing.objects.bulk_update(to_update, [*LISTING_CSV_FIELDS, *LISTING_CSV_OPTIONAL, "is_active", "updated_at"],
+                                    batch_size=500)
+    if new_breaks:
+        PriceBreak.objects.filter(listing_id__in=list(new_breaks)).delete()
+    if to_create:
+        Listing.objects.bulk_create([listing for listing, _ in to_create], batch_size=1000)
+        for listing, listing_breaks in to_create:
+            new_breaks[listing.pk] = listing_breaks
+            refresh_ids.add(listing.pk)
+            history_ids.add(listing.pk)
+    PriceBreak.objects.bulk_create(
+        [PriceBreak(listing_id=pk, min_qty=q, unit_price=p) for pk, listing_breaks in new_breaks.items() for q, p in listing_breaks],
+        batch_size=2000)
+    if refresh_ids:
+        Listing.objects.filter(pk__in=sorted(refresh_ids)).refresh_search_columns()
+    listing_price_history_record(sorted(history_ids))

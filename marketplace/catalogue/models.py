@@ -1,6 +1,7 @@
 """The catalogue: parts, vendors' listings with their price breaks and price history, and each
 vendor's order terms (shipping, free-shipping threshold, minimum order)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -250,3 +251,42 @@ class VendorOrderTerms(models.Model):
 
     def __str__(self) -> str:
         return f"Order terms of {self.vendor_id}"
+
+
+class StockListImport(models.Model):
+    """An uploaded stock list on its way in: previewed on the page, then applied in the request
+    (small files) or by a worker with progress (files over STOCK_LIST_SYNC_MAX_ROWS rows). The file
+    is kept here, so what is applied is exactly what was previewed, on any web or worker machine."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    vendor = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="stock_list_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.BinaryField(help_text="The file as uploaded (CSV or XLSX); emptied once applied.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["vendor", "created_at"], name="stockimport_vendor_created_idx")]
+
+    def __str__(self) -> str:
+        return f"stock list {self.filename or self.pk} of {self.vendor_id} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.processed_rows / max(self.total_rows, 1))

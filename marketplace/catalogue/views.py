@@ -6,13 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from config.errors import error_text
+from config.errors import StateConflict, error_text
 from config.pages import int_or_none, paginate
-from marketplace.catalogue.listings import stock_list_import
-from marketplace.catalogue.models import Currency
+from marketplace.catalogue.imports import stock_list_import_apply, stock_list_import_list, stock_list_upload, sync_max_rows
+from marketplace.catalogue.models import Currency, StockListImport
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.pricing import DisplayCurrency, offer_fill
 from marketplace.catalogue.search.results import offer_search, search_facets
@@ -23,7 +23,6 @@ from marketplace.orders.models import Order
 from organizations.access import get_acting_organization, get_acting_supplier
 from organizations.models import Role
 
-IMPORT_SESSION_KEY = "marketplace_stock_list_csv"
 
 
 
@@ -147,41 +146,48 @@ def my_listings_view(request):
 
 @login_required
 def stock_list_import_view(request):
-    """Upload a CSV → a dry-run preview of every row → apply the same content (kept in the
-    session between the two steps, so what is applied is exactly what was previewed)."""
+    """Upload a CSV or XLSX → a dry-run preview of every row → apply the same file (kept as a
+    StockListImport, so what is applied is exactly what was previewed). Small files are applied at
+    once; large ones by a worker, with a progress page."""
     org = get_acting_supplier(request)
     context = {}
     if request.method == "POST":
         if request.POST.get("action") == "apply":
-            content = request.session.get(IMPORT_SESSION_KEY)
-            if not content:
+            job = stock_list_import_list(vendor=org).filter(pk=int_or_none(request.POST.get("import"))).first()
+            if job is None:
                 messages.error(request, "Upload the file again: the preview has expired.")
                 return redirect("marketplace:listing-import")
             try:
-                result = stock_list_import(vendor=org, content=content, dry_run=False)
+                job = stock_list_import_apply(job=job)
+            except StateConflict as exc:
+                messages.error(request, error_text(exc))
+                return redirect("marketplace:listing-import-detail", pk=job.pk)
+            if job.status == StockListImport.Status.DONE:
+                messages.success(request, f"Stock list applied: {job.created} created, {job.updated} updated, "
+                                          f"{job.unchanged} unchanged.")
+                return redirect("marketplace:my-listings")
+            return redirect("marketplace:listing-import-detail", pk=job.pk)
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["errors"] = [{"row": 0, "field": "file", "message": "Choose a CSV or XLSX file."}]
+        elif upload.size > 10 * 1024 * 1024:
+            context["errors"] = [{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}]
+        else:
+            try:
+                job, result = stock_list_upload(vendor=org, user=request.user, content=upload.read(), filename=upload.name or "")
             except (StockListInvalid, ValidationError) as exc:
                 context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": error_text(exc)}])
             else:
-                request.session.pop(IMPORT_SESSION_KEY, None)
-                messages.success(request, f"Stock list applied: {result.created} created, {result.updated} updated, "
-                                          f"{result.unchanged} unchanged.")
-                return redirect("marketplace:my-listings")
-        else:
-            upload = request.FILES.get("file")
-            if upload is None:
-                context["errors"] = [{"row": 0, "field": "file", "message": "Choose a CSV file."}]
-            elif upload.size > 10 * 1024 * 1024:
-                context["errors"] = [{"row": 0, "field": "file", "message": "The file is larger than 10 MB; split it."}]
-            else:
-                raw = upload.read()
-                try:
-                    result = stock_list_import(vendor=org, content=raw, dry_run=True)
-                except (StockListInvalid, ValidationError) as exc:
-                    context["errors"] = getattr(exc, "errors", [{"row": 0, "field": "file", "message": error_text(exc)}])
-                else:
-                    request.session[IMPORT_SESSION_KEY] = raw.decode("utf-8-sig")
-                    context.update(result=result, filename=upload.name)
+                context.update(result=result, filename=upload.name, job=job, background=job.total_rows > sync_max_rows())
     return render(request, "marketplace/stock_list_import.html", context)
+
+
+@login_required
+def stock_list_import_detail_view(request, pk: int):
+    """A stock-list import's progress (the page refreshes itself while a worker applies it)."""
+    org = get_acting_supplier(request)
+    job = get_object_or_404(stock_list_import_list(vendor=org), pk=pk)
+    return render(request, "marketplace/stock_list_import_detail.html", {"job": job})
 
 
 @login_required

@@ -80,7 +80,11 @@ def test_stock_list_upload_previews_then_applies(trader):
            "TI,TPS62840DLCR,500,1,1,0,CNY,1:3.20;100:2.90\n")
     response = t.post("/listings/import/", {"file": SimpleUploadedFile("s.csv", csv.encode())})
     assert "Preview of s.csv" in response.content.decode() and not Listing.objects.exists()
-    response = t.post("/listings/import/", {"action": "apply"})
+    from marketplace.models import StockListImport
+
+    job = StockListImport.objects.get()
+    assert f'name="import" value="{job.pk}"' in response.content.decode()  # the preview applies this very file
+    response = t.post("/listings/import/", {"action": "apply", "import": job.pk})
     assert response.status_code == 302 and Listing.objects.get().stock == 500
     bad = t.post("/listings/import/", {"file": SimpleUploadedFile("s.csv", b"manufacturer,mpn\nTI,X\n")})
     assert "Nothing was applied" in bad.content.decode()

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from django.test import Client
@@ -23,15 +24,46 @@ def test_an_admin_invites_from_the_people_page_and_the_link_works_in_the_browser
     token = Invitation.objects.get().token
     assert f"/invitations/{token}/" in mailoutbox[0].body
 
-    lin = UserFactory(username="lin")
+    lin = UserFactory(username="lin")  # lin@example.com, not yet confirmed
     visitor = Client()
     assert visitor.get(f"/invitations/{token}/")["Location"].startswith("/login/")
     invitee = _browser(lin)
-    assert f"Join {buyer.org.name}" in invitee.get(f"/invitations/{token}/").content.decode()
+    page_html = invitee.get(f"/invitations/{token}/").content.decode()
+    assert "Email me a confirmation link" in page_html and "Accept and join" not in page_html
+    assert invitee.post(f"/invitations/{token}/").status_code == 403  # unconfirmed: nothing happens
+    assert not Membership.objects.filter(user=lin).exists()
+
+    # The confirmation link goes to lin@example.com; following it brings lin back to the invitation.
+    with django_capture_on_commit_callbacks(execute=True):
+        invitee.post("/verify-email/", {"next": f"/invitations/{token}/"})
+    link = re.search(r"http://testserver(/verify-email/\S+)", mailoutbox[-1].body).group(1)
+    assert mailoutbox[-1].to == ["lin@example.com"]
+    back = invitee.get(link)
+    assert back["Location"] == f"/invitations/{token}/"
+    assert "Accept and join" in invitee.get(f"/invitations/{token}/").content.decode()
     response = invitee.post(f"/invitations/{token}/", follow=True)
     assert f"Welcome to {buyer.org.name}" in response.content.decode()
     assert Membership.objects.get(user=lin).role == "member"
     assert invitee.get(f"/invitations/{token}/").status_code == 400  # used
+
+
+def test_another_account_asks_to_join_in_the_browser_and_an_admin_approves_it(buyer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _browser(buyer.user).post("/members/invite/", {"email": "lin@example.com", "role": "viewer"})
+    token = Invitation.objects.get().token
+    other = UserFactory(username="lin-personal", email="lin@home.example")
+    page = _browser(other)
+    html = page.get(f"/invitations/{token}/").content.decode()
+    assert "sent to another email address" in html and "Accept and join" not in html
+    assert page.post(f"/invitations/{token}/").status_code == 403
+    page.post(f"/invitations/{token}/", {"action": "request"})
+    assert not Membership.objects.filter(user=other).exists()
+    admin_page = _browser(buyer.user)
+    assert "lin-personal" in admin_page.get("/members/").content.decode()
+    invitation = Invitation.objects.get()
+    response = admin_page.post(f"/members/invitations/{invitation.pk}/approve/", follow=True)
+    assert "lin-personal joined" in response.content.decode()
+    assert Membership.objects.get(user=other, organization=buyer.org).role == "viewer"
 
 
 def test_a_viewer_sees_people_but_cannot_change_them_or_write_anywhere(buyer, colleague):

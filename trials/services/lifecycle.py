@@ -95,7 +95,9 @@ def _validated_plan(
             errors["demand"] = ["A simulated trial needs a demand model with at least base_daily."]
         else:
             try:
-                demand = DemandModel.from_dict(demand, default_reference=arms[0]["unit_price"] if arms else None).as_dict()
+                model = DemandModel.from_dict(demand, default_reference=arms[0]["unit_price"] if arms else None)
+                model.check_prices([arm["unit_price"] for arm in arms])
+                demand = model.as_dict()
             except KeyError:
                 errors["demand"] = ["base_daily is required."]
             except (TypeError, ValueError) as exc:

@@ -4,8 +4,15 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from organizations.models import Invitation, Membership
+from organizations.models import Invitation, Membership, VerifiedEmail
 from tests.organizations.factories import UserFactory
+
+
+def _invitee(email="new@example.com", **kwargs):
+    """An account whose address is `email`, already confirmed."""
+    user = UserFactory(email=email, **kwargs)
+    VerifiedEmail.objects.create(user=user, email=email.lower())
+    return user
 
 
 def _client_for(user) -> APIClient:
@@ -27,7 +34,7 @@ def test_an_invitation_is_emailed_with_a_link_and_accepting_it_adds_the_member(b
     assert len(mailoutbox) == 1 and invitation["token"] in mailoutbox[0].body
     assert invitation["accept_url"].endswith(f"/invitations/{invitation['token']}/")
 
-    ada = UserFactory(username="ada")
+    ada = _invitee("ada@example.com", username="ada")
     response = _client_for(ada).post(f"/api/v1/invitations/{invitation['token']}/accept/")
     assert response.status_code == 201, response.content
     assert response.json()["role"] == "viewer"
@@ -38,8 +45,8 @@ def test_an_invitation_is_emailed_with_a_link_and_accepting_it_adds_the_member(b
 
 def test_an_invitation_works_once(buyer):
     token = _invite(buyer)["token"]
-    assert _client_for(UserFactory()).post(f"/api/v1/invitations/{token}/accept/").status_code == 201
-    again = _client_for(UserFactory()).post(f"/api/v1/invitations/{token}/accept/")
+    assert _client_for(_invitee()).post(f"/api/v1/invitations/{token}/accept/").status_code == 201
+    again = _client_for(_invitee()).post(f"/api/v1/invitations/{token}/accept/")
     assert again.status_code == 400
     assert "already been used" in str(again.json())
 
@@ -47,7 +54,7 @@ def test_an_invitation_works_once(buyer):
 def test_an_expired_invitation_is_refused(buyer):
     token = _invite(buyer)["token"]
     Invitation.objects.filter(token=token).update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = _client_for(UserFactory()).post(f"/api/v1/invitations/{token}/accept/")
+    response = _client_for(_invitee()).post(f"/api/v1/invitations/{token}/accept/")
     assert response.status_code == 400 and "expired" in str(response.json())
     assert Membership.objects.filter(organization=buyer.org).count() == 1
 
@@ -57,7 +64,7 @@ def test_a_revoked_invitation_is_refused_and_cannot_be_revoked_twice(buyer):
     url = f"/api/v1/organizations/{buyer.org.pk}/invitations/{invitation['id']}/revoke/"
     assert buyer.client.post(url).json()["status"] == "revoked"
     assert buyer.client.post(url).status_code == 409
-    response = _client_for(UserFactory()).post(f"/api/v1/invitations/{invitation['token']}/accept/")
+    response = _client_for(_invitee()).post(f"/api/v1/invitations/{invitation['token']}/accept/")
     assert response.status_code == 400 and "revoked" in str(response.json())
 
 
