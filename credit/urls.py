@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credit import api, views
+from credit import api, platform_api, views
 
 app_name = "credit"
 
@@ -29,6 +29,14 @@ api_urlpatterns = [
     path("disputes/<int:pk>/resolve/", api.DisputeResolveApi.as_view(), name="dispute-resolve"),
     path("fx-rates/", api.FxRateListCreateApi.as_view(), name="fx-rate-list"),
     path("wallet/conversions/", api.WalletConversionApi.as_view(), name="wallet-conversion"),
+    path("platform/fees/", platform_api.FeeScheduleApi.as_view(), name="platform-fees"),
+    path("platform/revenue/", platform_api.RevenueApi.as_view(), name="platform-revenue"),
+    path("platform/reserves/", platform_api.ReserveListApi.as_view(), name="platform-reserves"),
+    path("platform/reserves/<int:pk>/", platform_api.ReserveSetApi.as_view(), name="platform-reserve"),
+    path("bank-statements/", platform_api.BankStatementImportApi.as_view(), name="bank-statements"),
+    path("bank-statements/lines/", platform_api.BankStatementLineListApi.as_view(), name="bank-statement-lines"),
+    path("bank-statements/lines/<int:pk>/resolve/", platform_api.BankStatementLineResolveApi.as_view(),
+         name="bank-statement-line-resolve"),
 ]
 
 urlpatterns = [
