@@ -42,6 +42,7 @@ from credit.models import (
     Posting,
     PurchaseOrderPayment,
     Repayment,
+    ReserveTranche,
     SupplierTerms,
 )
 from organizations.models import Organization
@@ -466,6 +467,18 @@ def ledger_verify() -> LedgerReport:
             report.problems.append(f"Entry {entry_id}: a conversion must move two currencies through their FX accounts")
     for account_id in Account.objects.filter(kind=AccountKind.FX, organization__isnull=False).values_list("pk", flat=True)[:50]:
         report.problems.append(f"Account {account_id}: FX accounts belong to the platform")
+    for account_id in (Account.objects.filter(kind=AccountKind.REVENUE, organization__isnull=False)
+                       .values_list("pk", flat=True)[:50]):
+        report.problems.append(f"Account {account_id}: revenue accounts belong to the platform")
+    # A supplier's reserve account holds exactly its tranches not yet released.
+    tranches = {(o, c): _cents(t) for o, c, t in ReserveTranche.objects.filter(status=ReserveTranche.Status.HELD)
+                .values("organization", "currency").annotate(t=Sum("amount")).values_list("organization", "currency", "t")}
+    for account in Account.objects.filter(kind=AccountKind.RESERVE).order_by("pk"):
+        if account.organization_id is None:
+            report.problems.append(f"Account {account.pk}: reserve accounts belong to a supplier")
+        elif account.balance != tranches.get((account.organization_id, account.currency), ZERO):
+            report.problems.append(f"Account {account.pk}: reserve holds {account.balance}, its held tranches say "
+                                   f"{tranches.get((account.organization_id, account.currency), ZERO)}")
     for line_id, balance in Account.objects.filter(kind=AccountKind.PAYABLE).values_list("credit_line", "balance"):
         if -balance != (owed.get(line_id) or ZERO):
             report.problems.append(f"Credit line {line_id}: payable says {-balance} owed, invoices say {owed.get(line_id) or ZERO}")
