@@ -26,6 +26,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from credit.exceptions import FxRateMissing
+from credit.fx import fx_convert
 from credit.models import (
     Account,
     AccountKind,
@@ -134,7 +136,22 @@ def payment_preview(*, buyer: Organization, currency: str, vendor_totals: dict[i
     deposit = sum((r["deposit"] for r in rows), ZERO)
     available = wallet.available if wallet else ZERO
     return {"rows": rows, "currency": currency, "deposit": deposit, "wallet_available": available,
-            "deposit_ok": available >= deposit, "credit_ok": bool(rows) and all(r["credit_ok"] for r in rows)}
+            "deposit_ok": available >= deposit, "credit_ok": bool(rows) and all(r["credit_ok"] for r in rows),
+            "conversions": _deposit_conversions(buyer=buyer, currency=currency, deposit=deposit)}
+
+
+def _deposit_conversions(*, buyer: Organization, currency: str, deposit: Decimal) -> list[dict]:
+    """Paying the deposits from the buyer's wallets in other currencies: what each would take at
+    the rate in force now (the conversion the order would post), and whether the wallet holds it."""
+    out = []
+    for other in Account.objects.filter(organization=buyer, kind=AccountKind.WALLET).exclude(currency=currency).order_by("currency"):
+        try:
+            converted = fx_convert(deposit, currency, other.currency)
+        except FxRateMissing:
+            continue
+        out.append({"currency": other.currency, "amount": converted.amount, "rate": converted.rate,
+                    "available": other.available, "ok": other.available >= converted.amount})
+    return out
 
 
 # --- credit lines ----------------------------------------------------------------------------
