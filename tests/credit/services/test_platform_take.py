@@ -180,3 +180,15 @@ def test_insufficient_funds_names_the_payment_and_what_is_reserved(parties):
     message = error.value.messages[0]
     assert "this needs 83.18 CNY" in message
     assert "holds 100.00 CNY, of which 60.00 is reserved" in message and "40.00 CNY is available" in message
+
+
+def test_the_payment_preview_shows_the_deposit_from_another_currency_before_ordering():
+    from credit.selectors import payment_preview
+
+    buyer, vendor = OrganizationFactory(), OrganizationFactory(trader=True)
+    funded_wallet(buyer, "100.00", currency="CNY")
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.20"), valid_from=timezone.now() - timedelta(days=1))
+    preview = payment_preview(buyer=buyer, currency="USD", vendor_totals={vendor.pk: Decimal("100.00")})
+    assert preview["deposit"] == Decimal("30.00")
+    assert preview["conversions"] == [{"currency": "CNY", "amount": Decimal("216.00"), "rate": Decimal("7.20"),
+                                       "available": Decimal("100.00"), "ok": False}]
