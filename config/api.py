@@ -97,7 +97,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, StateConflict):
-        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": exc.message, **getattr(exc, "extra", {})}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, IdempotencyConflict):
         return Response({"detail": exc.message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     elif isinstance(exc, Http404):

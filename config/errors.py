@@ -16,9 +16,10 @@ class DomainValidationError(ValidationError):
 class StateConflict(Exception):
     """The object is not in a state that allows this step."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, **extra):
         super().__init__(message)
         self.message = message
+        self.extra = extra  # more fields for the 409 body beside `detail` (e.g. what it conflicts with)
 
 
 class IdempotencyConflict(Exception):

@@ -15,6 +15,8 @@ from credit.models import (
     REVERSIBLE_KINDS,
     Account,
     AccountKind,
+    BankReference,
+    BankStatementLine,
     CreditLine,
     Currency,
     Hold,
@@ -23,7 +25,10 @@ from credit.models import (
     JournalEntry,
     Posting,
     PurchaseOrderPayment,
+    PlatformFeeSchedule,
     Repayment,
+    ReserveTranche,
+    SupplierReserve,
     SupplierTerms,
 )
 from credit.exceptions import IdempotencyConflict, StateConflict
@@ -280,7 +285,8 @@ class RepaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(PurchaseOrderPayment)
 class PurchaseOrderPaymentAdmin(ReadOnlyAdmin):
-    list_display = ["purchase_order_id", "buyer", "supplier", "method", "total", "deposit_amount", "deposit_status", "status"]
+    list_display = ["purchase_order_id", "buyer", "supplier", "method", "total", "deposit_amount", "deposit_status", "status",
+                    "platform_fee", "fee_collected"]
     list_filter = ["method", "deposit_status", "status", "currency"]
     search_fields = ["=purchase_order_id", "buyer__name", "supplier__name"]
     list_select_related = ["buyer", "supplier"]
@@ -298,3 +304,40 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
     list_display = ["scope", "key", "response_status", "created_at"]
     search_fields = ["scope", "key"]
     list_filter = ["response_status"]
+
+
+# Issue 22: bank references, statements, the platform's take and reserves (read-only: the
+# services and the money desk change them).
+
+@admin.register(BankReference)
+class BankReferenceAdmin(ReadOnlyAdmin):
+    list_display = ["id", "direction", "reference", "key", "organization", "amount", "currency", "entry", "created_at"]
+    list_filter = ["direction", "currency"]
+    search_fields = ["key", "reference", "organization__name"]
+    list_select_related = ["organization"]
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(ReadOnlyAdmin):
+    list_display = ["id", "statement", "date", "amount", "currency", "reference", "counterparty", "status", "match"]
+    list_filter = ["status", "currency"]
+    search_fields = ["reference", "key", "counterparty"]
+
+
+@admin.register(PlatformFeeSchedule)
+class PlatformFeeScheduleAdmin(ReadOnlyAdmin):
+    list_display = ["id", "default_percent", "by_category", "created_by", "created_at"]
+
+
+@admin.register(SupplierReserve)
+class SupplierReserveAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "percent", "days", "updated_by", "updated_at"]
+    search_fields = ["organization__name"]
+
+
+@admin.register(ReserveTranche)
+class ReserveTrancheAdmin(ReadOnlyAdmin):
+    list_display = ["id", "organization", "amount", "currency", "purchase_order_id", "due_at", "status"]
+    list_filter = ["status", "currency"]
+    search_fields = ["organization__name", "=purchase_order_id"]
+    list_select_related = ["organization"]

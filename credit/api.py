@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
-from credit.exceptions import QueryInvalid
 from credit.models import AccountKind, CreditLine, Currency, Dispute, EntryKind, Payout, SupplierTerms
 from credit.selectors import (
     account_list,
+    accounts_at,
     aging,
     credit_line_all,
     credit_line_list,
@@ -51,21 +51,11 @@ from credit.services import (
     wallet_topup,
 )
 from credit.idempotency_api import IDEMPOTENCY_PARAMETER, idempotent_response
+from credit.params import AT_PARAMETER, at_param, choice_param
 from organizations.access import get_acting_organization
 from organizations.models import Organization, Role
 
 ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
-
-
-def choice_param(request, name: str, choices) -> str | None:
-    """A filter's value, or None when absent; a value outside `choices` (the empty one included)
-    is a 400, not an empty list or a silent default."""
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    if value not in choices:
-        raise QueryInvalid({name: [f"Use one of: {', '.join(choices)}."]})
-    return value
 
 
 def _scope(request, org: Organization | None) -> str:
@@ -111,18 +101,21 @@ class AccountListApi(APIView):
     @extend_schema(
         operation_id="v1_accounts_list",
         parameters=[OpenApiParameter("kind", str, enum=AccountKind.values), OpenApiParameter("currency", str, enum=Currency.values),
-                    ],
+                    AT_PARAMETER],
         responses={200: AccountOutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        """The acting organisation's ledger accounts. `available` = balance − held."""
+        """The acting organisation's ledger accounts. `available` = balance − held; with `at`,
+        as they stood at that moment."""
         qs = account_list(organization=get_acting_organization(request))
+        at = at_param(request)
         if kind := choice_param(request, "kind", AccountKind.values):
             qs = qs.filter(kind=kind)
         if currency := choice_param(request, "currency", Currency.values):
             qs = qs.filter(currency=currency)
-        return paginated_response(self, request, qs, lambda page: AccountOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, qs, lambda page: AccountOutputSerializer(
+            accounts_at(list(page), at=at) if at else page, many=True).data)
 
 
 class AccountEntryListApi(APIView):
@@ -145,14 +138,15 @@ class AccountEntryListApi(APIView):
 
     @extend_schema(
         operation_id="v1_accounts_entries_list",
-        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values)],
+        parameters=[OpenApiParameter("kind", str, enum=EntryKind.values), AT_PARAMETER],
         responses={200: OutputSerializer(many=True), 400: OpenApiTypes.OBJECT,
                    403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
     def get(self, request, pk: int):
-        """The account's postings, newest first, each with its journal entry."""
+        """The account's postings, newest first, each with its journal entry; with `at`, those
+        written by that moment."""
         account = get_object_or_404(account_list(organization=get_acting_organization(request)), pk=pk)
-        qs = posting_list(account=account)
+        qs = posting_list(account=account, at=at_param(request))
         if kind := choice_param(request, "kind", EntryKind.values):
             qs = qs.filter(entry__kind=kind)
         return paginated_response(self, request, qs, lambda page: self.OutputSerializer(page, many=True).data)
@@ -180,8 +174,11 @@ class WalletTopupApi(APIView):
         wallet = AccountOutputSerializer()
 
     @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER],
-                   responses={201: OutputSerializer, **ERRORS, 422: OpenApiTypes.OBJECT})
+                   responses={201: OutputSerializer, **ERRORS, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT})
     def post(self, request):
+        """Credit a bank receipt. A receipt is credited once on the whole platform: its reference,
+        normalised (case, spaces, dashes, full-width forms), used before by any top-up is a 409
+        whose `first` names that top-up (entry, organisation, amount, reference, time)."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = data.validated_data["organization"]

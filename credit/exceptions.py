@@ -60,8 +60,12 @@ class QueryInvalid(DomainValidationError):
     """A list filter with a value outside its choices."""
 
 
-class TopupAlreadyRecorded(StateConflict):
-    """This bank receipt (organisation and reference) was already credited."""
+class BankReferenceAlreadyUsed(StateConflict):
+    """This bank reference (normalised) was already used on the platform; the 409 names the first use."""
+
+
+class TopupAlreadyRecorded(BankReferenceAlreadyUsed):
+    """This bank receipt was already credited (to any organisation, however it was written)."""
 
 
 class PayoutInvalid(LedgerError):
@@ -93,4 +97,20 @@ class FxRateInvalid(DomainValidationError):
 
 
 class WriteOffInvalid(LedgerError):
+    pass
+
+
+class FeeScheduleInvalid(DomainValidationError):
+    pass
+
+
+class ReserveInvalid(DomainValidationError):
+    pass
+
+
+class StatementInvalid(DomainValidationError):
+    """A bank statement that cannot be read (the whole file is refused)."""
+
+
+class StatementLineConflict(StateConflict):
     pass

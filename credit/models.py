@@ -26,6 +26,8 @@ class AccountKind(models.TextChoices):
     CLEARING = "clearing", "Platform bank clearing"  # platform: mirrors the bank; top-ups come from it
     FX = "fx", "Platform FX position"  # platform, per currency: conversions pass through it
     CREDIT_FUND = "credit_fund", "Platform credit fund"  # platform, per currency: what platform lines lend
+    REVENUE = "revenue", "Platform revenue"  # platform, per currency: the platform's fees on releases
+    RESERVE = "reserve", "Rolling reserve"  # a supplier's, per currency: held back from releases until due
 
 
 class Account(models.Model):
@@ -93,6 +95,7 @@ class EntryKind(models.TextChoices):
     CREDIT_DISBURSEMENT = "credit_disburse", "Lender paid the vendor"
     WRITE_OFF = "write_off", "Credit written off"
     FX_CONVERSION = "fx_conversion", "Currency conversion"
+    RESERVE_RELEASE = "reserve_release", "Rolling reserve released"
 
 
 # Kinds an operator may reverse by hand; the others are owned by deposit and credit state
@@ -122,11 +125,9 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "journal entries"
-        constraints = [
-            # A bank receipt is credited once per organisation, whatever the Idempotency-Key.
-            models.UniqueConstraint(fields=["organization", "reference"], condition=Q(kind="topup"),
-                                    name="entry_topup_reference_once"),
-        ]
+        # A bank receipt is credited once on the whole platform: see BankReference (normalised).
+        # Balances at a past moment (`?at=`) find the last entry written by then through it.
+        indexes = [models.Index(fields=["created_at"], name="entry_created_idx")]
 
     def __str__(self) -> str:
         return f"Entry {self.pk} · {self.get_kind_display()}"
@@ -146,7 +147,11 @@ class Posting(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
-        indexes = [models.Index(fields=["account", "-id"], name="posting_account_newest_idx")]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="posting_account_newest_idx"),
+            # Balances at a past moment: an account's postings up to an entry, one index range.
+            models.Index(fields=["account", "entry"], name="posting_account_entry_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on account {self.account_id}"
@@ -398,12 +403,18 @@ class PurchaseOrderPayment(models.Model):
     # When the line's lender is not the vendor: the lender's money reserved for the vendor, paid on delivery.
     funding_hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="funded_payment")
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="payment")
+    platform_fee = models.DecimalField(**MONEY, default=ZERO, help_text="The platform's take, fixed at placement.")
+    fee_collected = models.DecimalField(**MONEY, default=ZERO, help_text="Of the fee, what releases have paid so far.")
+    fund_currency = models.CharField(max_length=3, choices=Currency.choices, blank=True,
+                                     help_text="The buyer pays from this currency's wallet, converted at the rate in force.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["buyer", "status"], name="popayment_buyer_status_idx")]
+        constraints = [models.CheckConstraint(condition=Q(fee_collected__gte=0, fee_collected__lte=F("platform_fee")),
+                                              name="popayment_fee_collected_within_fee")]
 
     def __str__(self) -> str:
         return f"Payment of PO {self.purchase_order_id} ({self.method})"
@@ -496,3 +507,134 @@ class FxRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base} = {self.rate} {self.quote} from {self.valid_from:%Y-%m-%d %H:%M}"
+
+
+# --- the platform's take, reserves, bank references and statements ----------------------------
+
+class BankReference(models.Model):
+    """A bank reference the ledger has used: a receipt credited by a top-up (`in`) or an outgoing
+    transfer that settled a payout (`out`). Stored normalised (`key`: case, spaces, dashes and
+    full-width forms folded), unique per direction across the platform, so one receipt is credited
+    once whoever it is for and however it is written; bank statements are matched against it."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "Receipt (top-up)"
+        OUT = "out", "Transfer out (payout)"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    key = models.CharField(max_length=200, help_text="The normalised reference.")
+    reference = models.CharField(max_length=200, help_text="As the operator typed it.")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="bank_reference")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["direction", "key"], name="bankref_unique_direction_key")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.direction})"
+
+
+class PlatformFeeSchedule(models.Model):
+    """The platform's take, set by operators: a percent of each purchase order, optionally by
+    part category. Rows are never edited; the newest is in force and each purchase order keeps
+    the fee it was placed under."""
+
+    default_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    by_category = models.JSONField(default=dict, blank=True, help_text="{category: percent} overriding the default.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=Q(default_percent__gte=0, default_percent__lte=100),
+                                              name="feeschedule_percent_range")]
+
+    def __str__(self) -> str:
+        return f"{self.default_percent}% from {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SupplierReserve(models.Model):
+    """A rolling reserve an operator sets on a supplier: `percent` of every release is held on
+    its reserve account for `days`, then freed by the beat."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="rolling_reserve")
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    days = models.PositiveIntegerField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="reserve_percent_range")]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.percent}% for {self.days} days"
+
+
+class ReserveTranche(models.Model):
+    """One release's held-back share, due back to the supplier's wallet at `due_at`."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held"
+        RELEASED = "released", "Released"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.DecimalField(**MONEY)
+    purchase_order_id = models.BigIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    released_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="tranche_amount_positive")]
+        indexes = [models.Index(fields=["status", "due_at"], name="tranche_status_due_idx")]
+
+
+class BankStatement(models.Model):
+    """One imported bank statement (CSV). Lines seen before (same fingerprint) are not added again."""
+
+    filename = models.CharField(max_length=200, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class BankStatementLine(models.Model):
+    """A statement line: matched to a recorded top-up or payout by normalised reference and
+    amount, or unmatched until an operator resolves it on the money desk."""
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        UNMATCHED = "unmatched", "Unmatched"
+        RESOLVED = "resolved", "Resolved by an operator"
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    row = models.PositiveIntegerField()
+    date = models.DateField()
+    amount = models.DecimalField(**MONEY, help_text="Signed: positive came in, negative went out.")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    reference = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    counterparty = models.CharField(max_length=200, blank=True)
+    fingerprint = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    match = models.OneToOneField(BankReference, on_delete=models.PROTECT, null=True, blank=True, related_name="statement_line")
+    note = models.CharField(max_length=500, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        indexes = [models.Index(fields=["status", "date"], name="stmtline_status_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} {self.currency} {self.reference} ({self.status})"

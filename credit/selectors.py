@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db.models import (
@@ -26,9 +26,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from credit.exceptions import FxRateMissing
+from credit.fx import fx_convert
 from credit.models import (
     Account,
     AccountKind,
+    BankStatementLine,
+    SupplierReserve,
     CreditLine,
     Dispute,
     EntryKind,
@@ -40,6 +44,7 @@ from credit.models import (
     Posting,
     PurchaseOrderPayment,
     Repayment,
+    ReserveTranche,
     SupplierTerms,
 )
 from organizations.models import Organization
@@ -56,9 +61,38 @@ def account_list(*, organization: Organization) -> QuerySet[Account]:
             .select_related("credit_line__supplier", "credit_line__buyer").order_by("kind", "currency", "id"))
 
 
-def posting_list(*, account: Account) -> QuerySet[Posting]:
-    """The account's postings, newest first, with their entries (one join)."""
-    return Posting.objects.filter(account=account).select_related("entry").order_by("-id")
+def posting_list(*, account: Account, at: datetime | None = None) -> QuerySet[Posting]:
+    """The account's postings, newest first, with their entries (one join); with `at`, only
+    those written by then."""
+    qs = Posting.objects.filter(account=account).select_related("entry").order_by("-id")
+    if at is not None:
+        qs = qs.filter(entry_id__lte=entry_cutoff(at=at))
+    return qs
+
+
+def entry_cutoff(*, at: datetime) -> int:
+    """The last journal entry written at or before `at` (0 when none): entries are numbered in
+    the order they are written, so "the ledger at `at`" is every entry up to this id. One read of
+    the entry_created_idx index."""
+    return JournalEntry.objects.filter(created_at__lte=at).order_by("-created_at", "-id").values_list("id", flat=True).first() or 0
+
+
+def accounts_at(accounts: list[Account], *, at: datetime) -> list[Account]:
+    """The accounts as they stood at `at`: `balance` from their postings up to the last entry
+    written by then (one grouped read over posting_account_entry_idx), `held` from the holds
+    pending at that moment. The instances are changed in place, never saved."""
+    ids = [a.pk for a in accounts]
+    if not ids:
+        return accounts
+    cutoff = entry_cutoff(at=at)
+    sums = dict(Posting.objects.filter(account_id__in=ids, entry_id__lte=cutoff).values("account")
+                .annotate(total=Sum("amount")).values_list("account", "total")) if cutoff else {}
+    held = dict(Hold.objects.filter(account_id__in=ids, created_at__lte=at).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=at))
+                .values("account").annotate(total=Sum("amount")).values_list("account", "total"))
+    for account in accounts:
+        account.balance = _cents(sums.get(account.pk))
+        account.held = _cents(held.get(account.pk))
+    return accounts
 
 
 def wallet_summary(*, organization: Organization) -> list[Account]:
@@ -102,7 +136,22 @@ def payment_preview(*, buyer: Organization, currency: str, vendor_totals: dict[i
     deposit = sum((r["deposit"] for r in rows), ZERO)
     available = wallet.available if wallet else ZERO
     return {"rows": rows, "currency": currency, "deposit": deposit, "wallet_available": available,
-            "deposit_ok": available >= deposit, "credit_ok": bool(rows) and all(r["credit_ok"] for r in rows)}
+            "deposit_ok": available >= deposit, "credit_ok": bool(rows) and all(r["credit_ok"] for r in rows),
+            "conversions": _deposit_conversions(buyer=buyer, currency=currency, deposit=deposit)}
+
+
+def _deposit_conversions(*, buyer: Organization, currency: str, deposit: Decimal) -> list[dict]:
+    """Paying the deposits from the buyer's wallets in other currencies: what each would take at
+    the rate in force now (the conversion the order would post), and whether the wallet holds it."""
+    out = []
+    for other in Account.objects.filter(organization=buyer, kind=AccountKind.WALLET).exclude(currency=currency).order_by("currency"):
+        try:
+            converted = fx_convert(deposit, currency, other.currency)
+        except FxRateMissing:
+            continue
+        out.append({"currency": other.currency, "amount": converted.amount, "rate": converted.rate,
+                    "available": other.available, "ok": other.available >= converted.amount})
+    return out
 
 
 # --- credit lines ----------------------------------------------------------------------------
@@ -435,6 +484,18 @@ def ledger_verify() -> LedgerReport:
             report.problems.append(f"Entry {entry_id}: a conversion must move two currencies through their FX accounts")
     for account_id in Account.objects.filter(kind=AccountKind.FX, organization__isnull=False).values_list("pk", flat=True)[:50]:
         report.problems.append(f"Account {account_id}: FX accounts belong to the platform")
+    for account_id in (Account.objects.filter(kind=AccountKind.REVENUE, organization__isnull=False)
+                       .values_list("pk", flat=True)[:50]):
+        report.problems.append(f"Account {account_id}: revenue accounts belong to the platform")
+    # A supplier's reserve account holds exactly its tranches not yet released.
+    tranches = {(o, c): _cents(t) for o, c, t in ReserveTranche.objects.filter(status=ReserveTranche.Status.HELD)
+                .values("organization", "currency").annotate(t=Sum("amount")).values_list("organization", "currency", "t")}
+    for account in Account.objects.filter(kind=AccountKind.RESERVE).order_by("pk"):
+        if account.organization_id is None:
+            report.problems.append(f"Account {account.pk}: reserve accounts belong to a supplier")
+        elif account.balance != tranches.get((account.organization_id, account.currency), ZERO):
+            report.problems.append(f"Account {account.pk}: reserve holds {account.balance}, its held tranches say "
+                                   f"{tranches.get((account.organization_id, account.currency), ZERO)}")
     for line_id, balance in Account.objects.filter(kind=AccountKind.PAYABLE).values_list("credit_line", "balance"):
         if -balance != (owed.get(line_id) or ZERO):
             report.problems.append(f"Credit line {line_id}: payable says {-balance} owed, invoices say {owed.get(line_id) or ZERO}")
@@ -465,3 +526,31 @@ def platform_money_figures() -> dict[str, dict[str, Decimal]]:
                    Invoice.objects.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.WRITTEN_OFF]).values("currency")
                    .annotate(total=Sum(F("amount") - F("paid") - F("credited"))).order_by("currency")}
     return {"escrow": escrow, "credit_outstanding": outstanding}
+
+
+# --- the platform's take, reserves, reconciliation ----------------------------------------------
+
+def platform_revenue(*, at: datetime | None = None) -> list[Account]:
+    """The platform's revenue accounts (one per currency with fees), as now or at `at`."""
+    accounts = list(Account.objects.filter(organization__isnull=True, kind=AccountKind.REVENUE).order_by("currency"))
+    return accounts_at(accounts, at=at) if at else accounts
+
+
+def reserve_list() -> QuerySet[SupplierReserve]:
+    """Suppliers under a rolling reserve, with what is held for them now (per currency)."""
+    return SupplierReserve.objects.select_related("organization").order_by("organization__name")
+
+
+def reserve_held(*, organization_ids: list[int]) -> dict[int, list[dict]]:
+    """What each supplier's reserve accounts hold, per currency."""
+    out: dict[int, list[dict]] = defaultdict(list)
+    for org_id, currency, balance in (Account.objects.filter(kind=AccountKind.RESERVE, organization_id__in=organization_ids)
+                                      .order_by("organization_id", "currency").values_list("organization_id", "currency", "balance")):
+        out[org_id].append({"currency": currency, "held": balance})
+    return out
+
+
+def statement_line_list(*, status: str | None = None) -> QuerySet[BankStatementLine]:
+    """Imported bank statement lines, oldest first; the desk lists the unmatched ones."""
+    qs = BankStatementLine.objects.select_related("match__organization", "statement").order_by("date", "id")
+    return qs.filter(status=status) if status else qs

@@ -17,3 +17,11 @@ def invoice_mark_overdue_task() -> dict:
     from credit.services import invoice_mark_overdue
 
     return invoice_mark_overdue()
+
+
+@shared_task(name="credit.tasks.reserve_release_due_task")
+def reserve_release_due_task() -> int:
+    """Every five minutes: move rolling-reserve tranches that are due back to suppliers' wallets."""
+    from credit.services import reserve_release_due
+
+    return reserve_release_due()

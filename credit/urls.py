@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credit import api, views
+from credit import api, platform_api, views
 
 app_name = "credit"
 
@@ -29,6 +29,14 @@ api_urlpatterns = [
     path("disputes/<int:pk>/resolve/", api.DisputeResolveApi.as_view(), name="dispute-resolve"),
     path("fx-rates/", api.FxRateListCreateApi.as_view(), name="fx-rate-list"),
     path("wallet/conversions/", api.WalletConversionApi.as_view(), name="wallet-conversion"),
+    path("platform/fees/", platform_api.FeeScheduleApi.as_view(), name="platform-fees"),
+    path("platform/revenue/", platform_api.RevenueApi.as_view(), name="platform-revenue"),
+    path("platform/reserves/", platform_api.ReserveListApi.as_view(), name="platform-reserves"),
+    path("platform/reserves/<int:pk>/", platform_api.ReserveSetApi.as_view(), name="platform-reserve"),
+    path("bank-statements/", platform_api.BankStatementImportApi.as_view(), name="bank-statements"),
+    path("bank-statements/lines/", platform_api.BankStatementLineListApi.as_view(), name="bank-statement-lines"),
+    path("bank-statements/lines/<int:pk>/resolve/", platform_api.BankStatementLineResolveApi.as_view(),
+         name="bank-statement-line-resolve"),
 ]
 
 urlpatterns = [
@@ -44,6 +52,8 @@ urlpatterns = [
     path("payouts/", views.payouts, name="payouts"),
     path("desk/", views.desk, name="desk"),
     path("desk/payouts/<int:pk>/", views.payout_resolve, name="payout-resolve"),
+    path("desk/statements/", views.statement_upload, name="statement-upload"),
+    path("desk/statements/lines/<int:pk>/", views.statement_line_close, name="statement-line-close"),
     path("disputes/", views.disputes, name="disputes"),
     path("disputes/<int:pk>/", views.dispute_detail, name="dispute-detail"),
     path("fx/", views.fx_rates, name="fx-rates"),

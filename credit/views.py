@@ -19,8 +19,10 @@ from config.errors import StateConflict, error_text
 from config.exports import export_csv_writer
 from credit.exceptions import IdempotencyConflict
 from credit.fx import fx_convert
-from credit.models import CreditLine, Currency, Dispute, Payout, SupplierTerms
+from credit.models import BankStatementLine, CreditLine, Currency, Dispute, Payout, SupplierTerms
 from credit.selectors import (
+    platform_revenue,
+    statement_line_list,
     BUCKETS,
     account_list,
     aging,
@@ -42,6 +44,8 @@ from credit.selectors import (
     wallet_summary,
 )
 from credit.services import (
+    statement_import,
+    statement_line_resolve,
     credit_line_grant,
     credit_line_update,
     credit_repay,
@@ -335,11 +339,51 @@ def payouts(request):
 
 @login_required
 def desk(request):
-    """Operators' money desk: payouts to settle and disputes to resolve, oldest first."""
+    """Operators' money desk: payouts to settle, disputes to resolve and bank statement lines
+    left unmatched, oldest first; the platform's revenue; a statement import."""
     _operator_required(request)
     return render(request, "credit/desk.html", {
         "payouts": payouts_to_settle()[:100], "disputes": disputes_to_resolve()[:100],
+        "unmatched": statement_line_list(status=BankStatementLine.Status.UNMATCHED)[:200], "revenue": platform_revenue(),
     })
+
+
+@login_required
+@require_POST
+def statement_upload(request):
+    """Import a bank statement from the desk (the same service as POST /api/v1/bank-statements/)."""
+    _operator_required(request)
+    upload = request.FILES.get("file")
+    if upload is None or upload.size > 5 * 1024 * 1024:
+        messages.error(request, "Choose the statement's CSV file (at most 5 MB).")
+        return redirect("credit:desk")
+    try:
+        result = statement_import(content=upload.read(), filename=upload.name or "", imported_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{len(result.matched)} line(s) matched, {len(result.unmatched)} unmatched"
+                                  f"{f', {len(result.rematched)} matched since the last import' if result.rematched else ''}; "
+                                  f"{result.already_imported} imported before and not added again.")
+    return redirect("credit:desk")
+
+
+@login_required
+@require_POST
+def statement_line_close(request, pk: int):
+    _operator_required(request)
+    line = get_object_or_404(BankStatementLine.objects.all(), pk=pk)
+    try:
+        line = statement_line_resolve(line=line, note=request.POST.get("note", ""), resolved_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Statement line {line.pk} {line.get_status_display().lower()}.")
+    return redirect("credit:desk")
 
 
 @login_required

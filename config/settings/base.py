@@ -267,6 +267,7 @@ if CELERY_RESULT_BACKEND.startswith(("redis://", "rediss://")):
 # idempotent: it finds what is due and calls a service, so a missed or doubled beat is harmless.
 CELERY_BEAT_SCHEDULE = {
     "credit-expire-holds": {"task": "credit.tasks.hold_expire_due_task", "schedule": 60.0},
+    "credit-release-reserves": {"task": "credit.tasks.reserve_release_due_task", "schedule": 300.0},
     "credit-mark-overdue": {"task": "credit.tasks.invoice_mark_overdue_task", "schedule": crontab(hour=1, minute=0)},
     "trials-refresh-open": {"task": "trials.tasks.trial_refresh_open_task", "schedule": 300.0},
     "marketplace-close-due-rfqs": {"task": "marketplace.tasks.rfq_close_due_task", "schedule": 60.0},

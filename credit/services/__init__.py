@@ -15,6 +15,7 @@ from credit.services.idempotency import idempotency_run, request_fingerprint  # 
 from credit.services.ledger import (  # noqa: F401
     Transfer,
     account_for,
+    bank_reference_taken,
     entry_reverse,
     hold_expire_due,
     hold_place,
@@ -27,7 +28,16 @@ from credit.services.ledger import (  # noqa: F401
     platform_account,
     wallet_topup,
 )
-from credit.services.fx import fx_rate_set, wallet_convert  # noqa: F401
+from credit.services.fx import fx_rate_set, wallet_convert, wallet_convert_to  # noqa: F401
+from credit.services.platform import (  # noqa: F401
+    fee_schedule_current,
+    fee_schedule_set,
+    platform_fee_for,
+    reserve_release_due,
+    reserve_set,
+    reserve_tranche_release,
+)
+from credit.services.reconciliation import statement_import, statement_line_resolve  # noqa: F401
 from credit.services.payouts import payout_reject, payout_request, payout_settle  # noqa: F401
 from credit.services.payments import (  # noqa: F401
     credit_line_for,

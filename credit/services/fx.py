@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from credit.exceptions import FxRateInvalid, InvalidAmount
+from credit.exceptions import FxRateInvalid, InsufficientFunds, InvalidAmount
 from credit.fx import fx_convert
 from credit.models import AccountKind, Currency, EntryKind, FxRate, JournalEntry
 from credit.services.ledger import _check_currency, account_for, ledger_post, money, platform_account, service_atomic
@@ -66,4 +66,34 @@ def wallet_convert(*, organization: Organization, amount: Decimal, from_currency
     )
 
 
-__all__ = ["fx_rate_set", "wallet_convert", "Currency"]
+@service_atomic
+def wallet_convert_to(*, organization: Organization, amount: Decimal, from_currency: str, to_currency: str,
+                      purpose: str = "", created_by=None, field: str = "amount") -> JournalEntry:
+    """Bring exactly `amount` of `to_currency` into the organisation's wallet from its
+    `from_currency` wallet, at the rate in force (what paying an order from another currency's
+    wallet does): the source amount is `amount` converted back and rounded half-even to the cent.
+    A refusal names both amounts and the rate."""
+    amount = money(amount, field=field)
+    if from_currency == to_currency:
+        raise InvalidAmount({field: ["Convert between two different currencies."]})
+    source_amount = fx_convert(amount, to_currency, from_currency)
+    source = account_for(organization=organization, kind=AccountKind.WALLET, currency=from_currency)
+    target = account_for(organization=organization, kind=AccountKind.WALLET, currency=to_currency)
+    fx_from = platform_account(kind=AccountKind.FX, currency=from_currency)
+    fx_to = platform_account(kind=AccountKind.FX, currency=to_currency)
+    rate = f"1 {to_currency} = {source_amount.rate:f} {from_currency}"
+    try:
+        return ledger_post(
+            legs=[(source, -source_amount.amount), (fx_from, source_amount.amount), (fx_to, -amount), (target, amount)],
+            kind=EntryKind.FX_CONVERSION, organization=organization, created_by=created_by, field=field,
+            memo=(f"{purpose}: " if purpose else "") + f"{source_amount.amount} {from_currency} → {amount} {to_currency} at {rate}"
+                 + (f" (rate {source_amount.rate_id})" if source_amount.rate_id else ""),
+        )
+    except InsufficientFunds as exc:
+        raise InsufficientFunds({field: [
+            f"Paying {amount:,.2f} {to_currency} from your {from_currency} wallet takes {source_amount.amount:,.2f} "
+            f"{from_currency} at {rate}. " + " ".join(exc.messages)
+        ]}) from None
+
+
+__all__ = ["fx_rate_set", "wallet_convert", "wallet_convert_to", "Currency"]

@@ -25,6 +25,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from credit.exceptions import (
+    BankReferenceAlreadyUsed,
     CreditLimitExceeded,
     CurrencyMismatch,
     EntryAlreadyReversed,
@@ -39,12 +40,14 @@ from credit.models import (
     REVERSIBLE_KINDS,
     Account,
     AccountKind,
+    BankReference,
     Currency,
     EntryKind,
     Hold,
     JournalEntry,
     Posting,
 )
+from credit.references import reference_key
 from organizations.models import Organization
 
 _local = threading.local()
@@ -151,7 +154,7 @@ def _check_currency(currency: str, *, field: str = "currency") -> str:
 def account_for(*, organization: Organization, kind: str, currency: str) -> Account:
     """The organisation's wallet or escrow account in a currency, created on first use."""
     _check_currency(currency)
-    non_negative = kind in (AccountKind.WALLET, AccountKind.ESCROW)
+    non_negative = kind in (AccountKind.WALLET, AccountKind.ESCROW, AccountKind.RESERVE)
     try:
         with transaction.atomic():
             account, _ = Account.objects.get_or_create(
@@ -227,20 +230,32 @@ def _floor(account: Account) -> Decimal | None:
     return ZERO if account.non_negative else None
 
 
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
 def check_available(account: Account, *, balance: Decimal, held: Decimal, needed: Decimal, field: str = "amount") -> None:
-    """Refuse a write that would leave `balance - held` under the account's floor."""
+    """Refuse a write that would leave `balance - held` under the account's floor. `balance` and
+    `held` are what the write would leave; `needed` is what the write takes out of the account
+    (its gross outflow plus any new reservation): the message names it and what was there."""
     floor = _floor(account)
     if floor is None or balance - held >= floor:
         return
+    currency = account.currency
     if account.kind == AccountKind.PAYABLE:
         available = account.credit_limit + account.balance - account.held
         raise CreditLimitExceeded({field: [
-            f"Credit limit exceeded: limit {account.credit_limit} {account.currency}, owed {-account.balance}, "
-            f"reserved {account.held}, available {max(available, ZERO)}; this needs {needed}."
+            f"Credit limit exceeded: limit {_amount(account.credit_limit)} {currency}, owed {_amount(-account.balance)}, "
+            f"reserved {_amount(account.held)}, available {_amount(max(available, ZERO))} {currency}; "
+            f"this needs {_amount(needed)} {currency}."
         ]})
+    available = account.balance - account.held
+    reserved = (f", of which {_amount(account.held)} is reserved for pending orders and payouts"
+                if account.held else "")
     raise InsufficientFunds({field: [
-        f"Not enough money in the {account.get_kind_display().lower()} ({account.currency}): available "
-        f"{account.balance - account.held}, this needs {needed}."
+        f"Not enough money in the {account.get_kind_display().lower()} ({currency}): this needs "
+        f"{_amount(needed)} {currency}; it holds {_amount(account.balance)} {currency}{reserved}, so "
+        f"{_amount(max(available, ZERO))} {currency} is available (short by {_amount(needed - max(available, ZERO))})."
     ]})
 
 
@@ -279,9 +294,12 @@ def write_entry(
     accounts in `unchecked` skip the limit check (money a hold already reserved)."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     deltas: dict[int, Decimal] = defaultdict(Decimal)
+    outflow: dict[int, Decimal] = defaultdict(Decimal)  # what each account pays, before what it receives
     for account_id, amount in legs:
         totals[locked[account_id].currency] += amount
         deltas[account_id] += amount
+        if amount < 0:
+            outflow[account_id] -= amount
     if any(total != 0 for total in totals.values()):
         raise UnbalancedEntry({"non_field_errors": [
             "The postings do not balance: " + ", ".join(f"{c} {t:+}" for c, t in totals.items() if t != 0)
@@ -292,7 +310,7 @@ def write_entry(
         delta, held_delta = deltas.get(account_id, ZERO), held_deltas.get(account_id, ZERO)
         if account_id not in unchecked and (delta < 0 or held_delta > 0):
             check_available(account, balance=account.balance + delta, held=account.held + held_delta,
-                            needed=-delta + held_delta, field=field)
+                            needed=outflow.get(account_id, ZERO) + max(held_delta, ZERO), field=field)
     if on_postgres():
         entry = _new_instance(JournalEntry, {
             "id": None, "kind": kind, "memo": memo[:300], "reference": reference[:200], "reason": reason[:300],
@@ -422,26 +440,66 @@ def entry_reverse(*, entry: JournalEntry, reason: str, created_by=None) -> Journ
                        reverses=entry, reason=reason, created_by=created_by, organization=entry.organization)
 
 
+def bank_reference_taken(*, direction: str, reference: str) -> BankReference | None:
+    """The recorded use of this bank reference (normalised), if any."""
+    return (BankReference.objects.filter(direction=direction, key=reference_key(reference))
+            .select_related("organization").first())
+
+
+def _already_used(first: BankReference, reference: str) -> BankReferenceAlreadyUsed:
+    error = TopupAlreadyRecorded if first.direction == BankReference.Direction.IN else BankReferenceAlreadyUsed
+    what = "receipt" if first.direction == BankReference.Direction.IN else "transfer"
+    step = "credited to" if first.direction == BankReference.Direction.IN else "paid out from"
+    return error(
+        f"Bank {what} {reference!r} was already {step} {first.organization.name}: entry {first.entry_id}, "
+        f"{first.amount} {first.currency} on {timezone.localtime(first.created_at):%Y-%m-%d %H:%M}"
+        + (f" (recorded as {first.reference!r})" if first.reference != reference else "") + ".",
+        first=_reference_json(first),
+    )
+
+
+def _reference_json(ref: BankReference) -> dict:
+    return {"entry": ref.entry_id, "organization": {"id": ref.organization_id, "name": ref.organization.name},
+            "amount": str(ref.amount), "currency": ref.currency, "reference": ref.reference,
+            "created_at": ref.created_at.isoformat()}
+
+
+def bank_reference_record(*, direction: str, reference: str, entry: JournalEntry, organization: Organization,
+                          amount: Decimal, currency: str) -> BankReference:
+    """Claim a bank reference for an entry in the caller's transaction; a second use of the same
+    normalised reference (another organisation, another spelling, a concurrent request) is a 409
+    naming the first."""
+    key = reference_key(reference)
+    try:
+        with transaction.atomic():
+            return BankReference.objects.create(direction=direction, key=key, reference=reference[:200], entry=entry,
+                                                organization=organization, amount=amount, currency=currency)
+    except IntegrityError:  # a concurrent use committed first: the unique index decided
+        first = bank_reference_taken(direction=direction, reference=reference)
+        if first is None:
+            raise
+        raise _already_used(first, reference) from None
+
+
 @service_atomic
 def wallet_topup(*, organization: Organization, amount: Decimal, currency: str, reference: str, created_by=None) -> JournalEntry:
-    """Operators record a bank receipt: the platform's bank clearing account pays the wallet."""
+    """Operators record a bank receipt: the platform's bank clearing account pays the wallet.
+    A receipt is credited once on the whole platform: its reference, normalised (case, spaces,
+    dashes, full-width forms), may not have been used by any top-up before."""
     amount = money(amount)
-    reference = (reference or "").strip()
-    if not reference:
+    reference = (reference or "").strip()[:200]
+    if not reference_key(reference):
         raise InvalidAmount({"reference": ["Give the bank receipt's reference."]})
-    reference = reference[:200]
-    duplicate = TopupAlreadyRecorded(f"Bank receipt {reference!r} was already credited to {organization.name}.")
-    if JournalEntry.objects.filter(kind=EntryKind.TOPUP, organization=organization, reference=reference).exists():
-        raise duplicate
+    first = bank_reference_taken(direction=BankReference.Direction.IN, reference=reference)
+    if first is not None:
+        raise _already_used(first, reference)
     wallet = account_for(organization=organization, kind=AccountKind.WALLET, currency=currency)
     clearing = platform_account(currency=currency)
-    try:
-        return ledger_post(legs=[(clearing, -amount), (wallet, amount)], kind=EntryKind.TOPUP, reference=reference,
-                           memo=f"Bank top-up {reference}", organization=organization, created_by=created_by)
-    except IntegrityError as exc:  # a concurrent top-up with the same receipt committed first
-        if "entry_topup_reference_once" in str(exc) or "UNIQUE" in str(exc).upper():
-            raise duplicate from None
-        raise
+    entry = ledger_post(legs=[(clearing, -amount), (wallet, amount)], kind=EntryKind.TOPUP, reference=reference,
+                        memo=f"Bank top-up {reference}", organization=organization, created_by=created_by)
+    bank_reference_record(direction=BankReference.Direction.IN, reference=reference, entry=entry,
+                          organization=organization, amount=amount, currency=wallet.currency)
+    return entry
 
 
 # --- holds -----------------------------------------------------------------------------------
@@ -464,8 +522,8 @@ def hold_place(
                                memo=memo[:300], expires_at=expires_at)
 
 
-def _lock_pending(hold: Hold) -> tuple[dict[int, Account], Hold]:
-    locked = lock_accounts([hold.account_id, hold.counter_account_id])
+def _lock_pending(hold: Hold, extra: Iterable[int] = ()) -> tuple[dict[int, Account], Hold]:
+    locked = lock_accounts([hold.account_id, hold.counter_account_id, *extra])
     hold = Hold.objects.select_for_update().get(pk=hold.pk)
     if hold.status != Hold.Status.PENDING:
         raise HoldAlreadyResolved(f"Hold {hold.pk} is already {hold.get_status_display().lower()}.")
@@ -474,14 +532,20 @@ def _lock_pending(hold: Hold) -> tuple[dict[int, Account], Hold]:
 
 @service_atomic
 def hold_post(*, hold: Hold, amount: Decimal | None = None, kind: str = EntryKind.HOLD_POST, memo: str = "",
-              organization: Organization | None = None) -> JournalEntry:
-    """Post a pending hold, fully or partly: the posted amount moves, the rest is released."""
-    locked, hold = _lock_pending(hold)
+              organization: Organization | None = None, payees: Sequence[tuple[Account, Decimal]] | None = None) -> JournalEntry:
+    """Post a pending hold, fully or partly: the posted amount moves, the rest is released.
+    `payees` splits the posted amount among several accounts (summing to it) in place of the
+    counter account alone: a release that pays the platform's fee and a reserve beside the payee."""
+    payee_legs = [(a if isinstance(a, int) else a.pk, money(x)) for a, x in payees or ()]
+    locked, hold = _lock_pending(hold, [pk for pk, _ in payee_legs])
     amount = hold.amount if amount is None else money(amount)
     if amount > hold.amount:
         raise InvalidAmount({"amount": [f"A hold of {hold.amount} can post at most that."]})
+    credits = payee_legs or [(hold.counter_account_id, amount)]
+    if sum((x for _, x in credits), ZERO) != amount:
+        raise UnbalancedEntry({"non_field_errors": [f"The payees of a hold post must add up to {amount}."]})
     entry = write_entry(
-        locked=locked, legs=[(hold.account_id, -amount), (hold.counter_account_id, amount)], kind=kind,
+        locked=locked, legs=[(hold.account_id, -amount), *credits], kind=kind,
         memo=memo or hold.memo, organization=organization, held_deltas={hold.account_id: -hold.amount},
         unchecked={hold.account_id},  # the hold reserved this money (even if a limit was lowered since)
     )

@@ -33,7 +33,20 @@ from credit.models import (
     SupplierTerms,
 )
 from credit.services.credit_lines import credit_draw, credit_reserve, lender_cash, line_accounts
-from credit.services.ledger import CENT, ZERO, account_for, hold_place, hold_post, hold_void, ledger_post, lock_accounts, write_entry
+from credit.services.fx import wallet_convert_to
+from credit.services.ledger import (
+    CENT,
+    ZERO,
+    _check_currency,
+    account_for,
+    hold_place,
+    hold_post,
+    hold_void,
+    ledger_post,
+    lock_accounts,
+    write_entry,
+)
+from credit.services.platform import pay_supplier, platform_fee_for, supplier_split, supplier_split_accounts, supplier_split_applied
 from organizations.models import Organization
 
 PAYMENT_FIELD = "payment"  # errors from order placement show under the order's `payment` field
@@ -96,9 +109,21 @@ def credit_line_for(*, buyer: Organization, vendor: Organization, currency: str,
 def purchase_order_payment_open(
     *, purchase_order_id: int, order_id: int | None, buyer: Organization, vendor: Organization,
     currency: str, total: Decimal, method: str, kit_owner_id: int | None = None,
+    fee_basis: dict[str, Decimal] | None = None, fund_currency: str | None = None,
 ) -> PurchaseOrderPayment:
+    """Open the payment of a purchase order. `fee_basis` is its amounts by part category (the
+    platform's fee is fixed from it now; default: all of `total` at the default percent).
+    `fund_currency`: the buyer pays a deposit order from that currency's wallet, each payment
+    converted at the rate in force when it is made (an FX entry before it)."""
     record = PurchaseOrderPayment(purchase_order_id=purchase_order_id, order_id=order_id, buyer=buyer, supplier=vendor,
                                   method=method, currency=currency, total=total)
+    record.platform_fee = min(platform_fee_for(basis=fee_basis if fee_basis is not None else {"": total}), total)
+    if fund_currency and fund_currency != currency:
+        _check_currency(fund_currency, field="fund_currency")
+        if method != PurchaseOrderPayment.Method.DEPOSIT:
+            raise NoCreditLine({PAYMENT_FIELD: [f"Credit is drawn in the order's currency ({currency}); pay from another "
+                                                "currency's wallet only by deposit."]})
+        record.fund_currency = fund_currency
     terms = supplier_terms(supplier=vendor)
     record.buyer_may_cancel, record.default_grace_days = terms.buyer_may_cancel, terms.default_grace_days
     if method == PurchaseOrderPayment.Method.DEPOSIT:
@@ -108,6 +133,7 @@ def purchase_order_payment_open(
             percent = Decimal("100")  # no history with this supplier yet: all of it in escrow
         record.deposit_amount = _share(total, percent)
         if record.deposit_amount > 0:
+            _fund(record, record.deposit_amount, purpose=f"Deposit for PO {purchase_order_id}")
             wallet = account_for(organization=buyer, kind=AccountKind.WALLET, currency=currency)
             escrow = account_for(organization=buyer, kind=AccountKind.ESCROW, currency=currency)
             ledger_post(legs=[(wallet, -record.deposit_amount), (escrow, record.deposit_amount)], kind=EntryKind.DEPOSIT,
@@ -153,17 +179,24 @@ def _reserve_fronted(record: PurchaseOrderPayment, line: CreditLine) -> tuple[Ho
     return hold, funding
 
 
+def _fund(record: PurchaseOrderPayment, amount: Decimal, *, purpose: str) -> None:
+    """A buyer paying from another currency's wallet: bring `amount` into the order currency's
+    wallet first, at the rate in force (the FX entry), in the payment's transaction."""
+    if record.fund_currency and record.fund_currency != record.currency and amount > 0:
+        wallet_convert_to(organization=record.buyer, amount=amount, from_currency=record.fund_currency,
+                          to_currency=record.currency, purpose=purpose, field=PAYMENT_FIELD)
+
+
 def _locked_record(purchase_order_id: int) -> PurchaseOrderPayment | None:
     return (PurchaseOrderPayment.objects.select_for_update(of=("self",)).select_related("buyer", "supplier", "hold")
             .filter(purchase_order_id=purchase_order_id).first())
 
 
 def _release(record: PurchaseOrderPayment) -> None:
+    """The deposit goes to the supplier: less the platform's fee and the supplier's reserve, in one entry."""
     escrow = account_for(organization=record.buyer, kind=AccountKind.ESCROW, currency=record.currency)
-    supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
-    ledger_post(legs=[(escrow, -record.deposit_amount), (supplier_wallet, record.deposit_amount)],
-                kind=EntryKind.DEPOSIT_RELEASE, memo=f"Deposit for PO {record.purchase_order_id} released",
-                organization=record.buyer)
+    pay_supplier(record=record, debits=[(escrow, -record.deposit_amount)], kind=EntryKind.DEPOSIT_RELEASE,
+                 memo=f"Deposit for PO {record.purchase_order_id} released", organization=record.buyer)
     record.deposit_status = PurchaseOrderPayment.DepositStatus.RELEASED
 
 
@@ -173,7 +206,7 @@ def purchase_order_payment_confirm(*, purchase_order_id: int) -> PurchaseOrderPa
     if (record and record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW
             and record.release_on == SupplierTerms.ReleaseOn.CONFIRM):
         _release(record)
-        record.save(update_fields=["deposit_status", "updated_at"])
+        record.save(update_fields=["deposit_status", "fee_collected", "updated_at"])
     return record
 
 
@@ -190,15 +223,15 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
             _release(record)
         balance = record.total - record.deposit_amount
         if balance > 0:
+            _fund(record, balance, purpose=f"Balance of PO {purchase_order_id}")
             wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
-            supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
-            ledger_post(legs=[(wallet, -balance), (supplier_wallet, balance)], kind=EntryKind.BALANCE_PAYMENT,
-                        memo=f"Balance of PO {purchase_order_id} on delivery", organization=record.buyer,
-                        field=PAYMENT_FIELD)
+            pay_supplier(record=record, debits=[(wallet, -balance)], kind=EntryKind.BALANCE_PAYMENT,
+                         memo=f"Balance of PO {purchase_order_id} on delivery", organization=record.buyer,
+                         field=PAYMENT_FIELD)
     elif record.hold is not None and record.hold.status == Hold.Status.PENDING:
         record.invoice = _draw(record, amount=None, memo=f"PO {purchase_order_id} delivered")
     record.status = PurchaseOrderPayment.Status.SETTLED
-    record.save(update_fields=["deposit_status", "invoice", "status", "updated_at"])
+    record.save(update_fields=["deposit_status", "invoice", "status", "fee_collected", "updated_at"])
     return record
 
 
@@ -242,7 +275,7 @@ def _line(record: PurchaseOrderPayment) -> CreditLine:
 def _lock_credit_accounts(record: PurchaseOrderPayment, line: CreditLine, *extra) -> None:
     """Every account a credit step may touch, locked at once in id order (no cycles)."""
     payable, receivable = line_accounts(line)
-    ids = [payable.pk, receivable.pk, *(a.pk for a in extra)]
+    ids = [payable.pk, receivable.pk, *(a if isinstance(a, int) else a.pk for a in extra)]
     if record.funding_hold_id:
         ids += [record.funding_hold.account_id, record.funding_hold.counter_account_id]
     lock_accounts(ids)
@@ -252,11 +285,15 @@ def _draw(record: PurchaseOrderPayment, *, amount: Decimal | None, memo: str) ->
     """Post the credit reservation (all of it, or `amount`) into an invoice; when the lender is
     not the vendor, the lender pays the vendor the same amount from the money it set aside."""
     line = _line(record)
-    _lock_credit_accounts(record, line)
+    fronted = record.funding_hold_id and record.funding_hold.status == Hold.Status.PENDING
+    _lock_credit_accounts(record, line, *(supplier_split_accounts(record) if fronted else ()))
     invoice = credit_draw(line=line, hold=record.hold, amount=amount, memo=memo, purchase_order_id=record.purchase_order_id)
-    if record.funding_hold_id and record.funding_hold.status == Hold.Status.PENDING:
-        hold_post(hold=record.funding_hold, amount=amount, kind=EntryKind.CREDIT_DISBURSEMENT, organization=line.supplier,
-                  memo=f"{line.lender_name} paid {record.supplier.name} for PO {record.purchase_order_id}")
+    if fronted:  # the lender pays the vendor: less the platform's fee and the vendor's reserve
+        payee = supplier_split(record, record.funding_hold.amount if amount is None else amount)
+        entry = hold_post(hold=record.funding_hold, amount=amount, kind=EntryKind.CREDIT_DISBURSEMENT, organization=line.supplier,
+                          memo=f"{line.lender_name} paid {record.supplier.name} for PO {record.purchase_order_id}",
+                          payees=payee.legs)
+        supplier_split_applied(record, payee, entry)
     return invoice
 
 
@@ -421,7 +458,7 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
             entry = _credit_note(record, refund=refund, memo=memo, resolved_by=resolved_by, reason=note,
                                  buyer_wallet=buyer_wallet, supplier_wallet=supplier_wallet)
     record.status = Status.SETTLED
-    record.save(update_fields=["deposit_status", "invoice", "status", "updated_at"])
+    record.save(update_fields=["deposit_status", "invoice", "status", "fee_collected", "updated_at"])
     dispute.status, dispute.refund_percent, dispute.refund_amount = Dispute.Status.RESOLVED, refund_percent, refund
     dispute.note, dispute.entry, dispute.resolved_by, dispute.resolved_at = note[:1000], entry, resolved_by, timezone.now()
     dispute.save(update_fields=["status", "refund_percent", "refund_amount", "note", "entry", "resolved_by", "resolved_at"])

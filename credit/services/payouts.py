@@ -12,8 +12,20 @@ from decimal import Decimal
 from django.utils import timezone
 
 from credit.exceptions import PayoutAlreadyResolved, PayoutInvalid
-from credit.models import AccountKind, EntryKind, Payout
-from credit.services.ledger import account_for, hold_place, hold_post, hold_void, money, platform_account, service_atomic
+from credit.models import AccountKind, BankReference, EntryKind, Payout
+from credit.references import reference_key
+from credit.services.ledger import (
+    _already_used,
+    account_for,
+    bank_reference_record,
+    bank_reference_taken,
+    hold_place,
+    hold_post,
+    hold_void,
+    money,
+    platform_account,
+    service_atomic,
+)
 from organizations.models import Organization
 
 
@@ -40,13 +52,19 @@ def _locked_requested(payout: Payout) -> Payout:
 def payout_settle(*, payout: Payout, reference: str, settled_by=None) -> Payout:
     """The bank transfer went out: the wallet pays the clearing account (the bank's mirror)."""
     reference = (reference or "").strip()
-    if not reference:
+    if not reference_key(reference):
         raise PayoutInvalid({"reference": ["Give the outgoing bank transfer's reference."]})
+    reference = reference[:200]
     payout = _locked_requested(payout)
+    first = bank_reference_taken(direction=BankReference.Direction.OUT, reference=reference)
+    if first is not None:  # one outgoing transfer settles one payout (statements match on it)
+        raise _already_used(first, reference)
     payout.entry = hold_post(hold=payout.hold, kind=EntryKind.PAYOUT, organization=payout.organization,
                              memo=f"Payout {payout.pk} to bank, {reference[:150]}")
+    bank_reference_record(direction=BankReference.Direction.OUT, reference=reference, entry=payout.entry,
+                          organization=payout.organization, amount=payout.amount, currency=payout.currency)
     payout.status, payout.reference, payout.resolved_by, payout.resolved_at = (
-        Payout.Status.SETTLED, reference[:200], settled_by, timezone.now())
+        Payout.Status.SETTLED, reference, settled_by, timezone.now())
     payout.save(update_fields=["entry", "status", "reference", "resolved_by", "resolved_at"])
     return payout
 

@@ -95,3 +95,25 @@ class SubKit(models.Model):
             models.CheckConstraint(condition=~Q(kit=models.F("child")), name="subkit_not_itself"),
             models.UniqueConstraint(fields=["kit", "child"], name="subkit_unique_kit_child"),
         ]
+
+
+class KitNrePaid(models.Model):
+    """A buyer has paid a kit revision's one-time NRE (on the purchase order that charged it):
+    its later quotes and orders of that revision leave the NRE out and show it as paid. Removed
+    when that purchase order is cancelled, so the next order pays it."""
+
+    kit = models.ForeignKey(Kit, on_delete=models.PROTECT, related_name="nre_payments")
+    buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # A plain reference: kits sit below orders (rooms import one way).
+    purchase_order_id = models.BigIntegerField(db_index=True)
+    order_id = models.BigIntegerField()
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kit", "id"]
+        constraints = [models.UniqueConstraint(fields=["kit", "buyer"], name="kitnre_once_per_buyer")]
+
+    def __str__(self) -> str:
+        return f"NRE of kit {self.kit_id} paid by {self.buyer_id} (PO {self.purchase_order_id})"

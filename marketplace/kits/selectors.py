@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.catalogue.models import Part
-from marketplace.kits.models import BomLine, Kit, SubKit
+from marketplace.kits.models import BomLine, Kit, KitNrePaid, SubKit
 from organizations.models import Organization
 
 
@@ -90,3 +90,8 @@ def part_kits(*, viewer: Organization | None, part: Part) -> list[dict]:
         if line.designators:
             entry["designators"].append(line.designators)
     return list(out.values())
+
+
+def nre_paid_for(*, buyer: Organization, kit_ids) -> dict[int, KitNrePaid]:
+    """The kit revisions among `kit_ids` whose NRE the buyer has paid, by kit id."""
+    return {p.kit_id: p for p in KitNrePaid.objects.filter(buyer=buyer, kit_id__in=list(kit_ids)).select_related("kit")}

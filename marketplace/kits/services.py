@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from marketplace.catalogue.listings import price_break_errors
-from marketplace.exceptions import KitInvalid
-from marketplace.kits.models import AssemblyBreak, BomLine, Kit, SubKit
+from marketplace.exceptions import KitInvalid, OrderInvalid
+from marketplace.kits.models import AssemblyBreak, BomLine, Kit, KitNrePaid, SubKit
 from organizations.models import Organization
 
 KIT_FIELDS = ("name", "category", "description", "currency", "design_fee_per_unit", "nre")
@@ -189,3 +189,26 @@ def kit_freeze(*, kit: Kit) -> None:
     ids = _descendant_ids({kit.pk})
     Kit.objects.filter(pk__in=ids, frozen=False).update(frozen=True)
     kit.frozen = True
+
+
+def kit_nre_record(*, buyer: Organization, payments: list[tuple[Kit, int, int, Decimal, str]]) -> None:
+    """Record that `buyer` pays these kits' NRE: (kit, purchase order id, order id, amount,
+    currency) each. A kit whose NRE the buyer has already paid (by a concurrent order, say) is
+    refused: the order's quote charged it again, so ask for a new quote."""
+    for kit, po_id, order_id, amount, currency in payments:
+        try:
+            with transaction.atomic():
+                KitNrePaid.objects.create(kit=kit, buyer=buyer, purchase_order_id=po_id, order_id=order_id,
+                                          amount=amount, currency=currency)
+        except IntegrityError:
+            paid = KitNrePaid.objects.filter(kit=kit, buyer=buyer).first()
+            raise OrderInvalid({"quote": [
+                f"You already paid the NRE of {kit} (order {paid.order_id if paid else '?'}); this quote charges it "
+                "again. Ask for a new quote: it leaves the NRE out."
+            ]}) from None
+
+
+def kit_nre_release(*, purchase_order_id: int) -> int:
+    """The purchase order that paid NRE was cancelled: the next order of those kits pays it."""
+    deleted, _ = KitNrePaid.objects.filter(purchase_order_id=purchase_order_id).delete()
+    return deleted

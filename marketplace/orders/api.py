@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
-from credit.api import DisputeOutputSerializer
+from credit.api import CurrencyCodeField, DisputeOutputSerializer
 from credit.idempotency_api import IDEMPOTENCY_PARAMETER, idempotent_response
 from credit.selectors import dispute_list
 from marketplace.catalogue.selectors import listing_list
@@ -46,6 +46,8 @@ class PurchaseOrderOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     total = AmountField()
     currency = serializers.CharField()
+    platform_fee = AmountField(help_text="The platform's take on this purchase order, fixed when it was placed; paid "
+                                         "out of the releases to the vendor.")
     payment = serializers.CharField(source="order.payment")
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
@@ -102,6 +104,11 @@ class OrderListCreateApi(APIView):
         partial = serializers.BooleanField(default=False, help_text="A short quote: order what is available and "
                                            "send the rest to an RFQ in the same step (the response adds `rfq`)")
         rfq_closes_at = serializers.DateTimeField(required=False, help_text="With `partial`: when that RFQ closes")
+        fund_currency = CurrencyCodeField(
+            required=False,
+            help_text="Pay a `deposit` order from this currency's wallet: each payment (the deposit now, the balance on "
+                      "delivery) is converted at the rate in force by an FX entry just before it (the quote's payment "
+                      "preview shows the conversion).")
 
         def validate(self, attrs):
             if ("quote" in attrs) == ("lines" in attrs):
@@ -151,7 +158,8 @@ class OrderListCreateApi(APIView):
                 if missing:
                     raise OrderInvalid({"lines": [f"Unknown listing id(s): {missing}."]})
                 kwargs["lines"] = [(visible[x["listing"]], x["quantity"]) for x in d["lines"]]
-            order = order_place(buyer=org, placed_by=request.user, payment=d["payment"], **kwargs)
+            order = order_place(buyer=org, placed_by=request.user, payment=d["payment"],
+                                fund_currency=d.get("fund_currency"), **kwargs)
             return status.HTTP_201_CREATED, order_output(order_list(organization=org).get(pk=order.pk), org)
 
         return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)

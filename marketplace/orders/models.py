@@ -55,6 +55,8 @@ class PurchaseOrder(models.Model):
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     total = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3, choices=Currency.choices)
+    platform_fee = models.DecimalField(default=0, help_text="The platform's take, fixed at placement (docs/ledger.md).",
+                                       **MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)

@@ -32,7 +32,7 @@ from marketplace.exceptions import (
     StepNotYours,
 )
 from marketplace.factories.capacity import capacity_release
-from marketplace.kits.services import kit_freeze
+from marketplace.kits.services import kit_freeze, kit_nre_record, kit_nre_release
 from marketplace.orders.capacity import capacity_book_for_order
 from marketplace.orders.models import (
     Order,
@@ -43,7 +43,7 @@ from marketplace.orders.models import (
 from marketplace.sourcing.allocation import order_qty
 from marketplace.sourcing.models import Quote
 from marketplace.sourcing.options import MAX_TOTAL
-from marketplace.sourcing.quotes import quote_service_lines
+from marketplace.sourcing.quotes import quote_nre_charged, quote_service_lines
 from marketplace.sourcing.rates import cents
 from organizations.models import Organization
 
@@ -80,13 +80,18 @@ def order_place(
     quote: Quote | None = None,
     lines: list[tuple[Listing, int]] | None = None,
     allow_shortfalls: bool = False,
+    fund_currency: str | None = None,
 ) -> Order:
     """Place an order from a saved quote (its prices, its allocations, plus assembly and fees) or
     from listing lines (current prices). Listings are locked in pk order, stock is reserved with
     conditional updates (never below zero), one purchase order per vendor, then payment opens in
     the same transaction: if credit refuses, nothing is kept. `allow_shortfalls` orders what a
     short quote could source (see `order_place_partial`, which sends the rest to an RFQ).
-    A buyer's awarded RFQ offers (private listings) are ordered like any listing until they expire."""
+    A buyer's awarded RFQ offers (private listings) are ordered like any listing until they expire.
+    `fund_currency`: a deposit order paid from that currency's wallet, converted at the rate in
+    force (credit's FX entry before each payment). Each purchase order records the platform's
+    fee, from its amounts by part category; an order from a quote records the kit revisions
+    whose NRE it pays (once per revision per buyer)."""
     if payment not in Order.Payment.values:
         raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
     if (quote is None) == (lines is None):
@@ -94,6 +99,7 @@ def order_place(
 
     # (vendor_id, listing_id | None, description, quantity, unit_price)
     wanted: list[tuple[int, int | None, str, int, Decimal]] = []
+    categories: dict[int, str] = {}  # listing id -> its part's category (the platform's fee may differ by category)
     if quote is not None:
         if quote.organization_id != buyer.pk:
             raise OrderInvalid({"quote": ["This quote was made for another organisation."]})
@@ -109,6 +115,7 @@ def order_place(
             raise OrderInvalid({"quote": [f"The quote is short of {len(short)} part(s); it cannot be ordered as a whole kit."]})
         for a in allocations:
             wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
+            categories[a.listing_id] = a.listing.part.category
         for _, vendor_id, description, qty, unit in quote_service_lines(quote=quote):
             wanted.append((vendor_id, None, description, qty, unit))
         # Exactly the purchase orders the quote priced, each with the shipping it was quoted.
@@ -143,6 +150,7 @@ def order_place(
                 continue
             currencies.add(listing.currency)
             wanted.append((listing.vendor_id, listing_id, str(listing.part), qty, price))
+            categories[listing_id] = listing.part.category
         if errors:
             raise OrderInvalid({"lines": errors})
         if len(currencies) > 1:
@@ -176,16 +184,19 @@ def order_place(
     for vendor_id, listing_id, description, qty, unit in wanted:
         by_vendor[vendor_id].append((listing_id, description, qty, unit))
     po_lines, total = [], Decimal(0)
+    fee_basis: dict[int, dict[str, Decimal]] = {}
     for vendor_id in sorted(by_vendor):
         po = PurchaseOrder.objects.create(order=order, vendor_id=vendor_id, currency=currency, total=Decimal(0))
-        po_total = Decimal(0)
+        po_total, basis = Decimal(0), defaultdict(Decimal)
         for listing_id, description, qty, unit in by_vendor[vendor_id]:
-            extended = cents(qty * unit)
+            extended = cents(qty * unit)  # each line rounded once; the purchase order is their sum
             po_total += extended
+            basis[categories.get(listing_id, "") if listing_id else ""] += extended
             po_lines.append(PurchaseOrderLine(purchase_order=po, listing_id=listing_id, description=description[:300],
                                               quantity=qty, unit_price=unit, extended_price=extended))
         po.total = po_total
         po.save(update_fields=["total"])
+        fee_basis[po.pk] = dict(basis)
         total += po_total
     PurchaseOrderLine.objects.bulk_create(po_lines)
     order.total = total
@@ -193,11 +204,18 @@ def order_place(
     if quote is not None:
         kit_freeze(kit=quote.kit)
         capacity_book_for_order(order=order, quote=quote)  # factories that declared weekly capacity
+        po_of = {po.vendor_id: po.pk for po in order.purchase_orders.all()}
+        kit_nre_record(buyer=buyer, payments=[(kit, po_of[kit.owner_id], order.pk, kit.nre, kit.currency)
+                                              for kit in quote_nre_charged(quote=quote) if kit.owner_id in po_of])
     # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
     for po in order.purchase_orders.select_related("vendor").order_by("pk"):
-        payments.purchase_order_payment_open(purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor,
-                                             currency=po.currency, total=po.total, method=order.payment,
-                                             kit_owner_id=quote.kit.owner_id if quote is not None else None)
+        record = payments.purchase_order_payment_open(
+            purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor, currency=po.currency,
+            total=po.total, method=order.payment, kit_owner_id=quote.kit.owner_id if quote is not None else None,
+            fee_basis=fee_basis[po.pk], fund_currency=fund_currency)
+        if record.platform_fee:
+            po.platform_fee = record.platform_fee
+            po.save(update_fields=["platform_fee"])
     return order
 
 
@@ -277,6 +295,7 @@ def purchase_order_cancel(*, purchase_order: PurchaseOrder, actor: Organization)
     payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=party == "vendor",
                                            after_confirmation=po.confirmed_at is not None)
     _restock(po)
+    kit_nre_release(purchase_order_id=po.pk)  # its NRE was not paid after all: the next order pays it
 
     capacity_release(order_id=po.order_id, factory_id=po.vendor_id)
     _rollup(po.order)
@@ -302,6 +321,7 @@ def purchase_order_default(*, purchase_order: PurchaseOrder, actor: Organization
     po.status, po.cancelled_at, po.cancelled_by_supplier = OrderStatus.CANCELLED, timezone.now(), False
     po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "updated_at"])
     _restock(po)
+    kit_nre_release(purchase_order_id=po.pk)  # its NRE was not paid after all: the next order pays it
     _rollup(po.order)
     return po
 

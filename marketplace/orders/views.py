@@ -39,7 +39,9 @@ def order_create_view(request):
             if not quantity or quantity < 1:
                 raise ValidationError("Enter a quantity of at least 1.")
             kwargs["lines"] = [(listing, quantity)]
-        order = order_place(buyer=org, placed_by=request.user, payment=request.POST.get("payment", ""), **kwargs)
+        fund = request.POST.get("fund_currency") or None  # pay the deposit order from another currency's wallet
+        order = order_place(buyer=org, placed_by=request.user, payment=request.POST.get("payment", ""),
+                            fund_currency=fund, **kwargs)
     except (ValidationError, StateConflict) as exc:
         messages.error(request, f"Order not placed: {error_text(exc)}")
         return redirect_back(request, reverse("marketplace:listing-search"))

@@ -6,8 +6,9 @@ See docs/quotes.md for why it works this way and how far from optimal it can be.
 import math
 from bisect import insort
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
+CENT = Decimal("0.01")
 MICRO = Decimal(1_000_000)  # the search compares costs as integers in millionths (prices have 6 places)
 
 
@@ -116,7 +117,22 @@ class Allocation:
 
     @property
     def extended_price(self) -> Decimal:
-        return self.offer.cost(self.quantity)
+        """The line's money: quantity × unit price, rounded half-even to the cent once (the one
+        rounding rule, docs/ledger.md). Subtotals, quotes and orders add these up."""
+        return self.offer.cost(self.quantity).quantize(CENT, ROUND_HALF_EVEN)
+
+    @property
+    def micro_extended(self) -> int:
+        """`extended_price` in millionths (what minimum-order and free-shipping checks add up)."""
+        return micro_cents(self.offer.micro_cost(self.quantity))
+
+
+def micro_cents(micro: int) -> int:
+    """A millionths amount rounded half-even to whole cents (10,000 millionths)."""
+    q, r = divmod(micro, 10_000)
+    if r > 5_000 or (r == 5_000 and q % 2):
+        q += 1
+    return q * 10_000
 
 
 def _key(allocations: list[Allocation]) -> tuple:

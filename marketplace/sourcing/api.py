@@ -68,6 +68,13 @@ class QuoteOutputSerializer(serializers.Serializer):
         mpn = serializers.CharField(allow_blank=True)
         quantity = serializers.IntegerField(help_text="Needed for the whole batch")
 
+    class NrePaidSerializer(serializers.Serializer):
+        kit = serializers.IntegerField(help_text="The kit revision")
+        name = serializers.CharField()
+        amount = serializers.CharField(help_text="Its NRE, in the kit's currency")
+        currency = serializers.CharField()
+        order = serializers.IntegerField(help_text="The order that paid it")
+
     id = serializers.IntegerField()
     kit = serializers.IntegerField(source="kit_id")
     kit_name = serializers.CharField(source="kit.name")
@@ -80,6 +87,8 @@ class QuoteOutputSerializer(serializers.Serializer):
     assembly_cost = AmountField()
     design_fees = AmountField()
     nre = AmountField()
+    nre_paid = NrePaidSerializer(many=True, help_text="NRE the buyer already paid on an earlier order of the same kit "
+                                 "revision: left out of this quote (charged once per revision per buyer)")
     total = AmountField()
     unit_cost = AmountField()
     lead_time_days = serializers.IntegerField()

@@ -32,6 +32,9 @@ class Quote(models.Model):
     optimality_gap = models.DecimalField(max_digits=9, decimal_places=6, default=0,
                                          help_text="Proven: (total − lower bound) ÷ total of the sourcing; 0 = optimal.")
     options = models.JSONField(default=dict, blank=True, help_text="The buyer's sourcing options, as validated.")
+    nre_paid = models.JSONField(default=list, blank=True, help_text=(
+        "Kit revisions whose one-time NRE the buyer had already paid: left out of this quote and its order "
+        '([{"kit", "name", "amount", "currency", "order"}]).'))
     fx = models.JSONField(default=dict, blank=True, help_text=(
         "The exchange-rate snapshot the quote priced at: rates into its currency, their FxRate ids, "
         "the time, and currencies left out for want of a rate."))

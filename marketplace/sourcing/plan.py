@@ -72,10 +72,13 @@ class Plan:
 
 
 def _evaluate(lines: list[LineSolution], terms: dict[int, VendorTerms]) -> Plan:
+    """A plan's vendor subtotals, shipping and cost. A subtotal is the sum of its rounded lines
+    (each allocation's extended price rounded to the cent), exactly what the purchase order will
+    charge, so minimum-order and free-shipping thresholds are judged on that amount."""
     subtotals: dict[int, int] = {}
     for solution in lines:
         for a in solution.allocations:
-            subtotals[a.offer.vendor_id] = subtotals.get(a.offer.vendor_id, 0) + a.offer.micro_cost(a.quantity)
+            subtotals[a.offer.vendor_id] = subtotals.get(a.offer.vendor_id, 0) + a.micro_extended
     shipping = {v: terms.get(v, VendorTerms()).shipping(s) for v, s in subtotals.items()}
     cost = sum(subtotals.values()) + sum(shipping.values())
     return Plan(lines=lines, subtotals=subtotals, shipping=shipping, cost=cost,

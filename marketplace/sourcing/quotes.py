@@ -14,7 +14,7 @@ from django.utils import timezone
 from marketplace.catalogue.models import VendorOrderTerms
 from marketplace.exceptions import QuoteInvalid
 from marketplace.kits.models import BomLine, Kit
-from marketplace.kits.selectors import kit_tree_multipliers
+from marketplace.kits.selectors import kit_tree_multipliers, nre_paid_for
 from marketplace.kits.services import kit_freeze
 from marketplace.sourcing.allocation import MICRO, Offer, solve_line
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
@@ -167,11 +167,14 @@ def _micro_to_money(value: int) -> Decimal:
 
 
 def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], assembly_offer=None,
-                      rates: QuoteRates) -> list[tuple[str, int, str, int, Decimal]]:
+                      rates: QuoteRates, nre_paid: frozenset[int] | set[int] = frozenset()
+                      ) -> list[tuple[str, int, str, int, Decimal]]:
     """What a kit tree costs besides its parts, as order lines in the quote's currency:
     (kind, vendor id, description, quantity, unit price); kind is assembly, design or nre. Each
     kit's own amounts are converted at the quote's rate. A quote adds them up (cents per line)
-    and an order from it buys exactly these lines, so the two agree to the cent."""
+    and an order from it buys exactly these lines, so the two agree to the cent. The NRE of a
+    kit revision in `nre_paid` (the buyer paid it on an earlier order) is left out: it is
+    charged once per revision per buyer."""
     out = []
     for sub in Kit.objects.filter(pk__in=multipliers).prefetch_related("assembly_breaks").order_by("pk"):
         batch = multipliers[sub.pk] * quantity
@@ -191,7 +194,7 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
                 out.append(("assembly", sub.assembly_factory_id, f"Assembly setup for {sub}", 1, unit(sub.assembly_setup_cost)))
         if sub.design_fee_per_unit:
             out.append(("design", sub.owner_id, f"Design fee, {sub}", batch, unit(sub.design_fee_per_unit)))
-        if sub.nre:
+        if sub.nre and sub.pk not in nre_paid:
             out.append(("nre", sub.owner_id, f"NRE, {sub}", 1, unit(sub.nre)))
     return out
 
@@ -199,7 +202,19 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
 def quote_service_lines(*, quote: Quote) -> list[tuple[str, int, str, int, Decimal]]:
     """A saved quote's service lines, at its own rates: what an order from it buys besides parts."""
     return kit_service_lines(kit=quote.kit, quantity=quote.quantity, multipliers=kit_tree_multipliers(quote.kit),
-                             assembly_offer=quote.assembly_offer, rates=QuoteRates.from_json(quote.currency, quote.fx))
+                             assembly_offer=quote.assembly_offer, rates=QuoteRates.from_json(quote.currency, quote.fx),
+                             nre_paid=quote_nre_paid_ids(quote))
+
+
+def quote_nre_paid_ids(quote: Quote) -> set[int]:
+    """The kit revisions whose NRE the quote left out (already paid by the buyer)."""
+    return {int(p["kit"]) for p in quote.nre_paid or []}
+
+
+def quote_nre_charged(*, quote: Quote) -> list[Kit]:
+    """The kit revisions whose NRE an order from this quote pays."""
+    return list(Kit.objects.filter(pk__in=kit_tree_multipliers(quote.kit), nre__gt=0)
+                .exclude(pk__in=quote_nre_paid_ids(quote)).order_by("pk"))
 
 
 @transaction.atomic
@@ -225,9 +240,12 @@ def quote_create(
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
     assembly_offer = assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
+    paid = nre_paid_for(buyer=organization, kit_ids=multipliers)  # NRE once per kit revision per buyer
+    nre_paid = [{"kit": p.kit_id, "name": str(p.kit), "amount": str(p.amount), "currency": p.currency, "order": p.order_id}
+                for p in sorted(paid.values(), key=lambda p: p.kit_id)]
     services = defaultdict(Decimal)
     for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
-                                                   assembly_offer=assembly_offer, rates=rates):
+                                                   assembly_offer=assembly_offer, rates=rates, nre_paid=set(paid)):
         services[kind] += cents(qty * unit)
     assembly_cost, design_fees, nre = services["assembly"], services["design"], services["nre"]
 
@@ -245,7 +263,7 @@ def quote_create(
         unit_cost=cents(total / quantity), shipping_cost=shipping_cost, optimality_gap=gap, options=options.as_json(),
         fx=fx_snapshot(rates, part_ids={n.part_id for n in needs} | {s for n in needs for s in n.substitutes}),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
-        valid_until=timezone.now() + validity, assembly_offer=assembly_offer,
+        valid_until=timezone.now() + validity, assembly_offer=assembly_offer, nre_paid=nre_paid,
     )
     lines = QuoteLine.objects.bulk_create([
         QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,

@@ -4,7 +4,9 @@ Random top-ups (with replays and repeated bank receipts), transfers, batches, ho
 fully or partly, void, expire), reversals, payouts (request, settle, reject), FX conversions,
 deposit orders (open, confirm, deliver, the buyer's cancellation, the supplier's default),
 disputes resolved by a split, and a platform credit line paying several vendors (reserve,
-deliver, cancel, repay, disputes). A plain-Python model predicts every wallet, escrow and line
+deliver, cancel, repay, disputes). The platform takes a 2 % fee on every release to a supplier
+(into its revenue account, in the same entry), org 2 is under a 10 % rolling reserve freed by the
+beat, and USD orders are paid from the CNY wallet through FX conversions. A plain-Python model predicts every wallet, escrow and line
 figure; after every step the stored balances must match it and no cash account may be
 overdrawn, and after every example `verify_ledger` must find nothing.
 
@@ -47,6 +49,9 @@ from credit.services import (
     Transfer,
     account_for,
     credit_line_grant,
+    fee_schedule_set,
+    reserve_release_due,
+    reserve_set,
     credit_repay,
     dispute_resolve,
     entry_reverse,
@@ -78,6 +83,7 @@ RECEIPTS = itertools.count(1)
 USD_CNY = Decimal("7.20")
 DEPOSIT, GRACE = Decimal("30"), 7
 LIMIT = Decimal("800.00")
+FEE, RESERVE, RESERVE_DAYS = Decimal("2"), Decimal("10"), 5  # the platform's take; org 2's rolling reserve
 
 
 REACHED: Counter = Counter()
@@ -117,7 +123,15 @@ class LedgerMachine(RuleBasedStateMachine):
         self.accounts = [account_for(organization=o, kind=AccountKind.WALLET, currency="CNY") for o in self.orgs]
         self.usd = [account_for(organization=o, kind=AccountKind.WALLET, currency="USD") for o in self.orgs]
         self.escrow = [account_for(organization=o, kind=AccountKind.ESCROW, currency="CNY") for o in self.orgs]
-        tracked = self.accounts + self.usd + self.escrow
+        self.usd_escrow = [account_for(organization=o, kind=AccountKind.ESCROW, currency="USD") for o in self.orgs]
+        self.reserve = {c: [account_for(organization=o, kind=AccountKind.RESERVE, currency=c) for o in self.orgs]
+                        for c in ("CNY", "USD")}
+        self.revenue = {c: platform_account(kind=AccountKind.REVENUE, currency=c) for c in ("CNY", "USD")}
+        # The take and the reserve are set before any order: every purchase order pays the fee.
+        fee_schedule_set(default_percent=FEE)
+        reserve_set(organization=self.orgs[2], percent=RESERVE, days=RESERVE_DAYS)
+        tracked = (self.accounts + self.usd + self.escrow + self.usd_escrow + self.reserve["CNY"] + self.reserve["USD"]
+                   + list(self.revenue.values()))
         self.balance = {a.pk: Decimal("0.00") for a in tracked}
         self.held = {a.pk: Decimal("0.00") for a in tracked}
         self.keys, self.receipts = {}, []
@@ -139,6 +153,20 @@ class LedgerMachine(RuleBasedStateMachine):
     def move(self, deltas):
         for pk, x in deltas.items():
             self.balance[pk] += x
+
+    def pay_vendor(self, po, amount, currency="CNY"):
+        """A release of `amount` to the PO's vendor: the fee still due first (to revenue), then
+        org 2's reserve share of the rest, the wallet the rest (what credit must do)."""
+        fee = min(po["fee"] - po["collected"], amount)
+        reserved = share(amount - fee, RESERVE) if po["vendor"] == 2 else Decimal("0.00")
+        po["collected"] += fee
+        wallet = (self.accounts if currency == "CNY" else self.usd)[po["vendor"]].pk
+        self.move({wallet: amount - fee - reserved, self.revenue[currency].pk: fee,
+                   self.reserve[currency][po["vendor"]].pk: reserved})
+        if fee:
+            event("fee collected")
+        if reserved:
+            event("reserve held")
 
     # --- the ledger core ----------------------------------------------------------------------
 
@@ -364,7 +392,8 @@ class LedgerMachine(RuleBasedStateMachine):
             payments.purchase_order_payment_open(**kwargs)
             self.reserved += total
             return {"id": po_id, "buyer": buyer, "vendor": vendor, "total": total, "credit": True, "state": "placed",
-                    "deposit": Decimal("0.00"), "where": None, "disputed": False}
+                    "deposit": Decimal("0.00"), "where": None, "disputed": False, "fee": share(total, FEE),
+                    "collected": Decimal("0.00")}
         deposit = share(total, DEPOSIT)
         wallet, escrow = self.accounts[buyer].pk, self.escrow[buyer].pk
         if self.available(wallet) < deposit:
@@ -374,7 +403,8 @@ class LedgerMachine(RuleBasedStateMachine):
         payments.purchase_order_payment_open(**kwargs)
         self.move({wallet: -deposit, escrow: deposit})
         return {"id": po_id, "buyer": buyer, "vendor": vendor, "total": total, "credit": False, "state": "placed",
-                "deposit": deposit, "where": "escrow", "disputed": False}
+                "deposit": deposit, "where": "escrow", "disputed": False, "fee": share(total, FEE),
+                "collected": Decimal("0.00")}
 
     @rule(po=orders)
     def confirm(self, po):
@@ -383,7 +413,8 @@ class LedgerMachine(RuleBasedStateMachine):
         payments.purchase_order_payment_confirm(purchase_order_id=po["id"])
         po["state"] = "shipped"  # confirmed and shipped: the marketplace's steps between move no money
         if not po["credit"] and self.terms[po["vendor"]][0] == "confirm" and po["where"] == "escrow":
-            self.move({self.escrow[po["buyer"]].pk: -po["deposit"], self.accounts[po["vendor"]].pk: po["deposit"]})
+            self.move({self.escrow[po["buyer"]].pk: -po["deposit"]})
+            self.pay_vendor(po, po["deposit"])
             po["where"] = "released"
 
     @rule(po=orders)
@@ -401,7 +432,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.reserved -= po["total"]
             self.owed += po["total"]
             self.invoices.append([po["id"], po["total"]])
-            self.move({vendor: po["total"]})  # the platform paid the vendor
+            self.pay_vendor(po, po["total"])  # the platform paid the vendor
         else:
             rest = po["total"] - po["deposit"]
             if rest > 0 and self.available(buyer) < rest:
@@ -410,8 +441,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 return
             payments.purchase_order_payment_deliver(purchase_order_id=po["id"])
             if po["where"] == "escrow":
-                self.move({self.escrow[po["buyer"]].pk: -po["deposit"], vendor: po["deposit"]})
-            self.move({buyer: -rest, vendor: rest})
+                self.move({self.escrow[po["buyer"]].pk: -po["deposit"]})
+                self.pay_vendor(po, po["deposit"])
+            if rest:
+                self.move({buyer: -rest})
+                self.pay_vendor(po, rest)
             po["where"] = "released"
         po["state"] = "delivered"
 
@@ -498,7 +532,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 if keep:
                     self.owed += keep
                     self.invoices.append([po["id"], keep])
-                    self.move({vendor: keep})
+                    self.pay_vendor(po, keep)
             else:  # delivered: forgive what is still owed on its invoice, refund the rest in cash
                 invoice = next(i for i in self.invoices if i[0] == po["id"])
                 forgiven = min(refund, invoice[1])
@@ -525,6 +559,64 @@ class LedgerMachine(RuleBasedStateMachine):
             self.move({self.escrow[po["buyer"]].pk: -in_escrow, buyer: refund, vendor: vendor_net})
         event(f"dispute resolved ({'credit' if po['credit'] else 'deposit'}, {po['state']})")
         po["disputed"], po["state"] = False, "closed"
+
+    # --- reserves, and USD orders paid from the CNY wallet -------------------------------------
+
+    @rule()
+    def beat_frees_reserves(self):
+        """The beat runs after the reserve period: every tranche goes back to its wallet, once."""
+        reserve_release_due(now=timezone.now() + timedelta(days=RESERVE_DAYS + 1))
+        for currency, wallets in (("CNY", self.accounts), ("USD", self.usd)):
+            for n, reserve in enumerate(self.reserve[currency]):
+                if self.balance[reserve.pk]:
+                    event("reserve freed")
+                    self.move({wallets[n].pk: self.balance[reserve.pk], reserve.pk: -self.balance[reserve.pk]})
+
+    @rule(buyer=who, vendor=who, total=small, deliver=st.booleans())
+    def usd_order_paid_from_cny(self, buyer, vendor, total, deliver):
+        """A USD deposit order paid from the buyer's CNY wallet: the deposit, and the balance on
+        delivery, each converted at the rate in force by an FX entry just before it is paid."""
+        if buyer == vendor:
+            return
+        cny, usd_escrow = self.accounts[buyer].pk, self.usd_escrow[buyer].pk
+        po = {"id": next(PO_IDS), "vendor": vendor, "fee": share(total, FEE), "collected": Decimal("0.00")}
+        deposit = share(total, DEPOSIT)
+        kwargs = dict(purchase_order_id=po["id"], order_id=None, buyer=self.orgs[buyer], vendor=self.orgs[vendor],
+                      currency="USD", total=total, method="deposit", fund_currency="CNY")
+        if self.available(cny) < convert(deposit, "USD", "CNY"):
+            with pytest.raises(InsufficientFunds, match="CNY"):
+                payments.purchase_order_payment_open(**kwargs)
+            return
+        payments.purchase_order_payment_open(**kwargs)
+        self.move({cny: -convert(deposit, "USD", "CNY"), usd_escrow: deposit})
+        payments.purchase_order_payment_confirm(purchase_order_id=po["id"])
+        released = self.terms[vendor][0] == "confirm"
+        if released:
+            self.move({usd_escrow: -deposit})
+            self.pay_vendor(po, deposit, "USD")
+        if not deliver:  # the supplier cancels: the whole deposit goes back, in USD
+            cancel = dict(purchase_order_id=po["id"], by_supplier=True, after_confirmation=True)
+            vendor_usd = self.usd[vendor].pk
+            if released and self.available(vendor_usd) < deposit:
+                with pytest.raises(InsufficientFunds):
+                    payments.purchase_order_payment_cancel(**cancel)
+                return
+            payments.purchase_order_payment_cancel(**cancel)
+            self.move({vendor_usd if released else usd_escrow: -deposit, self.usd[buyer].pk: deposit})
+            return
+        rest = total - deposit
+        if rest and self.available(cny) < convert(rest, "USD", "CNY"):
+            with pytest.raises(InsufficientFunds, match="CNY"):
+                payments.purchase_order_payment_deliver(purchase_order_id=po["id"])
+            return
+        payments.purchase_order_payment_deliver(purchase_order_id=po["id"])
+        event("usd order paid from cny")
+        if not released:
+            self.move({usd_escrow: -deposit})
+            self.pay_vendor(po, deposit, "USD")
+        if rest:
+            self.move({cny: -convert(rest, "USD", "CNY")})
+            self.pay_vendor(po, rest, "USD")
 
     # --- the platform line ------------------------------------------------------------------------
 
@@ -593,6 +685,15 @@ def _machine_flows():
                                        on_line(m, "disputed", False), on_line(m, "disputed after delivery", False)),
         "platform line paid a vendor": lambda m: on_line(m, "delivered", False),
         "repaid": lambda m: on_line(m, "delivered", True),
+        # Org 2 pays the platform fee and is under the rolling reserve, freed by the beat.
+        "fee collected": lambda m: m.place(buyer=1, vendor=2, total=Decimal("400.00"), credit=False,
+                                           stage="delivered", percent=Decimal("0")),
+        "reserve held": lambda m: m.place(buyer=1, vendor=2, total=Decimal("400.00"), credit=False,
+                                          stage="delivered", percent=Decimal("0")),
+        "reserve freed": lambda m: (m.place(buyer=1, vendor=2, total=Decimal("400.00"), credit=False,
+                                            stage="delivered", percent=Decimal("0")), m.beat_frees_reserves()),
+        "usd order paid from cny": lambda m: m.usd_order_paid_from_cny(buyer=1, vendor=2, total=Decimal("100.00"),
+                                                                       deliver=True),
     }
 
 

@@ -111,3 +111,24 @@ def test_the_buyer_reads_one_statement_for_the_platform_line_across_vendors(clie
     assert "Kitstreet → Lumen Labs" in page and "300.00" in page
     csv = client.get(reverse("credit:line-statement", args=[line.pk])).content.decode()
     assert csv.count("invoice") == 2 and "Kitstreet -> Lumen Labs" in csv
+
+
+def test_an_operator_imports_a_statement_on_the_desk_and_resolves_what_did_not_match(client, supplier, operator_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from credit.models import BankStatementLine
+    from credit.services import wallet_topup
+
+    wallet_topup(organization=supplier.organization, amount=Decimal("300.00"), currency="CNY", reference="BOC-RCPT-5")
+    client.force_login(operator_user)
+    statement = ("date,amount,currency,reference,counterparty\n"
+                 "2026-12-01,300.00,CNY,boc rcpt 5,Hua Xin\n2026-12-01,12.00,CNY,MYSTERY-1,Someone\n")
+    response = client.post(reverse("credit:statement-upload"),
+                           {"file": SimpleUploadedFile("s.csv", statement.encode(), content_type="text/csv")}, follow=True)
+    page = response.content.decode()
+    assert "1 line(s) matched, 1 unmatched" in page
+    assert "Bank statement lines to resolve (1)" in page and "MYSTERY-1" in page
+    line = BankStatementLine.objects.get(reference="MYSTERY-1")
+    page = client.post(reverse("credit:statement-line-close", args=[line.pk]), {"note": "Bank fee, booked by finance"},
+                       follow=True).content.decode()
+    assert "Bank statement lines to resolve (0)" in page

@@ -19,3 +19,12 @@ def test_tasks_call_their_services():
     with mock.patch("credit.services.invoice_mark_overdue", return_value={"marked_overdue": 1}) as mark:
         assert tasks.invoice_mark_overdue_task() == {"marked_overdue": 1}
     mark.assert_called_once_with()
+
+
+def test_the_reserve_beat_is_scheduled_and_calls_its_service():
+    from django.conf import settings
+
+    assert tasks.reserve_release_due_task.name in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    with mock.patch("credit.services.reserve_release_due", return_value=2) as release:
+        assert tasks.reserve_release_due_task() == 2
+    release.assert_called_once_with()
