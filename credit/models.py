@@ -93,6 +93,7 @@ class EntryKind(models.TextChoices):
     CREDIT_DISBURSEMENT = "credit_disburse", "Lender paid the vendor"
     WRITE_OFF = "write_off", "Credit written off"
     FX_CONVERSION = "fx_conversion", "Currency conversion"
+    LATE_CREDIT = "late_credit", "Late-shipment credit"
 
 
 # Kinds an operator may reverse by hand; the others are owned by deposit and credit state
@@ -398,12 +399,23 @@ class PurchaseOrderPayment(models.Model):
     # When the line's lender is not the vendor: the lender's money reserved for the vendor, paid on delivery.
     funding_hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="funded_payment")
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="payment")
+    # The vendor shipped after the promised date: the credit it owes the buyer (set when the last
+    # unit ships), posted in the ledger when the order settles (`late_credit_entry`).
+    late_credit = models.DecimalField(**MONEY, default=ZERO)
+    late_days = models.PositiveIntegerField(default=0)
+    late_credit_posted = models.DecimalField(**MONEY, default=ZERO)
+    late_credit_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["buyer", "status"], name="popayment_buyer_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(late_credit__gte=0, late_credit__lte=F("total")), name="popayment_late_credit_range"),
+            models.CheckConstraint(condition=Q(late_credit_posted__gte=0, late_credit_posted__lte=F("late_credit")),
+                                   name="popayment_late_credit_posted_range"),
+        ]
 
     def __str__(self) -> str:
         return f"Payment of PO {self.purchase_order_id} ({self.method})"

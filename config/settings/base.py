@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "config.events",  # the market's event log: the feed and the webhooks of every order, payment, dispute, payout step
     "config.outbox",  # transactional outbox: tasks enqueued by a committed transaction survive a broker outage
     "organizations",
     "marketplace",
