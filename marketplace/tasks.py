@@ -20,3 +20,24 @@ def market_webhook_deliver_task(self, delivery_id: int) -> None:
     from marketplace.models import MarketWebhookDelivery
 
     webhook_deliver_or_retry(self, MarketWebhookDelivery, delivery_id=delivery_id)
+
+
+@shared_task(name="marketplace.tasks.market_deadlines_task")
+def market_deadlines_task() -> int:
+    """Beat: the market's deadline sweep as of now (`manage.py market_deadlines` runs the same).
+    A sweep already run as of a later moment (an operator's --as-of) makes this one wait."""
+    from marketplace.exceptions import SweepInThePast
+    from marketplace.services.deadlines import market_deadlines_sweep
+
+    try:
+        return len(market_deadlines_sweep().expired)
+    except SweepInThePast:
+        return 0
+
+
+@shared_task(name="marketplace.tasks.simulated_counterparty_task")
+def simulated_counterparty_task() -> dict:
+    """Beat: demo stalls nobody logs in to confirm and ship their orders after a realistic delay."""
+    from marketplace.services.deadlines import simulated_counterparty_run
+
+    return simulated_counterparty_run()
