@@ -1,8 +1,8 @@
 """Marketplace URLs: `api_urlpatterns` are mounted under /api/v1/, `urlpatterns` are HTML pages."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from marketplace import api, api_rfqs, boms_api, boms_views, views, views_rfqs
+from marketplace import api, api_rfqs, boms_api, boms_views, fulfilment_api, views, views_rfqs
 
 app_name = "marketplace"
 
@@ -32,6 +32,13 @@ api_urlpatterns = [
     path("orders/<int:pk>/<str:step>/", api.OrderStepApi.as_view(), name="order-step"),
     path("purchase-orders/", api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", api.PurchaseOrderDisputeApi.as_view(), name="purchase-order-dispute"),
+    path("purchase-orders/<int:pk>/shipments/", fulfilment_api.PurchaseOrderShipmentListCreateApi.as_view(),
+         name="purchase-order-shipments"),
+    path("purchase-orders/<int:pk>/shipments/<int:shipment_id>/receive/", fulfilment_api.ShipmentReceiveApi.as_view(),
+         name="purchase-order-shipment-receive"),
+    path("purchase-orders/<int:pk>/resource/", fulfilment_api.PurchaseOrderResourceApi.as_view(),
+         name="purchase-order-resource"),
+    re_path(r"^lots/(?P<lot>[^/]{1,60})/trace/$", fulfilment_api.LotTraceApi.as_view(), name="lot-trace"),
     path("purchase-orders/<int:pk>/<str:step>/", api.PurchaseOrderStepApi.as_view(), name="purchase-order-step"),
     path("rfqs/", api_rfqs.RfqListCreateApi.as_view(), name="rfq-list"),
     path("rfqs/<int:pk>/", api_rfqs.RfqDetailApi.as_view(), name="rfq-detail"),
