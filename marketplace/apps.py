@@ -7,10 +7,14 @@ class MarketplaceConfig(AppConfig):
     def ready(self):
         from organizations.signals import organization_verified
 
+        # Services enqueue tasks by name (the outbox); registering them here lets any process,
+        # not only a worker, run them eagerly or look them up.
+        from marketplace import tasks  # noqa: F401
+
         organization_verified.connect(_vendor_verified, dispatch_uid="marketplace.vendor_verified")
 
         from config.events.services import events_published
-        from marketplace.services.notifications import webhooks_for_events
+        from marketplace.notifications.services import webhooks_for_events
 
         # The market's event log (orders, payments, disputes, payouts) reaches the market webhooks.
         events_published.connect(webhooks_for_events, dispatch_uid="marketplace.webhooks_for_events")

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from config.api import paginated_response
 from config.events.selectors import event_list
-from config.events.services import EVENT_TYPES
+from config.events.models import EVENT_TYPES
 from organizations.access import get_acting_organization
 
 OBJECT_TYPES = ["purchase_order", "payment", "dispute", "payout", "shipment"]

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from config.events.services import EVENTS_PUBLISH_TASK, events_publish
 
-@shared_task(name="config.events.tasks.events_publish_task")
+
+@shared_task(name=EVENTS_PUBLISH_TASK)
 def events_publish_task(event_ids: list[int]) -> int:
-    from config.events.services import events_publish
-
     return len(events_publish(event_ids=event_ids))

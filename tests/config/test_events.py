@@ -9,7 +9,7 @@ from config.events.models import Event
 from config.events.services import event_record, events_published
 from config.outbox.models import OutboxMessage
 from credit.services import payout_request, payout_settle
-from marketplace.services import order_place, purchase_order_cancel
+from marketplace.orders.services import order_place, purchase_order_cancel
 from tests.credit.factories import funded_wallet
 from tests.marketplace.factories import ListingFactory
 

@@ -1,12 +1,12 @@
 """`python manage.py market_deadlines [--as-of ISO-8601]`: the market's deadline sweep, the same
-code as the beat task (marketplace.services.deadlines). `--as-of` sweeps as if it were that
+code as the beat task (marketplace.orders.deadlines). `--as-of` sweeps as if it were that
 moment (operators' backfills, tests); a moment before one already swept is refused."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from marketplace.exceptions import SweepInThePast
-from marketplace.services.deadlines import market_deadlines_sweep
+from marketplace.orders.deadlines import market_deadlines_sweep
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from credit.models import AccountKind, EntryKind, Invoice, JournalEntry, Purchas
 from credit.selectors import ledger_verify
 from credit.services import account_for, dispute_resolve, purchase_order_payment_late, supplier_terms_set
 from config.events.models import Event
-from marketplace.services import (
+from marketplace.orders.services import (
     order_place,
     purchase_order_confirm,
     purchase_order_deliver,
