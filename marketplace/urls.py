@@ -93,6 +93,7 @@ urlpatterns = [
     path("orders/<int:pk>/", orders_views.order_detail_view, name="order-detail"),
     path("purchase-orders/", orders_views.purchase_order_list_view, name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", orders_views.purchase_order_dispute_view, name="purchase-order-dispute-page"),
+    path("purchase-orders/<int:pk>/resource/", orders_views.purchase_order_resource_view, name="purchase-order-resource-page"),
     path("purchase-orders/<int:pk>/<str:step>/", orders_views.purchase_order_step_view, name="purchase-order-step"),
     path("rfqs/", rfqs_views.rfq_list_view, name="rfq-list"),
     path("rfqs/new/", rfqs_views.rfq_create_view, name="rfq-create"),
