@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from config import desk, system
 from config.api import api_not_found
+from config.events.api import EventListApi
 from config.schema_view import SchemaView
 from config import views as site_views
 from credit import urls as credit_urls
@@ -21,6 +22,7 @@ api_v1 = [
     *marketplace_urls.api_urlpatterns,
     *credit_urls.api_urlpatterns,
     *trials_urls.api_urlpatterns,
+    path("events/", EventListApi.as_view(), name="event-list"),
     path("system/ping/", system.WorkerPingApi.as_view(), name="worker-ping"),
     path("tasks/<str:task_id>/", system.TaskStatusApi.as_view(), name="task-status"),
     # Last: any other /api/v1/.../ URL is a JSON 404 (ending in "/" so APPEND_SLASH still redirects).

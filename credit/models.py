@@ -96,6 +96,7 @@ class EntryKind(models.TextChoices):
     WRITE_OFF = "write_off", "Credit written off"
     FX_CONVERSION = "fx_conversion", "Currency conversion"
     RESERVE_RELEASE = "reserve_release", "Rolling reserve released"
+    LATE_CREDIT = "late_credit", "Late-shipment credit"
 
 
 # Kinds an operator may reverse by hand; the others are owned by deposit and credit state
@@ -407,14 +408,25 @@ class PurchaseOrderPayment(models.Model):
     fee_collected = models.DecimalField(**MONEY, default=ZERO, help_text="Of the fee, what releases have paid so far.")
     fund_currency = models.CharField(max_length=3, choices=Currency.choices, blank=True,
                                      help_text="The buyer pays from this currency's wallet, converted at the rate in force.")
+    # The vendor shipped after the promised date: the credit it owes the buyer (set when the last
+    # unit ships), posted in the ledger when the order settles (`late_credit_entry`).
+    late_credit = models.DecimalField(**MONEY, default=ZERO)
+    late_days = models.PositiveIntegerField(default=0)
+    late_credit_posted = models.DecimalField(**MONEY, default=ZERO)
+    late_credit_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["buyer", "status"], name="popayment_buyer_status_idx")]
-        constraints = [models.CheckConstraint(condition=Q(fee_collected__gte=0, fee_collected__lte=F("platform_fee")),
-                                              name="popayment_fee_collected_within_fee")]
+        constraints = [
+            models.CheckConstraint(condition=Q(fee_collected__gte=0, fee_collected__lte=F("platform_fee")),
+                           name="popayment_fee_collected_within_fee"),
+            models.CheckConstraint(condition=Q(late_credit__gte=0, late_credit__lte=F("total")), name="popayment_late_credit_range"),
+            models.CheckConstraint(condition=Q(late_credit_posted__gte=0, late_credit_posted__lte=F("late_credit")),
+                                   name="popayment_late_credit_posted_range"),
+        ]
 
     def __str__(self) -> str:
         return f"Payment of PO {self.purchase_order_id} ({self.method})"

@@ -14,5 +14,6 @@ from credit.services.payments import (  # noqa: F401
     purchase_order_payment_default,
     purchase_order_payment_confirm,
     purchase_order_payment_deliver,
+    purchase_order_payment_late,
     purchase_order_payment_open,
 )

@@ -13,6 +13,12 @@ class MarketplaceConfig(AppConfig):
 
         organization_verified.connect(_vendor_verified, dispatch_uid="marketplace.vendor_verified")
 
+        from config.events.services import events_published
+        from marketplace.notifications.services import webhooks_for_events
+
+        # The market's event log (orders, payments, disputes, payouts) reaches the market webhooks.
+        events_published.connect(webhooks_for_events, dispatch_uid="marketplace.webhooks_for_events")
+
 
 def _vendor_verified(sender, organization, **kwargs):
     # Listings copy their vendor's verified flag for search; refresh it so they show at once.

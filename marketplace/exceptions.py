@@ -36,6 +36,14 @@ class OrderInvalid(DomainValidationError):
     """The order cannot be placed as asked (expired quote, mixed currencies, bad lines)."""
 
 
+class ShipmentInvalid(DomainValidationError):
+    """A shipment or receipt that does not fit the purchase order (more than ordered, an unknown line)."""
+
+
+class SweepInThePast(DomainValidationError):
+    """The deadline sweep was asked to run as of a moment before one it already swept."""
+
+
 class OutOfStock(StateConflict):
     """Another buyer took the stock first: nothing was reserved."""
 

@@ -24,8 +24,11 @@ from marketplace.notifications.models import (  # noqa: F401
 from marketplace.orders.models import (  # noqa: F401
     Order,
     OrderStatus,
+    MarketSweep,
     PurchaseOrder,
     PurchaseOrderLine,
+    Shipment,
+    ShipmentLine,
 )
 from marketplace.rfqs.models import Bid, BidLine, BidPriceBreak, Rfq, RfqLine  # noqa: F401
 from marketplace.sourcing.models import (  # noqa: F401

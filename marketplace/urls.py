@@ -1,6 +1,6 @@
 """Marketplace URLs: `api_urlpatterns` are mounted under /api/v1/, `urlpatterns` are HTML pages."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from marketplace.boms import api as boms_api
 from marketplace.boms import views as boms_views
@@ -46,6 +46,13 @@ api_urlpatterns = [
     path("orders/<int:pk>/<str:step>/", orders_api.OrderStepApi.as_view(), name="order-step"),
     path("purchase-orders/", orders_api.PurchaseOrderListApi.as_view(), name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", orders_api.PurchaseOrderDisputeApi.as_view(), name="purchase-order-dispute"),
+    path("purchase-orders/<int:pk>/shipments/", orders_api.PurchaseOrderShipmentListCreateApi.as_view(),
+         name="purchase-order-shipments"),
+    path("purchase-orders/<int:pk>/shipments/<int:shipment_id>/receive/", orders_api.ShipmentReceiveApi.as_view(),
+         name="purchase-order-shipment-receive"),
+    path("purchase-orders/<int:pk>/resource/", orders_api.PurchaseOrderResourceApi.as_view(),
+         name="purchase-order-resource"),
+    re_path(r"^lots/(?P<lot>[^/]{1,60})/trace/$", orders_api.LotTraceApi.as_view(), name="lot-trace"),
     path("purchase-orders/<int:pk>/<str:step>/", orders_api.PurchaseOrderStepApi.as_view(), name="purchase-order-step"),
     path("rfqs/", rfqs_api.RfqListCreateApi.as_view(), name="rfq-list"),
     path("rfqs/<int:pk>/", rfqs_api.RfqDetailApi.as_view(), name="rfq-detail"),
@@ -88,6 +95,7 @@ urlpatterns = [
     path("orders/<int:pk>/", orders_views.order_detail_view, name="order-detail"),
     path("purchase-orders/", orders_views.purchase_order_list_view, name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", orders_views.purchase_order_dispute_view, name="purchase-order-dispute-page"),
+    path("purchase-orders/<int:pk>/resource/", orders_views.purchase_order_resource_view, name="purchase-order-resource-page"),
     path("purchase-orders/<int:pk>/<str:step>/", orders_views.purchase_order_step_view, name="purchase-order-step"),
     path("rfqs/", rfqs_views.rfq_list_view, name="rfq-list"),
     path("rfqs/new/", rfqs_views.rfq_create_view, name="rfq-create"),

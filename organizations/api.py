@@ -42,6 +42,8 @@ class OrganizationOutputSerializer(serializers.Serializer):
     default_currency = serializers.CharField()
     location = serializers.CharField()
     description = serializers.CharField()
+    simulated = serializers.BooleanField(help_text="A demo organisation run by Kitstreet's simulated counterparty "
+                                                   "(it confirms and ships orders by itself)")
 
 
 def organization_output(org: Organization) -> dict:

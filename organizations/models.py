@@ -43,6 +43,9 @@ class Organization(models.Model):
     default_currency = models.CharField(max_length=3, default="CNY")
     location = models.CharField(max_length=200, blank=True, help_text="Stall or site, e.g. SEG Plaza 3F-A12")
     description = models.TextField(blank=True)
+    simulated = models.BooleanField(default=False, db_default=False, help_text=(
+        "A demo organisation with no people: Kitstreet's simulated counterparty confirms and ships its "
+        "orders after a realistic delay, so a demo order never waits on nobody."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

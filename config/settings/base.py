@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "config.events",  # the market's event log: the feed and the webhooks of every order, payment, dispute, payout step
     "config.outbox",  # transactional outbox: tasks enqueued by a committed transaction survive a broker outage
     "organizations",
     "marketplace",
@@ -271,7 +272,12 @@ CELERY_BEAT_SCHEDULE = {
     "credit-mark-overdue": {"task": "credit.tasks.invoice_mark_overdue_task", "schedule": crontab(hour=1, minute=0)},
     "trials-refresh-open": {"task": "trials.tasks.trial_refresh_open_task", "schedule": 300.0},
     "marketplace-close-due-rfqs": {"task": "marketplace.tasks.rfq_close_due_task", "schedule": 60.0},
+    "marketplace-deadlines": {"task": "marketplace.tasks.market_deadlines_task", "schedule": 300.0},
+    "marketplace-simulated-counterparty": {"task": "marketplace.tasks.simulated_counterparty_task", "schedule": 60.0},
 }
+# The simulated counterparty of demo stalls without members: confirm, then ship, after these delays.
+SIMULATED_CONFIRM_AFTER_MINUTES = int(os.environ.get("SIMULATED_CONFIRM_AFTER_MINUTES", "5"))
+SIMULATED_SHIP_AFTER_MINUTES = int(os.environ.get("SIMULATED_SHIP_AFTER_MINUTES", "30"))
 
 LOGGING = {
     "version": 1,

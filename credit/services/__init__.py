@@ -48,6 +48,7 @@ from credit.services.payments import (  # noqa: F401
     purchase_order_payment_cancel,
     purchase_order_payment_confirm,
     purchase_order_payment_deliver,
+    purchase_order_payment_late,
     purchase_order_payment_open,
     supplier_terms,
     supplier_terms_set,

@@ -23,6 +23,7 @@ from credit.exceptions import (
     PaymentStepRefused,
 )
 from credit.models import (
+    Account,
     AccountKind,
     CreditLine,
     Dispute,
@@ -33,6 +34,7 @@ from credit.models import (
     SupplierTerms,
 )
 from credit.services.credit_lines import credit_draw, credit_reserve, lender_cash, line_accounts
+from config.events.services import event_record
 from credit.services.fx import wallet_convert_to
 from credit.services.ledger import (
     CENT,
@@ -83,6 +85,15 @@ def supplier_terms_set(*, supplier: Organization, deposit_percent: Decimal, rele
     defaults.update({k: v for k, v in optional.items() if v is not None})
     terms, _ = SupplierTerms.objects.update_or_create(organization=supplier, defaults=defaults)
     return terms
+
+
+def _event(record: PurchaseOrderPayment, type: str, *, key: str | None = None, **data) -> None:
+    """The step, in the buyer's and the supplier's event feeds (and their webhooks)."""
+    event_record(type=type, object_type="payment", object_id=record.pk, key=key,
+                 organization_ids=[record.buyer_id, record.supplier_id],
+                 data={"purchase_order": record.purchase_order_id, "order": record.order_id, "method": record.method,
+                       "currency": record.currency, "total": str(record.total), "deposit_amount": str(record.deposit_amount),
+                       "deposit_status": record.deposit_status, "status": record.status, **data})
 
 
 def _share(amount: Decimal, percent: Decimal) -> Decimal:
@@ -156,6 +167,7 @@ def purchase_order_payment_open(
     else:
         raise NoCreditLine({PAYMENT_FIELD: ["Pay by deposit or credit."]})
     record.save()
+    _event(record, "payment.opened")
     return record
 
 
@@ -198,6 +210,7 @@ def _release(record: PurchaseOrderPayment) -> None:
     pay_supplier(record=record, debits=[(escrow, -record.deposit_amount)], kind=EntryKind.DEPOSIT_RELEASE,
                  memo=f"Deposit for PO {record.purchase_order_id} released", organization=record.buyer)
     record.deposit_status = PurchaseOrderPayment.DepositStatus.RELEASED
+    _event(record, "payment.deposit_released")
 
 
 @transaction.atomic
@@ -219,7 +232,8 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
         return record
     _refuse_if_disputed(record, step="confirm delivery of")
     if record.method == PurchaseOrderPayment.Method.DEPOSIT:
-        if record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW:
+        released_now = record.deposit_status == PurchaseOrderPayment.DepositStatus.ESCROW
+        if released_now:
             _release(record)
         balance = record.total - record.deposit_amount
         if balance > 0:
@@ -228,11 +242,63 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
             pay_supplier(record=record, debits=[(wallet, -balance)], kind=EntryKind.BALANCE_PAYMENT,
                          memo=f"Balance of PO {purchase_order_id} on delivery", organization=record.buyer,
                          field=PAYMENT_FIELD)
+        paid_now = balance + (record.deposit_amount if released_now else ZERO)
     elif record.hold is not None and record.hold.status == Hold.Status.PENDING:
         record.invoice = _draw(record, amount=None, memo=f"PO {purchase_order_id} delivered")
+        paid_now = record.total
+    else:
+        paid_now = ZERO
     record.status = PurchaseOrderPayment.Status.SETTLED
     record.save(update_fields=["deposit_status", "invoice", "status", "fee_collected", "updated_at"])
+    _event(record, "payment.settled")
+    if record.late_credit > 0:
+        # Never more than the supplier has to give now: its release is net of the platform's fee
+        # and its reserve, so the credit comes from what its wallet holds, up to what it was paid.
+        supplier_wallet = Account.objects.get(
+            pk=account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency).pk)
+        _post_late_credit(record, limit=min(paid_now, max(supplier_wallet.balance - supplier_wallet.held, ZERO)))
     return record
+
+
+@transaction.atomic
+def purchase_order_payment_late(*, purchase_order_id: int, amount: Decimal, days: int) -> PurchaseOrderPayment | None:
+    """The vendor shipped `days` after its promised date: the buyer earns `amount` (the vendor's
+    late credit, worked out by the marketplace from the terms it copied at placement). Recorded
+    now, posted in the ledger when the order settles, as a credit from the vendor to the buyer
+    (never more than the vendor is paid at settlement, so it can always be posted)."""
+    record = _locked_record(purchase_order_id)
+    if record is None or record.status != PurchaseOrderPayment.Status.OPEN:
+        return record
+    amount = min(max(Decimal(amount).quantize(CENT, ROUND_HALF_EVEN), ZERO), record.total)
+    if amount == record.late_credit and days == record.late_days:
+        return record
+    record.late_credit, record.late_days = amount, days
+    record.save(update_fields=["late_credit", "late_days", "updated_at"])
+    return record
+
+
+def _post_late_credit(record: PurchaseOrderPayment, *, limit: Decimal) -> None:
+    """Post the late credit of a payment that just settled: a deposit order's buyer gets it back
+    in its wallet from the vendor's; a credit order's invoice is reduced by it (a credit note; a
+    lender that is not the vendor is repaid by the vendor)."""
+    amount = min(record.late_credit - record.late_credit_posted, limit)
+    if amount <= 0:
+        return
+    memo = f"Late credit on PO {record.purchase_order_id}: shipped {record.late_days} day(s) late"
+    buyer_wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
+    supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
+    if record.method == PurchaseOrderPayment.Method.DEPOSIT:
+        entry = ledger_post(legs=[(supplier_wallet, -amount), (buyer_wallet, amount)], kind=EntryKind.LATE_CREDIT,
+                            memo=memo, organization=record.supplier, field=PAYMENT_FIELD)
+    elif record.invoice_id:
+        entry = _credit_note(record, refund=amount, memo=memo, resolved_by=None, reason="", buyer_wallet=buyer_wallet,
+                             supplier_wallet=supplier_wallet, kind=EntryKind.LATE_CREDIT, field=PAYMENT_FIELD)
+    else:
+        return
+    record.late_credit_posted += amount
+    record.late_credit_entry = entry
+    record.save(update_fields=["late_credit_posted", "late_credit_entry", "updated_at"])
+    _event(record, "payment.late_credit", amount=str(amount), days_late=record.late_days, entry=entry.pk)
 
 
 @transaction.atomic
@@ -263,6 +329,7 @@ def purchase_order_payment_cancel(*, purchase_order_id: int, by_supplier: bool, 
                                  else PurchaseOrderPayment.DepositStatus.REFUNDED)
     record.status = PurchaseOrderPayment.Status.CANCELLED
     record.save(update_fields=["deposit_status", "status", "updated_at"])
+    _event(record, "payment.cancelled", by_supplier=by_supplier)
     return record
 
 
@@ -359,6 +426,7 @@ def purchase_order_payment_default(*, purchase_order_id: int, shipped_at: dateti
                                  else PurchaseOrderPayment.DepositStatus.REFUNDED)
     record.status, record.defaulted_at = PurchaseOrderPayment.Status.CANCELLED, now
     record.save(update_fields=["deposit_status", "status", "defaulted_at", "updated_at"])
+    _event(record, "payment.defaulted", forfeited=str(forfeit), refunded=str(refund))
     return record
 
 
@@ -384,10 +452,22 @@ def dispute_open(*, purchase_order_id: int, opened_by: Organization, reason: str
         raise DisputeConflict(f"Purchase order {purchase_order_id} already has a dispute ({existing.pk}, {state}).")
     try:
         with transaction.atomic():
-            return Dispute.objects.create(payment=record, purchase_order_id=purchase_order_id, opened_by=opened_by,
-                                          reason=reason[:1000], opened_by_user=opened_by_user)
+            dispute = Dispute.objects.create(payment=record, purchase_order_id=purchase_order_id, opened_by=opened_by,
+                                             reason=reason[:1000], opened_by_user=opened_by_user)
     except IntegrityError:
         raise DisputeConflict(f"Purchase order {purchase_order_id} already has an open dispute.") from None
+    _dispute_event(dispute, record, "dispute.opened")
+    return dispute
+
+
+def _dispute_event(dispute: Dispute, record: PurchaseOrderPayment, type: str) -> None:
+    data = {"purchase_order": record.purchase_order_id, "payment": record.pk, "status": dispute.status,
+            "opened_by": dispute.opened_by_id, "reason": dispute.reason}
+    if dispute.status == Dispute.Status.RESOLVED:
+        data.update(refund_percent=str(dispute.refund_percent), refund_amount=str(dispute.refund_amount),
+                    currency=record.currency)
+    event_record(type=type, object_type="dispute", object_id=dispute.pk, data=data,
+                 organization_ids=[record.buyer_id, record.supplier_id])
 
 
 def _merge(legs) -> list[tuple[int, Decimal]]:
@@ -430,7 +510,7 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
     if record.method == PurchaseOrderPayment.Method.DEPOSIT:
         in_escrow = record.deposit_amount if record.deposit_status == Deposit.ESCROW else ZERO
         paid_out = (record.deposit_amount if record.deposit_status == Deposit.RELEASED else ZERO) + (
-            record.total - record.deposit_amount if record.status == Status.SETTLED else ZERO)
+            record.total - record.deposit_amount if record.status == Status.SETTLED else ZERO) - record.late_credit_posted
         refund = _share(in_escrow + paid_out, refund_percent)
         from_escrow = min(refund, in_escrow)
         legs = []
@@ -446,7 +526,7 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
         if in_escrow:
             record.deposit_status = Deposit.REFUNDED if from_escrow == in_escrow else Deposit.RELEASED
     else:
-        refund = _share(record.total, refund_percent)
+        refund = _share(record.total - record.late_credit_posted, refund_percent)
         if record.hold is not None and record.hold.status == Hold.Status.PENDING:  # not delivered yet
             keep = record.total - refund
             if keep > 0:
@@ -462,10 +542,12 @@ def dispute_resolve(*, dispute: Dispute, refund_percent: Decimal, note: str, res
     dispute.status, dispute.refund_percent, dispute.refund_amount = Dispute.Status.RESOLVED, refund_percent, refund
     dispute.note, dispute.entry, dispute.resolved_by, dispute.resolved_at = note[:1000], entry, resolved_by, timezone.now()
     dispute.save(update_fields=["status", "refund_percent", "refund_amount", "note", "entry", "resolved_by", "resolved_at"])
+    _dispute_event(dispute, record, "dispute.resolved")
     return dispute
 
 
-def _credit_note(record, *, refund, memo, resolved_by, reason, buyer_wallet, supplier_wallet):
+def _credit_note(record, *, refund, memo, resolved_by, reason, buyer_wallet, supplier_wallet,
+                 kind=EntryKind.DISPUTE_SPLIT, field="refund_percent"):
     line = _line(record)
     payable, receivable = line_accounts(line)
     cash = lender_cash(line)
@@ -476,8 +558,8 @@ def _credit_note(record, *, refund, memo, resolved_by, reason, buyer_wallet, sup
     legs = [(payable.pk, forgiven), (receivable.pk, -forgiven), (cash.pk, -cash_back), (buyer_wallet.pk, cash_back)]
     if line.supplier_id != record.supplier_id:  # the vendor was paid by the lender: it pays the refund back
         legs += [(supplier_wallet.pk, -refund), (cash.pk, refund)]
-    entry = write_entry(locked=locked, legs=_merge(legs), kind=EntryKind.DISPUTE_SPLIT, memo=memo, reason=reason[:300],
-                        created_by=resolved_by, field="refund_percent")
+    entry = write_entry(locked=locked, legs=_merge(legs), kind=kind, memo=memo, reason=reason[:300],
+                        created_by=resolved_by, field=field)
     if forgiven:
         invoice.credited += forgiven
         fields = ["credited"]

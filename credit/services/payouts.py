@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from credit.exceptions import PayoutAlreadyResolved, PayoutInvalid
+from config.events.services import event_record
 from credit.models import AccountKind, BankReference, EntryKind, Payout
 from credit.references import reference_key
 from credit.services.ledger import (
@@ -29,6 +30,13 @@ from credit.services.ledger import (
 from organizations.models import Organization
 
 
+def _event(payout: Payout, type: str) -> None:
+    """The step in the organisation's event feed (and its webhooks)."""
+    event_record(type=type, object_type="payout", object_id=payout.pk, organization_ids=[payout.organization_id],
+                 data={"amount": str(payout.amount), "currency": payout.currency, "status": payout.status,
+                       "reference": payout.reference, "reason": payout.reason})
+
+
 @service_atomic
 def payout_request(*, organization: Organization, amount: Decimal, currency: str, requested_by=None) -> Payout:
     """Hold `amount` on the organisation's wallet for a bank transfer an operator will settle."""
@@ -37,8 +45,10 @@ def payout_request(*, organization: Organization, amount: Decimal, currency: str
     clearing = platform_account(currency=currency)
     hold = hold_place(account=wallet, counter_account=clearing, amount=amount,
                       memo=f"Payout to {organization.name}'s bank")
-    return Payout.objects.create(organization=organization, amount=amount, currency=currency, hold=hold,
-                                 requested_by=requested_by)
+    payout = Payout.objects.create(organization=organization, amount=amount, currency=currency, hold=hold,
+                                   requested_by=requested_by)
+    _event(payout, "payout.requested")
+    return payout
 
 
 def _locked_requested(payout: Payout) -> Payout:
@@ -66,6 +76,7 @@ def payout_settle(*, payout: Payout, reference: str, settled_by=None) -> Payout:
     payout.status, payout.reference, payout.resolved_by, payout.resolved_at = (
         Payout.Status.SETTLED, reference, settled_by, timezone.now())
     payout.save(update_fields=["entry", "status", "reference", "resolved_by", "resolved_at"])
+    _event(payout, "payout.settled")
     return payout
 
 
@@ -80,4 +91,5 @@ def payout_reject(*, payout: Payout, reason: str, rejected_by=None) -> Payout:
     payout.status, payout.reason, payout.resolved_by, payout.resolved_at = (
         Payout.Status.REJECTED, reason[:300], rejected_by, timezone.now())
     payout.save(update_fields=["status", "reason", "resolved_by", "resolved_at"])
+    _event(payout, "payout.rejected")
     return payout

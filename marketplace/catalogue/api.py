@@ -415,6 +415,15 @@ class OrderTermsApi(APIView):
                                                       required=False, allow_null=True,
                                                       help_text="Subtotal from which shipping is free; null: never")
         min_order_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+        confirm_within_hours = serializers.IntegerField(min_value=1, max_value=720, default=48,
+                                                        help_text="Confirm each purchase order within this many hours")
+        ship_within_days = serializers.IntegerField(min_value=1, max_value=365, required=False, allow_null=True,
+                                                    help_text="Ship within this many days of confirmation; null: "
+                                                              "the listing's lead time")
+        late_credit_percent_per_day = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal("0"),
+                                                               max_value=Decimal("100"), default=Decimal("0"))
+        late_credit_cap_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal("0"),
+                                                           max_value=Decimal("100"), default=Decimal("0"))
 
     class OutputSerializer(serializers.Serializer):
         organization = serializers.IntegerField(source="vendor_id")
@@ -422,11 +431,16 @@ class OrderTermsApi(APIView):
         shipping_fee = AmountField()
         free_shipping_over = AmountField(allow_null=True)
         min_order_value = AmountField()
+        confirm_within_hours = serializers.IntegerField()
+        ship_within_days = serializers.IntegerField(allow_null=True)
+        late_credit_percent_per_day = serializers.DecimalField(max_digits=5, decimal_places=2)
+        late_credit_cap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
         updated_at = serializers.DateTimeField(allow_null=True)
 
     def _terms(self, org: Organization):
         return getattr(org, "order_terms", None) or VendorOrderTerms(
-            vendor=org, currency=org.default_currency, shipping_fee=Decimal(0), min_order_value=Decimal(0))
+            vendor=org, currency=org.default_currency, shipping_fee=Decimal(0), min_order_value=Decimal(0),
+            late_credit_percent_per_day=Decimal(0), late_credit_cap_percent=Decimal(0))
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, pk: int):
@@ -443,5 +457,5 @@ class OrderTermsApi(APIView):
             raise PermissionDenied("Only the supplier itself sets its order terms: act as it (X-Organization).")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        terms = order_terms_set(vendor=org, **{"free_shipping_over": None, **data.validated_data})
+        terms = order_terms_set(vendor=org, **{"free_shipping_over": None, "ship_within_days": None, **data.validated_data})
         return Response(self.OutputSerializer(terms).data)

@@ -232,17 +232,32 @@ class ListingPriceChange(models.Model):
 
 class VendorOrderTerms(models.Model):
     """A supplier's terms per purchase order: a shipping fee (waived at or above
-    `free_shipping_over`) and a minimum order value. Quotes in other currencies ignore them."""
+    `free_shipping_over`) and a minimum order value (quotes in other currencies ignore them), and
+    its promises: confirm within hours, ship within days, a late credit per day with a cap."""
 
     vendor = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="order_terms")
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CNY)
     shipping_fee = models.DecimalField(default=0, **MONEY)
     free_shipping_over = models.DecimalField(null=True, blank=True, **MONEY)
     min_order_value = models.DecimalField(default=0, **MONEY)
+    # Promises on every purchase order (copied onto it when placed; see orders/promises.py).
+    confirm_within_hours = models.PositiveIntegerField(default=48, help_text="Confirm each purchase order within this "
+                                                       "many hours, or the market cancels it.")
+    ship_within_days = models.PositiveIntegerField(null=True, blank=True, help_text="Ship within this many days of "
+                                                   "confirmation; empty: the listing's lead time (at least a day).")
+    late_credit_percent_per_day = models.DecimalField(max_digits=5, decimal_places=2, default=0, help_text=(
+        "Credit to the buyer per day shipped late, in % of the purchase order."))
+    late_credit_cap_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0, help_text=(
+        "The most the late credit can reach, in % of the purchase order."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(condition=Q(confirm_within_hours__gte=1, confirm_within_hours__lte=720),
+                                   name="orderterms_confirm_hours_range"),
+            models.CheckConstraint(condition=Q(late_credit_percent_per_day__gte=0, late_credit_percent_per_day__lte=100,
+                                               late_credit_cap_percent__gte=0, late_credit_cap_percent__lte=100),
+                                   name="orderterms_late_credit_range"),
             models.CheckConstraint(condition=Q(shipping_fee__gte=0), name="orderterms_shipping_not_negative"),
             models.CheckConstraint(condition=Q(min_order_value__gte=0), name="orderterms_min_order_not_negative"),
             models.CheckConstraint(condition=Q(free_shipping_over__isnull=True) | Q(free_shipping_over__gte=0),

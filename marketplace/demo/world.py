@@ -223,7 +223,7 @@ def _stall_traders(ctx: DemoContext, count: int) -> list[Organization]:
         orgs.append(Organization(
             name=name, slug=slug, is_supplier=True, is_trader=True, verified=True, verified_at=timezone.now(),
             location=f"{building} {rng.randint(1, 5)}F-{rng.choice('ABCDE')}{rng.randint(1, 99):02d}",
-            description="Stall trader: cut tape, reels and trays.",
+            description="Stall trader: cut tape, reels and trays.", simulated=True,
         ))
     return Organization.objects.bulk_create(orgs, batch_size=1000)
 

@@ -42,6 +42,11 @@ class FulfilmentSerializer(serializers.Serializer):
     fill_rate = serializers.FloatField(allow_null=True, help_text="delivered ÷ (delivered + cancelled by the supplier)")
     median_hours_to_confirm = serializers.FloatField(allow_null=True)
     median_hours_to_ship = serializers.FloatField(allow_null=True)
+    expired_unconfirmed = serializers.IntegerField(help_text="Purchase orders it let expire unconfirmed (the market cancelled them)")
+    shipped_with_promise = serializers.IntegerField(help_text="Shipped purchase orders that had a promised ship date")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="Share of them shipped by ship_by (last 500)")
+    median_slip_days = serializers.FloatField(allow_null=True, help_text="Median of shipped − promised, in days "
+                                                                        "(negative: early)")
     listings = serializers.IntegerField()
     kits = serializers.IntegerField()
 

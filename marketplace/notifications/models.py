@@ -3,6 +3,7 @@ market events (RFQ and order events) to their endpoints."""
 
 from django.db import models
 
+from config.events.models import EVENT_TYPES
 from config.webhook_models import WebhookDeliveryBase, WebhookEndpointBase
 from organizations.models import Organization
 
@@ -30,10 +31,11 @@ class Notification(models.Model):
 
 
 class MarketWebhookEndpoint(WebhookEndpointBase):
-    """An integration's URL for marketplace events (rfq.created, bid.received, rfq.awarded),
-    signed like the trial webhooks (config/webhooks.py)."""
+    """An integration's URL for marketplace events (rfq.created, bid.received, rfq.awarded, and
+    every event of the market's log: po.*, payment.*, dispute.*, payout.*), signed like the trial
+    webhooks (config/webhooks.py)."""
 
-    EVENTS = ("rfq.created", "bid.received", "rfq.awarded")
+    EVENTS = ("rfq.created", "bid.received", "rfq.awarded", *EVENT_TYPES)
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="market_webhooks")
 

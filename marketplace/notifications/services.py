@@ -1,4 +1,5 @@
-"""The in-app inbox and the marketplace's webhooks (rfq.created, bid.received, rfq.awarded).
+"""The in-app inbox and the marketplace's webhooks (rfq.created, bid.received, rfq.awarded, and
+every event of the market's event log: po.*, payment.*, dispute.*, payout.*).
 
 Both are written inside the transaction of the event they report, so an event that rolls back
 leaves no message behind; webhook deliveries are sent by a Celery task after commit, signed with
@@ -9,6 +10,7 @@ the shared helper in config/webhooks.py (the same scheme as the trial webhooks).
 from django.db import transaction
 from django.utils import timezone
 
+from config.events.services import event_payload
 from config.outbox.services import outbox_enqueue
 from config.webhooks import (
     webhook_attempt,
@@ -59,6 +61,16 @@ def webhooks_enqueue(*, organization_ids: list[int], event: str, event_key: str,
             outbox_enqueue(MARKET_WEBHOOK_DELIVER_TASK, args=[delivery.pk])
         deliveries.append(delivery)
     return deliveries
+
+
+def webhooks_for_events(sender, events, **kwargs) -> None:
+    """`config.events.services.events_published` receiver: each event of the market's log goes to
+    its organisation's webhook endpoints (one delivery per endpoint and event, sent after commit,
+    signed and retried like every market webhook)."""
+    with transaction.atomic():
+        for event in events:
+            webhooks_enqueue(organization_ids=[event.organization_id], event=event.type, event_key=f"event:{event.pk}",
+                             payload=event_payload(event))
 
 
 def market_webhook_deliver(*, delivery_id: int) -> MarketWebhookDelivery:

@@ -1,9 +1,16 @@
 """Orders and purchase orders: place (reserve stock without oversell, split per vendor, open
-payment), then the lifecycle placed → confirmed → shipped → delivered, or cancelled.
+payment), then the lifecycle placed → confirmed → partly shipped → shipped → delivered, or cancelled.
+
+Every purchase order carries its vendor's promise from the moment it is placed (`confirm_by`,
+`ship_by`; see orders/promises.py), and every step writes an event for both parties
+(`config.events`: the feed and the webhooks), in the step's own transaction.
 
 Who may take each step (documented in docs/quotes.md too):
-- confirm, ship: the vendor of the purchase order;
-- deliver: the buyer (confirms receipt);
+- confirm, ship: the vendor of the purchase order; `ship` sends every unit still to go in one
+  shipment, `shipment_create` sends some of them (tracked, lot-coded), several times;
+- deliver: the buyer (confirms receipt of everything shipped); `shipment_receive` receives one
+  shipment, or part of it; the purchase order is delivered when its last unit is received;
+- expire: the market, when the vendor has not confirmed by `confirm_by` (the deadline sweep);
 - cancel: the buyer while the PO is still `placed`, or `confirmed` when the vendor's terms let
   buyers cancel after confirmation (forfeiting per terms); the vendor while it is `placed` or
   `confirmed` (it cannot ship). Cancelling releases the reserved stock;
@@ -14,13 +21,15 @@ Who may take each step (documented in docs/quotes.md too):
 """
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
+from config.events.services import event_record
 from credit import payments
 from marketplace.catalogue.models import Listing
 from marketplace.exceptions import (
@@ -29,6 +38,7 @@ from marketplace.exceptions import (
     OutOfStock,
     PurchaseOrderStepNotAllowed,
     QuoteAlreadyOrdered,
+    ShipmentInvalid,
     StepNotYours,
 )
 from marketplace.factories.capacity import capacity_release
@@ -39,7 +49,11 @@ from marketplace.orders.models import (
     OrderStatus,
     PurchaseOrder,
     PurchaseOrderLine,
+    Shipment,
+    ShipmentLine,
 )
+from marketplace.orders.selectors import resource_offer
+from marketplace.orders.promises import days_late, late_credit, promise_apply, promises_for
 from marketplace.sourcing.allocation import order_qty
 from marketplace.sourcing.models import Quote
 from marketplace.sourcing.options import MAX_TOTAL
@@ -48,7 +62,10 @@ from marketplace.sourcing.rates import cents
 from organizations.models import Organization
 
 MAX_LINES = 500
-STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED,
+          OrderStatus.DELIVERED]
+SHIPPING = {OrderStatus.CONFIRMED, OrderStatus.PARTLY_SHIPPED}  # a vendor may (still) ship
+MAX_SHIPMENT_LINES = 500
 
 
 def _merge(lines: list[tuple[Listing, int]]) -> dict[int, int]:
@@ -183,10 +200,20 @@ def order_place(
     by_vendor: dict[int, list] = defaultdict(list)
     for vendor_id, listing_id, description, qty, unit in wanted:
         by_vendor[vendor_id].append((listing_id, description, qty, unit))
+    # Each vendor's promise: its terms, or the longest lead time of what it sells here.
+    lead_days = {vendor_id: max((locked[l].lead_time_days for l, *_ in rows if l is not None), default=0)
+                 for vendor_id, rows in by_vendor.items()}
+    if quote is not None:
+        for quoted in quote.vendors.all():
+            if quoted.vendor_id in lead_days:
+                lead_days[quoted.vendor_id] = max(lead_days[quoted.vendor_id], quoted.lead_time_days)
+    promises = promises_for(lead_days=lead_days)
     po_lines, total = [], Decimal(0)
     fee_basis: dict[int, dict[str, Decimal]] = {}
     for vendor_id in sorted(by_vendor):
-        po = PurchaseOrder.objects.create(order=order, vendor_id=vendor_id, currency=currency, total=Decimal(0))
+        po = PurchaseOrder(order=order, vendor_id=vendor_id, currency=currency, total=Decimal(0))
+        promise_apply(po, promises[vendor_id], placed_at=order.created_at)
+        po.save(force_insert=True)
         po_total, basis = Decimal(0), defaultdict(Decimal)
         for listing_id, description, qty, unit in by_vendor[vendor_id]:
             extended = cents(qty * unit)  # each line rounded once; the purchase order is their sum
@@ -216,7 +243,27 @@ def order_place(
         if record.platform_fee:
             po.platform_fee = record.platform_fee
             po.save(update_fields=["platform_fee"])
+        po.order = order
+        po_event(po, "po.placed")
     return order
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def po_event(po: PurchaseOrder, type: str, *, key: str | None = None, at=None, **data) -> None:
+    """The step in the buyer's and the vendor's event feeds (and their webhooks)."""
+    event_record(
+        type=type, object_type="purchase_order", object_id=po.pk, key=key, at=at,
+        organization_ids=[po.order.buyer_id, po.vendor_id],
+        data={"order": po.order_id, "buyer": po.order.buyer_id, "vendor": po.vendor_id, "status": po.status,
+              "total": str(po.total), "currency": po.currency, "confirm_by": _iso(po.confirm_by),
+              "ship_by": _iso(po.ship_by), **data},
+    )
 
 
 # --- Lifecycle ---------------------------------------------------------------------------------
@@ -252,35 +299,219 @@ def _step(po: PurchaseOrder, party: str, *, step: str, allowed: dict[str, set[st
 
 
 @transaction.atomic
-def purchase_order_confirm(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+def purchase_order_confirm(*, purchase_order: PurchaseOrder, actor: Organization, at=None) -> PurchaseOrder:
     po, party = _locked(purchase_order, actor)
     _step(po, party, step="confirm", allowed={"vendor": {OrderStatus.PLACED}})
-    po.status, po.confirmed_at = OrderStatus.CONFIRMED, timezone.now()
-    po.save(update_fields=["status", "confirmed_at", "updated_at"])
+    po.status, po.confirmed_at = OrderStatus.CONFIRMED, at or timezone.now()
+    po.ship_by = po.confirmed_at + timedelta(days=po.ship_within_days)  # the promise runs from the confirmation
+    po.save(update_fields=["status", "confirmed_at", "ship_by", "updated_at"])
     payments.purchase_order_payment_confirm(purchase_order_id=po.pk)
     _rollup(po.order)
+    po_event(po, "po.confirmed", at=po.confirmed_at, simulated=po.vendor.simulated)
     return po
 
 
 @transaction.atomic
 def purchase_order_ship(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
-    po, party = _locked(purchase_order, actor)
-    _step(po, party, step="ship", allowed={"vendor": {OrderStatus.CONFIRMED}})
-    po.status, po.shipped_at = OrderStatus.SHIPPED, timezone.now()
-    po.save(update_fields=["status", "shipped_at", "updated_at"])
-    _rollup(po.order)
-    return po
+    """Ship every unit still to go, in one shipment (no lot or tracking: use `shipment_create`)."""
+    shipment_create(purchase_order=purchase_order, actor=actor, lines=None)
+    return PurchaseOrder.objects.select_related("order").get(pk=purchase_order.pk)
 
 
 @transaction.atomic
 def purchase_order_deliver(*, purchase_order: PurchaseOrder, actor: Organization) -> PurchaseOrder:
+    """The buyer received everything: every shipment, whole."""
     po, party = _locked(purchase_order, actor)
     _step(po, party, step="confirm delivery of", allowed={"buyer": {OrderStatus.SHIPPED}})
-    po.status, po.delivered_at = OrderStatus.DELIVERED, timezone.now()
-    po.save(update_fields=["status", "delivered_at", "updated_at"])
-    payments.purchase_order_payment_deliver(purchase_order_id=po.pk)
-    _rollup(po.order)
+    _receive(po, ShipmentLine.objects.filter(shipment__purchase_order=po).order_by("pk"), quantities=None)
     return po
+
+
+def _clean_text(value, *, field: str, max_length: int, errors: list[str], where: str) -> str:
+    value = str(value or "").strip()
+    if len(value) > max_length:
+        errors.append(f"{where}: {field} is at most {max_length} characters.")
+    return value[:max_length]
+
+
+@transaction.atomic
+def shipment_create(*, purchase_order: PurchaseOrder, actor: Organization, lines: list[dict] | None,
+                    carrier: str = "", tracking: str = "", user=None, simulated: bool = False, at=None) -> Shipment:
+    """The vendor ships some units: `lines` = [{"listing", "quantity", "lot", "date_code"}], or None
+    for every unit still to go. Several shipments per purchase order; it is partly shipped until
+    its last unit has gone (then its service lines go with that last shipment). More than ordered
+    is refused whole (400), a shipment on an order that is not confirmed is a 409. Shipping the
+    last unit after `ship_by` earns the buyer the vendor's late credit (recorded with the payment,
+    posted in the ledger when the order settles)."""
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="ship", allowed={"vendor": SHIPPING})
+    at = at or timezone.now()
+    errors: list[str] = []
+    carrier = _clean_text(carrier, field="carrier", max_length=100, errors=errors, where="Shipment")
+    tracking = _clean_text(tracking, field="tracking", max_length=100, errors=errors, where="Shipment")
+    po_lines = list(PurchaseOrderLine.objects.select_for_update().filter(purchase_order=po).order_by("pk"))
+    goods = [line for line in po_lines if line.listing_id is not None]
+    # (po_line, quantity, lot, date_code) to ship
+    picks: list[tuple[PurchaseOrderLine, int, str, str]] = []
+    if lines is None:
+        picks = [(line, line.quantity - line.shipped_quantity, "", "") for line in goods if line.shipped_quantity < line.quantity]
+    else:
+        if not lines:
+            raise ShipmentInvalid({"lines": ["Add at least one line (a listing and a quantity)."]})
+        if len(lines) > MAX_SHIPMENT_LINES:
+            raise ShipmentInvalid({"lines": [f"At most {MAX_SHIPMENT_LINES} lines per shipment."]})
+        by_listing: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
+        for line in goods:
+            by_listing[line.listing_id].append(line)
+        left = {line.pk: line.quantity - line.shipped_quantity for line in goods}
+        for n, wanted in enumerate(lines, start=1):
+            where = f"Line {n}"
+            listing_id, quantity = wanted.get("listing"), wanted.get("quantity")
+            lot = _clean_text(wanted.get("lot"), field="lot", max_length=60, errors=errors, where=where)
+            date_code = _clean_text(wanted.get("date_code"), field="date_code", max_length=20, errors=errors, where=where)
+            if listing_id not in by_listing:
+                errors.append(f"{where}: listing {listing_id} is not on purchase order {po.pk}.")
+                continue
+            if not isinstance(quantity, int) or quantity < 1:
+                errors.append(f"{where}: quantity must be a whole number of at least 1.")
+                continue
+            remaining = sum(left[line.pk] for line in by_listing[listing_id])
+            if quantity > remaining:
+                ordered = sum(line.quantity for line in by_listing[listing_id])
+                errors.append(f"{where}: listing {listing_id} has {remaining} unit(s) left to ship of {ordered} ordered; "
+                              f"{quantity} is more than ordered.")
+                continue
+            for line in by_listing[listing_id]:  # fill the order's lines of that listing in turn
+                take = min(quantity, left[line.pk])
+                if take:
+                    picks.append((line, take, lot, date_code))
+                    left[line.pk] -= take
+                    quantity -= take
+    if errors:
+        raise ShipmentInvalid({"lines": errors})
+    shipped = defaultdict(int)
+    for line, qty, _, _ in picks:
+        shipped[line.pk] += qty
+    done = all(line.shipped_quantity + shipped[line.pk] >= line.quantity for line in goods)
+    if done:  # the last shipment carries the service lines (assembly, fees, shipping) too
+        picks += [(line, line.quantity - line.shipped_quantity, "", "") for line in po_lines
+                  if line.listing_id is None and line.shipped_quantity < line.quantity]
+    if not picks:
+        raise PurchaseOrderStepNotAllowed(f"Purchase order {po.pk} has nothing left to ship.")
+    number = (Shipment.objects.filter(purchase_order=po).order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    shipment = Shipment.objects.create(purchase_order=po, number=number, carrier=carrier, tracking=tracking,
+                                       shipped_by=user, simulated=simulated, created_at=at)
+    ShipmentLine.objects.bulk_create([
+        ShipmentLine(shipment=shipment, po_line=line, listing_id=line.listing_id, vendor_id=po.vendor_id, quantity=qty,
+                     lot=lot, date_code=date_code) for line, qty, lot, date_code in picks])
+    for line, qty, _, _ in picks:
+        line.shipped_quantity += qty
+    PurchaseOrderLine.objects.bulk_update([line for line, *_ in picks], ["shipped_quantity"])
+    shipment_data = {"shipment": shipment.pk, "number": number, "carrier": carrier, "tracking": tracking,
+                     "units": sum(q for line, q, *_ in picks if line.listing_id is not None), "simulated": simulated}
+    if not done:
+        po.status = OrderStatus.PARTLY_SHIPPED
+        po.save(update_fields=["status", "updated_at"])
+        _rollup(po.order)
+        po_event(po, "po.partly_shipped", key=f"po.partly_shipped:shipment:{shipment.pk}", at=at, **shipment_data)
+        return shipment
+    po.status, po.shipped_at = OrderStatus.SHIPPED, at
+    po.late_days = days_late(ship_by=po.ship_by, shipped_at=at)
+    po.late_credit = late_credit(po, days=po.late_days)
+    po.save(update_fields=["status", "shipped_at", "late_days", "late_credit", "updated_at"])
+    _rollup(po.order)
+    po_event(po, "po.shipped", at=at, **shipment_data)
+    if po.late_days:
+        if po.late_credit:
+            payments.purchase_order_payment_late(purchase_order_id=po.pk, amount=po.late_credit, days=po.late_days)
+        po_event(po, "po.late", at=at, days_late=po.late_days, late_credit=str(po.late_credit))
+    return shipment
+
+
+@transaction.atomic
+def shipment_receive(*, purchase_order: PurchaseOrder, actor: Organization, shipment: Shipment,
+                     lines: list[dict] | None = None) -> Shipment:
+    """The buyer receives a shipment: all of it, or `lines` = [{"listing", "quantity"}] of it.
+    When the last unit of a fully shipped purchase order is received it is delivered (the
+    payment settles). Receiving more than was shipped is a 400."""
+    po, party = _locked(purchase_order, actor)
+    _step(po, party, step="receive", allowed={"buyer": {OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED}})
+    if shipment.purchase_order_id != po.pk:
+        raise ShipmentInvalid({"shipment": [f"Shipment {shipment.pk} is not one of purchase order {po.pk}'s."]})
+    rows = list(ShipmentLine.objects.select_for_update().filter(shipment=shipment).order_by("pk"))
+    quantities: dict[int, int] | None = None
+    if lines is not None:
+        if not lines:
+            raise ShipmentInvalid({"lines": ["Add at least one line (a listing and a quantity), or leave lines out "
+                                             "to receive the whole shipment."]})
+        errors, quantities = [], defaultdict(int)
+        by_listing: dict[int, list[ShipmentLine]] = defaultdict(list)
+        for row in rows:
+            if row.listing_id is not None:
+                by_listing[row.listing_id].append(row)
+        left = {row.pk: row.quantity - row.received_quantity for row in rows}
+        for n, wanted in enumerate(lines, start=1):
+            listing_id, quantity = wanted.get("listing"), wanted.get("quantity")
+            if listing_id not in by_listing:
+                errors.append(f"Line {n}: listing {listing_id} is not in shipment {shipment.number}.")
+                continue
+            if not isinstance(quantity, int) or quantity < 1:
+                errors.append(f"Line {n}: quantity must be a whole number of at least 1.")
+                continue
+            remaining = sum(left[row.pk] for row in by_listing[listing_id])
+            if quantity > remaining:
+                errors.append(f"Line {n}: only {remaining} unit(s) of listing {listing_id} in this shipment are not "
+                              f"received yet; {quantity} is more than was shipped.")
+                continue
+            for row in by_listing[listing_id]:
+                take = min(quantity, left[row.pk])
+                quantities[row.pk] += take
+                left[row.pk] -= take
+                quantity -= take
+        if errors:
+            raise ShipmentInvalid({"lines": errors})
+    _receive(po, rows, quantities=quantities)
+    shipment.refresh_from_db()
+    return shipment
+
+
+def _receive(po: PurchaseOrder, rows, *, quantities: dict[int, int] | None) -> None:
+    """Mark shipment lines received (all that is outstanding, or `quantities` by row), then
+    deliver the purchase order if that was its last unit."""
+    now = timezone.now()
+    rows = list(rows)
+    changed, by_po_line, shipments = [], defaultdict(int), set()
+    for row in rows:
+        qty = row.quantity - row.received_quantity if quantities is None else quantities.get(row.pk, 0)
+        if qty:
+            row.received_quantity += qty
+            by_po_line[row.po_line_id] += qty
+            changed.append(row)
+            shipments.add(row.shipment_id)
+    ShipmentLine.objects.bulk_update(changed, ["received_quantity"])
+    po_lines = list(PurchaseOrderLine.objects.select_for_update().filter(purchase_order=po).order_by("pk"))
+    for line in po_lines:
+        line.received_quantity += by_po_line.get(line.pk, 0)
+    complete = po.status == OrderStatus.SHIPPED and all(line.received_quantity >= line.shipped_quantity for line in po_lines)
+    if not changed and not complete:
+        raise PurchaseOrderStepNotAllowed(f"Everything shipped in that shipment of purchase order {po.pk} is already received.")
+    PurchaseOrderLine.objects.bulk_update(po_lines, ["received_quantity"])
+    for shipment_id in sorted(shipments):
+        if not ShipmentLine.objects.filter(shipment_id=shipment_id, received_quantity__lt=F("quantity")).exists():
+            Shipment.objects.filter(pk=shipment_id, received_at=None).update(received_at=now)
+    units = sum(by_po_line.values())
+    if complete:
+        # Rows that predate shipments (or a legacy `ship`) have nothing to receive: delivered all the same.
+        PurchaseOrderLine.objects.filter(purchase_order=po).update(received_quantity=F("shipped_quantity"))
+        po.status, po.delivered_at = OrderStatus.DELIVERED, now
+        po.save(update_fields=["status", "delivered_at", "updated_at"])
+        payments.purchase_order_payment_deliver(purchase_order_id=po.pk)
+        _rollup(po.order)
+        po_event(po, "po.delivered", units_received=units)
+        return
+    receipt = po.shipments.aggregate(n=Sum("lines__received_quantity"))["n"] or 0
+    po_event(po, "po.received", key=f"po.received:purchase_order:{po.pk}:{receipt}", units_received=units,
+             shipments=sorted(shipments))
 
 
 @transaction.atomic
@@ -290,15 +521,38 @@ def purchase_order_cancel(*, purchase_order: PurchaseOrder, actor: Organization)
     if party == "buyer" and po.status == OrderStatus.CONFIRMED and payments.purchase_order_buyer_may_cancel(purchase_order_id=po.pk):
         buyer_may.add(OrderStatus.CONFIRMED)
     _step(po, party, step="cancel", allowed={"buyer": buyer_may, "vendor": {OrderStatus.PLACED, OrderStatus.CONFIRMED}})
-    po.status, po.cancelled_at, po.cancelled_by_supplier = OrderStatus.CANCELLED, timezone.now(), party == "vendor"
-    po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "updated_at"])
-    payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=party == "vendor",
+    _cancel(po, by_supplier=party == "vendor", reason=party, at=timezone.now())
+    po_event(po, "po.cancelled", cancelled_by=party)
+    return po
+
+
+def _cancel(po: PurchaseOrder, *, by_supplier: bool, reason: str, at) -> None:
+    """Cancel a locked purchase order: its payment returns every cent held (less a forfeit the
+    terms allow), its stock every unit, its factory capacity every slot."""
+    po.status, po.cancelled_at, po.cancelled_by_supplier, po.cancel_reason = OrderStatus.CANCELLED, at, by_supplier, reason
+    po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "cancel_reason", "updated_at"])
+    payments.purchase_order_payment_cancel(purchase_order_id=po.pk, by_supplier=by_supplier,
                                            after_confirmation=po.confirmed_at is not None)
     _restock(po)
     kit_nre_release(purchase_order_id=po.pk)  # its NRE was not paid after all: the next order pays it
-
     capacity_release(order_id=po.order_id, factory_id=po.vendor_id)
     _rollup(po.order)
+
+
+@transaction.atomic
+def purchase_order_expire(*, purchase_order: PurchaseOrder, as_of=None) -> PurchaseOrder | None:
+    """The market cancels a purchase order its vendor did not confirm by `confirm_by`: the whole
+    deposit back (or the credit reservation released) and every unit back in stock, in this one
+    transaction; the buyer is offered a re-source of its lines without that vendor. Does nothing
+    (returns None) unless the order is still unconfirmed and due as of `as_of`: run it twice,
+    nothing moves twice."""
+    as_of = as_of or timezone.now()
+    Order.objects.select_for_update().filter(pk=purchase_order.order_id).first()
+    po = PurchaseOrder.objects.select_for_update(of=("self",)).select_related("order").get(pk=purchase_order.pk)
+    if po.status != OrderStatus.PLACED or po.confirm_by is None or po.confirm_by > as_of:
+        return None
+    _cancel(po, by_supplier=True, reason=PurchaseOrder.CancelReason.UNCONFIRMED, at=as_of)
+    po_event(po, "po.expired", at=as_of, resource=f"/api/v1/purchase-orders/{po.pk}/resource/")
     return po
 
 
@@ -319,10 +573,12 @@ def purchase_order_default(*, purchase_order: PurchaseOrder, actor: Organization
     _step(po, party, step="declare a default on", allowed={"vendor": {OrderStatus.SHIPPED}})
     payments.purchase_order_payment_default(purchase_order_id=po.pk, shipped_at=po.shipped_at or po.updated_at)
     po.status, po.cancelled_at, po.cancelled_by_supplier = OrderStatus.CANCELLED, timezone.now(), False
-    po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "updated_at"])
+    po.cancel_reason = PurchaseOrder.CancelReason.DEFAULT
+    po.save(update_fields=["status", "cancelled_at", "cancelled_by_supplier", "cancel_reason", "updated_at"])
     _restock(po)
     kit_nre_release(purchase_order_id=po.pk)  # its NRE was not paid after all: the next order pays it
     _rollup(po.order)
+    po_event(po, "po.defaulted")
     return po
 
 
@@ -330,9 +586,27 @@ def purchase_order_default(*, purchase_order: PurchaseOrder, actor: Organization
 def purchase_order_dispute(*, purchase_order: PurchaseOrder, actor: Organization, reason: str, user=None):
     """Either party disputes a shipped or delivered purchase order; returns credit's Dispute."""
     po, party = _locked(purchase_order, actor)
-    _step(po, party, step="dispute", allowed={"vendor": {OrderStatus.SHIPPED, OrderStatus.DELIVERED},
-                                               "buyer": {OrderStatus.SHIPPED, OrderStatus.DELIVERED}})
+    shipped = {OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+    _step(po, party, step="dispute", allowed={"vendor": shipped, "buyer": shipped})
     return payments.dispute_open(purchase_order_id=po.pk, opened_by=actor, reason=reason, opened_by_user=user)
+
+
+@transaction.atomic
+def purchase_order_resource(*, purchase_order: PurchaseOrder, buyer: Organization, placed_by: AbstractBaseUser) -> Order:
+    """The buyer's one click after a vendor let its purchase order expire (or cancelled it): the
+    same goods from other vendors (`resource_offer`), placed as a new order paid the same way."""
+    po = PurchaseOrder.objects.select_related("order").get(pk=purchase_order.pk)
+    if po.order.buyer_id != buyer.pk:
+        raise StepNotYours(f"Only the buyer can re-source purchase order {po.pk}.")
+    if po.status != OrderStatus.CANCELLED or not po.cancelled_by_supplier:
+        raise PurchaseOrderStepNotAllowed(f"Purchase order {po.pk} is {po.status}; only an order its vendor cancelled "
+                                          "or let expire is re-sourced.")
+    offer = resource_offer(purchase_order=po)
+    if not offer["lines"]:
+        raise OrderInvalid({"lines": ["No other vendor has these parts in stock now; ask the market with an RFQ."]})
+    listings = {l.pk: l for l in Listing.objects.filter(pk__in=[line["listing"] for line in offer["lines"]])}
+    return order_place(buyer=buyer, placed_by=placed_by, payment=po.order.payment,
+                       lines=[(listings[line["listing"]], line["quantity"]) for line in offer["lines"]])
 
 
 STEPS = {

@@ -16,7 +16,7 @@ from credit.selectors import order_payment_list
 from marketplace.catalogue.selectors import listing_list
 from marketplace.orders.models import OrderStatus
 from marketplace.orders.selectors import order_list, purchase_order_list
-from marketplace.orders.services import STEPS, order_place, purchase_order_dispute
+from marketplace.orders.services import STEPS, order_place, purchase_order_dispute, purchase_order_resource
 from marketplace.sourcing.offers import awarded_listing_list
 from marketplace.sourcing.selectors import quote_list
 from organizations.access import get_acting_organization, get_acting_supplier
@@ -99,6 +99,23 @@ def purchase_order_step_view(request, pk: int, step: str):
     if po.vendor_id == org.pk:
         return redirect_back(request, reverse("marketplace:purchase-order-list"))
     return redirect_back(request, reverse("marketplace:order-detail", args=[po.order_id]))
+
+
+@login_required
+@require_POST
+def purchase_order_resource_view(request, pk: int):
+    """The buyer's one click after a vendor let a purchase order expire: the same parts from other
+    vendors, as a new order paid the same way."""
+    org = get_acting_organization(request)
+    po = get_object_or_404(purchase_order_list(organization=org, role="buyer"), pk=pk)
+    try:
+        order = purchase_order_resource(purchase_order=po, buyer=org, placed_by=request.user)
+    except (StateConflict, ValidationError, PermissionDenied) as exc:
+        messages.error(request, f"Not re-sourced: {error_text(exc)}")
+        return redirect_back(request, reverse("marketplace:order-detail", args=[po.order_id]))
+    messages.success(request, f"Order {order.pk} placed: the parts of purchase order {po.pk} from "
+                              f"{order.purchase_orders.count()} other vendor(s), {order.total} {order.currency}.")
+    return redirect("marketplace:order-detail", pk=order.pk)
 
 
 @login_required

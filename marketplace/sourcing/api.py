@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from config.api import paginated_response
 from marketplace.catalogue.serializers import AmountField
 from marketplace.kits.selectors import kit_get
+from marketplace.orders.selectors import on_time_rates
 from marketplace.sourcing.quotes import quote_create
 from marketplace.sourcing.selectors import quote_list
 from organizations.access import get_acting_organization
@@ -46,6 +47,14 @@ class QuoteOutputSerializer(serializers.Serializer):
         subtotal = AmountField()
         shipping = AmountField()
         lead_time_days = serializers.IntegerField()
+        on_time_rate = serializers.SerializerMethodField(help_text="The vendor's public on-time rate: share of its "
+                                                         "shipped purchase orders that shipped by the promised date")
+
+        def get_on_time_rate(self, quoted) -> float | None:
+            rates = self.root.__dict__.setdefault("_on_time_rates", {})  # once per vendor per response
+            if quoted.vendor_id not in rates:
+                rates.update(on_time_rates(vendor_ids=[quoted.vendor_id]))
+            return rates[quoted.vendor_id]
 
     class OptionsSerializer(serializers.Serializer):
         max_vendors = serializers.IntegerField(allow_null=True)

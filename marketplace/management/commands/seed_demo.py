@@ -11,6 +11,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from marketplace.demo.world import (
     DEMO_PASSWORD,
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING("The database already has organisations; adding the demo world next to them."))
         ctx = DemoContext(rng=random.Random(seed), scale=scale, seed=seed, stdout=self.stdout,
                           show_progress=options.get("verbosity", 1) >= 1)
-        started = time.monotonic()
+        started, started_at = time.monotonic(), timezone.now()
         for module_name in SEEDERS:
             try:
                 module = importlib.import_module(module_name)
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 raise
             with transaction.atomic():
                 module.seed(ctx)
+        self._simulate_memberless(since=started_at)
         self.stdout.write(self.style.SUCCESS(f"Demo world ready in {time.monotonic() - started:.1f} s."))
         self._print_logins()
 
@@ -69,9 +71,19 @@ class Command(BaseCommand):
         ctx = DemoContext(rng=random.Random(seed), scale=scale, seed=seed, stdout=self.stdout, show_progress=verbosity >= 1)
         started = time.monotonic()
         self.stdout.write("The demo world is already here: adding the large catalogue to it.")
+        started_at = timezone.now()
         with transaction.atomic():
             seed_large(ctx)
+        self._simulate_memberless(since=started_at)
         self.stdout.write(self.style.SUCCESS(f"Large catalogue added in {time.monotonic() - started:.1f} s."))
+
+    def _simulate_memberless(self, *, since) -> None:
+        """Every demo organisation that can receive orders has a member or is simulated: the
+        simulated counterparty (marketplace.tasks.simulated_counterparty_task) confirms and ships
+        for the ones nobody logs in to, so a demo order or trial never stalls."""
+        count = (Organization.objects.filter(created_at__gte=since, is_supplier=True, memberships__isnull=True)
+                 .update(simulated=True))
+        self.stdout.write(f"  {count} organisations without members are run by the simulated counterparty")
 
     def _print_logins(self):
         self.stdout.write(
