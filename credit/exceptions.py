@@ -94,3 +94,7 @@ class FxRateInvalid(DomainValidationError):
 
 class WriteOffInvalid(LedgerError):
     pass
+
+
+class DemandCreditConflict(StateConflict):
+    """A proven trial's reorder is already ordered on its demand line (one order per trial)."""

@@ -76,6 +76,8 @@ class Trial(models.Model):
     calibration = models.JSONField(null=True, blank=True, help_text="The forecast scored at close.")
     sequential = models.JSONField(null=True, blank=True, help_text="Live trials: per-arm e-values.")
     stopped_early = models.BooleanField(default=False)
+    # Demand-backed credit (docs/trials.md): the offer its reorder was ordered on, with the order and line.
+    financing = models.JSONField(null=True, blank=True, help_text="The financing offer the reorder was ordered on.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -84,11 +84,12 @@ def credit_line_for(*, buyer: Organization, vendor: Organization, currency: str,
     """Which line pays a purchase order: the vendor's own line to the buyer; else the kit owner's
     line that pays other vendors (a solution house fronting its kit's sub-vendors); else the
     buyer's platform line. One line can so pay every purchase order of a split order."""
-    line = CreditLine.objects.filter(supplier=vendor, buyer=buyer, currency=currency).first()
+    lines = CreditLine.objects.filter(kind=CreditLine.Kind.STANDARD, buyer=buyer, currency=currency)
+    line = lines.filter(supplier=vendor).first()
     if line is None and kit_owner_id is not None and kit_owner_id != vendor.pk:
-        line = CreditLine.objects.filter(supplier_id=kit_owner_id, buyer=buyer, currency=currency, pays_other_vendors=True).first()
+        line = lines.filter(supplier_id=kit_owner_id, pays_other_vendors=True).first()
     if line is None:
-        line = CreditLine.objects.filter(supplier__isnull=True, buyer=buyer, currency=currency).first()
+        line = lines.filter(supplier__isnull=True).first()
     return line
 
 
@@ -236,7 +237,8 @@ def purchase_order_payment_cancel(*, purchase_order_id: int, by_supplier: bool, 
 def _line(record: PurchaseOrderPayment) -> CreditLine:
     if record.credit_line_id:
         return record.credit_line
-    return CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency)  # older records
+    return CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency,  # older records
+                                  kind=CreditLine.Kind.STANDARD)
 
 
 def _lock_credit_accounts(record: PurchaseOrderPayment, line: CreditLine, *extra) -> None:

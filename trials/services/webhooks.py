@@ -39,7 +39,6 @@ def verdict_payload(trial: Trial) -> dict:
 def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
     """Inside trial_close's transaction: one delivery per endpoint, sent after commit."""
     from config.outbox.services import outbox_enqueue
-    from trials.tasks import webhook_deliver_task
 
     deliveries = []
     for endpoint in WebhookEndpoint.objects.filter(organization_id=trial.organization_id, is_active=True).order_by("pk"):
@@ -47,7 +46,7 @@ def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
             endpoint=endpoint, trial=trial, event="trial.verdict", defaults={"payload": verdict_payload(trial)},
         )
         if created:
-            outbox_enqueue(webhook_deliver_task, args=[delivery.pk])
+            outbox_enqueue("trials.tasks.webhook_deliver_task", args=[delivery.pk])  # by name: never import tasks.py
         deliveries.append(delivery)
     return deliveries
 
