@@ -20,6 +20,8 @@ api_urlpatterns = [
     path("trials/<int:pk>/reorder-quote/", api.TrialReorderQuoteApi.as_view(), name="trial-reorder-quote"),
     path("trials/<int:pk>/restock-split/", api.TrialRestockSplitApi.as_view(), name="trial-restock-split"),
     path("trials/<int:pk>/forecast/", api.TrialDraftForecastApi.as_view(), name="trial-draft-forecast"),
+    path("trials/<int:pk>/financing/", api.TrialFinancingApi.as_view(), name="trial-financing"),
+    path("trials/<int:pk>/cash-plan/", api.TrialCashPlanApi.as_view(), name="trial-cash-plan"),
 ]
 
 urlpatterns = [

@@ -164,6 +164,18 @@ def trial_financing(*, trial: Trial) -> FinancingOffer:
     return offer
 
 
+def trial_financing_view(*, trial: Trial) -> dict:
+    """The offer (as ordered, once the reorder was ordered on it: then frozen) with the line's figures."""
+    from credit.services.demand import demand_line_figures, demand_line_for_trial
+
+    line = demand_line_for_trial(trial_id=trial.pk) if trial.financing else None
+    if line is not None and trial.financing:
+        out = {**trial.financing}
+        out["ordered"] = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in demand_line_figures(line=line).items()}
+        return out
+    return {**trial_financing(trial=trial).as_dict(), "ordered": None}
+
+
 # --- the cash plan -----------------------------------------------------------------------------
 
 LEVELS = ("p10", "p50", "p90")
