@@ -321,6 +321,9 @@ class PriorSerializer(serializers.Serializer):
     alpha = serializers.FloatField()
     beta = serializers.FloatField()
     source = serializers.CharField(help_text="Whose closed trials it was fitted to, or `uniform` when too few.")
+    trials_needed = serializers.IntegerField(required=False, help_text=(
+        "Uniform priors: how many more closed trials of this mode and category would earn a fitted prior."))
+    note = serializers.CharField(required=False, help_text="Uniform priors: which pools were too small, and by how much.")
 
 
 class DemandEstimateSerializer(serializers.Serializer):

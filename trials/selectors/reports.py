@@ -49,7 +49,8 @@ def trial_prior(*, organization, kit, mode: str, exclude_trial_id: int | None = 
 
 def _trial_prior_of(trial: Trial) -> Prior:
     if trial.prior:
-        return Prior(float(trial.prior["alpha"]), float(trial.prior["beta"]), trial.prior["source"])
+        return Prior(float(trial.prior["alpha"]), float(trial.prior["beta"]), trial.prior["source"],
+                     trial.prior.get("trials_needed", 0), trial.prior.get("note", ""))
     return UNIFORM
 
 
