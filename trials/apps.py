@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class TrialsConfig(AppConfig):
     name = "trials"
+
+    def ready(self):
+        # Orders paid by `demand_credit` get their line from a proven trial (trials.services.financing):
+        # the marketplace is handed the function, it never imports trials.
+        from marketplace.order_financing import order_financer_register
+        from trials.services.financing import trial_reorder_finance
+
+        order_financer_register("demand_credit", trial_reorder_finance)

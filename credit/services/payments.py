@@ -96,8 +96,10 @@ def credit_line_for(*, buyer: Organization, vendor: Organization, currency: str,
 @transaction.atomic
 def purchase_order_payment_open(
     *, purchase_order_id: int, order_id: int | None, buyer: Organization, vendor: Organization,
-    currency: str, total: Decimal, method: str, kit_owner_id: int | None = None,
+    currency: str, total: Decimal, method: str, kit_owner_id: int | None = None, credit_line_id: int | None = None,
 ) -> PurchaseOrderPayment:
+    """Open a purchase order's payment: its deposit into escrow, or its credit reservation on the
+    line that pays it (`credit_line_id`: that line, e.g. a demand line; else `credit_line_for`)."""
     record = PurchaseOrderPayment(purchase_order_id=purchase_order_id, order_id=order_id, buyer=buyer, supplier=vendor,
                                   method=method, currency=currency, total=total)
     terms = supplier_terms(supplier=vendor)
@@ -116,7 +118,10 @@ def purchase_order_payment_open(
                         organization=buyer, field=PAYMENT_FIELD)
             record.deposit_status = PurchaseOrderPayment.DepositStatus.ESCROW
     elif method == PurchaseOrderPayment.Method.CREDIT:
-        line = credit_line_for(buyer=buyer, vendor=vendor, currency=currency, kit_owner_id=kit_owner_id)
+        if credit_line_id is not None:
+            line = CreditLine.objects.filter(pk=credit_line_id, buyer=buyer, currency=currency).first()
+        else:
+            line = credit_line_for(buyer=buyer, vendor=vendor, currency=currency, kit_owner_id=kit_owner_id)
         if line is None:
             raise NoCreditLine({PAYMENT_FIELD: [
                 f"{vendor.name} has not granted you a {currency} credit line, and you have no {currency} line that pays "

@@ -24,6 +24,7 @@ from django.utils import timezone
 from credit import payments
 
 from marketplace.allocation import order_qty
+from marketplace.order_financing import order_financer
 from marketplace.exceptions import (
     NotAParty,
     OrderInvalid,
@@ -37,6 +38,7 @@ from marketplace.models import Listing, Order, OrderStatus, PurchaseOrder, Purch
 from marketplace.services.quotes import MAX_TOTAL, cents, quote_service_lines
 
 MAX_LINES = 500
+FINANCED = {"demand_credit"}  # payment methods whose line comes from a registered financer
 STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
 
 
@@ -69,15 +71,23 @@ def order_place(
     quote: Quote | None = None,
     lines: list[tuple[Listing, int]] | None = None,
     allow_shortfalls: bool = False,
+    financing: int | None = None,
 ) -> Order:
     """Place an order from a saved quote (its prices, its allocations, plus assembly and fees) or
     from listing lines (current prices). Listings are locked in pk order, stock is reserved with
     conditional updates (never below zero), one purchase order per vendor, then payment opens in
     the same transaction: if credit refuses, nothing is kept. `allow_shortfalls` orders what a
     short quote could source (see `order_place_partial`, which sends the rest to an RFQ).
-    A buyer's awarded RFQ offers (private listings) are ordered like any listing until they expire."""
+    A buyer's awarded RFQ offers (private listings) are ordered like any listing until they expire.
+    `payment="demand_credit"` with `financing` (a trial id): the financer registered for it opens
+    the credit line that pays every vendor (marketplace.order_financing)."""
     if payment not in Order.Payment.values:
         raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
+    financer = order_financer(payment) if payment in FINANCED else None
+    if payment in FINANCED and financer is None:
+        raise OrderInvalid({"payment": [f"Paying by {payment} is not available here."]})
+    if payment in FINANCED and financing is None:
+        raise OrderInvalid({"trial": ["Name the trial whose demand finances this order."]})
     if (quote is None) == (lines is None):
         raise OrderInvalid({"non_field_errors": ["Order either from a quote or from listing lines, not both."]})
 
@@ -185,11 +195,15 @@ def order_place(
 
         kit_freeze(kit=quote.kit)
         capacity_book_for_order(order=order, quote=quote)  # factories that declared weekly capacity
+    # A financed order: the financer opens the line that pays every vendor (or refuses: all rolls back).
+    line = financer(buyer=buyer, order=order, quote=quote, reference=financing) if financer is not None else None
     # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
     for po in order.purchase_orders.select_related("vendor").order_by("pk"):
         payments.purchase_order_payment_open(purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor,
-                                             currency=po.currency, total=po.total, method=order.payment,
-                                             kit_owner_id=quote.kit.owner_id if quote is not None else None)
+                                             currency=po.currency, total=po.total,
+                                             method="credit" if line is not None else order.payment,
+                                             kit_owner_id=quote.kit.owner_id if quote is not None else None,
+                                             credit_line_id=line.pk if line is not None else None)
     return order
 
 
