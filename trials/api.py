@@ -34,6 +34,7 @@ from trials.selectors import (
     webhook_endpoint_list,
 )
 from trials.services import (
+    plan_forecast_record,
     trial_create,
     trial_forecast_record,
     trial_reorder_quote,
@@ -624,7 +625,9 @@ class TrialForecastApi(APIView):
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
         """Monte Carlo over the demand model (vectorised; 10,000 paths by default) before any money
-        is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result."""
+        is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result.
+        With a `kit` the forecast is kept: a trial of the same plan (mode, window, targets, arms) started
+        later without a forecast of its own is scored against it when it closes."""
         org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -639,6 +642,10 @@ class TrialForecastApi(APIView):
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v["demand"]), window_days=v["window_days"],
             scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"], prior=prior,
         )
+        if v.get("kit"):  # kept: a trial of this plan started later is scored against it
+            plan_forecast_record(organization=org, kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"],
+                                 window_days=v["window_days"], scale_at=targets["scale_at"],
+                                 kill_below=targets["kill_below"], arms=[dict(arm) for arm in v["arms"]], forecast=forecast)
         return Response({**forecast, "demand": demand_output(forecast["demand"])})
 
 

@@ -232,3 +232,19 @@ class TrialDecision(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class PlanForecast(models.Model):
+    """A forecast made for a kit before any trial of it existed (POST /trials/forecast/ with a kit).
+    A trial started later with the same plan (kit, mode, window, targets, arms) and no forecast of
+    its own adopts the latest one, so its outcome is scored against what was forecast before it."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    kit = models.ForeignKey("marketplace.Kit", on_delete=models.CASCADE, related_name="+")
+    plan_key = models.CharField(max_length=64, help_text="A digest of mode, window, targets and arms.")
+    forecast = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "kit", "plan_key", "-created_at"], name="planforecast_lookup_idx")]

@@ -217,6 +217,40 @@ def _forecast_for(trial: Trial, *, demand: dict, paths: int) -> dict:
                           kill_below=trial.kill_below, paths=paths, prior=prior)
 
 
+def plan_key(*, mode: str, window_days: int, scale_at, kill_below, arms: list[dict]) -> str:
+    """What makes two plans the same for a forecast: mode, window, targets and arms (label, price, units)."""
+    import hashlib
+    import json
+
+    body = [mode, int(window_days), str(Decimal(scale_at).quantize(Decimal("0.001"))),
+            str(Decimal(kill_below).quantize(Decimal("0.001"))),
+            [[a["label"].strip(), str(Decimal(a["unit_price"]).quantize(Decimal("0.01"))), int(a["units"])] for a in arms]]
+    return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+@transaction.atomic
+def plan_forecast_record(*, organization, kit, mode: str, window_days: int, scale_at, kill_below, arms: list[dict],
+                         forecast: dict):
+    """Keep a forecast made for a kit before its trial exists: the trial started later with the
+    same plan is scored against it (trial_start adopts it)."""
+    from trials.models import PlanForecast
+
+    return PlanForecast.objects.create(organization=organization, kit=kit, forecast=forecast, plan_key=plan_key(
+        mode=mode, window_days=window_days, scale_at=scale_at, kill_below=kill_below, arms=arms))
+
+
+def _plan_forecast_for(trial: Trial) -> dict | None:
+    from trials.models import PlanForecast
+
+    arms = [{"label": a.label, "unit_price": a.unit_price, "units": a.units}
+            for a in TrialArm.objects.filter(trial=trial).order_by("position", "id")]
+    key = plan_key(mode=trial.mode, window_days=trial.window_days, scale_at=trial.scale_at, kill_below=trial.kill_below,
+                   arms=arms)
+    row = (PlanForecast.objects.filter(organization=trial.organization, kit=trial.kit, plan_key=key)
+           .order_by("-created_at", "-id").first())
+    return row.forecast if row is not None else None
+
+
 @transaction.atomic
 def trial_forecast_record(*, trial: Trial, demand: dict, paths: int = 10_000) -> dict:
     """Forecast a draft and keep the forecast on it: the last forecast before the start is scored
@@ -247,6 +281,9 @@ def trial_start(*, trial: Trial, enqueue: bool = True) -> Trial:
     # The prior is frozen with the targets: later closures must not move this trial's verdict.
     trial.prior = trial_prior(organization=trial.organization, kit=trial.kit, mode=trial.mode,
                               exclude_trial_id=trial.pk).as_dict()
+    if not trial.forecast:
+        # The same plan forecast before the trial existed (POST /trials/forecast/ with the kit).
+        trial.forecast = _plan_forecast_for(trial)
     if trial.simulated and not trial.forecast:
         # A simulated trial knows its demand model, so it always has a forecast to be scored against.
         trial.forecast = _forecast_for(trial, demand=trial.demand, paths=START_FORECAST_PATHS)
