@@ -40,8 +40,8 @@ _broker_down_until = 0.0
 
 def outbox_enqueue(task, *, args: Sequence = (), kwargs: dict | None = None, task_id: str | None = None) -> OutboxMessage:
     """Record `task(*args, **kwargs)` in the current transaction; publish it after commit.
-    Call inside the `transaction.atomic()` of the change the task acts on. `task` is a Celery task
-    or its registered name (services name their app's tasks, so they never import tasks.py)."""
+    Call inside the `transaction.atomic()` of the change the task acts on. `task` is a task or its
+    registered name: services enqueue by name, so they never import the tasks that call them."""
     message = OutboxMessage.objects.create(
         task_name=task if isinstance(task, str) else task.name, args=list(args), kwargs=kwargs or {}, task_id=task_id or str(uuid.uuid4()),
     )
