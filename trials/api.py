@@ -81,7 +81,7 @@ class TrialInputSerializer(serializers.Serializer):
     targets = TargetsSerializer(required=False)
     arms = ArmInputSerializer(many=True, allow_empty=False)
     demand = DemandSerializer(required=False, allow_null=True, help_text="Simulated trials only.")
-    payment = serializers.ChoiceField(choices=[c for c in Order.Payment.choices if c[0] in ("deposit", "credit")],
+    payment = serializers.ChoiceField(choices=Order.FORM_PAYMENTS,
                                       default="deposit", help_text="Live trials: how the batch's order is paid.")
     order = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text=(
         "Live trials: sell a batch you already ordered (e.g. a reorder on demand credit, whose sales then repay "
@@ -280,6 +280,16 @@ class SaleOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class RepaymentSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The demand credit line.")
+    due = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="The repayment share of the new sales' revenue.")
+    swept = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What moved from the wallet to the line.")
+    short = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What the wallet could not cover (still owed).")
+    repayment = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    stalled = serializers.CharField(allow_blank=True, help_text="Why the line is frozen for new draws, when sales stall.")
+
+
 class TrialSalesApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class ArmSerializer(serializers.Serializer):
@@ -293,6 +303,9 @@ class TrialSalesApi(APIView):
         status = serializers.CharField(help_text="The trial's status after this batch: `closed` when it stopped early.")
         verdict = serializers.CharField(allow_null=True)
         stopped_early = serializers.BooleanField(help_text="The sequential rule settled every arm before the window's end.")
+        repayment = RepaymentSerializer(allow_null=True, help_text=(
+            "A batch financed on demand credit: what this batch's sales swept to its line (null otherwise, "
+            "and when every event was a replay)."))
 
     @extend_schema(responses=SaleOutputSerializer(many=True))
     def get(self, request, pk: int):
