@@ -145,3 +145,22 @@ def test_a_stalled_batch_freezes_its_line_and_says_why(buyer, tracked):
     trial_refresh(trial_id=tracked.pk, now=timezone.now() + timedelta(days=10))  # ten days, nothing sold
     line.refresh_from_db()
     assert line.status == "frozen" and line.frozen_reason.startswith("sales stalled") and "p10" in line.frozen_reason
+
+
+def test_the_trial_page_shows_the_offer_and_cash_plan_and_orders_on_demand_credit(buyer, hit):
+    from django.test import Client
+
+    page = Client()
+    page.force_login(buyer.user)
+    reorder(buyer, hit, 40)
+    html = page.get(f"/trials/{hit.pk}/").content.decode()
+    assert "Credit the market has earned" in html and "Cash plan of the reorder" in html
+    assert "Order the reorder on demand credit" in html
+    response = page.post(f"/trials/{hit.pk}/demand-order/")
+    line = CreditLine.objects.get(kind="demand", trial_id=hit.pk)
+    assert response.status_code == 302 and response["Location"].endswith(f"/orders/{line.order_id}/")
+    html = page.get(f"/trials/{hit.pk}/").content.decode()
+    assert "Ordered on demand credit" in html
+    assert page.get(f"/credit/lines/{line.pk}/").status_code == 200
+    again = page.post(f"/trials/{hit.pk}/demand-order/", follow=True)
+    assert "already" in again.content.decode() and Order.objects.count() == 1
