@@ -19,6 +19,7 @@ from credit.models import (
     BankStatementLine,
     CreditLine,
     Currency,
+    DemandAppetite,
     Hold,
     IdempotencyKey,
     Invoice,
@@ -34,6 +35,7 @@ from credit.models import (
 from credit.exceptions import IdempotencyConflict, StateConflict
 from credit.services import (
     credit_line_update,
+    demand_appetite_set,
     entry_reverse,
     hold_void,
     idempotency_run,
@@ -239,8 +241,8 @@ class InvoiceInline(admin.TabularInline):
 
 @admin.register(CreditLine)
 class CreditLineAdmin(ReadOnlyAdmin):
-    list_display = ["id", "supplier", "buyer", "vouched_by", "currency", "limit", "terms_days", "status", "frozen_reason"]
-    list_filter = ["status", "currency"]
+    list_display = ["id", "kind", "supplier", "buyer", "vouched_by", "currency", "limit", "terms_days", "status", "frozen_reason"]
+    list_filter = ["kind", "status", "currency"]
     search_fields = ["supplier__name", "buyer__name", "vouched_by__name"]
     list_select_related = ["supplier", "buyer", "vouched_by"]
     inlines = [InvoiceInline]
@@ -277,7 +279,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
 @admin.register(Repayment)
 class RepaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "credit_line", "amount", "currency", "created_by", "created_at"]
+    list_display = ["id", "credit_line", "amount", "currency", "reference", "created_by", "created_at"]
     list_filter = ["currency"]
     search_fields = ["credit_line__buyer__name", "credit_line__supplier__name"]
     list_select_related = ["credit_line__supplier", "credit_line__buyer", "created_by"]
@@ -290,6 +292,22 @@ class PurchaseOrderPaymentAdmin(ReadOnlyAdmin):
     list_filter = ["method", "deposit_status", "status", "currency"]
     search_fields = ["=purchase_order_id", "buyer__name", "supplier__name"]
     list_select_related = ["buyer", "supplier"]
+
+
+@admin.register(DemandAppetite)
+class DemandAppetiteAdmin(admin.ModelAdmin):
+    """The platform's appetite (no lender) is set here by operators; suppliers opt in through the API.
+    Changes go through the service, which checks them."""
+
+    list_display = ["lender", "currency", "max_per_line", "max_total", "repayment_share", "lends_on_simulated", "active"]
+    list_filter = ["currency", "active"]
+    search_fields = ["lender__name"]
+
+    def save_model(self, request, obj, form, change):
+        saved = demand_appetite_set(lender=obj.lender, currency=obj.currency, max_per_line=obj.max_per_line,
+                                    max_total=obj.max_total, repayment_share=obj.repayment_share,
+                                    lends_on_simulated=obj.lends_on_simulated, active=obj.active)
+        obj.pk = saved.pk
 
 
 @admin.register(SupplierTerms)

@@ -223,6 +223,11 @@ class CreditLineOutputSerializer(serializers.Serializer):
     grace_days = serializers.IntegerField()
     status = LineStatusField(help_text="`active`, or `frozen` (no new draws).")
     frozen_reason = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CreditLine.Kind.choices, help_text=(
+        "`demand`: opened for a proven trial's reorder and repaid by a share of its sales."))
+    trial = serializers.IntegerField(source="trial_id", allow_null=True, help_text="Demand lines: the trial behind it.")
+    order = serializers.IntegerField(source="order_id", allow_null=True, help_text="Demand lines: the order it financed.")
+    repayment_share = serializers.DecimalField(max_digits=4, decimal_places=3, help_text="Demand lines: share of each sale swept.")
     trust = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 

@@ -114,3 +114,7 @@ class StatementInvalid(DomainValidationError):
 
 class StatementLineConflict(StateConflict):
     pass
+
+
+class DemandCreditConflict(StateConflict):
+    """A proven trial's reorder is already ordered on its demand line (one order per trial)."""

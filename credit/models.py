@@ -226,6 +226,17 @@ class CreditLine(models.Model):
         ACTIVE = "active", "Active"
         FROZEN = "frozen", "Frozen"
 
+    class Kind(models.TextChoices):
+        STANDARD = "standard", "Supplier or platform credit"
+        # Opened for one proven trial's reorder; repaid by a share of each sale (docs/ledger.md).
+        DEMAND = "demand", "Demand-backed credit"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STANDARD)
+    # Demand lines only, plain references (credit knows nothing of trials or marketplace models).
+    trial_id = models.BigIntegerField(null=True, blank=True, help_text="Demand lines: the trial whose demand backs it.")
+    order_id = models.BigIntegerField(null=True, blank=True, help_text="Demand lines: the order it financed.")
+    repayment_share = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0"),
+                                          help_text="Demand lines: the share of each sale's revenue swept to the line.")
     supplier = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_granted",
                                  null=True, blank=True, help_text="The lender; empty for a platform line.")
     buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="credit_lines_received")
@@ -245,9 +256,15 @@ class CreditLine(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["supplier", "buyer", "currency"], name="creditline_unique_pair_currency"),
-            models.UniqueConstraint(fields=["buyer", "currency"], condition=Q(supplier__isnull=True),
+            models.UniqueConstraint(fields=["supplier", "buyer", "currency"], condition=Q(kind="standard"),
+                                    name="creditline_unique_pair_currency"),
+            models.UniqueConstraint(fields=["buyer", "currency"], condition=Q(supplier__isnull=True, kind="standard"),
                                     name="creditline_unique_platform_buyer_currency"),
+            # One demand line per trial: a second order on the same proven demand is refused.
+            models.UniqueConstraint(fields=["trial_id"], condition=Q(kind="demand"), name="creditline_one_demand_line_per_trial"),
+            models.CheckConstraint(condition=Q(kind="standard") | Q(trial_id__isnull=False), name="creditline_demand_has_trial"),
+            models.CheckConstraint(condition=Q(repayment_share__gte=0, repayment_share__lte=1),
+                                   name="creditline_repayment_share_range"),
             models.CheckConstraint(condition=Q(voucher_share_percent__gte=0, voucher_share_percent__lte=100),
                                    name="creditline_voucher_share_range"),
             models.CheckConstraint(condition=Q(limit__gte=0), name="creditline_limit_not_negative"),
@@ -264,6 +281,10 @@ class CreditLine(models.Model):
     @property
     def lender_name(self) -> str:
         return self.supplier.name if self.supplier_id else "Kitstreet"
+
+    @property
+    def is_demand(self) -> bool:
+        return self.kind == self.Kind.DEMAND
 
 
 class Invoice(models.Model):
@@ -317,11 +338,45 @@ class Repayment(models.Model):
     currency = models.CharField(max_length=3, choices=Currency.choices)
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="repayment")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # A sweep from sales names the sales it came from ("trial-sales:<first event id>"): swept once.
+    reference = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            models.UniqueConstraint(fields=["reference"], condition=~Q(reference=""), name="repayment_reference_once"),
+        ]
+
+
+class DemandAppetite(models.Model):
+    """How much a lender will finance proven trials' reorders in one currency: the platform (no
+    organisation) or a supplier that opts in. Without a platform row the settings' default applies
+    (`KITSTREET_DEMAND_CREDIT`)."""
+
+    lender = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="demand_appetites",
+                               help_text="Empty for the platform.")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    max_per_line = models.DecimalField(**MONEY, help_text="The most one trial's reorder may borrow.")
+    max_total = models.DecimalField(**MONEY, help_text="The most all its demand lines may owe and reserve together.")
+    repayment_share = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.5"),
+                                          help_text="The share of each sale's revenue that repays the line.")
+    lends_on_simulated = models.BooleanField(default=False, help_text="Also finance trials whose demand was simulated.")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lender", "currency"], condition=Q(lender__isnull=False), name="appetite_unique_lender_currency"),
+            models.UniqueConstraint(fields=["currency"], condition=Q(lender__isnull=True), name="appetite_unique_platform_currency"),
+            models.CheckConstraint(condition=Q(max_per_line__gte=0, max_total__gte=0), name="appetite_not_negative"),
+            models.CheckConstraint(condition=Q(repayment_share__gt=0, repayment_share__lte=1), name="appetite_share_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lender.name if self.lender_id else 'Kitstreet'}: up to {self.max_per_line} {self.currency} per reorder"
 
 
 class RepaymentAllocation(models.Model):

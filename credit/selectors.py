@@ -120,7 +120,7 @@ def payment_preview(*, buyer: Organization, currency: str, vendor_totals: dict[i
     terms = {t.organization_id: t for t in SupplierTerms.objects.filter(organization_id__in=ids)}
     default = SupplierTerms()
     lines = {line.supplier_id: line for line in credit_line_list(organization=buyer)
-             .filter(buyer=buyer, supplier_id__in=ids, currency=currency)}
+             .filter(buyer=buyer, supplier_id__in=ids, currency=currency, kind=CreditLine.Kind.STANDARD)}
     names = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
     wallet = Account.objects.filter(organization=buyer, kind=AccountKind.WALLET, currency=currency).first()
     rows = []
@@ -173,7 +173,7 @@ def credit_line_all() -> QuerySet[CreditLine]:
 
 def platform_line_list() -> QuerySet[CreditLine]:
     """Every platform line (operators), with the same figures."""
-    return _with_figures(CreditLine.objects.filter(supplier__isnull=True))
+    return _with_figures(CreditLine.objects.filter(supplier__isnull=True, kind=CreditLine.Kind.STANDARD))
 
 
 def _with_figures(qs: QuerySet[CreditLine]) -> QuerySet[CreditLine]:

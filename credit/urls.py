@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credit import api, platform_api, views
+from credit import api, demand_api, platform_api, views
 
 app_name = "credit"
 
@@ -16,6 +16,7 @@ api_urlpatterns = [
     path("credit-lines/<int:pk>/invoices/", api.CreditLineInvoiceListApi.as_view(), name="credit-line-invoices"),
     path("credit/aging/", api.CreditAgingApi.as_view(), name="credit-aging"),
     path("credit/terms/", api.SupplierTermsApi.as_view(), name="credit-terms"),
+    path("credit/demand-appetite/", demand_api.DemandAppetiteApi.as_view(), name="credit-demand-appetite"),
     path("credit/trust/<int:pk>/", api.OrganizationTrustApi.as_view(), name="credit-trust"),
     path("credit-lines/<int:pk>/write-off/", api.CreditLineWriteOffApi.as_view(), name="credit-line-write-off"),
     path("platform-credit-lines/", api.PlatformCreditLineListCreateApi.as_view(), name="platform-credit-line-list"),

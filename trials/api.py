@@ -20,6 +20,7 @@ from marketplace.models import Order
 from trials.exceptions import TrialInvalid
 from trials.models import TrialMode, TrialStatus, TrialVerdict
 from trials.science import UNIFORM
+from trials.selectors.financing import trial_cash_plan, trial_financing_view
 from trials.selectors.reports import trial_prior
 from trials.selectors import (
     trial_forecast,
@@ -33,6 +34,7 @@ from trials.selectors import (
     webhook_endpoint_list,
 )
 from trials.services import (
+    plan_forecast_record,
     trial_create,
     trial_forecast_record,
     trial_reorder_quote,
@@ -79,8 +81,11 @@ class TrialInputSerializer(serializers.Serializer):
     targets = TargetsSerializer(required=False)
     arms = ArmInputSerializer(many=True, allow_empty=False)
     demand = DemandSerializer(required=False, allow_null=True, help_text="Simulated trials only.")
-    payment = serializers.ChoiceField(choices=Order.Payment.choices, default="deposit",
-                                      help_text="Live trials: how the batch's order is paid.")
+    payment = serializers.ChoiceField(choices=Order.FORM_PAYMENTS,
+                                      default="deposit", help_text="Live trials: how the batch's order is paid.")
+    order = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text=(
+        "Live trials: sell a batch you already ordered (e.g. a reorder on demand credit, whose sales then repay "
+        "its line) instead of placing a new order."))
 
 
 def _check_demand(demand: dict, arms: list[dict]) -> None:
@@ -209,6 +214,7 @@ class TrialListCreateApi(APIView):
             organization=org, created_by=request.user, name=v["name"], kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"],
             window_days=v["window_days"], scale_at=targets["scale_at"], kill_below=targets["kill_below"],
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v.get("demand")), payment=v["payment"],
+            order_id=v.get("order"),
         )
         return Response(trial_output(trial_get(organization=org, pk=trial.pk)), status=status.HTTP_201_CREATED)
 
@@ -286,6 +292,16 @@ class SaleOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class RepaymentSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The demand credit line.")
+    due = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="The repayment share of the new sales' revenue.")
+    swept = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What moved from the wallet to the line.")
+    short = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What the wallet could not cover (still owed).")
+    repayment = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    stalled = serializers.CharField(allow_blank=True, help_text="Why the line is frozen for new draws, when sales stall.")
+
+
 class TrialSalesApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class ArmSerializer(serializers.Serializer):
@@ -299,6 +315,9 @@ class TrialSalesApi(APIView):
         status = serializers.CharField(help_text="The trial's status after this batch: `closed` when it stopped early.")
         verdict = serializers.CharField(allow_null=True)
         stopped_early = serializers.BooleanField(help_text="The sequential rule settled every arm before the window's end.")
+        repayment = RepaymentSerializer(allow_null=True, help_text=(
+            "A batch financed on demand credit: what this batch's sales swept to its line (null otherwise, "
+            "and when every event was a replay)."))
 
     @extend_schema(responses=SaleOutputSerializer(many=True))
     def get(self, request, pk: int):
@@ -328,6 +347,9 @@ class PriorSerializer(serializers.Serializer):
     alpha = serializers.FloatField()
     beta = serializers.FloatField()
     source = serializers.CharField(help_text="Whose closed trials it was fitted to, or `uniform` when too few.")
+    trials_needed = serializers.IntegerField(required=False, help_text=(
+        "Uniform priors: how many more closed trials of this mode and category would earn a fitted prior."))
+    note = serializers.CharField(required=False, help_text="Uniform priors: which pools were too small, and by how much.")
 
 
 class DemandEstimateSerializer(serializers.Serializer):
@@ -465,6 +487,69 @@ class TrialReorderQuoteApi(APIView):
         return Response(self.OutputSerializer(quote).data, status=status.HTTP_201_CREATED)
 
 
+class FinancingSerializer(serializers.Serializer):
+    demand_p10 = serializers.IntegerField(help_text="Units the winning arm sells over the horizon in 9 of 10 futures.")
+    reorder_units = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    credit_limit = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="0 when nothing is offered.")
+    repayment_share = serializers.DecimalField(max_digits=4, decimal_places=3, help_text="Share of each sale's revenue that repays the line.")
+    term_days = serializers.IntegerField(help_text="Days after delivery the draw falls due.")
+    lender = serializers.CharField(help_text="Kitstreet, or the supplier that lends; empty when nothing is offered.")
+    reason = serializers.CharField()
+    currency = serializers.CharField()
+    horizon_days = serializers.IntegerField()
+    repayable = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What the p10 demand repays, before the caps.")
+    reorder_cost = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    reorder_cost_estimated = serializers.BooleanField()
+    simulated = serializers.BooleanField()
+    quantiles = serializers.DictField(child=serializers.IntegerField(), help_text="Horizon demand at p10, p50, p90.")
+    ordered = serializers.JSONField(allow_null=True, help_text="The order placed on this offer, its line and what it owes.")
+
+
+class TrialFinancingApi(APIView):
+    @extend_schema(responses=FinancingSerializer)
+    def get(self, request, pk: int):
+        """The demand-backed credit a closed trial has earned: what its pessimistic (p10) demand
+        would repay at its price after the repayment share, capped by the reorder's cost and the
+        lender's room. Iterate, kill or open trials get a zero limit and the reason."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        return Response(FinancingSerializer(trial_financing_view(trial=trial)).data)
+
+
+class CashPlanSerializer(serializers.Serializer):
+    class WeekSerializer(serializers.Serializer):
+        week = serializers.IntegerField(help_text="0 = the week the reorder is ordered.")
+        out = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2),
+                                    help_text="Cash out by kind: deposits, balances, supplier_terms, assembly.")
+        sales_in = serializers.DictField(source="in", child=serializers.DecimalField(max_digits=14, decimal_places=2),
+                                         help_text="Sales in at p10, p50, p90.")
+        own_cash = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2),
+                                         help_text="Cumulative own cash without demand credit, per scenario.")
+        with_credit = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True),
+                                            help_text="Cumulative own cash with demand credit (null if not financed).")
+
+    trial = serializers.IntegerField()
+    currency = serializers.CharField()
+    available = serializers.BooleanField()
+    reason = serializers.CharField()
+    financed = serializers.BooleanField(required=False)
+    reorder_units = serializers.IntegerField(required=False)
+    reorder_cost = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    delivery_week = serializers.IntegerField(required=False)
+    due_week = serializers.IntegerField(required=False, allow_null=True)
+    weeks = WeekSerializer(many=True)
+    peak_own_cash = serializers.JSONField(help_text="{without_credit: {p10, p50, p90}, with_demand_credit: {…} or null}")
+
+
+class TrialCashPlanApi(APIView):
+    @extend_schema(responses=CashPlanSerializer)
+    def get(self, request, pk: int):
+        """Week by week, the reorder's cash out and in (sales at the forecast's p10/p50/p90), and the
+        peak own cash the maker needs with and without demand credit."""
+        trial = trial_get(organization=get_acting_organization(request), pk=pk)
+        return Response(CashPlanSerializer(trial_cash_plan(trial=trial)).data)
+
+
 class TrialRestockSplitApi(APIView):
     class InputSerializer(serializers.Serializer):
         units = serializers.IntegerField(min_value=1, max_value=100_000, help_text="Units to restock across the arms.")
@@ -566,7 +651,9 @@ class TrialForecastApi(APIView):
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
         """Monte Carlo over the demand model (vectorised; 10,000 paths by default) before any money
-        is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result."""
+        is committed: p10/p50/p90 sell-through and P(scale), P(kill) per arm. A forecast, not a result.
+        With a `kit` the forecast is kept: a trial of the same plan (mode, window, targets, arms) started
+        later without a forecast of its own is scored against it when it closes."""
         org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -581,6 +668,10 @@ class TrialForecastApi(APIView):
             arms=[dict(arm) for arm in v["arms"]], demand=_demand_dict(v["demand"]), window_days=v["window_days"],
             scale_at=targets["scale_at"], kill_below=targets["kill_below"], paths=v["paths"], prior=prior,
         )
+        if v.get("kit"):  # kept: a trial of this plan started later is scored against it
+            plan_forecast_record(organization=org, kit=trial_kit_get(organization=org, kit_id=v["kit"]), mode=v["mode"],
+                                 window_days=v["window_days"], scale_at=targets["scale_at"],
+                                 kill_below=targets["kill_below"], arms=[dict(arm) for arm in v["arms"]], forecast=forecast)
         return Response({**forecast, "demand": demand_output(forecast["demand"])})
 
 

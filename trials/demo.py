@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.errors import StateConflict
@@ -96,11 +96,58 @@ def seed(ctx) -> None:
         demand={"base_daily": 3.5, "dispersion": 2, "elasticity": -1.8,
                 "reference_price": str((cost * Decimal("2.2")).quantize(Decimal("1"))), "seed": 2026},
     )
+    history = _live_history(ctx, buyer=buyer, user=user, kit=kits[1 % len(kits)], cost=costs[kits[1 % len(kits)].pk])
     live = _live_trial(ctx, buyer=buyer, user=user, kit=kits[1 % len(kits)], cost=costs[kits[1 % len(kits)].pk])
     verdicts = [t.verdict for t in Trial.objects.filter(pk__in=[t.pk for t in made])]
     ctx.say(f"  {len(made)} closed simulated trials ({verdicts.count('scale')} scale, {verdicts.count('iterate')} iterate, "
-            f"{verdicts.count('kill')} kill), 1 draft ready to start, {'1 live trial selling' if live else 'no live trial'}; "
+            f"{verdicts.count('kill')} kill), {len(history)} closed live trials (seeded history), 1 draft ready to start, "
+            f"{'1 live trial selling' if live else 'no live trial'}; "
             f"{DailyMetric.objects.filter(trial__in=made).count()} daily metrics, {TrialArm.objects.filter(trial__in=made).count()} arms")
+
+
+# (base daily demand the maker expected, the daily demand that came, units): the seeded live history.
+LIVE_HISTORY = [(2.0, 0.6, 40), (1.5, 2.4, 40), (3.0, 1.0, 50), (1.0, 0.4, 30), (2.5, 3.2, 50), (1.2, 0.9, 40)]
+
+
+def _live_history(ctx, *, buyer, user, kit, cost) -> list[Trial]:
+    """Closed live trials of one kit, clearly seeded: no order was placed (named "seeded live
+    history", cash deployed 0), but each was forecast as a draft, started (its prior frozen from the
+    ones before it), sold through real sales events and closed by the real services, so the live
+    prior is earned after five of them and the live calibration scores every forecast."""
+    from trials.services import trial_close, trial_forecast_record
+
+    rng, made = ctx.rng, []
+    first = timezone.now() - timedelta(days=40 + 35 * len(LIVE_HISTORY))
+    for i, (expected, actual, units) in enumerate(LIVE_HISTORY):
+        price = (cost * Decimal("2.2")).quantize(Decimal("1"))
+        trial = trial_create(
+            organization=buyer, created_by=user, name=f"{kit.name} — shop pilot {i + 1} (seeded live history)", kit=kit,
+            mode=Trial.Mode.LIVE, window_days=28, scale_at=Decimal("0.8"), kill_below=Decimal("0.3"),
+            arms=[{"label": "at 2.2× cost", "unit_price": price, "units": units}],
+        )
+        trial_forecast_record(trial=trial, demand={"base_daily": expected, "dispersion": 2, "seed": i}, paths=2_000)
+        trial = trial_start(trial=trial, enqueue=False)
+        start = first + timedelta(days=35 * i)
+        Trial.objects.filter(pk=trial.pk).update(  # seeded: the stock "arrived" without an order
+            status=Trial.Status.SELLING, started_at=start, selling_started_at=start + timedelta(days=3),
+            ends_at=start + timedelta(days=31), created_at=start - timedelta(days=1), progress=0.1)
+        TrialArm.objects.filter(trial=trial).update(units_received=F("units"))
+        trial.refresh_from_db()
+        left = units
+        for day in range(28):  # one batch a day, as a shop's integration would report them
+            events = []
+            for n in range(min(left, sum(rng.random() < actual / 4 for _ in range(4)))):
+                left -= 1
+                events.append({"arm": "at 2.2× cost", "units": 1, "unit_price": price, "channel": "seeded",
+                               "sold_at": trial.selling_started_at + timedelta(days=day, hours=rng.randint(1, 22)),
+                               "external_id": f"seeded-{trial.pk}-{day}-{n}"})
+            if events:
+                result = trial_sales_record(trial=trial, events=events,
+                                            now=trial.selling_started_at + timedelta(days=day + 1))
+                if result["status"] == Trial.Status.CLOSED:  # the sequential rule stopped it early
+                    break
+        made.append(trial_close(trial_id=trial.pk, now=trial.ends_at))
+    return made
 
 
 def _live_trial(ctx, *, buyer, user, kit, cost) -> Trial | None:
@@ -130,6 +177,8 @@ def _live_trial(ctx, *, buyer, user, kit, cost) -> Trial | None:
                 purchase_order_ship(purchase_order=po, actor=po.vendor)
                 purchase_order_deliver(purchase_order=po, actor=buyer)
             trial_refresh(trial_id=trial.pk, now=now - timedelta(days=10))  # stock arrived ten days ago
+            Trial.objects.filter(pk=trial.pk).update(started_at=now - timedelta(days=12),  # ordered two days before
+                                                     created_at=now - timedelta(days=13))
             events = []
             for day in range(10):
                 for arm, rate in ((arms[0], 2.2), (arms[1], 1.1)):

@@ -76,6 +76,8 @@ class Trial(models.Model):
     calibration = models.JSONField(null=True, blank=True, help_text="The forecast scored at close.")
     sequential = models.JSONField(null=True, blank=True, help_text="Live trials: per-arm e-values.")
     stopped_early = models.BooleanField(default=False)
+    # Demand-backed credit (docs/trials.md): the offer its reorder was ordered on, with the order and line.
+    financing = models.JSONField(null=True, blank=True, help_text="The financing offer the reorder was ordered on.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -230,3 +232,19 @@ class TrialDecision(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class PlanForecast(models.Model):
+    """A forecast made for a kit before any trial of it existed (POST /trials/forecast/ with a kit).
+    A trial started later with the same plan (kit, mode, window, targets, arms) and no forecast of
+    its own adopts the latest one, so its outcome is scored against what was forecast before it."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    kit = models.ForeignKey("marketplace.Kit", on_delete=models.CASCADE, related_name="+")
+    plan_key = models.CharField(max_length=64, help_text="A digest of mode, window, targets and arms.")
+    forecast = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "kit", "plan_key", "-created_at"], name="planforecast_lookup_idx")]

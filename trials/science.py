@@ -26,9 +26,14 @@ class Prior:
     alpha: float
     beta: float
     source: str
+    trials_needed: int = 0  # uniform: how many more closed trials the nearest pool needs to earn a prior
+    note: str = ""  # uniform: which pools were too small, and by how much
 
     def as_dict(self) -> dict:
-        return {"alpha": round(self.alpha, 4), "beta": round(self.beta, 4), "source": self.source}
+        out = {"alpha": round(self.alpha, 4), "beta": round(self.beta, 4), "source": self.source}
+        if self.source == "uniform":
+            out |= {"trials_needed": self.trials_needed, "note": self.note}
+        return out
 
 
 UNIFORM = Prior(1.0, 1.0, "uniform")
@@ -67,14 +72,21 @@ def empirical_prior(pools: list[tuple[str, list[tuple[int, int, int]]]]) -> Prio
     """The first pool with enough closed trials gives the prior. `pools` is [(description,
     [(trial id, sold, units) per arm])], most specific first (the organisation's, then the
     platform's); `description` names it for the `source` field."""
+    short = []
     for description, arms in pools:
         trials = len({trial_id for trial_id, _, _ in arms})
         if trials < MIN_TRIALS_FOR_PRIOR:
+            short.append((description, trials))
             continue
         a, b = fit_beta_binomial([s for _, s, _ in arms], [n for _, _, n in arms])
         a, b = shrink(a, b, trials)
         return Prior(a, b, f"{description}: {trials} closed trials, {len(arms)} arms")
-    return UNIFORM
+    if not short:
+        return UNIFORM
+    needed = min(MIN_TRIALS_FOR_PRIOR - trials for _, trials in short)
+    note = "; ".join(f"{description}: {trials} of the {MIN_TRIALS_FOR_PRIOR} needed" for description, trials in short)
+    return Prior(1.0, 1.0, "uniform", trials_needed=needed,
+                 note=f"{note}. {needed} more closed trial{'s' if needed != 1 else ''} earn{'s' if needed == 1 else ''} a prior.")
 
 
 # --- Demand per arm, censored by stock-outs -------------------------------------------------------

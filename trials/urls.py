@@ -20,6 +20,8 @@ api_urlpatterns = [
     path("trials/<int:pk>/reorder-quote/", api.TrialReorderQuoteApi.as_view(), name="trial-reorder-quote"),
     path("trials/<int:pk>/restock-split/", api.TrialRestockSplitApi.as_view(), name="trial-restock-split"),
     path("trials/<int:pk>/forecast/", api.TrialDraftForecastApi.as_view(), name="trial-draft-forecast"),
+    path("trials/<int:pk>/financing/", api.TrialFinancingApi.as_view(), name="trial-financing"),
+    path("trials/<int:pk>/cash-plan/", api.TrialCashPlanApi.as_view(), name="trial-cash-plan"),
 ]
 
 urlpatterns = [
@@ -31,6 +33,7 @@ urlpatterns = [
     path("<int:pk>/start/", views.trial_start_view, name="trial-start"),
     path("<int:pk>/forecast/", views.trial_forecast_view, name="trial-forecast"),
     path("<int:pk>/reorder/", views.trial_reorder_view, name="trial-reorder"),
+    path("<int:pk>/demand-order/", views.trial_demand_order_view, name="trial-demand-order"),
     path("<int:pk>/restock-split/", views.trial_restock_split_view, name="trial-restock-split"),
     path("<int:pk>/report.csv", views.trial_report_csv_view, name="trial-report-csv"),
     path("<int:pk>/progress/", views.trial_progress_view, name="trial-progress"),

@@ -171,8 +171,27 @@ def trial_create_view(request):
     })
 
 
+def _financing_context(trial) -> dict:
+    """The trial page's financing: the offer and cash plan of a closed trial, the line a live
+    trial's financed batch repays."""
+    from credit.services.demand import demand_line_figures
+    from trials.selectors.financing import trial_cash_plan, trial_financing_view
+    from trials.services.financing import tracked_line
+
+    out = {}
+    if trial.status == TrialStatus.CLOSED:
+        out["financing"] = trial_financing_view(trial=trial)
+        if trial.verdict == TrialVerdict.SCALE:
+            out["cash_plan"] = trial_cash_plan(trial=trial)
+    line = tracked_line(trial)
+    if line is not None:
+        out["tracked_line"] = demand_line_figures(line=line)
+    return out
+
+
 def _detail_context(request, trial, **extra) -> dict:
     report = trial_report(trial=trial)
+    extra = {**_financing_context(trial), **extra}
     return {
         "trial": trial, "report": report, "charts": charts.report_charts(report),
         "arms": list(trial.arms.all()), "deliveries": webhook_delivery_list(trial=trial)[:10],
@@ -248,6 +267,31 @@ def trial_reorder_view(request, pk: int):
         messages.success(request, f"Reorder quote #{quote.pk}: {quote.quantity:,} units, {quote.currency} {quote.total:,} "
                                   f"({quote.currency} {quote.unit_cost} a unit). Review it below and order it.")
         return redirect(reverse("marketplace:quote-detail", args=[quote.pk]) + "#order")
+    return redirect("trials:trial-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def trial_demand_order_view(request, pk: int):
+    """Order the reorder quote on the credit the trial's demand earned (the same service as
+    POST /api/v1/orders/ with `payment: demand_credit`)."""
+    from marketplace.orders.services import order_place
+
+    trial = trial_get(organization=get_acting_organization(request), pk=pk)
+    if not trial.reorder_quote_id:
+        messages.error(request, "Quote the reorder first.")
+        return redirect("trials:trial-detail", pk=pk)
+    try:
+        order = order_place(buyer=trial.organization, placed_by=request.user, payment="demand_credit",
+                            quote=trial.reorder_quote, financing=trial.pk)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_flatten_errors(validation_error_detail(exc))))
+    else:
+        messages.success(request, f"Order {order.pk} placed on demand credit: {order.currency} {order.total:,}, no cash "
+                                  "needed; each sale of the batch repays its share.")
+        return redirect("marketplace:order-detail", pk=order.pk)
     return redirect("trials:trial-detail", pk=pk)
 
 

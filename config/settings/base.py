@@ -181,6 +181,15 @@ WEBHOOK_ALLOWED_NETWORKS: list[str] = []  # CIDRs trusted despite being private 
 # --- Money ---------------------------------------------------------------------------------
 KITSTREET_CURRENCIES = ["CNY", "USD"]
 KITSTREET_DEFAULT_CURRENCY = "CNY"
+# Demand-backed credit (docs/ledger.md): the platform's appetite when an operator has set none in
+# the DemandAppetite table. `simulated_trials`: also finance trials whose demand was simulated (the
+# demo and local runs; production turns it off unless KITSTREET_DEMAND_CREDIT_SIMULATED=1).
+KITSTREET_DEMAND_CREDIT = {
+    "platform_max_per_line": {"CNY": "200000.00", "USD": "30000.00"},
+    "platform_max_total": {"CNY": "5000000.00", "USD": "700000.00"},
+    "repayment_share": "0.5",
+    "simulated_trials": os.environ.get("KITSTREET_DEMAND_CREDIT_SIMULATED", "1") == "1",
+}
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

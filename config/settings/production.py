@@ -50,3 +50,7 @@ MAILERS = {
         },
     }
 }
+
+# Demand-backed credit: simulated demand earns no platform money in production unless asked for.
+KITSTREET_DEMAND_CREDIT = {**KITSTREET_DEMAND_CREDIT,  # noqa: F405
+                           "simulated_trials": os.environ.get("KITSTREET_DEMAND_CREDIT_SIMULATED", "0") == "1"}

@@ -11,6 +11,20 @@ from credit.services.credit_lines import (  # noqa: F401
     invoice_mark_overdue,
     line_accounts,
 )
+from credit.services.demand import (  # noqa: F401
+    Appetite,
+    Sweep,
+    demand_appetite,
+    demand_appetite_set,
+    demand_appetites,
+    demand_line_figures,
+    demand_line_for_order,
+    demand_line_for_trial,
+    demand_line_open,
+    demand_line_stall,
+    demand_sweep,
+    sweep_share,
+)
 from credit.services.idempotency import idempotency_run, request_fingerprint  # noqa: F401
 from credit.services.ledger import (  # noqa: F401
     Transfer,

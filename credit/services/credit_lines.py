@@ -74,7 +74,7 @@ def credit_line_grant(
     if not Decimal("0") <= voucher_share_percent <= Decimal("100") or (voucher_share_percent and vouched_by is None):
         raise CreditLineInvalid({"voucher_share_percent": ["Between 0 and 100, and only with a voucher."]})
     lender = f"{supplier.name} grants" if supplier else "Kitstreet grants"
-    if CreditLine.objects.filter(supplier=supplier, buyer=buyer, currency=currency).exists():
+    if CreditLine.objects.filter(supplier=supplier, buyer=buyer, currency=currency, kind=CreditLine.Kind.STANDARD).exists():
         raise CreditLineInvalid({"buyer": [f"{lender} {buyer.name} a {currency} line already; change its limit instead."]})
     try:
         with transaction.atomic():
@@ -187,19 +187,36 @@ def credit_repay(*, line: CreditLine, amount: Decimal, created_by=None, paid_on:
     """The buyer pays the supplier from its wallet; the money settles the oldest invoices first
     (by due date). Refused when it is more than is owed or more than the wallet holds."""
     amount = money(amount)
-    payable, receivable = line_accounts(line)
-    buyer_wallet = account_for(organization=line.buyer, kind=AccountKind.WALLET, currency=line.currency)
-    supplier_wallet = lender_cash(line)
-    locked = lock_accounts([payable.pk, receivable.pk, buyer_wallet.pk, supplier_wallet.pk])
-    owed = -locked[payable.pk].balance
+    locked, accounts = repayment_lock(line)
+    owed = -locked[accounts[0].pk].balance
     if amount > owed:
         raise RepaymentInvalid({"amount": [f"You owe {owed} {line.currency} on this line; repay at most that."]})
+    return repayment_write(line=line, amount=amount, locked=locked, accounts=accounts, created_by=created_by, paid_on=paid_on)
+
+
+def repayment_lock(line: CreditLine) -> tuple[dict[int, Account], tuple[Account, Account, Account, Account]]:
+    """Lock what a repayment moves, in id order: (payable, receivable, buyer's wallet, lender's cash)."""
+    payable, receivable = line_accounts(line)
+    buyer_wallet = account_for(organization=line.buyer, kind=AccountKind.WALLET, currency=line.currency)
+    lender = lender_cash(line)
+    locked = lock_accounts([payable.pk, receivable.pk, buyer_wallet.pk, lender.pk])
+    return locked, (payable, receivable, buyer_wallet, lender)
+
+
+def repayment_write(
+    *, line: CreditLine, amount: Decimal, locked: dict[int, Account], accounts, created_by=None,
+    paid_on: date | None = None, reference: str = "", memo: str = "",
+) -> Repayment:
+    """Post a repayment of `amount` (accounts locked by `repayment_lock`, amount within what is
+    owed) and fill the oldest invoices first."""
+    payable, receivable, buyer_wallet, lender = accounts
     entry = write_entry(
-        locked=locked, kind=EntryKind.REPAYMENT, memo=f"Repayment to {line.lender_name}", organization=line.buyer,
+        locked=locked, kind=EntryKind.REPAYMENT, memo=memo or f"Repayment to {line.lender_name}", organization=line.buyer,
         created_by=created_by,
-        legs=[(buyer_wallet.pk, -amount), (supplier_wallet.pk, amount), (payable.pk, amount), (receivable.pk, -amount)],
+        legs=[(buyer_wallet.pk, -amount), (lender.pk, amount), (payable.pk, amount), (receivable.pk, -amount)],
     )
-    repayment = Repayment.objects.create(credit_line=line, amount=amount, currency=line.currency, entry=entry, created_by=created_by)
+    repayment = Repayment.objects.create(credit_line=line, amount=amount, currency=line.currency, entry=entry,
+                                         created_by=created_by, reference=reference)
     paid_on = paid_on or timezone.localdate()
     remaining, allocations = amount, []
     invoices = (Invoice.objects.select_for_update()

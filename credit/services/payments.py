@@ -108,11 +108,12 @@ def credit_line_for(*, buyer: Organization, vendor: Organization, currency: str,
     """Which line pays a purchase order: the vendor's own line to the buyer; else the kit owner's
     line that pays other vendors (a solution house fronting its kit's sub-vendors); else the
     buyer's platform line. One line can so pay every purchase order of a split order."""
-    line = CreditLine.objects.filter(supplier=vendor, buyer=buyer, currency=currency).first()
+    lines = CreditLine.objects.filter(kind=CreditLine.Kind.STANDARD, buyer=buyer, currency=currency)
+    line = lines.filter(supplier=vendor).first()
     if line is None and kit_owner_id is not None and kit_owner_id != vendor.pk:
-        line = CreditLine.objects.filter(supplier_id=kit_owner_id, buyer=buyer, currency=currency, pays_other_vendors=True).first()
+        line = lines.filter(supplier_id=kit_owner_id, pays_other_vendors=True).first()
     if line is None:
-        line = CreditLine.objects.filter(supplier__isnull=True, buyer=buyer, currency=currency).first()
+        line = lines.filter(supplier__isnull=True).first()
     return line
 
 
@@ -120,12 +121,14 @@ def credit_line_for(*, buyer: Organization, vendor: Organization, currency: str,
 def purchase_order_payment_open(
     *, purchase_order_id: int, order_id: int | None, buyer: Organization, vendor: Organization,
     currency: str, total: Decimal, method: str, kit_owner_id: int | None = None,
-    fee_basis: dict[str, Decimal] | None = None, fund_currency: str | None = None,
+    fee_basis: dict[str, Decimal] | None = None, fund_currency: str | None = None, credit_line_id: int | None = None,
 ) -> PurchaseOrderPayment:
-    """Open the payment of a purchase order. `fee_basis` is its amounts by part category (the
-    platform's fee is fixed from it now; default: all of `total` at the default percent).
-    `fund_currency`: the buyer pays a deposit order from that currency's wallet, each payment
-    converted at the rate in force when it is made (an FX entry before it)."""
+    """Open the payment of a purchase order: its deposit into escrow, or its credit reservation on
+    the line that pays it (`credit_line_id`: that line, e.g. a demand line; else `credit_line_for`).
+    `fee_basis` is its amounts by part category (the platform's fee is fixed from it now; default:
+    all of `total` at the default percent). `fund_currency`: the buyer pays a deposit order from
+    that currency's wallet, each payment converted at the rate in force when it is made (an FX
+    entry before it)."""
     record = PurchaseOrderPayment(purchase_order_id=purchase_order_id, order_id=order_id, buyer=buyer, supplier=vendor,
                                   method=method, currency=currency, total=total)
     record.platform_fee = min(platform_fee_for(basis=fee_basis if fee_basis is not None else {"": total}), total)
@@ -152,7 +155,10 @@ def purchase_order_payment_open(
                         organization=buyer, field=PAYMENT_FIELD)
             record.deposit_status = PurchaseOrderPayment.DepositStatus.ESCROW
     elif method == PurchaseOrderPayment.Method.CREDIT:
-        line = credit_line_for(buyer=buyer, vendor=vendor, currency=currency, kit_owner_id=kit_owner_id)
+        if credit_line_id is not None:
+            line = CreditLine.objects.filter(pk=credit_line_id, buyer=buyer, currency=currency).first()
+        else:
+            line = credit_line_for(buyer=buyer, vendor=vendor, currency=currency, kit_owner_id=kit_owner_id)
         if line is None:
             raise NoCreditLine({PAYMENT_FIELD: [
                 f"{vendor.name} has not granted you a {currency} credit line, and you have no {currency} line that pays "
@@ -336,7 +342,8 @@ def purchase_order_payment_cancel(*, purchase_order_id: int, by_supplier: bool, 
 def _line(record: PurchaseOrderPayment) -> CreditLine:
     if record.credit_line_id:
         return record.credit_line
-    return CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency)  # older records
+    return CreditLine.objects.get(supplier=record.supplier, buyer=record.buyer, currency=record.currency,  # older records
+                                  kind=CreditLine.Kind.STANDARD)
 
 
 def _lock_credit_accounts(record: PurchaseOrderPayment, line: CreditLine, *extra) -> None:

@@ -109,7 +109,7 @@ def listing_search_view(request):
         manufacturer=get.get("manufacturer", "")[:100], in_stock=bool(get.get("in_stock")), vendor_id=int_or_none(get.get("vendor")),
         parameters=get.get("parameters", "")[:400],
         max_lead_time_days=lead if lead is not None and 0 <= lead <= 3650 else None)
-    context = {"qty": qty, "searched": searched, "grouped": grouped, "query": get.copy(), "payments": Order.Payment.choices,
+    context = {"qty": qty, "searched": searched, "grouped": grouped, "query": get.copy(), "payments": Order.FORM_PAYMENTS,
                "currency": currency, "currencies": settings.KITSTREET_CURRENCIES, "org": org,
                "orderings": LISTING_ORDERINGS}
     if searched:

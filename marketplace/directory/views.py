@@ -59,5 +59,5 @@ def part_detail_view(request, pk: int):
         "part": part, "qty": qty, "offers": offers, "parameters": parameters, "org": org,
         "currency": currency, "currencies": Currency.values,
         "kits": part_kits(viewer=org, part=part), "boms": part_boms(viewer=org, part=part), "history": part_price_history(viewer=org, part=part, qty=qty, limit=50),
-        "payments": Order.Payment.choices,
+        "payments": Order.FORM_PAYMENTS,
     })

@@ -134,7 +134,10 @@ class OrderListCreateApi(APIView):
 
         quote = id_field(required=False)
         lines = LineSerializer(many=True, required=False, allow_empty=False, max_length=500)
-        payment = serializers.ChoiceField(choices=Order.Payment.choices)
+        payment = serializers.ChoiceField(choices=Order.Payment.choices, help_text=(
+            "`demand_credit`: the reorder of a trial judged scale, on the credit its demand earned "
+            "(GET /trials/{id}/financing/); give `trial`, order from a quote of the trial's kit"))
+        trial = id_field(required=False, help_text="With `demand_credit`: the trial whose demand finances the order")
         partial = serializers.BooleanField(default=False, help_text="A short quote: order what is available and "
                                            "send the rest to an RFQ in the same step (the response adds `rfq`)")
         rfq_closes_at = serializers.DateTimeField(required=False, help_text="With `partial`: when that RFQ closes")
@@ -149,6 +152,11 @@ class OrderListCreateApi(APIView):
                 raise serializers.ValidationError("Give either `quote` or `lines`.")
             if attrs["partial"] and "quote" not in attrs:
                 raise serializers.ValidationError({"partial": ["A partial order is made from a quote."]})
+            if (attrs["payment"] == Order.Payment.DEMAND_CREDIT) != ("trial" in attrs):
+                raise serializers.ValidationError({"trial": [
+                    "Give `trial` with `demand_credit` payment, and only then."]})
+            if attrs["payment"] == Order.Payment.DEMAND_CREDIT and ("quote" not in attrs or attrs["partial"]):
+                raise serializers.ValidationError({"quote": ["Order the trial's reorder as a whole, from a quote of its kit."]})
             return attrs
 
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=OrderStatus.values)],
@@ -169,7 +177,8 @@ class OrderListCreateApi(APIView):
     )
     def post(self, request):
         """Place an order from a quote or from listing lines; stock is reserved and payment opened
-        (`deposit` or `credit`). Send an `Idempotency-Key` to make retries safe."""
+        (`deposit`, `credit`, or `demand_credit` with `trial`: a demand line pays every vendor, no
+        wallet cash needed). Send an `Idempotency-Key` to make retries safe."""
         org = get_acting_organization(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -193,7 +202,7 @@ class OrderListCreateApi(APIView):
                     raise OrderInvalid({"lines": [f"Unknown listing id(s): {missing}."]})
                 kwargs["lines"] = [(visible[x["listing"]], x["quantity"]) for x in d["lines"]]
             order = order_place(buyer=org, placed_by=request.user, payment=d["payment"],
-                                fund_currency=d.get("fund_currency"), **kwargs)
+                                fund_currency=d.get("fund_currency"), financing=d.get("trial"), **kwargs)
             return status.HTTP_201_CREATED, order_output(order_list(organization=org).get(pk=order.pk), org)
 
         return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)

@@ -26,13 +26,18 @@ class Order(models.Model):
     class Payment(models.TextChoices):
         DEPOSIT = "deposit", "Deposit into escrow"
         CREDIT = "credit", "Supplier credit"
+        # The reorder of a proven trial, on the credit its demand earned (a demand line pays every vendor).
+        DEMAND_CREDIT = "demand_credit", "Demand-backed credit"
+
+    # What a buyer chooses on the ordinary order forms (demand credit is ordered from its trial).
+    FORM_PAYMENTS = [("deposit", "Deposit into escrow"), ("credit", "Supplier credit")]
 
     Status = OrderStatus
 
     buyer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     quote = models.ForeignKey(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    payment = models.CharField(max_length=10, choices=Payment.choices)
+    payment = models.CharField(max_length=16, choices=Payment.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     fx = models.JSONField(default=dict, blank=True, help_text="An order from a quote: the quote's exchange-rate snapshot.")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PLACED)

@@ -44,6 +44,7 @@ from marketplace.exceptions import (
 from marketplace.factories.capacity import capacity_release
 from marketplace.kits.services import kit_freeze, kit_nre_record, kit_nre_release
 from marketplace.orders.capacity import capacity_book_for_order
+from marketplace.orders.financing import order_financer
 from marketplace.orders.models import (
     Order,
     OrderStatus,
@@ -62,6 +63,7 @@ from marketplace.sourcing.rates import cents
 from organizations.models import Organization
 
 MAX_LINES = 500
+FINANCED = {"demand_credit"}  # payment methods whose line comes from a registered financer
 STAGES = [OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED,
           OrderStatus.DELIVERED]
 SHIPPING = {OrderStatus.CONFIRMED, OrderStatus.PARTLY_SHIPPED}  # a vendor may (still) ship
@@ -98,6 +100,7 @@ def order_place(
     lines: list[tuple[Listing, int]] | None = None,
     allow_shortfalls: bool = False,
     fund_currency: str | None = None,
+    financing: int | None = None,
 ) -> Order:
     """Place an order from a saved quote (its prices, its allocations, plus assembly and fees) or
     from listing lines (current prices). Listings are locked in pk order, stock is reserved with
@@ -108,9 +111,16 @@ def order_place(
     `fund_currency`: a deposit order paid from that currency's wallet, converted at the rate in
     force (credit's FX entry before each payment). Each purchase order records the platform's
     fee, from its amounts by part category; an order from a quote records the kit revisions
-    whose NRE it pays (once per revision per buyer)."""
+    whose NRE it pays (once per revision per buyer).
+    `payment="demand_credit"` with `financing` (a trial id): the financer registered for it opens
+    the credit line that pays every vendor (marketplace.orders.financing)."""
     if payment not in Order.Payment.values:
         raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
+    financer = order_financer(payment) if payment in FINANCED else None
+    if payment in FINANCED and financer is None:
+        raise OrderInvalid({"payment": [f"Paying by {payment} is not available here."]})
+    if payment in FINANCED and financing is None:
+        raise OrderInvalid({"trial": ["Name the trial whose demand finances this order."]})
     if (quote is None) == (lines is None):
         raise OrderInvalid({"non_field_errors": ["Order either from a quote or from listing lines, not both."]})
 
@@ -234,12 +244,16 @@ def order_place(
         po_of = {po.vendor_id: po.pk for po in order.purchase_orders.all()}
         kit_nre_record(buyer=buyer, payments=[(kit, po_of[kit.owner_id], order.pk, kit.nre, kit.currency)
                                               for kit in quote_nre_charged(quote=quote) if kit.owner_id in po_of])
+    # A financed order: the financer opens the line that pays every vendor (or refuses: all rolls back).
+    line = financer(buyer=buyer, order=order, quote=quote, reference=financing) if financer is not None else None
     # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
     for po in order.purchase_orders.select_related("vendor").order_by("pk"):
         record = payments.purchase_order_payment_open(
             purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor, currency=po.currency,
-            total=po.total, method=order.payment, kit_owner_id=quote.kit.owner_id if quote is not None else None,
-            fee_basis=fee_basis[po.pk], fund_currency=fund_currency)
+            total=po.total, method="credit" if line is not None else order.payment,
+            kit_owner_id=quote.kit.owner_id if quote is not None else None,
+            fee_basis=fee_basis[po.pk], fund_currency=fund_currency,
+            credit_line_id=line.pk if line is not None else None)
         if record.platform_fee:
             po.platform_fee = record.platform_fee
             po.save(update_fields=["platform_fee"])

@@ -147,7 +147,7 @@ def rfq_detail_view(request, pk: int):
     is_buyer = rfq.buyer_id == org.pk
     context = {"rfq": rfq, "bids": bids, "is_buyer": is_buyer, "now": timezone.now(),
                "is_open": rfq.status == Rfq.Status.OPEN and rfq.closes_at > timezone.now(),
-               "payments": Order.Payment.choices}
+               "payments": Order.FORM_PAYMENTS}
     if is_buyer:
         standing = bidder_standing(buyer=org, suppliers=[b.supplier for b in bids], currency=rfq.currency)
         context["columns"] = [{"bid": b, "standing": standing[b.supplier_id]} for b in bids]

@@ -60,7 +60,7 @@ def quote_detail_view(request, pk: int):
     if order is None and not expired and not quote.has_shortages:
         preview = payment_preview(buyer=org, currency=quote.currency,
                                   vendor_totals={r["vendor_id"]: r["total"] for r in subtotals})
-    context = {"quote": quote, "payments": Order.Payment.choices, "subtotals": subtotals, "order": order,
+    context = {"quote": quote, "payments": Order.FORM_PAYMENTS, "subtotals": subtotals, "order": order,
                "expired": expired, "preview": preview}
     if request.GET.get("constraints"):  # priced again on request: each variant is a full re-sourcing
         context["constraint_costs"] = quote_constraint_costs(quote=quote)

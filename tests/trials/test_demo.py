@@ -22,13 +22,23 @@ def test_seed_makes_a_history_of_closed_trials_and_a_draft(buyer):
     demo.seed(ctx)
     funnel = trial_funnel(organization=buyer.org, simulated=True)  # the demo history is simulated
     assert funnel["stages"]["judged"] == len(demo.HISTORY) and funnel["stages"]["draft"] == 1
-    live = Trial.objects.get(mode="live")
-    assert live.status == "selling" and live.order_id and live.sales.exists()
+    live = Trial.objects.get(mode="live", status="selling")
+    assert live.order_id and live.sales.exists()
     assert 0.3 < live.progress < 0.5  # ten days into thirty
     assert live.daily_metrics.filter(demand__isnull=False).count() == 0  # real sales only
     assert funnel["by_verdict"]["kill"] > funnel["by_verdict"]["scale"] >= 1
     assert 0 < funnel["hit_rate"] < 0.5
-    closed = Trial.objects.filter(status="closed")
+    closed = Trial.objects.filter(status="closed", mode="simulated")
     assert closed.count() == len(demo.HISTORY)
-    assert all(t.simulated and t.closed_at < t.created_at.__class__.now(t.closed_at.tzinfo) for t in closed)
+    assert all(t.closed_at < t.created_at.__class__.now(t.closed_at.tzinfo) for t in closed)
+    # The seeded closed live history: enough for the live prior and the live calibration to work.
+    history = Trial.objects.filter(status="closed", mode="live").order_by("started_at")
+    assert history.count() == len(demo.LIVE_HISTORY)
+    assert all("seeded live history" in t.name and t.cash_deployed == 0 for t in history)
+    live_funnel = trial_funnel(organization=buyer.org)
+    assert live_funnel["calibration"]["forecasts_scored"] == len(demo.LIVE_HISTORY)
+    assert live_funnel["median_days_to_verdict"] >= 7  # real durations, not 0
+    assert history.first().prior["source"] == "uniform" and history.first().prior["trials_needed"] == 5
+    assert history.last().prior["source"] != "uniform"  # five closed before it: the prior is earned
+    assert live.prior["source"] != "uniform"
     assert Trial.objects.get(status="draft").name.endswith("(ready to start)")

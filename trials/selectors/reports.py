@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from decimal import Decimal
@@ -48,7 +49,8 @@ def trial_prior(*, organization, kit, mode: str, exclude_trial_id: int | None = 
 
 def _trial_prior_of(trial: Trial) -> Prior:
     if trial.prior:
-        return Prior(float(trial.prior["alpha"]), float(trial.prior["beta"]), trial.prior["source"])
+        return Prior(float(trial.prior["alpha"]), float(trial.prior["beta"]), trial.prior["source"],
+                     trial.prior.get("trials_needed", 0), trial.prior.get("note", ""))
     return UNIFORM
 
 
@@ -77,6 +79,18 @@ def _reorder(trial: Trial, best_label: str | None, judgements, daily: dict, arms
                 "larger batch would pin it down.")
     return {"quantity": quantity, "horizon_days": horizon, "service_level": REORDER_SERVICE_LEVEL, "why": why,
             "suggested_quantity": quantity}
+
+
+def reorder_quantity(report: dict) -> int:
+    """The report's reorder size (demand over the horizon at the service level, see
+    trials.selectors.reports._reorder). Reports frozen before that existed: two windows of the
+    winning arm's estimated demand, at least twice the trial's batch, in fifties."""
+    if (report.get("reorder") or {}).get("quantity"):
+        return int(report["reorder"]["quantity"])
+    total = sum(arm["units_received"] for arm in report["arms"])
+    best = next((arm for arm in report["arms"] if arm["label"] == report.get("best_arm")), None)
+    demand = best["estimated_window_demand"] * 2 if best else 0
+    return int(math.ceil(max(2 * total, demand) / 50) * 50)
 
 
 def trial_report_build(*, trial: Trial, arms: list[TrialArm] | None = None, final: bool = False,

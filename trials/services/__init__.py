@@ -1,6 +1,7 @@
 """Every write of the trials app. Import from here: `from trials.services import trial_start`."""
 
 from trials.services.lifecycle import (  # noqa: F401
+    plan_forecast_record,
     trial_close,
     trial_create,
     trial_fail,

@@ -26,7 +26,8 @@ from config.outbox.services import outbox_enqueue
 from trials.demand import DemandModel
 from trials.exceptions import TrialInvalid, TrialNotInState
 from trials.models import OPEN_STATUSES, DailyMetric, SalesEvent, Trial, TrialArm, TrialMode, TrialStatus, TrialVerdict
-from trials.selectors.reports import trial_prior
+from trials.selectors.reports import reorder_quantity, trial_prior  # noqa: F401 (reorder_quantity re-exported)
+from trials.services.financing import stall_check
 
 TRIAL_RUN_TASK = "trials.tasks.trial_run_task"  # enqueued by name: trials.tasks calls these services
 MAX_ARMS = 6
@@ -117,19 +118,50 @@ def _arms_create(trial: Trial, arms: list[dict]) -> None:
     ])
 
 
+def _tracked_order(*, organization, kit, mode: str, order_id: int, arms: list[dict]):
+    """An ordered batch a live trial will sell instead of placing its own order: the
+    organisation's, from a quote of the same kit, not cancelled, large enough for the arms and
+    not tracked by another trial."""
+    from marketplace.models import Order, OrderStatus
+
+    order = Order.objects.filter(pk=order_id, buyer=organization).select_related("quote").first()
+    if order is None:
+        raise TrialInvalid({"order": ["Unknown order."]})
+    errors = []
+    if mode != TrialMode.LIVE:
+        errors.append("Only a live trial sells an ordered batch.")
+    if order.status == OrderStatus.CANCELLED:
+        errors.append(f"Order {order.pk} is cancelled.")
+    if order.quote_id is None or order.quote.kit_id != kit.pk:
+        errors.append(f"Order {order.pk} is not a batch of this kit.")
+    elif sum(int(arm["units"]) for arm in arms) > order.quote.quantity:
+        errors.append(f"The arms hold more units than order {order.pk} buys ({order.quote.quantity:,}).")
+    if Trial.objects.filter(order=order).exclude(status=TrialStatus.FAILED).exists():
+        errors.append(f"Order {order.pk} is already sold by another trial.")
+    if errors:
+        raise TrialInvalid({"order": errors})
+    return order
+
+
 @transaction.atomic
 def trial_create(
     *, organization, created_by, name: str, kit, mode: str, window_days: int, scale_at: Decimal,
     kill_below: Decimal, arms: list[dict], demand: dict | None = None, payment: str = "deposit",
+    order_id: int | None = None,
 ) -> Trial:
     """A draft trial. `arms` is [{"label", "unit_price", "units"}]; `demand` the demand model
-    (simulated trials only; `base_daily` required)."""
+    (simulated trials only; `base_daily` required). `order_id`: a live trial that sells an
+    already ordered batch (e.g. a reorder financed on demand credit, whose sales then repay it)."""
     plan = _validated_plan(organization=organization, kit=kit, mode=mode, window_days=window_days, scale_at=scale_at,
                            kill_below=kill_below, arms=arms, demand=demand, payment=payment)
+    order = None
+    if order_id is not None:
+        order = _tracked_order(organization=organization, kit=kit, mode=mode, order_id=order_id, arms=plan["arms"])
     trial = Trial.objects.create(
         organization=organization, created_by=created_by, name=name.strip() or "Untitled trial", kit=kit, mode=mode,
         window_days=plan["window_days"], scale_at=plan["scale_at"], kill_below=plan["kill_below"],
-        currency=kit.currency, demand=plan["demand"], payment=payment,
+        currency=kit.currency, demand=plan["demand"], payment=payment, order=order,
+        quote=order.quote if order is not None else None, cash_deployed=order.total if order is not None else 0,
     )
     _arms_create(trial, plan["arms"])
     return trial
@@ -186,6 +218,40 @@ def _forecast_for(trial: Trial, *, demand: dict, paths: int) -> dict:
                           kill_below=trial.kill_below, paths=paths, prior=prior)
 
 
+def plan_key(*, mode: str, window_days: int, scale_at, kill_below, arms: list[dict]) -> str:
+    """What makes two plans the same for a forecast: mode, window, targets and arms (label, price, units)."""
+    import hashlib
+    import json
+
+    body = [mode, int(window_days), str(Decimal(scale_at).quantize(Decimal("0.001"))),
+            str(Decimal(kill_below).quantize(Decimal("0.001"))),
+            [[a["label"].strip(), str(Decimal(a["unit_price"]).quantize(Decimal("0.01"))), int(a["units"])] for a in arms]]
+    return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+@transaction.atomic
+def plan_forecast_record(*, organization, kit, mode: str, window_days: int, scale_at, kill_below, arms: list[dict],
+                         forecast: dict):
+    """Keep a forecast made for a kit before its trial exists: the trial started later with the
+    same plan is scored against it (trial_start adopts it)."""
+    from trials.models import PlanForecast
+
+    return PlanForecast.objects.create(organization=organization, kit=kit, forecast=forecast, plan_key=plan_key(
+        mode=mode, window_days=window_days, scale_at=scale_at, kill_below=kill_below, arms=arms))
+
+
+def _plan_forecast_for(trial: Trial) -> dict | None:
+    from trials.models import PlanForecast
+
+    arms = [{"label": a.label, "unit_price": a.unit_price, "units": a.units}
+            for a in TrialArm.objects.filter(trial=trial).order_by("position", "id")]
+    key = plan_key(mode=trial.mode, window_days=trial.window_days, scale_at=trial.scale_at, kill_below=trial.kill_below,
+                   arms=arms)
+    row = (PlanForecast.objects.filter(organization=trial.organization, kit=trial.kit, plan_key=key)
+           .order_by("-created_at", "-id").first())
+    return row.forecast if row is not None else None
+
+
 @transaction.atomic
 def trial_forecast_record(*, trial: Trial, demand: dict, paths: int = 10_000) -> dict:
     """Forecast a draft and keep the forecast on it: the last forecast before the start is scored
@@ -216,6 +282,9 @@ def trial_start(*, trial: Trial, enqueue: bool = True) -> Trial:
     # The prior is frozen with the targets: later closures must not move this trial's verdict.
     trial.prior = trial_prior(organization=trial.organization, kit=trial.kit, mode=trial.mode,
                               exclude_trial_id=trial.pk).as_dict()
+    if not trial.forecast:
+        # The same plan forecast before the trial existed (POST /trials/forecast/ with the kit).
+        trial.forecast = _plan_forecast_for(trial)
     if trial.simulated and not trial.forecast:
         # A simulated trial knows its demand model, so it always has a forecast to be scored against.
         trial.forecast = _forecast_for(trial, demand=trial.demand, paths=START_FORECAST_PATHS)
@@ -251,7 +320,9 @@ def trial_procure(*, trial_id: int) -> Trial:
 
     trial = _locked(trial_id)
     if trial.status != TrialStatus.PROCURING or trial.order_id:
-        return trial  # done already (a redelivered task) or not ours to do
+        # Done already (a redelivered task), not ours to do, or a batch ordered before the trial
+        # (`order` at creation): the refresh receives it when it is delivered.
+        return trial
     arms = _locked_arms(trial)
     total = sum(arm.units for arm in arms)
     try:
@@ -369,7 +440,7 @@ def _close(trial: Trial, arms: list[TrialArm], now: datetime, early: dict | None
     trial.closed_at = now
     trial.progress = 1.0
     # Simulated trials run on a simulated clock: their verdict comes after the window's days.
-    trial.days_to_verdict = trial.window_days if trial.simulated else max(0, (now - trial.started_at).days)
+    trial.days_to_verdict = trial.window_days if trial.simulated else live_days_to_verdict(trial, now)
     trial.stopped_early = bool(early)
     if trial.forecast:
         trial.calibration = score_forecast(forecast_arms=trial.forecast["arms"], outcome_arms=report["arms"])
@@ -377,6 +448,13 @@ def _close(trial: Trial, arms: list[TrialArm], now: datetime, early: dict | None
                               "days_to_verdict", "stopped_early", "calibration", "updated_at"])
     webhooks_enqueue_verdict(trial=trial)
     return trial
+
+
+def live_days_to_verdict(trial: Trial, now: datetime) -> int:
+    """Whole days from the start (or the first day of selling, if the clock says that came first:
+    an order placed before the trial) to the verdict, a part day counted as a day."""
+    start = min(t for t in (trial.started_at, trial.selling_started_at, now) if t is not None)
+    return math.ceil((now - start) / timedelta(days=1))
 
 
 def trial_run(*, trial_id: int, on_progress: Callable[[Trial], None] | None = None) -> Trial:
@@ -432,6 +510,7 @@ def _refresh_live_metrics(*, trial_id: int, now: datetime) -> Trial:
     elapsed = (now - trial.selling_started_at) / timedelta(days=trial.window_days)
     trial.progress = round(min(0.99, 0.1 + 0.89 * elapsed), 4)
     trial.save(update_fields=["progress", "updated_at"])
+    stall_check(trial=trial, now=now)  # a financed batch selling below its forecast freezes its line
     return trial
 
 
@@ -459,18 +538,6 @@ def trial_refresh_open(*, now: datetime | None = None) -> int:
     for trial_id in ids:
         trial_refresh(trial_id=trial_id, now=now)
     return len(ids)
-
-
-def reorder_quantity(report: dict) -> int:
-    """The report's reorder size (demand over the horizon at the service level, see
-    trials.selectors.reports._reorder). Reports frozen before that existed: two windows of the
-    winning arm's estimated demand, at least twice the trial's batch, in fifties."""
-    if (report.get("reorder") or {}).get("quantity"):
-        return int(report["reorder"]["quantity"])
-    total = sum(arm["units_received"] for arm in report["arms"])
-    best = next((arm for arm in report["arms"] if arm["label"] == report.get("best_arm")), None)
-    demand = best["estimated_window_demand"] * 2 if best else 0
-    return int(math.ceil(max(2 * total, demand) / 50) * 50)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from django.utils import timezone
 from trials.exceptions import SalesConflict, SalesRejected, TrialNotInState
 from trials.models import DailyMetric, SalesEvent, Trial, TrialArm, TrialStatus
 from trials.science import SEQUENTIAL_ALPHA, scale_e_value, scale_rate
+from trials.services.financing import sales_sweep
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -101,8 +102,10 @@ def trial_sales_record(*, trial: Trial, events: list[dict], now: datetime | None
                                                       revenue=F("revenue") + revenue_by_arm[arm_id])
         trial.cash_recovered = sum((arm.revenue for arm in arms.values()), Decimal(0))
         settled = _rejudge(trial, arm_list, added=added)
+        # A batch financed on demand credit repays its line from these sales, in this transaction.
+        repayment = sales_sweep(trial=trial, events=new)
     else:
-        settled = None
+        settled = repayment = None
     trial.save(update_fields=["cash_recovered", "sequential", "updated_at"])
     if settled is not None:
         from trials.services.lifecycle import _close
@@ -115,6 +118,7 @@ def trial_sales_record(*, trial: Trial, events: list[dict], now: datetime | None
         "status": trial.status,
         "verdict": trial.verdict or None,
         "stopped_early": trial.stopped_early,
+        "repayment": repayment,
     }
 
 
