@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Q
 
-from marketplace.bom_matching import catalogue_hit_ratio, known_manufacturer_keys, match_lines
+from marketplace.bom_matching import Match, catalogue_hit_ratio, known_manufacturer_keys, match_bom_lines, match_lines
 from marketplace.bom_reader import MAX_QUANTITY, QUANTUM, ReadBom, bom_read
 from marketplace.exceptions import BomLineInvalid
 from marketplace.models import Bom, BomItem, BomLine, Kit, MatchStatus, Part, Quote
@@ -47,20 +47,23 @@ def bom_upload(*, owner: Organization, content: bytes, filename: str = "", name:
     """Read an EDA export, match every line, save the BOM. Any unreadable row: BomInvalid naming
     row and column, nothing saved."""
     read = bom_read_file(content=content, filename=filename, columns=columns, owner=owner)
-    matches = match_lines([(line.manufacturer, line.mpn, line.alternates) for line in read.lines])
+    matches = match_bom_lines(read.lines)
     bom = Bom.objects.create(
         owner=owner, created_by=created_by, name=(name.strip() or PurePath(filename).stem or "BOM")[:200],
         filename=filename[:255], columns=read.columns, columns_chosen=bool(columns) or read.remembered,
         header_row=read.header_row, rows_read=read.rows_read,
         dnp_rows=read.dnp_rows,
     )
+    unmatched = [Match("none", reason="marked do-not-populate in the file") for _ in read.dnp_lines] + [
+        Match("none", reason=f"not a part: {line.not_a_part}") for line in read.other_lines]
     rows = [
         dict(line=i, designators=",".join(line.designators), quantity=line.quantity, manufacturer=line.manufacturer,
              mpn=line.mpn, alternates=[list(a) for a in line.alternates], description=line.description, value=line.value,
-             footprint=line.footprint, rows=line.rows, dnp=False, status=match.status, part_id=match.part_id,
-             confidence=match.confidence, reason=match.reason[:300], candidates=[c.as_dict() for c in match.candidates],
-             confirmed=False)
-        for i, (line, match) in enumerate(zip(read.lines, matches), start=1)
+             footprint=line.footprint, rows=line.rows, dnp=line.dnp or bool(line.not_a_part), status=match.status,
+             part_id=match.part_id, confidence=match.confidence, reason=match.reason[:300],
+             candidates=[c.as_dict() for c in match.candidates], confirmed=False)
+        for i, (line, match) in enumerate(sorted(zip(read.all_lines, [*matches, *unmatched]),
+                                                 key=lambda pair: pair[0].rows[0] if pair[0].rows else 0), start=1)
     ]
     substitutes = [(i, part_id) for i, match in enumerate(matches, start=1) for part_id in dict.fromkeys(match.substitute_ids)]
     _insert_items(bom, rows, substitutes)
