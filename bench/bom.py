@@ -35,10 +35,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from marketplace.bom_matching import match_bom_lines  # noqa: E402
+from marketplace.boms.matching import match_bom_lines  # noqa: E402
+from marketplace.boms.services import bom_read_file, bom_upload  # noqa: E402
+from marketplace.catalogue.units import normalise_parameters  # noqa: E402
 from marketplace.models import Bom, Listing, Part  # noqa: E402
-from marketplace.services import bom_read_file, bom_upload  # noqa: E402
-from marketplace.units import normalise_parameters  # noqa: E402
 from organizations.models import Organization  # noqa: E402
 
 ALIASES = {"Texas Instruments": "TI", "STMicroelectronics": "ST", "onsemi": "ON Semiconductor",

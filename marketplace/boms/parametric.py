@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from credit.fx import rate_table
-from marketplace.models import Listing, Part, PriceBreak
-from marketplace.units import as_number, format_measure, parse_measure
+from marketplace.catalogue.models import Listing, Part, PriceBreak
+from marketplace.catalogue.units import as_number, format_measure, parse_measure
 
 # Imperial chip codes, and the metric code KiCad writes beside them (`C_0402_1005Metric`).
 IMPERIAL = ("01005", "0201", "0402", "0603", "0805", "1206", "1210", "1812", "2010", "2512")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.bom_matching import match_bom_lines
-from marketplace.bom_reader import bom_read
+from marketplace.boms.matching import match_bom_lines
+from marketplace.boms.reader import bom_read
 from marketplace.boms.parametric import wanted_from
 from tests.marketplace.factories import ListingFactory, PartFactory
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.bom_reader import bom_read
+from marketplace.boms.reader import bom_read
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "boms" / "real"
 
