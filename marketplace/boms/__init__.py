@@ -1,0 +1,1 @@
+"""Buyer BOMs: reading exports, mapping columns, matching lines to parts, watching their health."""

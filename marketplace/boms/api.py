@@ -39,7 +39,8 @@ class BomLineOutputSerializer(serializers.Serializer):
             confidence = serializers.CharField()
             reason = serializers.CharField(required=False)
 
-        status = serializers.ChoiceField(choices=["exact", "probable", "ambiguous", "none"])
+        status = serializers.ChoiceField(choices=["exact", "probable", "ambiguous", "parametric", "none"],
+                                         help_text="parametric: a passive matched by value and package")
         part = serializers.IntegerField(allow_null=True)
         manufacturer = serializers.CharField(allow_null=True)
         mpn = serializers.CharField(allow_null=True)
@@ -59,7 +60,11 @@ class BomLineOutputSerializer(serializers.Serializer):
     footprint = serializers.CharField()
     rows = serializers.ListField(child=serializers.IntegerField(), help_text="The file's rows merged into this line")
     dnp = serializers.BooleanField()
+    not_a_part = serializers.CharField(help_text="Why the line is no part to buy (\"a fiducial\", \"a test point\"…); "
+                                                 "empty for parts. Such lines are never sourced.")
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="What was odd about its rows")
     substitutes = serializers.ListField(child=serializers.IntegerField())
+    approved_alternate = serializers.IntegerField(allow_null=True, help_text="A suggested alternate the buyer approved")
     match = MatchSerializer()
 
 
@@ -70,11 +75,25 @@ def bom_line_output(row: dict) -> dict:
         "quantity": f"{row['quantity'].normalize():f}", "manufacturer": row["manufacturer"], "mpn": row["mpn"],
         "alternates": [{"manufacturer": m, "mpn": p} for m, p in row["alternates"]],
         "description": row["description"], "value": row["value"], "footprint": row["footprint"], "rows": row["rows"],
-        "dnp": row["dnp"], "substitutes": row["substitutes"],
+        "dnp": row["dnp"], "not_a_part": row["not_a_part"], "warnings": row["warnings"],
+        "substitutes": row["substitutes"], "approved_alternate": row["approved_alternate_id"],
         "match": {"status": row["status"], "part": row["part_id"], "manufacturer": row["part__manufacturer"],
                   "mpn": row["part__mpn"], "confidence": str(row["confidence"]), "reason": row["reason"],
                   "confirmed": row["confirmed"], "candidates": row["candidates"]},
     }
+
+
+class MappingSerializer(serializers.Serializer):
+    column = serializers.JSONField(help_text="The file's column name (a list for paired alternates)")
+    confidence = serializers.CharField(help_text="0.00–1.00")
+    source = serializers.ChoiceField(choices=["header", "content", "chosen", "remembered"])
+    reason = serializers.CharField()
+
+
+class RowWarningSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
 
 
 class BomOutputSerializer(serializers.Serializer):
@@ -86,7 +105,12 @@ class BomOutputSerializer(serializers.Serializer):
     header_row = serializers.IntegerField(allow_null=True)
     rows_read = serializers.IntegerField()
     dnp_rows = serializers.IntegerField()
-    placements = serializers.CharField(help_text="Sum of the populated lines' quantities per board")
+    placements = serializers.CharField(help_text="Sum of the populated lines' quantities per board (DNP and "
+                                                 "not-a-part lines left out)")
+    mapping = serializers.DictField(child=MappingSerializer(), help_text="field -> how its column was found")
+    warnings = RowWarningSerializer(many=True, help_text="Rows read with a warning (the file was still read)")
+    watched = serializers.BooleanField(help_text="The owner is told when a listing change makes a line unfillable "
+                                                 "or much dearer")
     kit = serializers.IntegerField(allow_null=True, help_text="The private kit revision quotes use")
     lines = BomLineOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
@@ -94,9 +118,10 @@ class BomOutputSerializer(serializers.Serializer):
 
 def bom_output(bom: Bom) -> dict:
     items = bom_line_rows(bom=bom)
-    placements = sum((i["quantity"] for i in items if not i["dnp"]), Decimal(0))
+    placements = sum((i["quantity"] for i in items if not i["dnp"] and not i["not_a_part"]), Decimal(0))
     return {"id": bom.pk, "name": bom.name, "filename": bom.filename, "columns": bom.columns,
             "header_row": bom.header_row, "rows_read": bom.rows_read, "dnp_rows": bom.dnp_rows,
+            "mapping": bom.mapping, "warnings": bom.warnings, "watched": bom.watched,
             "placements": f"{placements.normalize():f}", "kit": bom.kit_id,
             "lines": [bom_line_output(i) for i in items], "created_at": bom.created_at}
 

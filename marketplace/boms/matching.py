@@ -15,12 +15,15 @@ list, prefix lookups for what is still unmatched (an index range scan each, OR-e
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
 
+from marketplace.boms.columns import FOOTPRINT_SHAPE, MPN_SHAPE, VALUE_SHAPE
+from marketplace.boms.parametric import propose, wanted_from
 from marketplace.catalogue.models import Part, normalize_mpn
 
 MANUFACTURER_GROUPS = [
@@ -300,3 +303,44 @@ def catalogue_hit_ratio(cells: list[str]) -> float:
     keys = {mpn_key(c) for c in sample}
     hits = set(Part.objects.filter(mpn_normalized__in=keys).values_list("mpn_normalized", flat=True))
     return sum(1 for c in sample if mpn_key(c) in hits) / len(sample)
+
+
+PARAMETRIC = "parametric"
+
+
+def _mpn_like_value(value: str) -> bool:
+    """`STM32F407`, `BMP280`, `SS54` (KiCad values that name the part); not `100nF`, `C_0402`."""
+    return bool(MPN_SHAPE.match(value)) and not VALUE_SHAPE.match(value) and not FOOTPRINT_SHAPE.search(value)
+
+
+def match_bom_lines(lines: list, *, currency: str | None = None) -> list[Match]:
+    """Match read BOM lines (anything with manufacturer, mpn, alternates, value, footprint,
+    description, designators, quantity): by MPN first; a line without a known MPN whose value is
+    itself a part number (KiCad's habit: `STM32F407`, `BMP280`) by that; then, for a passive given
+    by value and package, parametrically. A bounded number of queries whatever the BOM's size."""
+    matches = match_lines([(l.manufacturer, l.mpn, l.alternates) for l in lines])
+    by_value = [i for i, (l, m) in enumerate(zip(lines, matches))
+                if m.status == "none" and l.value and l.value != l.mpn and _mpn_like_value(l.value)]
+    if by_value:
+        again = match_lines([(lines[i].manufacturer, lines[i].value, []) for i in by_value])
+        for i, m in zip(by_value, again):
+            if m.status in ("exact", "probable", "ambiguous"):
+                m.confidence = min(m.confidence, Decimal("0.8"))
+                for c in m.candidates:
+                    c.confidence = min(c.confidence, Decimal("0.8"))
+                if m.status == "exact":
+                    m.status = "probable"
+                m.reason = f"the value {lines[i].value} is a catalogue MPN" + (f"; {m.reason}" if m.reason else "")
+                matches[i] = m
+    todo = [i for i, m in enumerate(matches) if m.status == "none"]
+    wanted = [(wanted_from(designators=lines[i].designators, value=lines[i].value, footprint=lines[i].footprint,
+                           description=lines[i].description), int(math.ceil(lines[i].quantity))) for i in todo]
+    for i, (want, _), proposal in zip(todo, wanted, propose(wanted, currency=currency) if todo else []):
+        if proposal is None:
+            if want is not None:
+                matches[i].reason = f"no catalogue part has {want.describe()}"
+            continue
+        matches[i] = Match(PARAMETRIC, proposal.part_id, Decimal("0.70"), proposal.reason,
+                           [Candidate(c["part"], c["manufacturer"], c["mpn"], Decimal(c["confidence"]), c["reason"])
+                            for c in proposal.candidates])
+    return matches

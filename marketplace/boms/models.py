@@ -25,6 +25,11 @@ class Bom(models.Model):
     header_row = models.PositiveIntegerField(null=True, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     dnp_rows = models.PositiveIntegerField(default=0)
+    mapping = models.JSONField(default=dict, blank=True, help_text="How each field's column was found: "
+                               "field -> {column, confidence, source, reason}.")
+    warnings = models.JSONField(default=list, blank=True, help_text="Rows read with a warning: [{row, column, message}].")
+    watched = models.BooleanField(default=False, help_text="Tell the owner when a listing change makes a line "
+                                                           "unfillable or much dearer.")
     kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                             help_text="The current private kit revision of the matched lines.")
     published_kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -44,6 +49,7 @@ class MatchStatus(models.TextChoices):
     EXACT = "exact", "Exact"
     PROBABLE = "probable", "Probable"
     AMBIGUOUS = "ambiguous", "Ambiguous"
+    PARAMETRIC = "parametric", "Parametric"
     NONE = "none", "No match"
 
 
@@ -71,6 +77,11 @@ class BomItem(models.Model):
     candidates = models.JSONField(default=list, blank=True)
     substitutes = models.ManyToManyField(Part, blank=True, related_name="+")
     confirmed = models.BooleanField(default=False, help_text="The buyer chose or confirmed the part.")
+    not_a_part = models.CharField(max_length=40, blank=True, help_text="Why the line is no part to buy (a fiducial, "
+                                                                        "a test point…); such lines are never sourced.")
+    warnings = models.JSONField(default=list, blank=True, help_text="What was odd about the line's rows.")
+    approved_alternate = models.ForeignKey(Part, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                           help_text="A suggested alternate the buyer approved (now the line's part).")
 
     class Meta:
         ordering = ["bom", "line"]

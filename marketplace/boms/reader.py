@@ -18,10 +18,13 @@ import codecs
 import csv
 import io
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from marketplace.boms.matching import manufacturer_key, mpn_key
+from marketplace.boms.columns import (FIELDS, POSITIVE_DNP_HEADERS, USELESS_HEADER, field_for_header, header_key,
+                                      map_columns)
+from marketplace.boms.matching import manufacturer_key, mpn_key  # the same keys as matching
 from marketplace.exceptions import BomInvalid
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -30,41 +33,26 @@ MAX_COLUMNS = 256  # EDA exports have a few dozen; an XLSX sheet may claim 16,38
 MAX_RANGE = 1_000  # `R1-R1000` is a real BOM; `R1-R99999999` is an attack on memory
 MAX_QUANTITY = Decimal("1000000")  # per board, per line (the column holds 12 digits, 4 after the point)
 QUANTUM = Decimal("0.0001")
-FIELDS = ("designators", "quantity", "manufacturer", "mpn", "description", "value", "footprint", "dnp")
 
-# Header names tools use, compared after `_header_key` (lower case, letters and digits only).
-SYNONYMS: dict[str, set[str]] = {
-    "designators": {"reference", "references", "ref", "refs", "refdes", "designator", "designators", "parts", "part",
-                    "partreference", "referencedesignator", "referencedesignators", "components", "component"},
-    "quantity": {"qty", "qnty", "quantity", "qtyperboard", "quantityperpcb", "count", "amount", "units", "qtypcb"},
-    "mpn": {"mpn", "manufacturerpartnumber", "manufacturerpart", "mfrpartnumber", "mfrpart", "mfrpn", "mfgpartnumber",
-            "mfgpn", "mfgpart", "mfrno", "partnumber", "pn", "manufacturerpn", "mfpn", "mpn1",
-            "manufacturerpartnumber1", "manufacturerpartno", "partno", "mpnnumber", "ordercode"},
-    "manufacturer": {"manufacturer", "manufacturername", "mfrname", "mfgname", "mf", "mfg", "mfr", "maker",
-                     "brand", "manufacturer1", "mfr1"},
-    "description": {"description", "desc", "comment", "comments", "partdescription", "characteristics"},
-    "value": {"value", "val"},
-    "footprint": {"footprint", "package", "pcbfootprint", "case", "casepackage", "packagecase", "libref"},
-    "dnp": {"dnp", "donotplace", "donotpopulate", "dnpdnf", "dnf", "populate", "fitted", "notfitted", "mount",
-            "place", "placed", "fit", "nopop", "exclude", "excludefromboard", "variant"},
+DNP_MARKS = {
+    "dnp", "dnf", "dni", "dnm", "dns", "np", "nf", "nc", "n/c", "n/p", "n/f", "n.c.", "n.p.", "nostuff", "no stuff",
+    "nopop", "no pop", "not populated", "not fitted", "not placed", "not mounted", "not installed", "not assembled",
+    "unfitted", "unpopulated", "do not place", "do not populate", "do not fit", "do not mount", "do not stuff",
+    "do not install", "do not assemble", "nicht bestückt", "nicht bestücken", "n.b.", "ne pas monter", "non monté",
+    "no montar", "no montado", "non montato", "不贴", "不焊", "不贴片", "空贴", "не устанавливать",
 }
-# `Mfr. #`/`Mfr #` is Mouser's MPN column, `Mfr` alone a manufacturer; `MPN 2`, `Manufacturer Part
-# Number 2`, … are alternates (Altium exports up to 4 pairs).
-ALTERNATE_MPN = re.compile(r"^(mpn|manufacturerpartnumber|mfrpartnumber|mfrpn|manufacturerpart)([2-9])$")
-ALTERNATE_MFR = re.compile(r"^(manufacturer|mfr|manufacturername|mf)([2-9])$")
-POSITIVE_DNP_HEADERS = {"populate", "fitted", "mount", "place", "placed", "fit"}  # "no" in these means DNP
-USELESS_HEADER = re.compile(r"^(field|column|col|f|c)\s*_?\d+$", re.I)
-
-DNP_CELL = re.compile(
-    r"^(dnp|dnf|dni|np|nf|nostuff|no stuff|do not (place|populate|fit|mount|stuff)|not (fitted|placed|populated|mounted)"
-    r"|n/?p|n/?f)$|(^|[\s/_(\[-])(dnp|dnf|dni)([\s)\]]|$)", re.I)
-DNP_TRUE = {"1", "x", "yes", "y", "true", "dnp", "dnf", "np", "nf", "excluded", "exclude"}
-DNP_FALSE_FOR_POSITIVE = {"0", "no", "n", "false", "dnp", "dnf", "np", "nf", "not fitted", "unfitted"}
+DNP_WORD = re.compile(r"(^|[\s/(\[-])(dnp|dnf|dni)([\s)\]]|$)")
+DNP_TRUE = {"1", "x", "yes", "y", "true", "excluded", "exclude", "ja", "oui", "是"}
+DNP_FALSE_FOR_POSITIVE = {"0", "no", "n", "false", "nein", "non", "否", "not fitted", "unfitted"}
 
 DESIGNATOR = re.compile(r"^[A-Za-z][A-Za-z_]{0,5}\d{1,5}[A-Za-z]?$")
-RANGE = re.compile(r"^([A-Za-z][A-Za-z_]{0,5})(\d{1,7})(?:-|\.\.|–)(?:\1)?(\d{1,7})$")
-MPN_SHAPE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-_/.,#+()]{3,}$")
-VALUE_SHAPE = re.compile(r"^\d+([.,]\d+)?\s*([pnuµμmkKMGR]\d*)?\s*(F|H|Ω|ohms?|R|V|A|Hz)?(\s.*)?$", re.I)
+# Unnumbered and odd references as tools export them: FAN, LED_PWR, G***, SW-1, SW/1, _A.
+LOOSE_DESIGNATOR = re.compile(r"^(?=.*[A-Za-z*_])[\w#*][\w+\-/=*.#]{0,23}$")
+RANGE = re.compile(r"^([A-Za-z_]{1,8})(\d{1,7})(?:-|\.\.|–|~)(?:\1)?(\d{1,7})$")
+NON_PART_WORDS = re.compile(r"fiducial|mounting[\s_-]?hole|test[\s_-]?point|solder[\s_-]?jumper|solder[\s_-]?bridge|"
+                            r"net[\s_-]?tie|kibuzzard|\blogo\b|^logo|_logo", re.I)
+NON_PART_REASONS = {"fiduc": "a fiducial", "mount": "a mounting hole", "testp": "a test point",
+                    "solde": "a solder jumper", "netti": "a net tie", "kibuz": "a logo", "logo": "a logo"}
 
 
 @dataclass
@@ -78,6 +66,9 @@ class ReadLine:
     value: str = ""
     footprint: str = ""
     rows: list[int] = field(default_factory=list)
+    dnp: bool = False
+    not_a_part: str = ""  # why the line is no part to buy (a fiducial, a test point…), else ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -90,10 +81,23 @@ class ReadBom:
     names: list[str] = field(default_factory=list)  # the file's column names (letters without a header)
     preview: list[list[str]] = field(default_factory=list)  # the first data rows, for the upload page
     remembered: bool = False  # the mapping came from an earlier upload with the same columns
+    dnp_lines: list[ReadLine] = field(default_factory=list)  # marked do-not-populate
+    other_lines: list[ReadLine] = field(default_factory=list)  # not parts: fiducials, logos, holes, test points
+    warnings: list[dict] = field(default_factory=list)  # {row, column, message}: read, but worth a look
+    mapping: dict[str, dict] = field(default_factory=dict)  # field -> {column, confidence, source, reason}
 
     @property
     def placements(self) -> Decimal:
+        """Parts to place on one board (DNP and not-a-part lines left out)."""
         return sum((line.quantity for line in self.lines), Decimal(0))
+
+    @property
+    def dnp_placements(self) -> Decimal:
+        return sum((line.quantity for line in self.dnp_lines), Decimal(0))
+
+    @property
+    def all_lines(self) -> list[ReadLine]:
+        return [*self.lines, *self.dnp_lines, *self.other_lines]
 
 
 class _Errors:
@@ -219,24 +223,7 @@ def _xlsx_rows(content: bytes) -> list[list[str]]:
         raise fail(str(exc)) from None
 
 
-# --- Columns ------------------------------------------------------------------------------------
-
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower().replace("#", "number"))
-
-
-def _field_for_header(text: str) -> str | None:
-    key = _header_key(text)
-    raw = text.strip().lower()
-    if raw in ("mfr. #", "mfr #", "mfr.#", "mfr#", "mfg #", "mfr. no"):
-        return "mpn"
-    if key in ("mfrnumber", "mfgnumber", "mfrpartnumber"):
-        return "mpn"
-    for name, words in SYNONYMS.items():
-        if key in words:
-            return name
-    return None
+# --- Header row ---------------------------------------------------------------------------------
 
 
 def column_letter(index: int) -> str:
@@ -253,7 +240,7 @@ def find_header(rows: list[list[str]]) -> tuple[int | None, bool]:
     column names is the header (rows above it are a preamble); a first row of `Field1`, `Field2`…
     is a header that says nothing; otherwise there is no header."""
     for i, row in enumerate(rows[:30]):
-        known = {_field_for_header(c) for c in row if c.strip()} - {None}
+        known = {field_for_header(c) for c in row if c.strip()} - {None}
         if len(known) >= 2:
             return i, True
     first = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
@@ -264,101 +251,101 @@ def find_header(rows: list[list[str]]) -> tuple[int | None, bool]:
     return None, False
 
 
-def map_from_header(names: list[str]) -> dict[str, list[int]]:
-    mapping: dict[str, list[int]] = {}
-    alternates: list[tuple[int, int, str]] = []  # (rank, index, field)
-    for i, name in enumerate(names):
-        key = _header_key(name)
-        if m := ALTERNATE_MPN.match(key):
-            alternates.append((int(m.group(2)), i, "mpn"))
-            continue
-        if m := ALTERNATE_MFR.match(key):
-            alternates.append((int(m.group(2)), i, "manufacturer"))
-            continue
-        f = _field_for_header(name)
-        if f and f not in mapping:
-            mapping[f] = [i]
-        elif f == "description" and _header_key(name) == "description" and "description" in mapping:
-            mapping["description"] = [i]  # Altium: prefer `Description` over `Comment`
-    for _, i, f in sorted(alternates):
-        if f in mapping:
-            mapping[f].append(i)
-    return mapping
-
-
-def map_from_content(rows: list[list[str]], width: int, known_manufacturers: set[str],
-                     known_mpns=None) -> dict[str, list[int]]:
-    """Guess the columns from what the cells look like: designator lists, small integers, MPN
-    shapes (those the catalogue knows count double), manufacturer names the catalogue knows."""
-    sample = rows[:200]
-    cols = [[(r[i].strip() if i < len(r) else "") for r in sample] for i in range(width)]
-    scores: dict[str, list[tuple[float, int]]] = {f: [] for f in FIELDS}
-    for i, cells in enumerate(cols):
-        filled = [c for c in cells if c]
-        if not filled:
-            continue
-        n = len(filled)
-        designator_like = sum(1 for c in filled if _looks_like_designators(c)) / n
-        integer_like = sum(1 for c in filled if c.isdigit() and 0 < int(c) <= 100_000) / n
-        mpn_like = sum(1 for c in filled if MPN_SHAPE.match(c) and not VALUE_SHAPE.match(c)
-                       and not _looks_like_designators(c)) / n
-        if known_mpns is not None:
-            mpn_like += known_mpns(filled)
-        maker_like = sum(1 for c in filled if manufacturer_key(c) in known_manufacturers) / n
-        value_like = sum(1 for c in filled if VALUE_SHAPE.match(c)) / n
-        text_like = sum(1 for c in filled if " " in c and len(c) > 12) / n
-        dnp_like = sum(1 for c in filled if DNP_CELL.search(c)) / n
-        scores["designators"].append((designator_like, i))
-        scores["quantity"].append((integer_like, i))
-        scores["mpn"].append((mpn_like, i))
-        scores["manufacturer"].append((maker_like, i))
-        scores["value"].append((value_like - designator_like, i))
-        scores["description"].append((text_like, i))
-        scores["dnp"].append((dnp_like, i))
-    mapping: dict[str, list[int]] = {}
-    taken: set[int] = set()
-    for f, threshold in (("designators", 0.8), ("manufacturer", 0.5), ("mpn", 0.5), ("quantity", 0.9),
-                         ("value", 0.6), ("description", 0.5)):
-        for score, i in sorted(scores[f], reverse=True):
-            if i in taken:
-                continue
-            if score >= threshold:
-                mapping[f] = [i]
-                taken.add(i)
-            break
-    return mapping
-
-
-def _looks_like_designators(cell: str) -> bool:
-    try:
-        names = parse_designators(cell)
-    except ValueError:
-        return False
-    return bool(names)
-
-
 # --- Designators and cells ----------------------------------------------------------------------
 
 
+def _expand(token: str) -> list[str] | None:
+    if m := RANGE.match(token):
+        prefix, start, end = m.group(1), int(m.group(2)), int(m.group(3))
+        if end < start:
+            start, end = end, start
+        if end - start >= MAX_RANGE:
+            raise ValueError(f"the range {token} has more than {MAX_RANGE:,} designators")
+        return [f"{prefix}{n}" for n in range(start, end + 1)]
+    return None
+
+
+def _split_designators(text: str) -> list[str]:
+    text = re.sub(r"\s*(-|–|\.\.|~)\s*(?=[A-Za-z_]*\d)", r"\1", text.strip())
+    return [t for t in re.split(r"[,;|\s]+", text) if t]
+
+
 def parse_designators(text: str) -> list[str]:
-    """`R1-R8`, `R1-8`, `C1, C2 C3`, `U1;U2` -> names in order. ValueError names the bad token."""
-    text = re.sub(r"\s*(-|–|\.\.)\s*(?=[A-Za-z]*\d)", r"\1", text.strip())
+    """`R1-R8`, `R1-8`, `C1, C2 C3`, `U1;U2` -> names in order (strict: every name numbered).
+    ValueError names the bad token."""
     names: list[str] = []
-    for token in re.split(r"[,;\s]+", text):
-        if not token:
-            continue
+    for token in _split_designators(text):
         if m := RANGE.match(token):
-            prefix, start, end = m.group(1), int(m.group(2)), int(m.group(3))
-            if end < start:
+            if int(m.group(3)) < int(m.group(2)):
                 raise ValueError(f"the range {token} runs backwards")
-            if end - start >= MAX_RANGE:
-                raise ValueError(f"the range {token} has more than {MAX_RANGE:,} designators")
-            names.extend(f"{prefix}{n}" for n in range(start, end + 1))
+        expanded = _expand(token)
+        if expanded is not None:
+            names.extend(expanded)
         elif DESIGNATOR.match(token):
             names.append(token)
         else:
             raise ValueError(f"{token!r} is not a designator")
     return names
+
+
+def read_designators(text: str) -> tuple[list[str], list[str], list[str]]:
+    """As exported: (names, tokens that are no designator, notes). Unnumbered references (`FAN`,
+    `BOOT`, `LED_PWR`, `G***`), odd ones (`SW-1`, `SW/1`) and backwards ranges are read; words
+    (`External components`) are not. ValueError only for a range past MAX_RANGE."""
+    names, bad, notes = [], [], []
+    for token in _split_designators(text):
+        expanded = _expand(token)
+        if expanded is not None:
+            if (m := RANGE.match(token)) and int(m.group(3)) < int(m.group(2)):
+                notes.append(f"the range {token} runs backwards; read as {expanded[0]}–{expanded[-1]}")
+            names.extend(expanded)
+        elif DESIGNATOR.match(token) or (LOOSE_DESIGNATOR.match(token) and (
+                any(ch.isdigit() for ch in token) or token == token.upper() or "_" in token or "*" in token)):
+            names.append(token)
+        else:
+            bad.append(token)
+    return names, bad, notes
+
+
+def not_a_part(designators: list[str], value: str, footprint: str, description: str, mpn: str) -> str:
+    """Why this line is no part to buy ("" when it is one): fiducials, logos, mounting holes, test
+    points, net ties and solder jumpers. A line with a real MPN (a test point loop) is a part."""
+    if mpn and not NON_PART_WORDS.search(mpn):
+        return ""
+    words = " ".join((value, footprint, description))
+    if m := NON_PART_WORDS.search(words):
+        return NON_PART_REASONS[re.sub(r"[\s_-]", "", m.group(0).lower())[:5]]
+    if designators:
+        kinds = {_prefix_kind(d, words) for d in designators}
+        if len(kinds) == 1 and (kind := kinds.pop()):
+            return kind
+    return ""
+
+
+def _prefix_kind(designator: str, words: str) -> str:
+    upper = designator.upper()
+    if upper.startswith(("G***", "REF**")) or upper.startswith("LOGO"):
+        return "a logo"
+    prefix = re.match(r"[A-Z*]+", upper)
+    prefix = prefix.group(0) if prefix else ""
+    if prefix in ("FID", "FD", "FIDUCIAL"):
+        return "a fiducial"
+    if prefix in ("MH", "HOLE"):
+        return "a mounting hole"
+    if prefix == "H" and (not words.strip() or re.search(r"\bM[2-6]\b|hole|mount", words, re.I)):
+        return "a mounting hole"
+    if prefix == "TP":
+        return "a test point"
+    if prefix == "NT":
+        return "a net tie"
+    return ""
+
+
+def is_dnp_mark(cell: str) -> bool:
+    """`DNP`, `DNF`, `DNI`, `NF`, `NC`, `Not fitted`, `Do not populate`, `no stuff`, … alone in a
+    cell, or `DNP` as a word in one (`10k DNP`, `(DNF)`)."""
+    text = " ".join(cell.strip().casefold().replace("_", " ").split())
+    return text in DNP_MARKS or bool(DNP_WORD.search(text))
 
 
 def split_mpns(cell: str) -> list[str]:
@@ -380,7 +367,7 @@ def is_formula(cell: str) -> bool:
 
 
 def _quantity(text: str) -> Decimal | None:
-    text = text.strip()
+    text = re.sub(r"\s*(pcs|pc|x|stk|st|шт|个|只)\.?$", "", text.strip(), flags=re.I)
     if text.count(",") == 1 and "." not in text:  # a decimal comma (European Excel)
         text = text.replace(",", ".")
     try:
@@ -431,7 +418,7 @@ def _letter_index(letters: str) -> int:
 def bom_read(content: bytes, *, filename: str = "", columns: dict | None = None,
              known_manufacturers=frozenset(), known_mpns=None, remembered: list[dict] = ()) -> ReadBom:
     """`known_manufacturers` (a set of manufacturer keys, or a function returning one) and
-    `known_mpns` (cells -> share the catalogue knows) are only asked when the header is useless.
+    `known_mpns` (cells -> share the catalogue knows) are the catalogue's evidence for the mapping.
     `remembered`: mappings the buyer chose before; the first whose columns all exist here is used."""
     rows = rows_from_bytes(content, filename)
     if len(rows) > MAX_ROWS:
@@ -454,112 +441,196 @@ def bom_read(content: bytes, *, filename: str = "", columns: dict | None = None,
         present = {n.strip().lower() for n in names}
         for earlier in remembered:
             wanted = [w for v in earlier.values() for w in (v if isinstance(v, list) else [v]) if w]
-            if "mpn" in earlier and all(str(w).strip().lower() in present for w in wanted):
+            if wanted and all(str(w).strip().lower() in present for w in wanted):
                 columns, reused = earlier, True
                 break
     if columns:
         mapping = resolve_columns(columns, names)
-    elif header_meaningful:
-        mapping = map_from_header(names)
+        report = {f: {"column": _names(names, ix), "confidence": "1.00", "source": "remembered" if reused else "chosen",
+                      "reason": "the mapping you chose" + (" for an earlier file" if reused else "")}
+                  for f, ix in mapping.items()}
     else:
-        makers = known_manufacturers() if callable(known_manufacturers) else known_manufacturers
-        mapping = map_from_content([r for _, r in data], width, makers, known_mpns)
-    if "mpn" not in mapping:
-        raise fail("No column holds manufacturer part numbers (looked for MPN, Manufacturer Part Number, Mfr. #, "
-                   f"Part Number…; the columns are {', '.join(names)}). Name the MPN column in `columns`.",
+        choices = map_columns(names, header_meaningful, [r for _, r in data], width,
+                              known_manufacturers=known_manufacturers, known_mpns=known_mpns,
+                              manufacturer_key=manufacturer_key)
+        mapping = {f: c.columns for f, c in choices.items()}
+        report = {f: {"column": _names(names, c.columns), "confidence": f"{c.confidence:.2f}", "source": c.source,
+                      "reason": c.reason} for f, c in choices.items()}
+    if not {"mpn", "designators", "value"} & set(mapping):
+        raise fail("No column holds designators, part numbers or values (looked for MPN, Manufacturer Part Number, "
+                   f"Reference, Designator, Value…; the columns are {', '.join(names)}). Name the columns in `columns`.",
                    column="columns")
-    used = {f: (names[ix[0]] if len(ix) == 1 else [names[i] for i in ix]) for f, ix in mapping.items()}
-    bom = _lines(data, mapping, names, used, header_index)
-    bom.names, bom.preview, bom.remembered = names, [r for _, r in data[:8]], reused
+    used = {f: _names(names, ix) for f, ix in mapping.items()}
+    bom = _lines(data, mapping, names, used, header_index, rows[header_index] if header_index is not None else None)
+    bom.names, bom.preview, bom.remembered, bom.mapping = names, [r for _, r in data[:8]], reused, report
     return bom
 
 
-def _lines(data, mapping, names, used, header_index) -> ReadBom:
+def _names(names: list[str], ix: list[int]) -> str | list[str]:
+    return names[ix[0]] if len(ix) == 1 else [names[i] for i in ix]
+
+
+@dataclass
+class _Row:
+    row_no: int
+    section: int
+    designators: list[str]
+    quantity: Decimal
+    dnp: bool
+    pairs: list[tuple[str, str]]
+    maker: str
+    value: str
+    footprint: str
+    description: str
+    warnings: list[tuple[str, str]]
+
+
+def _lines(data, mapping, names, used, header_index, header_row) -> ReadBom:
     errors = _Errors()
+    warnings: list[dict] = []
+
+    def warn(row_no: int, column: str, message: str) -> None:
+        if len(warnings) < 200:
+            warnings.append({"row": row_no, "column": column, "message": message})
 
     def cell(row: list[str], f: str, k: int = 0) -> str:
         ix = mapping.get(f, [])
         return row[ix[k]].strip() if k < len(ix) and ix[k] < len(row) else ""
 
-    seen_designators: dict[str, int] = {}
-    merged: dict[tuple, ReadLine] = {}
-    dnp_rows = 0
+    header_cells = [c.strip().casefold() for c in header_row] if header_row else None
     dnp_col = mapping.get("dnp", [None])[0]
-    dnp_positive = dnp_col is not None and _header_key(names[dnp_col]) in POSITIVE_DNP_HEADERS
-    designator_col = mapping.get("designators", [None])[0]
+    dnp_positive = dnp_col is not None and header_key(names[dnp_col]) in POSITIVE_DNP_HEADERS
+    skip_for_marks = {i for f in ("designators", "quantity", "manufacturer") for i in mapping.get(f, [])}
+    des_col = names[mapping["designators"][0]] if "designators" in mapping else "file"
+    qty_col = names[mapping["quantity"][0]] if "quantity" in mapping else "file"
+    mapped_cols = {i for ix in mapping.values() for i in ix}
+    parsed: list[_Row] = []
+    section = 0
     for row_no, row in data:
-        for i, text in enumerate(row):
-            if is_formula(text.strip()):
+        stripped = [c.strip() for c in row]
+        for i, text in enumerate(stripped):
+            if is_formula(text):
                 errors.add(row_no, names[i] if i < len(names) else column_letter(i),
-                           f"the cell holds a formula ({text.strip()[:40]}); export values only.")
+                           f"the cell holds a formula ({text[:40]}); export values only.")
+        if header_cells and [c.casefold() for c in stripped[:len(header_cells)]] == header_cells:
+            section += 1  # the header again: a second listing follows (KiCad's "Collated Components:")
+            continue
+        if not any(stripped[i] for i in mapped_cols if i < len(stripped)):
+            text = next((c for c in stripped if c), "")
+            warn(row_no, "file", f"skipped “{text[:60]}”: a heading or note, not a BOM line.")
+            continue
+        row_warnings: list[tuple[str, str]] = []  # (column, message)
+        try:
+            designators, bad, notes = read_designators(cell(row, "designators"))
+        except ValueError as exc:
+            errors.add(row_no, des_col, f"{exc}.")
+            continue
+        row_warnings += [(des_col, n) for n in notes]
+        others = [f for f in ("mpn", "value", "quantity", "footprint", "description", "manufacturer") if cell(row, f)]
+        if bad and not designators and not others:
+            warn(row_no, des_col, f"skipped “{cell(row, 'designators')[:60]}”: a heading, not a BOM line.")
+            continue
+        if bad:
+            row_warnings.append((des_col, f"{', '.join(bad[:5])} {'is' if len(bad) == 1 else 'are'} not read as "
+                                          f"designator{'' if len(bad) == 1 else 's'}"))
         dnp = False
         if dnp_col is not None and dnp_col < len(row):
-            mark = row[dnp_col].strip().lower()
-            dnp = (mark in DNP_FALSE_FOR_POSITIVE) if dnp_positive else (mark in DNP_TRUE or bool(DNP_CELL.search(mark)))
+            mark = stripped[dnp_col].casefold()
+            dnp = (mark in DNP_FALSE_FOR_POSITIVE or is_dnp_mark(mark) and mark not in ("fitted", "populated")) \
+                if dnp_positive else (mark in DNP_TRUE or is_dnp_mark(mark))
         if not dnp:
-            dnp = any(DNP_CELL.search(c.strip()) for i, c in enumerate(row) if i != designator_col and c.strip())
-        designator_text = cell(row, "designators")
-        try:
-            designators = parse_designators(designator_text)
-        except ValueError as exc:
-            errors.add(row_no, names[designator_col], f"{exc}.")
-            continue
-        for d in designators:
-            if d.upper() in seen_designators:
-                errors.add(row_no, names[designator_col],
-                           f"{d} is also on row {seen_designators[d.upper()]}; each designator belongs to one row.")
-            seen_designators[d.upper()] = row_no
+            dnp = any(is_dnp_mark(c) for i, c in enumerate(stripped) if i not in skip_for_marks and i != dnp_col and c)
         qty_text = cell(row, "quantity")
-        if dnp:
-            dnp_rows += 1
-            continue
         if qty_text:
             qty = _quantity(qty_text)
-            qty_col = names[mapping["quantity"][0]]
-            if qty is None or qty < 0 or qty > MAX_QUANTITY:
+            if qty is None or qty < 0:
+                row_warnings.append((qty_col, f"{qty_text!r} is not a quantity; "
+                                              f"{'counted the designators' if designators else 'read as 1'}"))
+                qty = Decimal(len(designators) or 1)
+            elif qty > MAX_QUANTITY:
                 errors.add(row_no, qty_col, f"{qty_text!r} is not a quantity (0 to {MAX_QUANTITY:,} per board).")
                 continue
-            if Decimal(0) < qty < QUANTUM:
+            elif Decimal(0) < qty < QUANTUM:
                 errors.add(row_no, qty_col, f"{qty_text!r} is smaller than {QUANTUM} per board.")
                 continue
             qty = qty.quantize(QUANTUM)
             if qty == 0:  # Altium variants export not-fitted parts with quantity 0
-                dnp_rows += 1
-                continue
-            if designators and qty != len(designators):
-                errors.add(row_no, qty_col, f"the quantity is {qty_text} but {len(designators)} designator"
-                           f"{'s are' if len(designators) != 1 else ' is'} listed ({_short(designators)}).")
-                continue
+                dnp, qty = True, Decimal(len(designators) or 1)
+            elif designators and qty != len(designators) and not dnp:
+                row_warnings.append((qty_col, f"the quantity is {qty_text} but {len(designators)} designator"
+                                              f"{'s are' if len(designators) != 1 else ' is'} listed "
+                                              f"({_short(designators)})"))
         else:
             qty = Decimal(len(designators) or 1)
         # (manufacturer, MPN) pairs: numbered columns pair up (MPN 2 with Manufacturer 2); several
         # MPNs in one cell share the row's manufacturer.
         pairs = []
-        for k in range(len(mapping["mpn"])):
+        for k in range(len(mapping.get("mpn", []))):
             maker_k = cell(row, "manufacturer", k) or cell(row, "manufacturer")
-            pairs += [(maker_k, m) for m in split_mpns(cell(row, "mpn", k))]
+            pairs += [(maker_k, m) for m in split_mpns(cell(row, "mpn", k)) if not is_dnp_mark(m)]
         for _, m in pairs:
             if len(m) > 100:
                 errors.add(row_no, names[mapping["mpn"][0]], "an MPN is longer than 100 characters.")
-        value, footprint = cell(row, "value"), cell(row, "footprint")
-        maker, mpn = pairs[0] if pairs else (cell(row, "manufacturer"), "")
-        key = (manufacturer_key(maker), mpn_key(mpn)) if mpn else ("", "", value.lower(), footprint.lower(),
-                                                                  cell(row, "description").lower())
+        parsed.append(_Row(row_no, section, designators, qty, dnp, pairs, cell(row, "manufacturer"), cell(row, "value"),
+                           cell(row, "footprint"), cell(row, "description"), row_warnings))
+    errors.raise_if_any()
+    parsed = _one_listing(parsed, warn)
+
+    seen: dict[str, int] = {}
+    merged: dict[tuple, ReadLine] = {}
+    dnp_rows = 0
+    for r in parsed:
+        for d in r.designators:
+            if d.upper() in seen and not d.startswith(("G***", "REF**")):
+                r.warnings.append((des_col, f"{d} is also on row {seen[d.upper()]}"))
+            seen.setdefault(d.upper(), r.row_no)
+        maker, mpn = r.pairs[0] if r.pairs else (r.maker, "")
+        reason = not_a_part(r.designators, r.value, r.footprint, r.description, mpn)
+        dnp_rows += r.dnp
+        kind = "other" if reason else ("dnp" if r.dnp else "part")
+        key = (kind, manufacturer_key(maker), mpn_key(mpn)) if mpn else (
+            kind, "", "", r.value.lower(), r.footprint.lower(), r.description.lower())
         line = merged.get(key)
         if line is None:
             line = merged[key] = ReadLine(designators=[], quantity=Decimal(0), manufacturer=maker[:100], mpn=mpn[:100],
-                                          alternates=[(a[:100], b[:100]) for a, b in pairs[1:]],
-                                          description=cell(row, "description")[:300], value=value[:100],
-                                          footprint=footprint[:200])
-        line.designators += designators
-        line.quantity += qty
-        line.rows.append(row_no)
+                                          alternates=[(a[:100], b[:100]) for a, b in r.pairs[1:]],
+                                          description=r.description[:300], value=r.value[:100],
+                                          footprint=r.footprint[:200], dnp=r.dnp and not reason, not_a_part=reason)
+        line.designators += r.designators
+        line.quantity += r.quantity
+        line.rows.append(r.row_no)
+        line.warnings += [f"row {r.row_no}: {w}" for _, w in r.warnings]
+        for column, w in r.warnings:
+            warn(r.row_no, column, w + ".")
         if line.quantity > MAX_QUANTITY:
-            errors.add(row_no, names[mapping["quantity"][0]] if "quantity" in mapping else "file",
-                       f"this part adds up to more than {MAX_QUANTITY:,} per board.")
+            errors.add(r.row_no, qty_col, f"this part adds up to more than {MAX_QUANTITY:,} per board.")
     errors.raise_if_any()
+    lines = list(merged.values())
     return ReadBom(columns=used, header_row=None if header_index is None else header_index + 1,
-                   rows_read=len(data), dnp_rows=dnp_rows, lines=list(merged.values()))
+                   rows_read=len(data), dnp_rows=dnp_rows, lines=[l for l in lines if not l.dnp and not l.not_a_part],
+                   dnp_lines=[l for l in lines if l.dnp], other_lines=[l for l in lines if l.not_a_part],
+                   warnings=warnings)
+
+
+def _one_listing(parsed: list[_Row], warn) -> list[_Row]:
+    """A file that lists its parts twice (KiCad's legacy script: "Individual Components" one row
+    per designator, then "Collated Components" grouped) is read once: the shorter listing."""
+    sections: dict[int, list[_Row]] = defaultdict(list)
+    for r in parsed:
+        sections[r.section].append(r)
+    if len(sections) < 2:
+        return parsed
+    sets = {s: frozenset(d.upper() for r in rows for d in r.designators) for s, rows in sections.items()}
+    keep = set(sections)
+    for s in sorted(sections):
+        for t in sorted(sections):
+            if s < t and s in keep and t in keep and sets[s] and sets[s] == sets[t]:
+                drop, kept = (s, t) if len(sections[s]) > len(sections[t]) else (t, s)
+                keep.discard(drop)
+                warn(sections[drop][0].row_no, "file", f"rows {sections[drop][0].row_no}–{sections[drop][-1].row_no} "
+                     f"list the same parts as rows {sections[kept][0].row_no}–{sections[kept][-1].row_no}; "
+                     "the shorter listing is read, once.")
+    return [r for r in parsed if r.section in keep]
 
 
 def _short(names: list[str]) -> str:

@@ -14,7 +14,7 @@ def bom_list(*, owner: Organization) -> QuerySet[Bom]:
     return Bom.objects.filter(owner=owner).annotate(
         line_count=Count("items"),
         matched_count=Count("items", filter=Q(items__part__isnull=False)),
-        unmatched_count=Count("items", filter=Q(items__part__isnull=True, items__dnp=False)),
+        unmatched_count=Count("items", filter=Q(items__part__isnull=True, items__dnp=False, items__not_a_part="")),
     ).order_by("-created_at", "-id")
 
 
@@ -27,7 +27,7 @@ def bom_get(*, owner: Organization, pk: int) -> Bom | None:
 
 LINE_FIELDS = ("id", "line", "designators", "quantity", "manufacturer", "mpn", "alternates", "description", "value",
                "footprint", "rows", "dnp", "status", "part_id", "part__manufacturer", "part__mpn", "confidence", "reason",
-               "confirmed", "candidates")
+               "confirmed", "candidates", "not_a_part", "warnings", "approved_alternate_id")
 
 
 def bom_line_rows(*, bom: Bom, line: int | None = None) -> list[dict]:

@@ -18,8 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from marketplace.boms.matching import (
+    Match,
     catalogue_hit_ratio,
     known_manufacturer_keys,
+    match_bom_lines,
     match_lines,
 )
 from marketplace.boms.models import Bom, BomItem, MatchStatus
@@ -60,20 +62,24 @@ def bom_upload(*, owner: Organization, content: bytes, filename: str = "", name:
     """Read an EDA export, match every line, save the BOM. Any unreadable row: BomInvalid naming
     row and column, nothing saved."""
     read = bom_read_file(content=content, filename=filename, columns=columns, owner=owner)
-    matches = match_lines([(line.manufacturer, line.mpn, line.alternates) for line in read.lines])
+    matches = match_bom_lines(read.lines)
     bom = Bom.objects.create(
         owner=owner, created_by=created_by, name=(name.strip() or PurePath(filename).stem or "BOM")[:200],
         filename=filename[:255], columns=read.columns, columns_chosen=bool(columns) or read.remembered,
         header_row=read.header_row, rows_read=read.rows_read,
-        dnp_rows=read.dnp_rows,
+        dnp_rows=read.dnp_rows, mapping=read.mapping, warnings=read.warnings,
     )
+    unmatched = [Match("none", reason="marked do-not-populate in the file") for _ in read.dnp_lines] + [
+        Match("none", reason=f"not a part: {line.not_a_part}") for line in read.other_lines]
     rows = [
         dict(line=i, designators=",".join(line.designators), quantity=line.quantity, manufacturer=line.manufacturer,
              mpn=line.mpn, alternates=[list(a) for a in line.alternates], description=line.description, value=line.value,
-             footprint=line.footprint, rows=line.rows, dnp=False, status=match.status, part_id=match.part_id,
-             confidence=match.confidence, reason=match.reason[:300], candidates=[c.as_dict() for c in match.candidates],
-             confirmed=False)
-        for i, (line, match) in enumerate(zip(read.lines, matches), start=1)
+             footprint=line.footprint, rows=line.rows, dnp=line.dnp, status=match.status,
+             part_id=match.part_id, confidence=match.confidence, reason=match.reason[:300],
+             candidates=[c.as_dict() for c in match.candidates], confirmed=False, not_a_part=line.not_a_part,
+             warnings=line.warnings[:20])
+        for i, (line, match) in enumerate(sorted(zip(read.all_lines, [*matches, *unmatched]),
+                                                 key=lambda pair: pair[0].rows[0] if pair[0].rows else 0), start=1)
     ]
     substitutes = [(i, part_id) for i, match in enumerate(matches, start=1) for part_id in dict.fromkeys(match.substitute_ids)]
     _insert_items(bom, rows, substitutes)
@@ -81,8 +87,9 @@ def bom_upload(*, owner: Organization, content: bytes, filename: str = "", name:
 
 
 ITEM_COLUMNS = ("line", "designators", "quantity", "manufacturer", "mpn", "alternates", "description", "value",
-                "footprint", "rows", "dnp", "status", "part_id", "confidence", "reason", "candidates", "confirmed")
-JSON_COLUMNS = {"alternates", "rows", "candidates"}
+                "footprint", "rows", "dnp", "status", "part_id", "confidence", "reason", "candidates", "confirmed",
+                "not_a_part", "warnings")
+JSON_COLUMNS = {"alternates", "rows", "candidates", "warnings"}
 
 
 def _insert_items(bom: Bom, rows: list[dict], substitutes: list[tuple[int, int]]) -> None:
@@ -213,7 +220,7 @@ def bom_kit_sync(*, bom: Bom) -> Kit | None:
 def unsourced_lines(bom: Bom, quantity: int) -> list[dict]:
     """Populated lines without a part, with what the batch needs of them."""
     return [{"line": line, "mpn": mpn, "quantity": math.ceil(qty * quantity)}
-            for line, mpn, qty in BomItem.objects.filter(bom=bom, dnp=False, part__isnull=True)
+            for line, mpn, qty in BomItem.objects.filter(bom=bom, dnp=False, not_a_part="", part__isnull=True)
             .order_by("line").values_list("line", "mpn", "quantity")]
 
 

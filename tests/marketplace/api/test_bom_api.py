@@ -52,20 +52,20 @@ def test_upload_maps_merges_and_matches_a_kicad_export(buyer, catalogue):
 
 
 def test_the_buyer_names_columns_and_the_bom_remembers_them(buyer, catalogue):
-    response = upload(buyer, "jlc_lcsc_only.csv")
-    assert response.status_code == 400 and "No column holds manufacturer part numbers" in response.json()["file"][0]
+    response = upload(buyer, "jlc_lcsc_only.csv")  # no MPN column: read by value and footprint
+    assert response.status_code == 201 and response.json()["columns"] == {
+        "value": "Comment", "designators": "Designator", "footprint": "Footprint"}
     response = upload(buyer, "jlc_lcsc_only.csv", columns='{"mpn": "LCSC Part #", "description": "Comment"}')
     assert response.status_code == 201, response.json()
     assert response.json()["columns"]["mpn"] == "LCSC Part #"
-    assert Bom.objects.get().columns["description"] == "Comment"
+    assert Bom.objects.latest("pk").columns["description"] == "Comment"
 
 
 @pytest.mark.parametrize("content, where", [
     (b"", {"row": 0, "column": "file"}),
-    (b"Designator,Qty,MPN\n\"C1,C2\",3,GRM155R71C104KA88D\n", {"row": 2, "column": "Qty"}),
-    (b"Designator,Qty,MPN\nR1,1,RC0603FR-0710KL\nR1,1,RC0603FR-0710KL\n", {"row": 3, "column": "Designator"}),
     (b"Designator,Qty,MPN\nU1,1,=cmd|' /C calc'!A0\n", {"row": 2, "column": "MPN"}),
-    (b"Designator,Qty,Value\nU1,1,10k\n", {"row": 0, "column": "columns"}),
+    (b"Price,Stock\n1.20,5\n", {"row": 0, "column": "columns"}),
+    (b"Designator,Qty,MPN\nR1-R9999,9999,RC0603FR-0710KL\n", {"row": 2, "column": "Designator"}),
 ])
 def test_bad_files_are_a_400_naming_row_and_column_and_save_nothing(buyer, catalogue, content, where):
     response = upload(buyer, "bad.csv", content)

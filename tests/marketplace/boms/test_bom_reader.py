@@ -39,8 +39,9 @@ def test_kicad7_legacy_script_output_with_a_preamble_and_space_separated_refs():
     bom = read("kicad7_legacy_grouped.csv")
     assert bom.header_row == 7 and bom.columns["quantity"] == "Qnty"
     assert summary(bom)[0] == ("C1,C2,C3", 3, "", "GRM155R71C104KA88D")
-    test_point = bom.lines[-1]
-    assert test_point.designators == ["TP1"] and test_point.mpn == ""  # kept, not dropped silently
+    test_point = bom.other_lines[-1]  # kept as "not a part", not dropped silently
+    assert test_point.designators == ["TP1"] and test_point.not_a_part == "a test point"
+    assert "TP1" not in {d for l in bom.lines for d in l.designators}
 
 
 def test_altium_csv_with_ranges_commas_in_mpns_and_paired_alternate_columns():
@@ -87,11 +88,11 @@ def test_easyeda_utf16_tab_separated():
     assert summary(bom)[1] == ("U1", 1, "TOPPOWER(南京拓微)", "TP4056")
 
 
-def test_jlc_template_without_mpns_is_refused_naming_the_columns():
-    with pytest.raises(BomInvalid) as exc:
-        read("jlc_lcsc_only.csv")
-    assert "No column holds manufacturer part numbers" in exc.value.errors[0]["message"]
-    assert "LCSC Part #" in exc.value.errors[0]["message"]
+def test_a_jlc_template_without_mpns_is_read_by_value_and_footprint():
+    bom = read("jlc_lcsc_only.csv")
+    assert bom.columns == {"value": "Comment", "designators": "Designator", "footprint": "Footprint"}
+    assert [(l.designators, l.value, l.footprint, l.mpn) for l in bom.lines] == [
+        (["C1", "C2"], "100nF", "0402", ""), (["R1", "R2", "R3"], "10k", "0603", "")]
 
 
 def test_the_buyer_can_name_the_mpn_column():
@@ -120,7 +121,7 @@ def csv_bytes(*lines: str, encoding="utf-8") -> bytes:
     (b"PK\x03\x04garbage", "XLSX file could not be opened"),
     (b"\x00\x01\x02\x03binary\x00\x00\x05\x06\x07\x08\x09\x0a\x0b", "binary data"),
     (b"Designator,MPN\n", "header but no rows"),
-    (b"Designator,Qty,Value\nR1,1,10k\n", "No column holds manufacturer part numbers"),
+    (b"Price,Stock\n1.2,5\n", "No column holds designators, part numbers or values"),
     (b"MPN,Ref\nA\x81\x8d\x8f\x90\x9d,R1\n", "text encoding could not be read"),
 ])
 def test_unreadable_files_are_refused_with_a_clear_message(content, message):
@@ -135,14 +136,9 @@ def test_a_file_over_10_mb_is_refused():
 
 
 @pytest.mark.parametrize("lines, row, column, message", [
-    (["Designator,Qty,MPN", '"R1,R2",2,RC0603FR-0710KL', '"R2,R3",2,RC0603FR-0710KL'], 3, "Designator",
-     "R2 is also on row 2"),
-    (["Designator,Qty,MPN", '"C1-C4",3,GRM155R71C104KA88D'], 2, "Qty", "the quantity is 3 but 4 designators"),
     (["Designator,Qty,MPN", "U1,1,=HYPERLINK(\"http://x\")"], 2, "MPN", "formula"),
     (["Designator,Qty,MPN", "U1,1,@SUM(1+1)"], 2, "MPN", "formula"),
-    (["Designator,Qty,MPN", "U1,one,STM32F103C8T6"], 2, "Qty", "'one' is not a quantity"),
     (["Designator,Qty,MPN", "R1-R5000,4999,RC0603FR-0710KL"], 2, "Designator", "more than 1,000 designators"),
-    (["Designator,Qty,MPN", "R8-R1,8,RC0603FR-0710KL"], 2, "Designator", "runs backwards"),
 ])
 def test_bad_rows_are_refused_naming_row_and_column(lines, row, column, message):
     with pytest.raises(BomInvalid) as exc:
@@ -150,6 +146,21 @@ def test_bad_rows_are_refused_naming_row_and_column(lines, row, column, message)
     error = exc.value.errors[0]
     assert (error["row"], error["column"]) == (row, column) and message in error["message"]
     assert f"Row {row}, column “{column}”" in exc.value.message_dict["file"][0]
+
+
+@pytest.mark.parametrize("lines, row, column, message, quantity", [
+    (["Designator,Qty,MPN", '"R1,R2",2,RC0603FR-0710KL', '"R2,R3",2,RC0603FR-0710KL'], 3, "Designator",
+     "R2 is also on row 2", 4),
+    (["Designator,Qty,MPN", '"C1-C4",3,GRM155R71C104KA88D'], 2, "Qty", "the quantity is 3 but 4 designators", 3),
+    (["Designator,Qty,MPN", "U1,one,STM32F103C8T6"], 2, "Qty", "'one' is not a quantity; counted the designators", 1),
+    (["Designator,Qty,MPN", "LM358,NaN,LM358"], 2, "Qty", "'NaN' is not a quantity", 1),
+    (["Designator,Qty,MPN", "R8-R1,8,RC0603FR-0710KL"], 2, "Designator", "runs backwards; read as R1–R8", 8),
+])
+def test_odd_rows_are_read_with_a_warning_naming_row_and_column(lines, row, column, message, quantity):
+    bom = bom_read(csv_bytes(*lines))
+    assert [(w["row"], w["column"]) for w in bom.warnings if message in w["message"]] == [(row, column)]
+    assert bom.placements == quantity
+    assert any(message in w for l in bom.lines for w in l.warnings)
 
 
 def test_plain_values_that_start_with_a_sign_are_not_formulas():
@@ -235,7 +246,6 @@ def test_legacy_and_unicode_encodings_decode(encoding):
 
 @pytest.mark.parametrize("lines, message", [
     (["MPN,Qty", "LM358,1e30"], "is not a quantity"),
-    (["MPN,Qty", "LM358,NaN"], "is not a quantity"),
     (["MPN,Qty", "LM358,0.00001"], "smaller than 0.0001"),
     (["MPN,Qty", "LM358,900000", "LM358,900000"], "adds up to more than 1,000,000"),
 ])
