@@ -74,6 +74,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.acting_organization",
             ],
+            # `{% readonly_note %}` on every page without a `{% load %}`.
+            "builtins": ["organizations.templatetags.access_tags"],
         },
     },
 ]

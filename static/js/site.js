@@ -30,6 +30,16 @@
     });
   }
   wrapTables(document);
+
+  // Card tables (CSS: table.cards): each cell learns its column's heading, shown above it on phones.
+  document.querySelectorAll("main table.cards").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+      });
+    });
+  });
   window.kitstreetWrapTables = wrapTables;  // for pages that insert tables later
 
   // Dangerous steps (cancel, ship, confirm, place an order...) ask first: a form or button with
