@@ -43,6 +43,7 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
     path("payouts/", views.payouts, name="payouts"),
     path("desk/", views.desk, name="desk"),
+    path("desk/payouts/", views.payout_queue, name="payout-queue"),
     path("desk/payouts/<int:pk>/", views.payout_resolve, name="payout-resolve"),
     path("disputes/", views.disputes, name="disputes"),
     path("disputes/<int:pk>/", views.dispute_detail, name="dispute-detail"),
