@@ -8,6 +8,7 @@ is in the same zone and says which.
 """
 
 from datetime import datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import template
@@ -32,7 +33,7 @@ class TimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = zone_from_name(request.COOKIES.get(COOKIE))
+        zone = zone_from_name(unquote(request.COOKIES.get(COOKIE, "")))
         if zone is not None:
             timezone.activate(zone)
         else:
