@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from config.console import awaiting_verification
 from credit.selectors import disputes_to_resolve, payouts_to_settle, platform_money_figures
-from marketplace.selectors.orders import gmv_by_currency
+from marketplace.orders.selectors import gmv_by_currency
 from organizations.models import Organization
 
 

@@ -149,3 +149,14 @@ def page_permissions(request: HttpRequest) -> PagePermissions:
     except PermissionDenied:
         membership = None
     return PagePermissions(membership)
+
+
+def get_acting_supplier(request):
+    """The acting organisation, which must be a supplier: buyer-only organisations get a 403 that
+    says why, instead of empty supplier pages."""
+    org = get_acting_organization(request)
+    if not org.is_supplier:
+        raise PermissionDenied(f"{org.name} buys on Kitstreet; stock lists, incoming purchase orders and receivables "
+                               "are for suppliers (traders, solution houses, factories). Switch organisation in the header "
+                               "if you also sell.")
+    return org
