@@ -49,7 +49,7 @@ def test_the_note_names_who_can_change_the_role():
 def demo_with_a_bom():
     call_command("seed_demo", "--seed", "5", verbosity=0)
     from marketplace.models import Bom, Quote, Rfq
-    from marketplace.services.boms import bom_upload
+    from marketplace.boms.services import bom_upload
     from trials.models import Trial
 
     lumen = Membership.objects.get(user__username="buyer_viewer").organization
