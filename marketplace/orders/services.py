@@ -88,7 +88,7 @@ def order_place(
     short quote could source (see `order_place_partial`, which sends the rest to an RFQ).
     A buyer's awarded RFQ offers (private listings) are ordered like any listing until they expire."""
     if payment not in Order.Payment.values:
-        raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
+        raise OrderInvalid({"payment": [f"Pay by {' or '.join(label.lower() for label in Order.Payment.labels)}."]})
     if (quote is None) == (lines is None):
         raise OrderInvalid({"non_field_errors": ["Order either from a quote or from listing lines, not both."]})
 
