@@ -25,3 +25,23 @@ def int_or_none(value, default=None):
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def whole_number(value, *, low: int, high: int, what: str = "units") -> tuple[int | None, str]:
+    """A whole number typed in a form, read as typed ("1e9" is a billion, never 1), and the message
+    in words when it is not one within [low, high] — the same limits as the field's min/max."""
+    from decimal import Decimal, InvalidOperation
+
+    text = str(value or "").strip().replace(",", "")
+    hint = f"Enter a whole number of {what} from {low:,} to {high:,}"
+    if not text:
+        return None, hint + "."
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None, f"{hint}; “{text[:20]}” is not a number."
+    if not number.is_finite() or number != number.to_integral_value():
+        return None, f"{hint}; “{text[:20]}” is not a whole number."
+    if not low <= number <= high:
+        return None, f"{hint}; {text[:20]} is {'more' if number > high else 'less'} than that."
+    return int(number), ""

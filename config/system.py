@@ -63,4 +63,7 @@ class TaskStatusApi(APIView):
 
 @login_required
 def system_page(request):
-    return render(request, "system.html")
+    """Anyone may ping the worker; operators also see the database, the task outbox and webhooks."""
+    from config.console import health_checks
+
+    return render(request, "system.html", {"checks": health_checks() if request.user.is_staff else []})

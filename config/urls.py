@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
-from config import desk, system
+from config import console, desk, system
 from config.api import api_not_found
 from config.events.api import EventListApi
 from config.schema_view import SchemaView
@@ -37,7 +37,9 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("system/", system.system_page, name="system"),
     path("desk/", desk.desk_view, name="desk"),
-    path("desk/verify/<int:pk>/", desk.desk_verify, name="desk-verify"),
+    path("desk/verify/<int:pk>/", console.verify_view, name="desk-verify"),
+    path("desk/verification/", console.verification_view, name="console-verification"),
+    path("desk/events/", console.events_view, name="console-events"),
     path("", include(organizations_urls.urlpatterns)),  # signup, switcher, members: names without a namespace
     path("", include((marketplace_urls.urlpatterns, "marketplace"))),
     path("credit/", include((credit_urls.urlpatterns, "credit"))),

@@ -41,8 +41,10 @@ def fx_rate(from_currency: str, to_currency: str, at: datetime | None = None) ->
                                  valid_from__lte=at).order_by("-valid_from", "-id").first())
     if row is None:
         known = ", ".join(Currency.values)
-        raise FxRateMissing({"currency": [f"No exchange rate from {from_currency} to {to_currency} at {at:%Y-%m-%d %H:%M} "
-                                          f"(currencies: {known}); an operator sets rates at /money/fx/."]})
+        from config.timezones import when_text
+
+        raise FxRateMissing({"currency": [f"No exchange rate from {from_currency} to {to_currency} at {when_text(at)} "
+                                          f"(currencies: {known}); an operator sets rates on the exchange rates page (/credit/fx/)."]})
     if row.base == from_currency:
         return row.rate, row.pk
     return (Decimal(1) / row.rate).quantize(RATE_PLACES, ROUND_HALF_EVEN), row.pk

@@ -573,7 +573,9 @@ class FxRate(models.Model):
         indexes = [models.Index(fields=["base", "quote", "-valid_from"], name="fxrate_pair_from_idx")]
 
     def __str__(self) -> str:
-        return f"1 {self.base} = {self.rate} {self.quote} from {self.valid_from:%Y-%m-%d %H:%M}"
+        from config.timezones import when_text  # the reader's zone, shown (confirmations quote this)
+
+        return f"1 {self.base} = {self.rate} {self.quote} from {when_text(self.valid_from)}"
 
 
 # --- the platform's take, reserves, bank references and statements ----------------------------

@@ -52,6 +52,7 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
     path("payouts/", views.payouts, name="payouts"),
     path("desk/", views.desk, name="desk"),
+    path("desk/payouts/", views.payout_queue, name="payout-queue"),
     path("desk/payouts/<int:pk>/", views.payout_resolve, name="payout-resolve"),
     path("desk/statements/", views.statement_upload, name="statement-upload"),
     path("desk/statements/lines/<int:pk>/", views.statement_line_close, name="statement-line-close"),

@@ -36,6 +36,7 @@ from credit.selectors import (
     open_invoice_list,
     payout_list,
     payouts_to_settle,
+    platform_money_figures,
     posting_list,
     statement_rows,
     trust_for_line,
@@ -339,13 +340,22 @@ def payouts(request):
 
 @login_required
 def desk(request):
-    """Operators' money desk: payouts to settle, disputes to resolve and bank statement lines
-    left unmatched, oldest first; the platform's revenue; a statement import."""
+    """Operators' money desk: what the platform holds and has earned, the oldest payouts and
+    disputes waiting, bank statement lines left unmatched, and a statement import."""
     _operator_required(request)
+    payouts, disputes = payouts_to_settle(), disputes_to_resolve()
     return render(request, "credit/desk.html", {
-        "payouts": payouts_to_settle()[:100], "disputes": disputes_to_resolve()[:100],
+        "money": platform_money_figures(), "payouts": payouts[:5], "payouts_count": payouts.count(),
+        "disputes": disputes[:5], "disputes_count": disputes.count(),
         "unmatched": statement_line_list(status=BankStatementLine.Status.UNMATCHED)[:200], "revenue": platform_revenue(),
     })
+
+
+@login_required
+def payout_queue(request):
+    """Operators: every payout waiting for its bank transfer, oldest first."""
+    _operator_required(request)
+    return render(request, "credit/payout_queue.html", {"payouts": payouts_to_settle()[:200]})
 
 
 @login_required
@@ -391,18 +401,30 @@ def statement_line_close(request, pk: int):
 def payout_resolve(request, pk: int):
     _operator_required(request)
     payout = get_object_or_404(Payout.objects.all(), pk=pk)
+    reference = request.POST.get("reference", "").strip()
+    if request.POST.get("action") == "settle" and request.POST.get("confirmed") != "1":
+        # The confirm step: settling records money that left the bank, so the operator sees the
+        # payout, its wallet and the reference once more before anything is written.
+        if payout.status != Payout.Status.REQUESTED:
+            messages.error(request, f"Payout {payout.pk} is {payout.get_status_display().lower()}: nothing to settle.")
+            return redirect("credit:payout-queue")
+        return render(request, "credit/payout_confirm.html", {
+            "payout": payout, "reference": reference,
+            "error": "" if reference else "Enter the bank transfer's reference.",
+        }, status=200 if reference else 400)
     try:
         if request.POST.get("action") == "reject":
             payout_reject(payout=payout, reason=request.POST.get("reason", ""), rejected_by=request.user)
             messages.success(request, f"Payout {payout.pk} rejected; the money is free in the wallet again.")
         else:
-            payout_settle(payout=payout, reference=request.POST.get("reference", ""), settled_by=request.user)
-            messages.success(request, f"Payout {payout.pk} settled.")
+            payout_settle(payout=payout, reference=reference, settled_by=request.user)
+            messages.success(request, f"Payout {payout.pk} settled: {payout.amount} {payout.currency} to "
+                                      f"{payout.organization.name}, bank reference {reference}.")
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     except StateConflict as exc:
         messages.error(request, exc.message)
-    return redirect("credit:desk")
+    return redirect("credit:payout-queue")
 
 
 # --- disputes ------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ without each view remembering it. Operations that manage the organisation (membe
 terms, payouts, webhooks) ask for `Role.ADMIN` explicitly.
 """
 
+from functools import cached_property
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
@@ -20,6 +22,16 @@ from organizations.selectors import acting_membership
 SESSION_KEY = "acting_organization_id"
 _CACHE_ATTR = "_kitstreet_acting_membership"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+# The role each kind of action needs: the one table the API (`get_acting_organization`, and through it
+# `organizations.permissions.ActingRole`) and the pages (`page_permissions`, the `can` template
+# variable, `{% readonly_note %}`) read, so a page never offers what the server would refuse.
+ACTION_ROLES: dict[str, Role] = {
+    "read": Role.VIEWER,    # every safe request
+    "write": Role.MEMBER,   # buy, sell, quote, upload, bid, award, run trials: every non-safe request
+    "manage": Role.ADMIN,   # people, credit lines, order terms, payouts, webhooks
+    "own": Role.OWNER,      # owners and roles
+}
 
 ROLE_WORDS = {
     Role.MEMBER: "Viewers can only look: ask an admin of {org} to make you a member to buy, sell or run trials.",
@@ -60,7 +72,7 @@ def get_acting_organization(request: HttpRequest, *, required: bool = True, role
     if membership is None:
         return None
     if required:
-        needed = role or (Role.VIEWER if request.method in SAFE_METHODS else Role.MEMBER)
+        needed = role or ACTION_ROLES["read" if request.method in SAFE_METHODS else "write"]
         role_require(membership, needed)
     return membership.organization
 
@@ -80,6 +92,63 @@ def set_acting_organization(request: HttpRequest, organization: Organization) ->
     raw.session[SESSION_KEY] = organization.pk
     if hasattr(raw, _CACHE_ATTR):
         delattr(raw, _CACHE_ATTR)
+
+
+class PagePermissions:
+    """What the acting member may do, for views and templates (`can.write`, `can.manage`,
+    `can.may("write")`), read from `ACTION_ROLES` as the API reads it; `note()` says, in words,
+    who can do what this person may not."""
+
+    def __init__(self, membership: Membership | None):
+        self.membership = membership
+
+    def may(self, action: str) -> bool:
+        return bool(self.membership and self.membership.allows(ACTION_ROLES[action]))
+
+    @property
+    def write(self) -> bool:
+        return self.may("write")
+
+    @property
+    def manage(self) -> bool:
+        return self.may("manage")
+
+    @property
+    def own(self) -> bool:
+        return self.may("own")
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+    @cached_property
+    def admins(self) -> list[str]:
+        """Who can change roles in the acting organisation (names shown in the read-only note)."""
+        if self.membership is None:
+            return []
+        return list(Membership.objects.filter(organization_id=self.membership.organization_id, role__in=[Role.ADMIN, Role.OWNER])
+                    .order_by("role", "user__username").values_list("user__username", flat=True)[:3])
+
+    def note(self, action: str = "write", doing: str = "") -> str:
+        """One sentence for a page whose forms this member does not see ('' when they may act)."""
+        if self.may(action) or self.membership is None:
+            return ""
+        org = self.membership.organization.name
+        needed = ACTION_ROLES[action]
+        who = {Role.MEMBER: "members, admins and owners", Role.ADMIN: "admins and owners", Role.OWNER: "owners"}[needed]
+        what = doing or "change anything here"
+        ask = f" Ask {' or '.join(self.admins)} to change your role." if self.admins and needed == Role.MEMBER else ""
+        return (f"You are a {self.membership.get_role_display().lower()} at {org}, so you can read this page but not "
+                f"{what}: only {who} of {org} can.{ask}")
+
+
+def page_permissions(request: HttpRequest) -> PagePermissions:
+    """The acting member's `PagePermissions` (nobody's when the user has no organisation)."""
+    try:
+        membership = get_acting_membership(request, required=False) if request.user.is_authenticated else None
+    except PermissionDenied:
+        membership = None
+    return PagePermissions(membership)
 
 
 def get_acting_supplier(request):

@@ -1,23 +1,26 @@
 from django.core.exceptions import PermissionDenied
 
-from organizations.access import get_acting_membership
+from organizations.access import PagePermissions, get_acting_membership
 from organizations.selectors import membership_list
 
 
 def acting_organization(request):
-    """`org`, `role` and `memberships` for the page header: the organisation switcher and the
-    navigation, which shows each user only what their organisation's kind and role allow."""
+    """`org`, `role`, `memberships` and `can` for every page: the organisation switcher, the
+    navigation, and which forms and buttons a page shows. `can` (`organizations.access.PagePermissions`)
+    reads the same role table the API enforces, so a page offers only what the server accepts;
+    `can_write` / `can_admin` are its two most used answers."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     try:
         membership = get_acting_membership(request, required=False)
     except PermissionDenied:
         membership = None
-    role = membership.role if membership else None
+    can = PagePermissions(membership)
     return {
         "org": membership.organization if membership else None,
-        "role": role,
-        "can_write": bool(membership and membership.allows("member")),
-        "can_admin": bool(membership and membership.allows("admin")),
+        "role": can.role,
+        "can": can,
+        "can_write": can.write,
+        "can_admin": can.manage,
         "memberships": list(membership_list(user=request.user)),
     }

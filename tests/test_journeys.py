@@ -298,22 +298,53 @@ def second_unverified_supplier(demo):
     from organizations.services import organization_create
 
     owner = get_user_model().objects.create_user(username="newstall2", password="x")
-    return organization_create(owner=owner, name="Wan Li Trading", kinds=["trader"], location="SEG Plaza 2F", verified=False)
+    org = organization_create(owner=owner, name="Wan Li Trading", kinds=["trader"], location="SEG Plaza 2F", verified=False)
+    # A payout waiting per window size (the demo has one): each run settles one, through the confirm step.
+    from credit.models import Payout
+    from credit.services import wallet_topup
+    from credit.services.payouts import payout_request
+
+    waiting = Payout.objects.filter(status=Payout.Status.REQUESTED).select_related("organization").first()
+    wallet_topup(organization=waiting.organization, amount=Decimal("900.00"), currency="CNY", reference="journey")
+    payout_request(organization=waiting.organization, amount=Decimal("900.00"), currency="CNY")
+    return org
 
 
-def test_operator_verifies_a_supplier_and_records_a_top_up(second_unverified_supplier, browser):
+CONSOLE = ["Desk", "Verification", "Money desk", "Payouts", "Disputes", "FX rates", "Events", "System", "Admin"]
+
+
+def test_operator_works_from_the_console_menu_verifies_settles_a_payout_and_records_a_top_up(second_unverified_supplier, browser):
     to_verify = iter(["Xin Feng Trading", "Wan Li Trading"])
 
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("operator")
-        assert j.header_links() == ["Desk"]  # an operator belongs to no organisation
-        j.nav("Desk", "desk")
+        # An operator belongs to no organisation: one console menu, every page of it opens (the
+        # Django admin is its own site, checked elsewhere).
+        assert [link for link in j.header_links() if link != "Bank statements"] == CONSOLE
+        for link in CONSOLE[:-1]:
+            j.nav(link, f"console-{link.lower().replace(' ', '-')}")
+        assert "Health" in page.inner_text("main") and "Database" in page.inner_text("main")
+
+        j.nav("Verification", "verification")
         name = next(to_verify)
         page.locator("main tr", has_text=name).get_by_role("button", name="Verify").click()
         j.check("verified")
         assert j.dialogs and f"Verify {name}?" in j.dialogs[-1]
         assert page.locator("main tr", has_text=name).count() == 0
+
+        j.nav("Payouts", "payouts")
+        row = page.locator("main tbody tr").first
+        amount = row.locator("td.num").inner_text().strip()
+        row.locator("input[name=reference]").fill(f"ICBC-{j.size}")
+        row.get_by_role("button", name=re.compile("Settle")).click()
+        j.check("payout-confirm")  # the confirm step: nothing is settled yet
+        assert "Settle payout" in page.locator("h1").inner_text() and amount in page.inner_text("main")
+        page.get_by_role("button", name=re.compile("Yes, settle")).click()
+        j.check("payout-settled")
+        assert f"bank reference ICBC-{j.size}" in page.inner_text("main")
+
+        j.nav("Desk", "desk")
 
         page.get_by_role("link", name="Record a bank top-up").click()
         j.check("topup")
@@ -373,9 +404,19 @@ def a_quote_of_lumen(demo):
     from marketplace.models import Kit
     from marketplace.sourcing.quotes import quote_create
 
+    from marketplace.boms.services import bom_upload
+    from marketplace.models import Rfq
+    from trials.models import Trial
+
+    lumen = demo["Lumen Labs"]
     kit = Kit.objects.order_by("pk").first()
-    return quote_create(organization=demo["Lumen Labs"], kit=kit, quantity=100,
-                        created_by=get_user_model().objects.get(username="buyer")).pk
+    quote = quote_create(organization=lumen, kit=kit, quantity=100, created_by=get_user_model().objects.get(username="buyer"))
+    bom = bom_upload(owner=lumen, content=b"MPN,Qty,Designator\nSTM32G030F6P6,1,U1\nNOSUCHPART-X1,2,R1 R2\n",
+                     filename="board.csv", name="Board rev A")
+    rfq = Rfq.objects.filter(buyer=lumen, status="open").order_by("pk").first()
+    draft = Trial.objects.filter(organization=lumen, status="draft").order_by("pk").first()
+    return quote.pk, [("bom", f"/boms/{bom.pk}/"), ("rfq", f"/rfqs/{rfq.pk}/"), ("rfq-new", "/rfqs/new/"),
+                      ("trial", f"/trials/{draft.pk}/"), ("trial-new", "/trials/new/")]
 
 
 def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, browser):
@@ -386,12 +427,18 @@ def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, bro
         assert page.get_by_role("link", name="New trial").count() == 0
         j.goto("/boms/", "boms")
         assert page.locator("#bom-upload").count() == 0 and "can read BOMs but not upload them" in page.inner_text("main")
-        j.goto(f"/quotes/{a_quote_of_lumen}/", "quote")
+        quote, key_pages = a_quote_of_lumen
+        j.goto(f"/quotes/{quote}/", "quote")
         assert page.get_by_role("button", name=re.compile("Place the order")).count() == 0
-        assert "can read quotes but not place orders" in page.inner_text("main")
+        assert "can read this page but not place orders" in page.inner_text("main")
         j.goto("/kits/", "kits")
         page.locator("main table a, main article a").first.click()
         j.check("kit")
         assert page.locator("#quote-form").count() == 0
+        # The BOM, RFQ and trial pages: nothing that would change anything, and a note of who can.
+        for label, path in key_pages:
+            j.goto(path, label)
+            assert page.locator("main form[method=post]").count() == 0, f"{label}: a viewer is offered a form"
+            assert page.locator("main .readonly-note").count() >= 1, f"{label}: no note of who can change it"
 
     _each_size(browser, "viewer", run)

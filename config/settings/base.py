@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.timezones.TimeZoneMiddleware",  # the browser's zone (tz cookie) for every page and message
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -75,7 +76,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.acting_organization",
+                "config.console.console_menu",
             ],
+            # `{% readonly_note %}` on every page without a `{% load %}`.
+            "builtins": ["organizations.templatetags.access_tags", "config.timezones"],
         },
     },
 ]

@@ -439,6 +439,8 @@ def purchase_order_payment_default(*, purchase_order_id: int, shipped_at: dateti
 
 # --- disputes ----------------------------------------------------------------------------------
 
+DISPUTE_REASON_MAX = 1000  # Dispute.reason's column; the dispute form's maxlength
+
 @transaction.atomic
 def dispute_open(*, purchase_order_id: int, opened_by: Organization, reason: str, opened_by_user=None) -> Dispute:
     """A party disputes a shipped or delivered purchase order (the marketplace checks party and
@@ -448,6 +450,8 @@ def dispute_open(*, purchase_order_id: int, opened_by: Organization, reason: str
     reason = (reason or "").strip()
     if not reason:
         raise DisputeInvalid({"reason": ["Say what is wrong with this purchase order."]})
+    if len(reason) > DISPUTE_REASON_MAX:  # refused, never cut: the page's limit, enforced here too
+        raise DisputeInvalid({"reason": [f"Say it in at most {DISPUTE_REASON_MAX:,} characters (this is {len(reason):,})."]})
     record = _locked_record(purchase_order_id)
     if record is None:
         raise DisputeConflict(f"Purchase order {purchase_order_id} has no payment to dispute.")
@@ -460,7 +464,7 @@ def dispute_open(*, purchase_order_id: int, opened_by: Organization, reason: str
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(payment=record, purchase_order_id=purchase_order_id, opened_by=opened_by,
-                                             reason=reason[:1000], opened_by_user=opened_by_user)
+                                             reason=reason, opened_by_user=opened_by_user)
     except IntegrityError:
         raise DisputeConflict(f"Purchase order {purchase_order_id} already has an open dispute.") from None
     _dispute_event(dispute, record, "dispute.opened")

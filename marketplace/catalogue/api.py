@@ -21,7 +21,7 @@ from marketplace.catalogue.listings import (
     part_get_or_create,
     stock_list_import,
 )
-from marketplace.catalogue.imports import stock_list_import_list, stock_list_import_start, sync_max_rows
+from marketplace.catalogue.imports import stock_list_import_list, stock_list_import_start
 from marketplace.catalogue.models import Currency, Listing, Part, StockListImport, VendorOrderTerms
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.pricing import DisplayCurrency
@@ -101,6 +101,18 @@ def search_request(request) -> tuple[dict, object]:
     return f, filters
 
 
+class FilterReportSerializer(serializers.Serializer):
+    filter = serializers.CharField(help_text="As typed, e.g. capacitance>=banana")
+    reason = serializers.CharField(help_text="Why it was not applied, in words")
+
+
+def filter_report(filters) -> dict:
+    """What the search applied of `parameters`, and what it could not read (not applied: the results
+    are not narrowed by it), so a client can tell the person."""
+    return {"parameters_applied": filters.applied_parameters,
+            "parameters_not_understood": [{"filter": u.text, "reason": u.reason} for u in filters.unread]}
+
+
 def search_page_response(request, f: dict, page, results: list[dict], **extra) -> Response:
     """The paginated shape (`count`, `next`, `previous`, `results`) plus `count_is_estimate`: on broad
     searches the count is estimated unless `exact_count=1`, and `next` comes from the rows themselves."""
@@ -158,7 +170,10 @@ class FacetsOutputSerializer(serializers.Serializer):
 
 class PartGroupOutputSerializer(serializers.Serializer):
     part = PartOutputSerializer()
-    best_offer = ListingOutputSerializer(help_text="The cheapest matching offer at the quantity")
+    best_offer = ListingOutputSerializer(help_text="With qty: the cheapest matching offer that can fill the quantity from "
+                                                   "stock (the cheapest offer when none can); without qty: the cheapest")
+    cheaper_offer = ListingOutputSerializer(allow_null=True, help_text="A cheaper offer that cannot fill the quantity (too "
+                                                                       "little stock), listed after the best; null when none")
     offers = serializers.IntegerField(help_text="Matching offers of this part")
     total_stock = serializers.IntegerField()
     shortest_lead_time_days = serializers.IntegerField()
@@ -167,8 +182,10 @@ class PartGroupOutputSerializer(serializers.Serializer):
 
 def part_groups_output(groups, qty: int | None) -> list[dict]:
     best = listings_output([g.best for g in groups], qty)
+    cheaper = iter(listings_output([g.cheaper for g in groups if g.cheaper is not None], qty))
     parts = PartOutputSerializer([g.part for g in groups], many=True).data
-    return [{"part": part, "best_offer": offer, "offers": g.offers, "total_stock": g.total_stock,
+    return [{"part": part, "best_offer": offer, "cheaper_offer": next(cheaper) if g.cheaper is not None else None,
+             "offers": g.offers, "total_stock": g.total_stock,
              "shortest_lead_time_days": g.shortest_lead_time_days, "fillable_offers": g.fillable_offers}
             for g, part, offer in zip(groups, parts, best)]
 
@@ -182,6 +199,8 @@ class PartSearchApi(APIView):
             "results": PartGroupOutputSerializer(many=True),
             "fuzzy": serializers.BooleanField(help_text="Nothing matched the MPN typed: these are the closest MPNs"),
             "suggestions": serializers.ListField(child=serializers.CharField()),
+            "parameters_applied": serializers.ListField(child=serializers.CharField(), help_text="e.g. capacitance ≥ 10 µF"),
+            "parameters_not_understood": FilterReportSerializer(many=True, help_text="Filters not applied, with the reason"),
             "facets": FacetsOutputSerializer(required=False),
         }),
     )
@@ -190,7 +209,7 @@ class PartSearchApi(APIView):
         matching offers, total stock and shortest lead time. Same filters and orderings as
         `GET /listings/`; the part's offers are at `GET /parts/{id}/?qty=`."""
         f, filters, page = run_search(request, group=True)
-        extra = {"fuzzy": page.fuzzy, "suggestions": [p.mpn for p in page.suggestions]}
+        extra = {"fuzzy": page.fuzzy, "suggestions": [p.mpn for p in page.suggestions], **filter_report(filters)}
         if request.query_params.get("facets") in ("1", "true", "True"):
             extra["facets"] = search_facets(viewer=get_acting_organization(request, required=False), filters=filters,
                                             qty=f.get("qty"))
@@ -240,8 +259,8 @@ class ListingListCreateApi(APIView):
         """Search listings (one row per offer). With `qty=N` each result has `order_qty`,
         `unit_price_at_qty`, `extended_price` and `fills_qty`, and `ordering=unit_price_at_qty` sorts by
         the price at that quantity. Broad searches estimate `count` (`count_is_estimate`)."""
-        f, _, page = run_search(request, group=False)
-        return search_page_response(request, f, page, listings_output(page.rows, f.get("qty")))
+        f, filters, page = run_search(request, group=False)
+        return search_page_response(request, f, page, listings_output(page.rows, f.get("qty")), **filter_report(filters))
 
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):

@@ -325,7 +325,7 @@ def _parse_row(number: int, raw: dict, seen: dict, errors: list[dict]) -> dict:
     # a date_code column must not wipe the date codes set before.
     if condition := raw.get("condition", "").lower():
         if condition not in Listing.Condition.values:
-            bad("condition", f"Use one of {Listing.Condition.values}.")
+            bad("condition", f"Use one of {', '.join(Listing.Condition.values)}.")
         values["condition"] = condition
     if date_code := raw.get("date_code", ""):
         values["date_code"] = date_code[:20]

@@ -111,7 +111,7 @@ def listing_search_view(request):
         max_lead_time_days=lead if lead is not None and 0 <= lead <= 3650 else None)
     context = {"qty": qty, "searched": searched, "grouped": grouped, "query": get.copy(), "payments": Order.FORM_PAYMENTS,
                "currency": currency, "currencies": settings.KITSTREET_CURRENCIES, "org": org,
-               "orderings": LISTING_ORDERINGS}
+               "orderings": LISTING_ORDERINGS, "filters": filters}
     if searched:
         number = max(1, min(int_or_none(get.get("page"), 1) or 1, 400))
         display = DisplayCurrency(currency)

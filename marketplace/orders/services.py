@@ -115,7 +115,7 @@ def order_place(
     `payment="demand_credit"` with `financing` (a trial id): the financer registered for it opens
     the credit line that pays every vendor (marketplace.orders.financing)."""
     if payment not in Order.Payment.values:
-        raise OrderInvalid({"payment": [f"Choose one of {Order.Payment.values}."]})
+        raise OrderInvalid({"payment": [f"Pay by {' or '.join(label.lower() for label in Order.Payment.labels)}."]})
     financer = order_financer(payment) if payment in FINANCED else None
     if payment in FINANCED and financer is None:
         raise OrderInvalid({"payment": [f"Paying by {payment} is not available here."]})

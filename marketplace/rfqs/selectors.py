@@ -23,6 +23,7 @@ from credit.selectors import (
 from marketplace.catalogue.models import Listing
 from marketplace.factories.models import SupplierProfile
 from marketplace.factories.selectors import _profile, supplier_categories
+from marketplace.notifications.models import Notification
 from marketplace.orders.selectors import fulfilment_record
 from marketplace.rfqs.models import Bid, BidLine, BidPriceBreak, Rfq, RfqLine
 from marketplace.sourcing.allocation import order_qty
@@ -76,13 +77,16 @@ def _with_joins(qs: QuerySet[Rfq]) -> QuerySet[Rfq]:
 
 
 def rfq_visible_list(*, viewer: Organization) -> QuerySet[Rfq]:
-    """Every RFQ the viewer may open: its own, the board's, and those it bid on."""
+    """Every RFQ the viewer may open: its own, the board's, those it bid on, and those its inbox told
+    it about — so every inbox link opens, also once the RFQ has closed or been awarded (the page then
+    says so, without a bid form)."""
     own = Q(buyer=viewer)
+    told = Exists(Notification.objects.filter(rfq=OuterRef("pk"), organization=viewer))
     if can_bid(viewer):
         fits = _fits_q(viewer) & Q(status=Rfq.Status.OPEN, closes_at__gt=timezone.now())
         bid_on = Exists(Bid.objects.filter(rfq=OuterRef("pk"), supplier=viewer))
-        return _with_joins(Rfq.objects.filter(own | fits | bid_on))
-    return _with_joins(Rfq.objects.filter(own))
+        return _with_joins(Rfq.objects.filter(own | fits | bid_on | told))
+    return _with_joins(Rfq.objects.filter(own | told))
 
 
 def rfq_list_for_buyer(*, buyer: Organization, status: str | None = None) -> QuerySet[Rfq]:

@@ -45,6 +45,7 @@ from marketplace.sourcing.models import AssemblyOffer, Quote
 from organizations.models import Organization
 
 MAX_LINES = 200
+MAX_BIDS = 1000  # the API's and the form's limit
 MAX_QTY = 2_000_000_000
 MAX_OPEN_DAYS = 90
 DEFAULT_OPEN = timedelta(days=3)
@@ -83,21 +84,44 @@ def rfq_create(
     source_quote: Quote | None = None, source_order: Order | None = None,
 ) -> Rfq:
     """A parts RFQ. Each line: `manufacturer`, `mpn`, `quantity`, optional `target_unit_price`,
-    `needed_by`, `category`, `part` (a Part when the caller already knows it)."""
+    `needed_by`, `category`, `part` (a Part when the caller already knows it). Every problem is
+    reported at once (`RfqInvalid` with a message per field)."""
+    errors, rows = _rfq_check(title=title, currency=currency, closes_at=closes_at, max_bids=max_bids, lines=lines,
+                              needed_by=needed_by)
+    if errors:
+        raise RfqInvalid(errors)
+    rfq = Rfq.objects.create(buyer=buyer, created_by=created_by, title=title.strip()[:200], currency=currency,
+                             closes_at=closes_at, max_bids=max_bids, needed_by=needed_by, source_quote=source_quote,
+                             source_order=source_order)
+    for row in rows:
+        row.rfq = rfq
+    RfqLine.objects.bulk_create(rows)
+    _announce(rfq)
+    return rfq
+
+
+def rfq_check(*, title: str, currency: str, closes_at: datetime | None, max_bids: int | None, lines: list[dict]) -> dict:
+    """What `rfq_create` would refuse, as {field: [messages]}, without creating anything: a form
+    reports these together with its own (a closing time it could not read is left to the form)."""
+    return _rfq_check(title=title, currency=currency, closes_at=closes_at, max_bids=max_bids, lines=lines)[0]
+
+
+def _rfq_check(*, title, currency, closes_at, max_bids, lines, needed_by=None) -> tuple[dict, list[RfqLine]]:
     now = timezone.now()
-    errors = _check_closes_at(closes_at, now)
-    if not title.strip():
+    errors = _check_closes_at(closes_at, now) if closes_at is not None else {}
+    if not (title or "").strip():
         errors["title"] = ["Give the RFQ a title."]
     if currency not in Currency.values:
-        errors["currency"] = [f"Choose one of {Currency.values}."]
-    if max_bids is not None and max_bids < 1:
-        errors["max_bids"] = ["At least 1, or leave it out for no cap."]
+        errors["currency"] = [f"Choose {' or '.join(Currency.values)}."]
+    if max_bids is not None and not 1 <= max_bids <= MAX_BIDS:
+        errors["max_bids"] = [f"From 1 to {MAX_BIDS:,}, or leave it out for no cap."]
     if not lines:
         errors["lines"] = ["Ask for at least one part."]
     elif len(lines) > MAX_LINES:
         errors["lines"] = [f"At most {MAX_LINES} lines per RFQ."]
     line_errors, rows = [], []
     for i, spec in enumerate(lines[:MAX_LINES], start=1):
+        i = spec.get("line_no", i)  # the line of the form's text, when a form parsed it
         part: Part | None = spec.get("part")
         manufacturer = " ".join(str(spec.get("manufacturer") or (part.manufacturer if part else "")).split())
         mpn = str(spec.get("mpn") or (part.mpn if part else "")).strip()
@@ -123,16 +147,7 @@ def rfq_create(
                             target_unit_price=target, needed_by=spec.get("needed_by") or needed_by, position=i))
     if line_errors:
         errors["lines"] = line_errors
-    if errors:
-        raise RfqInvalid(errors)
-    rfq = Rfq.objects.create(buyer=buyer, created_by=created_by, title=title.strip()[:200], currency=currency,
-                             closes_at=closes_at, max_bids=max_bids, needed_by=needed_by, source_quote=source_quote,
-                             source_order=source_order)
-    for row in rows:
-        row.rfq = rfq
-    RfqLine.objects.bulk_create(rows)
-    _announce(rfq)
-    return rfq
+    return errors, rows
 
 
 def quote_short_lines(quote: Quote) -> list[dict]:

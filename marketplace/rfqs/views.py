@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.api import validation_error_detail
 from config.errors import StateConflict, error_text
 from config.pages import int_or_none, paginate
 from marketplace.catalogue.listings import parse_price_breaks
@@ -38,6 +39,7 @@ from marketplace.rfqs.services import (
     order_place_partial,
     rfq_award,
     rfq_close,
+    rfq_check,
     rfq_create,
     rfq_create_assembly,
     rfq_create_from_quote,
@@ -50,7 +52,7 @@ ERRORS = (ValidationError, StateConflict, PermissionDenied)
 
 
 def _when(value: str | None) -> datetime | None:
-    """A datetime-local input ("2026-11-30T18:00") in the site's time zone."""
+    """A datetime-local input ("2026-11-30T18:00") in the person's time zone (config.timezones)."""
     try:
         parsed = datetime.fromisoformat((value or "").strip())
     except ValueError:
@@ -58,22 +60,28 @@ def _when(value: str | None) -> datetime | None:
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
-def _lines_from_text(text: str) -> list[dict]:
-    """One part per line: `manufacturer, MPN, quantity[, target unit price]`."""
-    lines = []
+def _lines_from_text(text: str) -> tuple[list[dict], list[str]]:
+    """One part per line: `manufacturer, MPN, quantity[, target unit price]`. The lines read, and a
+    message for each line that could not be (every one, not only the first)."""
+    lines, errors = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         cells = [c.strip() for c in raw.split(",")]
         if len(cells) < 3:
-            raise ValidationError(f"Line {number}: write manufacturer, MPN, quantity[, target price].")
+            errors.append(f"Line {number}: write manufacturer, MPN, quantity[, target price].")
+            continue
         try:
             quantity = int(cells[2])
             target = Decimal(cells[3]) if len(cells) > 3 and cells[3] else None
+            if target is not None and not target.is_finite():
+                raise InvalidOperation
         except (ValueError, InvalidOperation):
-            raise ValidationError(f"Line {number}: the quantity must be a whole number and the price a number.") from None
-        lines.append({"manufacturer": cells[0], "mpn": cells[1], "quantity": quantity, "target_unit_price": target})
-    return lines
+            errors.append(f"Line {number}: the quantity must be a whole number and the price a number.")
+            continue
+        lines.append({"manufacturer": cells[0], "mpn": cells[1], "quantity": quantity, "target_unit_price": target,
+                      "line_no": number})
+    return lines, errors
 
 
 # --- Buyers --------------------------------------------------------------------------------------
@@ -90,24 +98,43 @@ def rfq_list_view(request):
 
 @login_required
 def rfq_create_view(request):
+    """New RFQ. Every problem is shown at once, next to its field, and what was typed stays."""
     org = get_acting_organization(request)
     form = {"title": "", "lines": "", "closes_at": "", "max_bids": "", "currency": org.default_currency}
+    errors: dict[str, list[str]] = {}
     if request.method == "GET":  # prefilled from elsewhere, e.g. a BOM's unsourced lines
         form.update({k: request.GET[k] for k in ("title", "lines") if k in request.GET})
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in form}
-        try:
-            closes_at = _when(form["closes_at"])
-            if closes_at is None:
-                raise ValidationError("Pick a closing date and time.")
-            rfq = rfq_create(buyer=org, created_by=request.user, title=form["title"], currency=form["currency"],
-                             closes_at=closes_at, max_bids=int_or_none(form["max_bids"]), lines=_lines_from_text(form["lines"]))
-        except ERRORS as exc:
-            messages.error(request, f"RFQ not created: {error_text(exc)}")
-        else:
-            messages.success(request, f"RFQ {rfq.pk} is open: fitting suppliers were notified.")
-            return redirect("marketplace:rfq-detail", pk=rfq.pk)
-    return render(request, "marketplace/rfq_form.html", {"form": form})
+        closes_at = _when(form["closes_at"])
+        if closes_at is None:
+            errors["closes_at"] = ["Pick a closing date and time."]
+        max_bids = None
+        if form["max_bids"].strip():
+            max_bids = int_or_none(form["max_bids"].strip())
+            if max_bids is None:
+                errors["max_bids"] = ["A whole number of bids, or leave it empty for no cap."]
+        lines, line_errors = _lines_from_text(form["lines"])
+        checked = rfq_check(title=form["title"], currency=form["currency"], closes_at=closes_at, max_bids=max_bids,
+                            lines=lines)
+        if line_errors:  # the lines read are checked too; "ask for at least one" only when none was typed
+            checked["lines"] = line_errors + [m for m in checked.get("lines", []) if not m.startswith("Ask for at least")]
+        for field, messages_ in checked.items():
+            errors.setdefault(field, []).extend(messages_)
+        if not errors:
+            try:
+                rfq = rfq_create(buyer=org, created_by=request.user, title=form["title"], currency=form["currency"],
+                                 closes_at=closes_at, max_bids=max_bids, lines=lines)
+            except ValidationError as exc:
+                errors = validation_error_detail(exc)
+            except (StateConflict, PermissionDenied) as exc:
+                errors = {"__all__": [error_text(exc)]}
+            else:
+                messages.success(request, f"RFQ {rfq.pk} is open: fitting suppliers were notified.")
+                return redirect("marketplace:rfq-detail", pk=rfq.pk)
+    return render(request, "marketplace/rfq_form.html", {"form": form, "errors": errors,
+                                                         "error_count": sum(len(v) for v in errors.values())},
+                  status=400 if errors else 200)
 
 
 @login_required

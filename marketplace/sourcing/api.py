@@ -12,7 +12,7 @@ from marketplace.catalogue.serializers import AmountField
 from marketplace.kits.selectors import kit_get
 from marketplace.orders.selectors import on_time_rates
 from marketplace.sourcing.quotes import quote_create
-from marketplace.sourcing.selectors import quote_list
+from marketplace.sourcing.selectors import quote_list, quote_purchase_order_count
 from organizations.access import get_acting_organization
 
 
@@ -102,7 +102,9 @@ class QuoteOutputSerializer(serializers.Serializer):
     unit_cost = AmountField()
     lead_time_days = serializers.IntegerField()
     shortages = serializers.SerializerMethodField()
-    vendors = VendorSerializer(many=True, source="vendors.all", help_text="One purchase order each, as an order will place it")
+    vendors = VendorSerializer(many=True, source="vendors.all", help_text="The parts vendors and the shipping each quoted")
+    purchase_orders = serializers.SerializerMethodField(help_text=(
+        "Purchase orders an order of this quote places: one per vendor paid, for parts or services (assembly, design, NRE)"))
     shipping_cost = AmountField()
     optimality_gap = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=True,
                                               help_text="(total − proven lower bound) ÷ total of the sourcing; 0 = optimal")
@@ -110,6 +112,9 @@ class QuoteOutputSerializer(serializers.Serializer):
     fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     created_at = serializers.DateTimeField()
+
+    def get_purchase_orders(self, quote) -> int:
+        return quote_purchase_order_count(quote=quote)
 
     @extend_schema_field(FxSerializer)
     def get_fx(self, quote) -> dict:

@@ -47,3 +47,9 @@ def quote_vendor_subtotals(*, quote: Quote) -> list[dict]:
     for r in vendors.values():
         r["total"] = r["parts"] + r["services"] + r["shipping"]
     return sorted(vendors.values(), key=lambda r: (-r["total"], r["vendor"]))
+
+
+def quote_purchase_order_count(*, quote: Quote) -> int:
+    """How many purchase orders ordering the quote places: one per vendor paid, parts or services
+    (assembly, design fees, NRE) — the one count the kit page, the quote page and the API show."""
+    return len(quote_vendor_subtotals(quote=quote))

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from config.errors import error_text
-from config.pages import int_or_none
+from config.pages import int_or_none, whole_number
 from credit.selectors import payment_preview
 from marketplace.kits.selectors import kit_get
 from marketplace.orders.models import Order
 from marketplace.orders.selectors import quote_open_order
+from marketplace.sourcing.options import MAX_QUANTITY
 from marketplace.sourcing.quotes import quote_constraint_costs, quote_create
 from marketplace.sourcing.selectors import quote_list, quote_vendor_subtotals
 from organizations.access import get_acting_organization
@@ -27,7 +28,7 @@ def kit_quote_view(request, pk: int):
     kit = kit_get(viewer=org, pk=pk)
     if kit is None:
         raise Http404
-    quantity = int_or_none(request.POST.get("quantity"))
+    quantity, quantity_error = whole_number(request.POST.get("quantity"), low=1, high=MAX_QUANTITY)
     options = {}
     if (max_vendors := int_or_none(request.POST.get("max_vendors"))) is not None:
         options["max_vendors"] = max_vendors
@@ -39,7 +40,7 @@ def kit_quote_view(request, pk: int):
         options["currency"] = currency
     try:
         if quantity is None:
-            raise ValidationError("Enter a quantity.")
+            raise ValidationError(quantity_error)
         quote = quote_create(organization=org, kit=kit, quantity=quantity, created_by=request.user, options=options)
     except ValidationError as exc:
         messages.error(request, error_text(exc))

@@ -4,6 +4,16 @@
 (function () {
   "use strict";
 
+  // Times are printed in the reader's zone (config/timezones.py): tell the server which one (from
+  // the next page on; until then every time says it is in the market's zone).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var sent = (document.cookie.split("; ").find(function (c) { return c.indexOf("tz=") === 0; }) || "").slice(3);
+    if (zone && decodeURIComponent(sent) !== zone) {
+      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* an old browser keeps the market's zone */ }
+
   // Phones: the header's links collapse behind a Menu button.
   var header = document.querySelector(".site-header");
   var toggle = header && header.querySelector(".nav-toggle");
@@ -30,6 +40,16 @@
     });
   }
   wrapTables(document);
+
+  // Card tables (CSS: table.cards): each cell learns its column's heading, shown above it on phones.
+  document.querySelectorAll("main table.cards").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+      });
+    });
+  });
   window.kitstreetWrapTables = wrapTables;  // for pages that insert tables later
 
   // Dangerous steps (cancel, ship, confirm, place an order...) ask first: a form or button with

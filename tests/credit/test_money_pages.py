@@ -39,9 +39,20 @@ def test_a_supplier_requests_a_payout_and_an_operator_settles_it_from_the_desk(c
     assert client.get(reverse("credit:desk")).status_code == 403
     client.force_login(operator_user)
     desk = client.get(reverse("credit:desk")).content.decode()
-    assert "Payouts to settle (1)" in desk and "Hua Xin" in desk
+    assert "Payouts to settle" in desk and "Hua Xin" in desk and "400.00 CNY" in desk
     payout = Payout.objects.get()
-    client.post(reverse("credit:payout-resolve", args=[payout.pk]), {"action": "settle", "reference": "ICBC OUT 1"})
+    assert "ICBC" not in client.get(reverse("credit:payout-queue")).content.decode()
+    # Settling asks first: the payout, its organisation and the reference are shown, nothing is written.
+    asked = client.post(reverse("credit:payout-resolve", args=[payout.pk]), {"action": "settle", "reference": "ICBC OUT 1"})
+    page = asked.content.decode()
+    assert f"Settle payout {payout.pk}?" in page and "Hua Xin" in page and 'value="ICBC OUT 1"' in page
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.REQUESTED
+    no_reference = client.post(reverse("credit:payout-resolve", args=[payout.pk]), {"action": "settle", "reference": " "})
+    assert no_reference.status_code == 400 and "Enter the bank transfer" in no_reference.content.decode()
+    done = client.post(reverse("credit:payout-resolve", args=[payout.pk]),
+                       {"action": "settle", "reference": "ICBC OUT 1", "confirmed": "1"}, follow=True).content.decode()
+    assert "settled: 400.00 CNY to Hua Xin, bank reference ICBC OUT 1" in done
     client.force_login(supplier.user)
     history = client.get(reverse("credit:payouts")).content.decode()
     assert "ICBC OUT 1" in history and "Settled" in history
@@ -62,6 +73,8 @@ def test_buyer_disputes_a_shipped_order_supplier_sees_it_operator_resolves_it(cl
     assert "Dispute" in client.get(reverse("marketplace:order-detail", args=[order.pk])).content.decode()
     url = reverse("marketplace:purchase-order-dispute-page", args=[po.pk])
     assert "What is wrong" in client.get(url).content.decode()
+    too_long = client.post(url, {"reason": "x" * 5000}).content.decode()  # the browser's limit, kept by the server
+    assert "at most 1,000 characters (this is 5,000)" in too_long and not Dispute.objects.exists()
     page = client.post(url, {"reason": "Ten boards have no radio module"}, follow=True).content.decode()
     assert "Dispute on PO" in page and "Ten boards have no radio module" in page and "30.00" in page
     dispute = Dispute.objects.get()
@@ -72,7 +85,8 @@ def test_buyer_disputes_a_shipped_order_supplier_sees_it_operator_resolves_it(cl
     assert "Split and close" not in supplier_view and "stays held" in supplier_view
 
     client.force_login(operator_user)
-    assert "Disputes to resolve (1)" in client.get(reverse("credit:desk")).content.decode()
+    desk = client.get(reverse("credit:desk")).content.decode()
+    assert "Disputes to resolve" in desk and f"PO {po.pk}" in desk and "No dispute is open" not in desk
     done = client.post(reverse("credit:dispute-detail", args=[dispute.pk]),
                        {"refund_percent": "50", "note": "Half the batch lacks the module"}, follow=True).content.decode()
     assert "Half the batch lacks the module" in done and "15.00" in done

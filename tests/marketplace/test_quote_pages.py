@@ -72,7 +72,7 @@ def test_quote_list_empty_state_says_what_to_do(buyer):
 def test_a_viewer_sees_the_review_but_no_order_button_and_no_po_steps(buyer, two_vendor_quote):
     viewer = MembershipFactory(organization=buyer.org, role="viewer").user
     page = browser(viewer).get(f"/quotes/{two_vendor_quote.pk}/").content.decode()
-    assert "Place the order" not in page and "can read quotes but not place orders" in page
+    assert "Place the order" not in page and "can read this page but not place orders" in page
     assert "New trial" not in browser(viewer).get("/trials/").content.decode()
 
 
@@ -140,3 +140,27 @@ def test_a_price_converted_from_another_currency_is_marked_with_it_and_the_rate_
     page = browser(buyer.user).post(f"/kits/{kit.pk}/quote/", {"quantity": "10"}, follow=True).content.decode()
     assert "10 × 0.7200 from" in page and page.count(">from USD</span>") == 1  # only the converted line
     assert "1 USD = 7.2000 CNY" in page and "rate of " in page
+
+
+def test_the_kit_page_and_the_quote_page_count_the_same_purchase_orders(buyer):
+    a, b = PartFactory(mpn="PARTA2"), PartFactory(mpn="PARTB2")
+    ListingFactory(part=a, stock=1000, vendor=OrganizationFactory(trader=True, name="Stall A"), breaks=[(1, "0.50")])
+    ListingFactory(part=b, stock=1000, vendor=OrganizationFactory(trader=True, name="Stall B"), breaks=[(1, "2.00")])
+    kit = make_kit(bom=[(a, 1), (b, 1)], design_fee="1.00")  # the design fee is paid to the kit's owner: a third PO
+    client = browser(buyer.user)
+    body = client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 10}, content_type="application/json").json()
+    assert body["purchase_orders"] == 3 and len(body["vendors"]) == 2
+    page = client.get(f"/quotes/{body['id']}/").content.decode()
+    assert "Shipping (3 purchase orders)" in page and "3 vendors" in page
+    assert "data.purchase_orders" in client.get(f"/kits/{kit.pk}/").content.decode()  # the kit page's box shows that count
+
+
+def test_a_quantity_past_the_browsers_limit_is_refused_in_words_never_read_as_1(buyer):
+    kit = make_kit(bom=[(PartFactory(mpn="PARTC3"), 1)])
+    client = browser(buyer.user)
+    page = client.post(f"/kits/{kit.pk}/quote/", {"quantity": "1e9"}, follow=True).content.decode()
+    assert "Enter a whole number of units from 1 to 10,000,000; 1e9 is more than that." in page
+    assert "not a whole number" in client.post(f"/kits/{kit.pk}/quote/", {"quantity": "2.5"}, follow=True).content.decode()
+    assert not Quote.objects.exists()
+    api = client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 1e9}, content_type="application/json")
+    assert api.status_code == 400 and "quantity" in api.json() and not Quote.objects.exists()

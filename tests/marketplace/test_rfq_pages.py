@@ -97,3 +97,38 @@ def test_a_factorys_public_profile_shows_its_capabilities(buyer, factory_org):
     supplier_profile_update(organization=factory_org.org, smt=True, box_build=True, min_batch=100, weekly_capacity=700)
     page = browser(buyer).get(f"/organizations/{factory_org.org.pk}/").content.decode()
     assert "SMT" in page and "Box build" in page and "700 boards a week" in page
+
+
+def test_the_rfq_form_shows_every_error_at_once_next_to_its_field_and_keeps_what_was_typed(buyer):
+    b = browser(buyer)
+    typed = {"title": " ", "lines": "ST, STM32G030F6P6, many\nonly-an-mpn\nMurata, GRM155R71C104KA88D, 10000\n, , 5",
+             "closes_at": "next tuesday", "currency": "EUR", "max_bids": "5000"}
+    response = b.post("/rfqs/new/", typed)
+    page = response.content.decode()
+    assert response.status_code == 400 and not Rfq.objects.exists()
+    assert "The RFQ was not sent: 7 things to fix" in page
+    for message in ("Give the RFQ a title.", "Line 1: the quantity must be a whole number", "Line 2: write manufacturer, MPN",
+                    "Line 4: give the manufacturer part number.", "Pick a closing date and time.", "Choose CNY or USD.",
+                    "From 1 to 1,000, or leave it out for no cap."):
+        assert message in page, message
+    assert page.count('aria-invalid="true"') == 5  # title, lines, closing time, bids, currency
+    assert "GRM155R71C104KA88D, 10000" in page and 'value="5000"' in page  # what was typed stays
+    assert "non_field_errors" not in page and "['CNY', 'USD']" not in page
+
+
+def test_a_supplier_told_about_an_rfq_opens_it_after_it_closed(buyer, trader):
+    PartFactory(mpn="STM32G030F6P6", manufacturer="ST", category="MCU")
+    ListingFactory(vendor=trader.org, part=PartFactory(category="MCU"))
+    b, t = browser(buyer), browser(trader)
+    b.post("/rfqs/new/", {"title": "MCUs", "lines": "ST, STM32G030F6P6, 500", "closes_at": _local(timedelta(days=2)),
+                          "currency": "CNY"})
+    rfq = Rfq.objects.get()
+    assert Notification.objects.filter(organization=trader.org, rfq=rfq).exists()
+    b.post(f"/rfqs/{rfq.pk}/close/")
+    rfq.refresh_from_db()
+    assert rfq.status != Rfq.Status.OPEN
+    inbox = t.get("/inbox/").content.decode()
+    assert f'href="/rfqs/{rfq.pk}/"' in inbox
+    page = t.get(f"/rfqs/{rfq.pk}/")  # the inbox link opens: the page says bidding closed, offers no bid form
+    assert page.status_code == 200 and "Bidding on this RFQ has closed" in page.content.decode()
+    assert f'action="/rfqs/{rfq.pk}/bid/"' not in page.content.decode()

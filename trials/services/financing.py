@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from credit.models import CreditLine
 from credit.services.demand import demand_line_for_order, demand_line_open, demand_line_stall, demand_sweep
-from trials.exceptions import TrialInvalid, TrialNotInState
+from trials.exceptions import TrialInvalid
 from trials.models import Trial, TrialStatus, TrialVerdict
 
 STALL_GRACE_DAYS = 7  # a tracked batch is not judged stalled in its first week

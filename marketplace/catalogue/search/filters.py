@@ -12,7 +12,8 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from marketplace.catalogue.models import Part, normalize_mpn
-from marketplace.catalogue.units import measure_terms, parse_filter_value
+from marketplace.catalogue.search.synonyms import SYNONYMS, phrase_groups
+from marketplace.catalogue.units import QUANTITY_KEYS, format_measure, measure_terms, parse_filter_value
 from organizations.models import Organization
 
 
@@ -20,54 +21,73 @@ def search_filters(*, q: str | None = None, mpn: str | None = None, category: st
                    vendor_id: int | None = None, currency: str | None = None, in_stock: bool = False,
                    parameters: dict[str, str] | str | None = None, manufacturer: str | None = None,
                    max_lead_time_days: int | None = None):
-    """The search's filters from loose inputs (API query parameters, the browser form)."""
-    pass
-
+    """The search's filters from loose inputs (API query parameters, the browser form). Parameter
+    filters that cannot be read are kept in `unread` with the reason, for the page and the API to say."""
     if isinstance(parameters, dict):
         parameters = ",".join(f"{k}:{v}" for k, v in parameters.items())
+    parsed, unread = read_parameter_filters(parameters or "")
     return SearchFilters(q=(q or "").strip(), mpn=mpn or "", category=(category or "").strip(),
                          manufacturer=(manufacturer or "").strip(), vendor_id=vendor_id, currency=currency,
                          in_stock=bool(in_stock), max_lead_time_days=max_lead_time_days,
-                         parameters=parse_parameter_filters(parameters or ""))
+                         parameters=parsed, unread=unread)
 
 # --- Keywords -------------------------------------------------------------------------------------
 
-# Words buyers use for the same thing. A word in a group matches any member; members of 3 letters or
-# fewer match whole words only (so "cap" does not find "capacity").
-SYNONYM_GROUPS = [
-    {"capacitor", "capacitors", "cap", "caps", "mlcc", "condenser"},
-    {"resistor", "resistors", "res", "resistance"},
-    {"inductor", "inductors", "coil", "choke"},
-    {"mosfet", "mosfets", "fet"},
-    {"crystal", "crystals", "xtal"},
-    {"mcu", "microcontroller", "microcontrollers"},
-    {"connector", "connectors", "conn", "receptacle"},
-    {"led", "leds"},
-    {"ldo", "regulator", "regulators"},
-    {"tvs", "esd"},
-]
-SYNONYMS = {word: group for group in SYNONYM_GROUPS for word in group}
+# Words buyers use for the same thing live in synonyms.txt (English and Chinese, one group a line):
+# a word or phrase of a group matches any member; ASCII members of 3 letters or fewer match whole
+# words only (so "cap" does not find "capacity").
+
+
+def _clean(text: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() or ch in ".µ" else " " for ch in text.lower()).split())
+
+
+def _patterns(group: frozenset[str]) -> list[str]:
+    return sorted(f" {alt} " if len(alt) <= 3 and alt.isascii() else alt for alt in group)
 
 
 def keyword_alternatives(word: str) -> list[str]:
-    """The patterns one typed word matches in a part's search text (space-padded, lower case): a
-    synonym's group (short members as whole words), else the word and its MPN form (ESP32-C3 → esp32c3)."""
-    word = " ".join("".join(ch if ch.isalnum() or ch in ".µ" else " " for ch in word.lower()).split())
+    """The patterns one typed word (or phrase) matches in a part's search text (space-padded, lower
+    case): a synonym's group, else the word and its MPN form (ESP32-C3 → esp32c3)."""
+    word = _clean(word)
     if word in SYNONYMS:
-        return sorted(f" {alt} " if len(alt) <= 3 else alt for alt in SYNONYMS[word])
+        return _patterns(SYNONYMS[word])
     return sorted({word, normalize_mpn(word).lower()} - {""})
 
 
+def keyword_terms(q: str) -> list[list[str]]:
+    """The typed text as terms, each a list of patterns of which one must appear: synonym phrases
+    first ("tactile switch"; Chinese members also inside a longer word, "5mm轻触开关"), then each
+    remaining word as typed (ESP32-C3 stays one term)."""
+    tokens, terms = q.split()[:12], []
+    for phrase, group in phrase_groups():
+        if phrase.isascii():
+            words = phrase.split()
+            for i in range(len(tokens) - len(words) + 1):
+                if [_clean(t) for t in tokens[i:i + len(words)]] == words:
+                    terms.append(_patterns(group))
+                    del tokens[i:i + len(words)]
+                    break
+        else:
+            for i, token in enumerate(tokens):
+                if phrase in token.lower():
+                    terms.append(_patterns(group))
+                    tokens[i:i + 1] = token.lower().replace(phrase, " ").split()
+                    break
+    # The rest word by word; a value with a unit (one word or two: `10 uF`) as its canonical token.
+    terms += [[f" {token} "] if token else keyword_alternatives(word)
+              for word, token in measure_terms(" ".join(tokens)) if normalize_mpn(word)]
+    return terms[:6]
+
+
 def keyword_q(q: str, *, prefix: str = "part__") -> Q:
-    """Each typed word (or one of its synonyms) must appear in the part's search text. A value with
-    a unit (`10uF`, `10 uF`, `10µF`) is looked for as its canonical word (`10uf`, whole), so every
-    way of writing it finds the same parts."""
+    """Each typed word or synonym phrase (or one of its synonyms) must appear in the part's search
+    text. A value with a unit (`10uF`, `10 uF`, `10µF`) is looked for as its canonical word (`10uf`,
+    whole), so every way of writing it finds the same parts."""
     cond = Q()
-    for word, token in measure_terms(q)[:6]:
-        if not normalize_mpn(word):
-            continue
+    for patterns in keyword_terms(q):
         word_q = Q()
-        for pattern in ([f" {token} "] if token else keyword_alternatives(word)):
+        for pattern in patterns:
             word_q |= Q(**{f"{prefix}search_text__contains": pattern})
         cond &= word_q
     return cond
@@ -98,18 +118,54 @@ RANGE = re.compile(r"^\s*([A-Za-z0-9_]{1,40})\s*(>=|<=|=|:|>|<)\s*(.+?)\s*$")
 OPS = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "=": "", ":": ""}
 
 
-def parse_parameter_filters(text: str) -> list[tuple[str, str, object]]:
-    """`capacitance>=10uF, package:0402` → [("capacitance", "gte", 1e-05), ("package", "", "0402")].
-    Values are normalised as the parts' values are; a value that does not parse is dropped."""
-    out = []
+SYMBOLS = {"gte": "≥", "lte": "≤", "gt": ">", "lt": "<", "": "="}
+EXAMPLES = {"capacitance": "10uF", "inductance": "4.7uH", "resistance": "4.7k", "voltage": "3.3V", "current": "500mA",
+            "frequency": "16MHz", "power": "0.25W", "capacity": "2000mAh"}
+
+
+@dataclass(frozen=True)
+class UnreadFilter:
+    """A parameter filter the search could not read, and why, in words."""
+
+    text: str
+    reason: str
+
+
+def read_parameter_filters(text: str) -> tuple[list[tuple[str, str, object]], list[UnreadFilter]]:
+    """`capacitance>=10uF, package:0402` → [("capacitance", "gte", 1e-05), ("package", "", "0402")],
+    and the filters it could not read (`capacitance>=banana`), each with its reason. Values are
+    normalised as the parts' values are."""
+    out, unread = [], []
     for chunk in (text or "")[:400].split(","):
-        if m := RANGE.match(chunk):
-            key, op, raw = m[1].lower(), OPS[m[2]], m[3]
-            value = parse_filter_value(key, raw)
-            if value is None or (op and isinstance(value, str)):
-                continue
+        shown = " ".join(chunk.split())
+        if not shown:
+            continue
+        m = RANGE.match(chunk)
+        if not m:
+            unread.append(UnreadFilter(shown, f"“{shown}” is not a filter: write name:value, or a range such as capacitance>=10uF."))
+            continue
+        key, op, raw = m[1].lower(), OPS[m[2]], m[3]
+        value = parse_filter_value(key, raw)
+        if value is None:
+            quantity = QUANTITY_KEYS.get(key, key)
+            unread.append(UnreadFilter(shown, f"“{raw}” is not a {quantity}: write a number with its unit, e.g. "
+                                              f"{key}{m[2]}{EXAMPLES.get(quantity, '10')}."))
+        elif op and isinstance(value, str):
+            unread.append(UnreadFilter(shown, f"{key} is compared as text, not as a number: write {key}:{raw}."))
+        else:
             out.append((key, op, value))
-    return out
+    return out, unread
+
+
+def parse_parameter_filters(text: str) -> list[tuple[str, str, object]]:
+    """The filters of `read_parameter_filters` that could be read."""
+    return read_parameter_filters(text)[0]
+
+
+def describe_parameter(key: str, op: str, value) -> str:
+    """("capacitance", "gte", 1e-05) → "capacitance ≥ 10 µF": a filter as the page says it applied it."""
+    shown = format_measure(QUANTITY_KEYS.get(key, ""), value) if isinstance(value, (int, float)) else value
+    return f"{key} {SYMBOLS[op]} {shown}"
 
 
 @dataclass
@@ -123,6 +179,11 @@ class SearchFilters:
     in_stock: bool = False
     max_lead_time_days: int | None = None
     parameters: list[tuple[str, str, object]] = field(default_factory=list)
+    unread: list[UnreadFilter] = field(default_factory=list)  # parameter filters not understood (not applied)
+
+    @property
+    def applied_parameters(self) -> list[str]:
+        return [describe_parameter(*p) for p in self.parameters]
 
     @property
     def part_level(self) -> bool:

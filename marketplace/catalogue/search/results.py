@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    F,
     Min,
     OuterRef,
     Prefetch,
@@ -18,7 +19,7 @@ from django.db.models import (
 )
 
 from marketplace.catalogue.models import Listing, Part, PriceBreak, normalize_mpn
-from marketplace.catalogue.search.engine import Engine, sampled_count, search_matches
+from marketplace.catalogue.search.engine import ORDERINGS, Engine, sampled_count, search_matches
 from marketplace.catalogue.search.filters import (
     SearchFilters,
     listing_visible_q,
@@ -76,11 +77,12 @@ class SearchPage:
 @dataclass
 class PartGroup:
     part: Part
-    best: Listing  # the best offer at the quantity (the first in the search order)
+    best: Listing  # the best offer at the quantity: the cheapest that can fill it, else the cheapest
     offers: int  # matching offers of this part
     total_stock: int
     shortest_lead_time_days: int
     fillable_offers: int | None = None  # offers that can fill the quantity from stock
+    cheaper: Listing | None = None  # a cheaper offer that cannot fill the quantity (shown after best, marked)
 
 
 def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
@@ -122,9 +124,35 @@ def _groups(engine: Engine, best: list[Listing]) -> list[PartGroup]:
     if engine.qty:
         aggregates["fillable"] = Count("id", filter=Q(stock__gte=_order_qty(engine.qty)))
     stats = {r["part_id"]: r for r in qs.values("part_id").annotate(**aggregates)}
-    return [PartGroup(part=l.part, best=l, offers=stats[l.part_id]["offers"], total_stock=stats[l.part_id]["total_stock"] or 0,
-                      shortest_lead_time_days=stats[l.part_id]["lead"], fillable_offers=stats[l.part_id].get("fillable"))
-            for l in best if l.part_id in stats]
+    fillers = _cheapest_fillers(engine, [l for l in best if l.stock < l.order_qty]) if engine.qty else {}
+    groups = []
+    for cheapest in best:
+        if cheapest.part_id not in stats:
+            continue
+        filler = fillers.get(cheapest.part_id)
+        groups.append(PartGroup(part=cheapest.part, best=filler or cheapest, cheaper=cheapest if filler else None,
+                                offers=stats[cheapest.part_id]["offers"], total_stock=stats[cheapest.part_id]["total_stock"] or 0,
+                                shortest_lead_time_days=stats[cheapest.part_id]["lead"],
+                                fillable_offers=stats[cheapest.part_id].get("fillable")))
+    return groups
+
+
+def _cheapest_fillers(engine: Engine, short: list[Listing]) -> dict[int, Listing]:
+    """For the parts whose best offer in the search's order (the cheapest, for price orderings) cannot
+    fill the quantity from stock: their first offer in that order that can (one query over those
+    parts' matching offers, priced), loaded like the page's rows. Parts keep their place in the
+    search's order; only the offer shown first changes."""
+    if not short:
+        return {}
+    order = "unit_price_at_qty" if engine.ordering == "-unit_price_at_qty" else engine.ordering
+    rows = (engine.priced(engine.matches().filter(part_id__in=[l.part_id for l in short]))
+            .filter(stock__gte=F("order_qty"), unit_price_at_qty__isnull=False)
+            .order_by("part_id", *ORDERINGS[order]).values_list("part_id", "pk"))
+    first: dict[int, int] = {}
+    for part_id, pk in rows:
+        first.setdefault(part_id, pk)
+    loaded = {l.pk: l for l in _priced_listings(list(first.values()), engine.qty, engine.display)}
+    return {part_id: loaded[pk] for part_id, pk in first.items() if pk in loaded}
 
 
 # --- Facets ------------------------------------------------------------------------------------------

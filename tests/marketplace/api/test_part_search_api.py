@@ -35,8 +35,12 @@ def test_grouped_search_gives_one_row_per_part_with_its_best_offer(buyer, ldo):
     assert first["best_offer"]["fills_qty"] is False and first["best_offer"]["fill_problems"] == ["moq"]
     assert (first["offers"], first["total_stock"], first["shortest_lead_time_days"], first["fillable_offers"]) == (3, 9550, 0, 2)
     by_total = buyer.client.get("/api/v1/parts/search/", {"category": "ldo", "qty": 100, "ordering": "extended_price"}).json()
-    best = by_total["results"][0]["best_offer"]  # by total, 100 × 0.25 beats 3,000 × 0.20, but only 50 are in stock
-    assert best["id"] == cheap.pk and best["extended_price"] == "25.00" and best["fill_problems"] == ["stock"]
+    # By total, 100 × 0.25 is cheapest but only 50 are in stock: the best offer is the cheapest that can
+    # fill 100 (100 × 0.40 on the shelf, before 3,000 × 0.20), the cheaper one follows, marked.
+    row = by_total["results"][0]
+    assert row["best_offer"]["id"] == shelf.pk and row["best_offer"]["extended_price"] == "40.00" and row["best_offer"]["fills_qty"]
+    assert row["cheaper_offer"]["id"] == cheap.pk and row["cheaper_offer"]["fill_problems"] == ["stock"]
+    assert first["cheaper_offer"] is None  # the reel's 3,000 are in stock: it fills (more than asked, marked)
     assert second["part"]["mpn"] == "RT9193-33GB" and second["best_offer"]["unit_price_at_qty"] == "0.35"
     facets = body["facets"]
     assert facets["category"] == [{"value": "LDO", "count": 2}]
@@ -79,9 +83,14 @@ def test_bad_search_input_is_a_400(buyer, params):
         assert buyer.client.get(url, params).status_code == 400, (url, params)
 
 
-def test_unparseable_parameter_filters_are_ignored_not_500(buyer, ldo):
+def test_unparseable_parameter_filters_are_reported_not_applied_and_not_500(buyer, ldo):
     body = buyer.client.get("/api/v1/parts/search/", {"parameters": "voltage>=banana, ;;;, current<=1A", "qty": 1}).json()
     assert [r["part"]["mpn"] for r in body["results"]] == ["SGM2036-3.3YN5G/TR"]  # 300 mA ≤ 1 A; RT9193 has no current
+    assert body["parameters_applied"] == ["current ≤ 1 A"]
+    assert [u["filter"] for u in body["parameters_not_understood"]] == ["voltage>=banana", ";;;"]
+    assert "“banana” is not a voltage" in body["parameters_not_understood"][0]["reason"]
+    flat = buyer.client.get("/api/v1/listings/", {"parameters": "package>0402"}).json()
+    assert flat["parameters_not_understood"][0]["reason"] == "package is compared as text, not as a number: write package:0402."
 
 
 def test_grouped_dearest_first_over_a_broad_search_answers_as_pricing_every_match_would(buyer, ldo, monkeypatch):
