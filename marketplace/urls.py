@@ -8,6 +8,7 @@ from marketplace.catalogue import api as catalogue_api
 from marketplace.catalogue import views as catalogue_views
 from marketplace.directory import api as directory_api
 from marketplace.directory import views as directory_views
+from marketplace.factories import api as factories_api
 from marketplace.kits import api as kits_api
 from marketplace.kits import views as kits_views
 from marketplace.orders import api as orders_api
@@ -53,6 +54,7 @@ api_urlpatterns = [
     path("rfqs/<int:pk>/<str:step>/", rfqs_api.RfqStepApi.as_view(), name="rfq-step"),
     path("bids/", rfqs_api.MyBidListApi.as_view(), name="bid-list"),
     path("organizations/<int:pk>/capabilities/", rfqs_api.CapabilitiesApi.as_view(), name="organization-capabilities"),
+    path("organizations/<int:pk>/rate-card/", factories_api.RateCardApi.as_view(), name="organization-rate-card"),
     path("notifications/", rfqs_api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read/", rfqs_api.NotificationReadApi.as_view(), name="notification-read"),
     path("market-webhooks/", rfqs_api.MarketWebhookListCreateApi.as_view(), name="market-webhook-list"),

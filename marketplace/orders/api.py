@@ -53,6 +53,12 @@ class PurchaseOrderOutputSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancelled_by_supplier = serializers.BooleanField(allow_null=True)
+    ship_to = OrgRefSerializer(allow_null=True, help_text="Where the vendor ships: null for the buyer, or the "
+                                                         "factory that assembles the order (consigned parts).")
+    assembly_brief = serializers.JSONField(help_text=(
+        "On the assembling factory's purchase order: kit, boards, placements_per_board, placements, "
+        "unique_parts, rate_card and the consigned parts coming to it ({vendor, vendor_name, "
+        "purchase_order, part, quantity}); empty otherwise."))
     lines = LineSerializer(many=True, source="lines.all")
 
 

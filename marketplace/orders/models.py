@@ -61,6 +61,11 @@ class PurchaseOrder(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_supplier = models.BooleanField(null=True, blank=True)
+    # Consigned parts go to the factory that assembles the order (rate-card assembly), not to the buyer.
+    ship_to = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                help_text="Empty: the buyer. Set to the assembling factory for consigned parts.")
+    # The factory's own purchase order: boards, placements and the consigned parts coming to it.
+    assembly_brief = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

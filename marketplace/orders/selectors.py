@@ -21,7 +21,7 @@ def quote_open_order(*, quote: Quote) -> Order | None:
 
 
 def _po_prefetch() -> Prefetch:
-    return Prefetch("purchase_orders", queryset=PurchaseOrder.objects.select_related("vendor").prefetch_related(
+    return Prefetch("purchase_orders", queryset=PurchaseOrder.objects.select_related("vendor", "ship_to").prefetch_related(
         Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("listing__part"))))
 
 
@@ -40,7 +40,7 @@ def purchase_order_list(*, organization: Organization, role: str = "any", status
     qs = PurchaseOrder.objects.filter(party)
     if status in OrderStatus.values:
         qs = qs.filter(status=status)
-    return qs.select_related("vendor", "order__buyer").prefetch_related(
+    return qs.select_related("vendor", "order__buyer", "ship_to").prefetch_related(
         Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("listing__part"))
     ).order_by("-created_at", "-id")
 

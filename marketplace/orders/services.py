@@ -33,6 +33,7 @@ from marketplace.exceptions import (
 )
 from marketplace.factories.capacity import capacity_release
 from marketplace.kits.services import kit_freeze
+from marketplace.orders.assembly import assembly_route
 from marketplace.orders.capacity import capacity_book_for_order
 from marketplace.orders.models import (
     Order,
@@ -193,6 +194,7 @@ def order_place(
     if quote is not None:
         kit_freeze(kit=quote.kit)
         capacity_book_for_order(order=order, quote=quote)  # factories that declared weekly capacity
+        assembly_route(order=order, quote=quote)  # consigned parts ship to the assembling factory
     # Each purchase order opens its payment (deposit into escrow, or a credit reservation).
     for po in order.purchase_orders.select_related("vendor").order_by("pk"):
         payments.purchase_order_payment_open(purchase_order_id=po.pk, order_id=order.pk, buyer=order.buyer, vendor=po.vendor,
