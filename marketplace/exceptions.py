@@ -113,3 +113,7 @@ def _bom_error_text(error: dict) -> str:
 
 class BomLineInvalid(DomainValidationError):
     """A change to a BOM line breaks a rule (unknown part, quantity, substitutes)."""
+
+
+class RateCardInvalid(DomainValidationError):
+    """A rate card that cannot be published: not a factory, a price out of range, an unknown process."""

@@ -14,7 +14,7 @@ from marketplace.catalogue.models import (  # noqa: F401
     part_search_fields,
     search_text_of,
 )
-from marketplace.factories.models import CapacityBooking, SupplierProfile  # noqa: F401
+from marketplace.factories.models import CapacityBooking, RateCard, SupplierProfile  # noqa: F401
 from marketplace.kits.models import AssemblyBreak, BomLine, Kit, KitNrePaid, SubKit  # noqa: F401
 from marketplace.notifications.models import (  # noqa: F401
     MarketWebhookDelivery,

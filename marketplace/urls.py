@@ -8,6 +8,8 @@ from marketplace.catalogue import api as catalogue_api
 from marketplace.catalogue import views as catalogue_views
 from marketplace.directory import api as directory_api
 from marketplace.directory import views as directory_views
+from marketplace.factories import api as factories_api
+from marketplace.factories import views as factories_views
 from marketplace.kits import api as kits_api
 from marketplace.kits import views as kits_views
 from marketplace.orders import api as orders_api
@@ -61,6 +63,7 @@ api_urlpatterns = [
     path("rfqs/<int:pk>/<str:step>/", rfqs_api.RfqStepApi.as_view(), name="rfq-step"),
     path("bids/", rfqs_api.MyBidListApi.as_view(), name="bid-list"),
     path("organizations/<int:pk>/capabilities/", rfqs_api.CapabilitiesApi.as_view(), name="organization-capabilities"),
+    path("organizations/<int:pk>/rate-card/", factories_api.RateCardApi.as_view(), name="organization-rate-card"),
     path("notifications/", rfqs_api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read/", rfqs_api.NotificationReadApi.as_view(), name="notification-read"),
     path("market-webhooks/", rfqs_api.MarketWebhookListCreateApi.as_view(), name="market-webhook-list"),
@@ -69,6 +72,7 @@ api_urlpatterns = [
 
 urlpatterns = [
     path("organizations/<int:pk>/", directory_views.OrganizationDetailView.as_view(), name="organization-detail"),
+    path("organizations/<int:pk>/rate-card/", factories_views.rate_card_publish_view, name="rate-card-publish"),
     path("order-terms/", catalogue_views.order_terms_view, name="order-terms"),
     path("parts/", catalogue_views.listing_search_view, name="listing-search"),
     path("parts/<int:pk>/", directory_views.part_detail_view, name="part-detail"),

@@ -45,8 +45,8 @@ def backfill_bank_references(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0007_payouts_disputes_fx_platform_lines'),
-        ('organizations', '0003_started_task'),
+        ("credit", "0007_payouts_disputes_fx_platform_lines"),
+                ('organizations', '0003_started_task'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,6 @@ kit), so quotes, orders and trials use the same code as published kits."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from collections import defaultdict
@@ -233,13 +232,7 @@ def bom_quote(*, bom: Bom, quantity: int, created_by: AbstractBaseUser | None = 
     if kit is None:
         raise BomLineInvalid({"non_field_errors": [
             "No line of this BOM is matched to a part yet: pick parts for its lines, then quote."]})
-    extra = {}
-    if options:
-        # Sourcing options arrive with the new allocation engine; until quote_create takes them, say so.
-        if "options" not in inspect.signature(quote_create).parameters:
-            raise BomLineInvalid({"options": ["Sourcing options are not available yet."]})
-        extra["options"] = options
-    quote = quote_create(organization=bom.owner, kit=kit, quantity=quantity, created_by=created_by, **extra)
+    quote = quote_create(organization=bom.owner, kit=kit, quantity=quantity, created_by=created_by, options=options)
     quote.unsourced = unsourced_lines(bom, quantity)
     quote.save(update_fields=["unsourced"])
     return quote

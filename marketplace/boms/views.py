@@ -33,6 +33,7 @@ from marketplace.kits.selectors import kit_get
 from marketplace.orders.models import Order
 from marketplace.sourcing.exports import XLSX_TYPE, quote_csv, quote_xlsx
 from marketplace.sourcing.selectors import quote_list
+from marketplace.sourcing.views import assembly_options_from
 from organizations.access import get_acting_organization
 
 STATUS_CLASS = {MatchStatus.EXACT: "badge-good", MatchStatus.PROBABLE: "badge-warn",
@@ -159,7 +160,8 @@ def bom_quote_view(request, pk: int):
         quantity = int_or_none(request.POST.get("quantity"))
         if not quantity:
             raise ValidationError("Enter a batch size.")
-        quote = bom_quote(bom=bom, quantity=quantity, created_by=request.user)
+        quote = bom_quote(bom=bom, quantity=quantity, created_by=request.user,
+                          options=assembly_options_from(request.POST) or None)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("marketplace:bom-detail", pk=pk)

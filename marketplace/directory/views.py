@@ -12,11 +12,14 @@ from marketplace.catalogue.search.parts import part_offers, part_price_history
 from marketplace.catalogue.search.pricing import DisplayCurrency, offer_fill
 from marketplace.catalogue.units import QUANTITY_KEYS, format_measure
 from marketplace.catalogue.views import _display_currency
+from marketplace.factories.models import PROCESS_LABELS, PROCESSES
+from marketplace.factories.rate_cards import rate_card_current
 from marketplace.factories.selectors import supplier_profile_get
 from marketplace.kits.selectors import part_kits
 from marketplace.orders.models import Order
 from marketplace.orders.selectors import fulfilment_record
-from organizations.access import get_acting_organization
+from organizations.access import get_acting_membership, get_acting_organization
+from organizations.models import Role
 from organizations.selectors import organization_visible_list
 
 
@@ -34,6 +37,13 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         if self.object.is_supplier:
             context["fulfilment"] = fulfilment_record(supplier=self.object)
             context["capabilities"] = supplier_profile_get(organization=self.object)
+        if self.object.is_factory:
+            context["rate_card"] = rate_card_current(organization=self.object)
+            membership = get_acting_membership(self.request, required=False)
+            context["can_publish_card"] = bool(membership and membership.organization_id == self.object.pk
+                                               and Role(membership.role).rank >= Role.ADMIN.rank)
+            context["processes"] = [(p, PROCESS_LABELS[p]) for p in PROCESSES]
+            context["currencies"] = Currency.values
         return context
 
 

@@ -59,3 +59,43 @@ class CapacityBooking(models.Model):
         ordering = ["factory", "week", "id"]
         constraints = [models.CheckConstraint(condition=Q(units__gte=1), name="capacitybooking_units_positive")]
         indexes = [models.Index(fields=["factory", "week"], name="capbooking_factory_week_idx")]
+
+
+class RateCard(models.Model):
+    """A factory's published assembly price, JLCPCB-style: a setup fee per batch, a price per
+    placement (solder joint of a populated part) and a loading fee per unique part the factory does
+    not stock itself. Publishing a new card adds a version; quotes keep the version they used."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="rate_cards")
+    version = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    currency = models.CharField(max_length=3)
+    setup_fee = models.DecimalField(max_digits=14, decimal_places=2)
+    per_placement = models.DecimalField(max_digits=14, decimal_places=6)
+    per_unique_part = models.DecimalField(max_digits=14, decimal_places=2)
+    processes = models.JSONField(default=list, help_text='What it assembles, e.g. ["smt", "through_hole"].')
+    min_batch = models.PositiveIntegerField(default=1)
+    max_batch = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no upper limit.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "version"], name="ratecard_unique_version"),
+            models.UniqueConstraint(fields=["organization"], condition=Q(is_current=True), name="ratecard_one_current"),
+            models.CheckConstraint(condition=Q(setup_fee__gte=0) & Q(per_placement__gte=0) & Q(per_unique_part__gte=0),
+                                   name="ratecard_prices_not_negative"),
+            models.CheckConstraint(condition=Q(min_batch__gte=1), name="ratecard_min_batch_positive"),
+            models.CheckConstraint(condition=Q(max_batch__isnull=True) | Q(max_batch__gte=models.F("min_batch")),
+                                   name="ratecard_batch_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rate card v{self.version} of {self.organization_id}"
+
+    @property
+    def process_labels(self) -> list[str]:
+        return [PROCESS_LABELS.get(p, p) for p in self.processes]
+
+    def takes_batch(self, boards: int) -> bool:
+        return self.min_batch <= boards and (self.max_batch is None or boards <= self.max_batch)

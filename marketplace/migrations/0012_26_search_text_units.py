@@ -21,5 +21,6 @@ def refresh(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0011_listing_fx_indexes")]
+    dependencies = [
+        ("marketplace", "0011_listing_fx_indexes"),("marketplace", "0011_listing_fx_indexes")]
     operations = [migrations.RunPython(refresh, migrations.RunPython.noop, elidable=True)]

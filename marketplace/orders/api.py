@@ -88,6 +88,12 @@ class PurchaseOrderOutputSerializer(serializers.Serializer):
     ship_by = serializers.DateTimeField(allow_null=True, help_text="The promised ship date (set again on confirmation)")
     late_days = serializers.IntegerField(help_text="Days after ship_by its last unit shipped")
     late_credit = AmountField(help_text="The vendor's late credit to the buyer, posted when the order settles")
+    ship_to = OrgRefSerializer(allow_null=True, help_text="Where the vendor ships: null for the buyer, or the "
+                                                         "factory that assembles the order (consigned parts).")
+    assembly_brief = serializers.JSONField(help_text=(
+        "On the assembling factory's purchase order: kit, boards, placements_per_board, placements, "
+        "unique_parts, rate_card and the consigned parts coming to it ({vendor, vendor_name, "
+        "purchase_order, part, quantity}); empty otherwise."))
     lines = LineSerializer(many=True, source="lines.all")
     shipments = ShipmentOutputSerializer(many=True, source="shipments.all")
 

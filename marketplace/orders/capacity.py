@@ -2,15 +2,16 @@
 
 import math
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from django.utils import timezone
 
 from marketplace.exceptions import CapacityGone
-from marketplace.factories.capacity import MAX_WEEKS, capacity_free, week_of
+from marketplace.factories.capacity import capacity_window
 from marketplace.factories.models import CapacityBooking, SupplierProfile
 from marketplace.kits.models import Kit
 from marketplace.kits.selectors import kit_tree_multipliers
+from marketplace.sourcing.assembly import quote_assembly_factory_id
 from marketplace.orders.models import Order
 from marketplace.sourcing.models import Quote
 
@@ -23,8 +24,8 @@ def assembly_jobs(quote: Quote) -> dict[int, int]:
     multipliers = kit_tree_multipliers(quote.kit)
     for kit in Kit.objects.filter(pk__in=multipliers).only("pk", "assembly_factory_id"):
         factory_id = kit.assembly_factory_id
-        if kit.pk == quote.kit_id and quote.assembly_offer_id:
-            factory_id = quote.assembly_offer.factory_id
+        if kit.pk == quote.kit_id:
+            factory_id = quote_assembly_factory_id(quote, default=factory_id)
         if factory_id:
             jobs[factory_id] += multipliers[kit.pk] * quote.quantity
     return dict(jobs)
@@ -43,12 +44,11 @@ def capacity_book_for_order(*, order: Order, quote: Quote, today: date | None = 
     for profile in profiles:
         units = jobs[profile.organization_id]
         span = math.ceil(units / profile.weekly_capacity)
-        if span > MAX_WEEKS:
+        weeks, free = capacity_window(profile=profile, units=units, today=today)
+        if not weeks:
             raise CapacityGone(f"{profile.organization.name} assembles {profile.weekly_capacity} boards a week; "
                                f"{units} would take {span} weeks.")
-        start = week_of(today + timedelta(days=profile.lead_time_days))
-        weeks = [start + timedelta(weeks=i) for i in range(span)]
-        free = capacity_free(factory=profile.organization, weeks=weeks)
+        start = weeks[0]
         if sum(free.values()) < units:
             raise CapacityGone(
                 f"{profile.organization.name} has {sum(free.values())} of the {units} boards free in the weeks from "

@@ -85,6 +85,11 @@ class PurchaseOrder(models.Model):
     late_credit_cap_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     late_days = models.PositiveIntegerField(default=0, help_text="Days after ship_by its last unit shipped.")
     late_credit = models.DecimalField(default=0, **MONEY)
+    # Consigned parts go to the factory that assembles the order (rate-card assembly), not to the buyer.
+    ship_to = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                help_text="Empty: the buyer. Set to the assembling factory for consigned parts.")
+    # The factory's own purchase order: boards, placements and the consigned parts coming to it.
+    assembly_brief = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -30,7 +30,7 @@ def _shipments_prefetch() -> Prefetch:
 
 
 def _po_prefetch() -> Prefetch:
-    return Prefetch("purchase_orders", queryset=PurchaseOrder.objects.select_related("vendor").prefetch_related(
+    return Prefetch("purchase_orders", queryset=PurchaseOrder.objects.select_related("vendor", "ship_to").prefetch_related(
         Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("listing__part")), _shipments_prefetch()))
 
 
@@ -49,7 +49,7 @@ def purchase_order_list(*, organization: Organization, role: str = "any", status
     qs = PurchaseOrder.objects.filter(party)
     if status in OrderStatus.values:
         qs = qs.filter(status=status)
-    return qs.select_related("vendor", "order__buyer").prefetch_related(
+    return qs.select_related("vendor", "order__buyer", "ship_to").prefetch_related(
         Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("listing__part")), _shipments_prefetch(),
     ).order_by("-created_at", "-id")
 

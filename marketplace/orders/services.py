@@ -43,6 +43,7 @@ from marketplace.exceptions import (
 )
 from marketplace.factories.capacity import capacity_release
 from marketplace.kits.services import kit_freeze, kit_nre_record, kit_nre_release
+from marketplace.orders.assembly import assembly_route
 from marketplace.orders.capacity import capacity_book_for_order
 from marketplace.orders.financing import order_financer
 from marketplace.orders.models import (
@@ -241,6 +242,7 @@ def order_place(
     if quote is not None:
         kit_freeze(kit=quote.kit)
         capacity_book_for_order(order=order, quote=quote)  # factories that declared weekly capacity
+        assembly_route(order=order, quote=quote)  # consigned parts ship to the assembling factory
         po_of = {po.vendor_id: po.pk for po in order.purchase_orders.all()}
         kit_nre_record(buyer=buyer, payments=[(kit, po_of[kit.owner_id], order.pk, kit.nre, kit.currency)
                                               for kit in quote_nre_charged(quote=quote) if kit.owner_id in po_of])

@@ -8,9 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import paginated_response
-from marketplace.catalogue.serializers import AmountField
+from marketplace.catalogue.serializers import AmountField, OrgRefSerializer
 from marketplace.kits.selectors import kit_get
 from marketplace.orders.selectors import on_time_rates
+from marketplace.sourcing.options import ASSEMBLY_MODES, PROCESS_ALIASES
 from marketplace.sourcing.quotes import quote_create
 from marketplace.sourcing.selectors import quote_list, quote_purchase_order_count
 from organizations.access import get_acting_organization
@@ -62,6 +63,42 @@ class QuoteOutputSerializer(serializers.Serializer):
         max_lead_time_days = serializers.IntegerField(allow_null=True)
         exclude_vendors = serializers.ListField(child=serializers.IntegerField())
         currency = serializers.CharField(allow_null=True)
+        assembly = serializers.ChoiceField(choices=ASSEMBLY_MODES, default="author")
+        processes = serializers.ListField(child=serializers.CharField(), default=["smt"])
+
+    class AssemblySerializer(serializers.Serializer):
+        class ItemSerializer(serializers.Serializer):
+            description = serializers.CharField()
+            quantity = serializers.IntegerField()
+            unit_price = serializers.CharField(help_text="In the quote's currency (decimal string)")
+
+        class RunnerUpSerializer(serializers.Serializer):
+            factory = OrgRefSerializer()
+            assembly_total = serializers.CharField()
+            landed_difference = serializers.CharField(help_text="How much dearer its whole landed cost is")
+            short_difference = serializers.IntegerField(help_text="How many more units it would leave short")
+
+        class PassedOverSerializer(serializers.Serializer):
+            factory = serializers.IntegerField()
+            name = serializers.CharField()
+            reason = serializers.CharField()
+
+        mode = serializers.ChoiceField(choices=ASSEMBLY_MODES)
+        factory = OrgRefSerializer(required=False, allow_null=True, help_text="auto: the factory chosen (null: none fits)")
+        rate_card = serializers.DictField(required=False, help_text="auto: the card version used, with its prices")
+        boards = serializers.IntegerField(required=False)
+        placements_per_board = serializers.IntegerField(required=False)
+        unique_parts = serializers.IntegerField(required=False)
+        loaded_parts = serializers.IntegerField(required=False, help_text="Unique parts that pay the loading fee")
+        parts_from_factory = serializers.IntegerField(required=False, help_text="Lines bought from the factory itself")
+        items = ItemSerializer(many=True, required=False)
+        total = serializers.CharField(required=False)
+        why = serializers.CharField(required=False, help_text="Why this factory won (against the runner-up)")
+        runner_up = RunnerUpSerializer(required=False)
+        considered = serializers.IntegerField(required=False)
+        passed_over = PassedOverSerializer(many=True, required=False)
+        problem = serializers.CharField(required=False, help_text="auto: why no factory could be chosen")
+
     class FxSerializer(serializers.Serializer):
         rates = serializers.DictField(child=serializers.CharField(), help_text=(
             "1 unit of each other currency = this many of the quote's currency (decimal strings)"))
@@ -111,10 +148,15 @@ class QuoteOutputSerializer(serializers.Serializer):
     options = OptionsSerializer(help_text="The sourcing options the quote was made with")
     fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
+    assembly = serializers.SerializerMethodField(help_text="Who assembles the kit itself and, for auto, why")
     created_at = serializers.DateTimeField()
 
     def get_purchase_orders(self, quote) -> int:
         return quote_purchase_order_count(quote=quote)
+
+    @extend_schema_field(AssemblySerializer)
+    def get_assembly(self, quote) -> dict:
+        return {"mode": (quote.options or {}).get("assembly", "author"), **(quote.assembly or {})}
 
     @extend_schema_field(FxSerializer)
     def get_fx(self, quote) -> dict:
@@ -143,6 +185,12 @@ class QuoteOptionsInputSerializer(serializers.Serializer):
     currency = serializers.CharField(required=False, allow_null=True, max_length=3,
                                      help_text="The quote's currency (default: the kit's); offers in other currencies "
                                                "are converted at the rates in force, recorded in the quote's `fx`")
+    assembly = serializers.ChoiceField(choices=ASSEMBLY_MODES, required=False, help_text=(
+        "author (default): the kit's own factory; auto: the factory whose rate card gives the lowest landed "
+        "cost, chosen with the parts; none: no assembly of the kit itself"))
+    processes = serializers.ListField(child=serializers.ChoiceField(choices=sorted(PROCESS_ALIASES)), required=False,
+                                      min_length=1, max_length=5,
+                                      help_text="With auto: what the factory must do (default [\"smt\"])")
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

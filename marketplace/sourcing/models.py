@@ -42,6 +42,13 @@ class Quote(models.Model):
     # The buyer's awarded assembly bid used for the kit itself (None: the kit's own factory).
     assembly_offer = models.ForeignKey("marketplace.AssemblyOffer", on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="quotes")
+    # `"assembly": "auto"`: the factory's rate card the engine chose for the kit itself, and why
+    # (`assembly`: the card's items, the next best factory and the difference; docs/quotes.md).
+    rate_card = models.ForeignKey("marketplace.RateCard", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="quotes")
+    assembly = models.JSONField(default=dict, blank=True, help_text=(
+        "How the kit itself is assembled: mode (author, auto, none) and, for auto, the chosen factory, "
+        "the card's items, the runner-up and the difference."))
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,6 +9,10 @@ from credit.fx import fx_rate as rate_in_force
 from credit.models import Currency
 from marketplace.exceptions import QuoteInvalid
 
+ASSEMBLY_MODES = ("author", "auto", "none")
+PROCESS_ALIASES = {"smt": "smt", "tht": "through_hole", "through_hole": "through_hole", "box_build": "box_build",
+                   "testing": "testing"}
+
 MAX_QUANTITY = 10_000_000
 MAX_NEEDED = 2_000_000_000
 MAX_TOTAL = Decimal("999999999999.99")  # the money columns (14 digits, 2 places)
@@ -29,11 +33,23 @@ class QuoteOptions:
     max_lead_time_days: int | None = None
     exclude_vendors: tuple[int, ...] = ()
     currency: str | None = None
+    # Who assembles the kit itself: the author's factory (as the kit says), the cheapest factory's
+    # rate card chosen with the parts ("auto", docs/quotes.md §6), or nobody ("none").
+    assembly: str = "author"
+    processes: tuple[str, ...] = ("smt",)  # what "auto" asks the factory to do
 
     def as_json(self) -> dict:
         return {"max_vendors": self.max_vendors, "allow_substitutes": self.allow_substitutes,
                 "max_lead_time_days": self.max_lead_time_days, "exclude_vendors": list(self.exclude_vendors),
-                "currency": self.currency}
+                "currency": self.currency, "assembly": self.assembly, "processes": list(self.processes)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "QuoteOptions":
+        """A saved quote's options (older quotes saved fewer keys)."""
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        known["exclude_vendors"] = tuple(known.get("exclude_vendors") or ())
+        known["processes"] = tuple(known.get("processes") or ("smt",))
+        return cls(**known)
 
 
 def quote_options_parse(raw: dict | None, *, kit_currency: str) -> QuoteOptions:
@@ -43,7 +59,7 @@ def quote_options_parse(raw: dict | None, *, kit_currency: str) -> QuoteOptions:
     if not isinstance(raw, dict):
         raise QuoteInvalid({"options": ["Give options as an object, e.g. {\"max_vendors\": 5}."]})
     errors: dict[str, list[str]] = {}
-    unknown = sorted(set(raw) - {"max_vendors", "allow_substitutes", "max_lead_time_days", "exclude_vendors", "currency"})
+    unknown = sorted(set(raw) - set(QuoteOptions.__dataclass_fields__))
     if unknown:
         errors["options"] = [f"Unknown option(s): {', '.join(map(str, unknown))}."]
 
@@ -77,7 +93,18 @@ def quote_options_parse(raw: dict | None, *, kit_currency: str) -> QuoteOptions:
                 rate_in_force(kit_currency, currency)
             except FxRateMissing as exc:
                 errors["currency"] = exc.message_dict["currency"]
+    assembly = raw.get("assembly", "author")
+    if assembly not in ASSEMBLY_MODES:
+        errors["assembly"] = ["Give \"author\" (the kit's own factory), \"auto\" (the cheapest factory's rate card, "
+                              "chosen with the parts) or \"none\"."]
+        assembly = "author"
+    processes = raw.get("processes", ["smt"])
+    if (not isinstance(processes, list) or not processes or len(processes) > len(PROCESS_ALIASES)
+            or any(not isinstance(p, str) or p.lower() not in PROCESS_ALIASES for p in processes)):
+        errors["processes"] = ["Give a list of processes: smt, tht (through-hole), box_build, testing."]
+        processes = ["smt"]
     if errors:
         raise QuoteInvalid(errors)
     return QuoteOptions(max_vendors=max_vendors, allow_substitutes=substitutes, max_lead_time_days=max_lead,
-                        exclude_vendors=tuple(sorted(set(excluded))), currency=currency)
+                        exclude_vendors=tuple(sorted(set(excluded))), currency=currency, assembly=assembly,
+                        processes=tuple(sorted({PROCESS_ALIASES[p.lower()] for p in processes})))

@@ -17,6 +17,7 @@ from marketplace.kits.models import BomLine, Kit
 from marketplace.kits.selectors import kit_tree_multipliers, nre_paid_for
 from marketplace.kits.services import kit_freeze
 from marketplace.sourcing.allocation import MICRO, Offer, solve_line
+from marketplace.sourcing.assembly import assembly_choose, saved_assembly_lines
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
 from marketplace.sourcing.offers import (
     assembly_offer_breaks,
@@ -156,10 +157,16 @@ def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: Qu
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
     offers_by_part = load_offers(part_ids=part_ids, rates=rates, buyer=organization, options=options)
     problem = sourcing_problem(needs=needs, offers_by_part=offers_by_part, options=options)
+    return needs, problem, plan_problem(problem, options=options, rates=rates, time_limit=time_limit), multipliers
+
+
+def plan_problem(problem: list[tuple[list[Offer], int]], *, options: QuoteOptions, rates: QuoteRates,
+                 time_limit: float = JOINT_TIME_LIMIT) -> Plan:
+    """The joint plan for one sourcing problem, under the vendors' order terms and the options."""
     vendor_ids = {o.vendor_id for offers, _ in problem for o in offers}
     terms = vendor_terms(vendor_ids=vendor_ids, rates=rates)
     plan = plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors, time_limit=time_limit)
-    return needs, problem, _share_stock(problem, plan), multipliers
+    return _share_stock(problem, plan)
 
 
 def _micro_to_money(value: int) -> Decimal:
@@ -167,7 +174,8 @@ def _micro_to_money(value: int) -> Decimal:
 
 
 def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], assembly_offer=None,
-                      rates: QuoteRates, nre_paid: frozenset[int] | set[int] = frozenset()
+                      rates: QuoteRates, nre_paid: frozenset[int] | set[int] = frozenset(),
+                      assembly_mode: str = "author", assembly_lines: list[tuple[int, str, int, Decimal]] | None = None,
                       ) -> list[tuple[str, int, str, int, Decimal]]:
     """What a kit tree costs besides its parts, as order lines in the quote's currency:
     (kind, vendor id, description, quantity, unit price); kind is assembly, design or nre. Each
@@ -182,7 +190,9 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
         def unit(amount, sub=sub):
             return rates.unit_price(Decimal(amount), sub.currency)
 
-        if sub.pk == kit.pk and assembly_offer is not None:  # the buyer's awarded assembly bid (docs/rfqs.md)
+        if sub.pk == kit.pk and assembly_mode != "author":  # rate-card assembly (chosen) or none
+            out.extend(("assembly", factory_id, text, qty, price) for factory_id, text, qty, price in assembly_lines or [])
+        elif sub.pk == kit.pk and assembly_offer is not None:  # the buyer's awarded assembly bid (docs/rfqs.md)
             cost = assembly_unit_cost(assembly_offer_breaks(assembly_offer), batch)
             out.append(("assembly", assembly_offer.factory_id, f"Assembly of {batch} × {sub} (RFQ award)", batch, unit(cost)))
             if assembly_offer.setup_cost:
@@ -203,7 +213,9 @@ def quote_service_lines(*, quote: Quote) -> list[tuple[str, int, str, int, Decim
     """A saved quote's service lines, at its own rates: what an order from it buys besides parts."""
     return kit_service_lines(kit=quote.kit, quantity=quote.quantity, multipliers=kit_tree_multipliers(quote.kit),
                              assembly_offer=quote.assembly_offer, rates=QuoteRates.from_json(quote.currency, quote.fx),
-                             nre_paid=quote_nre_paid_ids(quote))
+                             nre_paid=quote_nre_paid_ids(quote),
+                             assembly_mode=(quote.assembly or {}).get("mode", "author"),
+                             assembly_lines=saved_assembly_lines(quote))
 
 
 def quote_nre_paid_ids(quote: Quote) -> set[int]:
@@ -237,15 +249,27 @@ def quote_create(
     rates.used.add(kit.currency)  # its assembly, fees and NRE: an order from the quote converts them again
     needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options,
                                                  rates=rates)
+    assembly, choice, assembly_lines = {"mode": options.assembly}, None, None
+    if options.assembly == "auto":  # the factory and the parts chosen together (sourcing/assembly.py)
+        choice = assembly_choose(
+            kit=kit, boards=quantity, processes=list(options.processes), exclude=options.exclude_vendors, rates=rates,
+            problem=problem, need_part_ids=[n.part_id for n in needs], base_plan=plan,
+            replan=lambda restricted: plan_problem(restricted, options=options, rates=rates))
+        assembly = choice.as_json(currency)
+        if choice.best is not None:
+            plan = choice.best.plan
+            assembly_lines = [(choice.best.factory.pk, d, q, u) for d, q, u in choice.best.items]
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
-    assembly_offer = assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
+    assembly_offer = (assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
+                      if options.assembly == "author" else None)
     paid = nre_paid_for(buyer=organization, kit_ids=multipliers)  # NRE once per kit revision per buyer
     nre_paid = [{"kit": p.kit_id, "name": str(p.kit), "amount": str(p.amount), "currency": p.currency, "order": p.order_id}
                 for p in sorted(paid.values(), key=lambda p: p.kit_id)]
     services = defaultdict(Decimal)
     for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
-                                                   assembly_offer=assembly_offer, rates=rates, nre_paid=set(paid)):
+                                                   assembly_offer=assembly_offer, rates=rates, nre_paid=set(paid),
+                                                   assembly_mode=options.assembly, assembly_lines=assembly_lines):
         services[kind] += cents(qty * unit)
     assembly_cost, design_fees, nre = services["assembly"], services["design"], services["nre"]
 
@@ -263,7 +287,8 @@ def quote_create(
         unit_cost=cents(total / quantity), shipping_cost=shipping_cost, optimality_gap=gap, options=options.as_json(),
         fx=fx_snapshot(rates, part_ids={n.part_id for n in needs} | {s for n in needs for s in n.substitutes}),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
-        valid_until=timezone.now() + validity, assembly_offer=assembly_offer, nre_paid=nre_paid,
+        valid_until=timezone.now() + validity, assembly_offer=assembly_offer, nre_paid=nre_paid, assembly=assembly,
+        rate_card=choice.best.price.card if choice and choice.best else None,
     )
     lines = QuoteLine.objects.bulk_create([
         QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
@@ -294,7 +319,7 @@ def quote_constraint_costs(*, quote: Quote) -> list[dict]:
     """What each of the quote's options costs, priced again on today's listings: one vendor
     fewer or more, and without the lead-time limit, the exclusions, or with substitutes off.
     Each entry: {"label", "delta"} (Decimal, + dearer / − cheaper), or {"label", "note"}."""
-    options = QuoteOptions(**{**quote.options, "exclude_vendors": tuple(quote.options.get("exclude_vendors") or ())})
+    options = QuoteOptions.from_json(quote.options)
     kit, org = quote.kit, quote.organization
     rates = QuoteRates.from_json(quote.currency, quote.fx)  # the quote's own rates: only the option varies
     _, _, base, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=options, rates=rates)

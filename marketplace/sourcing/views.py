@@ -14,10 +14,21 @@ from credit.selectors import payment_preview
 from marketplace.kits.selectors import kit_get
 from marketplace.orders.models import Order
 from marketplace.orders.selectors import quote_open_order
-from marketplace.sourcing.options import MAX_QUANTITY
+from marketplace.sourcing.options import ASSEMBLY_MODES, MAX_QUANTITY
 from marketplace.sourcing.quotes import quote_constraint_costs, quote_create
 from marketplace.sourcing.selectors import quote_list, quote_vendor_subtotals
 from organizations.access import get_acting_organization
+
+
+def assembly_options_from(post) -> dict:
+    """The quote boxes' "Assemble" choice: the author's factory, the cheapest factory (rate cards,
+    chosen with the parts) or none; through-hole parts ask for a factory that does both."""
+    options = {}
+    if post.get("assembly") in ASSEMBLY_MODES:
+        options["assembly"] = post["assembly"]
+    if options.get("assembly") == "auto" and post.get("tht"):
+        options["processes"] = ["smt", "tht"]
+    return options
 
 
 @login_required
@@ -38,6 +49,7 @@ def kit_quote_view(request, pk: int):
         options["allow_substitutes"] = False
     if currency := request.POST.get("currency"):
         options["currency"] = currency
+    options.update(assembly_options_from(request.POST))
     try:
         if quantity is None:
             raise ValidationError(quantity_error)

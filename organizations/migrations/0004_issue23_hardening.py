@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0003_started_task'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("organizations", "0003_started_task"),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

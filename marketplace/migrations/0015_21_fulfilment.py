@@ -25,8 +25,8 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_listing_fx_indexes'),
-        ('organizations', '0004_21_simulated'),
+        ("marketplace", "0014_22_nre_once_platform_fee"),
+                ('organizations', '0005_21_simulated'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

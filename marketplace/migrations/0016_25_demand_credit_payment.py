@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_listing_fx_indexes'),
-    ]
+        ("marketplace", "0015_21_fulfilment"),
+            ]
 
     operations = [
         migrations.AlterField(

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_listing_fx_indexes'),
-        ('organizations', '0003_started_task'),
+        ("marketplace", "0013_issue23_stock_list_imports"),
+                ('organizations', '0003_started_task'),
     ]
 
     operations = [

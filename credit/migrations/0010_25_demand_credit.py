@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0007_payouts_disputes_fx_platform_lines'),
-        ('organizations', '0003_started_task'),
+        ("credit", "0009_21_late_credit"),
+                ('organizations', '0003_started_task'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

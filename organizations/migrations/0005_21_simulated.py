@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0003_started_task'),
-    ]
+        ("organizations", "0004_issue23_hardening"),
+            ]
 
     operations = [
         migrations.AddField(

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_listing_fx_indexes'),
-    ]
+        ("marketplace", "0016_25_demand_credit_payment"),
+            ]
 
     operations = [
         migrations.AddField(

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_listing_fx_indexes'),
-        ('organizations', '0004_issue23_hardening'),
+        ("marketplace", "0012_26_search_text_units"),
+                ('organizations', '0004_issue23_hardening'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0007_payouts_disputes_fx_platform_lines'),
-        ('organizations', '0003_started_task'),
+        ("credit", "0008_22_platform_take_reconciliation"),
+                ('organizations', '0003_started_task'),
     ]
 
     operations = [
