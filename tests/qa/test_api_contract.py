@@ -98,8 +98,10 @@ def test_schema_documents_page_and_page_size_on_lists(schema, path):
 def test_paginated_list_really_answers_the_documented_shape(buyer):
     ListingFactory()
     data = buyer.client.get("/api/v1/listings/?page_size=1").json()
-    # The search adds `count_is_estimate` (issue 16: broad searches estimate the count); nothing else.
-    assert set(data) - {"count_is_estimate"} == {"count", "next", "previous", "results"}
+    # The search adds `count_is_estimate` (issue 16: broad searches estimate the count) and which
+    # parameter filters it applied or could not read (issue 28); nothing else.
+    assert set(data) - {"count_is_estimate", "parameters_applied", "parameters_not_understood"} == {
+        "count", "next", "previous", "results"}
     assert data["count_is_estimate"] is False
 
 
