@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 from config.api import paginated_response
 from config.lockout import lockout_message, login_failures_clear, login_locked_for
 from organizations.access import get_acting_organization, role_require
-from organizations.models import Invitation, Membership, Organization, OrganizationKind, Role
+from organizations.models import Invitation, Membership, Organization, OrganizationKind, Role, TokenScope
+from organizations.tokens import api_token_create, api_token_list, api_token_revoke
 from organizations.selectors import invitation_list, member_list, membership_list
 from organizations.services import (
     email_is_verified,
@@ -334,3 +335,63 @@ class EmailVerificationConfirmApi(APIView):
         data.is_valid(raise_exception=True)
         verified = email_verify(user=request.user, token=data.validated_data["token"])
         return Response(EmailVerificationApi.OutputSerializer({"email": verified.email, "verified": True}).data)
+
+
+# --- Scoped API tokens for integrations ----------------------------------------------------------
+
+
+class ApiTokenOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters, to tell tokens apart (the key is never shown again).")
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices))
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    active = serializers.BooleanField(source="is_active")
+
+
+class ApiTokenCreatedSerializer(ApiTokenOutputSerializer):
+    key = serializers.CharField(help_text="Send as `Authorization: Token <key>`. Shown only in this response.")
+
+
+class ApiTokenListCreateApi(APIView):
+    acts_for_organization = False  # the role checked is the caller's in the path's organisation
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices), allow_empty=False,
+                                       max_length=len(TokenScope.values))
+
+    @extend_schema(responses=ApiTokenOutputSerializer(many=True))
+    def get(self, request, pk: int):
+        """This organisation's API tokens, revoked ones included (owner or admin). Keys are never listed."""
+        actor = _membership_in(request, pk)
+        role_require(actor, Role.ADMIN)
+        return paginated_response(self, request, api_token_list(organization=actor.organization),
+                                  lambda page: ApiTokenOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ApiTokenCreatedSerializer})
+    def post(self, request, pk: int):
+        """A token for an integration, with named scopes (owner or admin). The key is in this
+        response only: store it now."""
+        actor = _membership_in(request, pk)
+        role_require(actor, Role.ADMIN)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, key = api_token_create(actor=actor, **data.validated_data)
+        token.key = key
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenRevokeApi(APIView):
+    acts_for_organization = False
+
+    @extend_schema(request=None, responses=ApiTokenOutputSerializer)
+    def post(self, request, pk: int, token_id: int):
+        """Revoke a token (owner or admin): it stops working at once. 409 if already revoked."""
+        actor = _membership_in(request, pk)
+        role_require(actor, Role.ADMIN)
+        token = get_object_or_404(api_token_list(organization=actor.organization), pk=token_id)
+        return Response(ApiTokenOutputSerializer(api_token_revoke(actor=actor, token=token)).data)

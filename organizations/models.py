@@ -192,6 +192,39 @@ class LoginFailure(models.Model):
         return f"login failure {self.key[:8]}… at {self.at}"
 
 
+class TokenScope(models.TextChoices):
+    LISTINGS_READ = "listings:read", "Read listings and parts"
+    LISTINGS_WRITE = "listings:write", "Write listings and stock lists"
+    ORDERS = "orders", "Place and follow orders and purchase orders"
+    MONEY = "money", "Wallet, ledger, credit lines, payouts and disputes"
+
+
+class ApiToken(models.Model):
+    """A token for an integration (an ERP, a stock feed): it acts for one organisation, with named
+    scopes only, on behalf of the admin who created it while they remain one. Only a SHA-256 of the
+    key is stored; the key is shown once, when created (organizations/tokens.py)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to tell tokens apart.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.organization}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
 class StartedTask(models.Model):
     """Who started a background task: its status (`/api/v1/tasks/{id}/`) is theirs alone."""
 

@@ -16,6 +16,8 @@ api_urlpatterns = [
          name="invitation-revoke"),
     path("organizations/<int:pk>/invitations/<int:invitation_id>/approve/", api.InvitationApproveApi.as_view(),
          name="invitation-approve-api"),
+    path("organizations/<int:pk>/api-tokens/", api.ApiTokenListCreateApi.as_view(), name="api-token-list"),
+    path("organizations/<int:pk>/api-tokens/<int:token_id>/revoke/", api.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),
     path("invitations/<str:token>/accept/", api.InvitationAcceptApi.as_view(), name="invitation-accept-api"),
     path("invitations/<str:token>/request/", api.InvitationRequestApi.as_view(), name="invitation-request-api"),
     path("me/email/verification/", api.EmailVerificationApi.as_view(), name="email-verification"),

@@ -198,11 +198,13 @@ KITSTREET_DEMAND_CREDIT = {
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "organizations.tokens.ScopedTokenAuthentication",  # `Token kst_…`: integrations' scoped tokens
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
+        "organizations.tokens.TokenScopeRequired",  # a scoped token reaches only what its scopes cover
         "organizations.permissions.ActingRole",  # roles: a viewer never writes (organizations/access.py)
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",

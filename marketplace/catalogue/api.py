@@ -319,7 +319,7 @@ class ListingDetailApi(APIView):
         return Response(listing_output(listing_list(viewer=org, vendor=org).get(pk=pk)))
 
 
-class StockListImportOutputSerializer(serializers.Serializer):
+class StockListImportJobSerializer(serializers.Serializer):
     """A stock-list import job: queued, running (with progress), done or failed."""
 
     class RowErrorSerializer(serializers.Serializer):
@@ -372,7 +372,7 @@ class StockListImportApi(APIView):
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
         parameters=[OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="1: report what would change, apply nothing")],
-        responses={200: OutputSerializer, 202: StockListImportOutputSerializer, 400: OutputSerializer},
+        responses={200: OutputSerializer, 202: StockListImportJobSerializer, 400: OutputSerializer},
     )
     def post(self, request):
         """Upsert your stock list from CSV or XLSX (columns: manufacturer, mpn, stock, moq, multiple,
@@ -407,20 +407,20 @@ class StockListImportApi(APIView):
         if job.status == StockListImport.Status.FAILED:
             return refused(job.errors)
         if job.status != StockListImport.Status.DONE:
-            return Response(StockListImportOutputSerializer(job, context={"request": request}).data,
+            return Response(StockListImportJobSerializer(job, context={"request": request}).data,
                             status=status.HTTP_202_ACCEPTED, headers={"Location": reverse("api:listing-import-detail-api", args=[job.pk])})
         return Response(self.OutputSerializer({"created": job.created, "updated": job.updated, "unchanged": job.unchanged,
                                                "dry_run": False, "errors": [], "import_id": job.pk}).data)
 
 
 class StockListImportDetailApi(APIView):
-    @extend_schema(responses=StockListImportOutputSerializer)
+    @extend_schema(responses=StockListImportJobSerializer)
     def get(self, request, pk: int):
         """One of your stock-list imports: status, rows done of all, and the counts once done
         (404 for another organisation's)."""
         org = get_acting_organization(request)
         job = get_object_or_404(stock_list_import_list(vendor=org), pk=pk)
-        return Response(StockListImportOutputSerializer(job, context={"request": request}).data)
+        return Response(StockListImportJobSerializer(job, context={"request": request}).data)
 
 
 class OrderTermsApi(APIView):

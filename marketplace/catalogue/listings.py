@@ -11,6 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.spreadsheets import XLSX_MAGIC, WorkbookRefused, xlsx_rows
+from marketplace.catalogue.bulk import (  # noqa: F401 (listing_price_history_record: imported from here too)
+    LISTING_VALUES,
+    ChunkWrites,
+    ListingWrite,
+    listing_price_history_record,
+    listings_write,
+    parts_insert,
+)
 from marketplace.catalogue.models import (
     Listing,
     ListingPriceChange,
@@ -93,20 +101,6 @@ def _replace_breaks(listing: Listing, breaks: list[Break]) -> None:
     PriceBreak.objects.bulk_create([PriceBreak(listing=listing, min_qty=q, unit_price=p) for q, p in breaks])
     Listing.objects.filter(pk=listing.pk).refresh_search_columns()
     listing_price_history_record([listing.pk])
-
-
-def listing_price_history_record(listing_ids: list[int]) -> None:
-    """Snapshot these listings' current breaks into the price history (one query to read, one to write)."""
-    if not listing_ids:
-        return
-    snapshots: dict[int, list] = {}
-    for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=listing_ids)
-                                            .order_by("listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price")):
-        snapshots.setdefault(listing_id, []).append([min_qty, str(unit_price)])
-    ListingPriceChange.objects.bulk_create([
-        ListingPriceChange(listing_id=pk, part_id=part_id, currency=currency, price_breaks=snapshots.get(pk, []))
-        for pk, part_id, currency in Listing.objects.filter(pk__in=listing_ids).values_list("pk", "part_id", "currency")
-    ])
 
 
 def _require_supplier(vendor: Organization) -> None:
@@ -383,92 +377,61 @@ def stock_list_apply(
     return result
 
 
-def _parts_by_key(rows: list[dict]) -> dict[tuple[str, str], Part]:
-    parts = {}
-    for part in Part.objects.filter(mpn_normalized__in={row["key"][1] for row in rows}):
-        parts.setdefault((part.manufacturer.lower(), part.mpn_normalized), part)
+def _part_ids(rows: list[dict]) -> dict[tuple[str, str], int]:
+    parts: dict[tuple[str, str], int] = {}
+    for pk, manufacturer, mpn_normalized in (Part.objects.filter(mpn_normalized__in={row["key"][1] for row in rows})
+                                             .order_by("pk").values_list("pk", "manufacturer", "mpn_normalized")):
+        parts.setdefault((manufacturer.lower(), mpn_normalized), pk)
     return parts
 
 
 def _apply_chunk(*, vendor: Organization, rows: list[dict], result: StockListResult, write: bool) -> None:
     """Compare a chunk of rows with the vendor's listings and, with `write`, apply the difference
-    in a handful of statements. Runs inside the chunk's transaction when writing."""
+    in a handful of set-based statements (catalogue/bulk.py). Runs inside the chunk's transaction
+    when writing. Reads are plain values, not model instances: a chunk is thousands of rows."""
     if write:
         _lock_vendor(vendor)  # held for this chunk only (new listings copy the vendor's `verified`)
-    parts = _parts_by_key(rows)
+    now = timezone.now()
+    parts = _part_ids(rows)
     if write and (missing := [row for row in rows if row["key"] not in parts]):
-        new_parts = {}
-        for row in missing:
-            part = Part(manufacturer=row["manufacturer"], mpn=row["mpn"], category=row["category"],
-                        description=row["description"])
-            part_search_fields(part)  # bulk inserts skip save()
-            new_parts.setdefault(row["key"], part)
-        # A part created meanwhile by someone else is simply found by the re-read.
-        Part.objects.bulk_create(new_parts.values(), batch_size=1000, ignore_conflicts=True)
-        parts = _parts_by_key(rows)
-    existing = Listing.objects.filter(vendor=vendor, part_id__in=[p.pk for p in parts.values()], reserved_for__isnull=True)
+        parts_insert(list({row["key"]: row for row in missing}.values()), now=now)
+        parts = _part_ids(rows)  # a part created meanwhile by someone else is simply found here
+    existing = (Listing.objects.filter(vendor=vendor, part_id__in=list(parts.values()), reserved_for__isnull=True)
+                .order_by("pk").values("pk", "part_id", "is_active", *LISTING_VALUES))
     if write:
-        existing = existing.select_for_update().order_by("pk")  # a fixed order: no deadlocks
-    by_part = {listing.part_id: listing for listing in existing}
+        existing = existing.select_for_update()  # in primary-key order: concurrent writers cannot deadlock
+    by_part = {listing["part_id"]: listing for listing in existing}
     breaks: dict[int, list[Break]] = {}
-    for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=[l.pk for l in by_part.values()])
+    for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=[l["pk"] for l in by_part.values()])
                                             .order_by("listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price")):
         breaks.setdefault(listing_id, []).append((min_qty, unit_price))
 
-    now = timezone.now()
-    to_create: list[tuple[Listing, list[Break]]] = []
-    to_update: list[Listing] = []
-    new_breaks: dict[int, list[Break]] = {}
-    refresh_ids: set[int] = set()
-    history_ids: set[int] = set()
+    writes = ChunkWrites()
+    default_location = vendor.location[:100]
     for row in rows:
-        part = parts.get(row["key"])
-        listing = by_part.get(part.pk) if part is not None else None
+        part_id = parts.get(row["key"])
+        listing = by_part.get(part_id) if part_id is not None else None
         new_values = {name: row[name] for name in (*LISTING_CSV_FIELDS, *LISTING_CSV_OPTIONAL) if name in row}
         if listing is None:
             result._note(row, "create")
             if write:
-                new_values.setdefault("location", vendor.location[:100])
-                to_create.append((Listing(vendor=vendor, part=part, is_active=True, **new_values), row["price_breaks"]))
+                values = {"condition": Listing.Condition.NEW, "date_code": "", "location": default_location, **new_values}
+                writes.creates.append(ListingWrite(part_id=part_id, values=values, breaks=row["price_breaks"]))
             continue
-        changed = [name for name, value in new_values.items() if getattr(listing, name) != value]
-        if not listing.is_active:
+        changed = [name for name, value in new_values.items() if listing[name] != value]
+        if not listing["is_active"]:
             changed.append("is_active")
-        breaks_changed = breaks.get(listing.pk, []) != row["price_breaks"]
+        old_breaks = breaks.get(listing["pk"], [])
+        breaks_changed = old_breaks != row["price_breaks"]
         if not changed and not breaks_changed:
             result._note(row, "unchanged")
             continue
         result._note(row, "update", changed + (["price_breaks"] if breaks_changed else []))
-        if not write:
-            continue
-        for name, value in new_values.items():
-            setattr(listing, name, value)
-        listing.is_active, listing.updated_at = True, now
-        to_update.append(listing)
-        if breaks_changed:
-            new_breaks[listing.pk] = row["price_breaks"]
-            refresh_ids.add(listing.pk)
-            history_ids.add(listing.pk)
-        if "moq" in changed:  # min_spend follows the MOQ
-            refresh_ids.add(listing.pk)
-        if "currency" in changed:
-            history_ids.add(listing.pk)
-    if not write:
-        return
-    if to_update:
-        Listing.objects.bulk_update(to_update, [*LISTING_CSV_FIELDS, *LISTING_CSV_OPTIONAL, "is_active", "updated_at"],
-                                    batch_size=500)
-    if new_breaks:
-        PriceBreak.objects.filter(listing_id__in=list(new_breaks)).delete()
-    if to_create:
-        Listing.objects.bulk_create([listing for listing, _ in to_create], batch_size=1000)
-        for listing, listing_breaks in to_create:
-            new_breaks[listing.pk] = listing_breaks
-            refresh_ids.add(listing.pk)
-            history_ids.add(listing.pk)
-    PriceBreak.objects.bulk_create(
-        [PriceBreak(listing_id=pk, min_qty=q, unit_price=p) for pk, listing_breaks in new_breaks.items() for q, p in listing_breaks],
-        batch_size=2000)
-    if refresh_ids:
-        Listing.objects.filter(pk__in=sorted(refresh_ids)).refresh_search_columns()
-    listing_price_history_record(sorted(history_ids))
+        if write:
+            values = {name: new_values.get(name, listing[name]) for name in LISTING_VALUES}
+            writes.updates.append(ListingWrite(
+                part_id=part_id, listing_id=listing["pk"], values=values,
+                breaks=row["price_breaks"] if breaks_changed else old_breaks, breaks_changed=breaks_changed,
+                history=breaks_changed or "currency" in changed))
+    if write and (writes.creates or writes.updates):
+        listings_write(vendor_id=vendor.pk, writes=writes, now=now)
