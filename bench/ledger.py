@@ -9,7 +9,10 @@ Measures, through the real services (`idempotency_run` + `ledger_transfer` / `le
    no account went below zero and that the ledger still verifies;
 3. batched transfers/s (10,000 transfers per transaction, COPY) over 100 wallets;
 4. the time to read a balance once the ledger holds >= 1M postings (stored balance, one row),
-   next to what summing one busy account's postings would cost.
+   next to what summing one busy account's postings would cost;
+5. a balance at a past moment (`GET /api/v1/accounts/?at=`: `credit.selectors.accounts_at`) for a
+   busy account and an organisation's accounts, halfway through the ledger's history.
+BENCH_AT_ONLY=1 skips measures 1-3 (the ledger still grows to BENCH_POSTINGS first).
 Creates the database's tables on first run (`migrate`); reuses it afterwards.
 """
 
@@ -35,6 +38,7 @@ SINGLE_N = int(os.environ.get("BENCH_SINGLE_N", "3000"))
 BATCH_SIZE = int(os.environ.get("BENCH_BATCH_SIZE", "10000"))
 TARGET_POSTINGS = int(os.environ.get("BENCH_POSTINGS", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+AT_ONLY = os.environ.get("BENCH_AT_ONLY") == "1"
 
 
 def setup_django():
@@ -105,6 +109,8 @@ def main():
 
     rows = []
 
+    if AT_ONLY:
+        return _grow_and_read_at(rows)
     # 1 and 2: single transfers on the same two accounts, with small balances so that the limit
     # check refuses some transfers (a refused transfer is rolled back, key row included).
     a = account_for(organization=bench_org("a"), kind=AccountKind.WALLET, currency="CNY")
@@ -209,6 +215,8 @@ def main():
                  "≤ 1 ms", f"p95 {p95 * 1000:.2f} ms; summing one account's {legs:,} postings instead: {sum_ms:.0f} ms"
                  + (f"; grew the ledger in {grow_seconds:.0f} s" if grow_seconds > 1 else "")))
 
+    _balance_at(rows, wallets)
+
     started = time.perf_counter()
     report = ledger_verify()
     verify_seconds = time.perf_counter() - started
@@ -222,6 +230,60 @@ def main():
         sync = cursor.fetchone()[0]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n{version}, synchronous_commit={sync}, {os.cpu_count()} CPUs, load average after the run: {load}\n")
+    print("| Measure | Result | Goal | Notes |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def _balance_at(rows, wallets):
+    """Measure 5: accounts_at for the busiest wallet and for one organisation's accounts, at the
+    moment halfway through the entries (p50 of 200 reads each)."""
+    from credit.models import Account, JournalEntry, Posting
+    from credit.selectors import accounts_at
+
+    first, last = JournalEntry.objects.order_by("id").values_list("id", flat=True)[:1][0], JournalEntry.objects.latest("id").pk
+    mid = JournalEntry.objects.filter(pk__gte=(first + last) // 2).order_by("id").values_list("created_at", flat=True)[:1][0]
+    busiest = Account.objects.get(pk=wallets[0])
+    legs = Posting.objects.filter(account=busiest).count()
+    org_accounts = list(Account.objects.filter(organization_id=busiest.organization_id))
+    for label, accounts in ((f"one wallet with {legs:,} postings", [busiest]), (f"an organisation's {len(org_accounts)} accounts", org_accounts)):
+        times = []
+        for _ in range(200):
+            fresh = [Account(pk=a.pk, balance=a.balance, held=a.held) for a in accounts]
+            started = time.perf_counter()
+            accounts_at(fresh, at=mid)
+            times.append(time.perf_counter() - started)
+        times.sort()
+        rows.append((f"Balance at a past moment, {label} (`?at=`, halfway through {Posting.objects.count():,} postings)",
+                     f"p50 {times[100] * 1000:.1f} ms", "≤ 10 ms", f"p95 {times[190] * 1000:.1f} ms"))
+
+
+def _grow_and_read_at(rows):
+    from django.db import connection
+
+    from credit.models import AccountKind, Posting
+    from credit.services import Transfer, account_for, ledger_post_batch, wallet_topup
+
+    wallets = []
+    for i in range(100):
+        org = bench_org(f"w{i}")
+        wallet = account_for(organization=org, kind=AccountKind.WALLET, currency="CNY")
+        if wallet.balance < Decimal("1000000.00"):
+            wallet_topup(organization=org, amount=Decimal("1000000.00"), currency="CNY", reference=f"bench-{uuid.uuid4().hex}")
+        wallets.append(wallet.pk)
+    rng = random.Random(7)
+    postings = Posting.objects.count()
+    while postings < TARGET_POSTINGS:
+        n = min(50_000, (TARGET_POSTINGS - postings + 1) // 2)
+        ledger_post_batch(transfers=[Transfer(*rng.sample(wallets, 2), Decimal(rng.randint(1, 500)) / 100, "bench batch")
+                                     for _ in range(n)])
+        postings += 2 * n
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE credit_posting; ANALYZE credit_journalentry; ANALYZE credit_account")
+    _balance_at(rows, wallets)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nload average after the run: {load}\n")
     print("| Measure | Result | Goal | Notes |")
     print("| --- | --- | --- | --- |")
     for row in rows:

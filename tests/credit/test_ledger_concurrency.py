@@ -97,6 +97,22 @@ def test_the_same_idempotency_key_sent_concurrently_executes_once():
     assert JournalEntry.objects.count() == before + 1
 
 
+def test_one_bank_receipt_sent_concurrently_for_many_organisations_and_spellings_is_credited_once():
+    from credit.exceptions import TopupAlreadyRecorded
+
+    orgs = [OrganizationFactory() for _ in range(THREADS)]
+    spellings = ["BOC-RCPT-778812", "boc-rcpt-778812", "BOC RCPT 778812", "ＢＯＣ－ＲＣＰＴ－７７８８１２"]
+
+    def topup(i):
+        return wallet_topup(organization=orgs[i], amount=Decimal("10.00"), currency="CNY", reference=spellings[i % 4])
+
+    results, errors = race(topup)
+    assert len(results) == 1 and len(errors) == THREADS - 1
+    assert all(isinstance(e, TopupAlreadyRecorded) and f"entry {results[0].pk}" in e.message for e in errors)
+    assert JournalEntry.objects.filter(kind="topup").count() == 1
+    assert ledger_verify().ok
+
+
 def test_concurrent_credit_orders_through_the_marketplace_never_pass_the_limit():
     from marketplace.models import Order
     from marketplace.orders.services import order_place

@@ -421,7 +421,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def deliver(self, po):
         if po is None or po["state"] != "shipped":
             return
-        buyer, vendor = self.accounts[po["buyer"]].pk, self.accounts[po["vendor"]].pk
+        buyer = self.accounts[po["buyer"]].pk
         if po["disputed"]:
             with pytest.raises(DisputeConflict):
                 payments.purchase_order_payment_deliver(purchase_order_id=po["id"])
