@@ -7,7 +7,7 @@ from marketplace.boms.models import Bom, BomItem
 from marketplace.catalogue.listings import listing_update, price_break_errors
 from marketplace.catalogue.models import Listing, Part, PriceBreak
 from marketplace.kits.models import AssemblyBreak, BomLine, Kit, SubKit
-from marketplace.orders.models import Order, PurchaseOrder, PurchaseOrderLine
+from marketplace.orders.models import MarketSweep, Order, PurchaseOrder, PurchaseOrderLine, ShipmentLine
 from marketplace.orders.services import purchase_order_cancel
 from marketplace.sourcing.models import Quote, QuoteLine
 
@@ -182,14 +182,15 @@ class OrderAdmin(admin.ModelAdmin):
 
 class PurchaseOrderLineInline(ReadOnlyInline):
     model = PurchaseOrderLine
-    fields = ["listing", "description", "quantity", "unit_price", "extended_price"]
+    fields = ["listing", "description", "quantity", "unit_price", "extended_price", "shipped_quantity", "received_quantity"]
     readonly_fields = fields
 
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "order", "vendor", "status", "total", "currency", "created_at", "confirmed_at", "shipped_at"]
-    list_filter = ["status", "currency", "cancelled_by_supplier", "created_at"]
+    list_display = ["id", "order", "vendor", "status", "total", "currency", "created_at", "confirm_by", "confirmed_at",
+                    "ship_by", "shipped_at", "late_days"]
+    list_filter = ["status", "currency", "cancelled_by_supplier", "cancel_reason", "created_at"]
     search_fields = ["=id", "=order__id", "vendor__name", "order__buyer__name"]
     list_select_related = ["vendor", "order"]
     inlines = [PurchaseOrderLineInline]
@@ -278,3 +279,34 @@ class CapacityBookingAdmin(ReadOnlyAdmin):
 class AssemblyOfferAdmin(ReadOnlyAdmin):
     list_display = ["kit", "buyer", "factory", "setup_cost", "expires_at"]
     list_select_related = ["kit", "buyer", "factory"]
+
+
+@admin.register(ShipmentLine)
+class ShipmentLineAdmin(admin.ModelAdmin):
+    """Lots as operators look them up for a recall (the API: GET /api/v1/lots/{lot}/trace/)."""
+
+    list_display = ["id", "lot", "date_code", "vendor", "shipment", "listing", "quantity", "received_quantity"]
+    search_fields = ["=lot", "vendor__name"]
+    list_select_related = ["vendor", "shipment", "listing"]
+    readonly_fields = ["shipment", "po_line", "listing", "vendor", "quantity", "lot", "date_code", "received_quantity"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MarketSweep)
+class MarketSweepAdmin(admin.ModelAdmin):
+    list_display = ["id", "as_of", "ran_at", "expired", "overdue"]
+    readonly_fields = ["as_of", "ran_at", "expired", "overdue"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

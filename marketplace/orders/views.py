@@ -15,8 +15,15 @@ from config.pages import int_or_none, paginate, redirect_back
 from credit.selectors import order_payment_list
 from marketplace.catalogue.selectors import listing_list
 from marketplace.orders.models import OrderStatus
-from marketplace.orders.selectors import order_list, purchase_order_list
-from marketplace.orders.services import STEPS, order_place, purchase_order_dispute, purchase_order_resource
+from marketplace.orders.selectors import order_list, purchase_order_list, shipment_list
+from marketplace.orders.services import (
+    STEPS,
+    order_place,
+    purchase_order_dispute,
+    purchase_order_resource,
+    shipment_create,
+    shipment_receive,
+)
 from marketplace.sourcing.offers import awarded_listing_list
 from marketplace.sourcing.selectors import quote_list
 from organizations.access import get_acting_organization, get_acting_supplier
@@ -98,6 +105,51 @@ def purchase_order_step_view(request, pk: int, step: str):
         messages.success(request, f"Purchase order {po.pk} {done[step]}.")
     if po.vendor_id == org.pk:
         return redirect_back(request, reverse("marketplace:purchase-order-list"))
+    return redirect_back(request, reverse("marketplace:order-detail", args=[po.order_id]))
+
+
+@login_required
+@require_POST
+def purchase_order_shipment_view(request, pk: int):
+    """The vendor ships some units from the purchase-order page: per listing line a quantity (0 or
+    empty: none now), a lot and a date code, and the parcel's carrier and tracking."""
+    org = get_acting_organization(request)
+    po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
+    lines = []
+    for line in po.lines.all():
+        if line.listing_id is None:
+            continue
+        quantity = int_or_none(request.POST.get(f"qty-{line.pk}"))
+        if quantity:
+            lines.append({"listing": line.listing_id, "quantity": quantity, "lot": request.POST.get(f"lot-{line.pk}", ""),
+                          "date_code": request.POST.get(f"date_code-{line.pk}", "")})
+    try:
+        shipment = shipment_create(purchase_order=po, actor=org, lines=lines, carrier=request.POST.get("carrier", ""),
+                                   tracking=request.POST.get("tracking", ""), user=request.user)
+    except (StateConflict, ValidationError, PermissionDenied) as exc:
+        messages.error(request, f"Not shipped: {error_text(exc)}")
+    else:
+        po.refresh_from_db()
+        messages.success(request, f"Shipment {shipment.number} of purchase order {po.pk} recorded; the order is "
+                                  f"{po.get_status_display().lower()}.")
+    return redirect_back(request, reverse("marketplace:purchase-order-list"))
+
+
+@login_required
+@require_POST
+def purchase_order_receive_view(request, pk: int, shipment_id: int):
+    """The buyer receives one shipment, whole."""
+    org = get_acting_organization(request)
+    po = get_object_or_404(purchase_order_list(organization=org), pk=pk)
+    shipment = get_object_or_404(shipment_list(purchase_order=po), pk=shipment_id)
+    try:
+        shipment_receive(purchase_order=po, actor=org, shipment=shipment)
+    except (StateConflict, ValidationError, PermissionDenied) as exc:
+        messages.error(request, f"Not received: {error_text(exc)}")
+    else:
+        po.refresh_from_db()
+        messages.success(request, f"Shipment {shipment.number} received; purchase order {po.pk} is "
+                                  f"{po.get_status_display().lower()}.")
     return redirect_back(request, reverse("marketplace:order-detail", args=[po.order_id]))
 
 

@@ -95,3 +95,35 @@ def test_one_platform_line_drawn_by_concurrent_multi_vendor_orders_accepts_floor
     assert Order.objects.filter(buyer=member.organization).count() == 8
     assert [Listing.objects.get(pk=listing.pk).stock for listing in listings] == [920, 920, 920]
     assert ledger_verify().ok
+
+
+def test_the_sweep_and_a_late_confirmation_racing_leave_one_outcome_and_a_clean_ledger(fund):
+    """The vendor confirms at the very moment the sweep expires the order: exactly one of them
+    moves it; a refund and a release never both happen."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credit.models import AccountKind
+    from credit.selectors import ledger_verify
+    from credit.services import account_for
+    from marketplace.models import PurchaseOrder
+    from marketplace.orders.services import purchase_order_confirm, purchase_order_expire
+
+    listing = ListingFactory(stock=100, breaks=[(1, "2.00")])
+    (buyer,) = _buyers(1, fund)
+    for _ in range(3):
+        po = order_place(buyer=buyer.organization, placed_by=buyer.user, payment="deposit",
+                         lines=[(listing, 10)]).purchase_orders.get()
+        as_of = timezone.now() + timedelta(hours=49)
+        outcomes = _race([lambda: purchase_order_expire(purchase_order=po, as_of=as_of),
+                          lambda: purchase_order_confirm(purchase_order=po, actor=listing.vendor)])
+        po.refresh_from_db()
+        if po.status == "cancelled":  # the sweep won: the confirmation was refused
+            assert [kind for kind, _ in outcomes].count("error") == 1
+        else:  # the vendor won: the sweep found nothing to do
+            assert po.status == "confirmed" and ("ok", None) in outcomes
+    assert Listing.objects.get(pk=listing.pk).stock == 100 - 10 * PurchaseOrder.objects.filter(status="confirmed").count()
+    escrow = account_for(organization=buyer.organization, kind=AccountKind.ESCROW, currency="CNY")
+    assert escrow.balance == 0  # confirmed deposits were released, expired ones refunded
+    assert ledger_verify().ok

@@ -72,7 +72,7 @@ def test_quote_pays_shipping_once_per_vendor_and_reports_vendors(buyer, market):
     # Stall B would save 0.0010 × 1000 = 1.00 on resistors but costs another 10.00 shipment.
     assert [v["name"] for v in q["vendors"]] == ["Stall A"]
     assert q["vendors"][0] == {"vendor": market["a"].pk, "name": "Stall A", "subtotal": "310.00", "shipping": "10.00",
-                               "lead_time_days": 0}
+                               "lead_time_days": 0, "on_time_rate": None}  # no shipped orders yet
     assert q["shipping_cost"] == "10.00" and q["components_cost"] == "310.00" and q["total"] == "320.00"
     assert q["optimality_gap"] == "0.000000"
     assert q["options"] == {"max_vendors": None, "allow_substitutes": None, "max_lead_time_days": None,

@@ -20,7 +20,7 @@ from marketplace.models import (
     Shipment,
 )
 from marketplace.orders.deadlines import market_deadlines_sweep, simulated_counterparty_run
-from marketplace.orders.selectors import fulfilment_record, resource_offer
+from marketplace.orders.selectors import fulfilment_record, on_time_rates, resource_offer
 from marketplace.orders.services import order_place, purchase_order_confirm, purchase_order_resource, purchase_order_ship
 from tests.credit.factories import funded_wallet
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory
@@ -112,6 +112,7 @@ def test_fulfilment_record_counts_expired_orders_and_on_time_shipping(buyer):
     purchase_order_confirm(purchase_order=shipped, actor=listing.vendor)
     purchase_order_ship(purchase_order=shipped, actor=listing.vendor)
     record = fulfilment_record(supplier=listing.vendor)
+    assert on_time_rates(vendor_ids=[listing.vendor_id, buyer.org.pk]) == {listing.vendor_id: 1.0, buyer.org.pk: None}
     assert (record["expired_unconfirmed"], record["cancelled_by_supplier"]) == (1, 1)
     assert (record["on_time_rate"], record["shipped_with_promise"]) == (1.0, 1)
     assert record["median_slip_days"] < 0  # shipped before the promised day
