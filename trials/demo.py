@@ -98,10 +98,12 @@ def seed(ctx) -> None:
     )
     history = _live_history(ctx, buyer=buyer, user=user, kit=kits[1 % len(kits)], cost=costs[kits[1 % len(kits)].pk])
     live = _live_trial(ctx, buyer=buyer, user=user, kit=kits[1 % len(kits)], cost=costs[kits[1 % len(kits)].pk])
+    financed = _financed_reorder(ctx, buyer=buyer, user=user, made=made)
     verdicts = [t.verdict for t in Trial.objects.filter(pk__in=[t.pk for t in made])]
     ctx.say(f"  {len(made)} closed simulated trials ({verdicts.count('scale')} scale, {verdicts.count('iterate')} iterate, "
             f"{verdicts.count('kill')} kill), {len(history)} closed live trials (seeded history), 1 draft ready to start, "
-            f"{'1 live trial selling' if live else 'no live trial'}; "
+            f"{'1 live trial selling' if live else 'no live trial'}, "
+            f"{'a hit reordered on demand credit and selling' if financed else 'no demand-credit reorder'}; "
             f"{DailyMetric.objects.filter(trial__in=made).count()} daily metrics, {TrialArm.objects.filter(trial__in=made).count()} arms")
 
 
@@ -148,6 +150,56 @@ def _live_history(ctx, *, buyer, user, kit, cost) -> list[Trial]:
                     break
         made.append(trial_close(trial_id=trial.pk, now=trial.ends_at))
     return made
+
+
+def _financed_reorder(ctx, *, buyer, user, made: list[Trial]) -> Trial | None:
+    """The capability of issue 25 end to end: the best simulated hit's reorder (a small one, within
+    its offer) ordered on demand credit with no cash, delivered, and sold by a live trial whose
+    sales repay the line. Skipped (and said so) if this world cannot support it."""
+    from marketplace.orders.services import order_place, purchase_order_confirm, purchase_order_deliver, purchase_order_ship
+    from trials.selectors.financing import trial_financing
+    from trials.services import trial_reorder_quote
+
+    hits = [t for t in Trial.objects.filter(pk__in=[t.pk for t in made], verdict=Trial.Verdict.SCALE).order_by("pk")]
+    now = timezone.now()
+    for hit in hits:
+        try:
+            with transaction.atomic():
+                offer = trial_financing(trial=hit)
+                if offer.credit_limit <= 0:
+                    continue
+                arm = hit.arms.get(label=hit.best_arm)
+                # The largest reorder (in tens) the offer covers, at most the suggested size.
+                unit_cost = hit.quote.unit_cost if hit.quote_id else Decimal("1")
+                units = int(min(offer.reorder_units, offer.credit_limit / (unit_cost * Decimal("1.15"))) // 10 * 10)
+                if units < 10:
+                    continue
+                quote = trial_reorder_quote(trial=hit, user=user, quantity=units)
+                if quote.total > trial_financing(trial=Trial.objects.get(pk=hit.pk)).credit_limit:
+                    raise StateConflict("the reorder quote came out over the limit")
+                order = order_place(buyer=buyer, placed_by=user, payment="demand_credit", quote=quote, financing=hit.pk)
+                for po in order.purchase_orders.select_related("vendor", "order").order_by("pk"):
+                    purchase_order_confirm(purchase_order=po, actor=po.vendor)
+                    purchase_order_ship(purchase_order=po, actor=po.vendor)
+                    purchase_order_deliver(purchase_order=po, actor=buyer)
+                trial = trial_create(
+                    organization=buyer, created_by=user, name=f"{hit.kit.name} — reorder on demand credit, selling",
+                    kit=hit.kit, mode=Trial.Mode.LIVE, window_days=hit.window_days, scale_at=Decimal("0.8"),
+                    kill_below=Decimal("0.3"), order_id=order.pk,
+                    arms=[{"label": arm.label, "unit_price": arm.unit_price, "units": units}],
+                )
+                trial_start(trial=trial, enqueue=False)
+                trial = trial_refresh(trial_id=trial.pk, now=now - timedelta(days=6))  # delivered six days ago
+                Trial.objects.filter(pk=trial.pk).update(started_at=now - timedelta(days=8))
+                events = [{"arm": arm.label, "units": 1, "unit_price": arm.unit_price, "channel": "online",
+                           "sold_at": now - timedelta(days=6 - day, hours=-ctx.rng.randint(1, 20)),
+                           "external_id": f"demo-reorder-{day}-{n}"}
+                          for day in range(6) for n in range(max(1, units // 20))]
+                trial_sales_record(trial=trial, events=[e for e in events if e["sold_at"] <= now][:units])
+                return trial_refresh(trial_id=trial.pk)
+        except (ValidationError, StateConflict) as exc:
+            ctx.say(f"  trials: demand-credit reorder of trial {hit.pk} skipped ({getattr(exc, 'message', None) or exc})")
+    return None
 
 
 def _live_trial(ctx, *, buyer, user, kit, cost) -> Trial | None:

@@ -233,6 +233,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # config/schema.py: whole-document fixes after the default enum naming hook.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess_schema"],
+    # Two `payment` choice sets: every way an order is paid, and what the forms (and trials) offer.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderPaymentEnum": "marketplace.orders.models.ORDER_PAYMENTS",
+        "FormPaymentEnum": "marketplace.orders.models.FORM_PAYMENTS",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------

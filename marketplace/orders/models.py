@@ -54,6 +54,11 @@ class Order(models.Model):
         return f"Order {self.pk}"
 
 
+# Module-level names of the two payment choice sets, for the schema's enum names (settings.SPECTACULAR_SETTINGS).
+ORDER_PAYMENTS = Order.Payment.choices
+FORM_PAYMENTS = Order.FORM_PAYMENTS
+
+
 class PurchaseOrder(models.Model):
     Status = OrderStatus
 

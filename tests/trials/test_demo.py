@@ -22,7 +22,7 @@ def test_seed_makes_a_history_of_closed_trials_and_a_draft(buyer):
     demo.seed(ctx)
     funnel = trial_funnel(organization=buyer.org, simulated=True)  # the demo history is simulated
     assert funnel["stages"]["judged"] == len(demo.HISTORY) and funnel["stages"]["draft"] == 1
-    live = Trial.objects.get(mode="live", status="selling")
+    live = Trial.objects.filter(mode="live", status="selling").exclude(name__contains="demand credit").get()
     assert live.order_id and live.sales.exists()
     assert 0.3 < live.progress < 0.5  # ten days into thirty
     assert live.daily_metrics.filter(demand__isnull=False).count() == 0  # real sales only
@@ -41,4 +41,11 @@ def test_seed_makes_a_history_of_closed_trials_and_a_draft(buyer):
     assert history.first().prior["source"] == "uniform" and history.first().prior["trials_needed"] == 5
     assert history.last().prior["source"] != "uniform"  # five closed before it: the prior is earned
     assert live.prior["source"] != "uniform"
+    # A hit's reorder ordered on demand credit, and its sales repaying the line.
+    from credit.models import CreditLine, Repayment
+    from credit.selectors import ledger_verify
+
+    financed = Trial.objects.get(name__contains="reorder on demand credit")
+    line = CreditLine.objects.get(kind="demand", order_id=financed.order_id)
+    assert Repayment.objects.filter(credit_line=line).exists() and not ledger_verify().problems
     assert Trial.objects.get(status="draft").name.endswith("(ready to start)")

@@ -194,6 +194,9 @@ def trial_cash_plan(*, trial: Trial, offer: FinancingOffer | None = None) -> dic
     from credit.services.payments import supplier_terms
 
     offer = offer or trial_financing(trial=trial)
+    if trial.financing:  # ordered on it already: the line's limit, not what is left of the lender's room
+        offer.credit_limit = Decimal(str(trial.financing["credit_limit"]))
+        offer.repayment_share = Decimal(str(trial.financing["repayment_share"]))
     plan = {"trial": trial.pk, "currency": trial.currency, "available": False, "reason": "", "weeks": [],
             "peak_own_cash": {}, "offer": offer.as_dict()}
     if not offer.quantiles or not offer.reorder_units:
@@ -207,7 +210,7 @@ def trial_cash_plan(*, trial: Trial, offer: FinancingOffer | None = None) -> dic
         for row in quote.vendors.select_related("vendor"):
             vendors.append({"vendor": row.vendor, "total": convert(row.subtotal + row.shipping, quote.currency, trial.currency),
                             "lead_days": row.lead_time_days or quote.lead_time_days})
-    elif offer.reorder_cost is not None:
+    if not vendors and offer.reorder_cost is not None:  # no quote yet (or one without per-vendor rows)
         vendors.append({"vendor": trial.kit.owner, "total": offer.reorder_cost,
                         "lead_days": trial.quote.lead_time_days if trial.quote_id else 14})
     if not vendors:

@@ -164,3 +164,40 @@ def test_the_trial_page_shows_the_offer_and_cash_plan_and_orders_on_demand_credi
     assert page.get(f"/credit/lines/{line.pk}/").status_code == 200
     again = page.post(f"/trials/{hit.pk}/demand-order/", follow=True)
     assert "already" in again.content.decode() and Order.objects.count() == 1
+
+
+def test_a_supplier_that_opts_in_lends_from_its_own_wallet(buyer, hit):
+    """The kit's solution house opts in with more room than the platform: the offer names it, and
+    the order is refused until its wallet can front the other vendors."""
+    from credit.services import demand_appetite_set, wallet_topup
+
+    demand_appetite_set(lender=None, currency="CNY", max_per_line=Decimal("100.00"), max_total=Decimal("100.00"),
+                        lends_on_simulated=True)
+    from rest_framework.test import APIClient
+
+    from tests.marketplace.factories import MembershipFactory
+
+    house = APIClient()
+    house.force_authenticate(MembershipFactory(organization=hit.kit.owner).user)
+    house.credentials(HTTP_X_ORGANIZATION=str(hit.kit.owner.pk))
+    bad = house.put("/api/v1/credit/demand-appetite/", {"currency": "CNY", "max_per_line": "5000.00",
+                                                               "max_total": "1000.00"}, format="json")
+    assert bad.status_code == 400 and "max_total" in bad.json()
+    opted = house.put("/api/v1/credit/demand-appetite/", {
+        "currency": "CNY", "max_per_line": "5000.00", "max_total": "20000.00", "repayment_share": "0.6",
+        "lends_on_simulated": True}, format="json")
+    assert opted.status_code == 200 and opted.json()["room"] == "5000.00"
+    assert buyer.client.put("/api/v1/credit/demand-appetite/", opted.json(), format="json").status_code in (403, 400)
+    quote = reorder(buyer, hit, 40)
+    offer = buyer.client.get(f"/api/v1/trials/{hit.pk}/financing/").json()
+    assert offer["lender"] == hit.kit.owner.name and offer["repayment_share"] == "0.600"
+    refused = order(buyer, hit, quote)
+    assert refused.status_code == 400 and "cannot front" in str(refused.json())
+    assert not CreditLine.objects.filter(kind="demand").exists()
+    wallet_topup(organization=hit.kit.owner, amount=Decimal("5000"), currency="CNY", reference="house bank 1")
+    placed = order(buyer, hit, quote)
+    assert placed.status_code == 201, placed.json()
+    line = CreditLine.objects.get(kind="demand", trial_id=hit.pk)
+    assert line.supplier == hit.kit.owner and wallet(buyer.org) == 0
+    exposure = Decimal(house.get("/api/v1/credit/demand-appetite/").json()["exposure"])
+    assert exposure == sum(PurchaseOrderPayment.objects.filter(order_id=line.order_id).values_list("total", flat=True))

@@ -52,3 +52,13 @@ def test_live_duration_counts_from_the_earliest_start():
     now = timezone.now()
     trial = Trial(started_at=now - timedelta(days=2), selling_started_at=now - timedelta(days=11))
     assert live_days_to_verdict(trial, now) == 11
+
+
+def test_a_trial_cannot_track_an_order_that_is_not_a_batch_of_its_own(buyer, make_member):
+    kit = make_kit()
+    body = {"name": "Tracked", "kit": kit.pk, "mode": "live", "window_days": 10, "arms": ARMS}
+    unknown = buyer.client.post("/api/v1/trials/", {**body, "order": 999999}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["order"] == ["Unknown order."]
+    simulated = buyer.client.post("/api/v1/trials/", {**body, "mode": "simulated", "order": 999999,
+                                                      "demand": {"base_daily": 1}}, format="json")
+    assert simulated.status_code == 400 and not Trial.objects.exists()
