@@ -2,3 +2,4 @@
 
 from marketplace.notifications.tasks import market_webhook_deliver_task  # noqa: F401
 from marketplace.rfqs.tasks import rfq_close_due_task  # noqa: F401
+from marketplace.boms.tasks import bom_parts_changed_task  # noqa: F401

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.outbox.services import outbox_enqueue
 from marketplace.catalogue.models import (
     Listing,
     ListingPriceChange,
@@ -118,6 +119,16 @@ def _lock_vendor(vendor: Organization) -> None:
     list(Organization.objects.select_for_update(no_key=True).filter(pk=vendor.pk).values_list("pk"))
 
 
+BOM_PARTS_CHANGED_TASK = "marketplace.tasks.bom_parts_changed_task"  # by name: the BOM room sits above this one
+
+
+def listings_changed(part_ids) -> None:
+    """Tell the BOMs (through the outbox, in this transaction) that these parts' offers changed:
+    unmatched lines are matched again and watched BOMs' owners hear of lines at risk."""
+    if ids := sorted({int(pk) for pk in part_ids}):
+        outbox_enqueue(BOM_PARTS_CHANGED_TASK, args=[ids])
+
+
 @transaction.atomic
 def listing_create(
     *,
@@ -148,6 +159,7 @@ def listing_create(
     listing.full_clean()
     listing.save()
     _replace_breaks(listing, breaks)
+    listings_changed([part.pk])
     return listing
 
 
@@ -178,6 +190,7 @@ def listing_update(*, listing: Listing, **changes) -> Listing:
             Listing.objects.filter(pk=listing.pk).refresh_search_columns()
         if "currency" in changes:
             listing_price_history_record([listing.pk])
+    listings_changed([listing.part_id])
     return listing
 
 
@@ -360,4 +373,6 @@ def _apply(*, vendor: Organization, rows: list[dict], dry_run: bool) -> StockLis
                 listing_price_history_record([listing.pk])
     Listing.objects.filter(pk__in=created_ids).refresh_search_columns()  # one UPDATE for the new rows
     listing_price_history_record(created_ids)
+    listings_changed([l.part_id for l in listings.values()]
+                     + list(Listing.objects.filter(pk__in=created_ids).values_list("part_id", flat=True)))
     return result
