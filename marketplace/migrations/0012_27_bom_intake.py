@@ -4,6 +4,19 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def parameters_gin_index(apps, schema_editor):
+    """PostgreSQL only: `parameter_values @> {...}` (BOM lines matched by value and package) through
+    an index instead of decoding every part's parameters (SQLite's test-sized tables scan)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE INDEX IF NOT EXISTS part_parameters_gin_idx ON marketplace_part "
+                              "USING gin (parameter_values jsonb_path_ops)")
+
+
+def drop_parameters_gin_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS part_parameters_gin_idx")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -56,4 +69,5 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('rfq_new', 'New RFQ that fits you'), ('bid_new', 'New bid'), ('awarded', 'Award'), ('rfq_closing', 'RFQ closing soon'), ('rfq_closed', 'RFQ closed'), ('bom_risk', 'BOM line at risk')], max_length=12),
         ),
+        migrations.RunPython(parameters_gin_index, drop_parameters_gin_index),
     ]
