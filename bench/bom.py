@@ -54,7 +54,7 @@ def labelled_bom(rng: random.Random, lines: int) -> tuple[bytes, list[int | None
     """(CSV bytes, the part each line means or None, how each line was written)."""
     ids = list(Part.objects.filter(mpn_normalized__regex=r"[0-9]{5}").values_list("pk", flat=True))
     parts = Part.objects.in_bulk(rng.sample(ids, lines))
-    rows, labels, kinds, next_ref = [], [], [], Counter()
+    rows, labels, kinds, firsts, next_ref = [], [], [], [], Counter()
     for part in parts.values():
         roll = rng.random()
         maker, mpn, label = part.manufacturer, part.mpn, part.pk
@@ -96,16 +96,18 @@ def labelled_bom(rng: random.Random, lines: int) -> tuple[bytes, list[int | None
         refs = f"{prefix}{start}-{prefix}{start + qty - 1}" if qty > 2 else ", ".join(f"{prefix}{start + i}" for i in range(qty))
         footprint = {"Capacitor": "Capacitor_SMD:C_{}_0603Metric", "Resistor": "Resistor_SMD:R_{}_0603Metric"}.get(
             part.category, "{}").format(package) if package else ""
-        rows.append([value if part.category in ("Capacitor", "Resistor") else part.mpn, part.description, refs, footprint,
+        # Altium's Comment: the value for passives, else the part number as the designer wrote it
+        rows.append([value if part.category in ("Capacitor", "Resistor") else mpn, part.description, refs, footprint,
                      str(qty), maker, mpn])
         labels.append(label)
         kinds.append(kind)
+        firsts.append(f"{prefix}{start}")
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(["Comment", "Description", "Designator", "Footprint", "Quantity", "Manufacturer 1",
                      "Manufacturer Part Number 1"])
     writer.writerows(rows)
-    return out.getvalue().encode(), labels, kinds
+    return out.getvalue().encode(), labels, kinds, firsts
 
 
 def timed(fn) -> float:
@@ -133,7 +135,7 @@ def main() -> None:
     if Listing.objects.count() < 1_000_000:
         sys.exit("Seed the catalogue first: manage.py seed_demo --scale large")
     rng = random.Random(9)
-    content, labels, kinds = labelled_bom(rng, args.lines)
+    content, labels, kinds, firsts = labelled_bom(rng, args.lines)
     buyer = Organization.objects.get(slug="lumen-labs")
     user = get_user_model().objects.get(username="buyer")
     client = APIClient()
@@ -158,12 +160,20 @@ def main() -> None:
 
     with transaction.atomic():
         bom = bom_upload(owner=buyer, content=content, filename="bench.csv")
-        items = list(bom.items.order_by("line").values_list("status", "part_id"))
-        parameters = dict(Part.objects.filter(pk__in=[p for _, p in items if p]).values_list("pk", "parameter_values"))
+        by_first = {d.split(",")[0]: (status, part_id) for d, status, part_id in
+                    bom.items.values_list("designators", "status", "part_id")}
+        parameters = dict(Part.objects.filter(pk__in=[p for _, p in by_first.values() if p])
+                          .values_list("pk", "parameter_values"))
         transaction.set_rollback(True)
+    # Rows with the same value and footprint merge into one line (as they should): judged once, by
+    # the row whose first designator leads the line.
+    items = [by_first.get(first) for first in firsts]
     proposed = correct = 0
     by_kind: dict[str, Counter] = {}
-    for (status, part_id), label, kind in zip(items, labels, kinds):
+    for item, label, kind in zip(items, labels, kinds):
+        if item is None:
+            continue
+        status, part_id = item
         c = by_kind.setdefault(kind, Counter())
         c["lines"] += 1
         c[status] += 1

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from marketplace.boms import api as boms_api
+from marketplace.boms import health_api as boms_health_api
 from marketplace.boms import views as boms_views
 from marketplace.catalogue import api as catalogue_api
 from marketplace.catalogue import views as catalogue_views
@@ -40,6 +41,11 @@ api_urlpatterns = [
     path("boms/<int:pk>/", boms_api.BomDetailApi.as_view(), name="bom-detail"),
     path("boms/<int:pk>/lines/<int:line>/", boms_api.BomLineUpdateApi.as_view(), name="bom-line"),
     path("boms/<int:pk>/quote/", boms_api.BomQuoteApi.as_view(), name="bom-quote"),
+    path("boms/<int:pk>/health/", boms_health_api.BomHealthApi.as_view(), name="bom-health"),
+    path("boms/<int:pk>/alternates/", boms_health_api.BomAlternatesApi.as_view(), name="bom-alternates"),
+    path("boms/<int:pk>/lines/<int:line>/alternate/", boms_health_api.BomAlternateApproveApi.as_view(),
+         name="bom-line-alternate"),
+    path("boms/<int:pk>/watch/", boms_health_api.BomWatchApi.as_view(), name="bom-watch"),
     path("quotes/", sourcing_api.QuoteListApi.as_view(), name="quote-list"),
     path("quotes/<int:pk>/", sourcing_api.QuoteDetailApi.as_view(), name="quote-detail"),
     path("quotes/<int:pk>/export/<str:kind>/", boms_api.QuoteExportApi.as_view(), name="quote-export"),

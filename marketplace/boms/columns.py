@@ -137,7 +137,7 @@ def evidence(rows: list[list[str]], width: int, known_manufacturers: set[str], k
             continue
         n = len(filled)
         mpn = sum(1 for c in filled if looks_like_mpn(c)) / n
-        if known_mpns is not None:
+        if known_mpns is not None and 0.2 <= mpn < 0.9:  # the catalogue settles only the doubtful columns
             mpn = min(1.0, mpn + known_mpns(filled))
         out[i] = {
             "designators": sum(1 for c in filled if looks_like_designators(c)) / n,
@@ -236,9 +236,15 @@ def map_columns(names: list[str], header_meaningful: bool, rows: list[list[str]]
         choices[f] = FieldChoice(list(cols), conf, "header", why)
         taken.update(cols)
     for col, f in claimed.items():
-        if f in choices:
-            continue  # the header already names a column for it; the contradicted column is left out
         s = scores[col]
+        if f in choices:  # another column is named for what these cells look like: keep the header's word
+            was = field_for_header(names[col])
+            was = "value" if was == "comment" else was
+            if was and was not in choices:
+                choices[was] = FieldChoice([col], 0.6, "header", f"the header “{names[col]}”, though "
+                                           f"{PERCENT(s[f])} of its cells look like {'MPNs' if f == 'mpn' else f}")
+                taken.add(col)
+            continue
         was = field_for_header(names[col]) or "?"
         choices[f] = FieldChoice([col], round(s[f], 2), "content",
                                  f"the header “{names[col]}” says {was}, but {PERCENT(s[f])} of its cells look like "

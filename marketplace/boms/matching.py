@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 
 from marketplace.boms.columns import FOOTPRINT_SHAPE, MPN_SHAPE, VALUE_SHAPE
@@ -151,13 +153,31 @@ def stripped_variants(mpn: str) -> list[tuple[str, str]]:
     return unique
 
 
+# One index lookup per key. A plain `mpn_normalized IN (…2,000 keys…)` let PostgreSQL pick the
+# trigram GIN index (a bitmap scan per key: 2–6 s on the large catalogue) or, once analysed, a
+# sequential scan comparing every part with every key (0.3–0.9 s); a LATERAL lookup per key keeps
+# it on the btree (30–100 ms for 2,000 keys, docs/benchmarks.md).
+_BY_KEY_SQL = (
+    f"SELECT p.id, p.manufacturer, p.mpn, p.mpn_normalized FROM unnest(%s::varchar[]) AS k(key) "
+    f"CROSS JOIN LATERAL (SELECT id, manufacturer, mpn, mpn_normalized FROM {Part._meta.db_table} "
+    f"WHERE mpn_normalized = k.key LIMIT 100) p"
+)
+
+
 def _parts_by_key(keys: set[str]) -> dict[str, list[tuple[int, str, str]]]:
     found: dict[str, list[tuple[int, str, str]]] = {}
     keys = sorted(k for k in keys if k)
-    for i in range(0, len(keys), 2000):
-        for pk, maker, mpn, key in Part.objects.filter(mpn_normalized__in=keys[i:i + 2000]).values_list(
-                "pk", "manufacturer", "mpn", "mpn_normalized"):
-            found.setdefault(key, []).append((pk, maker, mpn))
+    if not keys:
+        return found
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_BY_KEY_SQL, [keys])
+            rows = cursor.fetchall()
+    else:
+        rows = [row for i in range(0, len(keys), 2000) for row in Part.objects.filter(
+            mpn_normalized__in=keys[i:i + 2000]).values_list("pk", "manufacturer", "mpn", "mpn_normalized")]
+    for pk, maker, mpn, key in sorted(rows, key=lambda r: (r[1], r[2], r[0])):  # the model's order
+        found.setdefault(key, []).append((pk, maker, mpn))
     return found
 
 
@@ -291,8 +311,12 @@ def match_lines(lines: list[tuple[str, str, list[tuple[str, str]]]]) -> list[Mat
 
 
 def known_manufacturer_keys() -> set[str]:
-    """Manufacturer keys the catalogue knows (for recognising a manufacturer column by content)."""
-    return {manufacturer_key(m) for m in Part.objects.values_list("manufacturer", flat=True).distinct()} | set(ALIASES)
+    """Manufacturer keys the catalogue knows (for recognising a manufacturer column by content);
+    cached for five minutes: a DISTINCT over every part is not worth paying per upload."""
+    def load():
+        return {manufacturer_key(m) for m in Part.objects.values_list("manufacturer", flat=True).distinct()}
+
+    return cache.get_or_set("boms:manufacturer-keys", load, 300) | set(ALIASES)
 
 
 def catalogue_hit_ratio(cells: list[str]) -> float:
@@ -301,7 +325,7 @@ def catalogue_hit_ratio(cells: list[str]) -> float:
     if not sample:
         return 0.0
     keys = {mpn_key(c) for c in sample}
-    hits = set(Part.objects.filter(mpn_normalized__in=keys).values_list("mpn_normalized", flat=True))
+    hits = set(_parts_by_key(keys))
     return sum(1 for c in sample if mpn_key(c) in hits) / len(sample)
 
 

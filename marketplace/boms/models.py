@@ -30,6 +30,7 @@ class Bom(models.Model):
     warnings = models.JSONField(default=list, blank=True, help_text="Rows read with a warning: [{row, column, message}].")
     watched = models.BooleanField(default=False, help_text="Tell the owner when a listing change makes a line "
                                                            "unfillable or much dearer.")
+    watch_quantity = models.PositiveIntegerField(default=1, help_text="The batch (boards) the watch checks lines at.")
     kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                             help_text="The current private kit revision of the matched lines.")
     published_kit = models.ForeignKey(Kit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",

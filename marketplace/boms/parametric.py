@@ -10,12 +10,15 @@ The line's text is read with the units parser the search uses (`catalogue units`
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
+from django.db.models.fields.json import KT
 
 from credit.fx import rate_table
 from marketplace.catalogue.models import Listing, Part, PriceBreak
@@ -172,43 +175,77 @@ def parts_meeting(wanted: list[Wanted]) -> dict[tuple, list[tuple[int, str, str,
     found: dict[tuple, list] = {k: [] for k in keys}
     if not keys:
         return found
-    query = Q()
-    for quantity, value, package in keys:
-        query |= Q(**{f"parameter_values__{quantity}": value, "parameter_values__package": package})
-    for pk, maker, mpn, params, lifecycle in Part.objects.filter(query).values_list(
-            "pk", "manufacturer", "mpn", "parameter_values", "lifecycle")[:20000]:
-        for quantity in ("capacitance", "resistance", "inductance"):
-            key = (quantity, params.get(quantity), str(params.get("package", "")))
-            if key in found:
-                found[key].append((pk, maker, mpn, params, lifecycle))
+    pools: dict[tuple, list[int]] = {k: [] for k in keys}
+    if connection.vendor == "postgresql":
+        # One statement, a capped index lookup per key (`@>` through the GIN index on parameter_values).
+        ordered = sorted(keys, key=str)
+        sql = " UNION ALL ".join(
+            f"(SELECT id, {i} FROM {Part._meta.db_table} WHERE parameter_values @> %s::jsonb ORDER BY id LIMIT {POOL})"
+            for i in range(len(ordered)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [json.dumps({q: v, "package": p}) for q, v, p in ordered])
+            for pk, i in cursor.fetchall():
+                pools[ordered[i]].append(pk)
+        for ids in pools.values():
+            ids.sort()
+    else:
+        query = Q()
+        for quantity, value, package in keys:
+            query |= Q(**{f"parameter_values__{quantity}": value, "parameter_values__package": package})
+        for pk, *values in Part.objects.filter(query).order_by("pk").values_list(
+                "pk", KT("parameter_values__capacitance"), KT("parameter_values__resistance"),
+                KT("parameter_values__inductance"), KT("parameter_values__package"))[:20000]:
+            for quantity, text in zip(("capacitance", "resistance", "inductance"), values[:3]):
+                if text is None:
+                    continue
+                try:
+                    number = as_number(Decimal(text))
+                except InvalidOperation:
+                    continue
+                key = (quantity, number, values[3] or "")
+                if key in pools and len(pools[key]) < POOL:
+                    pools[key].append(pk)
+    rows = {pk: row for pk, *row in Part.objects.filter(pk__in={pk for ids in pools.values() for pk in ids})
+            .values_list("pk", "manufacturer", "mpn", "parameter_values", "lifecycle")}
+    for key, ids in pools.items():
+        found[key] = [(pk, *rows[pk]) for pk in ids]
     return found
 
 
-def cheapest_in_stock(part_ids: set[int], need: dict[int, int], currency: str | None = None):
-    """part id -> (unit price in `currency` at the line's quantity, stock, listing currency) of
-    its cheapest public, active listing holding at least `need[part]`."""
-    currency = currency or settings.KITSTREET_DEFAULT_CURRENCY
-    if not part_ids:
-        return {}
+# Parts considered per (value, package): a long tail of identical 100 nF 0402 capacitors would
+# otherwise mean pricing tens of thousands of listings for one BOM (docs/boms.md says so).
+POOL = 40
+
+
+def _listing_heads(part_ids: set[int]) -> list[tuple]:
+    """(listing, part, stock, currency, lowest unit price) of the public, active listings in stock."""
+    return list(Listing.objects.filter(part_id__in=part_ids, is_active=True, reserved_for__isnull=True, stock__gt=0,
+                                       min_unit_price__isnull=False)
+                .values_list("id", "part_id", "stock", "currency", "min_unit_price"))
+
+
+def cheapest_in_stock(heads: list[tuple], need: dict[int, int], currency: str):
+    """part id -> (unit price in `currency` at the line's quantity, stock, currency) of its
+    cheapest listing among `heads` holding at least `need[part]` (price breaks read for those only)."""
     rates = rate_table(currency)
-    heads = {lid: (part, stock, cur) for lid, part, stock, cur in Listing.objects.filter(
-        part_id__in=part_ids, is_active=True, reserved_for__isnull=True, stock__gt=0).values_list(
-        "id", "part_id", "stock", "currency")}
-    best: dict[int, tuple[Decimal, int, str]] = {}
+    usable = {lid: (part, stock, cur) for lid, part, stock, cur, _ in heads
+              if cur in rates and stock >= max(1, need.get(part, 1))}
     prices: dict[int, list] = {}
-    for lid, min_qty, price in PriceBreak.objects.filter(listing_id__in=list(heads)).order_by(
+    for lid, min_qty, price in PriceBreak.objects.filter(listing_id__in=list(usable)).order_by(
             "listing_id", "min_qty").values_list("listing_id", "min_qty", "unit_price"):
         prices.setdefault(lid, []).append((min_qty, price))
+    best: dict[int, tuple[Decimal, int, str]] = {}
     for lid, breaks in prices.items():
-        part, stock, cur = heads[lid]
+        part, stock, cur = usable[lid]
         qty = max(1, need.get(part, 1))
-        if stock < qty or cur not in rates:
-            continue
         fitting = [p for q, p in breaks if q <= qty] or [breaks[0][1]]
         unit = (fitting[-1] * rates[cur]).quantize(Decimal("0.000001"))
         if part not in best or unit < best[part][0]:
             best[part] = (unit, stock, currency)
     return best
+
+
+SHORTLIST = 8  # candidates per line priced exactly at its quantity (the rest ranked by their lowest break)
 
 
 def propose(lines: list[tuple[Wanted | None, int]], currency: str | None = None) -> list[Proposal | None]:
@@ -221,19 +258,31 @@ def propose(lines: list[tuple[Wanted | None, int]], currency: str | None = None)
         fits.append([] if w is None else [(pk, maker, mpn, notes) for pk, maker, mpn, params, life in by_key[w.key()]
                                           if life not in ("eol", "obsolete")
                                           for ok, notes in [_meets(w, params)] if ok])
+    currency = currency or settings.KITSTREET_DEFAULT_CURRENCY
+    rates = rate_table(currency)
+    heads = _listing_heads({pk for candidates in fits for pk, *_ in candidates})
+    floor: dict[int, list[tuple[int, Decimal]]] = {}  # part -> [(stock, lowest unit price in currency)]
+    for _, part, stock, cur, low in heads:
+        if cur in rates:
+            floor.setdefault(part, []).append((stock, low * rates[cur]))
     need: dict[int, int] = {}
-    for (w, pieces), candidates in zip(lines, fits):
-        for pk, *_ in candidates:
+    for i, ((w, pieces), candidates) in enumerate(zip(lines, fits)):
+        def lowest(c, pieces=pieces):
+            return min((p for stock, p in floor.get(c[0], []) if stock >= pieces), default=None)
+        stocked = sorted((c for c in candidates if lowest(c) is not None), key=lambda c: (lowest(c), c[2]))
+        fits[i] = stocked + [c for c in candidates if lowest(c) is None]
+        for pk, *_ in stocked[:SHORTLIST]:
             need[pk] = max(need.get(pk, 0), pieces)
-    priced = cheapest_in_stock(set(need), need, currency)
+    priced = cheapest_in_stock([h for h in heads if h[1] in need], need, currency)
     out: list[Proposal | None] = []
     for (w, pieces), candidates in zip(lines, fits):
         if w is None or not candidates:
             out.append(None)
             continue
-        ranked = sorted(candidates, key=lambda c: (c[0] not in priced, priced.get(c[0], (Decimal(0),))[0], c[2]))
+        ranked = sorted(candidates[:SHORTLIST], key=lambda c: (c[0] not in priced, priced.get(c[0], (Decimal(0),))[0],
+                                                              c[2])) + candidates[SHORTLIST:]
         pk, maker, mpn, notes = ranked[0]
-        price, stock, cur = priced.get(pk, (None, 0, currency or settings.KITSTREET_DEFAULT_CURRENCY))
+        price, stock, cur = priced.get(pk, (None, 0, currency))
         beyond = f" ({', '.join(notes)})" if notes else ""
         stocked = f"cheapest in stock at {price.normalize():f} {cur}" if price is not None else "none in stock"
         reason = f"parametric: {w.describe()}; {len(candidates)} part{'s' if len(candidates) != 1 else ''} fit, " \

@@ -265,9 +265,12 @@ def _expand(token: str) -> list[str] | None:
     return None
 
 
+_RANGE_SPACES = re.compile(r"\s*(-|–|\.\.|~)\s*(?=[A-Za-z_]*\d)")
+_SEPARATORS = re.compile(r"[,;|\s]+")
+
+
 def _split_designators(text: str) -> list[str]:
-    text = re.sub(r"\s*(-|–|\.\.|~)\s*(?=[A-Za-z_]*\d)", r"\1", text.strip())
-    return [t for t in re.split(r"[,;|\s]+", text) if t]
+    return [t for t in _SEPARATORS.split(_RANGE_SPACES.sub(r"\1", text.strip())) if t]
 
 
 def parse_designators(text: str) -> list[str]:
@@ -344,8 +347,11 @@ def _prefix_kind(designator: str, words: str) -> str:
 def is_dnp_mark(cell: str) -> bool:
     """`DNP`, `DNF`, `DNI`, `NF`, `NC`, `Not fitted`, `Do not populate`, `no stuff`, … alone in a
     cell, or `DNP` as a word in one (`10k DNP`, `(DNF)`)."""
-    text = " ".join(cell.strip().casefold().replace("_", " ").split())
-    return text in DNP_MARKS or bool(DNP_WORD.search(text))
+    text = cell.strip().casefold()
+    if len(text) > 40:
+        return "dn" in text and bool(DNP_WORD.search(text))
+    text = " ".join(text.replace("_", " ").split())
+    return text in DNP_MARKS or ("dn" in text and bool(DNP_WORD.search(text)))
 
 
 def split_mpns(cell: str) -> list[str]:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import error_text
 from config.pages import int_or_none, paginate
+from marketplace.boms.health import bom_health
 from marketplace.boms.models import MatchStatus
 from marketplace.boms.reader import FIELDS, MAX_BYTES
 from marketplace.boms.selectors import bom_get, bom_list
@@ -37,7 +38,7 @@ from marketplace.sourcing.views import assembly_options_from
 from organizations.access import get_acting_organization
 
 STATUS_CLASS = {MatchStatus.EXACT: "badge-good", MatchStatus.PROBABLE: "badge-warn",
-                MatchStatus.AMBIGUOUS: "badge-warn", MatchStatus.NONE: "badge-bad"}
+                MatchStatus.AMBIGUOUS: "badge-warn", MatchStatus.PARAMETRIC: "badge-warn", MatchStatus.NONE: "badge-bad"}
 
 
 def _columns_from_post(post) -> dict:
@@ -110,12 +111,19 @@ def bom_detail_view(request, pk: int):
     results = []
     if search_line and q:
         results = list(part_list(mpn=q)[:10]) or list(part_list(q=q)[:10])
-    counts = {s: sum(1 for i in items if i.status == s and not i.dnp) for s in MatchStatus.values}
+    counts = {s: sum(1 for i in items if i.status == s and not i.dnp and not i.not_a_part) for s in MatchStatus.values}
+    default_qty = int_or_none(request.GET.get("qty"), 100)
+    health = bom_health(bom=bom, quantity=max(1, min(default_qty or 100, 10_000_000)))
+    risky = {h["line"]: h for h in health["lines"] if h["risk"]}
+    lines_by_pk = {i.line: i for i in items}
+    for h in risky.values():
+        lines_by_pk[h["line"]].health = h
     return render(request, "marketplace/bom_detail.html", {
         "bom": bom, "items": items, "counts": counts, "search_line": search_line, "q": q,
-        "results": results, "unsourced": [i for i in items if not i.dnp and i.part_id is None],
-        "placements": sum(i.quantity for i in items if not i.dnp), "default_qty": int_or_none(request.GET.get("qty"), 100),
-        "can_publish": bom.owner.is_solution_house,
+        "results": results, "unsourced": [i for i in items if not i.dnp and not i.not_a_part and i.part_id is None],
+        "placements": sum(i.quantity for i in items if not i.dnp and not i.not_a_part), "default_qty": default_qty,
+        "can_publish": bom.owner.is_solution_house, "health": health,
+        "not_parts": sum(1 for i in items if i.not_a_part),
     })
 
 

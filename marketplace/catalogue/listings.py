@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.outbox.services import outbox_enqueue
 from config.spreadsheets import XLSX_MAGIC, WorkbookRefused, xlsx_rows
 from marketplace.catalogue.bulk import (  # noqa: F401 (listing_price_history_record: imported from here too)
     LISTING_VALUES,
@@ -115,6 +116,16 @@ def _lock_vendor(vendor: Organization) -> None:
     list(Organization.objects.select_for_update(no_key=True).filter(pk=vendor.pk).values_list("pk"))
 
 
+BOM_PARTS_CHANGED_TASK = "marketplace.tasks.bom_parts_changed_task"  # by name: the BOM room sits above this one
+
+
+def listings_changed(part_ids) -> None:
+    """Tell the BOMs (through the outbox, in this transaction) that these parts' offers changed:
+    unmatched lines are matched again and watched BOMs' owners hear of lines at risk."""
+    if ids := sorted({int(pk) for pk in part_ids}):
+        outbox_enqueue(BOM_PARTS_CHANGED_TASK, args=[ids])
+
+
 @transaction.atomic
 def listing_create(
     *,
@@ -145,6 +156,7 @@ def listing_create(
     listing.full_clean()
     listing.save()
     _replace_breaks(listing, breaks)
+    listings_changed([part.pk])
     return listing
 
 
@@ -175,6 +187,7 @@ def listing_update(*, listing: Listing, **changes) -> Listing:
             Listing.objects.filter(pk=listing.pk).refresh_search_columns()
         if "currency" in changes:
             listing_price_history_record([listing.pk])
+    listings_changed([listing.part_id])
     return listing
 
 
@@ -435,3 +448,5 @@ def _apply_chunk(*, vendor: Organization, rows: list[dict], result: StockListRes
                 history=breaks_changed or "currency" in changed))
     if write and (writes.creates or writes.updates):
         listings_write(vendor_id=vendor.pk, writes=writes, now=now)
+        # BOMs that use these parts hear of it (re-matching, health alerts), in this transaction.
+        listings_changed([w.part_id for w in (*writes.creates, *writes.updates)])

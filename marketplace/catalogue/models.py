@@ -21,7 +21,7 @@ class Currency(models.TextChoices):
 def normalize_mpn(mpn: str) -> str:
     """Search key for a manufacturer part number: upper case, only letters and digits, so that
     `esp32-c3-mini-1` finds `ESP32-C3-MINI-1` and `ESP32C3MINI1`."""
-    return "".join(ch for ch in mpn.upper() if ch.isalnum())
+    return "".join(filter(str.isalnum, mpn.upper()))
 
 
 def search_text_of(*, manufacturer: str, mpn: str, category: str, description: str, parameters: dict) -> str:

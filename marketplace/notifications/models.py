@@ -17,6 +17,7 @@ class Notification(models.Model):
         AWARDED = "awarded", "Award"
         RFQ_CLOSING = "rfq_closing", "RFQ closing soon"
         RFQ_CLOSED = "rfq_closed", "RFQ closed"
+        BOM_RISK = "bom_risk", "BOM line at risk"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -154,3 +154,21 @@ def test_board_features_are_not_a_part_lines(designator, footprint, reason):
 def test_a_test_point_with_a_real_part_number_is_a_part():
     bom = bom_read(csv_bytes("Reference,Value,MPN", "TP1,TestPoint,5000", "R1,10k,RC0603FR-0710KL"))
     assert not bom.other_lines and len(bom.lines) == 2
+
+
+@pytest.mark.django_db
+def test_a_real_export_uploads_with_its_not_a_part_and_dnp_lines_kept_apart(buyer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    name = "kicad6_individual_and_collated__3Fall_MarvinFC_beta.csv"
+    response = buyer.client.post("/api/v1/boms/", {"file": SimpleUploadedFile(name, (REAL / name).read_bytes())},
+                                 format="multipart")
+    assert response.status_code == 201, response.json()
+    bom = response.json()
+    assert bom["placements"] == "146" and len(bom["lines"]) == 79 + 1 + 6
+    assert {l["not_a_part"] for l in bom["lines"]} == {"", "a solder jumper", "a test point"}
+    assert [l["designators"] for l in bom["lines"] if l["dnp"]] == [["R3", "R6", "R7", "R8"]]
+    assert bom["mapping"]["designators"]["column"] == "Reference(s)"
+    assert any("the shorter listing is read" in w["message"] for w in bom["warnings"])
+    quote = buyer.client.post(f"/api/v1/boms/{bom['id']}/quote/", {"quantity": 1}, format="json")
+    assert quote.status_code == 400  # nothing matched in an empty catalogue: a clear 400, no 500
