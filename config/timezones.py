@@ -81,5 +81,6 @@ def when(value):
 
 @register.simple_tag
 def current_zone():
-    """The active zone's name and offset, for the footer: `Asia/Shanghai (UTC+8)`."""
-    return f"{timezone.get_current_timezone_name()} ({zone_label()})"
+    """The active zone's name and offset, for the footer: `Asia/Shanghai (UTC+8)` (`UTC` alone)."""
+    name, label = timezone.get_current_timezone_name(), zone_label()
+    return name if name in (label, "Etc/UTC") else f"{name} ({label})"

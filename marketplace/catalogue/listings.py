@@ -22,11 +22,9 @@ from marketplace.catalogue.bulk import (  # noqa: F401 (listing_price_history_re
 )
 from marketplace.catalogue.models import (
     Listing,
-    ListingPriceChange,
     Part,
     PriceBreak,
     normalize_mpn,
-    part_search_fields,
 )
 from marketplace.exceptions import ListingInvalid, StockListInvalid
 from organizations.models import Organization

@@ -84,3 +84,11 @@ def test_times_are_shown_in_the_readers_zone_with_the_zone(client):
     assert "times in Europe/Berlin (UTC+1)" in client.get("/").content.decode()
     client.cookies["tz"] = "Not/AZone"  # unknown: the market's zone, said as such
     assert "times in Asia/Shanghai (UTC+8)" in client.get("/").content.decode()
+
+
+def test_an_exchange_rate_confirmation_is_in_the_operators_zone_like_the_page(client, operator):
+    client.cookies["tz"] = "Europe/Berlin"
+    done = client.post(reverse("credit:fx-rates"), {"base": "USD", "quote": "CNY", "rate": "7.2",
+                                                     "valid_from": "2026-12-07 09:00"}, follow=True).content.decode()
+    assert "Rate saved: 1 USD = 7.2 CNY from 2026-12-07 09:00 UTC+1" in done  # typed and confirmed in Berlin time
+    assert "2026-12-07 09:00</time>" in done  # the history row says the same moment

@@ -118,7 +118,12 @@ def test_every_shape_pages_like_pricing_every_match(small_engine, monkeypatch, s
         offset, limit = page
         result = offer_search(viewer=None, filters=filters, qty=qty, ordering=ordering, group=group,
                               offset=offset, limit=limit, exact_count=True, display=DisplayCurrency(code))
-        got = [g.best.pk for g in result.rows] if group else [l.pk for l in result.rows]
+        # Grouped: a part's first offer in the search order is `cheaper` when that one cannot fill the
+        # quantity from stock (then `best` is the first that can), else `best`.
+        got = [(g.cheaper or g.best).pk for g in result.rows] if group else [l.pk for l in result.rows]
+        for g in result.rows if group and qty else ():
+            if g.cheaper is not None:
+                assert g.cheaper.stock < g.cheaper.order_qty and g.best.stock >= g.best.order_qty
         assert got == expected[offset:offset + limit], (result.path, shape, ordering, qty, group, currencies, display)
         assert result.count == len(expected) and not result.count_is_estimate
         assert result.has_next == (len(expected) > offset + limit)
@@ -133,5 +138,7 @@ def test_grouped_rows_carry_offer_count_stock_and_lead():
           vendors, [part])
     page = offer_search(viewer=None, filters=search_filters(q="res"), qty=10, group=True)
     (group,) = page.rows
-    assert group.best.unit_price_at_qty == Decimal("0.40")  # the cheapest visible offer (0.30 is an unverified vendor's)
+    # The cheapest visible offer (0.40; 0.30 is an unverified vendor's) has 5 of the 10: the best offer
+    # is the cheapest that can fill 10, the cheaper one follows it.
+    assert group.best.unit_price_at_qty == Decimal("0.50") and group.cheaper.unit_price_at_qty == Decimal("0.40")
     assert (group.offers, group.total_stock, group.shortest_lead_time_days, group.fillable_offers) == (2, 105, 1, 1)
