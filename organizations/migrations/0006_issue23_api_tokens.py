@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0004_issue23_hardening'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("organizations", "0005_21_simulated"),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
