@@ -229,8 +229,12 @@ class _Model:
         return out
 
 
-def _run(h: highspy.Highs, start: np.ndarray | None) -> tuple[np.ndarray | None, float | None, float | None, bool, int, int]:
-    """One stage: (x, objective, dual bound, proven optimal, nodes, iterations)."""
+def _run(h: highspy.Highs, start: np.ndarray | None, objective_of: np.ndarray
+         ) -> tuple[np.ndarray | None, float | None, float | None, bool, int, int]:
+    """One stage: (x, objective, dual bound, proven optimal, nodes, iterations). The objective is
+    recomputed from x (`objective_of` the stage's costs); if HiGHS's own differs, nothing it
+    claims is trusted as proven (highspy 1.16.0 reported an objective its solution did not have
+    after a start solution and presolve)."""
     if start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = list(start)
@@ -247,8 +251,10 @@ def _run(h: highspy.Highs, start: np.ndarray | None) -> tuple[np.ndarray | None,
     x = None
     if info.primal_solution_status == 2:  # feasible
         x = np.array(h.getSolution().col_value)
-    objective = info.objective_function_value if x is not None else None
+    objective = float(objective_of @ x) if x is not None else None
     bound = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else None
+    if x is not None and abs(objective - info.objective_function_value) > 1e-6 * max(1.0, abs(objective)):
+        return x, objective, None, False, nodes, iterations
     if proven and objective is not None:
         bound = objective
     return x, objective, bound, proven, nodes, iterations
@@ -280,7 +286,7 @@ def solve_joint(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Term
         c = np.zeros(n)
         c[model.shorts] = 1.0
         h.changeColsCost(n, np.arange(n, dtype=np.int32), c)
-        x1, objective, bound, ok, k, it = _run(h, start)
+        x1, objective, bound, ok, k, it = _run(h, start, c)
         stages, nodes, iterations = stages + 1, nodes + k, iterations + it
         if x1 is None:  # cannot happen (buying nothing is a plan); keep the warm start
             return JointResult(None, shortfall_floor, None, False, nodes, iterations, stages)
@@ -297,7 +303,7 @@ def solve_joint(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Term
 
     # Stage 2: the lowest cost at that shortfall.
     h.changeColsCost(n, np.arange(n, dtype=np.int32), model.money)
-    x2, cost, cost_bound, ok, k, it = _run(h, x1)
+    x2, cost, cost_bound, ok, k, it = _run(h, x1, model.money)
     stages, nodes, iterations = stages + 1, nodes + k, iterations + it
     proven = proven and ok
     if x2 is None:
@@ -318,7 +324,7 @@ def solve_joint(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Term
             c[model.lead] = 1.0
             h.changeColsCost(n, np.arange(n, dtype=np.int32), c)
             x2[model.lead] = current
-            x3, lead, _, _, k, it = _run(h, x2)
+            x3, lead, _, _, k, it = _run(h, x2, c)
             stages, nodes, iterations = stages + 1, nodes + k, iterations + it
             if x3 is not None and lead is not None and lead < current - 0.5:
                 result3 = model.solutions(x3)
