@@ -132,9 +132,19 @@ class _Model:
                     self.rows.append(([t, y], [1.0, float(-top)], -np.inf, 0.0))
                     if offer.lead_time_days:
                         self.rows.append(([self.lead, y], [1.0, -float(offer.lead_time_days)], 0.0, np.inf))
+                    # The useful cover u ≤ min(k·t, need·y): with a fractional y the LP still pays
+                    # the whole minimum buy for the units it counts, and a line needs whole
+                    # vendors (z) to be covered, which is what makes a vendor cap bite in the LP.
+                    if max_vendors is not None:
+                        u = self._column(0.0, 0, float(needed))
+                        self.rows.append(([u, t], [1.0, -float(k)], -np.inf, 0.0))
+                        self.rows.append(([u, y], [1.0, -float(needed)], -np.inf, 0.0))
+                        cover_c.append(u)
+                        cover_v.append(1.0)
+                    else:
+                        cover_c.append(t)
+                        cover_v.append(float(k))
                     ys.append(y)
-                    cover_c.append(t)
-                    cover_v.append(float(k))
                     self.segment_cols[(line, position, s)] = (t, y)
                     self.index.append((line, offer, t))
                     if offer.vendor_id in subtotal:
@@ -270,7 +280,7 @@ def _run(h: highspy.Highs, start: np.ndarray | None, objective_of: np.ndarray
     bound = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else None
     if x is not None and abs(objective - info.objective_function_value) > 1e-6 * max(1.0, abs(objective)):
         return x, objective, None, False, nodes, iterations
-    if proven and objective is not None:
+    if proven and objective is not None and bound is None:
         bound = objective
     return x, objective, bound, proven, nodes, iterations
 
