@@ -35,9 +35,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from marketplace.bom_matching import match_lines  # noqa: E402
+from marketplace.boms.matching import match_lines
 from marketplace.models import Bom, Listing, Part  # noqa: E402
-from marketplace.services import bom_read_file, bom_upload  # noqa: E402
+from marketplace.boms.services import bom_read_file, bom_upload
 from organizations.models import Organization  # noqa: E402
 
 ALIASES = {"Texas Instruments": "TI", "STMicroelectronics": "ST", "onsemi": "ON Semiconductor",

@@ -40,8 +40,9 @@ from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from marketplace.models import Listing, Part, PriceBreak, VendorOrderTerms  # noqa: E402
-from marketplace.selectors import search_filters  # noqa: E402
-from marketplace.services import kit_create, quote_create  # noqa: E402
+from marketplace.catalogue.search.filters import search_filters
+from marketplace.kits.services import kit_create
+from marketplace.sourcing.quotes import quote_create
 from organizations.models import Organization  # noqa: E402
 
 
@@ -98,7 +99,8 @@ def bench_search(rng: random.Random, runs: int, currency: str = "CNY", listing_c
     """The first page of 50 and its count (exact when cheap, else the sampled estimate), as the
     API answers it, for every shape × ordering, one row per offer and grouped by part."""
     from marketplace.exceptions import SearchTooBroad
-    from marketplace.selectors.search import DisplayCurrency, offer_search, search_facets
+    from marketplace.catalogue.search.pricing import DisplayCurrency
+    from marketplace.catalogue.search.results import offer_search, search_facets
 
     rows = []
     for label, cases in shape_cases(rng, runs).items():
@@ -188,7 +190,8 @@ def build_kit(rng: random.Random, lines: int = 300, offers: int = 20, vendors: l
 
 def sourcing_report(kit, buyer, quantity: int, options: dict | None = None) -> str:
     """Lines proven optimal and the gap the sourcing proved, from one more sourcing run."""
-    from marketplace.services.quotes import plan_for, quote_options_parse
+    from marketplace.sourcing.quotes import plan_for
+    from marketplace.sourcing.options import quote_options_parse
 
     _, _, plan, _ = plan_for(organization=buyer, kit=kit, quantity=quantity,
                              options=quote_options_parse(options, kit_currency=kit.currency))
@@ -247,7 +250,7 @@ def main() -> None:
     rows = []
     load_before = os.getloadavg()
     if not args.quote_only:
-        from marketplace.selectors.search import offer_search
+        from marketplace.catalogue.search.results import offer_search
 
         # Warm up the cache and the plans once, as a running server would be.
         for shape in ({}, {"q": "capacitor"}, {"category": "Flash"}):

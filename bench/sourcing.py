@@ -19,8 +19,8 @@ from pathlib import Path
 # The project root instead of bench/ (whose http.py would shadow the standard library's http).
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from marketplace.allocation import Offer  # noqa: E402
-from marketplace.sourcing import VendorTerms, plan_sourcing  # noqa: E402
+from marketplace.sourcing.allocation import Offer
+from marketplace.sourcing.plan import VendorTerms, plan_sourcing
 
 MICRO = 1_000_000
 

@@ -76,7 +76,7 @@ def setup() -> tuple:
 
     call_command("migrate", verbosity=0)
     from organizations.services import organization_create
-    from marketplace.services import kit_create
+    from marketplace.kits.services import kit_create
     from tests.marketplace.factories import ListingFactory, PartFactory, UserFactory
 
     run = uuid.uuid4().hex[:8]

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from credit.selectors import disputes_to_resolve, payouts_to_settle, platform_money_figures
-from marketplace.selectors.orders import gmv_by_currency
+from marketplace.orders.selectors import gmv_by_currency
 from organizations.models import Organization
 from organizations.services import organization_verify
 

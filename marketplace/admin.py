@@ -3,25 +3,13 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from config.errors import StateConflict
-from marketplace.models import (
-    AssemblyBreak,
-    Bom,
-    BomItem,
-    BomLine,
-    Kit,
-    Listing,
-    Order,
-    Part,
-    PriceBreak,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Quote,
-    QuoteLine,
-    SubKit,
-)
-from marketplace.services import listing_update, purchase_order_cancel
-from marketplace.services.listings import price_break_errors
-
+from marketplace.boms.models import Bom, BomItem
+from marketplace.catalogue.listings import listing_update, price_break_errors
+from marketplace.catalogue.models import Listing, Part, PriceBreak
+from marketplace.kits.models import AssemblyBreak, BomLine, Kit, SubKit
+from marketplace.orders.models import Order, PurchaseOrder, PurchaseOrderLine
+from marketplace.orders.services import purchase_order_cancel
+from marketplace.sourcing.models import Quote, QuoteLine
 
 # --- Catalogue, kits, quotes, orders ---------------------------------------------------------------
 
@@ -229,7 +217,9 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
 # --- RFQs, bids, capabilities (browsing and support; changes go through the services) ---------------
 
-from marketplace.models import AssemblyOffer, Bid, BidLine, CapacityBooking, Rfq, RfqLine, SupplierProfile  # noqa: E402
+from marketplace.factories.models import CapacityBooking, SupplierProfile
+from marketplace.rfqs.models import Bid, BidLine, Rfq, RfqLine
+from marketplace.sourcing.models import AssemblyOffer
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

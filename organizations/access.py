@@ -80,3 +80,14 @@ def set_acting_organization(request: HttpRequest, organization: Organization) ->
     raw.session[SESSION_KEY] = organization.pk
     if hasattr(raw, _CACHE_ATTR):
         delattr(raw, _CACHE_ATTR)
+
+
+def get_acting_supplier(request):
+    """The acting organisation, which must be a supplier: buyer-only organisations get a 403 that
+    says why, instead of empty supplier pages."""
+    org = get_acting_organization(request)
+    if not org.is_supplier:
+        raise PermissionDenied(f"{org.name} buys on Kitstreet; stock lists, incoming purchase orders and receivables "
+                               "are for suppliers (traders, solution houses, factories). Switch organisation in the header "
+                               "if you also sell.")
+    return org

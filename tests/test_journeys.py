@@ -222,7 +222,7 @@ def placed_purchase_orders(demo):
 
     from credit.services import wallet_topup
     from marketplace.models import Listing
-    from marketplace.services import order_place
+    from marketplace.orders.services import order_place
 
     huaxin, lumen = demo["Hua Xin Electronics"], demo["Lumen Labs"]
     wallet_topup(organization=lumen, amount=Decimal("100000.00"), currency="CNY", reference="journey")
@@ -371,7 +371,7 @@ def a_quote_of_lumen(demo):
     from django.contrib.auth import get_user_model
 
     from marketplace.models import Kit
-    from marketplace.services import quote_create
+    from marketplace.sourcing.quotes import quote_create
 
     kit = Kit.objects.order_by("pk").first()
     return quote_create(organization=demo["Lumen Labs"], kit=kit, quantity=100,

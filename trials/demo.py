@@ -44,7 +44,7 @@ def _kits():
 
 
 def _unit_cost(kit) -> Decimal:
-    from marketplace.services import quote_create
+    from marketplace.sourcing.quotes import quote_create
 
     # A quick estimate at a typical batch, to set sensible shelf prices around the cost.
     quote = quote_create(organization=kit.owner, kit=kit, quantity=100)
@@ -108,7 +108,7 @@ def _live_trial(ctx, *, buyer, user, kit, cost) -> Trial | None:
     for it), delivered through the purchase-order steps, and real sales events since. Skipped (and
     said so) if the market or the money cannot support it in this world."""
     from credit.services import wallet_topup
-    from marketplace.services import purchase_order_confirm, purchase_order_deliver, purchase_order_ship
+    from marketplace.orders.services import purchase_order_confirm, purchase_order_deliver, purchase_order_ship
 
     rng, now = ctx.rng, timezone.now()
     arms = [{"label": "at 2.0× cost", "unit_price": (cost * 2).quantize(Decimal("1")), "units": 60},

@@ -40,9 +40,10 @@ _broker_down_until = 0.0
 
 def outbox_enqueue(task, *, args: Sequence = (), kwargs: dict | None = None, task_id: str | None = None) -> OutboxMessage:
     """Record `task(*args, **kwargs)` in the current transaction; publish it after commit.
-    Call inside the `transaction.atomic()` of the change the task acts on."""
+    Call inside the `transaction.atomic()` of the change the task acts on. `task` is a task or its
+    registered name: services enqueue by name, so they never import the tasks that call them."""
     message = OutboxMessage.objects.create(
-        task_name=task.name, args=list(args), kwargs=kwargs or {}, task_id=task_id or str(uuid.uuid4()),
+        task_name=task if isinstance(task, str) else task.name, args=list(args), kwargs=kwargs or {}, task_id=task_id or str(uuid.uuid4()),
     )
     # robust: a failure after commit is the relay's to retry, never the caller's error (except in
     # eager test runs, where a task's error should surface as it would without the outbox).

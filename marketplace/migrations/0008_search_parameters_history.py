@@ -7,7 +7,7 @@ from django.db import migrations, models
 def backfill_parts(apps, schema_editor):
     """Part.save() derives these now; fill them for the parts that exist."""
     from marketplace.models import search_text_of
-    from marketplace.units import normalise_parameters
+    from marketplace.catalogue.units import normalise_parameters
 
     Part = apps.get_model("marketplace", "Part")
     batch = []

@@ -1,6 +1,9 @@
 from django import template
 
-from marketplace.models import Listing, Order, OrderStatus, PurchaseOrder
+from marketplace.catalogue.models import Listing
+from marketplace.notifications.selectors import notification_unread_count
+from marketplace.orders.models import Order, OrderStatus, PurchaseOrder
+from marketplace.sourcing.allocation import order_qty
 
 register = template.Library()
 
@@ -39,7 +42,6 @@ def words(value: str) -> list[str]:
 def min_order_qty(listing) -> int:
     """The smallest quantity the listing accepts: with `step` = its multiple, the browser's number
     input then allows exactly what `order_place` accepts (multiples of `multiple`, at least the MOQ)."""
-    from marketplace.allocation import order_qty
 
     return order_qty(1, listing.moq, listing.multiple)
 
@@ -49,7 +51,6 @@ def inbox_unread(org) -> int:
     """Unread inbox messages for the header (one indexed COUNT)."""
     if org is None:
         return 0
-    from marketplace.selectors.rfqs import notification_unread_count
 
     return notification_unread_count(organization=org)
 

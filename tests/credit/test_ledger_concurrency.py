@@ -99,7 +99,7 @@ def test_the_same_idempotency_key_sent_concurrently_executes_once():
 
 def test_concurrent_credit_orders_through_the_marketplace_never_pass_the_limit():
     from marketplace.models import Order
-    from marketplace.services import order_place
+    from marketplace.orders.services import order_place
     from tests.marketplace.factories import ListingFactory, MembershipFactory
 
     member = MembershipFactory()

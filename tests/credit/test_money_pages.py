@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from credit.models import Dispute, FxRate, Payout
 from credit.services import account_for, credit_line_grant, supplier_terms_set
-from marketplace.services import order_place, purchase_order_confirm, purchase_order_deliver, purchase_order_ship
+from marketplace.orders.services import order_place, purchase_order_confirm, purchase_order_deliver, purchase_order_ship
 from tests.credit.factories import funded_wallet
 from tests.marketplace.factories import ListingFactory, MembershipFactory, OrganizationFactory, UserFactory
 

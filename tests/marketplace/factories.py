@@ -44,7 +44,7 @@ class ListingFactory(factory.django.DjangoModelFactory):
 
 def make_kit(owner=None, *, bom=(), subkits=(), assembly=None, design_fee="0", nre="0", name="BLE tracker", currency="CNY"):
     """A kit through the kit_create service. bom: [(part, quantity[, attrition[, substitutes]])]."""
-    from marketplace.services import kit_create
+    from marketplace.kits.services import kit_create
 
     owner = owner or OrganizationFactory(solution_house=True)
     lines = []

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from marketplace.models import Listing, PurchaseOrder
-from marketplace.services import order_place
+from marketplace.orders.services import order_place
 from tests.marketplace.factories import ListingFactory, PartFactory, UserFactory, make_kit
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_admin_cancel_action_releases_stock_through_the_service(admin_client, bu
 
 
 def test_uploaded_boms_are_browsable_read_only(admin_client, buyer):
-    from marketplace.services import bom_upload
+    from marketplace.boms.services import bom_upload
 
     PartFactory(manufacturer="Murata", mpn="GRM155R71C104KA88D")
     bom = bom_upload(owner=buyer.org, content=b"Designator,MPN\nC1,GRM155R71C104KA88D\nC2,NOSUCH123\n", filename="b.csv")

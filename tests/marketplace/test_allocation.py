@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketplace.allocation import Offer, allocate, line_lower_bound, lower_bound, order_qty, solve_line
+from marketplace.sourcing.allocation import Offer, allocate, line_lower_bound, lower_bound, order_qty, solve_line
 
 
 def offer(listing_id, *, moq=1, multiple=1, stock=1000, lead=0, breaks=((1, "1.00"),)):
@@ -133,7 +133,7 @@ def test_the_anchored_search_alone_matches_brute_force_and_the_plain_search(monk
     an end of a segment, docs/quotes.md §3): run it on every case — coprime multiples, MOQs,
     breaks, equal prices, lead-time ties — and it must find the brute-force optimum, prove it,
     and pick the very allocation the plain search picks (the tie-breaks)."""
-    from marketplace import allocation
+    from marketplace.sourcing import allocation
 
     rng = random.Random(23)
     total = 0

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.allocation import Offer
-from marketplace.sourcing import MICRO, VendorTerms, plan_sourcing
+from marketplace.sourcing.allocation import Offer
+from marketplace.sourcing.plan import MICRO, VendorTerms, plan_sourcing
 from tests.marketplace import joint_checker
 
 

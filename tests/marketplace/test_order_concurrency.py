@@ -7,7 +7,7 @@ from django.db import connection
 
 from marketplace.exceptions import OutOfStock
 from marketplace.models import Listing, Order, PurchaseOrderLine
-from marketplace.services import order_place
+from marketplace.orders.services import order_place
 from tests.marketplace.factories import ListingFactory, MembershipFactory, OrganizationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

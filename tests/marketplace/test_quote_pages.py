@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from marketplace.models import Order, Quote
-from marketplace.services import quote_create
+from marketplace.sourcing.quotes import quote_create
 from tests.marketplace.factories import ListingFactory, MembershipFactory, OrganizationFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db

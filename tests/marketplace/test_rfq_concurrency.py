@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from marketplace.exceptions import CapacityGone, OutOfStock, RfqNotOpen
 from marketplace.models import Bid, CapacityBooking, Listing, Order, Rfq
-from marketplace.services import order_place, quote_create
-from marketplace.services.capacity import supplier_profile_update
-from marketplace.services.rfqs import bid_submit, rfq_award, rfq_create
+from marketplace.orders.services import order_place
+from marketplace.sourcing.quotes import quote_create
+from marketplace.factories.profiles import supplier_profile_update
+from marketplace.rfqs.services import bid_submit, rfq_award, rfq_create
 from tests.marketplace.factories import ListingFactory, MembershipFactory, OrganizationFactory, PartFactory, make_kit
 from tests.marketplace.test_order_concurrency import _race
 

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from marketplace.models import Listing, Notification, Order, Rfq
-from marketplace.services.capacity import supplier_profile_update
+from marketplace.factories.profiles import supplier_profile_update
 from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db

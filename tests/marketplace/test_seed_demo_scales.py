@@ -4,7 +4,7 @@ catalogue to it; anything that would duplicate the demo world is refused with a 
 import pytest
 from django.core.management import CommandError, call_command
 
-from marketplace import demo
+from marketplace.demo import world as demo
 from marketplace.models import Listing, Part
 from organizations.models import Organization
 

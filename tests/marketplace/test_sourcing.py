@@ -5,8 +5,9 @@ import itertools
 import random
 from decimal import Decimal
 
-from marketplace.allocation import Offer
-from marketplace.sourcing import MICRO, VendorTerms, _cap_bound, plan_sourcing
+from marketplace.sourcing.allocation import Offer
+from marketplace.sourcing.plan import MICRO
+from marketplace.sourcing.plan import VendorTerms, _cap_bound, plan_sourcing
 
 
 def offer(listing_id, vendor, *, moq=1, multiple=1, stock=100, breaks=((1, "1.00"),)):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.units import format_measure, normalise_parameters, parse_filter_value, parse_measure
+from marketplace.catalogue.units import format_measure, normalise_parameters, parse_filter_value, parse_measure
 
 
 @pytest.mark.parametrize("written", ["10uF", "10 uF", "10µF", "10μF", "0.00001F", "1e-5F", "10,0uF", "0.01 mF", "10000nF"])

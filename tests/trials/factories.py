@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 
-from marketplace.services import kit_create
+from marketplace.kits.services import kit_create
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory, UserFactory
 from trials.models import Trial, TrialArm
 

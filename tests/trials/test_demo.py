@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from marketplace.demo import DemoContext
+from marketplace.demo.world import DemoContext
 from tests.marketplace.factories import UserFactory
 from tests.trials.factories import make_kit
 from trials import demo

@@ -22,11 +22,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import StateConflict, error_text
+from config.outbox.services import outbox_enqueue
 from trials.demand import DemandModel
 from trials.exceptions import TrialInvalid, TrialNotInState
 from trials.models import OPEN_STATUSES, DailyMetric, SalesEvent, Trial, TrialArm, TrialMode, TrialStatus, TrialVerdict
 from trials.selectors.reports import trial_prior
 
+TRIAL_RUN_TASK = "trials.tasks.trial_run_task"  # enqueued by name: trials.tasks calls these services
 MAX_ARMS = 6
 MAX_TOTAL_UNITS = 5_000
 SIM_CHUNK_DAYS = 5  # simulated days per transaction: progress becomes visible every chunk
@@ -164,11 +166,8 @@ def trial_update(*, trial: Trial, **changes) -> Trial:
 
 
 def _enqueue_run(trial: Trial) -> None:
-    from config.outbox.services import outbox_enqueue
-    from trials.tasks import trial_run_task
-
     # In the outbox, in trial_start's transaction: a broker outage cannot lose the run.
-    outbox_enqueue(trial_run_task, args=[trial.pk], task_id=trial.task_id)
+    outbox_enqueue(TRIAL_RUN_TASK, args=[trial.pk], task_id=trial.task_id)
 
 
 START_FORECAST_PATHS = 2_000
@@ -202,7 +201,7 @@ def trial_forecast_record(*, trial: Trial, demand: dict, paths: int = 10_000) ->
 def trial_start(*, trial: Trial, enqueue: bool = True) -> Trial:
     """Freeze the targets and queue the run; the worker picks it up after this commits.
     `enqueue=False` is for callers that run the trial in-process (demo data, the shell command)."""
-    from marketplace.services import kit_freeze
+    from marketplace.kits.services import kit_freeze
 
     trial = _locked(trial.pk)
     if trial.status != TrialStatus.DRAFT:
@@ -245,7 +244,8 @@ def trial_procure(*, trial_id: int) -> Trial:
     """Quote the kit at the whole batch. Simulated: stock arrives at once, no order, no money.
     Live: place the order (the credit app takes the deposit or draws the line); stock counts as
     received when the order is delivered (trial_refresh)."""
-    from marketplace.services import order_place, quote_create
+    from marketplace.orders.services import order_place
+    from marketplace.sourcing.quotes import quote_create
 
     trial = _locked(trial_id)
     if trial.status != TrialStatus.PROCURING or trial.order_id:
@@ -440,11 +440,8 @@ def trial_refresh(*, trial_id: int, now: datetime | None = None) -> Trial:
     trial = Trial.objects.get(pk=trial_id)
     if trial.simulated:
         if trial.is_open and trial.updated_at < now - STUCK_AFTER:
-            from config.outbox.services import outbox_enqueue
-            from trials.tasks import trial_run_task
-
             with transaction.atomic():
-                outbox_enqueue(trial_run_task, args=[trial.pk], task_id=trial.task_id or None)
+                outbox_enqueue(TRIAL_RUN_TASK, args=[trial.pk], task_id=trial.task_id or None)
         return trial
     trial = _receive_live_stock(trial_id=trial_id, now=now)
     if trial.status == TrialStatus.SELLING:
@@ -477,7 +474,7 @@ def reorder_quantity(report: dict) -> int:
 @transaction.atomic
 def trial_reorder_quote(*, trial: Trial, user=None, quantity: int | None = None):
     """One click after a scale verdict: a quote for a larger batch of the same kit revision."""
-    from marketplace.services import quote_create
+    from marketplace.sourcing.quotes import quote_create
 
     trial = _locked(trial.pk)
     if trial.status != TrialStatus.CLOSED or trial.verdict != TrialVerdict.SCALE:

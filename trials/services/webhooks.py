@@ -8,10 +8,12 @@ from __future__ import annotations
 
 
 from config.webhooks import webhook_attempt, webhook_backoff_seconds, webhook_post, webhook_sign, webhook_url_problem  # noqa: F401
+from config.outbox.services import outbox_enqueue
 from config.webhooks import webhook_endpoint_register, webhook_endpoint_retire
 from config.webhooks import webhook_give_up as give_up
 from trials.models import Trial, WebhookDelivery, WebhookEndpoint
 
+WEBHOOK_DELIVER_TASK = "trials.tasks.webhook_deliver_task"  # enqueued by name: trials.tasks calls these services
 MAX_ATTEMPTS = 7  # the first try and six retries: about 10 minutes in all
 
 
@@ -38,16 +40,13 @@ def verdict_payload(trial: Trial) -> dict:
 
 def webhooks_enqueue_verdict(*, trial: Trial) -> list[WebhookDelivery]:
     """Inside trial_close's transaction: one delivery per endpoint, sent after commit."""
-    from config.outbox.services import outbox_enqueue
-    from trials.tasks import webhook_deliver_task
-
     deliveries = []
     for endpoint in WebhookEndpoint.objects.filter(organization_id=trial.organization_id, is_active=True).order_by("pk"):
         delivery, created = WebhookDelivery.objects.get_or_create(
             endpoint=endpoint, trial=trial, event="trial.verdict", defaults={"payload": verdict_payload(trial)},
         )
         if created:
-            outbox_enqueue(webhook_deliver_task, args=[delivery.pk])
+            outbox_enqueue(WEBHOOK_DELIVER_TASK, args=[delivery.pk])
         deliveries.append(delivery)
     return deliveries
 

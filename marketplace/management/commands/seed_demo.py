@@ -12,10 +12,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from marketplace.demo import DEMO_PASSWORD, DemoContext, large_catalogue_present, seed_large
+from marketplace.demo.world import (
+    DEMO_PASSWORD,
+    DemoContext,
+    large_catalogue_present,
+    seed_large,
+)
 from organizations.models import Organization
 
-SEEDERS = ["marketplace.demo", "credit.demo", "marketplace.demo_orders", "trials.demo", "marketplace.demo_rfqs"]
+SEEDERS = ["marketplace.demo.world", "credit.demo", "marketplace.demo.orders", "trials.demo", "marketplace.demo.rfqs"]
 
 
 class Command(BaseCommand):

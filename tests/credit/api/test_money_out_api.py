@@ -9,7 +9,7 @@ from django.utils import timezone
 from credit.models import Payout
 from credit.services import account_for, supplier_terms_set
 from marketplace.models import PurchaseOrder
-from marketplace.services import order_place, purchase_order_confirm, purchase_order_ship
+from marketplace.orders.services import order_place, purchase_order_confirm, purchase_order_ship
 from organizations.models import Membership
 from tests.credit.factories import funded_wallet
 from tests.marketplace.factories import ListingFactory

@@ -13,15 +13,7 @@ from credit.selectors import disputes_to_resolve, ledger_verify
 from credit.services import account_for, dispute_resolve, supplier_terms_set
 from marketplace.exceptions import PurchaseOrderStepNotAllowed, StepNotYours
 from marketplace.models import Listing, PurchaseOrder
-from marketplace.services import (
-    order_place,
-    purchase_order_cancel,
-    purchase_order_confirm,
-    purchase_order_default,
-    purchase_order_deliver,
-    purchase_order_dispute,
-    purchase_order_ship,
-)
+from marketplace.orders.services import order_place, purchase_order_cancel, purchase_order_confirm, purchase_order_default, purchase_order_deliver, purchase_order_dispute, purchase_order_ship
 from tests.credit.factories import credit_line, funded_wallet
 from tests.marketplace.factories import ListingFactory
 

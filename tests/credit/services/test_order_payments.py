@@ -9,13 +9,7 @@ from credit.models import AccountKind, Invoice, PurchaseOrderPayment
 from credit.selectors import credit_line_list, ledger_verify
 from credit.services import account_for, purchase_order_payment_cancel, supplier_terms_set
 from marketplace.models import Order
-from marketplace.services import (
-    order_place,
-    purchase_order_cancel,
-    purchase_order_confirm,
-    purchase_order_deliver,
-    purchase_order_ship,
-)
+from marketplace.orders.services import order_place, purchase_order_cancel, purchase_order_confirm, purchase_order_deliver, purchase_order_ship
 from tests.credit.factories import credit_line, funded_wallet
 from tests.marketplace.factories import ListingFactory
 

@@ -10,7 +10,7 @@ from credit.exceptions import CreditLimitExceeded, InsufficientFunds, NoCreditLi
 from credit.models import AccountKind, EntryKind, Invoice, JournalEntry
 from credit.selectors import credit_line_list, ledger_verify, statement_rows
 from credit.services import account_for, credit_line_grant, credit_repay, credit_write_off, platform_account
-from marketplace.services import order_place, purchase_order_cancel, purchase_order_confirm, purchase_order_deliver, purchase_order_ship
+from marketplace.orders.services import order_place, purchase_order_cancel, purchase_order_confirm, purchase_order_deliver, purchase_order_ship
 from tests.credit.factories import funded_wallet
 from tests.marketplace.factories import ListingFactory, OrganizationFactory
 
@@ -74,7 +74,7 @@ def test_a_vendor_own_line_wins_and_without_any_line_the_order_is_refused(buyer)
 
 
 def test_a_solution_house_fronts_its_kit_sub_vendors_from_its_wallet(buyer, solution_house):
-    from marketplace.services import quote_create
+    from marketplace.sourcing.quotes import quote_create
     from tests.marketplace.factories import make_kit
 
     a, b = ListingFactory(breaks=[(1, "1.00")]), ListingFactory(breaks=[(1, "2.00")])

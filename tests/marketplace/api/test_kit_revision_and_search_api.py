@@ -56,7 +56,7 @@ def test_listing_detail_hides_unverified_vendors_from_others_but_not_from_themse
 def test_category_browse_at_qty_pages_by_price(buyer, ordering, monkeypatch):
     """The price-bounded category browse pages like a full sort: every page, the count and the
     links, and an unverified vendor's cheap listing stays hidden."""
-    from marketplace.selectors.search import Engine
+    from marketplace.catalogue.search.engine import Engine
 
     monkeypatch.setattr(Engine, "DIRECT_LIMIT", 2)  # so that 8 matches take the bounded path
     monkeypatch.setattr(Engine, "SAMPLES", (1, 2, 80))

@@ -4,7 +4,7 @@ its contract and marks offers that cannot fill the quantity."""
 
 import pytest
 
-from marketplace.services import listing_update
+from marketplace.catalogue.listings import listing_update
 from tests.marketplace.factories import ListingFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_unparseable_parameter_filters_are_ignored_not_500(buyer, ldo):
 def test_grouped_dearest_first_over_a_broad_search_is_refused_with_the_way_out(buyer, ldo, monkeypatch):
     from django.test import Client
 
-    from marketplace.selectors.search import Engine
+    from marketplace.catalogue.search.engine import Engine
 
     monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
     monkeypatch.setattr(Engine, "FULL_LIMIT", 2)
@@ -100,7 +100,7 @@ def test_grouped_dearest_first_over_a_broad_search_is_refused_with_the_way_out(b
 
 
 def test_part_page_lists_the_callers_own_boms_that_use_it(buyer, make_member, ldo):
-    from marketplace.services.boms import bom_upload
+    from marketplace.boms.services import bom_upload
 
     part = ldo[0]
     csv = b"Designator,Quantity,Manufacturer,MPN\nU2,1,SG Micro,SGM2036-3.3YN5G/TR\nR1,1,Yageo,RC0402FR-0710KL\n"

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from credit.services.fx import fx_rate_set
-from marketplace.selectors.search import Engine
+from marketplace.catalogue.search.engine import Engine
 from tests.marketplace.factories import ListingFactory, PartFactory
 
 pytestmark = pytest.mark.django_db

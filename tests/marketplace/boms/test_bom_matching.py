@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.bom_matching import canonical_maker, match_lines, mpn_key, stripped_variants
+from marketplace.boms.matching import canonical_maker, match_lines, mpn_key, stripped_variants
 from tests.marketplace.factories import PartFactory
 
 pytestmark = pytest.mark.django_db

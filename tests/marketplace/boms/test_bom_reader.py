@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.bom_reader import bom_read, is_formula, parse_designators, split_mpns
+from marketplace.boms.reader import bom_read, is_formula, parse_designators, split_mpns
 from marketplace.exceptions import BomInvalid
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boms"

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from marketplace.models import Listing
-from marketplace.selectors import listing_search
+from marketplace.catalogue.search.results import listing_search
 from organizations.services import organization_verify
-from marketplace.services import listing_create, listing_update, stock_list_import
+from marketplace.catalogue.listings import listing_create, listing_update, stock_list_import
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory
 
 pytestmark = pytest.mark.django_db

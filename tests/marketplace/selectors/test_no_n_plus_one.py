@@ -27,7 +27,7 @@ def test_rfq_lists_and_bids_do_not_grow_with_rows(buyer, trader, django_assert_m
 
     from django.utils import timezone
 
-    from marketplace.services.rfqs import bid_submit, rfq_create
+    from marketplace.rfqs.services import bid_submit, rfq_create
 
     ListingFactory(vendor=trader.org, part=PartFactory(category="MCU"))
     for i in range(rows):

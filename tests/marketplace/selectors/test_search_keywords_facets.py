@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.selectors import search_facets, search_filters
-from marketplace.selectors.search import keyword_alternatives, offer_search
+from marketplace.catalogue.search.results import search_facets
+from marketplace.catalogue.search.filters import search_filters
+from marketplace.catalogue.search.filters import keyword_alternatives
+from marketplace.catalogue.search.results import offer_search
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +84,7 @@ def test_facet_counts_are_what_matches(catalogue):
 
 
 def test_offers_that_cannot_fill_the_quantity_are_marked(catalogue):
-    from marketplace.selectors import offer_fill
+    from marketplace.catalogue.search.pricing import offer_fill
 
     part = catalogue["res"]
     reel = ListingFactory(part=part, stock=50_000, moq=5000, multiple=5000, breaks=[(5000, "0.002")])

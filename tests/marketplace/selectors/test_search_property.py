@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 
 from marketplace.models import Listing, Part, PriceBreak
 from organizations.models import Organization
-from marketplace.selectors import listing_search, search_filters
+from marketplace.catalogue.search.results import listing_search
+from marketplace.catalogue.search.filters import search_filters
 from credit.services.fx import fx_rate_set
-from marketplace.selectors.search import DisplayCurrency, Engine, offer_search
+from marketplace.catalogue.search.pricing import DisplayCurrency
+from marketplace.catalogue.search.engine import Engine
+from marketplace.catalogue.search.results import offer_search
 
 pytestmark = pytest.mark.django_db
 

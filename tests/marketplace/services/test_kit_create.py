@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from marketplace.exceptions import KitInvalid
-from marketplace.services import kit_update
+from marketplace.kits.services import kit_update
 from tests.marketplace.factories import OrganizationFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db

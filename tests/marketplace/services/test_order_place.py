@@ -6,7 +6,7 @@ from credit.exceptions import InsufficientFunds
 
 from marketplace.exceptions import OrderInvalid, OutOfStock
 from marketplace.models import Listing, Order
-from marketplace.services import order_place
+from marketplace.orders.services import order_place
 from tests.marketplace.factories import ListingFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db

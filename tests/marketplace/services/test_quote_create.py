@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.services import kit_update, quote_create
+from marketplace.kits.services import kit_update
+from marketplace.sourcing.quotes import quote_create
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from credit.selectors import ledger_verify
 from credit.services.fx import fx_rate_set
 from marketplace.exceptions import QuoteInvalid
 from marketplace.models import Quote, VendorOrderTerms
-from marketplace.services import order_place, quote_create
+from marketplace.orders.services import order_place
+from marketplace.sourcing.quotes import quote_create
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_what_each_option_costs_is_priced_at_the_quotes_own_rates_not_todays(buy
 
     from django.utils import timezone
 
-    from marketplace.services.quotes import quote_constraint_costs
+    from marketplace.sourcing.quotes import quote_constraint_costs
 
     _usd_rate("7.00")
     mcu, res = PartFactory(), PartFactory()

@@ -12,12 +12,14 @@ from django.utils import timezone
 from config.webhooks import webhook_sign
 from marketplace.exceptions import CapacityGone
 from marketplace.models import CapacityBooking, MarketWebhookDelivery, Notification, Rfq
-from marketplace.selectors.rfqs import rfq_board, suppliers_fitting
-from marketplace.services import order_place, quote_create
-from marketplace.services.capacity import supplier_profile_update, week_of
-from marketplace.services.notifications import market_webhook_create
-from marketplace.services.rfqs import bid_submit, rfq_award, rfq_create, rfq_create_assembly
-from marketplace.tasks import rfq_close_due_task
+from marketplace.rfqs.selectors import rfq_board, suppliers_fitting
+from marketplace.orders.services import order_place
+from marketplace.sourcing.quotes import quote_create
+from marketplace.factories.profiles import supplier_profile_update
+from marketplace.factories.capacity import week_of
+from marketplace.notifications.services import market_webhook_create
+from marketplace.rfqs.services import bid_submit, rfq_award, rfq_create, rfq_create_assembly
+from marketplace.rfqs.tasks import rfq_close_due_task
 from tests.marketplace.factories import ListingFactory, MembershipFactory, OrganizationFactory, PartFactory, make_kit
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +127,7 @@ def test_assembly_rfq_is_routed_by_capability_and_the_award_becomes_the_kits_ass
 
 
 def test_an_order_is_refused_when_the_factorys_weeks_are_booked_and_cancelling_gives_them_back(fund):
-    from marketplace.services import purchase_order_cancel
+    from marketplace.orders.services import purchase_order_cancel
 
     buyer, kit, fab, _ = _assembly_world(fund)
     kit.assembly_factory = fab

@@ -1,0 +1,201 @@
+"""Catalogue reads: parts and the listing search with prices at a quantity, in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+
+from marketplace.catalogue.models import Listing, Part, PriceBreak, normalize_mpn
+from marketplace.catalogue.search.engine import Engine, sampled_count, search_matches
+from marketplace.catalogue.search.filters import (
+    SearchFilters,
+    listing_visible_q,
+    mpn_suggestions,
+    part_filter_q,
+    search_filters,
+)
+from marketplace.catalogue.search.pricing import (
+    DisplayCurrency,
+    _order_qty,
+    _priced_listings,
+)
+from marketplace.catalogue.units import QUANTITY_KEYS, format_measure
+from organizations.models import Organization
+
+
+def listing_search(
+    *,
+    viewer: Organization | None,
+    q: str | None = None,
+    mpn: str | None = None,
+    category: str | None = None,
+    vendor_id: int | None = None,
+    currency: str | None = None,
+    in_stock: bool = False,
+    qty: int | None = None,
+    parameters: dict[str, str] | str | None = None,
+    ordering: str | None = None,
+    display=None,
+) -> QuerySet[Listing]:
+    """Every matching listing priced at `qty` and sorted — the plain queryset that `offer_search`
+    pages without pricing every match (and the reference its tests compare against)."""
+
+    filters = search_filters(q=q, mpn=mpn, category=category, vendor_id=vendor_id, currency=currency,
+                             in_stock=in_stock, parameters=parameters)
+    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=False, display=display)
+    return engine.ordered(engine.matches()).select_related("vendor", "part").prefetch_related(
+        Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
+
+
+# --- Public selectors -----------------------------------------------------------------------------
+
+
+@dataclass
+class SearchPage:
+    rows: list  # Listing objects (flat) or PartGroup (grouped), priced at the quantity
+    count: int
+    count_is_estimate: bool
+    has_next: bool
+    path: str = ""
+    suggestions: list[Part] = field(default_factory=list)  # close MPNs when a typed one found nothing
+    fuzzy: bool = False  # the rows are for the suggestions, not the words typed
+
+
+@dataclass
+class PartGroup:
+    part: Part
+    best: Listing  # the best offer at the quantity (the first in the search order)
+    offers: int  # matching offers of this part
+    total_stock: int
+    shortest_lead_time_days: int
+    fillable_offers: int | None = None  # offers that can fill the quantity from stock
+
+
+def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
+                 ordering: str | None = None, offset: int = 0, limit: int = 50, exact_count: bool = False,
+                 group: bool = False, display: DisplayCurrency | None = None) -> SearchPage:
+    """One page of the search: offers (flat) or parts with their best offer (grouped), prices
+    compared in `display` (the platform's default currency when not given)."""
+    engine = Engine(viewer=viewer, filters=filters, qty=qty, ordering=ordering, group=group, display=display)
+    suggestions, fuzzy = [], False
+    found = engine.first(offset + limit + 1)
+    if found.complete and not found.ids and filters.q:
+        # Nothing for the words typed: an MPN-like word may be mistyped. Search the closest MPNs.
+        words = [w for w in filters.q.split() if any(ch.isdigit() for ch in w) and len(normalize_mpn(w)) >= 4]
+        suggestions = [p for w in words[:2] for p in mpn_suggestions(w)]
+        if suggestions:
+            rest = " ".join(w for w in filters.q.split() if w not in words)
+            engine.filters = SearchFilters(**{**filters.__dict__, "q": rest})
+            engine.part_ids = [p.pk for p in suggestions]
+            found, fuzzy = engine.first(offset + limit + 1), True
+    page_ids = found.ids[offset:offset + limit]
+    has_next = len(found.ids) > offset + limit
+    if found.complete:
+        count, estimated = found.count if found.count is not None else len(found.ids), False
+    elif exact_count or found.estimate is None:
+        count, estimated = engine.exact_count(), False
+    else:
+        count, estimated = max(found.estimate, offset + len(page_ids) + int(has_next)), True
+    listings = _priced_listings(page_ids, qty, engine.display)
+    rows = _groups(engine, listings) if group else listings
+    return SearchPage(rows=rows, count=count, count_is_estimate=estimated, has_next=has_next, path=found.path,
+                      suggestions=suggestions, fuzzy=fuzzy)
+
+
+def _groups(engine: Engine, best: list[Listing]) -> list[PartGroup]:
+    """Per part on the page: its matching offers' count, stock and shortest lead (one query)."""
+    part_ids = [l.part_id for l in best]
+    qs = engine.matches().filter(part_id__in=part_ids)
+    aggregates = {"offers": Count("id"), "total_stock": Sum("stock"), "lead": Min("lead_time_days")}
+    if engine.qty:
+        aggregates["fillable"] = Count("id", filter=Q(stock__gte=_order_qty(engine.qty)))
+    stats = {r["part_id"]: r for r in qs.values("part_id").annotate(**aggregates)}
+    return [PartGroup(part=l.part, best=l, offers=stats[l.part_id]["offers"], total_stock=stats[l.part_id]["total_stock"] or 0,
+                      shortest_lead_time_days=stats[l.part_id]["lead"], fillable_offers=stats[l.part_id].get("fillable"))
+            for l in best if l.part_id in stats]
+
+
+# --- Facets ------------------------------------------------------------------------------------------
+
+LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 days", 7), ("14", "≤ 14 days", 14)]
+FACET_LISTING_LIMIT = 50_000  # above this many matching offers, offer-level facets come from parts
+
+
+def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None, top: int = 25) -> dict:
+    """Facet values with counts of matching parts (category, manufacturer, parameters) and offers
+    (in stock, lead time), drawn from what matches now. Parameters are listed for one category
+    (the filter's, or the only one that matches).
+
+    Over broad searches (more than `FACET_LISTING_LIMIT` matching offers, by the sampled estimate)
+    the offer counts come from the 1 % page sample, scaled, and the part counts ignore the
+    offer-level filters (stock, vendor, lead time); `estimated` says so."""
+
+    matches = search_matches(viewer=viewer, filters=filters, qty=qty)
+    broad = connection.vendor == "postgresql" and sampled_count(matches, Listing._meta.db_table, percent=1) > FACET_LISTING_LIMIT
+    if filters.part_level or broad:
+        live = Listing.objects.filter(listing_visible_q(viewer), is_active=True, part=OuterRef("pk"))
+        parts = Part.objects.filter(part_filter_q(filters)).filter(Exists(live))
+    else:
+        parts = Part.objects.filter(pk__in=matches.values("part_id"))
+    categories = list(parts.order_by().values("category").annotate(n=Count("id")).order_by("-n", "category")[:top])
+    manufacturers = list(parts.order_by().values("manufacturer").annotate(n=Count("id")).order_by("-n", "manufacturer")[:top])
+    stock_q = Q(stock__gte=_order_qty(qty)) if qty else Q(stock__gt=0)
+    counts = {"offers": Count("id"), "in_stock": Count("id", filter=stock_q),
+              **{f"lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS}}
+    totals = _sampled_aggregate(matches, counts) if broad else matches.aggregate(**counts)
+    facets = {
+        "estimated": broad,
+        "category": [{"value": c["category"], "count": c["n"]} for c in categories],
+        "manufacturer": [{"value": m["manufacturer"], "count": m["n"]} for m in manufacturers],
+        "in_stock": {"offers": totals["offers"], "in_stock": totals["in_stock"]},
+        "lead_time": [{"max_days": days, "label": label, "count": totals[f"lead_{key}"]} for key, label, days in LEAD_BUCKETS],
+        "parameters": [],
+    }
+    category = filters.category or (categories[0]["category"] if len(categories) == 1 else "")
+    if category:
+        facets["parameters"] = parameter_facets(parts.filter(category__iexact=category), top=top)
+    return facets
+
+
+def _sampled_aggregate(qs: QuerySet, aggregates: dict) -> dict:
+    """The aggregates over a 1 % page sample of the listing table, scaled up (PostgreSQL)."""
+    grouped = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(**aggregates).values(*aggregates)
+    sql, params = grouped.query.sql_with_params()
+    table = f'FROM "{Listing._meta.db_table}"'
+    sql = sql.replace(table, f"{table} TABLESAMPLE SYSTEM (1) REPEATABLE (7)", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return {name: round((value or 0) * 100) for name, value in zip(aggregates, row or [0] * len(aggregates))}
+
+
+def parameter_facets(parts: QuerySet[Part], *, top: int = 25) -> list[dict]:
+    """[{"key", "quantity"?, "values": [{"value", "label", "count"}]}]: every normalised parameter of
+    these parts, its values by count (numbers ordered by size, labelled with their unit)."""
+    counts: dict[str, dict] = {}
+    for values in parts.values_list("parameter_values", flat=True).iterator(chunk_size=5000):
+        for key, value in (values or {}).items():
+            bucket = counts.setdefault(key, {})
+            bucket[value] = bucket.get(value, 0) + 1
+    out = []
+    for key in sorted(counts):
+        bucket = counts[key]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bucket)
+        ordered = sorted(bucket.items(), key=(lambda kv: kv[0]) if numeric else (lambda kv: (-kv[1], str(kv[0]))))
+        quantity = QUANTITY_KEYS.get(key, "") if numeric else ""
+        out.append({"key": key, "numeric": numeric, "values": [
+            {"value": value, "label": format_measure(quantity, value) if numeric else str(value), "count": n}
+            for value, n in ordered[:top]]})
+    return out
