@@ -16,7 +16,7 @@ from marketplace.exceptions import QuoteInvalid
 from marketplace.kits.models import BomLine, Kit
 from marketplace.kits.selectors import kit_tree_multipliers
 from marketplace.kits.services import kit_freeze
-from marketplace.sourcing.allocation import MICRO, Offer, solve_line
+from marketplace.sourcing.allocation import MICRO, Offer
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
 from marketplace.sourcing.offers import (
     assembly_offer_breaks,
@@ -30,12 +30,11 @@ from marketplace.sourcing.options import (
     QuoteOptions,
     quote_options_parse,
 )
-from marketplace.sourcing.plan import Plan, VendorTerms, _evaluate, plan_sourcing
+from marketplace.sourcing.plan import Plan, VendorTerms, plan_sourcing
 from marketplace.sourcing.rates import QuoteRates, cents, fx_snapshot, quote_rates
 from organizations.models import Organization
 
 QUOTE_VALIDITY = timedelta(days=7)
-JOINT_TIME_LIMIT = 0.8  # seconds the joint search may take (the per-line optima come first, always)
 
 
 @dataclass
@@ -110,40 +109,8 @@ def sourcing_problem(*, needs: list[Need], offers_by_part: dict[int, list[Offer]
     return problem
 
 
-def _share_stock(problem: list[tuple[list[Offer], int]], plan: Plan) -> Plan:
-    """Lines that can use the same listing (a part that is also another line's substitute) must
-    not buy its stock twice: such lines are re-sourced in BOM order from what is left."""
-
-    shared = defaultdict(int)
-    for offers, _ in problem:
-        for o in offers:
-            shared[o.listing_id] += 1
-    if all(count == 1 for count in shared.values()):
-        return plan
-    left: dict[int, int] = {}
-    lines = []
-    for (offers, needed), solution in zip(problem, plan.lines):
-        over = any(a.quantity > left.get(a.offer.listing_id, a.offer.stock) for a in solution.allocations)
-        if over:
-            usable = [o if left.get(o.listing_id, o.stock) == o.stock else replace(o, stock=left[o.listing_id])
-                      for o in offers]
-            solution = solve_line(usable, needed)
-        for a in solution.allocations:
-            left[a.offer.listing_id] = left.get(a.offer.listing_id, a.offer.stock) - a.quantity
-        lines.append(solution)
-    if lines == plan.lines:
-        return plan
-
-    fixed = _evaluate(lines, {})
-    plan.lines, plan.subtotals = fixed.lines, fixed.subtotals
-    plan.shipping = {v: plan.shipping.get(v, 0) for v in fixed.subtotals}
-    plan.cost = fixed.cost + sum(plan.shipping.values())
-    plan.bound = min(plan.bound, plan.cost)
-    return plan
-
-
 def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: QuoteOptions,
-             time_limit: float = JOINT_TIME_LIMIT, rates: QuoteRates | None = None,
+             rates: QuoteRates | None = None,
              ) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
     """Everything a quote sources, without saving: needs, the per-line problem, the plan, the
     multipliers of the kit tree. Priced in `rates.currency` (default: the options' currency or the
@@ -158,8 +125,10 @@ def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: Qu
     problem = sourcing_problem(needs=needs, offers_by_part=offers_by_part, options=options)
     vendor_ids = {o.vendor_id for offers, _ in problem for o in offers}
     terms = vendor_terms(vendor_ids=vendor_ids, rates=rates)
-    plan = plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors, time_limit=time_limit)
-    return needs, problem, _share_stock(problem, plan), multipliers
+    # One objective (docs/quotes.md §4): fewest units short, then landed cost, then lead time; stock a
+    # listing shares between lines is counted once; deterministic (work limits, not seconds).
+    plan = plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors)
+    return needs, problem, plan, multipliers
 
 
 def _micro_to_money(value: int) -> Decimal:
