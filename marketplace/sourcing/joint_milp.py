@@ -75,9 +75,9 @@ class JointResult:
     stages: int
 
 
-def _highs(node_limit: int, iteration_limit: int) -> highspy.Highs:
+def _highs(node_limit: int, iteration_limit: int, rel_gap: float | None = None) -> highspy.Highs:
     h = highspy.Highs()
-    for name, value in (("output_flag", False), ("threads", 1), ("random_seed", 0), ("mip_rel_gap", REL_GAP),
+    for name, value in (("output_flag", False), ("threads", 1), ("random_seed", 0), ("mip_rel_gap", rel_gap if rel_gap is not None else REL_GAP),
                         ("mip_abs_gap", 1e-9), ("mip_max_nodes", node_limit), ("mip_allow_restart", False),
                         ("simplex_iteration_limit", iteration_limit), ("presolve", "on")):
         h.setOptionValue(name, value)
@@ -288,7 +288,8 @@ def _run(h: highspy.Highs, start: np.ndarray | None, objective_of: np.ndarray
 def solve_joint(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Terms] | None = None,
                 max_vendors: int | None = None, warm: list[LineSolution] | None = None,
                 shortfall_floor: int = 0, node_limit: int = STAGE_NODES,
-                iteration_limit: int = STAGE_ITERATIONS, lead_stage: bool = True) -> JointResult:
+                iteration_limit: int = STAGE_ITERATIONS, lead_stage: bool = True, rel_gap: float | None = None
+                ) -> JointResult:
     """The lexicographic optimum (fewest short, then cheapest, then quickest) of the whole BOM.
 
     `warm`: a feasible plan to start from (every stage keeps at least its value). `shortfall_floor`:
@@ -296,7 +297,7 @@ def solve_joint(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Term
     reaches it, stage 1 is skipped."""
     terms = terms or {}
     model = _Model(problem, terms, max_vendors)
-    h = _highs(node_limit, iteration_limit)
+    h = _highs(node_limit, iteration_limit, rel_gap)
     model.load(h)
     n = len(model.cost)
     start = model.values(warm, terms) if warm is not None else None
@@ -374,3 +375,23 @@ def plan_key(lines: list[LineSolution], terms: dict[int, Terms]) -> tuple[int, i
 
 def _lexicographic_best(a: list[LineSolution], b: list[LineSolution], problem, terms) -> list[LineSolution]:
     return b if plan_key(b, terms) < plan_key(a, terms) else a
+
+
+LINE_NODES = 200  # branch-and-bound nodes per stage when one line is handed over (`prove_line`)
+
+
+def prove_line(offers: list[Offer], needed: int, solution: LineSolution) -> LineSolution:
+    """A line the bounded search did not prove (docs/quotes.md §3), solved exactly by HiGHS from the
+    search's best allocation: the same allocation or a cheaper one, and a bound (usually the cost)."""
+    result = solve_joint([(offers, needed)], warm=[solution], node_limit=LINE_NODES, rel_gap=0.0,
+                         shortfall_floor=solution.shortfall)
+    if result.lines is None:
+        return solution
+    found = result.lines[0]
+    better = plan_key([found], {}) < plan_key([solution], {})
+    best = found if better else solution
+    bound = solution.bound
+    if result.cost_bound is not None:
+        slack = 10 + best.cost * 1e-9  # HiGHS computes in floats
+        bound = max(bound, best.cost if best.cost <= result.cost_bound + slack else int(result.cost_bound - slack))
+    return LineSolution(best.allocations, best.shortfall, best.cost, min(bound, best.cost), solution.nodes)

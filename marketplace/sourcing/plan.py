@@ -28,7 +28,7 @@ from marketplace.sourcing.allocation import (
     _unit_bounds,
     solve_line,
 )
-from marketplace.sourcing.joint_milp import STAGE_NODES, solve_joint
+from marketplace.sourcing.joint_milp import STAGE_NODES, prove_line, solve_joint
 
 MICRO = 1_000_000
 # The joint MILP runs up to this many price segments (30 lines × 10 vendors × up to 4 breaks, and
@@ -357,6 +357,9 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
     (every limit is counted in work)."""
     terms = {v: t for v, t in (terms or {}).items() if t.shipping_fee or t.min_order_value}
     first = [solve_line(offers, needed) for offers, needed in problem]
+    # A line the bounded search did not prove goes to HiGHS (rare: large needs over many offers
+    # with awkward multiples; docs/benchmarks.md has how rare and how long).
+    first = [s if s.proven else prove_line(offers, needed, s) for (offers, needed), s in zip(problem, first)]
     shared = shares_stock(problem)
     if shared:
         first = share_stock(problem, first)
