@@ -105,8 +105,15 @@ def order_place(
         short = [line for line in quote.lines.all() if line.shortfall]
         if allow_shortfalls and not allocations:
             raise OrderInvalid({"quote": ["Nothing in this quote can be sourced yet: ask the market for all of it instead."]})
-        if short and not allow_shortfalls:
-            raise OrderInvalid({"quote": [f"The quote is short of {len(short)} part(s); it cannot be ordered as a whole kit."]})
+        # One rule for kit and BOM quotes: a line short of stock and a BOM line no catalogue part
+        # matched (`Quote.unsourced`) are both parts the order would lack — ask first (the
+        # partial order + RFQ), never order the rest without a word.
+        unsourced = [row for row in (quote.unsourced or []) if int(row.get("quantity") or 0) >= 1]
+        if (short or unsourced) and not allow_shortfalls:
+            what = [f"short of {len(short)} part(s)"] if short else []
+            what += [f"{len(unsourced)} line(s) no catalogue part matched"] if unsourced else []
+            raise OrderInvalid({"quote": [f"The quote is {' and has '.join(what)}; it cannot be ordered as a whole "
+                                          "kit. Order what is available and ask the market for the rest instead."]})
         for a in allocations:
             wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
         for _, vendor_id, description, qty, unit in quote_service_lines(quote=quote):
