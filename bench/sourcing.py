@@ -22,7 +22,8 @@ from pathlib import Path
 # The project root instead of bench/ (whose http.py would shadow the standard library's http).
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from marketplace.sourcing.allocation import Offer
+from marketplace.sourcing.allocation import Offer, solve_line
+from marketplace.sourcing.joint_milp import prove_line
 from marketplace.sourcing.plan import VendorTerms, plan_sourcing
 
 MICRO = 1_000_000
