@@ -91,6 +91,7 @@ class QuoteOutputSerializer(serializers.Serializer):
     options = OptionsSerializer(help_text="The sourcing options the quote was made with")
     fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
+    remainder_of = serializers.IntegerField(allow_null=True, help_text="A quote for the rest of this order (its id): parts only")
     created_at = serializers.DateTimeField()
 
     @extend_schema_field(FxSerializer)

@@ -41,6 +41,9 @@ class Quote(models.Model):
                                        related_name="quotes")
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
+    remainder_of = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "A quote for the remainder of this order (its id): only the parts the order still lacks, no "
+        "assembly, design fees or NRE (the order paid those)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -110,7 +110,7 @@ def sourcing_problem(*, needs: list[Need], offers_by_part: dict[int, list[Offer]
 
 
 def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: QuoteOptions,
-             rates: QuoteRates | None = None,
+             rates: QuoteRates | None = None, remaining: dict[int, int] | None = None,
              ) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
     """Everything a quote sources, without saving: needs, the per-line problem, the plan, the
     multipliers of the kit tree. Priced in `rates.currency` (default: the options' currency or the
@@ -118,6 +118,8 @@ def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: Qu
     rates = rates or quote_rates(currency=options.currency or kit.currency)
     multipliers = kit_tree_multipliers(kit)
     needs = flatten_needs(kit, quantity, multipliers)
+    if remaining is not None:  # the remainder of an order: only what it still lacks, per part
+        needs = [replace(n, needed=remaining[n.part_id]) for n in needs if remaining.get(n.part_id, 0) > 0]
     if any(need.needed > MAX_NEEDED for need in needs):
         raise QuoteInvalid({"quantity": ["That batch needs more than 2 billion of one part; quote a smaller batch."]})
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
@@ -166,7 +168,10 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
 
 
 def quote_service_lines(*, quote: Quote) -> list[tuple[str, int, str, int, Decimal]]:
-    """A saved quote's service lines, at its own rates: what an order from it buys besides parts."""
+    """A saved quote's service lines, at its own rates: what an order from it buys besides parts
+    (none for the remainder of an order: that order paid them)."""
+    if quote.remainder_of is not None:
+        return []
     return kit_service_lines(kit=quote.kit, quantity=quote.quantity, multipliers=kit_tree_multipliers(quote.kit),
                              assembly_offer=quote.assembly_offer, rates=QuoteRates.from_json(quote.currency, quote.fx))
 
@@ -175,6 +180,7 @@ def quote_service_lines(*, quote: Quote) -> list[tuple[str, int, str, int, Decim
 def quote_create(
     *, organization: Organization, kit: Kit, quantity: int, created_by: AbstractBaseUser | None = None,
     validity: timedelta = QUOTE_VALIDITY, options: QuoteOptions | dict | None = None,
+    remaining: dict[int, int] | None = None, remainder_of: int | None = None,
 ) -> Quote:
     """Price `quantity` units of `kit` for `organization` and save the quote. Parts nobody can
     supply are recorded as shortfalls (the quote still saves; an order from it is refused).
@@ -190,14 +196,16 @@ def quote_create(
         raise QuoteInvalid({"currency": [f"No exchange rate from {kit.currency} to {currency}; quote in {kit.currency}."]})
     rates.used.add(kit.currency)  # its assembly, fees and NRE: an order from the quote converts them again
     needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options,
-                                                 rates=rates)
+                                                 rates=rates, remaining=remaining)
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
-    assembly_offer = assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
     services = defaultdict(Decimal)
-    for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
-                                                   assembly_offer=assembly_offer, rates=rates):
-        services[kind] += cents(qty * unit)
+    assembly_offer = None
+    if remaining is None:  # a remainder quote buys parts only: the order it completes paid the rest
+        assembly_offer = assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
+        for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
+                                                       assembly_offer=assembly_offer, rates=rates):
+            services[kind] += cents(qty * unit)
     assembly_cost, design_fees, nre = services["assembly"], services["design"], services["nre"]
 
     components_cost = sum((cents(sum((a.extended_price for a in allocs), Decimal(0))) for _, allocs, _ in line_results),
@@ -214,7 +222,7 @@ def quote_create(
         unit_cost=cents(total / quantity), shipping_cost=shipping_cost, optimality_gap=gap, options=options.as_json(),
         fx=fx_snapshot(rates, part_ids={n.part_id for n in needs} | {s for n in needs for s in n.substitutes}),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
-        valid_until=timezone.now() + validity, assembly_offer=assembly_offer,
+        valid_until=timezone.now() + validity, assembly_offer=assembly_offer, remainder_of=remainder_of,
     )
     lines = QuoteLine.objects.bulk_create([
         QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
