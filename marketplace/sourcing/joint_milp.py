@@ -242,7 +242,7 @@ class _Model:
     def solutions(self, x: np.ndarray) -> list[LineSolution]:
         picks: dict[int, list[Allocation]] = {}
         for line, offer, t in self.index:
-            qty = int(round(x[t])) * offer.multiple
+            qty = round(float(x[t])) * offer.multiple
             if qty:
                 picks.setdefault(line, []).append(Allocation(offer, qty))
         out = []
@@ -316,7 +316,7 @@ def solve_joint(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Term
         stages, nodes, iterations = stages + 1, nodes + k, iterations + it
         if x1 is None:  # cannot happen (buying nothing is a plan); keep the warm start
             return JointResult(None, shortfall_floor, None, False, nodes, iterations, stages)
-        best_short = int(round(objective))
+        best_short = round(float(objective))
         if warm_short is not None and warm_short <= best_short:
             x1, best_short = start, warm_short
         if ok:

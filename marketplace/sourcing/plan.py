@@ -1,17 +1,22 @@
 """Sourcing a whole BOM jointly: lines are coupled through each vendor's order terms (a shipping
-fee per purchase order, free shipping over an amount, a minimum order value) and the buyer's cap
-on the number of vendors. Pure functions, no ORM; amounts are integers in millionths (micro).
+fee per purchase order, free shipping over an amount, a minimum order value), the buyer's cap on
+the number of vendors, and stock a listing shares between lines. Pure functions, no ORM; amounts
+are integers in millionths (micro).
 
-Without terms and without a vendor cap the lines are independent and each is solved exactly by
-`allocation.solve_line`. Otherwise:
+One objective (docs/quotes.md §4): the fewest units short, then the lowest landed cost
+(components + shipping), then the shortest lead time. Deterministic: every limit is counted in
+work, never in seconds.
 
-1. every line is solved exactly on its own: the sum is a lower bound (fixed costs only add);
-2. a feasible plan is built from that (vendors below their minimum order or over the cap are
-   dropped one at a time, cheapest loss first, and the lines that used them re-solved exactly);
-3. the joint problem is solved as a mixed-integer programme by HiGHS (scipy.optimize.milp) within
-   a time limit, and its proven dual bound raises the lower bound; the better plan wins.
+1. every line is solved exactly on its own (`allocation.solve_line`; a line its bounded search does
+   not prove goes to HiGHS, `joint_milp.prove_line`). Without terms, cap or shared stock that is
+   the answer, and the sum of the lines' floors its bound;
+2. otherwise a feasible plan from the heuristic (vendors chosen under the cap, vendors below their
+   minimum order or not worth their shipping dropped, the lines that used them re-solved);
+3. BOMs up to `EXACT_SEGMENTS` price segments are solved exactly by the lexicographic MILP of
+   `joint_milp`, warm-started from that plan; larger ones keep the heuristic's plan with the best
+   bound it can prove (the per-line floors, the LP of the vendor cap).
 
-The reported gap is (cost − bound) ÷ cost: 0 means proven optimal. See docs/quotes.md.
+The reported gap is (cost − bound) ÷ cost: 0 means proven optimal.
 """
 
 from dataclasses import dataclass, field, replace
@@ -349,12 +354,10 @@ def _segments(problem: list[tuple[list[Offer], int]]) -> int:
 
 
 def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, VendorTerms] | None = None,
-                  max_vendors: int | None = None, time_limit: float | None = None,
-                  node_limit: int = STAGE_NODES) -> Plan:
+                  max_vendors: int | None = None, node_limit: int = STAGE_NODES) -> Plan:
     """Source every (offers, needed) line of a BOM: the fewest units short, then the lowest landed
     cost, then the shortest lead time (see the module doc). Deterministic: the same problem gives
-    the same plan whatever the machine's load. `time_limit` is accepted for old callers and ignored
-    (every limit is counted in work)."""
+    the same plan whatever the machine's load (every limit is counted in work, never in seconds)."""
     terms = {v: t for v, t in (terms or {}).items() if t.shipping_fee or t.min_order_value}
     first = [solve_line(offers, needed) for offers, needed in problem]
     # A line the bounded search did not prove goes to HiGHS (rare: large needs over many offers

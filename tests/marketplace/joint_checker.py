@@ -132,7 +132,7 @@ def exact(problem, terms, max_vendors) -> tuple[int, int]:
     first[shorts] = 1
     stage1 = milp(first, integrality=np.array(integrality), bounds=bounds,
                   constraints=LinearConstraint(matrix, lb, ub), options=options)
-    short = int(round(stage1.fun))
+    short = round(float(stage1.fun))
     second = np.zeros(len(cost))
     for j, m in money.items():
         second[j] = m
@@ -141,7 +141,7 @@ def exact(problem, terms, max_vendors) -> tuple[int, int]:
     stage2 = milp(second, integrality=np.array(integrality), bounds=bounds,
                   constraints=[LinearConstraint(matrix, lb, ub), fix], options=options)
     assert stage2.status == 0
-    return short, int(round(stage2.fun * MICRO))
+    return short, round(float(stage2.fun) * MICRO)
 
 
 def brute_force(problem, terms, max_vendors) -> tuple[int, int]:
