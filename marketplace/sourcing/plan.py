@@ -39,6 +39,7 @@ MICRO = 1_000_000
 # The joint MILP runs up to this many price segments (30 lines × 10 vendors × up to 4 breaks, and
 # room for substitutes); above it, the heuristic with its proven bound.
 EXACT_SEGMENTS = 1_600
+EXACT_GAP_SEGMENTS = 400  # up to here (≈ 10 lines × 10 vendors) the MILP closes the gap to zero
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,10 +381,12 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
         best.method = "joint"
     if _violations(base, terms, max_vendors) is False and _key(base) < _key(best):
         best = base
-    if _segments(problem) <= EXACT_SEGMENTS:
+    segments = _segments(problem)
+    if segments <= EXACT_SEGMENTS:
         warm = None if _violations(best, terms, max_vendors) else best.lines
+        # Small BOMs are closed exactly (no gap tolerance); larger ones within REL_GAP (0.1 %).
         result = solve_joint(problem, terms=terms, max_vendors=max_vendors, warm=warm, shortfall_floor=least_short,
-                             node_limit=node_limit)
+                             node_limit=node_limit, rel_gap=0.0 if segments <= EXACT_GAP_SEGMENTS else None)
         if result.lines is not None:
             candidate = _evaluate(result.lines, terms)
             if (_within_stock(candidate.lines) and not _violations(candidate, terms, max_vendors)
