@@ -63,6 +63,12 @@ class Quote(models.Model):
         return any(line.shortfall for line in self.lines.all())
 
     @property
+    def lacks_parts(self) -> bool:
+        """Short of stock, or (BOM quotes) lines no catalogue part matched: one rule for both, an
+        order of the whole quote is refused and the buyer is asked (`order_place`)."""
+        return self.has_shortages or any(int(row.get("quantity") or 0) >= 1 for row in self.unsourced or [])
+
+    @property
     def fx_as_of(self):
         """When the quote's exchange rates were read (None for a quote that used none)."""
         from django.utils.dateparse import parse_datetime
