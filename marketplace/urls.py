@@ -86,6 +86,7 @@ urlpatterns = [
     path("orders/", orders_views.order_list_view, name="order-list"),
     path("orders/new/", orders_views.order_create_view, name="order-create"),
     path("orders/<int:pk>/", orders_views.order_detail_view, name="order-detail"),
+    path("orders/<int:pk>/complete/", orders_views.order_complete_view, name="order-complete-page"),
     path("purchase-orders/", orders_views.purchase_order_list_view, name="purchase-order-list"),
     path("purchase-orders/<int:pk>/dispute/", orders_views.purchase_order_dispute_view, name="purchase-order-dispute-page"),
     path("purchase-orders/<int:pk>/<str:step>/", orders_views.purchase_order_step_view, name="purchase-order-step"),
