@@ -4,6 +4,9 @@ p95), lines proven and the proven gap, as a Markdown table. For profiling the se
 loading and saving a quote also does (`--profile` prints cProfile's top functions).
 
     .venv/bin/python bench/sourcing.py [--runs 5] [--case a100|a1000|a5000|b] [--profile]
+    .venv/bin/python bench/sourcing.py --lines      # per-line CPU: p50 / p99 / max (and the hard lines)
+    .venv/bin/python bench/sourcing.py --small 10   # 30-line × 10-vendor kits, solved exactly (joint MILP)
+    .venv/bin/python bench/sourcing.py --check 200  # small random kits against the independent checker
 """
 
 import argparse
@@ -21,7 +24,8 @@ from pathlib import Path
 sys.path = [str(Path(__file__).resolve().parent.parent)] + [
     p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from marketplace.sourcing.allocation import Offer
+from marketplace.sourcing.allocation import Offer, solve_line
+from marketplace.sourcing.joint_milp import prove_line
 from marketplace.sourcing.plan import VendorTerms, plan_sourcing
 
 MICRO = 1_000_000
@@ -67,8 +71,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="kits drawn per case (seeds 1..runs)")
     parser.add_argument("--case", action="append", help="a100, a1000, a5000, b (default: all)")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--time-limit", type=float, default=0.8)
+    parser.add_argument("--lines", action="store_true", help="per-line CPU time instead of whole kits")
+    parser.add_argument("--small", type=int, default=0, help="this many 30×10 kits with terms, with and without a cap")
+    parser.add_argument("--check", type=int, default=0, help="this many small random kits against the checker")
     args = parser.parse_args()
+    if args.lines:
+        return per_line(args.runs)
+    if args.small:
+        return small_kits(args.small)
+    if args.check:
+        return check(args.check)
     print("| case | kits | CPU p50 ms | CPU p95 ms | lines proven | worst gap |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in args.case or ["a100", "a1000", "a5000", "b"]:
@@ -79,7 +91,7 @@ def main() -> None:
             start = time.process_time()
             if profile:
                 profile.enable()
-            plan = plan_sourcing(problem, terms=terms, max_vendors=cap, time_limit=args.time_limit)
+            plan = plan_sourcing(problem, terms=terms, max_vendors=cap)
             if profile:
                 profile.disable()
             times.append((time.process_time() - start) * 1000)
@@ -92,6 +104,102 @@ def main() -> None:
               f"{max(gaps) * 100:.3f} % |", flush=True)
         if profile:
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+
+
+def hard_line(rng: random.Random, offers: int = 20) -> tuple[list[Offer], int]:
+    """An adversarial line (the issue's: 20 offers, a 10,000+ need, MOQs and multiples 3, 7, 25, 50)."""
+    base = Decimal(rng.randint(5, 3000)) / 100
+    line = []
+    for i in range(offers):
+        price = base * Decimal(rng.randint(80, 130)) / 100
+        spec = [(1, price), (100, price * Decimal("0.92")), (1000, price * Decimal("0.85")),
+                (5000, price * Decimal("0.8")), (10000, price * Decimal("0.77"))][: rng.randint(2, 5)]
+        line.append(Offer(i + 1, i + 1, 1, rng.choice([1, 10, 100, 250, 1000, 2500]), rng.choice([1, 1, 3, 7, 10, 25, 50]),
+                          rng.choice([500, 2000, 5000, 20000, 100000]), rng.choice([0, 3, 7]),
+                          tuple((q, p.quantize(Decimal("0.000001"))) for q, p in spec)))
+    return line, rng.randint(10_000, 60_000)
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def per_line(runs: int) -> None:
+    """CPU per line: the bounded search alone, and the lines it hands to HiGHS (`prove_line`)."""
+    print("| lines | count | search p50 ms | p99 | max | proven by the search | handed to HiGHS | HiGHS p50 ms | max | proven after |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    groups = [(name, [line for seed in range(1, runs + 1) for line in case(name, seed)[0]])
+              for name in ("a100", "a1000", "a5000")]
+    rng = random.Random(7)
+    groups.append(("hard (20 offers, need 10k–60k)", [hard_line(rng) for _ in range(200)]))
+    for name, lines in groups:
+        search, milp, proven, after = [], [], 0, 0
+        for offers, needed in lines:
+            start = time.process_time()
+            solution = solve_line(offers, needed)
+            search.append((time.process_time() - start) * 1000)
+            if solution.proven:
+                proven += 1
+                after += 1
+                continue
+            start = time.process_time()
+            solution = prove_line(offers, needed, solution)
+            milp.append((time.process_time() - start) * 1000)
+            after += solution.proven
+        extra = f"{_pct(milp, 0.5):.1f} | {max(milp):.1f}" if milp else "– | –"
+        print(f"| {name} | {len(lines)} | {_pct(search, 0.5):.2f} | {_pct(search, 0.99):.1f} | {max(search):.1f} | "
+              f"{proven} | {len(milp)} | {extra} | {after} |", flush=True)
+
+
+def small_kits(count: int) -> None:
+    """30 lines × 10 vendors with shipping, free-shipping thresholds and minimum orders (the size the
+    joint MILP solves exactly), with no cap and with max_vendors = 3."""
+    print("| kits (30 × 10) | cap | CPU p50 ms | p95 | max | proven (gap ≤ 0.1 %) | worst gap | same plan twice |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for cap in (None, 3):
+        times, gaps, proven, same = [], [], 0, True
+        for seed in range(1, count + 1):
+            rng = random.Random(seed)
+            vendors = list(range(1, 11))
+            problem = draw_problem(rng, 100, vendors, lines=30, offers=10)
+            terms = {v: VendorTerms(shipping_fee=rng.choice([8, 12, 15, 20, 30]) * MICRO,
+                                    free_shipping_over=rng.choice([None, 2000 * MICRO, 5000 * MICRO]),
+                                    min_order_value=rng.choice([50, 100, 200, 500]) * MICRO) for v in vendors}
+            start = time.process_time()
+            plan = plan_sourcing(problem, terms=terms, max_vendors=cap)
+            times.append((time.process_time() - start) * 1000)
+            gaps.append(plan.gap)
+            proven += plan.gap <= 0.001
+            if seed <= 3:
+                again = plan_sourcing(problem, terms=terms, max_vendors=cap)
+                same &= [[(a.offer.listing_id, a.quantity) for a in s.allocations] for s in again.lines] == \
+                        [[(a.offer.listing_id, a.quantity) for a in s.allocations] for s in plan.lines]
+        print(f"| {count} | {cap or '–'} | {_pct(times, 0.5):.0f} | {_pct(times, 0.95):.0f} | {max(times):.0f} | "
+              f"{proven}/{count} | {max(gaps) * 100:.3f} % | {'yes' if same else 'NO'} |", flush=True)
+
+
+def check(count: int) -> None:
+    """Small random kits (3–8 lines, 2–6 vendors, terms, caps, substitutes) against the independent
+    exact checker of the tests: how often the shortfall and the cost agree."""
+    from tests.marketplace import joint_checker
+    from tests.marketplace.test_joint_exact import random_kit
+
+    rng = random.Random(2026)
+    short_ok = cost_ok = exact = 0
+    worst = 0.0
+    for _ in range(count):
+        problem, terms, cap = random_kit(rng)
+        short, cost = joint_checker.exact(problem, terms, cap)
+        plan = plan_sourcing(problem, terms=terms, max_vendors=cap)
+        short_ok += plan.shortfall == short
+        if plan.shortfall == short:
+            gap = (plan.cost - cost) / cost if cost else 0.0
+            worst = max(worst, gap)
+            cost_ok += gap <= 0.005
+            exact += plan.cost == cost
+    print(f"{count} kits: shortfall equal to the optimum {short_ok}/{count}; cost within 0.5 % {cost_ok}/{count}; "
+          f"exactly optimal {exact}/{count}; worst excess {worst * 100:.3f} %")
 
 
 if __name__ == "__main__":

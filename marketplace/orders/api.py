@@ -21,7 +21,9 @@ from marketplace.orders.models import Order, OrderStatus, PurchaseOrder
 from marketplace.orders.selectors import lot_trace, order_list, purchase_order_list, resource_offer, shipment_list
 from marketplace.orders.services import (
     STEPS,
+    order_complete,
     order_place,
+    order_remainder_quote,
     order_step,
     purchase_order_dispute,
     purchase_order_resource,
@@ -29,7 +31,7 @@ from marketplace.orders.services import (
     shipment_receive,
 )
 from marketplace.rfqs.services import order_place_partial
-from marketplace.sourcing.api import QuoteOutputSerializer
+from marketplace.sourcing.api import QuoteOptionsInputSerializer, QuoteOutputSerializer
 from marketplace.sourcing.offers import awarded_listing_list
 from marketplace.sourcing.selectors import quote_list
 from organizations.access import get_acting_organization
@@ -219,6 +221,51 @@ class OrderDetailApi(APIView):
     def get(self, request, pk: int):
         org = get_acting_organization(request)
         return Response(order_output(get_object_or_404(order_list(organization=org), pk=pk), org))
+
+
+class OrderRemainderQuoteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        options = QuoteOptionsInputSerializer(required=False, allow_null=True,
+                                              help_text="Sourcing options (default: the order's quote's)")
+
+    @extend_schema(request=InputSerializer, responses={201: QuoteOutputSerializer})
+    def post(self, request, pk: int):
+        """A quote for the rest of an order placed from a quote: per part, what the quote needed minus
+        what this order (and orders from its earlier remainder quotes) bought and did not cancel,
+        sourced from the market and your awarded RFQ offers; parts only (the order paid assembly,
+        fees and NRE). `remainder_of` on the quote names the order. 400 if nothing is missing."""
+        org = get_acting_organization(request)
+        order = get_object_or_404(order_list(organization=org).filter(buyer=org), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote = order_remainder_quote(order=order, buyer=org, created_by=request.user,
+                                      options=data.validated_data.get("options"))
+        return Response(QuoteOutputSerializer(quote_list(organization=org).get(pk=quote.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class OrderCompleteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        payment = serializers.ChoiceField(choices=Order.Payment.choices)
+        options = QuoteOptionsInputSerializer(required=False, allow_null=True,
+                                              help_text="Sourcing options (default: the order's quote's)")
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_PARAMETER], responses={201: OrderOutputSerializer})
+    def post(self, request, pk: int):
+        """Complete an order in one step: quote its remainder (typically from the RFQ award for the
+        parts it lacked, and the market) and order that quote. 400 and nothing kept if the remainder
+        still cannot be fully sourced. The response is the new order; its `quote` has `remainder_of`."""
+        org = get_acting_organization(request)
+        order = get_object_or_404(order_list(organization=org).filter(buyer=org), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def execute():
+            placed = order_complete(order=order, buyer=org, placed_by=request.user, payment=data.validated_data["payment"],
+                                    options=data.validated_data.get("options"))
+            return status.HTTP_201_CREATED, order_output(order_list(organization=org).get(pk=placed.pk), org)
+
+        return idempotent_response(request, scope=f"org:{org.pk}", execute=execute)
 
 
 class OrderStepApi(APIView):

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from config.events.services import event_record
@@ -57,9 +57,9 @@ from marketplace.orders.models import (
 from marketplace.orders.selectors import resource_offer
 from marketplace.orders.promises import days_late, late_credit, promise_apply, promises_for
 from marketplace.sourcing.allocation import order_qty
-from marketplace.sourcing.models import Quote
+from marketplace.sourcing.models import Quote, QuoteAllocation
 from marketplace.sourcing.options import MAX_TOTAL
-from marketplace.sourcing.quotes import quote_nre_charged, quote_service_lines
+from marketplace.sourcing.quotes import quote_create, quote_nre_charged, quote_service_lines
 from marketplace.sourcing.rates import cents
 from organizations.models import Organization
 
@@ -139,8 +139,15 @@ def order_place(
         short = [line for line in quote.lines.all() if line.shortfall]
         if allow_shortfalls and not allocations:
             raise OrderInvalid({"quote": ["Nothing in this quote can be sourced yet: ask the market for all of it instead."]})
-        if short and not allow_shortfalls:
-            raise OrderInvalid({"quote": [f"The quote is short of {len(short)} part(s); it cannot be ordered as a whole kit."]})
+        # One rule for kit and BOM quotes: a line short of stock and a BOM line no catalogue part
+        # matched (`Quote.unsourced`) are both parts the order would lack — ask first (the
+        # partial order + RFQ), never order the rest without a word.
+        unsourced = [row for row in (quote.unsourced or []) if int(row.get("quantity") or 0) >= 1]
+        if (short or unsourced) and not allow_shortfalls:
+            what = [f"short of {len(short)} part(s)"] if short else []
+            what += [f"{len(unsourced)} line(s) no catalogue part matched"] if unsourced else []
+            raise OrderInvalid({"quote": [f"The quote is {' and has '.join(what)}; it cannot be ordered as a whole "
+                                          "kit. Order what is available and ask the market for the rest instead."]})
         for a in allocations:
             wanted.append((a.vendor_id, a.listing_id, f"{a.listing.part}", a.quantity, a.unit_price))
             categories[a.listing_id] = a.listing.part.category
@@ -653,3 +660,62 @@ def order_step(*, order: Order, actor: Organization, step: str) -> Order:
         STEPS[step](purchase_order=po, actor=actor)
     order.refresh_from_db()
     return order
+
+
+# --- The remainder of an order ----------------------------------------------------------------------
+
+
+def order_remainder(*, order: Order) -> dict[int, int]:
+    """What an order from a quote still lacks, per part: the quote's needed quantity minus every
+    unit bought for it — by this order and by the orders placed from its remainder quotes —
+    counting purchase orders that were not cancelled. Empty when nothing is missing."""
+    if order.quote_id is None:
+        raise OrderInvalid({"order": ["Only an order placed from a quote has a remainder (it knows what the kit needs)."]})
+    needed = {line.part_id: line.needed_qty for line in order.quote.lines.all()}
+    orders = Order.objects.filter(Q(pk=order.pk) | Q(quote__remainder_of=order.pk)).exclude(status=OrderStatus.CANCELLED)
+    # Which line each bought listing served (a substitute counts for the line it was bought for):
+    # an order from a quote buys exactly the quote's allocations.
+    line_of = {(a.line.quote_id, a.listing_id): a.line.part_id
+               for a in QuoteAllocation.objects.filter(line__quote__orders__in=orders).select_related("line")}
+    bought: dict[int, int] = defaultdict(int)
+    for quote_id, listing_id, quantity in (
+            PurchaseOrderLine.objects.filter(purchase_order__order__in=orders, listing__isnull=False)
+            .exclude(purchase_order__status=OrderStatus.CANCELLED)
+            .values_list("purchase_order__order__quote_id", "listing_id", "quantity")):
+        part_id = line_of.get((quote_id, listing_id))
+        if part_id is not None:
+            bought[part_id] += quantity
+    return {part_id: qty - bought.get(part_id, 0) for part_id, qty in needed.items() if qty > bought.get(part_id, 0)}
+
+
+def order_remainder_quote(*, order: Order, buyer: Organization, created_by: AbstractBaseUser | None = None,
+                          options: dict | None = None) -> Quote:
+    """A quote for what `order` still lacks (`order_remainder`): sourced like any quote from the
+    market and the buyer's awarded RFQ offers (an RFQ sent for the rest of the order, once
+    awarded, is one of its offers), parts only — the order paid assembly, fees and NRE."""
+    if order.buyer_id != buyer.pk:
+        raise OrderInvalid({"order": ["Only the buyer can quote the rest of its order."]})
+    if order.status == OrderStatus.CANCELLED:
+        raise OrderInvalid({"order": [f"Order {order.pk} is cancelled; quote the kit again instead."]})
+    remaining = order_remainder(order=order)
+    if not remaining:
+        raise OrderInvalid({"order": [f"Order {order.pk} lacks nothing: every part it needs is ordered."]})
+    quote = order.quote
+    return quote_create(organization=buyer, kit=quote.kit, quantity=quote.quantity, created_by=created_by,
+                        options=options if options is not None else quote.options, remaining=remaining,
+                        remainder_of=order.pk)
+
+
+@transaction.atomic
+def order_complete(*, order: Order, buyer: Organization, placed_by: AbstractBaseUser, payment: str,
+                   options: dict | None = None) -> Order:
+    """"Complete order N" in one step: quote the remainder (from the awards and the market) and order
+    it. Refused (400, nothing kept) if the remainder still cannot be fully sourced — the quote's
+    shortfalls are named; ask the market again or order what is there with a partial order."""
+    quote = order_remainder_quote(order=order, buyer=buyer, created_by=placed_by, options=options)
+    short = [line for line in quote.lines.select_related("part") if line.shortfall]
+    if short:
+        names = ", ".join(f"{line.part} ({line.shortfall:,})" for line in short[:5])
+        raise OrderInvalid({"order": [f"The rest of order {order.pk} is still short of {names}: nothing was ordered. "
+                                      "Quote the remainder and order what is available with the rest sent to an RFQ."]})
+    return order_place(buyer=buyer, placed_by=placed_by, payment=payment, quote=quote)

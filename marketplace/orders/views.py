@@ -18,6 +18,7 @@ from marketplace.orders.models import OrderStatus
 from marketplace.orders.selectors import order_list, purchase_order_list, shipment_list
 from marketplace.orders.services import (
     STEPS,
+    order_complete,
     order_place,
     purchase_order_dispute,
     purchase_order_resource,
@@ -75,8 +76,26 @@ def order_detail_view(request, pk: int):
     for po in pos:
         po.payment = payments.get(po.pk)
     held = sum((p.deposit_amount if p.method == "deposit" else p.total for p in (po.payment for po in pos) if p), Decimal(0))
+    is_buyer = order.buyer_id == org.pk
+    rest_rfqs = list(order.rfqs.order_by("pk")) if is_buyer and order.quote_id else []
     return render(request, "marketplace/order_detail.html", {"order": order, "purchase_orders": pos, "paid_total": held,
-                                                             "is_buyer": order.buyer_id == org.pk})
+                                                             "is_buyer": is_buyer, "rest_rfqs": rest_rfqs,
+                                                             "payments": order.Payment.choices})
+
+
+@login_required
+@require_POST
+def order_complete_view(request, pk: int):
+    """"Complete this order": quote what it still lacks (from the awards and the market) and order it."""
+    org = get_acting_organization(request)
+    order = get_object_or_404(order_list(organization=org).filter(buyer=org), pk=pk)
+    try:
+        placed = order_complete(order=order, buyer=org, placed_by=request.user, payment=request.POST.get("payment", ""))
+    except (StateConflict, ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_text(exc))
+        return redirect("marketplace:order-detail", pk=order.pk)
+    messages.success(request, f"Order {placed.pk} completes order {order.pk}: {placed.total} {placed.currency}.")
+    return redirect("marketplace:order-detail", pk=placed.pk)
 
 
 @login_required

@@ -183,7 +183,10 @@ def _micro_lower_bound(offers: list[Offer], needed: int) -> int:
 
 # --- The exact search ----------------------------------------------------------------------------
 
-NODE_LIMIT = 20_000  # per line and pass; a safety net (then the line reports the gap it proved)
+# Work per line, all passes together: search nodes plus quantities tried (each costs a floor). It
+# bounds a line's worst case (measured: ≤ 50 ms of CPU, docs/benchmarks.md); a line that reaches it
+# keeps the best allocation found and the floor it proved, so its gap is known.
+NODE_LIMIT = 6_000
 
 
 @dataclass(slots=True)
@@ -309,7 +312,7 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
     except _NodeLimit as stopped:
         value, picks = stopped.value, stopped.picks
     try:
-        found, better, nodes = _search_free(prepared, needed, value, node_limit)
+        found, better, nodes = _search_free(prepared, needed, value, max(node_limit - QUICK_NODES, 1))
     except _NodeLimit as stopped:
         raise _NodeLimit(stopped.value, stopped.picks or picks) from None
     return found, better or picks, nodes + QUICK_NODES
@@ -364,6 +367,9 @@ def _search_walk(prepared: list[_Prepared], needed: int, best_value: int, node_l
             centre, steps = minimum
             for walk in (range(centre, steps + 1), range(centre - 1, -1, -1)):
                 for step in walk:
+                    nodes += 1  # work: each quantity tried costs a floor
+                    if nodes > node_limit:
+                        raise _NodeLimit(best_value, best_picks)
                     qty = lo + step * multiple
                     rest = _fill(items, residual - qty)
                     if rest is None:
@@ -497,7 +503,11 @@ def _search_free(prepared: list[_Prepared], needed: int, best_value: int, node_l
             if finish <= hi and value + price * finish < best_value:
                 total = value + price * finish
                 children.append((total, residual - finish, total, finish, price, whole_lo, whole_hi))
-            for qty in range(lo, min(hi, residual - 1) + 1, multiple):
+            quantities = range(lo, min(hi, residual - 1) + 1, multiple)
+            nodes += len(quantities)  # work: each quantity tried costs a floor
+            if nodes > node_limit:
+                raise _NodeLimit(best_value, best_picks)
+            for qty in quantities:
                 rest = _fill(items, residual - qty)
                 if rest is None:
                     continue
@@ -619,9 +629,12 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
             floor = _fill(_unit_bounds(allowed, needed), needed)
             if floor is None or floor // scale > cost:
                 continue
+            if nodes >= node_limit:
+                break
             try:
-                found, picks, more = _search(allowed, needed, (cost + 1) * scale, node_limit)
+                found, picks, more = _search(allowed, needed, (cost + 1) * scale, node_limit - nodes)
             except _NodeLimit:
+                nodes = node_limit
                 break
             nodes += more
             if picks is not None and found // scale == cost:

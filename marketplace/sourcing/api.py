@@ -149,6 +149,7 @@ class QuoteOutputSerializer(serializers.Serializer):
     fx = serializers.SerializerMethodField(help_text="The exchange-rate snapshot the quote priced offers in other currencies at")
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     assembly = serializers.SerializerMethodField(help_text="Who assembles the kit itself and, for auto, why")
+    remainder_of = serializers.IntegerField(allow_null=True, help_text="A quote for the rest of this order (its id): parts only")
     created_at = serializers.DateTimeField()
 
     def get_purchase_orders(self, quote) -> int:

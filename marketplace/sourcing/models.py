@@ -51,6 +51,9 @@ class Quote(models.Model):
         "the card's items, the runner-up and the difference."))
     unsourced = models.JSONField(default=list, blank=True,
                                  help_text="BOM quotes: [{line, mpn, quantity}] for lines no part was matched to.")
+    remainder_of = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "A quote for the remainder of this order (its id): only the parts the order still lacks, no "
+        "assembly, design fees or NRE (the order paid those)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +71,12 @@ class Quote(models.Model):
     @property
     def has_shortages(self) -> bool:
         return any(line.shortfall for line in self.lines.all())
+
+    @property
+    def lacks_parts(self) -> bool:
+        """Short of stock, or (BOM quotes) lines no catalogue part matched: one rule for both, an
+        order of the whole quote is refused and the buyer is asked (`order_place`)."""
+        return self.has_shortages or any(int(row.get("quantity") or 0) >= 1 for row in self.unsourced or [])
 
     @property
     def fx_as_of(self):

@@ -1,24 +1,28 @@
 """Sourcing a whole BOM jointly: lines are coupled through each vendor's order terms (a shipping
-fee per purchase order, free shipping over an amount, a minimum order value) and the buyer's cap
-on the number of vendors. Pure functions, no ORM; amounts are integers in millionths (micro).
+fee per purchase order, free shipping over an amount, a minimum order value), the buyer's cap on
+the number of vendors, and stock a listing shares between lines. Pure functions, no ORM; amounts
+are integers in millionths (micro).
 
-Without terms and without a vendor cap the lines are independent and each is solved exactly by
-`allocation.solve_line`. Otherwise:
+One objective (docs/quotes.md §4): the fewest units short, then the lowest landed cost
+(components + shipping), then the shortest lead time. Deterministic: every limit is counted in
+work, never in seconds.
 
-1. every line is solved exactly on its own: the sum is a lower bound (fixed costs only add);
-2. a feasible plan is built from that (vendors below their minimum order or over the cap are
-   dropped one at a time, cheapest loss first, and the lines that used them re-solved exactly);
-3. the joint problem is solved as a mixed-integer programme by HiGHS (scipy.optimize.milp) within
-   a time limit, and its proven dual bound raises the lower bound; the better plan wins.
+1. every line is solved exactly on its own (`allocation.solve_line`; a line its bounded search does
+   not prove goes to HiGHS, `joint_milp.prove_line`). Without terms, cap or shared stock that is
+   the answer, and the sum of the lines' floors its bound;
+2. otherwise a feasible plan from the heuristic (vendors chosen under the cap, vendors below their
+   minimum order or not worth their shipping dropped, the lines that used them re-solved);
+3. BOMs up to `EXACT_SEGMENTS` price segments are solved exactly by the lexicographic MILP of
+   `joint_milp`, warm-started from that plan; larger ones keep the heuristic's plan with the best
+   bound it can prove (the per-line floors, the LP of the vendor cap).
 
-The reported gap is (cost − bound) ÷ cost: 0 means proven optimal. See docs/quotes.md.
+The reported gap is (cost − bound) ÷ cost: 0 means proven optimal.
 """
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
 from marketplace.sourcing.allocation import (
@@ -29,9 +33,13 @@ from marketplace.sourcing.allocation import (
     _unit_bounds,
     solve_line,
 )
+from marketplace.sourcing.joint_milp import STAGE_NODES, prove_line, solve_joint
 
 MICRO = 1_000_000
-MILP_COLUMNS = 1_500  # measured: HiGHS closes BOMs of this size well inside the time limit
+# The joint MILP runs up to this many price segments (30 lines × 10 vendors × up to 4 breaks, and
+# room for substitutes); above it, the heuristic with its proven bound.
+EXACT_SEGMENTS = 1_600
+EXACT_GAP_SEGMENTS = 400  # up to here (≈ 10 lines × 10 vendors) the MILP closes the gap to zero
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,13 @@ class Plan:
     bound: int = 0  # no plan with the same shortfall costs less
     shortfall: int = 0
     method: str = "per line"
+    short_bound: int = 0  # no plan leaves fewer units short (as far as proven)
+    work: int = 0  # branch-and-bound nodes the joint MILP took
+
+    @property
+    def lead(self) -> int:
+        """The longest lead time of anything bought (days): when the last part can ship."""
+        return max((a.offer.lead_time_days for s in self.lines for a in s.allocations), default=0)
 
     @property
     def gap(self) -> float:
@@ -143,7 +158,7 @@ def _choose_vendors(problem: list[tuple[list[Offer], int]], vendors: list[int], 
 
 
 def plan_heuristic(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int | None,
-                   first: list[LineSolution], deadline: float = float("inf"), vendor_set: set[int] | None = None) -> Plan:
+                   first: list[LineSolution], vendor_set: set[int] | None = None) -> Plan:
     """A feasible plan: choose the vendors (under the cap), solve every line exactly on them, then
     drop vendors under their minimum order, or whose shipping costs more than buying elsewhere,
     one at a time (the lines that used one re-solved exactly without it)."""
@@ -174,8 +189,6 @@ def plan_heuristic(problem: list[tuple[list[Offer], int]], terms: dict[int, Vend
             continue
         # Worth dropping? Try the vendors whose shipping is largest against what they sell.
         changed = False
-        if time.perf_counter() > deadline:  # improving is optional; the minimum orders above are not
-            break
         shipped = sorted(((plan.subtotals[v] - plan.shipping[v], v) for v in plan.shipping if plan.shipping[v]))[:8]
         for _, vendor in shipped:
             trial = without(vendor)
@@ -296,155 +309,125 @@ def _cap_bound(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTe
     return float(result.fun) * MICRO, order
 
 
-def _milp(problem: list[tuple[list[Offer], int]], terms: dict[int, VendorTerms], max_vendors: int | None,
-          time_limit: float) -> tuple[list[LineSolution] | None, float | None]:
-    """The joint problem as a MILP for HiGHS. Per line, offer and price segment: an integer count
-    of order multiples t and a binary y (this segment is the one bought at): lo·y ≤ k·t ≤ hi·y.
-    Per vendor with terms or under a cap: z (used), w (free shipping reached). A line may fall
-    short only at a prohibitive price. Returns (line solutions or None, proven bound in micro)."""
-    cols_cost, cols_int, cols_ub = [], [], []
-    rows, cols, vals, row_lb, row_ub = [], [], [], [], []
-    row = 0
+def shares_stock(problem: list[tuple[list[Offer], int]]) -> bool:
+    """Whether some listing can serve several lines (a part that is also another line's substitute)."""
+    seen: set[int] = set()
+    for offers, _ in problem:
+        ids = {o.listing_id for o in offers}
+        if seen & ids:
+            return True
+        seen |= ids
+    return False
 
-    def column(cost: float, integer: int, ub: float) -> int:
-        cols_cost.append(cost)
-        cols_int.append(integer)
-        cols_ub.append(ub)
-        return len(cols_cost) - 1
 
-    def add_row(entries: list[tuple[int, float]], lb: float, ub: float) -> None:
-        nonlocal row
-        for c, v in entries:
-            rows.append(row)
-            cols.append(c)
-            vals.append(v)
-        row_lb.append(lb)
-        row_ub.append(ub)
-        row += 1
+def share_stock(problem: list[tuple[list[Offer], int]], lines: list[LineSolution]) -> list[LineSolution]:
+    """Lines that can use the same listing must not buy its stock twice: any line that would take
+    more than an earlier line left is re-solved exactly, in BOM order, on what is left."""
+    left: dict[int, int] = {}
+    out = []
+    for (offers, needed), solution in zip(problem, lines):
+        if any(a.quantity > left.get(a.offer.listing_id, a.offer.max_buy) for a in solution.allocations):
+            usable = [o if o.listing_id not in left else replace(o, stock=max(left[o.listing_id], 0)) for o in offers]
+            solution = solve_line(usable, needed)
+            # keep the caller's Offer objects (the stock-reduced copies only bounded the search)
+            originals = {o.listing_id: o for o in offers}
+            solution.allocations = [Allocation(originals[a.offer.listing_id], a.quantity) for a in solution.allocations]
+        for a in solution.allocations:
+            left[a.offer.listing_id] = left.get(a.offer.listing_id, a.offer.max_buy) - a.quantity
+        out.append(solution)
+    return out
 
-    vendors = sorted({o.vendor_id for offers, _ in problem for o in offers})
-    coupled = {v for v in vendors if max_vendors is not None or v in terms}
-    max_price = max((p for offers, _ in problem for o in offers for _, _, p in o.segments), default=1)
-    penalty = 10.0 * max_price / MICRO + 1.0
-    z = {v: column(terms.get(v, VendorTerms()).shipping_fee / MICRO, 1, 1) for v in sorted(coupled)}
-    w = {v: column(-terms[v].shipping_fee / MICRO, 1, 1) for v in sorted(coupled)
-         if v in terms and terms[v].free_shipping_over is not None and terms[v].shipping_fee}
-    subtotal: dict[int, list[tuple[int, float]]] = {v: [] for v in coupled}
-    by_listing: dict[int, list[tuple[int, float]]] = {}
-    stock: dict[int, int] = {}
-    lines_of: dict[int, set[int]] = {}
-    index: list[tuple[int, Offer, int, int]] = []  # (line, offer, t column, multiple)
-    for line, (offers, needed) in enumerate(problem):
-        cover = []
-        for offer in offers:
-            k = offer.multiple
-            ys = []
-            for lo, hi, price in offer.segments:
-                t = column(price * k / MICRO, 1, hi // k)
-                y = column(0.0, 1, 1)
-                add_row([(t, k), (y, -lo)], 0, np.inf)
-                add_row([(t, k), (y, -hi)], -np.inf, 0)
-                ys.append(y)
-                cover.append((t, k))
-                index.append((line, offer, t, k))
-                if offer.vendor_id in coupled:
-                    subtotal[offer.vendor_id].append((t, price * k / MICRO))
-                by_listing.setdefault(offer.listing_id, []).append((t, k))
-                lines_of.setdefault(offer.listing_id, set()).add(line)
-                stock[offer.listing_id] = offer.max_buy
-            if ys:
-                link = [(y, 1.0) for y in ys]
-                if offer.vendor_id in coupled:
-                    link.append((z[offer.vendor_id], -1.0))
-                add_row(link, -np.inf, 0 if offer.vendor_id in coupled else 1)
-        short = column(penalty, 0, needed)
-        add_row(cover + [(short, 1.0)], needed, np.inf)
-    for listing, uses in by_listing.items():  # a listing two lines can use (a substitute) shares its stock
-        if len(lines_of[listing]) > 1:
-            add_row(uses, -np.inf, stock[listing])
-    for v in sorted(coupled):
-        t = terms.get(v, VendorTerms())
-        if t.min_order_value:
-            add_row(subtotal[v] + [(z[v], -t.min_order_value / MICRO)], 0, np.inf)
-        if v in w:
-            add_row(subtotal[v] + [(w[v], -t.free_shipping_over / MICRO)], 0, np.inf)
-            add_row([(w[v], 1.0), (z[v], -1.0)], -np.inf, 0)
-    if max_vendors is not None:
-        add_row([(z[v], 1.0) for v in sorted(coupled)], -np.inf, max_vendors)
-    matrix = coo_array((vals, (rows, cols)), shape=(row, len(cols_cost))).tocsr()
-    result = milp(np.array(cols_cost), integrality=np.array(cols_int), bounds=Bounds(0, np.array(cols_ub, dtype=float)),
-                  constraints=LinearConstraint(matrix, np.array(row_lb), np.array(row_ub)),
-                  options={"time_limit": max(time_limit, 0.05), "mip_rel_gap": 0.0, "disp": False})
-    bound = getattr(result, "mip_dual_bound", None)
-    if result.status == 0 and result.fun is not None:  # solved to optimality: the bound is its objective
-        bound = result.fun
-    bound_micro = None if bound is None or not np.isfinite(bound) else bound * MICRO
-    if result.x is None:
-        return None, bound_micro
-    picks: dict[int, list[Allocation]] = {}
-    for line, offer, t, k in index:
-        qty = int(round(result.x[t])) * k
-        if qty:
-            picks.setdefault(line, []).append(Allocation(offer, qty))
-    solutions = []
-    for line, (offers, needed) in enumerate(problem):
-        allocations = sorted(picks.get(line, []), key=lambda a: a.offer.listing_id)
-        bought = sum(a.quantity for a in allocations)
-        cost = sum(a.offer.micro_cost(a.quantity) for a in allocations)
-        solutions.append(LineSolution(allocations, max(needed - bought, 0), cost, cost))
-    return solutions, bound_micro
+
+def _within_stock(lines: list[LineSolution]) -> bool:
+    taken: dict[int, int] = {}
+    for s in lines:
+        for a in s.allocations:
+            taken[a.offer.listing_id] = taken.get(a.offer.listing_id, 0) + a.quantity
+            if taken[a.offer.listing_id] > a.offer.max_buy:
+                return False
+    return True
+
+
+def _key(plan: Plan) -> tuple[int, int, int]:
+    """The objective, in order: units short, landed cost (micro), longest lead time (docs/quotes.md §4)."""
+    return plan.shortfall, plan.cost, plan.lead
+
+
+def _segments(problem: list[tuple[list[Offer], int]]) -> int:
+    return sum(len(o.segments) for offers, _ in problem for o in offers)
 
 
 def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, VendorTerms] | None = None,
-                  max_vendors: int | None = None, time_limit: float = 0.8) -> Plan:
-    """Source every (offers, needed) line of a BOM at the lowest landed cost (see the module doc)."""
-    started = time.perf_counter()
+                  max_vendors: int | None = None, node_limit: int = STAGE_NODES) -> Plan:
+    """Source every (offers, needed) line of a BOM: the fewest units short, then the lowest landed
+    cost, then the shortest lead time (see the module doc). Deterministic: the same problem gives
+    the same plan whatever the machine's load (every limit is counted in work, never in seconds)."""
     terms = {v: t for v, t in (terms or {}).items() if t.shipping_fee or t.min_order_value}
     first = [solve_line(offers, needed) for offers, needed in problem]
+    # A line the bounded search did not prove goes to HiGHS (rare: large needs over many offers
+    # with awkward multiples; docs/benchmarks.md has how rare and how long).
+    first = [s if s.proven else prove_line(offers, needed, s) for (offers, needed), s in zip(problem, first)]
+    shared = shares_stock(problem)
+    if shared:
+        first = share_stock(problem, first)
     base = _evaluate(first, terms)
     floor = sum(s.bound for s in first)
-    if not terms and max_vendors is None:
+    # Units no plan can avoid leaving short: per line, what everything on offer cannot cover.
+    least_short = sum(max(needed - sum(o.max_buy for o in offers if o.segments), 0) for offers, needed in problem)
+    if not terms and max_vendors is None and not shared:
         base.bound = floor
         return base
-    best = plan_heuristic(problem, terms, max_vendors, first, deadline=started + time_limit / 2)
+    best = plan_heuristic(problem, terms, max_vendors, first)
     best.method = "joint"
+    if shared:
+        best = _evaluate(share_stock(problem, best.lines), terms)
+        best.method = "joint"
+    if _violations(base, terms, max_vendors) is False and _key(base) < _key(best):
+        best = base
+    segments = _segments(problem)
+    if segments <= EXACT_SEGMENTS:
+        warm = None if _violations(best, terms, max_vendors) else best.lines
+        # Small BOMs are closed exactly (no gap tolerance); larger ones within REL_GAP (0.1 %).
+        result = solve_joint(problem, terms=terms, max_vendors=max_vendors, warm=warm, shortfall_floor=least_short,
+                             node_limit=node_limit, rel_gap=0.0 if segments <= EXACT_GAP_SEGMENTS else None)
+        if result.lines is not None:
+            candidate = _evaluate(result.lines, terms)
+            if (_within_stock(candidate.lines) and not _violations(candidate, terms, max_vendors)
+                    and (warm is None or _key(candidate) < _key(best))):
+                candidate.method = "exact" if result.proven else "joint"
+                best = candidate
+        best.short_bound = result.shortfall_bound
+        bound = 0
+        if result.cost_bound is not None and best.shortfall <= result.shortfall_bound:
+            # HiGHS computes in floats: a plan within its tolerance of the bound is the optimum.
+            slack = 10 + best.cost * 1e-9
+            bound = best.cost if best.cost <= result.cost_bound + slack else int(result.cost_bound - slack)
+        if best.shortfall == base.shortfall and not shared:
+            bound = max(bound, floor)
+        best.bound = min(bound, best.cost)
+        best.work = result.nodes
+        return best
+    # Above the exact size: the heuristic with its proven bound (docs/quotes.md §4).
     if best.shortfall > base.shortfall or _violations(best, terms, max_vendors):
-        floor = 0  # the per-line floor assumes the same shortfall; the MILP's bound is what holds
+        floor = 0  # the per-line floor assumes the same shortfall
     cap_bound = None
     if max_vendors is not None and best.shortfall == 0:
         cap_bound, hint = _cap_bound(problem, terms, max_vendors)
         if hint:  # the LP's favourite vendors: a second feasible plan, sometimes better
-            guided = plan_heuristic(problem, terms, max_vendors, first, deadline=started + time_limit * 0.75,
-                                    vendor_set=set(hint[:max_vendors]))
-            if not _violations(guided, terms, max_vendors) and (guided.shortfall, guided.cost) < (best.shortfall, best.cost):
+            guided = plan_heuristic(problem, terms, max_vendors, first, vendor_set=set(hint[:max_vendors]))
+            if not _violations(guided, terms, max_vendors) and _key(guided) < _key(best):
                 guided.method = "joint"
                 best = guided
             # Swaps from the better set, judged by the per-line relaxation: a third plan.
             swapped = _surrogate_vendors(problem, terms, max_vendors, sorted(best.subtotals, key=best.subtotals.get,
                                                                            reverse=True))
             if swapped != set(best.subtotals):
-                third = plan_heuristic(problem, terms, max_vendors, first, deadline=started + time_limit * 0.85,
-                                       vendor_set=swapped)
-                if not _violations(third, terms, max_vendors) and (third.shortfall, third.cost) < (best.shortfall, best.cost):
+                third = plan_heuristic(problem, terms, max_vendors, first, vendor_set=swapped)
+                if not _violations(third, terms, max_vendors) and _key(third) < _key(best):
                     third.method = "joint"
                     best = third
-    remaining = time_limit - (time.perf_counter() - started)
-    columns = sum(2 * len(o.segments) for offers, _ in problem for o in offers)
-    solutions, milp_bound = None, None
-    if columns <= MILP_COLUMNS and remaining > 0:  # HiGHS proves small BOMs in time; large ones it cannot
-        solutions, milp_bound = _milp(problem, terms, max_vendors, remaining)
-    if solutions is not None:
-        candidate = _evaluate(solutions, terms)
-        feasible = not _violations(candidate, terms, max_vendors)
-        if feasible and (candidate.shortfall, candidate.cost) < (best.shortfall, best.cost):
-            candidate.method = "joint"
-            best = candidate
-    bound = floor
+    bound = floor if best.shortfall == base.shortfall else 0
     if cap_bound is not None and best.shortfall == 0:
         bound = max(bound, int(cap_bound * (1 - 1e-9)) - 10)  # HiGHS works in floats
-    if milp_bound is not None and best.shortfall == 0:
-        # HiGHS computes in floats: a plan within its tolerance of the bound is the optimum.
-        slack = 10 + best.cost * 1e-9
-        bound = max(bound, best.cost if best.cost <= milp_bound + slack else int(milp_bound - slack))
     best.bound = min(bound, best.cost)
     return best

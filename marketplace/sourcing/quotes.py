@@ -16,7 +16,7 @@ from marketplace.exceptions import QuoteInvalid
 from marketplace.kits.models import BomLine, Kit
 from marketplace.kits.selectors import kit_tree_multipliers, nre_paid_for
 from marketplace.kits.services import kit_freeze
-from marketplace.sourcing.allocation import MICRO, Offer, solve_line
+from marketplace.sourcing.allocation import MICRO, Offer
 from marketplace.sourcing.assembly import assembly_choose, saved_assembly_lines
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
 from marketplace.sourcing.offers import (
@@ -31,12 +31,11 @@ from marketplace.sourcing.options import (
     QuoteOptions,
     quote_options_parse,
 )
-from marketplace.sourcing.plan import Plan, VendorTerms, _evaluate, plan_sourcing
+from marketplace.sourcing.plan import Plan, VendorTerms, plan_sourcing
 from marketplace.sourcing.rates import QuoteRates, cents, fx_snapshot, quote_rates
 from organizations.models import Organization
 
 QUOTE_VALIDITY = timedelta(days=7)
-JOINT_TIME_LIMIT = 0.8  # seconds the joint search may take (the per-line optima come first, always)
 
 
 @dataclass
@@ -111,40 +110,8 @@ def sourcing_problem(*, needs: list[Need], offers_by_part: dict[int, list[Offer]
     return problem
 
 
-def _share_stock(problem: list[tuple[list[Offer], int]], plan: Plan) -> Plan:
-    """Lines that can use the same listing (a part that is also another line's substitute) must
-    not buy its stock twice: such lines are re-sourced in BOM order from what is left."""
-
-    shared = defaultdict(int)
-    for offers, _ in problem:
-        for o in offers:
-            shared[o.listing_id] += 1
-    if all(count == 1 for count in shared.values()):
-        return plan
-    left: dict[int, int] = {}
-    lines = []
-    for (offers, needed), solution in zip(problem, plan.lines):
-        over = any(a.quantity > left.get(a.offer.listing_id, a.offer.stock) for a in solution.allocations)
-        if over:
-            usable = [o if left.get(o.listing_id, o.stock) == o.stock else replace(o, stock=left[o.listing_id])
-                      for o in offers]
-            solution = solve_line(usable, needed)
-        for a in solution.allocations:
-            left[a.offer.listing_id] = left.get(a.offer.listing_id, a.offer.stock) - a.quantity
-        lines.append(solution)
-    if lines == plan.lines:
-        return plan
-
-    fixed = _evaluate(lines, {})
-    plan.lines, plan.subtotals = fixed.lines, fixed.subtotals
-    plan.shipping = {v: plan.shipping.get(v, 0) for v in fixed.subtotals}
-    plan.cost = fixed.cost + sum(plan.shipping.values())
-    plan.bound = min(plan.bound, plan.cost)
-    return plan
-
-
 def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: QuoteOptions,
-             time_limit: float = JOINT_TIME_LIMIT, rates: QuoteRates | None = None,
+             rates: QuoteRates | None = None, remaining: dict[int, int] | None = None,
              ) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
     """Everything a quote sources, without saving: needs, the per-line problem, the plan, the
     multipliers of the kit tree. Priced in `rates.currency` (default: the options' currency or the
@@ -152,21 +119,23 @@ def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: Qu
     rates = rates or quote_rates(currency=options.currency or kit.currency)
     multipliers = kit_tree_multipliers(kit)
     needs = flatten_needs(kit, quantity, multipliers)
+    if remaining is not None:  # the remainder of an order: only what it still lacks, per part
+        needs = [replace(n, needed=remaining[n.part_id]) for n in needs if remaining.get(n.part_id, 0) > 0]
     if any(need.needed > MAX_NEEDED for need in needs):
         raise QuoteInvalid({"quantity": ["That batch needs more than 2 billion of one part; quote a smaller batch."]})
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
     offers_by_part = load_offers(part_ids=part_ids, rates=rates, buyer=organization, options=options)
     problem = sourcing_problem(needs=needs, offers_by_part=offers_by_part, options=options)
-    return needs, problem, plan_problem(problem, options=options, rates=rates, time_limit=time_limit), multipliers
+    return needs, problem, plan_problem(problem, options=options, rates=rates), multipliers
 
 
-def plan_problem(problem: list[tuple[list[Offer], int]], *, options: QuoteOptions, rates: QuoteRates,
-                 time_limit: float = JOINT_TIME_LIMIT) -> Plan:
+def plan_problem(problem: list[tuple[list[Offer], int]], *, options: QuoteOptions, rates: QuoteRates) -> Plan:
     """The joint plan for one sourcing problem, under the vendors' order terms and the options."""
     vendor_ids = {o.vendor_id for offers, _ in problem for o in offers}
     terms = vendor_terms(vendor_ids=vendor_ids, rates=rates)
-    plan = plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors, time_limit=time_limit)
-    return _share_stock(problem, plan)
+    # One objective (docs/quotes.md §4): fewest units short, then landed cost, then lead time; stock a
+    # listing shares between lines is counted once; deterministic (work limits, not seconds).
+    return plan_sourcing(problem, terms=terms, max_vendors=options.max_vendors)
 
 
 def _micro_to_money(value: int) -> Decimal:
@@ -210,7 +179,10 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
 
 
 def quote_service_lines(*, quote: Quote) -> list[tuple[str, int, str, int, Decimal]]:
-    """A saved quote's service lines, at its own rates: what an order from it buys besides parts."""
+    """A saved quote's service lines, at its own rates: what an order from it buys besides parts
+    (none for the remainder of an order: that order paid them)."""
+    if quote.remainder_of is not None:
+        return []
     return kit_service_lines(kit=quote.kit, quantity=quote.quantity, multipliers=kit_tree_multipliers(quote.kit),
                              assembly_offer=quote.assembly_offer, rates=QuoteRates.from_json(quote.currency, quote.fx),
                              nre_paid=quote_nre_paid_ids(quote),
@@ -225,6 +197,8 @@ def quote_nre_paid_ids(quote: Quote) -> set[int]:
 
 def quote_nre_charged(*, quote: Quote) -> list[Kit]:
     """The kit revisions whose NRE an order from this quote pays."""
+    if quote.remainder_of_id is not None:  # the order it completes paid (or will pay) the NRE
+        return []
     return list(Kit.objects.filter(pk__in=kit_tree_multipliers(quote.kit), nre__gt=0)
                 .exclude(pk__in=quote_nre_paid_ids(quote)).order_by("pk"))
 
@@ -233,6 +207,7 @@ def quote_nre_charged(*, quote: Quote) -> list[Kit]:
 def quote_create(
     *, organization: Organization, kit: Kit, quantity: int, created_by: AbstractBaseUser | None = None,
     validity: timedelta = QUOTE_VALIDITY, options: QuoteOptions | dict | None = None,
+    remaining: dict[int, int] | None = None, remainder_of: int | None = None,
 ) -> Quote:
     """Price `quantity` units of `kit` for `organization` and save the quote. Parts nobody can
     supply are recorded as shortfalls (the quote still saves; an order from it is refused).
@@ -248,9 +223,10 @@ def quote_create(
         raise QuoteInvalid({"currency": [f"No exchange rate from {kit.currency} to {currency}; quote in {kit.currency}."]})
     rates.used.add(kit.currency)  # its assembly, fees and NRE: an order from the quote converts them again
     needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options,
-                                                 rates=rates)
-    assembly, choice, assembly_lines = {"mode": options.assembly}, None, None
-    if options.assembly == "auto":  # the factory and the parts chosen together (sourcing/assembly.py)
+                                                 rates=rates, remaining=remaining)
+    # A remainder quote buys parts only: the order it completes paid the assembly, fees and NRE.
+    assembly, choice, assembly_lines = {"mode": options.assembly if remaining is None else "none"}, None, None
+    if options.assembly == "auto" and remaining is None:  # factory and parts chosen together (sourcing/assembly.py)
         choice = assembly_choose(
             kit=kit, boards=quantity, processes=list(options.processes), exclude=options.exclude_vendors, rates=rates,
             problem=problem, need_part_ids=[n.part_id for n in needs], base_plan=plan,
@@ -261,16 +237,18 @@ def quote_create(
             assembly_lines = [(choice.best.factory.pk, d, q, u) for d, q, u in choice.best.items]
     line_results = [(need, solution.allocations, solution.shortfall) for need, solution in zip(needs, plan.lines)]
 
-    assembly_offer = (assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
-                      if options.assembly == "author" else None)
-    paid = nre_paid_for(buyer=organization, kit_ids=multipliers)  # NRE once per kit revision per buyer
-    nre_paid = [{"kit": p.kit_id, "name": str(p.kit), "amount": str(p.amount), "currency": p.currency, "order": p.order_id}
-                for p in sorted(paid.values(), key=lambda p: p.kit_id)]
     services = defaultdict(Decimal)
-    for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
-                                                   assembly_offer=assembly_offer, rates=rates, nre_paid=set(paid),
-                                                   assembly_mode=options.assembly, assembly_lines=assembly_lines):
-        services[kind] += cents(qty * unit)
+    assembly_offer, nre_paid = None, []
+    if remaining is None:
+        assembly_offer = (assembly_offer_for(buyer=organization, kit=kit, quantity=quantity)  # an awarded assembly bid
+                          if options.assembly == "author" else None)
+        paid = nre_paid_for(buyer=organization, kit_ids=multipliers)  # NRE once per kit revision per buyer
+        nre_paid = [{"kit": p.kit_id, "name": str(p.kit), "amount": str(p.amount), "currency": p.currency,
+                     "order": p.order_id} for p in sorted(paid.values(), key=lambda p: p.kit_id)]
+        for kind, _, _, qty, unit in kit_service_lines(kit=kit, quantity=quantity, multipliers=multipliers,
+                                                       assembly_offer=assembly_offer, rates=rates, nre_paid=set(paid),
+                                                       assembly_mode=options.assembly, assembly_lines=assembly_lines):
+            services[kind] += cents(qty * unit)
     assembly_cost, design_fees, nre = services["assembly"], services["design"], services["nre"]
 
     components_cost = sum((cents(sum((a.extended_price for a in allocs), Decimal(0))) for _, allocs, _ in line_results),
@@ -288,7 +266,7 @@ def quote_create(
         fx=fx_snapshot(rates, part_ids={n.part_id for n in needs} | {s for n in needs for s in n.substitutes}),
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
         valid_until=timezone.now() + validity, assembly_offer=assembly_offer, nre_paid=nre_paid, assembly=assembly,
-        rate_card=choice.best.price.card if choice and choice.best else None,
+        rate_card=choice.best.price.card if choice and choice.best else None, remainder_of=remainder_of,
     )
     lines = QuoteLine.objects.bulk_create([
         QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,

@@ -3,7 +3,6 @@
 from datetime import datetime, timezone as dt_timezone
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 

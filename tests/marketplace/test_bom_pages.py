@@ -198,3 +198,18 @@ def test_unsourced_lines_go_to_the_market_from_the_review_page(buyer, catalogue)
     unsourced = bom.items.get(part__isnull=True, dnp=False)
     form = b.get("/rfqs/new/", {"title": "From my BOM", "lines": f"{unsourced.manufacturer}, {unsourced.mpn}, 40"}).content.decode()
     assert unsourced.mpn in form and "From my BOM" in form
+
+
+def test_a_bom_quote_with_an_unmatched_line_asks_before_ordering_on_its_page(buyer, catalogue):
+    """The kit rule on the quote page: no "Place the order" for a quote that lacks a part, but the
+    ask-the-market and order-what-is-available forms."""
+    b = browser(buyer)
+    upload(b)
+    bom = Bom.objects.get()
+    b.post(f"/boms/{bom.pk}/quote/", {"quantity": 10})
+    quote = Quote.objects.get()
+    quote.lines.update(shortfall=0)  # every matched line sourced: only the unmatched one is missing
+    assert quote.unsourced and not quote.has_shortages
+    page = b.get(f"/quotes/{quote.pk}/").content.decode()
+    assert "Cannot be ordered as a whole kit" in page and "matched no catalogue part" in page
+    assert "Order what is available and ask for the rest" in page and "Place the order" not in page

@@ -132,3 +132,20 @@ def test_a_supplier_told_about_an_rfq_opens_it_after_it_closed(buyer, trader):
     page = t.get(f"/rfqs/{rfq.pk}/")  # the inbox link opens: the page says bidding closed, offers no bid form
     assert page.status_code == 200 and "Bidding on this RFQ has closed" in page.content.decode()
     assert f'action="/rfqs/{rfq.pk}/bid/"' not in page.content.decode()
+
+
+def test_the_order_page_offers_to_complete_an_order_sent_partly_to_an_rfq(buyer, fund):
+    fund(buyer.org)
+    mcu = PartFactory(mpn="STM32G030F6P6", manufacturer="ST", category="MCU")
+    cap = PartFactory(mpn="CL05B104KO5NNNC", manufacturer="Samsung", category="Capacitors")
+    ListingFactory(part=cap, stock=1000, breaks=[(1, "0.01")])
+    kit = make_kit(bom=[(mcu, 1), (cap, 2)])
+    quote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 100}, format="json").json()
+    first = buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit", "partial": True},
+                              format="json").json()
+    b = browser(buyer)
+    page = b.get(f"/orders/{first['id']}/").content.decode()
+    assert "The rest of this order" in page and f"RFQ {first['rfq']}" in page and "Complete the order" in page
+    # Not awarded yet: the page says what is still short and orders nothing.
+    response = b.post(f"/orders/{first['id']}/complete/", {"payment": "deposit"}, follow=True)
+    assert "still short" in response.content.decode() and Order.objects.count() == 1

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from organizations.access import ACTION_ROLES, PagePermissions
-from organizations.models import Membership, Role
+from organizations.models import Membership
 from tests.marketplace.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_the_note_names_who_can_change_the_role():
 @pytest.fixture
 def demo_with_a_bom():
     call_command("seed_demo", "--seed", "5", verbosity=0)
-    from marketplace.models import Bom, Quote, Rfq
+    from marketplace.models import Quote, Rfq
     from marketplace.boms.services import bom_upload
     from trials.models import Trial
 

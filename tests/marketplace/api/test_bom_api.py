@@ -205,3 +205,21 @@ def test_a_bad_field_is_a_400_in_the_documented_bom_error_shape(buyer):
     body = response.json()
     assert body["errors"][0]["row"] == 0 and body["errors"][0]["column"] == "columns"
     assert body["file"] and body["file"][0].startswith("columns: ")
+
+
+def test_a_bom_quote_with_unsourced_lines_asks_before_ordering_like_a_short_kit_quote(buyer, catalogue, fund):
+    """One rule for kit and BOM quotes: a line nothing matched is a part the order would lack."""
+    fund(buyer.org)
+    bom = upload(buyer).json()
+    quote = buyer.client.post(f"/api/v1/boms/{bom['id']}/quote/", {"quantity": 10}, format="json").json()
+    assert quote["unsourced"] and quote["shortages"] == []
+    whole = buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit"}, format="json",
+                              HTTP_IDEMPOTENCY_KEY="bom-order-unsourced")
+    assert whole.status_code == 400 and "no catalogue part matched" in str(whole.json())
+    from marketplace.models import Order
+
+    assert Order.objects.count() == 0
+    partial = buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit", "partial": True},
+                                format="json", HTTP_IDEMPOTENCY_KEY="bom-order-partial")
+    assert partial.status_code == 201, partial.json()
+    assert Decimal(partial.json()["total"]) == Decimal(quote["total"])

@@ -14,7 +14,7 @@ from credit.models import AccountKind, JournalEntry, PurchaseOrderPayment
 from credit.selectors import ledger_verify
 from credit.services import account_for
 from marketplace.models import Listing, PurchaseOrder
-from tests.marketplace.factories import ListingFactory, PartFactory
+from tests.marketplace.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -318,3 +318,42 @@ def test_quote_options_apply_to_awarded_offers_too(buyer, fitting_trader, mcu):
         quote = buyer.client.post(path, {"quantity": 10, "options": options}, format="json")
         assert quote.status_code == 201, quote.json()
         assert quote.json()["shortages"][0]["shortfall"] == 10, options
+
+
+def test_an_order_sent_partly_to_an_rfq_is_completed_from_the_award_in_one_step(buyer, fitting_trader, mcu, fund):
+    """Order what is there, ask the market for the rest, award, then "complete order N": the
+    remainder only (the MCUs), from the award, parts only — and the order then lacks nothing."""
+    fund(buyer.org)
+    cap = PartFactory(mpn="CL05B104KO5NNNC", manufacturer="Samsung", category="Capacitors")
+    ListingFactory(part=cap, stock=1000, breaks=[(1, "0.01")])
+    kit = make_kit(bom=[(mcu, 1), (cap, 2)])
+    quote = buyer.client.post(f"/api/v1/kits/{kit.pk}/quote/", {"quantity": 100}, format="json").json()
+    first = buyer.client.post("/api/v1/orders/", {"quote": quote["id"], "payment": "deposit", "partial": True},
+                              format="json").json()
+    # Before the award the remainder is still short: completing is refused and keeps nothing.
+    refused = buyer.client.post(f"/api/v1/orders/{first['id']}/complete/", {"payment": "deposit"}, format="json")
+    assert refused.status_code == 400 and "still short" in str(refused.json())
+    from marketplace.models import Order, Quote
+
+    assert Order.objects.count() == 1 and Quote.objects.filter(remainder_of=first["id"]).count() == 0
+
+    rfq = buyer.client.get(f"/api/v1/rfqs/{first['rfq']}/").json()
+    bid = _bid(fitting_trader, rfq, qty=300).json()
+    buyer.client.post(f"/api/v1/rfqs/{rfq['id']}/award/", {"bids": [bid["id"]]}, format="json")
+    remainder = buyer.client.post(f"/api/v1/orders/{first['id']}/remainder-quote/", {}, format="json")
+    assert remainder.status_code == 201, remainder.json()
+    body = remainder.json()
+    assert body["remainder_of"] == first["id"] and body["shortages"] == []
+    assert [(line["part"], line["needed_qty"]) for line in body["lines"]] == [(mcu.pk, 100)]  # not the caps again
+    assert body["total"] == "250.00"  # 100 × 2.50 from the award (2.20 only from 250); no assembly or fees again
+
+    done = buyer.client.post(f"/api/v1/orders/{first['id']}/complete/", {"payment": "deposit"}, format="json",
+                             HTTP_IDEMPOTENCY_KEY="complete-1")
+    assert done.status_code == 201, done.json()
+    assert done.json()["total"] == "250.00"
+    assert Listing.objects.get(reserved_for=buyer.org).stock == 200
+    # Nothing is missing any more; and only the buyer may ask.
+    again = buyer.client.post(f"/api/v1/orders/{first['id']}/remainder-quote/", {}, format="json")
+    assert again.status_code == 400 and "lacks nothing" in str(again.json())
+    assert fitting_trader.client.post(f"/api/v1/orders/{first['id']}/complete/", {"payment": "deposit"},
+                                      format="json").status_code == 404

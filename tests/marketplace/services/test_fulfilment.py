@@ -2,7 +2,6 @@
 re-source offer after an expired purchase order, and the event log reaching the market webhooks."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
