@@ -128,7 +128,7 @@ class JournalEntry(models.Model):
         verbose_name_plural = "journal entries"
         # A bank receipt is credited once on the whole platform: see BankReference (normalised).
         # Balances at a past moment (`?at=`) find the last entry written by then through it.
-        indexes = [models.Index(fields=["created_at"], name="entry_created_idx")]
+        indexes = [models.Index(fields=["created_at", "id"], name="entry_created_idx")]
 
     def __str__(self) -> str:
         return f"Entry {self.pk} · {self.get_kind_display()}"
@@ -150,7 +150,8 @@ class Posting(models.Model):
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
         indexes = [
             models.Index(fields=["account", "-id"], name="posting_account_newest_idx"),
-            # Balances at a past moment: an account's postings up to an entry, one index range.
+            # Balances at a past moment: an account's postings up to an entry, one index range
+            # (on PostgreSQL the index includes the amount: migration 0008 creates it by hand).
             models.Index(fields=["account", "entry"], name="posting_account_entry_idx"),
         ]
 

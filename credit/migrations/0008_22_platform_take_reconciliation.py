@@ -15,6 +15,15 @@ def _key(reference):
     return re.sub(r"[\s\-_\u2010-\u2015\u2212\u30fc\uff0d]+", "", folded)[:200]
 
 
+def _posting_account_entry_index(apps, schema_editor):
+    include = " INCLUDE (amount)" if schema_editor.connection.vendor == "postgresql" else ""
+    schema_editor.execute(f"CREATE INDEX posting_account_entry_idx ON credit_posting (account_id, entry_id){include}")
+
+
+def _drop_posting_account_entry_index(apps, schema_editor):
+    schema_editor.execute("DROP INDEX posting_account_entry_idx")
+
+
 def backfill_bank_references(apps, schema_editor):
     """Every top-up's receipt and every settled payout's transfer, oldest first. A reference
     already credited under another spelling or to another organisation keeps its first use (the
@@ -164,11 +173,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='journalentry',
-            index=models.Index(fields=['created_at'], name='entry_created_idx'),
+            index=models.Index(fields=['created_at', 'id'], name='entry_created_idx'),
         ),
-        migrations.AddIndex(
-            model_name='posting',
-            index=models.Index(fields=['account', 'entry'], name='posting_account_entry_idx'),
+        # On PostgreSQL the index also carries the amount (INCLUDE), so a balance at a past moment
+        # sums an account's postings from the index alone; SQLite has no INCLUDE.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddIndex(
+                model_name='posting',
+                index=models.Index(fields=['account', 'entry'], name='posting_account_entry_idx'),
+            )],
+            database_operations=[migrations.RunPython(_posting_account_entry_index, _drop_posting_account_entry_index)],
         ),
         migrations.AddConstraint(
             model_name='purchaseorderpayment',
