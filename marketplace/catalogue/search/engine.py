@@ -122,7 +122,6 @@ class Engine:
         self.ordering = resolve_ordering(ordering, qty)
         self.display = display or DisplayCurrency()
         self.part_ids: list[int] | None = None
-        self._parts_first: tuple | None = None  # (filters, part_ids, the filters without the part-level ones)
 
     def priced(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         return price_at_qty(qs, self.qty, self.display)
@@ -143,28 +142,7 @@ class Engine:
         return qs if currency == Currency.CNY else qs.exclude(currency=Currency.CNY)
 
     def matches(self) -> QuerySet[Listing]:
-        filters = self.filters
-        if self._parts_first and self._parts_first[0] is filters and self._parts_first[1] is self.part_ids:
-            filters = self._parts_first[2]  # the part ids already say which parts match
-        return search_matches(viewer=self.viewer, filters=filters, qty=self.qty, part_ids=self.part_ids)
-
-    PARTS_FIRST_LIMIT = 20_000  # part-level filters: the matching parts are read first when at most this many
-
-    def _parts_first_resolve(self) -> None:
-        """Keywords, MPN, manufacturer and parameters concern the part alone: find the matching
-        parts first, on the part table (100k rows: the trigram index for keywords, the MPN index for
-        prefixes), and look for offers of those parts only (`part_id IN …`, the listing's part
-        index) instead of testing the part's text or JSON parameters once per offer probed. Skipped
-        when the parts are too many to pass as a list (then the offers carry the filters)."""
-        f = self.filters
-        if self.part_ids is not None or not (f.q or f.mpn or f.manufacturer or f.parameters):
-            return
-        ids = list(Part.objects.filter(part_filter_q(f)).order_by().values_list("pk", flat=True)[: self.PARTS_FIRST_LIMIT + 1])
-        if len(ids) > self.PARTS_FIRST_LIMIT:
-            return
-        self.part_ids = ids
-        stripped = SearchFilters(**{**f.__dict__, "q": "", "mpn": "", "manufacturer": "", "parameters": []})
-        self._parts_first = (f, ids, stripped)
+        return search_matches(viewer=self.viewer, filters=self.filters, qty=self.qty, part_ids=self.part_ids)
 
     def ordered(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         if self.qty:
@@ -173,7 +151,6 @@ class Engine:
 
     # first k ------------------------------------------------------------------------------------
     def first(self, k: int) -> Found:
-        self._parts_first_resolve()
         small = list(self.matches().values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
         if len(small) <= self.DIRECT_LIMIT:
             ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
