@@ -50,10 +50,11 @@ serve: install
 
 # In parallel on every core (pytest-xdist; TEST_WORKERS=0 runs in this one process): each worker
 # has its own test database, Celery queue and folders; tests/conftest.py keeps each file on one
-# worker and the `make serve` tests one after the other.
+# worker and the `make serve` tests one after the other; files start in collection order, slow kinds first
+# (--no-loadscope-reorder: not the biggest files first).
 TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

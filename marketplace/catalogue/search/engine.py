@@ -37,6 +37,7 @@ from marketplace.catalogue.search.filters import (
     listing_visible_q,
     part_filter_q,
 )
+from marketplace.exceptions import SearchTooBroad
 from marketplace.catalogue.search.pricing import (
     DisplayCurrency,
     _order_qty,
@@ -115,6 +116,7 @@ class Engine:
     DIRECT_LIMIT = 2000  # price every match when there are at most this many
     SAMPLES = (5, 20, 80, 320)  # × k: the scope's cheapest listings looked at to find the bound
     MAX_CANDIDATES = 5000  # candidate ids passed as a list; more, and the bound is applied as a filter
+    FULL_LIMIT = 200_000  # grouped dearest-first searches that would price more matches are refused
 
     def __init__(self, *, viewer, filters: SearchFilters, qty: int | None, ordering: str | None, group: bool,
                  display: DisplayCurrency | None = None):
@@ -159,11 +161,17 @@ class Engine:
             found = self._bounded(k)
             if found is not None:
                 return found
-        if self.group and self.ordering == "-unit_price_at_qty" and connection.vendor == "postgresql":
-            # No bound found these pages (docs/search.md): each part's best offer by DISTINCT ON in
-            # the database, dearest first, instead of reading every priced match into Python.
-            ids = self._group_descending_in_sql(k + 1)
-            return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
+        if self.group and self.ordering == "-unit_price_at_qty":
+            # No bound finds these pages (docs/search.md): every match is priced. Up to FULL_LIMIT
+            # matching offers that answers (in PostgreSQL, each part's best offer by DISTINCT ON);
+            # beyond it, a 400 with the way out (on the 1M world the whole market took ~50 s).
+            if self._too_many_to_price():
+                raise SearchTooBroad({"ordering": [
+                    f"Parts by their best offer, dearest first, need a narrower search (at most {self.FULL_LIMIT:,} "
+                    "matching offers): add a category, keyword or parameter, or sort the offers themselves (view=offers)."]})
+            if connection.vendor == "postgresql":
+                ids = self._group_descending_in_sql(k + 1)
+                return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
         ids = self._order_ids(self.matches(), k=k + 1)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
 
@@ -357,6 +365,13 @@ class Engine:
             return None
         ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
+
+    def _too_many_to_price(self) -> bool:
+        """More than FULL_LIMIT matches? On PostgreSQL the page-sample estimate answers the broad
+        searches at once; when it says few, a capped count (cheap then) makes sure."""
+        if connection.vendor == "postgresql" and sampled_count(self.matches(), Listing._meta.db_table, percent=1) > self.FULL_LIMIT:
+            return True
+        return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
     def _group_descending_in_sql(self, k: int) -> list[int]:
         """Parts by their best offer, dearest first, as `_order_ids` orders them: each part's first

@@ -113,6 +113,23 @@ def test_grouped_dearest_first_over_a_broad_search_answers_as_pricing_every_matc
     assert page.status_code == 200 and "narrower search" not in page.content.decode()
 
 
+def test_grouped_dearest_first_over_too_broad_a_search_is_refused_with_the_way_out(buyer, ldo, monkeypatch):
+    from django.test import Client
+
+    from marketplace.catalogue.search.engine import Engine
+
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    monkeypatch.setattr(Engine, "FULL_LIMIT", 2)
+    response = buyer.client.get("/api/v1/parts/search/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"})
+    assert response.status_code == 400 and "narrower search" in response.json()["ordering"][0]
+    flat = buyer.client.get("/api/v1/listings/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"})
+    assert flat.status_code == 200 and len(flat.json()["results"]) == 4
+    browser = Client()
+    browser.force_login(buyer.user)
+    page = browser.get("/parts/", {"q": "ldo", "qty": 10, "ordering": "-unit_price_at_qty"}, follow=True)
+    assert page.status_code == 200 and "narrower search" in page.content.decode()
+
+
 def test_part_page_lists_the_callers_own_boms_that_use_it(buyer, make_member, ldo):
     from marketplace.boms.services import bom_upload
 
