@@ -237,6 +237,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderPaymentEnum": "marketplace.orders.models.ORDER_PAYMENTS",
         "FormPaymentEnum": "marketplace.orders.models.FORM_PAYMENTS",
+        "AssemblyModeEnum": "marketplace.sourcing.options.ASSEMBLY_MODES",
+        "ProcessChoiceEnum": "marketplace.factories.models.PROCESS_CHOICES",
+        "ProcessEnum": "marketplace.factories.models.PROCESSES",
+        "TrialModeEnum": "trials.models.TrialMode",
+        "CurrencyEnum": "marketplace.catalogue.models.Currency",
     },
 }
 

@@ -258,11 +258,14 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
     record.save(update_fields=["deposit_status", "invoice", "status", "fee_collected", "updated_at"])
     _event(record, "payment.settled")
     if record.late_credit > 0:
-        # Never more than the supplier has to give now: its release is net of the platform's fee
-        # and its reserve, so the credit comes from what its wallet holds, up to what it was paid.
-        supplier_wallet = Account.objects.get(
-            pk=account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency).pk)
-        _post_late_credit(record, limit=min(paid_now, max(supplier_wallet.balance - supplier_wallet.held, ZERO)))
+        limit = paid_now
+        if record.method == PurchaseOrderPayment.Method.DEPOSIT:
+            # Paid back from the supplier's wallet, whose release was net of the platform's fee and
+            # its reserve: never more than the wallet holds, up to what the supplier was paid.
+            supplier_wallet = Account.objects.get(
+                pk=account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency).pk)
+            limit = min(paid_now, max(supplier_wallet.balance - supplier_wallet.held, ZERO))
+        _post_late_credit(record, limit=limit)
     return record
 
 

@@ -8,17 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credit.models import Currency
-from marketplace.factories.models import PROCESSES
+from marketplace.factories.models import PROCESS_CHOICES
 from marketplace.factories.rate_cards import rate_card_current, rate_card_publish
 from organizations.access import get_acting_organization
 from organizations.models import Role
 from organizations.selectors import organization_visible_list
 
-PROCESS_CHOICES = (*PROCESSES, "tht")  # tht: through-hole, as makers write it
-
 
 class RateCardSerializer(serializers.Serializer):
-    currency = serializers.ChoiceField(choices=Currency.values)
+    currency = serializers.ChoiceField(choices=Currency.choices)
     setup_fee = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=0, max_value=1_000_000,
                                          coerce_to_string=True, help_text="Per batch")
     per_placement = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=0, max_value=100,

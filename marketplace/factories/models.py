@@ -7,6 +7,7 @@ from django.db.models import Q
 from organizations.models import Organization
 
 PROCESSES = ("smt", "through_hole", "box_build", "testing")
+PROCESS_CHOICES = (*PROCESSES, "tht")  # what a card or a quote may name (tht: through-hole, as makers write it)
 PROCESS_LABELS = {"smt": "SMT", "through_hole": "Through-hole", "box_build": "Box build", "testing": "Testing"}
 
 

@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 
 from config.api import paginated_response
 from marketplace.catalogue.serializers import AmountField, OrgRefSerializer
+from marketplace.factories.models import PROCESS_CHOICES
 from marketplace.kits.selectors import kit_get
 from marketplace.orders.selectors import on_time_rates
-from marketplace.sourcing.options import ASSEMBLY_MODES, PROCESS_ALIASES
+from marketplace.sourcing.options import ASSEMBLY_MODES
 from marketplace.sourcing.quotes import quote_create
 from marketplace.sourcing.selectors import quote_list, quote_purchase_order_count
 from organizations.access import get_acting_organization
@@ -189,7 +190,7 @@ class QuoteOptionsInputSerializer(serializers.Serializer):
     assembly = serializers.ChoiceField(choices=ASSEMBLY_MODES, required=False, help_text=(
         "author (default): the kit's own factory; auto: the factory whose rate card gives the lowest landed "
         "cost, chosen with the parts; none: no assembly of the kit itself"))
-    processes = serializers.ListField(child=serializers.ChoiceField(choices=sorted(PROCESS_ALIASES)), required=False,
+    processes = serializers.ListField(child=serializers.ChoiceField(choices=PROCESS_CHOICES), required=False,
                                       min_length=1, max_length=5,
                                       help_text="With auto: what the factory must do (default [\"smt\"])")
 

@@ -197,7 +197,7 @@ def quote_nre_paid_ids(quote: Quote) -> set[int]:
 
 def quote_nre_charged(*, quote: Quote) -> list[Kit]:
     """The kit revisions whose NRE an order from this quote pays."""
-    if quote.remainder_of_id is not None:  # the order it completes paid (or will pay) the NRE
+    if quote.remainder_of is not None:  # the order it completes paid (or will pay) the NRE
         return []
     return list(Kit.objects.filter(pk__in=kit_tree_multipliers(quote.kit), nre__gt=0)
                 .exclude(pk__in=quote_nre_paid_ids(quote)).order_by("pk"))

@@ -692,7 +692,7 @@ def _machine_flows():
                                           stage="delivered", percent=Decimal("0")),
         "reserve freed": lambda m: (m.place(buyer=1, vendor=2, total=Decimal("400.00"), credit=False,
                                             stage="delivered", percent=Decimal("0")), m.beat_frees_reserves()),
-        "usd order paid from cny": lambda m: m.usd_order_paid_from_cny(buyer=1, vendor=2, total=Decimal("100.00"),
+        "usd order paid from cny": lambda m: m.usd_order_paid_from_cny(buyer=1, vendor=2, total=Decimal("40.00"),
                                                                        deliver=True),
     }
 

@@ -76,7 +76,7 @@ def test_quote_pays_shipping_once_per_vendor_and_reports_vendors(buyer, market):
     assert q["shipping_cost"] == "10.00" and q["components_cost"] == "310.00" and q["total"] == "320.00"
     assert q["optimality_gap"] == "0.000000"
     assert q["options"] == {"max_vendors": None, "allow_substitutes": None, "max_lead_time_days": None,
-                            "exclude_vendors": [], "currency": None}
+                            "exclude_vendors": [], "currency": None, "assembly": "author", "processes": ["smt"]}
 
 
 def test_without_terms_the_cheapest_stall_per_line_wins(buyer, market):
