@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timezone as dt_timezone
 from datetime import datetime
 
 from django.utils import timezone
@@ -42,6 +43,13 @@ def at_param(request, name: str = "at") -> datetime | None:
         moment = None
     if moment is None:
         raise QueryInvalid({name: ["Give an ISO 8601 moment, e.g. 2026-12-01T09:30:00Z or 2026-12-01."]})
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python reads (e.g. +16:20).
+        moment = moment.astimezone(dt_timezone.utc)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not 1970 <= moment.year <= 9998:
+        raise QueryInvalid({name: ["Give a moment between 1970 and 9998 (ISO 8601): balances before Kitstreet are 0."]})
     return moment
