@@ -12,7 +12,7 @@ GROUPS = synonym_groups()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("group", GROUPS, ids=[sorted(g, key=len)[-1] for g in GROUPS])
+@pytest.mark.parametrize("group", GROUPS, ids=[max(g, key=lambda t: (len(t), t)) for g in GROUPS])
 def test_every_member_of_the_group_finds_a_part_described_with_another(group):
     members = sorted(group)
     described = PartFactory(mpn="SYN-1", category="Misc", description=f"a part called {members[0]}, SMD")
