@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from marketplace.catalogue.models import Part
 from marketplace.factories.profiles import supplier_profile_update
+from marketplace.factories.rate_cards import rate_card_publish
 from marketplace.kits.models import Kit
 from marketplace.rfqs.services import (
     bid_submit,
@@ -28,6 +29,14 @@ CAPABILITIES = {
     "trader:huaxin": {"categories": ["Cellular module", "Wireless SoC", "MCU"]},
     "trader:mingtong": {"categories": ["Connector", "Cellular module"]},
 }
+# Published assembly prices, so "Assemble: by the cheapest factory" has a choice: Bao'an is cheap to
+# set up (small runs), Longhua cheap per joint (large runs) and does through-hole too.
+RATE_CARDS = {
+    "factory:baoan": {"currency": "CNY", "setup_fee": "150.00", "per_placement": "0.012", "per_unique_part": "20.00",
+                      "processes": ["smt", "box_build", "testing"], "min_batch": 10, "max_batch": 2_000},
+    "factory:longhua": {"currency": "CNY", "setup_fee": "600.00", "per_placement": "0.004", "per_unique_part": "15.00",
+                        "processes": ["smt", "through_hole", "testing"], "min_batch": 50, "max_batch": 20_000},
+}
 
 
 def seed(ctx) -> None:
@@ -37,6 +46,9 @@ def seed(ctx) -> None:
     for key, fields in CAPABILITIES.items():
         if key in ctx.orgs:
             supplier_profile_update(organization=ctx.orgs[key], **fields)
+    for key, card in RATE_CARDS.items():
+        if key in ctx.orgs:
+            rate_card_publish(organization=ctx.orgs[key], **card)
     now = timezone.now()
     made = []
 
