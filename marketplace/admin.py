@@ -218,7 +218,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
 # --- RFQs, bids, capabilities (browsing and support; changes go through the services) ---------------
 
-from marketplace.factories.models import CapacityBooking, SupplierProfile
+from marketplace.factories.models import CapacityBooking, RateCard, SupplierProfile
 from marketplace.rfqs.models import Bid, BidLine, Rfq, RfqLine
 from marketplace.sourcing.models import AssemblyOffer
 
@@ -282,22 +282,13 @@ class AssemblyOfferAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ShipmentLine)
-class ShipmentLineAdmin(admin.ModelAdmin):
+class ShipmentLineAdmin(ReadOnlyAdmin):
     """Lots as operators look them up for a recall (the API: GET /api/v1/lots/{lot}/trace/)."""
 
     list_display = ["id", "lot", "date_code", "vendor", "shipment", "listing", "quantity", "received_quantity"]
     search_fields = ["=lot", "vendor__name"]
     list_select_related = ["vendor", "shipment", "listing"]
     readonly_fields = ["shipment", "po_line", "listing", "vendor", "quantity", "lot", "date_code", "received_quantity"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MarketSweep)
@@ -310,3 +301,14 @@ class MarketSweepAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RateCard)
+class RateCardAdmin(ReadOnlyAdmin):
+    """Factories' published assembly prices, every version (quotes keep the one they used)."""
+
+    list_display = ["organization", "version", "is_current", "currency", "setup_fee", "per_placement", "per_unique_part",
+                    "min_batch", "max_batch", "created_at"]
+    list_filter = ["is_current", "currency"]
+    search_fields = ["organization__name"]
+    list_select_related = ["organization"]

@@ -258,14 +258,7 @@ def purchase_order_payment_deliver(*, purchase_order_id: int) -> PurchaseOrderPa
     record.save(update_fields=["deposit_status", "invoice", "status", "fee_collected", "updated_at"])
     _event(record, "payment.settled")
     if record.late_credit > 0:
-        limit = paid_now
-        if record.method == PurchaseOrderPayment.Method.DEPOSIT:
-            # Paid back from the supplier's wallet, whose release was net of the platform's fee and
-            # its reserve: never more than the wallet holds, up to what the supplier was paid.
-            supplier_wallet = Account.objects.get(
-                pk=account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency).pk)
-            limit = min(paid_now, max(supplier_wallet.balance - supplier_wallet.held, ZERO))
-        _post_late_credit(record, limit=limit)
+        _post_late_credit(record, limit=paid_now)
     return record
 
 
@@ -297,6 +290,12 @@ def _post_late_credit(record: PurchaseOrderPayment, *, limit: Decimal) -> None:
     buyer_wallet = account_for(organization=record.buyer, kind=AccountKind.WALLET, currency=record.currency)
     supplier_wallet = account_for(organization=record.supplier, kind=AccountKind.WALLET, currency=record.currency)
     if record.method == PurchaseOrderPayment.Method.DEPOSIT:
+        # Paid back from the supplier's wallet, whose releases were net of the platform's fee and its
+        # reserve: never more than the wallet has free.
+        free = Account.objects.filter(pk=supplier_wallet.pk).values_list("balance", "held").get()
+        amount = min(amount, max(free[0] - free[1], ZERO))
+        if amount <= 0:
+            return
         entry = ledger_post(legs=[(supplier_wallet, -amount), (buyer_wallet, amount)], kind=EntryKind.LATE_CREDIT,
                             memo=memo, organization=record.supplier, field=PAYMENT_FIELD)
     elif record.invoice_id:

@@ -2,7 +2,7 @@
 
 Pure functions, no database: `bom_read(content, filename, columns, known_manufacturers)` returns a
 `ReadBom` or raises `BomInvalid` with every problem found, each naming its row and column. The
-service (services/boms.py) matches the lines to parts and saves them.
+service (boms/services.py) matches the lines to parts and saves them.
 
 What real exports look like (tests/marketplace/fixtures/boms/ has one of each):
 - KiCad: comma CSV, grouped rows `"C1,C2,C3","100nF",…,"3"`; older scripts put a preamble

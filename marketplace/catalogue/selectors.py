@@ -7,7 +7,7 @@ from marketplace.catalogue.search.engine import ORDERINGS
 from marketplace.catalogue.search.filters import keyword_q, listing_visible_q
 from organizations.models import Organization
 
-LISTING_ORDERINGS = ORDERINGS  # one definition, in selectors/search.py
+LISTING_ORDERINGS = ORDERINGS  # one definition, in catalogue/search/engine.py
 
 
 def part_list(*, q: str | None = None, mpn: str | None = None, category: str | None = None) -> QuerySet[Part]:

@@ -1,5 +1,5 @@
 """A supplier's order terms: the shipping fee per purchase order, free shipping over an amount,
-and the minimum order value. Quotes read them (marketplace.services.quotes.vendor_terms)."""
+and the minimum order value. Quotes read them (marketplace.sourcing.quotes.vendor_terms)."""
 
 from decimal import Decimal
 

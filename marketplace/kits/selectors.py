@@ -78,8 +78,6 @@ def kit_tree_multipliers(kit: Kit) -> dict[int, int]:
 
 def part_kits(*, viewer: Organization | None, part: Part) -> list[dict]:
     """Current kits the viewer may see whose BOM uses the part, directly or as a substitute."""
-    pass
-
     kits = kit_list(viewer=viewer).filter(Q(bom_lines__part=part) | Q(bom_lines__substitutes=part)).distinct()
     lines = BomLine.objects.filter(Q(part=part) | Q(substitutes=part), kit__in=kits).select_related("kit", "kit__owner")
     out = {}

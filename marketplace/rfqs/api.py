@@ -1,5 +1,5 @@
 """REST endpoints for RFQs, bids, awards, supplier capabilities, the inbox and market webhooks
-(one APIView per operation). Who sees what is decided in marketplace/selectors/rfqs.py."""
+(one APIView per operation). Who sees what is decided in marketplace/rfqs/selectors.py."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404

@@ -10,7 +10,6 @@ Visibility, in one place:
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -28,10 +27,6 @@ from marketplace.orders.selectors import fulfilment_record
 from marketplace.rfqs.models import Bid, BidLine, BidPriceBreak, Rfq, RfqLine
 from marketplace.sourcing.allocation import order_qty
 from organizations.models import Organization
-
-if TYPE_CHECKING:  # services.quotes imports this module; the type only
-    pass
-
 
 def _fits_q(supplier: Organization) -> Q:
     """The RFQs (as a Q on Rfq) whose lines or assembly job fit this supplier."""

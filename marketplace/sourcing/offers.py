@@ -54,13 +54,11 @@ def awarded_listing_list(*, buyer: Organization) -> QuerySet[Listing]:
         Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
 
 
-def awarded_offers_for(*, buyer: Organization, part_ids: set[int], rates: "QuoteRates") -> dict[int, list[Offer]]:
+def awarded_offers_for(*, buyer: Organization, part_ids: set[int], rates: QuoteRates) -> dict[int, list[Offer]]:
     """The buyer's awarded, unexpired bid lines for these parts as the quote engine's offers
     (stock = what is left of the awarded quantity), in every currency `rates` has a rate for,
     priced in the quote's currency (the currencies converted are added to `rates.used`). Merged
     into the public offers by load_offers."""
-    pass
-
     return offers_from(Listing.objects.filter(reserved_for=buyer, expires_at__gt=timezone.now(), part_id__in=part_ids,
                                               stock__gt=0, currency__in=list(rates.rates), vendor__verified=True), rates)
 
@@ -83,7 +81,7 @@ def assembly_offer_breaks(offer: AssemblyOffer) -> list[tuple[int, object]]:
 
 def offers_from(listings: QuerySet[Listing], rates) -> dict[int, list[Offer]]:
     """The quote engine's offers, by part, for these listings, priced in `rates.currency`
-    (`services.quotes.QuoteRates`; each converted currency is added to `rates.used`).
+    (`sourcing.rates.QuoteRates`; each converted currency is added to `rates.used`).
 
     Two index-shaped reads: the listings (as the caller filtered them), then their price breaks
     by listing in break order. A single join ordered by price break let PostgreSQL, on stale
