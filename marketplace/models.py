@@ -7,6 +7,7 @@ from marketplace.catalogue.models import (  # noqa: F401
     Listing,
     ListingPriceChange,
     Part,
+    PartPriceBand,
     PriceBreak,
     StockListImport,
     VendorOrderTerms,

@@ -181,7 +181,7 @@ def listing_update(*, listing: Listing, **changes) -> Listing:
     if breaks is not None:
         _replace_breaks(listing, breaks)
     else:
-        if "moq" in changes:  # min_spend follows the MOQ
+        if {"moq", "multiple", "currency", "is_active"} & changes.keys():  # min_spend, the part's price summaries
             Listing.objects.filter(pk=listing.pk).refresh_search_columns()
         if "currency" in changes:
             listing_price_history_record([listing.pk])

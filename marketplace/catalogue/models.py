@@ -2,10 +2,11 @@
 vendor's order terms (shipping, free-shipping threshold, minimum order)."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from marketplace.catalogue.price_bands import BOUND_COLUMNS, summarise
 from marketplace.catalogue.units import measure_tokens, normalise_parameters
 from organizations.models import Organization
 
@@ -106,7 +107,9 @@ class ListingQuerySet(models.QuerySet):
         """Recompute the copied search columns of these listings from their part, vendor, MOQ and
         price breaks (one UPDATE). Every write path that changes one of those sources calls it."""
         breaks = PriceBreak.objects.filter(listing=models.OuterRef("pk"))
-        return self.update(
+        # Read first: the update may change what selects the rows (a part's new category).
+        part_ids = None if not self.query.where else set(self.values_list("part_id", flat=True))
+        updated = self.update(
             category_key=models.Subquery(Part.objects.filter(pk=models.OuterRef("part_id"))
                                          .values(key=Upper("category"))[:1]),
             vendor_verified=models.Subquery(Organization.objects.filter(pk=models.OuterRef("vendor_id"))
@@ -116,6 +119,9 @@ class ListingQuerySet(models.QuerySet):
             first_break_qty=models.Subquery(breaks.order_by("min_qty").values("min_qty")[:1]),
             min_spend=models.F("moq") * models.Subquery(breaks.order_by("unit_price").values("unit_price")[:1]),
         )
+        # The parts' price summaries follow their listings (every write path calls this method).
+        PartPriceBand.objects.refresh(part_ids=part_ids)
+        return updated
 
 
 class Listing(models.Model):
@@ -305,3 +311,80 @@ class StockListImport(models.Model):
     @property
     def percent(self) -> int:
         return 100 if self.status == self.Status.DONE else int(100 * self.processed_rows / max(self.total_rows, 1))
+
+
+class PartPriceBandQuerySet(models.QuerySet):
+    REBUILD_CHUNK = 5000  # parts per read when the whole market is summarised
+
+    def refresh(self, *, part_ids: set[int] | None = None) -> int:
+        """Recompute the price summaries of these parts (None: every part) from their active
+        listings of verified vendors, what every search reader sees (`price_bands`). The parts'
+        rows are locked first, in id order, so that two writes to one part's listings do not
+        interleave their summaries. Returns the rows written."""
+        with transaction.atomic():
+            if part_ids is None:
+                self.all().delete()
+                ids = list(Part.objects.order_by("pk").values_list("pk", flat=True))
+            else:
+                ids = sorted(part_ids)
+                list(Part.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+                self.filter(part_id__in=ids).delete()
+            chunks = [ids[i:i + self.REBUILD_CHUNK] for i in range(0, len(ids), self.REBUILD_CHUNK)]
+            written = 0
+            for chunk in chunks:
+                rows = self._summaries(chunk[0], chunk[-1], set(chunk) if part_ids is not None else None)
+                if connection.vendor == "postgresql" and len(rows) > 1000:
+                    self._copy(rows)
+                else:
+                    self.bulk_create(rows, batch_size=2000)
+                written += len(rows)
+            return written
+
+    @staticmethod
+    def _summaries(first: int, last: int, only: set[int] | None) -> list["PartPriceBand"]:
+        listings = Listing.objects.filter(part_id__gte=first, part_id__lte=last, is_active=True, vendor_verified=True)
+        breaks = (PriceBreak.objects.filter(listing__in=listings).order_by("listing_id", "min_qty")
+                  .values_list("listing_id", "min_qty", "unit_price"))
+        rows = summarise(listings.order_by("pk").values_list("pk", "part_id", "currency", "moq", "multiple", "category_key"), breaks, only=only)
+        return [PartPriceBand(**row) for row in rows]
+
+    @staticmethod
+    def _copy(rows: list["PartPriceBand"]) -> None:
+        columns = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)
+        with connection.cursor() as cursor, cursor.copy(
+                f"COPY {PartPriceBand._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([getattr(row, c) for c in columns])
+
+
+class PartPriceBand(models.Model):
+    """A part's offers in one listing currency, summarised for one band of quantities (bounds of
+    the cheapest and dearest offer's unit price and of the cheapest order's extended price,
+    `price_bands`): searches sorted by price find their page here and price only the candidates'
+    offers exactly. Derived data: rewritten by `refresh_search_columns` with the listings."""
+
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    category_key = models.CharField(max_length=100, help_text="UPPER(part.category), as on the listings")
+    band = models.PositiveSmallIntegerField(help_text="index into price_bands.TIERS")
+    offers = models.PositiveIntegerField(help_text="active listings of verified vendors in this currency")
+    best_lo = models.DecimalField(null=True, **UNIT_PRICE)
+    best_hi = models.DecimalField(null=True, **UNIT_PRICE)
+    best_ub = models.DecimalField(null=True, **UNIT_PRICE)
+    dear_lo = models.DecimalField(null=True, **UNIT_PRICE)
+    dear_hi = models.DecimalField(null=True, **UNIT_PRICE)
+    ext_lo = models.DecimalField(null=True, max_digits=24, decimal_places=6)
+    ext_hi = models.DecimalField(null=True, max_digits=24, decimal_places=6)
+
+    objects = PartPriceBandQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["part", "currency", "band"], name="partpriceband_unique")]
+        # Each bound in order over the market, and within a category (as the listings' indexes).
+        indexes = [*[models.Index(fields=["band", "currency", column, "part"], name=f"partband_{column}_idx")
+                     for column in BOUND_COLUMNS],
+                   *[models.Index(fields=["band", "currency", "category_key", column, "part"], name=f"partband_cat_{column}_idx")
+                     for column in BOUND_COLUMNS]]
+
+    def __str__(self) -> str:
+        return f"{self.part_id} {self.currency} band {self.band}"

@@ -19,12 +19,14 @@ from marketplace.catalogue.listings import listing_price_history_record
 from marketplace.catalogue.models import (
     Listing,
     Part,
+    PartPriceBand,
     PriceBreak,
     listing_search_values,
     normalize_mpn,
     part_search_fields,
     search_text_of,
 )
+from marketplace.catalogue.price_bands import BOUND_COLUMNS, summarise
 from marketplace.catalogue.units import normalise_parameters
 from marketplace.demo.catalogue import (
     CAP_VALUES,
@@ -462,7 +464,9 @@ def seed_large(ctx: DemoContext) -> None:
             listing_rows.append((next_id, v, p, s, m, mu, lt, c, "new", dc, "", True, *search))
             break_rows.extend((next_id, q, price) for q, price in breaks)
             next_id += 1
-    _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, listing_start)
+    # The parts' price summaries too, from the same rows (what `PartPriceBand.objects.refresh` reads).
+    band_rows = summarise(((r[0], r[2], r[7], r[4], r[5], r[12]) for r in listing_rows if r[13]), break_rows)
+    _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, band_rows)
     ctx.say(f"  large: {len(part_rows):,} parts, {len(listing_rows):,} listings, {len(break_rows):,} price breaks, "
             f"{len(vendor_ids):,} more stalls")
 
@@ -470,7 +474,7 @@ def seed_large(ctx: DemoContext) -> None:
 SEARCH_COLUMNS = ("category_key", "vendor_verified", "min_unit_price", "max_unit_price", "first_break_qty", "min_spend")
 
 
-def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list, listing_start: int) -> None:
+def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list, band_rows: list[dict]) -> None:
     """Writes the rows with their search columns already computed. PostgreSQL: the tables' plain
     indexes are dropped, the rows COPYed, then the indexes built once over the whole table (much
     cheaper than updating them row by row); no UPDATE over the new rows."""
@@ -487,9 +491,10 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
                 for r in listing_rows[chunk:chunk + 20000]])
         PriceBreak.objects.bulk_create([PriceBreak(listing_id=l, min_qty=q, unit_price=p) for l, q, p in break_rows],
                                        batch_size=20000)
+        PartPriceBand.objects.bulk_create([PartPriceBand(**row) for row in band_rows], batch_size=20000)
         return
     raw = connection.connection  # the psycopg connection, inside seed_demo's transaction
-    tables = ("marketplace_part", "marketplace_listing", "marketplace_pricebreak")
+    tables = ("marketplace_part", "marketplace_listing", "marketplace_pricebreak", "marketplace_partpriceband")
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         deferred = _drop_plain_indexes(cursor, tables)
@@ -505,6 +510,10 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
         with cursor.copy("COPY marketplace_pricebreak (listing_id, min_qty, unit_price) FROM STDIN") as copy:
             for r in ctx.progress(break_rows, total=len(break_rows), desc="large: COPY price breaks"):
                 copy.write_row(r)
+        columns = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)
+        with cursor.copy(f"COPY marketplace_partpriceband ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in ctx.progress(band_rows, total=len(band_rows), desc="large: COPY price summaries"):
+                copy.write_row([row[c] for c in columns])
         for table in ("marketplace_part", "marketplace_listing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         # The rows' foreign keys are checked now (they are deferred to the commit, and an index

@@ -31,6 +31,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySe
 from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Currency, Listing, Part, normalize_mpn
+from marketplace.catalogue.search.banded import BandedSearch
 from marketplace.catalogue.search.filters import (
     SearchFilters,
     keyword_q,
@@ -158,6 +159,9 @@ class Engine:
             ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
             return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
         if self.qty and self.ordering in PRICE_ORDERINGS:
+            banded = BandedSearch(self)
+            if banded.applies() and (ids := banded.first(k)) is not None:
+                return Found(ids=ids, complete=False, estimate=self._estimate(), path="banded")
             found = self._bounded(k)
             if found is not None:
                 return found

@@ -106,6 +106,8 @@ def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: in
     has_next = len(found.ids) > offset + limit
     if found.complete:
         count, estimated = found.count if found.count is not None else len(found.ids), False
+    elif found.count is not None:  # exact without asking (the price summaries count the matches)
+        count, estimated = found.count, False
     elif exact_count or found.estimate is None:
         count, estimated = engine.exact_count(), False
     else:

@@ -1,0 +1,98 @@
+"""Per-part price summaries at standard quantities: what lets a search over a million offers find
+its page on the 100k-row part table instead of the listing table (docs/search.md, "Price bands").
+
+Quantities are cut into bands at `TIERS` (1–9, 10–24, 25–49, …, 100,000 and up). For one listing
+and one band, the unit price at any quantity of the band is one of the breaks reachable from it:
+the break in force at the band's smallest order quantity, and every break whose quantity lies
+between that and the band's largest order quantity (order quantity = the quantity raised to the
+MOQ, then to the multiple — `pricing.price_at_qty`'s rule). So the price lies between the least and
+the most of those breaks; the extended price between the smallest order quantity × the least and
+the largest × the most. A part's summary per listing currency and band bounds its offers from
+both sides:
+
+- `best_lo` ≤ the part's cheapest offer ≤ `best_hi` (`best_hi` only from offers priced at every
+  quantity of the band, so the part surely has a price there); `best_ub` is `best_hi`, or, when no
+  offer is priced throughout the band, the most any priced offer can cost;
+- `dear_lo` ≤ the part's dearest offer ≤ `dear_hi`;
+- `ext_lo` ≤ the part's cheapest order (extended price) ≤ `ext_hi`.
+
+Pure computation here (no database); the rows are written by `PartPriceBand.objects.refresh`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from decimal import Decimal
+
+TIERS = (1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
+BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi")
+
+
+def band_of(qty: int) -> int:
+    """The band a quantity falls in (quantities below 1 count as 1)."""
+    return max(bisect_right(TIERS, qty) - 1, 0)
+
+
+def order_qty(qty: int, moq: int, multiple: int) -> int:
+    raised = max(qty, moq)
+    return -(-raised // multiple) * multiple
+
+
+def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) -> list[tuple | None]:
+    """Per band, (lo, hi, priced_throughout, ext_lo, ext_hi) of one listing's price at the band's
+    quantities, or None when it has no price anywhere in the band. `breaks` sorted by quantity."""
+    qtys = [q for q, _ in breaks]
+    out: list[tuple | None] = []
+    for i, tier in enumerate(TIERS):
+        first = order_qty(tier, moq, multiple)
+        last = order_qty(TIERS[i + 1] - 1, moq, multiple) if i + 1 < len(TIERS) else None
+        start = bisect_right(qtys, first) - 1
+        end = len(qtys) - 1 if last is None else bisect_right(qtys, last) - 1
+        if end < 0:
+            out.append(None)
+            continue
+        prices = [p for _, p in breaks[max(start, 0):end + 1]]
+        lo, hi = min(prices), max(prices)
+        throughout = start >= 0
+        ext_hi = last * hi if throughout and last is not None else None
+        out.append((lo, hi, throughout, first * lo, ext_hi))
+    return out
+
+
+def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]]) -> list[dict]:
+    """One part's listings in one currency, each (moq, multiple, breaks) → per band the summary's
+    bounds (`BOUND_COLUMNS`, None where no offer gives one) and `offers` (how many listings)."""
+    per_listing = [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
+    rows = []
+    for band in range(len(TIERS)):
+        some = [b[band] for b in per_listing if b[band] is not None]
+        throughout = [b for b in some if b[2]]
+        best_hi = min((b[1] for b in throughout), default=None)
+        ext_his = [b[4] for b in throughout if b[4] is not None]
+        rows.append({
+            "band": band,
+            "offers": len(listings),
+            "best_lo": min((b[0] for b in some), default=None),
+            "best_hi": best_hi,
+            "best_ub": best_hi if best_hi is not None else max((b[1] for b in some), default=None),
+            "dear_lo": max((b[0] for b in throughout), default=None),
+            "dear_hi": max((b[1] for b in some), default=None),
+            "ext_lo": min((b[3] for b in some), default=None),
+            "ext_hi": min(ext_his, default=None),
+        })
+    return rows
+
+
+def summarise(listings, breaks, *, only: set[int] | None = None) -> list[dict]:
+    """Summary rows (`part_id`, `currency`, `category_key`, `band`, `offers`, bounds) from listing
+    rows (id, part_id, currency, moq, multiple, category_key) and break rows (listing_id, min_qty,
+    unit_price) ordered by listing and quantity; `only` keeps those parts."""
+    by_listing: dict[int, list] = {}
+    for listing_id, qty, price in breaks:
+        by_listing.setdefault(listing_id, []).append((qty, price))
+    grouped: dict[tuple[int, str, str], list] = {}
+    for listing_id, part_id, currency, moq, multiple, category_key in listings:
+        if only is None or part_id in only:
+            grouped.setdefault((part_id, currency, category_key), []).append((moq, multiple, by_listing.get(listing_id, [])))
+    return [{"part_id": part_id, "currency": currency, "category_key": category_key, **row}
+            for (part_id, currency, category_key), offers in sorted(grouped.items()) for row in part_bands(offers)]

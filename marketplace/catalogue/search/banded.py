@@ -1,0 +1,161 @@
+"""The first page of a price-sorted search from the parts' price summaries (`PartPriceBand`, one row
+per part, listing currency and band of quantities): a bound T from the part table, then exact
+pricing of the offers of the few parts that can beat it (docs/search.md, "Price bands").
+
+Why it is exact (the same rows and order as pricing every match; the property test compares):
+cheapest first, any k matching parts whose cheapest offer costs at most `best_hi` each give k rows
+(offers, or parts) costing ≤ T, the k-th smallest such bound; so every row of the page costs ≤ T,
+and its part's `best_lo` ≤ T. Dearest first is the mirror (`dear_lo` / `dear_hi` for offers;
+grouped, the part's cheapest offer from below by `best_lo` over all its currencies, from above by
+`best_ub`); extended price uses `ext_lo` / `ext_hi`. Bounds are converted into the display currency
+(each currency's rows read apart, through their own index range).
+
+It answers only what the summaries describe: a quantity, a price ordering, filters on the part
+alone, every listing currency with a rate, and a viewer who sees exactly the public market (not
+one with unverified listings of its own). Anything else, or a bound that leaves too many
+candidates, goes to the listing-level engine.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marketplace.catalogue.models import Listing, Part, PartPriceBand
+from marketplace.catalogue.price_bands import band_of
+from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
+
+# ordering → (column bounding T, its direction, column selecting the candidates, comparison)
+BOUNDS = {
+    ("unit_price_at_qty", False): ("best_hi", "asc", "best_lo", "lte"),
+    ("unit_price_at_qty", True): ("best_hi", "asc", "best_lo", "lte"),
+    ("extended_price", False): ("ext_hi", "asc", "ext_lo", "lte"),
+    ("extended_price", True): ("ext_hi", "asc", "ext_lo", "lte"),
+    ("-unit_price_at_qty", False): ("dear_lo", "desc", "dear_hi", "gte"),
+    ("-unit_price_at_qty", True): ("best_lo", "desc", "best_ub", "gte"),
+}
+
+
+class BandedSearch:
+    MAX_PARTS = 3000  # candidate parts priced exactly; more, and the listing-level engine answers
+    WALK = 4000  # summary rows read in index order before the part filter is applied to every part
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.band = band_of(engine.qty) if engine.qty else 0
+        f = engine.filters
+        # Filters read from the part itself (words, parameters, MPN, maker); the category is on the row.
+        self.part_q = part_filter_q(SearchFilters(q=f.q, mpn=f.mpn, manufacturer=f.manufacturer, parameters=f.parameters))
+        self.category = f.category.upper() if f.category else None
+        self._matching: set[int] | None = None
+
+    def applies(self) -> bool:
+        e = self.engine
+        return bool(e.qty and (e.ordering, e.group) in BOUNDS and e.filters.part_level and e.display.complete
+                    and not self._viewer_sees_more() and PartPriceBand.objects.exists())
+
+    def _viewer_sees_more(self) -> bool:
+        """The summaries count the public market; a vendor also sees its own unverified listings."""
+        viewer = self.engine.viewer
+        return viewer is not None and Listing.objects.filter(vendor=viewer, is_active=True, vendor_verified=False).exists()
+
+    # the part filter ---------------------------------------------------------------------------
+    def matching_parts(self) -> set[int]:
+        """Every part that passes the part filter (once per search; trigram-indexed words)."""
+        if self._matching is None:
+            parts = Part.objects.filter(self.part_q)
+            if self.category:
+                parts = parts.filter(category__iexact=self.category)
+            if self.engine.part_ids is not None:
+                parts = parts.filter(pk__in=self.engine.part_ids)
+            self._matching = set(parts.values_list("pk", flat=True))
+        return self._matching
+
+    def _passing(self, part_ids: set[int]) -> set[int]:
+        if self._matching is not None:
+            return part_ids & self._matching
+        parts = Part.objects.filter(self.part_q, pk__in=part_ids)
+        if self.engine.part_ids is not None:
+            parts = parts.filter(pk__in=self.engine.part_ids)
+        return set(parts.values_list("pk", flat=True))
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.part_q) or self.engine.part_ids is not None
+
+    def rows(self, currency: str):
+        qs = PartPriceBand.objects.filter(band=self.band, currency=currency)
+        return qs.filter(category_key=self.category) if self.category else qs
+
+    def walk(self, rows, column: str, *, descending: bool, limit: int) -> list[tuple[int, Decimal]]:
+        """The first `limit` matching parts' (part, value) in the column's order. The index is read
+        WALK rows at a time with the part filter checked on those parts (matches are usually among
+        the first); when they are not, the filter is applied to every part once and the rows of the
+        matching parts are read."""
+        ordered = rows.order_by(f"-{column}" if descending else column, "part_id").values_list("part_id", column)
+        if not self.filtered:
+            return list(ordered[:limit])
+        if self._matching is None:
+            head = list(ordered[: self.WALK])
+            passing = self._passing({p for p, _ in head})
+            found = [r for r in head if r[0] in passing]
+            if len(found) >= limit or len(head) < self.WALK:
+                return found[:limit]
+        return list(ordered.filter(part_id__in=self.matching_parts())[:limit])
+
+    # the bound and the candidates ------------------------------------------------------------
+    def candidates(self, k: int) -> list[int] | None:
+        """The parts whose offers can be on the first k rows, or None when the summaries cannot
+        narrow it to MAX_PARTS."""
+        e = self.engine
+        bound_col, direction, cand_col, op = BOUNDS[(e.ordering, e.group)]
+        descending = direction == "desc"
+        grouped_dearest = e.ordering == "-unit_price_at_qty" and e.group
+        seen: dict[int, Decimal] = {}
+        for currency in e.bound_currencies():
+            rate = e.display.rates[currency]
+            rows = self.rows(currency).filter(**{f"{bound_col}__isnull": False})
+            if grouped_dearest:
+                rows = rows.filter(best_hi__isnull=False)  # parts surely priced at the quantity
+            for part_id, value in self.walk(rows, bound_col, descending=descending, limit=k):
+                value *= rate
+                seen[part_id] = (max if descending else min)(value, seen.get(part_id, value))
+        if grouped_dearest and seen:
+            seen = self._cheapest_from_below(seen)
+        if len(seen) < k:
+            return None
+        bound = sorted(seen.values(), reverse=descending)[k - 1]
+        ranges = e.display.native_ranges(cand_col, op, bound)
+        parts: set[int] = set()
+        for currency in e.bound_currencies():
+            in_range = self.rows(currency).filter(ranges[currency])
+            if self.filtered and self._matching is None:
+                head = list(in_range.values_list("part_id", flat=True)[: self.WALK + 1])
+                if len(head) <= self.WALK:  # the whole range read: filter those parts only
+                    parts |= self._passing(set(head))
+                    continue
+            if self.filtered:
+                in_range = in_range.filter(part_id__in=self.matching_parts())
+            parts.update(in_range.values_list("part_id", flat=True)[: self.MAX_PARTS + 1])
+            if len(parts) > self.MAX_PARTS:
+                return None
+        return sorted(parts) if len(parts) <= self.MAX_PARTS else None
+
+    def _cheapest_from_below(self, seen: dict[int, Decimal]) -> dict[int, Decimal]:
+        """Grouped dearest first: a part's cheapest offer is at least its least `best_lo` over all
+        its currencies (one currency's alone bounds only that currency's offers)."""
+        rates = self.engine.display.rates
+        low: dict[int, Decimal] = {}
+        for part_id, currency, value in (PartPriceBand.objects.filter(band=self.band, part_id__in=list(seen),
+                                                                      best_lo__isnull=False)
+                                         .values_list("part_id", "currency", "best_lo")):
+            value *= rates[currency]
+            low[part_id] = min(value, low.get(part_id, value))
+        return low
+
+    def first(self, k: int) -> list[int] | None:
+        """The first k listing ids in the search's order (grouped: each part's best offer), or None."""
+        parts = self.candidates(k)
+        if parts is None:
+            return None
+        e = self.engine
+        return e._order_ids(e.matches().filter(part_id__in=parts), k=k)

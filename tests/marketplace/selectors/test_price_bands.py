@@ -1,0 +1,127 @@
+"""The parts' price summaries (`PartPriceBand`): their bounds hold at every quantity of a band, every
+write that changes what they summarise keeps them equal to a rebuild from scratch, and a
+price-sorted search over many parts finds its page through them with the same rows as pricing
+every match."""
+
+from decimal import Decimal
+
+import pytest
+
+from marketplace.catalogue.listings import listing_create, listing_update
+from marketplace.catalogue.models import Listing, PartPriceBand
+from marketplace.catalogue.price_bands import TIERS, band_of, listing_bands, order_qty
+from marketplace.catalogue.search.engine import Engine
+from marketplace.catalogue.search.filters import search_filters
+from marketplace.catalogue.search.results import offer_search
+from organizations.services import organization_verify
+from tests.marketplace.factories import ListingFactory, PartFactory
+from tests.marketplace.selectors.test_search_property import reference
+from tests.organizations.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def price_at(qty, moq, multiple, breaks):
+    oq = order_qty(qty, moq, multiple)
+    applicable = [p for q, p in breaks if q <= oq]
+    return (applicable[-1] if applicable else None), oq
+
+
+@pytest.mark.parametrize("moq,multiple,breaks", [
+    (1, 1, [(1, Decimal("1.00")), (10, Decimal("0.80")), (1000, Decimal("0.50"))]),
+    (100, 100, [(100, Decimal("0.30")), (5000, Decimal("0.10"))]),
+    (1, 5, [(10, Decimal("2.00")), (30, Decimal("2.50"))]),  # a dearer break at more, and none below 10
+    (7, 3, [(1, Decimal("0.05")), (26, Decimal("0.04")), (60000, Decimal("0.01"))]),
+])
+def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
+    bands = listing_bands(moq, multiple, breaks)
+    for qty in [*range(1, 3000), 4999, 5000, 9999, 10000, 60000, 99999, 100000, 250000]:
+        price, oq = price_at(qty, moq, multiple, breaks)
+        band = bands[band_of(qty)]
+        if price is None:
+            assert band is None or not band[2], qty  # not "priced throughout"
+            continue
+        lo, hi, throughout, ext_lo, ext_hi = band
+        assert lo <= price <= hi, qty
+        assert ext_lo <= oq * price and (ext_hi is None or oq * price <= ext_hi), qty
+
+
+def test_band_of_quantities():
+    assert [band_of(q) for q in (0, 1, 9, 10, 24, 25, 100, 99999, 100000, 10**7)] == [0, 0, 0, 1, 1, 2, 4, 12, 13, 13]
+    assert len(TIERS) == 14
+
+
+def rebuilt() -> list[tuple]:
+    """The summaries as they are, and as a rebuild from scratch makes them."""
+    fields = ("part_id", "currency", "category_key", "band", "offers", "best_lo", "best_hi", "best_ub", "dear_lo",
+              "dear_hi", "ext_lo", "ext_hi")
+    current = sorted(PartPriceBand.objects.values_list(*fields))
+    PartPriceBand.objects.refresh()
+    return current, sorted(PartPriceBand.objects.values_list(*fields))
+
+
+def test_every_listing_write_keeps_the_summaries_current():
+    vendor = OrganizationFactory(trader=True)
+    part = PartFactory(category="Capacitor")
+    listing = listing_create(vendor=vendor, part=part, price_breaks=[(1, Decimal("0.10")), (100, Decimal("0.05"))], stock=500)
+    now, fresh = rebuilt()
+    assert now == fresh and len(now) == len(TIERS)
+    for change in ({"price_breaks": [(1, Decimal("0.20"))]}, {"moq": 50}, {"multiple": 10}, {"currency": "USD"},
+                   {"is_active": False}, {"is_active": True}):
+        listing_update(listing=listing, **change)
+        now, fresh = rebuilt()
+        assert now == fresh, change
+    assert not PartPriceBand.objects.filter(currency="CNY").exists()  # the one offer is now in USD
+    part.category = "Resistor"
+    part.save()
+    assert set(PartPriceBand.objects.values_list("category_key", flat=True)) == {"RESISTOR"}
+
+
+def test_an_unverified_vendors_offers_count_once_it_is_verified():
+    vendor = OrganizationFactory(trader=True, verified=False)
+    part = PartFactory()
+    listing_create(vendor=vendor, part=part, price_breaks=[(1, Decimal("1.00"))])
+    assert not PartPriceBand.objects.filter(part=part).exists()  # the public market does not see it
+    organization_verify(organization=vendor)
+    assert PartPriceBand.objects.filter(part=part, band=0).get().best_hi == Decimal("1.00")
+
+
+@pytest.fixture
+def market():
+    """40 parts in two categories, each with offers from three of five vendors at varied breaks."""
+    vendors = [OrganizationFactory(trader=True) for _ in range(5)]
+    parts = [PartFactory(category="Capacitor" if i % 2 else "Resistor", description=f"{'MLCC' if i % 2 else 'thick film'} {i}")
+             for i in range(40)]
+    for i, part in enumerate(parts):
+        for j in range(3):
+            base = Decimal(100 + (i * 37 + j * 11) % 90) / 1000
+            ListingFactory(vendor=vendors[(i + j) % 5], part=part, moq=[1, 10, 100][j], multiple=[1, 5, 10][(i + j) % 3],
+                           currency="USD" if (i + j) % 7 == 0 else "CNY",
+                           breaks=[(1, base), (100, base * Decimal("0.8")), (2500, base * Decimal("0.6"))])
+    return parts
+
+
+@pytest.mark.parametrize("filters", [{}, {"category": "Capacitor"}, {"q": "mlcc"}, {"q": "thick", "category": "resistor"}])
+@pytest.mark.parametrize("ordering", ["unit_price_at_qty", "-unit_price_at_qty", "extended_price"])
+@pytest.mark.parametrize("group", [False, True])
+def test_a_search_over_many_parts_pages_through_the_summaries(market, monkeypatch, filters, ordering, group):
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 5)
+    for qty in (1, 37, 100, 3000):
+        page = offer_search(viewer=None, filters=search_filters(**filters), qty=qty, ordering=ordering, group=group, limit=6)
+        assert page.path == "banded", (qty, filters)
+        expected = reference(filters=filters, qty=qty, ordering=ordering, group=group, vendor_ids=[])[:6]
+        got = [(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]
+        assert got == expected, (qty, filters)
+
+
+def test_a_vendor_with_unlisted_offers_of_its_own_is_not_served_from_the_summaries(market, monkeypatch):
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 5)
+    own = OrganizationFactory(trader=True, verified=False)
+    listing_create(vendor=own, part=market[0], price_breaks=[(1, Decimal("0.0001"))])
+    page = offer_search(viewer=own, filters=search_filters(), qty=10, limit=3)
+    assert page.path != "banded"
+    assert page.rows[0].vendor_id == own.pk  # its own offer, cheapest, is on its page
+    assert Listing.objects.filter(vendor=own).count() == 1
