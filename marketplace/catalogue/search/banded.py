@@ -35,9 +35,13 @@ BOUNDS = {
 }
 
 
+class WalkFailed(Exception):
+    """The part filter's matches are not among the first rows of the summaries' order."""
+
+
 class BandedSearch:
     MAX_PARTS = 3000  # candidate parts priced exactly; more, and the listing-level engine answers
-    WALK = 4000  # summary rows read in index order before the part filter is applied to every part
+    WALK = 800  # summary rows read in index order before the part filter is applied to every part
 
     def __init__(self, engine):
         self.engine = engine
@@ -46,7 +50,11 @@ class BandedSearch:
         # Filters read from the part itself (words, parameters, MPN, maker); the category is on the row.
         self.part_q = part_filter_q(SearchFilters(q=f.q, mpn=f.mpn, manufacturer=f.manufacturer, parameters=f.parameters))
         self.category = f.category.upper() if f.category else None
-        self._matching: set[int] | None = None
+        self._walk_failed = False
+        # Joining the part filter to the whole band is slow for broad words (the trigram index finds
+        # every matching part first): worth it only where the listing-level engine prices every
+        # match (parts by their best offer, dearest first).
+        self.join_when_walk_fails = engine.group and engine.ordering == "-unit_price_at_qty"
 
     def applies(self) -> bool:
         e = self.engine
@@ -59,21 +67,17 @@ class BandedSearch:
         return viewer is not None and Listing.objects.filter(vendor=viewer, is_active=True, vendor_verified=False).exists()
 
     # the part filter ---------------------------------------------------------------------------
-    def matching_parts(self) -> set[int]:
-        """Every part that passes the part filter (once per search; trigram-indexed words)."""
-        if self._matching is None:
-            parts = Part.objects.filter(self.part_q)
-            if self.category:
-                parts = parts.filter(category__iexact=self.category)
-            if self.engine.part_ids is not None:
-                parts = parts.filter(pk__in=self.engine.part_ids)
-            self._matching = set(parts.values_list("pk", flat=True))
-        return self._matching
+    def matching_parts(self):
+        """Every part that passes the part filter, as a subquery (the database joins it once)."""
+        parts = Part.objects.filter(self.part_q).order_by()
+        if self.category:
+            parts = parts.filter(category__iexact=self.category)
+        if self.engine.part_ids is not None:
+            parts = parts.filter(pk__in=self.engine.part_ids)
+        return parts.values("pk")
 
     def _passing(self, part_ids: set[int]) -> set[int]:
-        if self._matching is not None:
-            return part_ids & self._matching
-        parts = Part.objects.filter(self.part_q, pk__in=part_ids)
+        parts = Part.objects.filter(self.part_q, pk__in=part_ids).order_by()
         if self.engine.part_ids is not None:
             parts = parts.filter(pk__in=self.engine.part_ids)
         return set(parts.values_list("pk", flat=True))
@@ -94,12 +98,15 @@ class BandedSearch:
         ordered = rows.order_by(f"-{column}" if descending else column, "part_id").values_list("part_id", column)
         if not self.filtered:
             return list(ordered[:limit])
-        if self._matching is None:
+        if not self._walk_failed:
             head = list(ordered[: self.WALK])
             passing = self._passing({p for p, _ in head})
             found = [r for r in head if r[0] in passing]
             if len(found) >= limit or len(head) < self.WALK:
                 return found[:limit]
+            self._walk_failed = True
+        if not self.join_when_walk_fails:
+            raise WalkFailed
         return list(ordered.filter(part_id__in=self.matching_parts())[:limit])
 
     # the bound and the candidates ------------------------------------------------------------
@@ -128,12 +135,13 @@ class BandedSearch:
         parts: set[int] = set()
         for currency in e.bound_currencies():
             in_range = self.rows(currency).filter(ranges[currency])
-            if self.filtered and self._matching is None:
+            if self.filtered:
                 head = list(in_range.values_list("part_id", flat=True)[: self.WALK + 1])
                 if len(head) <= self.WALK:  # the whole range read: filter those parts only
                     parts |= self._passing(set(head))
                     continue
-            if self.filtered:
+                if not self.join_when_walk_fails:
+                    raise WalkFailed
                 in_range = in_range.filter(part_id__in=self.matching_parts())
             parts.update(in_range.values_list("part_id", flat=True)[: self.MAX_PARTS + 1])
             if len(parts) > self.MAX_PARTS:
@@ -154,7 +162,10 @@ class BandedSearch:
 
     def first(self, k: int) -> list[int] | None:
         """The first k listing ids in the search's order (grouped: each part's best offer), or None."""
-        parts = self.candidates(k)
+        try:
+            parts = self.candidates(k)
+        except WalkFailed:
+            return None
         if parts is None:
             return None
         e = self.engine
