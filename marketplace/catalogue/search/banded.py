@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models.functions import Upper
+
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
 from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
@@ -42,6 +44,7 @@ class WalkFailed(Exception):
 class BandedSearch:
     MAX_PARTS = 3000  # candidate parts priced exactly; more, and the listing-level engine answers
     WALK = 800  # summary rows read in index order before the part filter is applied to every part
+    MAX_SCOPES = 6  # words without a category: at most this many categories, each walked apart
 
     def __init__(self, engine):
         self.engine = engine
@@ -50,11 +53,12 @@ class BandedSearch:
         # Filters read from the part itself (words, parameters, MPN, maker); the category is on the row.
         self.part_q = part_filter_q(SearchFilters(q=f.q, mpn=f.mpn, manufacturer=f.manufacturer, parameters=f.parameters))
         self.category = f.category.upper() if f.category else None
-        self._walk_failed = False
+        self._walk_failed = self.join_when_walk_fails = False
+        self._checked: dict[int, bool] = {}  # part → passes the part filter
         # Joining the part filter to the whole band is slow for broad words (the trigram index finds
         # every matching part first): worth it only where the listing-level engine prices every
         # match (parts by their best offer, dearest first).
-        self.join_when_walk_fails = engine.group and engine.ordering == "-unit_price_at_qty"
+        self.price_every_match = engine.group and engine.ordering == "-unit_price_at_qty"
 
     def applies(self) -> bool:
         e = self.engine
@@ -77,24 +81,28 @@ class BandedSearch:
         return parts.values("pk")
 
     def _passing(self, part_ids: set[int]) -> set[int]:
-        parts = Part.objects.filter(self.part_q, pk__in=part_ids).order_by()
-        if self.engine.part_ids is not None:
-            parts = parts.filter(pk__in=self.engine.part_ids)
-        return set(parts.values_list("pk", flat=True))
+        """Those of the parts that pass the part filter (each part asked once per search)."""
+        unknown = part_ids - self._checked.keys()
+        if unknown:
+            parts = Part.objects.filter(self.part_q, pk__in=unknown).order_by()
+            if self.engine.part_ids is not None:
+                parts = parts.filter(pk__in=self.engine.part_ids)
+            passing = set(parts.values_list("pk", flat=True))
+            self._checked.update({p: p in passing for p in unknown})
+        return {p for p in part_ids if self._checked[p]}
 
     @property
     def filtered(self) -> bool:
         return bool(self.part_q) or self.engine.part_ids is not None
 
-    def rows(self, currency: str):
+    def rows(self, currency: str, scope: str | None):
         qs = PartPriceBand.objects.filter(band=self.band, currency=currency)
-        return qs.filter(category_key=self.category) if self.category else qs
+        return qs.filter(category_key=scope) if scope else qs
 
     def walk(self, rows, column: str, *, descending: bool, limit: int) -> list[tuple[int, Decimal]]:
-        """The first `limit` matching parts' (part, value) in the column's order. The index is read
-        WALK rows at a time with the part filter checked on those parts (matches are usually among
-        the first); when they are not, the filter is applied to every part once and the rows of the
-        matching parts are read."""
+        """The first `limit` matching parts' (part, value) in the column's order. The first WALK rows
+        of the index are read and the part filter checked on those parts (matches are usually among
+        them); when they are not, the filter is joined to the whole scope, or `WalkFailed`."""
         ordered = rows.order_by(f"-{column}" if descending else column, "part_id").values_list("part_id", column)
         if not self.filtered:
             return list(ordered[:limit])
@@ -112,7 +120,29 @@ class BandedSearch:
     # the bound and the candidates ------------------------------------------------------------
     def candidates(self, k: int) -> list[int] | None:
         """The parts whose offers can be on the first k rows, or None when the summaries cannot
-        narrow it to MAX_PARTS."""
+        narrow it to MAX_PARTS. Words without a category: the market's order first; when their
+        parts are not among its first rows, the categories they are in, each in its own order."""
+        try:
+            self._walk_failed, self.join_when_walk_fails = False, False
+            return self._candidates(k, scopes=[self.category])
+        except WalkFailed:
+            pass
+        scopes = self._inferred_categories() if not self.category else None
+        if scopes is None and not self.price_every_match:
+            raise WalkFailed
+        # A join of the filter is bounded by a few categories, or saves pricing every match.
+        self._walk_failed, self.join_when_walk_fails = False, True
+        return self._candidates(k, scopes=scopes or [self.category])
+
+    def _inferred_categories(self) -> list[str] | None:
+        """The categories of the parts that pass the filter (one trigram-indexed query), if few."""
+        parts = Part.objects.filter(self.part_q).order_by()
+        if self.engine.part_ids is not None:
+            parts = parts.filter(pk__in=self.engine.part_ids)
+        categories = list(parts.values_list(Upper("category"), flat=True).distinct()[: self.MAX_SCOPES + 1])
+        return categories if len(categories) <= self.MAX_SCOPES else None
+
+    def _candidates(self, k: int, *, scopes: list[str | None]) -> list[int] | None:
         e = self.engine
         bound_col, direction, cand_col, op = BOUNDS[(e.ordering, e.group)]
         descending = direction == "desc"
@@ -120,12 +150,13 @@ class BandedSearch:
         seen: dict[int, Decimal] = {}
         for currency in e.bound_currencies():
             rate = e.display.rates[currency]
-            rows = self.rows(currency).filter(**{f"{bound_col}__isnull": False})
-            if grouped_dearest:
-                rows = rows.filter(best_hi__isnull=False)  # parts surely priced at the quantity
-            for part_id, value in self.walk(rows, bound_col, descending=descending, limit=k):
-                value *= rate
-                seen[part_id] = (max if descending else min)(value, seen.get(part_id, value))
+            for scope in scopes:
+                rows = self.rows(currency, scope).filter(**{f"{bound_col}__isnull": False})
+                if grouped_dearest:
+                    rows = rows.filter(best_hi__isnull=False)  # parts surely priced at the quantity
+                for part_id, value in self.walk(rows, bound_col, descending=descending, limit=k):
+                    value *= rate
+                    seen[part_id] = (max if descending else min)(value, seen.get(part_id, value))
         if grouped_dearest and seen:
             seen = self._cheapest_from_below(seen)
         if len(seen) < k:
@@ -134,19 +165,20 @@ class BandedSearch:
         ranges = e.display.native_ranges(cand_col, op, bound)
         parts: set[int] = set()
         for currency in e.bound_currencies():
-            in_range = self.rows(currency).filter(ranges[currency])
-            if self.filtered:
-                head = list(in_range.values_list("part_id", flat=True)[: self.WALK + 1])
-                if len(head) <= self.WALK:  # the whole range read: filter those parts only
-                    parts |= self._passing(set(head))
-                    continue
-                if not self.join_when_walk_fails:
-                    raise WalkFailed
-                in_range = in_range.filter(part_id__in=self.matching_parts())
-            parts.update(in_range.values_list("part_id", flat=True)[: self.MAX_PARTS + 1])
-            if len(parts) > self.MAX_PARTS:
-                return None
-        return sorted(parts) if len(parts) <= self.MAX_PARTS else None
+            for scope in scopes:
+                in_range = self.rows(currency, scope).filter(ranges[currency])
+                if self.filtered:
+                    head = list(in_range.values_list("part_id", flat=True)[: self.WALK + 1])
+                    if len(head) <= self.WALK:  # the whole range read: filter those parts only
+                        parts |= self._passing(set(head))
+                        continue
+                    if not self.join_when_walk_fails:
+                        raise WalkFailed
+                    in_range = in_range.filter(part_id__in=self.matching_parts())
+                parts.update(in_range.values_list("part_id", flat=True)[: self.MAX_PARTS + 1])
+                if len(parts) > self.MAX_PARTS:
+                    return None
+        return sorted(parts)
 
     def _cheapest_from_below(self, seen: dict[int, Decimal]) -> dict[int, Decimal]:
         """Grouped dearest first: a part's cheapest offer is at least its least `best_lo` over all

@@ -30,7 +30,7 @@ from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from marketplace.catalogue.models import Currency, Listing, Part, normalize_mpn
+from marketplace.catalogue.models import Currency, Listing, Part, PartPriceBand, normalize_mpn
 from marketplace.catalogue.search.banded import BandedSearch
 from marketplace.catalogue.search.filters import (
     SearchFilters,
@@ -154,14 +154,18 @@ class Engine:
 
     # first k ------------------------------------------------------------------------------------
     def first(self, k: int) -> Found:
+        by_price = bool(self.qty) and self.ordering in PRICE_ORDERINGS
+        banded = BandedSearch(self) if by_price else None
+        # The parts' price summaries first; an MPN prefix is usually narrow: its offers are priced at once.
+        if banded and not self.filters.mpn and (found := self._banded(banded, k)):
+            return found
         small = list(self.matches().values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
         if len(small) <= self.DIRECT_LIMIT:
             ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
             return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
-        if self.qty and self.ordering in PRICE_ORDERINGS:
-            banded = BandedSearch(self)
-            if banded.applies() and (ids := banded.first(k)) is not None:
-                return Found(ids=ids, complete=False, estimate=self._estimate(), path="banded")
+        if banded and self.filters.mpn and (found := self._banded(banded, k)):
+            return found
+        if by_price:
             found = self._bounded(k)
             if found is not None:
                 return found
@@ -178,6 +182,11 @@ class Engine:
                 return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
         ids = self._order_ids(self.matches(), k=k + 1)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
+
+    def _banded(self, banded: BandedSearch, k: int) -> Found | None:
+        if banded.applies() and (ids := banded.first(k)) is not None:
+            return Found(ids=ids, complete=False, estimate=self._estimate(from_parts=banded.filtered), path="banded")
+        return None
 
     def _order_ids(self, qs: QuerySet[Listing], *, k: int | None) -> list[int]:
         """Ids in the search order. Grouped: each part's best offer (the first in ascending price
@@ -394,7 +403,7 @@ class Engine:
                 .filter(sort_unit_price__isnull=False).values("part_id").annotate(best=Min("sort_unit_price")))
         return {r["part_id"]: r["best"] for r in rows}
 
-    def _estimate(self) -> int | None:
+    def _estimate(self, *, from_parts: bool = False) -> int | None:
         """An unbiased estimate of the match count: count the matches in a random 1 % of the listing
         table's pages (TABLESAMPLE SYSTEM, ~10k rows) and scale up; grouped searches with part-level
         filters sample 10 % of the part table instead. (The planner's own estimate is off by 5-10×
@@ -402,6 +411,14 @@ class Engine:
         count is exact."""
         if connection.vendor != "postgresql":
             return None
+        if from_parts and not self.group:  # the sampled parts' offers, from their price summaries
+            parts = Part.objects.filter(part_filter_q(self.filters)).order_by().values("pk")
+            sql, params = parts.query.sql_with_params()
+            sql = sql.replace('FROM "marketplace_part"', 'FROM "marketplace_part" TABLESAMPLE SYSTEM (10) REPEATABLE (7)', 1)
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT COALESCE(SUM("offers"), 0) FROM "{PartPriceBand._meta.db_table}" '
+                               f'WHERE "band" = 0 AND "part_id" IN ({sql})', params)
+                return round(cursor.fetchone()[0] * 10)
         if self.group and self.filters.part_level:
             parts = Part.objects.filter(part_filter_q(self.filters))
             if self.part_ids is not None:
