@@ -6,15 +6,16 @@ and one band, the unit price at any quantity of the band is one of the breaks re
 the break in force at the band's smallest order quantity, and every break whose quantity lies
 between that and the band's largest order quantity (order quantity = the quantity raised to the
 MOQ, then to the multiple — `pricing.price_at_qty`'s rule). So the price lies between the least and
-the most of those breaks; the extended price between the smallest order quantity × the least and
-the largest × the most. A part's summary per listing currency and band bounds its offers from
+the most of those breaks. A part's summary per listing currency and band bounds its offers from
 both sides:
 
 - `best_lo` ≤ the part's cheapest offer ≤ `best_hi` (`best_hi` only from offers priced at every
   quantity of the band, so the part surely has a price there); `best_ub` is `best_hi`, or, when no
   offer is priced throughout the band, the most any priced offer can cost;
 - `dear_lo` ≤ the part's dearest offer ≤ `dear_hi`;
-- `ext_lo` ≤ the part's cheapest order (extended price) ≤ `ext_hi`.
+- `ext_lo` ≤ the part's cheapest order (extended price) ÷ the quantity asked ≤ `ext_hi`: the order
+  quantity is the quantity raised to the MOQ and the multiple, so per unit asked an order costs at
+  least the unit price and at most `max(MOQ order, tier + multiple − 1) / tier` times it.
 
 Pure computation here (no database); the rows are written by `PartPriceBand.objects.refresh`.
 """
@@ -22,9 +23,10 @@ Pure computation here (no database); the rows are written by `PartPriceBand.obje
 from __future__ import annotations
 
 from bisect import bisect_right
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 TIERS = (1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
+UNIT = Decimal("0.000001")  # a unit price's places (the bounds are rounded outward to them)
 BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi")
 
 
@@ -40,7 +42,8 @@ def order_qty(qty: int, moq: int, multiple: int) -> int:
 
 def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) -> list[tuple | None]:
     """Per band, (lo, hi, priced_throughout, ext_lo, ext_hi) of one listing's price at the band's
-    quantities, or None when it has no price anywhere in the band. `breaks` sorted by quantity."""
+    quantities — ext_* bound its extended price per unit asked (extended ÷ quantity) — or None when
+    it has no price anywhere in the band. `breaks` sorted by quantity."""
     qtys = [q for q, _ in breaks]
     out: list[tuple | None] = []
     for i, tier in enumerate(TIERS):
@@ -54,8 +57,11 @@ def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) ->
         prices = [p for _, p in breaks[max(start, 0):end + 1]]
         lo, hi = min(prices), max(prices)
         throughout = start >= 0
-        ext_hi = last * hi if throughout and last is not None else None
-        out.append((lo, hi, throughout, first * lo, ext_hi))
+        # Per unit asked: the order quantity is at least the quantity, and at most `most` times it
+        # (below the MOQ the order is `first`; above it, one multiple more at worst).
+        most = Decimal(max(first, tier + multiple - 1)) / tier
+        ext_hi = (most * hi).quantize(UNIT, ROUND_CEILING) if throughout else None
+        out.append((lo, hi, throughout, lo, ext_hi))
     return out
 
 

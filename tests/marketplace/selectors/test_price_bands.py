@@ -32,6 +32,7 @@ def price_at(qty, moq, multiple, breaks):
     (100, 100, [(100, Decimal("0.30")), (5000, Decimal("0.10"))]),
     (1, 5, [(10, Decimal("2.00")), (30, Decimal("2.50"))]),  # a dearer break at more, and none below 10
     (7, 3, [(1, Decimal("0.05")), (26, Decimal("0.04")), (60000, Decimal("0.01"))]),
+    (3000, 1000, [(1, Decimal("0.013")), (4000, Decimal("0.011"))]),  # a reel: MOQ and multiple above the band
 ])
 def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
     bands = listing_bands(moq, multiple, breaks)
@@ -43,7 +44,7 @@ def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
             continue
         lo, hi, throughout, ext_lo, ext_hi = band
         assert lo <= price <= hi, qty
-        assert ext_lo <= oq * price and (ext_hi is None or oq * price <= ext_hi), qty
+        assert ext_lo * qty <= oq * price and (ext_hi is None or oq * price <= ext_hi * qty), qty
 
 
 def test_band_of_quantities():
