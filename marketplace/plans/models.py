@@ -62,6 +62,11 @@ class PurchasePlan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def saving(self):
+        """What the plan saves against quoting each source alone (negative: it costs more)."""
+        return self.separate_total - self.quote.total
+
 
 class PurchasePlanSource(models.Model):
     """One BOM or kit of a plan at its build quantity, with its own quote's figures (made alone)."""

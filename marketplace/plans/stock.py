@@ -183,10 +183,11 @@ def _lock_stock(organization: Organization) -> None:
 
 
 @transaction.atomic
-def stock_import(*, organization: Organization, content: bytes, filename: str = "", replace: bool = False
-                 ) -> StockImportResult:
+def stock_import(*, organization: Organization, content: bytes, filename: str = "", replace: bool = False,
+                 dry_run: bool = False) -> StockImportResult:
     """Set the stock of every part the file names (rows of one part added up); with `replace`,
-    the parts the file does not name are removed from the list. A bad file changes nothing."""
+    the parts the file does not name are removed from the list. A bad file changes nothing; a
+    dry run reports what would change and changes nothing."""
     rows = stock_read(content, filename=filename)
     parts, skipped = stock_match(rows)
     _lock_stock(organization)
@@ -207,13 +208,15 @@ def stock_import(*, organization: Organization, content: bytes, filename: str = 
             updates.append(have)
         else:
             result.unchanged += 1
+    result.created, result.updated = len(creates), len(updates)
+    gone = [row.pk for part_id, row in existing.items() if part_id not in parts] if replace else []
+    result.removed = len(gone)
+    if dry_run:
+        return result
     BuyerStock.objects.bulk_create(creates)
     if updates:
         BuyerStock.objects.bulk_update(updates, ["quantity", "note", "updated_at"])
-    result.created, result.updated = len(creates), len(updates)
-    if replace:
-        gone = [row.pk for part_id, row in existing.items() if part_id not in parts]
-        result.removed = BuyerStock.objects.filter(pk__in=gone).delete()[0]
+    BuyerStock.objects.filter(pk__in=gone).delete()
     return result
 
 
