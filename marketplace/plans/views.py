@@ -141,8 +141,11 @@ def plan_list_view(request):
                 return redirect("marketplace:plan-detail", pk=plan.pk)
     kits = _quoted_kits(org)
     extra = kit_get(viewer=org, pk=int_or_none(request.GET.get("kit"), 0), with_bom=False)
-    if extra is not None and extra.pk not in {k.pk for k in kits}:
-        kits.insert(0, extra)
+    asked = [extra] if extra is not None else []  # "Plan with other BOMs and kits" on a kit's page
+    asked += [kit_get(viewer=org, pk=int(key[4:]), with_bom=False) for key in typed if key.startswith("kit_")]
+    for kit in reversed(asked):
+        if kit is not None and kit.pk not in {k.pk for k in kits}:
+            kits.insert(0, kit)
     boms = list(bom_list(owner=org)[:50])
     for kind, items in (("bom", boms), ("kit", kits)):
         for item in items:
