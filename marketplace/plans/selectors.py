@@ -17,6 +17,8 @@ def stock_list(*, organization: Organization, q: str = "") -> QuerySet[BuyerStoc
 
 
 def stock_row_get(*, organization: Organization, part_id: int) -> BuyerStock | None:
+    if not 0 < part_id <= 2**63 - 1:  # a foreign key's lookup is not range-checked: no OverflowError (500)
+        return None
     return BuyerStock.objects.filter(organization=organization, part_id=part_id).select_related("part").first()
 
 
