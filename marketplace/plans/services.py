@@ -166,7 +166,7 @@ def purchase_plan_create(*, organization: Organization, sources: list[PlanSource
     if missing := sorted(tree_currencies - set(rates.rates)):
         raise QuoteInvalid({"currency": [f"No exchange rate from {', '.join(missing)} to {currency}; plan in "
                                          f"{missing[0]} or ask an operator for the rate."]})
-    label = name.strip() or ("Plan: " + ", ".join(f"{s.quantity} × {s.name}" for s in sources))
+    label = name.strip() or ", ".join(f"{s.quantity} × {s.name}" for s in sources)
     plan_kit = kit_create(owner=organization, name=label[:200], bom=[], private=True, currency=currency,
                           subkits=[{"kit": k, "quantity": s.quantity} for s, k in zip(sources, kits) if k is not None],
                           description=f"Purchase plan of {timezone.now():%Y-%m-%d}: {len(sources)} BOMs and kits")
