@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.exceptions import PurchasePlanInvalid, QuoteInvalid
+from marketplace.exceptions import OrderInvalid, PurchasePlanInvalid, QuoteInvalid
 from marketplace.models import BuyerStock, Order, VendorOrderTerms
 from marketplace.orders.services import order_place
 from marketplace.plans.services import PlanSource, purchase_plan_create
@@ -130,3 +130,28 @@ def test_assembly_options_are_not_plan_options(market):
     with pytest.raises(QuoteInvalid, match="Unknown option"):
         purchase_plan_create(organization=OrganizationFactory(), sources=[PlanSource(kit=market["relay"], quantity=1)],
                              options={"assembly": "auto"})
+
+
+def test_stock_that_covers_everything_leaves_nothing_to_buy_or_order(market, fund):
+    buyer = OrganizationFactory()
+    fund(buyer)
+    BuyerStock.objects.create(organization=buyer, part=market["reel"], quantity=40)
+    plan = purchase_plan_create(organization=buyer, sources=[PlanSource(kit=market["relay"], quantity=10)])
+    assert plan.quote.total == Decimal("0.00") and not plan.quote.lines.exists()
+    assert plan.separate_total == Decimal("15.00") and plan.saving == Decimal("15.00")
+    with pytest.raises(OrderInvalid, match="buys nothing"):
+        order_place(buyer=buyer, placed_by=UserFactory(), quote=plan.quote, payment=Order.Payment.DEPOSIT)
+    assert not Order.objects.exists()
+
+
+def test_a_shared_module_is_counted_once_and_its_attrition_rounded_once(market):
+    """A kit and one of its modules planned together: the module's parts are one need, rounded up
+    once on the whole, and its assembly is one batch."""
+    house = OrganizationFactory(solution_house=True)
+    module = make_kit(house, bom=[(market["reel"], "1", "0.05")], name="Module")
+    board = make_kit(house, bom=[(market["mcu"], 1)], subkits=[(module, 1)], name="Board")
+    plan = purchase_plan_create(organization=OrganizationFactory(),
+                                sources=[PlanSource(kit=board, quantity=10), PlanSource(kit=module, quantity=10)])
+    reel = plan.needs.get(part=market["reel"])
+    assert sorted((s["source"], s["quantity"]) for s in reel.by_source) == [(0, 11), (1, 11)]  # ceil(10.5) each alone
+    assert reel.needed == 21  # ceil(20 × 1.05) together
