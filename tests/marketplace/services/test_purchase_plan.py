@@ -155,3 +155,36 @@ def test_a_shared_module_is_counted_once_and_its_attrition_rounded_once(market):
     reel = plan.needs.get(part=market["reel"])
     assert sorted((s["source"], s["quantity"]) for s in reel.by_source) == [(0, 11), (1, 11)]  # ceil(10.5) each alone
     assert reel.needed == 21  # ceil(20 × 1.05) together
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_planned_together_never_costs_more_than_quoted_alone(seed):
+    """Random small markets (MOQs, multiples, price breaks, shipping fees, free-shipping amounts,
+    minimum orders) and two or three kits sharing parts: without a vendor cap and with stock for
+    every separate quote at once, the separate quotes together are one feasible plan of the summed
+    need, so the proven joint plan never costs more (and is usually cheaper)."""
+    import random
+
+    rng = random.Random(seed)
+    vendors = [OrganizationFactory(trader=True) for _ in range(3)]
+    for v in vendors:
+        fee = Decimal(rng.choice(["0", "3.00", "8.00"]))
+        VendorOrderTerms.objects.create(
+            vendor=v, currency="CNY", shipping_fee=fee,
+            free_shipping_over=Decimal(rng.choice(["20.00", "60.00"])) if fee and rng.random() < 0.5 else None,
+            min_order_value=Decimal(rng.choice(["0", "0", "5.00"])))
+    parts = [PartFactory() for _ in range(5)]
+    for part in parts:
+        for v in rng.sample(vendors, rng.randint(1, 3)):
+            price = Decimal(rng.choice(["0.05", "0.20", "1.00", "3.50"]))
+            ListingFactory(vendor=v, part=part, stock=100_000, moq=rng.choice([1, 10, 50, 100]),
+                           multiple=rng.choice([1, 1, 5, 10]),
+                           breaks=[(1, str(price)), (100, str((price * Decimal("0.8")).quantize(Decimal("0.01")) or price))])
+    house = OrganizationFactory(solution_house=True)
+    kits = [make_kit(house, name=f"K{i}", bom=[(p, rng.choice([1, 2, 3]), rng.choice(["0", "0.05"]))
+                                             for p in rng.sample(parts, rng.randint(2, 4))]) for i in range(rng.randint(2, 3))]
+    buyer = OrganizationFactory()
+    plan = purchase_plan_create(organization=buyer, sources=[PlanSource(kit=k, quantity=rng.randint(1, 40)) for k in kits])
+    assert plan.separate_shortfall == 0 and plan.together_shortfall == 0
+    assert plan.quote.optimality_gap == 0  # proven
+    assert plan.together_total == plan.quote.total <= plan.separate_total
