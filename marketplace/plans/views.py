@@ -150,7 +150,10 @@ def plan_list_view(request):
     for kind, items in (("bom", boms), ("kit", kits)):
         for item in items:
             item.field = f"{kind}_{item.pk}"
-    preset = {f"kit_{extra.pk}": request.GET.get("qty", "1")} if extra is not None else {}
+    qty = request.GET.get("qty", "1")[:12]  # "Plan with other BOMs and kits" on a kit's or a BOM's page
+    preset = {f"kit_{extra.pk}": qty} if extra is not None else {}
+    if (bom_id := int_or_none(request.GET.get("bom"))) and any(b.pk == bom_id for b in boms):
+        preset[f"bom_{bom_id}"] = qty
     return render(request, "marketplace/plan_list.html", {
         "page": paginate(request, purchase_plan_list(organization=org)), "boms": boms, "kits": kits,
         "errors": errors, "typed": typed or preset, "form": request.POST if errors else {},

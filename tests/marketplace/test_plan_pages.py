@@ -66,6 +66,9 @@ def test_plan_a_bom_and_a_kit_together_and_see_the_saving(buyer, market):
         "sensor.csv", b"Reference,Qty,MPN\nR1-R3,3,RC0603FR-0710KL\nU1,1,STM32F103C8T6\n"), "name": "Sensor"})
     bom = Bom.objects.get(owner=buyer.org)
     BuyerStock.objects.create(organization=buyer.org, part=market["mcu"], quantity=10)
+    assert f"/plans/?bom={bom.pk}&amp;qty=" in client.get(f"/boms/{bom.pk}/").content.decode()
+    assert f'name="bom_{bom.pk}" inputmode="numeric" size="7" aria-label="Build quantity of Sensor" value="7"' in (
+        client.get(f"/plans/?bom={bom.pk}&qty=7").content.decode())
     form = client.get(f"/plans/?kit={market['kit'].pk}&qty=20").content.decode()
     assert f'name="bom_{bom.pk}"' in form and f'name="kit_{market["kit"].pk}"' in form and 'value="20"' in form
     response = client.post("/plans/", {f"bom_{bom.pk}": "10", f"kit_{market['kit'].pk}": "20", "use_stock": "on"})
