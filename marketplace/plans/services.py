@@ -95,8 +95,10 @@ def _options(raw: dict | None, *, organization: Organization) -> QuoteOptions:
                                         f"(it takes {', '.join(PLAN_OPTIONS)}; each kit is assembled as its own "
                                         "quote would be)."]})
     currency = raw.get("currency") or organization.default_currency
+    currency = currency.upper() if isinstance(currency, str) else currency  # a bad type: the parser says so
     raw["currency"] = currency
-    return quote_options_parse(raw, kit_currency=currency if isinstance(currency, str) else "CNY")
+    # The plan's own kit is priced in the plan's currency; its kits' currencies are checked against the rates later.
+    return quote_options_parse(raw, kit_currency=currency if isinstance(currency, str) else organization.default_currency)
 
 
 def _check_sources(sources: list[PlanSource]) -> None:

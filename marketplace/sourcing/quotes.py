@@ -162,6 +162,7 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
         batch = multipliers[sub.pk] * quantity
 
         def unit(amount, sub=sub):
+            rates.used.add(sub.currency)  # kept in the snapshot: an order from the quote converts it again
             return rates.unit_price(Decimal(amount), sub.currency)
 
         if sub.pk == kit.pk and assembly_mode != "author":  # rate-card assembly (chosen) or none

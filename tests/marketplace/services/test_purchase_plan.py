@@ -188,3 +188,25 @@ def test_planned_together_never_costs_more_than_quoted_alone(seed):
     assert plan.separate_shortfall == 0 and plan.together_shortfall == 0
     assert plan.quote.optimality_gap == 0  # proven
     assert plan.together_total == plan.quote.total <= plan.separate_total
+
+
+def test_kits_priced_in_another_currency_are_planned_at_the_rate_or_refused_without_one(market, fund):
+    from credit.services.fx import fx_rate_set
+
+    buyer = OrganizationFactory()
+    usd_kit = make_kit(OrganizationFactory(solution_house=True), bom=[(market["reel"], 1)], name="US board",
+                       currency="USD", design_fee="0.50")
+    with pytest.raises(QuoteInvalid, match="No exchange rate from USD to CNY"):
+        purchase_plan_create(organization=buyer, sources=[PlanSource(kit=usd_kit, quantity=10),
+                                                          PlanSource(kit=market["relay"], quantity=10)])
+    assert not buyer.quotes.exists()
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.00"))
+    plan = purchase_plan_create(organization=buyer, sources=[PlanSource(kit=usd_kit, quantity=10),
+                                                             PlanSource(kit=market["relay"], quantity=10)])
+    assert plan.currency == "CNY" and plan.quote.design_fees == Decimal("35.00")  # 10 × 0.50 USD at 7
+    # One reel for both (50 needed), one fee; alone: a reel and a fee each, and the design fee.
+    assert plan.quote.total == Decimal("10.00") + Decimal("5.00") + Decimal("35.00")
+    assert plan.separate_total == Decimal("15.00") + Decimal("15.00") + Decimal("35.00")
+    fund(buyer)
+    order = order_place(buyer=buyer, placed_by=UserFactory(), quote=plan.quote, payment=Order.Payment.DEPOSIT)
+    assert order.total == plan.quote.total
