@@ -9,6 +9,7 @@ from marketplace.catalogue.models import Listing, Part, PriceBreak
 from marketplace.kits.models import AssemblyBreak, BomLine, Kit, SubKit
 from marketplace.orders.models import MarketSweep, Order, PurchaseOrder, PurchaseOrderLine, ShipmentLine
 from marketplace.orders.services import purchase_order_cancel
+from marketplace.plans.models import BuyerStock, PurchasePlan, PurchasePlanSource
 from marketplace.sourcing.models import Quote, QuoteLine
 
 # --- Catalogue, kits, quotes, orders ---------------------------------------------------------------
@@ -312,3 +313,26 @@ class RateCardAdmin(ReadOnlyAdmin):
     list_filter = ["is_current", "currency"]
     search_fields = ["organization__name"]
     list_select_related = ["organization"]
+
+
+@admin.register(BuyerStock)
+class BuyerStockAdmin(ReadOnlyAdmin):
+    """Support reads a buyer's stock list; the buyer changes it (services in plans/stock.py)."""
+
+    list_display = ["organization", "part", "quantity", "note", "updated_at"]
+    search_fields = ["organization__name", "part__mpn"]
+    list_select_related = ["organization", "part"]
+
+
+class PurchasePlanSourceInline(ReadOnlyInline):
+    model = PurchasePlanSource
+    fields = ["position", "name", "quantity", "total", "shortfall", "vendors", "unsourced"]
+    readonly_fields = fields
+
+
+@admin.register(PurchasePlan)
+class PurchasePlanAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "organization", "quote", "separate_total", "together_total", "created_at"]
+    search_fields = ["name", "organization__name"]
+    list_select_related = ["organization", "quote"]
+    inlines = [PurchasePlanSourceInline]

@@ -117,3 +117,16 @@ class BomLineInvalid(DomainValidationError):
 
 class RateCardInvalid(DomainValidationError):
     """A rate card that cannot be published: not a factory, a price out of range, an unknown process."""
+
+
+class StockInvalid(DomainValidationError):
+    """A buyer's stock list (a file, or a row) cannot be taken as it is; carries every problem with
+    its row and column (row 0: the whole file or a form field). Nothing was changed."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__({"file": [_bom_error_text(e) for e in errors]})
+        self.errors = errors
+
+
+class PurchasePlanInvalid(DomainValidationError):
+    """A purchase plan that cannot be made: no sources, a source twice, a quantity out of range."""

@@ -31,6 +31,7 @@ from marketplace.orders.models import (  # noqa: F401
     Shipment,
     ShipmentLine,
 )
+from marketplace.plans.models import BuyerStock, PurchasePlan, PurchasePlanNeed, PurchasePlanSource  # noqa: F401
 from marketplace.rfqs.models import Bid, BidLine, BidPriceBreak, Rfq, RfqLine  # noqa: F401
 from marketplace.sourcing.models import (  # noqa: F401
     AssemblyOffer,

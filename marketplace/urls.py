@@ -15,6 +15,8 @@ from marketplace.kits import api as kits_api
 from marketplace.kits import views as kits_views
 from marketplace.orders import api as orders_api
 from marketplace.orders import views as orders_views
+from marketplace.plans import api as plans_api
+from marketplace.plans import views as plans_views
 from marketplace.rfqs import api as rfqs_api
 from marketplace.rfqs import views as rfqs_views
 from marketplace.sourcing import api as sourcing_api
@@ -49,6 +51,11 @@ api_urlpatterns = [
     path("quotes/", sourcing_api.QuoteListApi.as_view(), name="quote-list"),
     path("quotes/<int:pk>/", sourcing_api.QuoteDetailApi.as_view(), name="quote-detail"),
     path("quotes/<int:pk>/export/<str:kind>/", boms_api.QuoteExportApi.as_view(), name="quote-export"),
+    path("stock/", plans_api.StockListApi.as_view(), name="stock-list"),
+    path("stock/import/", plans_api.StockImportApi.as_view(), name="stock-import"),
+    path("stock/<int:part>/", plans_api.StockRowApi.as_view(), name="stock-row"),
+    path("purchase-plans/", plans_api.PurchasePlanListCreateApi.as_view(), name="purchase-plan-list"),
+    path("purchase-plans/<int:pk>/", plans_api.PurchasePlanDetailApi.as_view(), name="purchase-plan-detail"),
     path("orders/", orders_api.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<int:pk>/", orders_api.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/remainder-quote/", orders_api.OrderRemainderQuoteApi.as_view(), name="order-remainder-quote"),
@@ -102,6 +109,9 @@ urlpatterns = [
     path("quotes/", boms_views.quote_list_view, name="quote-list"),
     path("quotes/<int:pk>/", sourcing_views.quote_detail_view, name="quote-detail"),
     path("quotes/<int:pk>/export.<str:fmt>", boms_views.quote_export_view, name="quote-export"),
+    path("stock/", plans_views.stock_view, name="stock"),
+    path("plans/", plans_views.plan_list_view, name="plan-list"),
+    path("plans/<int:pk>/", plans_views.plan_detail_view, name="plan-detail"),
     path("orders/", orders_views.order_list_view, name="order-list"),
     path("orders/new/", orders_views.order_create_view, name="order-create"),
     path("orders/<int:pk>/", orders_views.order_detail_view, name="order-detail"),

@@ -42,7 +42,7 @@ def test_an_app_imports_no_later_app(app):
 # Inside the marketplace, rooms depend one way too, bottom to top (docs/architecture.md). Every
 # import counts, those inside functions included. A room's interfaces (api.py, views.py) compose:
 # they may call any room's services, as urls.py does; models, services and selectors only look down.
-ROOMS = ["notifications", "catalogue", "kits", "factories", "sourcing", "boms", "orders", "rfqs", "directory", "demo"]
+ROOMS = ["notifications", "catalogue", "kits", "factories", "sourcing", "boms", "plans", "orders", "rfqs", "directory", "demo"]
 INTERFACES = {"api.py", "views.py"}
 
 

@@ -173,7 +173,7 @@ def test_buyer_searches_quotes_a_kit_orders_it_and_pays_the_deposit(kit_to_order
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer")
-        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "RFQs", "Inbox", "Money", "Trials", "Funnel"]
+        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Plans", "Orders", "RFQs", "Inbox", "Money", "Trials", "Funnel"]
         j.nav("Parts", "search")
         page.fill("input[name=q]", "esp32")
         page.fill("input[name=qty]", "100")
@@ -423,7 +423,7 @@ def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, bro
     def run(j: Journey) -> None:
         page = j.page
         j.log_in("buyer_viewer")
-        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Orders", "RFQs", "Inbox", "Money", "Trials", "Funnel"]
+        assert j.tour() == ["Parts", "Kits", "BOMs", "Quotes", "Plans", "Orders", "RFQs", "Inbox", "Money", "Trials", "Funnel"]
         assert page.get_by_role("link", name="New trial").count() == 0
         j.goto("/boms/", "boms")
         assert page.locator("#bom-upload").count() == 0 and "can read BOMs but not upload them" in page.inner_text("main")
@@ -442,3 +442,51 @@ def test_a_viewer_reads_every_page_but_is_offered_no_write(a_quote_of_lumen, bro
             assert page.locator("main .readonly-note").count() >= 1, f"{label}: no note of who can change it"
 
     _each_size(browser, "viewer", run)
+
+
+# --- Buyer: stock list -> a purchase plan of two kits -> order it in one step -----------------------
+
+
+@pytest.fixture
+def kits_to_plan(demo, tmp_path):
+    from credit.services import wallet_topup
+    from marketplace.models import Kit, SubKit
+    from marketplace.sourcing.quotes import quote_create
+
+    lumen = demo["Lumen Labs"]
+    wallet_topup(organization=lumen, amount=Decimal("500000.00"), currency="CNY", reference="plan journey")
+    edge = SubKit.objects.select_related("kit", "child").order_by("pk").first()  # a kit and a module inside it
+    quote_create(organization=lumen, kit=edge.child, quantity=1)  # so the plan form lists the module
+    part = edge.child.bom_lines.order_by("pk").first().part
+    stock = tmp_path / "stock.csv"
+    stock.write_text(f"MPN,Manufacturer,On hand,Location\n{part.mpn},{part.manufacturer},3,Shelf A\nNO-SUCH-MPN-1,,4,\n")
+    return edge.kit, edge.child, stock
+
+
+def test_buyer_lists_stock_plans_two_kits_together_and_orders_the_plan(kits_to_plan, browser):
+    kit, module, stock = kits_to_plan
+
+    def run(j: Journey) -> None:
+        page = j.page
+        j.log_in("buyer")
+        j.nav("Plans", "plans")
+        page.get_by_role("link", name="your stock").first.click()
+        j.check("stock")
+        page.set_input_files("#stock-import input[type=file]", str(stock))
+        page.click("#stock-import button[type=submit]")
+        j.check("stock-imported")
+        assert "1 row skipped" in page.inner_text("main") and "Shelf A" in page.inner_text("#stock-rows")
+        j.goto(f"/plans/?kit={kit.pk}&qty=10", "plan-form")
+        page.fill(f"#plan-sources input[name=kit_{module.pk}]", "20")
+        page.click("#plan-form button[type=submit]")
+        j.check("plan")
+        comparison = page.inner_text("#plan-comparison")
+        assert "Each quoted alone" in comparison and "net of your stock" in comparison
+        assert page.locator("#plan-needs tbody tr").count() > 0
+        page.get_by_role("button", name="Review and order").click()
+        j.check("plan-quote")
+        page.locator("#order").get_by_role("button", name=re.compile("Place the order")).click()
+        j.check("plan-ordered")
+        assert j.dialogs and "Place the order" in j.dialogs[-1]
+
+    _each_size(browser, "plan", run)

@@ -43,7 +43,8 @@ def test_the_schema_is_valid_openapi(schema):
 def test_request_bodies_are_json_only_except_the_upload(schema):
     media = {(path, method): sorted(op["requestBody"]["content"]) for path, method, op in _operations(schema)
              if "requestBody" in op}
-    for upload in [("/api/v1/listings/import/", "post"), ("/api/v1/boms/", "post"), ("/api/v1/bank-statements/", "post")]:  # files
+    for upload in [("/api/v1/listings/import/", "post"), ("/api/v1/boms/", "post"), ("/api/v1/bank-statements/", "post"),
+                   ("/api/v1/stock/import/", "post")]:  # files
         assert media.pop(upload) == ["multipart/form-data"]
     assert media and all(types == ["application/json"] for types in media.values()), media
 

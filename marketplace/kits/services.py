@@ -55,7 +55,9 @@ def _validate(owner: Organization, spec: dict, *, kit: Kit | None) -> None:
         child: Kit = sub["kit"]
         if int(sub.get("quantity", 1)) < 1:
             sub_errors.append(f"Sub-kit {i}: quantity must be at least 1.")
-        if child.currency != spec["currency"]:
+        # A buyer's private kit (a purchase plan's kits) may mix currencies: quotes convert each
+        # kit's own costs at their rates; a published kit keeps one price currency.
+        if child.currency != spec["currency"] and not spec.get("private"):
             sub_errors.append(f"Sub-kit {i} ({child}) is priced in {child.currency}, this kit in {spec['currency']}.")
         if child.pk in child_ids:
             sub_errors.append(f"Sub-kit {i}: {child} appears twice.")

@@ -157,6 +157,8 @@ def order_place(
         for quoted in quote.vendors.all():
             if quoted.shipping:
                 wanted.append((quoted.vendor_id, None, "Shipping", 1, quoted.shipping))
+        if not wanted:  # a purchase plan whose stock covers every part (docs/purchase-plans.md)
+            raise OrderInvalid({"quote": ["This quote buys nothing: your stock covers every part."]})
         currency = quote.currency
     else:
         merged = _merge(lines)

@@ -151,6 +151,8 @@ class QuoteOutputSerializer(serializers.Serializer):
     unsourced = UnsourcedSerializer(many=True, help_text="BOM quotes: lines with no matched part (empty for kits)")
     assembly = serializers.SerializerMethodField(help_text="Who assembles the kit itself and, for auto, why")
     remainder_of = serializers.IntegerField(allow_null=True, help_text="A quote for the rest of this order (its id): parts only")
+    held = serializers.DictField(child=serializers.IntegerField(), help_text=(
+        "Purchase plans: units of each part (by id) the buyer's own stock covered, left out of the sourcing"))
     created_at = serializers.DateTimeField()
 
     def get_purchase_orders(self, quote) -> int:

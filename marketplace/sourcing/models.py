@@ -54,6 +54,8 @@ class Quote(models.Model):
     remainder_of = models.PositiveIntegerField(null=True, blank=True, help_text=(
         "A quote for the remainder of this order (its id): only the parts the order still lacks, no "
         "assembly, design fees or NRE (the order paid those)."))
+    held = models.JSONField(default=dict, blank=True, help_text=(
+        "Purchase plans: units of each part (by id) the buyer's own stock covered, left out of the sourcing."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,6 +69,11 @@ class Quote(models.Model):
     @property
     def optimality_gap_percent(self):
         return self.optimality_gap * 100
+
+    @property
+    def held_units(self) -> dict[int, int]:
+        """`held` with integer keys: what the buyer's stock covered, by part id."""
+        return {int(p): int(q) for p, q in (self.held or {}).items()}
 
     @property
     def has_shortages(self) -> bool:

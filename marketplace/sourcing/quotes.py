@@ -112,15 +112,20 @@ def sourcing_problem(*, needs: list[Need], offers_by_part: dict[int, list[Offer]
 
 def plan_for(*, organization: Organization, kit: Kit, quantity: int, options: QuoteOptions,
              rates: QuoteRates | None = None, remaining: dict[int, int] | None = None,
+             held: dict[int, int] | None = None,
              ) -> tuple[list[Need], list[tuple[list[Offer], int]], Plan, dict]:
     """Everything a quote sources, without saving: needs, the per-line problem, the plan, the
     multipliers of the kit tree. Priced in `rates.currency` (default: the options' currency or the
-    kit's, at the rates in force now)."""
+    kit's, at the rates in force now). `held`: units of each part's need the buyer already holds
+    (a purchase plan's stock), taken off the need; a need they cover is not sourced at all."""
     rates = rates or quote_rates(currency=options.currency or kit.currency)
     multipliers = kit_tree_multipliers(kit)
     needs = flatten_needs(kit, quantity, multipliers)
     if remaining is not None:  # the remainder of an order: only what it still lacks, per part
         needs = [replace(n, needed=remaining[n.part_id]) for n in needs if remaining.get(n.part_id, 0) > 0]
+    if held:
+        needs = [replace(n, needed=n.needed - held.get(n.part_id, 0)) for n in needs
+                 if n.needed > held.get(n.part_id, 0)]
     if any(need.needed > MAX_NEEDED for need in needs):
         raise QuoteInvalid({"quantity": ["That batch needs more than 2 billion of one part; quote a smaller batch."]})
     part_ids = {n.part_id for n in needs} | {s for n in needs for s in n.substitutes}
@@ -157,6 +162,7 @@ def kit_service_lines(*, kit: Kit, quantity: int, multipliers: dict[int, int], a
         batch = multipliers[sub.pk] * quantity
 
         def unit(amount, sub=sub):
+            rates.used.add(sub.currency)  # kept in the snapshot: an order from the quote converts it again
             return rates.unit_price(Decimal(amount), sub.currency)
 
         if sub.pk == kit.pk and assembly_mode != "author":  # rate-card assembly (chosen) or none
@@ -207,12 +213,14 @@ def quote_nre_charged(*, quote: Quote) -> list[Kit]:
 def quote_create(
     *, organization: Organization, kit: Kit, quantity: int, created_by: AbstractBaseUser | None = None,
     validity: timedelta = QUOTE_VALIDITY, options: QuoteOptions | dict | None = None,
-    remaining: dict[int, int] | None = None, remainder_of: int | None = None,
+    remaining: dict[int, int] | None = None, remainder_of: int | None = None, held: dict[int, int] | None = None,
 ) -> Quote:
     """Price `quantity` units of `kit` for `organization` and save the quote. Parts nobody can
     supply are recorded as shortfalls (the quote still saves; an order from it is refused).
     The whole BOM is sourced jointly (`marketplace.sourcing`): vendors' order terms and the
-    buyer's options couple the lines; the gap to the proven lower bound is saved with it."""
+    buyer's options couple the lines; the gap to the proven lower bound is saved with it.
+    `held` (a purchase plan, `marketplace/plans/`): units of each part the buyer's own stock covers,
+    left out of the sourcing; the kit tree's other costs are charged as usual."""
     if not 1 <= int(quantity) <= MAX_QUANTITY:
         raise QuoteInvalid({"quantity": [f"Quote between 1 and {MAX_QUANTITY:,} units."]})
     if not isinstance(options, QuoteOptions):
@@ -223,7 +231,7 @@ def quote_create(
         raise QuoteInvalid({"currency": [f"No exchange rate from {kit.currency} to {currency}; quote in {kit.currency}."]})
     rates.used.add(kit.currency)  # its assembly, fees and NRE: an order from the quote converts them again
     needs, problem, plan, multipliers = plan_for(organization=organization, kit=kit, quantity=quantity, options=options,
-                                                 rates=rates, remaining=remaining)
+                                                 rates=rates, remaining=remaining, held=held)
     # A remainder quote buys parts only: the order it completes paid the assembly, fees and NRE.
     assembly, choice, assembly_lines = {"mode": options.assembly if remaining is None else "none"}, None, None
     if options.assembly == "auto" and remaining is None:  # factory and parts chosen together (sourcing/assembly.py)
@@ -267,6 +275,7 @@ def quote_create(
         lead_time_days=max((a.offer.lead_time_days for _, allocs, _ in line_results for a in allocs), default=0),
         valid_until=timezone.now() + validity, assembly_offer=assembly_offer, nre_paid=nre_paid, assembly=assembly,
         rate_card=choice.best.price.card if choice and choice.best else None, remainder_of=remainder_of,
+        held={str(p): q for p, q in sorted((held or {}).items()) if q > 0},
     )
     lines = QuoteLine.objects.bulk_create([
         QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
@@ -300,7 +309,8 @@ def quote_constraint_costs(*, quote: Quote) -> list[dict]:
     options = QuoteOptions.from_json(quote.options)
     kit, org = quote.kit, quote.organization
     rates = QuoteRates.from_json(quote.currency, quote.fx)  # the quote's own rates: only the option varies
-    _, _, base, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=options, rates=rates)
+    held = quote.held_units
+    _, _, base, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=options, rates=rates, held=held)
     vendors_used = len(base.subtotals)
     variants = []
     if vendors_used > 1:
@@ -315,7 +325,8 @@ def quote_constraint_costs(*, quote: Quote) -> list[dict]:
         variants.append(("without substitutes", replace(options, allow_substitutes=False)))
     out = []
     for label, variant in variants:
-        _, _, plan, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=variant, rates=rates)
+        _, _, plan, _ = plan_for(organization=org, kit=kit, quantity=quote.quantity, options=variant, rates=rates,
+                                 held=held)
         if plan.shortfall > base.shortfall:
             out.append({"label": label, "note": f"{plan.shortfall - base.shortfall:,} more units could not be sourced"})
         elif plan.shortfall < base.shortfall:

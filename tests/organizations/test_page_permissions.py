@@ -59,6 +59,12 @@ def demo_with_a_bom():
     kit = quote.kit
     pages = [f"/boms/{bom.pk}/", "/boms/", f"/kits/{kit.pk}/", f"/quotes/{quote.pk}/", "/rfqs/", "/rfqs/new/",
              "/trials/", "/trials/new/", "/trials/webhooks/", "/inbox/", "/parts/?q=esp32&view=offers&qty=10"]
+    from marketplace.models import BuyerStock
+    from marketplace.plans.services import PlanSource, purchase_plan_create
+
+    BuyerStock.objects.create(organization=lumen, part=kit.bom_lines.first().part, quantity=3)
+    plan = purchase_plan_create(organization=lumen, sources=[PlanSource(kit=kit, quantity=2), PlanSource(bom=bom, quantity=2)])
+    pages += ["/stock/", "/plans/", f"/plans/{plan.pk}/"]
     pages += [f"/rfqs/{r.pk}/" for r in Rfq.objects.filter(buyer=lumen)]
     pages += [f"/trials/{t.pk}/" for t in Trial.objects.filter(organization=lumen).order_by("-pk")[:4]]
     return pages
@@ -79,4 +85,5 @@ def test_a_viewer_sees_no_write_form_on_the_bom_kit_rfq_and_trial_pages_and_a_me
     client.login(username="buyer", password="kitstreet")  # the owner: the same pages carry their forms
     offered = {path: post_forms(client.get(path).content.decode()) for path in demo_with_a_bom}
     assert offered[demo_with_a_bom[0]] and offered["/rfqs/new/"] and offered["/trials/new/"]
+    assert offered["/stock/"] and offered["/plans/"]
     assert any("/award/" in action for forms in offered.values() for action in forms)
