@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0019_20_quote_remainder_of'),
+        ('marketplace', '0020_26_part_price_bands'),
         ('organizations', '0006_issue23_api_tokens'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
