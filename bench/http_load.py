@@ -14,7 +14,10 @@ threads for BENCH_SECONDS (10) per endpoint, after a 2 s warm-up. Endpoints:
 - accounts list: `GET /api/v1/accounts/` as the demo buyer;
 - MPN search at qty: `GET /api/v1/listings/?mpn=<a demo MPN>&qty=1000`;
 - kit quote: `POST /api/v1/kits/{id}/quote/` for the demo kit with the most BOM lines, 100 units
-  (each call saves a quote: a write).
+  (each call saves a quote: a write);
+- search reads: parts by keyword and by category at a quantity, every offer at a quantity (these go
+  to a streaming replica when `DATABASE_REPLICA_URLS` is set; `BENCH_ONLY=search` runs only them
+  and the baselines).
 Before each warm-up and each timed row the script waits until the server has drained: the trivial
 DRF view must answer within BENCH_DRAIN_MS (50) twice in a row, so requests that wrk left queued in
 gunicorn for a slow endpoint do not count against the next one.
@@ -111,7 +114,13 @@ def main():
         ("accounts list", "/api/v1/accounts/", auth, None),
         ("MPN search at qty", f"/api/v1/listings/?mpn={mpn}&qty=1000", auth, None),
         ("kit quote (100 units)", f"/api/v1/kits/{kit['id']}/quote/", auth, {"quantity": 100}),
+        # Search reads (routed to a replica when DATABASE_REPLICA_URLS is set): by part, at a quantity.
+        ("parts search: keyword", "/api/v1/parts/search/?q=nor%20flash&qty=100", auth, None),
+        ("parts search: category", "/api/v1/parts/search/?category=Capacitor&qty=1000", auth, None),
+        ("offers search: everything", "/api/v1/listings/?qty=10&ordering=unit_price_at_qty", auth, None),
     ]
+    if os.environ.get("BENCH_ONLY"):  # e.g. BENCH_ONLY=search: the rows whose name contains it (and the baselines)
+        cases = [c for c in cases if c[0].startswith("trivial") or os.environ["BENCH_ONLY"] in c[0]]
     print(f"# bench/http_load.py against {base}: wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s per row; "
           f"kit {kit['id']} ({len(kit['bom'])} BOM lines), MPN {mpn}")
     print(f"# load average before: {load_average()} (2 CPUs shared with other engineers' work)")
