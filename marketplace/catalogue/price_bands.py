@@ -15,7 +15,8 @@ both sides:
 - `dear_lo` ≤ the part's dearest offer ≤ `dear_hi`;
 - `ext_lo` ≤ the part's cheapest order (extended price) ÷ the quantity asked ≤ `ext_hi`: the order
   quantity is the quantity raised to the MOQ and the multiple, so per unit asked an order costs at
-  least the unit price and at most `max(MOQ order, tier + multiple − 1) / tier` times it.
+  least `max(1, MOQ / the band's largest quantity)` and at most `max(MOQ order, tier + multiple − 1)
+  / tier` times the unit price (a reel's cheap units are dear orders at small quantities).
 
 Pure computation here (no database); the rows are written by `PartPriceBand.objects.refresh`.
 """
@@ -23,7 +24,7 @@ Pure computation here (no database); the rows are written by `PartPriceBand.obje
 from __future__ import annotations
 
 from bisect import bisect_right
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 TIERS = (1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 UNIT = Decimal("0.000001")  # a unit price's places (the bounds are rounded outward to them)
@@ -57,11 +58,13 @@ def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) ->
         prices = [p for _, p in breaks[max(start, 0):end + 1]]
         lo, hi = min(prices), max(prices)
         throughout = start >= 0
-        # Per unit asked: the order quantity is at least the quantity, and at most `most` times it
-        # (below the MOQ the order is `first`; above it, one multiple more at worst).
+        # Per unit asked: the order quantity is at least the quantity and the MOQ (so at least
+        # MOQ / the band's largest quantity times it), and at most `most` times it (below the MOQ
+        # the order is `first`; above it, one multiple more at worst).
+        least = max(Decimal(1), Decimal(moq) / (TIERS[i + 1] - 1)) if i + 1 < len(TIERS) else Decimal(1)
         most = Decimal(max(first, tier + multiple - 1)) / tier
         ext_hi = (most * hi).quantize(UNIT, ROUND_CEILING) if throughout else None
-        out.append((lo, hi, throughout, lo, ext_hi))
+        out.append((lo, hi, throughout, (least * lo).quantize(UNIT, ROUND_FLOOR), ext_hi))
     return out
 
 
