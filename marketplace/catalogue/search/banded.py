@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import Value
 from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
@@ -52,7 +53,7 @@ class BandedSearch:
         f = engine.filters
         # Filters read from the part itself (words, parameters, MPN, maker); the category is on the row.
         self.part_q = part_filter_q(SearchFilters(q=f.q, mpn=f.mpn, manufacturer=f.manufacturer, parameters=f.parameters))
-        self.category = f.category.upper() if f.category else None
+        self.category = f.category or None
         self._walk_failed = self.join_when_walk_fails = False
         self._checked: dict[int, bool] = {}  # part → passes the part filter
         # Joining the part filter to the whole band is slow for broad words (the trigram index finds
@@ -97,7 +98,7 @@ class BandedSearch:
 
     def rows(self, currency: str, scope: str | None):
         qs = PartPriceBand.objects.filter(band=self.band, currency=currency)
-        return qs.filter(category_key=scope) if scope else qs
+        return qs.filter(category_key=Upper(Value(scope))) if scope else qs  # as the listings' copy
 
     def walk(self, rows, column: str, *, descending: bool, limit: int) -> list[tuple[int, Decimal]]:
         """The first `limit` matching parts' (part, value) in the column's order. The first WALK rows
