@@ -1,0 +1,292 @@
+"""The exact finish of a line the bounded search did not prove: a dynamic programme over the units
+covered, vectorised with numpy. Pure functions, no ORM; see docs/quotes.md §3.
+
+State: `dp[c]` = the least cost (micro, exact int64) of covering exactly `c` units with the offers
+seen so far, and `dp[n]` at least `n`. Offer by offer, `dp` becomes the minimum of buying nothing
+and buying one quantity `q` (a multiple `k` in one price segment `[lo, hi]` at price `p`):
+
+    new[c'] = min(old[c'],  min over segments  p·c' + min{ old[c] − p·c : c ≡ c' (mod k),
+                                                           c' − hi ≤ c ≤ c' − lo })
+
+— a sliding-window minimum per residue class (a prefix minimum when the window reaches back to
+0), O(states) numpy work per segment, and for the last state the cheapest purchase of *at least*
+what is left (buying more than needed is allowed and sometimes cheaper). Every quantity is a
+multiple of g = gcd of the offers' multiples, so the states count g units. When an offer's prices
+fall with quantity (the usual case), each segment may be stretched up to the offer's cap: a
+larger quantity priced at an earlier, dearer break is never cheaper than its true price, so the
+minimum is unchanged and the window becomes a prefix minimum.
+
+Exact and deterministic: integer costs, no tolerance, no clock; the work is Σ (segments + 1) ×
+states, known before it starts, and a line above `DP_WORK` is not attempted (HiGHS then).
+"""
+
+from math import gcd
+
+import numpy as np
+
+from marketplace.sourcing.allocation import Allocation, LineSolution, Offer
+
+# Cells of work per line (Σ over offers of (segments + 1) × states): ≈ 3 ms of CPU per million on
+# the standard machine (docs/benchmarks.md), so a line attempted here stays well under 50 ms.
+DP_WORK = 6_000_000
+INF = np.int64(1) << np.int64(60)  # "unreachable"; INF + INF still fits an int64
+
+
+def _fill(items: list[tuple[int, int]], residual: int) -> tuple[int, int] | None:
+    """The fractional floor of covering `residual` units with (best unit price, units) items in
+    price order, and the price of the last unit used; None if they cannot cover it."""
+    total = price = 0
+    for price, units in items:
+        if residual <= 0:
+            break
+        take = units if units < residual else residual
+        total += take * price
+        residual -= take
+    return None if residual > 0 else (total, price)
+
+
+def _useful(offers: list[Offer], needed: int, ceiling: int | None) -> list[Offer]:
+    """The offers that can be in an allocation costing at most `ceiling` (all if None).
+
+    Any allocation costs at least its units at each offer's best unit price, so with offer o buying
+    q ≥ lo at price p the cost is ≥ p·q + F(needed − q), F the fractional floor of the others;
+    F(needed − q) ≥ F(needed) − λ·q (F is convex, λ the price of its last unit) and ≥ 0. That
+    is piecewise linear in q: its least value on [lo, hi] is at lo, hi or where F − λ·q reaches 0.
+    An offer whose every segment gives more than `ceiling` is in no such allocation."""
+    if ceiling is None:
+        return offers
+    items = sorted((o.best_micro_price, o.max_buy, i) for i, o in enumerate(offers))
+    kept = []
+    for i, o in enumerate(offers):
+        rest = _fill([(p, units) for p, units, j in items if j != i], needed)
+        if rest is None:  # the others cannot cover the line without it
+            kept.append(o)
+            continue
+        floor, last = rest
+        least = None
+        for lo, hi, price in o.segments:
+            points = {lo, hi}
+            if last:
+                points |= {min(hi, max(lo, floor // last)), min(hi, max(lo, -(-floor // last)))}
+            for q in points:
+                value = max(0, floor - last * q) + price * q
+                least = value if least is None or value < least else least
+        if least <= ceiling:
+            kept.append(o)
+    return kept
+
+
+def _prepare(offers: list[Offer], needed: int, ceiling: int | None
+             ) -> tuple[list[Offer], int, int, int, int]:
+    """(the useful offers in (lead time, stock, listing id) order, g, the need in g units, the largest
+    multiple in g units, the work in cells)."""
+    offers = _useful([o for o in offers if o.segments], needed, ceiling)
+    offers.sort(key=lambda o: (o.lead_time_days, o.max_buy, o.listing_id))
+    g = 0
+    for o in offers:
+        g = gcd(g, o.multiple)
+    g = max(g, 1)
+    n = -(-needed // g)
+    most = max((o.multiple // g for o in offers), default=1)
+    return offers, g, n, most, sum(len(o.segments) + 1 for o in offers) * (n + 2 * most)
+
+
+def dp_work(offers: list[Offer], needed: int, incumbent: LineSolution | None = None) -> int:
+    """The cells `solve_line_dp` would compute for this line (its work, known before it starts)."""
+    return _prepare(offers, needed, incumbent.cost if incumbent is not None else None)[4]
+
+
+def _window_min(b: np.ndarray, w: int) -> np.ndarray:
+    """out[j] = min(b[max(0, j − w + 1) .. j]) along axis 0 (van Herk / Gil-Werman: prefix and
+    suffix minima in blocks of w rows, so O(rows) whatever w is)."""
+    rows, k = b.shape
+    blocks = -(-rows // w)
+    if blocks * w != rows:
+        b = np.concatenate([b, np.full((blocks * w - rows, k), INF)])
+    shape = (blocks, w) if k == 1 else (blocks, w, k)
+    pre = np.minimum.accumulate(b.reshape(shape), axis=1).reshape(blocks * w, k)
+    # suffix minima: prefix minima of the rows reversed (a view), reversed back (a view)
+    suf = np.minimum.accumulate(b[::-1].reshape(shape), axis=1).reshape(blocks * w, k)[::-1]
+    out = pre[:rows].copy()
+    np.minimum(suf[: rows - w + 1], pre[w - 1: rows], out=out[w - 1:])
+    return out
+
+
+def _segments(offer: Offer, g: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """The offer's segments in g units (lo, hi, price per g units): as they are, and stretched to
+    the cap when the prices never rise with quantity (see the module doc)."""
+    exact = [(lo // g, hi // g, price * g) for lo, hi, price in offer.segments]
+    prices = [p for _, _, p in exact]
+    if all(a >= b for a, b in zip(prices, prices[1:])):
+        top = max(hi for _, hi, _ in exact)
+        return exact, [(lo, top, p) for lo, _, p in exact]
+    return exact, exact
+
+
+def _step(old: np.ndarray, n: int, k: int, exact: list, stretched: list, line: np.ndarray,
+          buf_pl: np.ndarray, buf_b: np.ndarray, low: int, high: int) -> tuple[np.ndarray, int]:
+    """One offer (k in g units): (`new`, the least cost of finishing the line with one purchase at
+    a segment's bottom from a state below n; see `solve_line_dp`). Only states in [low, high)
+    change: below `low` the later offers cannot finish the line, above `high` none is reachable."""
+    new = old.copy()
+    start = low // k * k  # a multiple of k, so row j, column r of the view is state start + j·k + r
+    rows = -(-(high - start) // k)
+    size = rows * k
+    for lo, hi, price in stretched:
+        first = lo // k  # rows back to the window's nearest end
+        if first >= rows:
+            continue  # its least purchase covers the need from any state: the finish below
+        span = min(hi // k, rows) - first + 1
+        pl = buf_pl[:size]
+        np.multiply(line[start: start + size], price, out=pl)
+        b = buf_b[:size]
+        np.subtract(old[start: start + size], pl, out=b)
+        b2 = b.reshape(rows, k)
+        if span >= rows:
+            np.minimum.accumulate(b2, axis=0, out=b2)
+            m = b
+        else:
+            m = _window_min(b2, span).reshape(-1)
+        tail = pl[first * k:]
+        np.add(m[: size - first * k], tail, out=tail)
+        target = new[start + first * k: start + size]
+        np.minimum(target, tail, out=target)
+    done = INF
+    for lo, _, price in exact:
+        least = int(old[max(0, n - lo): n].min())
+        if least + price * lo < done:
+            done = least + price * lo
+    return new, int(done)
+
+
+def _purchase(before: np.ndarray, target: int, c: int, k: int, exact: list) -> int | None:
+    """The smallest quantity (g units) that took `before` to `target` at state c, if any."""
+    best = None
+    for lo, hi, price in exact:
+        top = min(hi, c)
+        if top < lo:
+            continue
+        qs = np.arange(lo, top + 1, k, dtype=np.int64)
+        match = np.nonzero(before[c - qs] + price * qs == target)[0]
+        if len(match) and (best is None or int(qs[match[0]]) < best):
+            best = int(qs[match[0]])
+    return best
+
+
+def _later_floors(offers: list[Offer], g: int) -> list:
+    """Per position i, r ↦ a floor (micro, vectorised over an array of r in g units) of covering
+    r units with the offers after i: each offer's stock at its best unit price, cheapest first;
+    0 for r ≤ 0 and INF when they cannot cover r."""
+    curves = []
+    for i in range(len(offers)):
+        items = sorted((o.best_micro_price * g, o.max_buy // g) for o in offers[i + 1:])
+        caps = np.cumsum(np.array([c for _, c in items] or [0], dtype=np.int64))
+        costs = np.cumsum(np.array([p * c for p, c in items] or [0], dtype=np.int64))
+        prices = np.array([p for p, _ in items] or [0], dtype=np.int64)
+
+        def floor(r: np.ndarray, caps=caps, costs=costs, prices=prices) -> np.ndarray:
+            j = np.minimum(np.searchsorted(caps, r), len(caps) - 1)
+            out = costs[j] - prices[j] * (caps[j] - r)
+            out[r <= 0] = 0
+            out[r > caps[-1]] = INF
+            return out
+
+        curves.append(floor)
+    return curves
+
+
+def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | None = None,
+                  *, work_limit: int | None = None) -> LineSolution | None:
+    """The proven optimum of one line that everything on offer can cover: the lowest cost, then
+    the shortest longest lead time; beyond that the incumbent if it is one, else the smallest
+    purchases from the offers latest in (lead time, stock, listing id) order. None above `work_limit`
+    cells (or if the line cannot be covered). `incumbent`: the search's best allocation.
+
+    States: c units covered exactly, for c < n + 2K (K the largest multiple, in g units). An
+    optimum never needs more: with T units bought, an offer buying above its segment's bottom
+    could buy k less (cheaper) unless T − n < k ≤ K; so either T < n + K, or every offer buys at
+    a segment's bottom and the last one (in the DP's order) finishes the line from a state below
+    n — `done`, the least such finish, kept beside the states."""
+    offers, g, n, most, work = _prepare(offers, needed, incumbent.cost if incumbent is not None else None)
+    if not offers or n <= 0 or work > (DP_WORK if work_limit is None else work_limit):
+        return None
+    length = n + 2 * most  # the states; the arrays have K more so that a view of whole rows fits
+    line = np.arange(length + most, dtype=np.int64)
+    buf_pl, buf_b = np.empty(length + most, dtype=np.int64), np.empty(length + most, dtype=np.int64)
+    steps = []
+    dp = np.full(length + most, INF)
+    dp[0] = 0
+    history, dones = [dp], [int(INF)]
+    ceiling = incumbent.cost if incumbent is not None else None
+    floors = _later_floors(offers, g) if ceiling is not None else None
+    later = sum(o.max_buy // g for o in offers)  # what the offers not yet seen can still buy
+    low, high = 0, 1  # the live states so far: [low, high)
+    for i, o in enumerate(offers):
+        k, cap = o.multiple // g, o.max_buy // g
+        exact, stretched = _segments(o, g)
+        steps.append((k, exact))
+        low = max(low, n - later)  # below it, this offer and the later ones cannot finish the line
+        later -= cap
+        high = min(length, high + cap)
+        dp, done = _step(dp, n, k, exact, stretched, line, buf_pl, buf_b, low, high)
+        history.append(dp)
+        dones.append(min(dones[-1], done))
+        if floors is not None and high > low:
+            # States from which even the later offers' floor cannot stay within the incumbent's
+            # cost are on no optimal path (nor a tie): the next offer computes only between the
+            # lowest and the highest live state.
+            live = np.flatnonzero(dp[low:high] + floors[i](n - line[low:high]) <= ceiling)
+            if len(live):
+                low, high = low + int(live[0]), low + int(live[-1]) + 1
+
+    def value(i: int) -> int:
+        return min(dones[i], int(history[i][n:].min()))
+
+    best = value(len(offers))
+    if best >= INF // 2:
+        return None
+    # The shortest longest lead time at that cost: the first prefix (offers by lead time) reaching it.
+    end = len(offers)
+    for i in range(1, len(offers)):
+        if offers[i].lead_time_days != offers[i - 1].lead_time_days and value(i) == best:
+            end = i
+            break
+    lead = offers[end - 1].lead_time_days
+    if incumbent is not None and incumbent.cost == best and not incumbent.shortfall and \
+            max((a.offer.lead_time_days for a in incumbent.allocations), default=0) <= lead:
+        return LineSolution(incumbent.allocations, 0, best, best, incumbent.nodes)
+    allocations = []
+    states = history[end][n:]
+    if int(states.min()) == best:
+        c, i = n + int(np.argmin(states)), end
+    else:  # finished by one purchase at a segment's bottom: the last offer whose finish reached it
+        j = max(j for j in range(end) if dones[j] > best)
+        k, exact = steps[j]
+        c = None
+        for lo, _, price in exact:
+            start = max(0, n - lo)
+            hits = np.nonzero(history[j][start:n] + price * lo == best)[0]
+            if len(hits):
+                c = start + int(hits[-1])
+                allocations.append(Allocation(offers[j], lo * g))
+                break
+        if c is None:
+            return None  # cannot happen; the caller keeps what it had
+        i = j
+    for i in range(i - 1, -1, -1):
+        before, target = history[i], int(history[i + 1][c])
+        if int(before[c]) == target:
+            continue
+        k, exact = steps[i]
+        q = _purchase(before, target, c, k, exact)
+        if q is None:
+            return None  # cannot happen
+        c -= q
+        allocations.append(Allocation(offers[i], q * g))
+    if c != 0:
+        return None
+    allocations.sort(key=lambda a: a.offer.listing_id)
+    cost = sum(a.offer.micro_cost(a.quantity) for a in allocations)
+    if cost != best or sum(a.quantity for a in allocations) < needed:
+        return None
+    return LineSolution(allocations, 0, cost, cost, incumbent.nodes if incumbent is not None else 0)
