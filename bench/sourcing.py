@@ -4,7 +4,7 @@ p95), lines proven and the proven gap, as a Markdown table. For profiling the se
 loading and saving a quote also does (`--profile` prints cProfile's top functions).
 
     .venv/bin/python bench/sourcing.py [--runs 5] [--case a100|a1000|a5000|b] [--profile]
-    .venv/bin/python bench/sourcing.py --lines      # per-line CPU: p50 / p99 / max (and the hard lines)
+    .venv/bin/python bench/sourcing.py --lines      # per-line CPU (search + hand-over): p50 / p99 / max (and the hard lines)
     .venv/bin/python bench/sourcing.py --small 10   # 30-line × 10-vendor kits, solved exactly (joint MILP)
     .venv/bin/python bench/sourcing.py --check 200  # small random kits against the independent checker
 """
@@ -26,7 +26,8 @@ sys.path = [str(Path(__file__).resolve().parent.parent)] + [
 
 from marketplace.sourcing.allocation import Offer, solve_line
 from marketplace.sourcing.joint_milp import prove_line
-from marketplace.sourcing.plan import VendorTerms, plan_sourcing
+from marketplace.sourcing.line_dp import solve_line_dp
+from marketplace.sourcing.plan import LINE_SEARCH_NODES, VendorTerms, plan_sourcing
 
 MICRO = 1_000_000
 
@@ -126,30 +127,41 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def per_line(runs: int) -> None:
-    """CPU per line: the bounded search alone, and the lines it hands to HiGHS (`prove_line`)."""
-    print("| lines | count | search p50 ms | p99 | max | proven by the search | handed to HiGHS | HiGHS p50 ms | max | proven after |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    """CPU per line as `plan.exact_line` solves it: the bounded search alone, the lines it hands
+    over (the exact dynamic programme of `line_dp`; above its work limit the full search, then
+    HiGHS), and the two together."""
+    print("| lines | count | search p50 ms | p99 | max | proven by the search | handed over (DP / HiGHS) | "
+          "hand-over p50 ms | max | **line p50 ms** | **p99** | **max** | proven after |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     groups = [(name, [line for seed in range(1, runs + 1) for line in case(name, seed)[0]])
               for name in ("a100", "a1000", "a5000")]
     rng = random.Random(7)
     groups.append(("hard (20 offers, need 10k–60k)", [hard_line(rng) for _ in range(200)]))
     for name, lines in groups:
-        search, milp, proven, after = [], [], 0, 0
-        for offers, needed in lines:
+        search, handed, total, proven, after, by_dp = [], [], [], 0, 0, 0
+        for offers, needed in lines:  # what `exact_line` does, timed stage by stage
             start = time.process_time()
-            solution = solve_line(offers, needed)
+            solution = solve_line(offers, needed, node_limit=LINE_SEARCH_NODES)
             search.append((time.process_time() - start) * 1000)
             if solution.proven:
                 proven += 1
                 after += 1
+                total.append(search[-1])
                 continue
             start = time.process_time()
-            solution = prove_line(offers, needed, solution)
-            milp.append((time.process_time() - start) * 1000)
-            after += solution.proven
-        extra = f"{_pct(milp, 0.5):.1f} | {max(milp):.1f}" if milp else "– | –"
+            exact = solve_line_dp(offers, needed, solution)
+            if exact is None:  # too large for the programme: the full search, then HiGHS
+                solution = solve_line(offers, needed)
+                exact = solution if solution.proven else prove_line(offers, needed, solution)
+            else:
+                by_dp += 1
+            handed.append((time.process_time() - start) * 1000)
+            total.append(search[-1] + handed[-1])
+            after += exact.proven
+        extra = f"{_pct(handed, 0.5):.1f} | {max(handed):.1f}" if handed else "– | –"
         print(f"| {name} | {len(lines)} | {_pct(search, 0.5):.2f} | {_pct(search, 0.99):.1f} | {max(search):.1f} | "
-              f"{proven} | {len(milp)} | {extra} | {after} |", flush=True)
+              f"{proven} | {len(handed)} ({by_dp} / {len(handed) - by_dp}) | {extra} | {_pct(total, 0.5):.2f} | "
+              f"{_pct(total, 0.99):.1f} | {max(total):.1f} | {after} |", flush=True)
 
 
 def small_kits(count: int) -> None:
