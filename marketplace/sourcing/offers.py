@@ -5,6 +5,7 @@ offers; sourcing only reads them here."""
 from collections import defaultdict
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -89,11 +90,8 @@ def offers_from(listings: QuerySet[Listing], rates) -> dict[int, list[Offer]]:
     heads = {row[0]: row for row in listings.values_list(
         "id", "vendor_id", "part_id", "moq", "multiple", "stock", "lead_time_days", "currency")}
     breaks_by_listing: dict[int, list] = defaultdict(list)
-    if heads:
-        for listing_id, min_qty, unit_price in (PriceBreak.objects.filter(listing_id__in=list(heads))
-                                                .order_by("listing_id", "min_qty")
-                                                .values_list("listing_id", "min_qty", "unit_price")):
-            breaks_by_listing[listing_id].append((min_qty, unit_price))
+    for listing_id, min_qty, unit_price in _price_breaks(list(heads)):
+        breaks_by_listing[listing_id].append((min_qty, unit_price))
     offers: dict[int, list[Offer]] = defaultdict(list)
     for listing_id in sorted(breaks_by_listing):  # listing order: ties resolve the same way every time
         head, breaks = heads[listing_id], breaks_by_listing[listing_id]
@@ -102,3 +100,18 @@ def offers_from(listings: QuerySet[Listing], rates) -> dict[int, list[Offer]]:
             breaks = [(q, rates.unit_price(p, head[7])) for q, p in breaks]
         offers[head[2]].append(Offer(*head[:7], tuple(breaks)))
     return offers
+
+
+def _price_breaks(listing_ids: list[int]) -> list[tuple[int, int, object]]:
+    """(listing id, min qty, unit price) of these listings, by listing then quantity. On PostgreSQL
+    the ids go as one array parameter (`= ANY(%s)`): a 300-line quote reads ~5,000 listings, and
+    Django and the driver spent ≈ 100 ms of CPU preparing that many separate IN parameters."""
+    if not listing_ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(PriceBreak.objects.filter(listing_id__in=listing_ids).order_by("listing_id", "min_qty")
+                    .values_list("listing_id", "min_qty", "unit_price"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT listing_id, min_qty, unit_price FROM {PriceBreak._meta.db_table} "  # noqa: S608 (no input)
+                       "WHERE listing_id = ANY(%s) ORDER BY listing_id, min_qty", [listing_ids])
+        return cursor.fetchall()
