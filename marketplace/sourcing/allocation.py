@@ -6,7 +6,7 @@ See docs/quotes.md for why it works this way and how far from optimal it can be.
 import math
 from bisect import insort
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 MICRO = Decimal(1_000_000)  # the search compares costs as integers in millionths (prices have 6 places)
@@ -42,24 +42,31 @@ class Offer:
         cap = self.stock // multiple * multiple
         # The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ).
         self.max_buy = cap = cap if cap >= min_buy else 0
-        micro, buys = [], []
+        # The best unit price this offer can reach (the lower bound's per-offer price) needs the
+        # reach: the cap, or the first break if that is above it.
+        reach = (cap if cap > breaks[0][0] else breaks[0][0]) if breaks else 0
+        micro, buys, segments, best, previous = [], [], [], None, None
         for q, p in breaks:
-            micro.append((q, int((p * MICRO).to_integral_value(ROUND_CEILING))))
+            price = math.ceil(p * MICRO)  # exact for a Decimal, and faster than to_integral_value
+            micro.append((q, price))
             # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
             buys.append(-(-(q if q > moq else moq) // multiple) * multiple)
-        self.micro_breaks = micro = tuple(micro)
-        self.break_buys = tuple(buys)
-        # The best unit price this offer can reach (the lower bound's per-offer price).
-        reach = max(cap, breaks[0][0]) if breaks else 0
-        best, segments, last = None, [], len(micro) - 1
-        for j, (min_qty, price) in enumerate(micro):
-            if min_qty <= reach and (best is None or price < best):
+            if q <= reach and (best is None or price < best):
                 best = price
-            if cap:
-                lo = -(-(min_qty if min_qty > min_buy else min_buy) // multiple) * multiple
-                hi = cap if j == last else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
+            if previous is not None and cap:  # the previous break's segment ends below this one
+                lo = -(-(previous[0] if previous[0] > min_buy else min_buy) // multiple) * multiple
+                hi = (q - 1) // multiple * multiple
+                if hi > cap:
+                    hi = cap
                 if lo <= hi:
-                    segments.append((lo, hi, price))
+                    segments.append((lo, hi, previous[1]))
+            previous = (q, price)
+        if previous is not None and cap:  # the last break's segment runs to the cap
+            lo = -(-(previous[0] if previous[0] > min_buy else min_buy) // multiple) * multiple
+            if lo <= cap:
+                segments.append((lo, cap, previous[1]))
+        self.micro_breaks = tuple(micro)
+        self.break_buys = tuple(buys)
         self.best_micro_price = best
         self.segments = tuple(segments)
 
