@@ -78,10 +78,10 @@ def _useful(offers: list[Offer], needed: int, ceiling: int | None) -> list[Offer
 
 def _prepare(offers: list[Offer], needed: int, ceiling: int | None
              ) -> tuple[list[Offer], int, int, int, int]:
-    """(the useful offers in (lead time, stock, listing id) order, g, the need in g units, the largest
-    multiple in g units, the work in cells)."""
+    """(the useful offers by lead time, then cheapest first (best unit price, listing id), g, the
+    need in g units, the largest multiple in g units, the work in cells)."""
     offers = _useful([o for o in offers if o.segments], needed, ceiling)
-    offers.sort(key=lambda o: (o.lead_time_days, o.max_buy, o.listing_id))
+    offers.sort(key=lambda o: (o.lead_time_days, o.best_micro_price, o.listing_id))
     g = 0
     for o in offers:
         g = gcd(g, o.multiple)
@@ -91,9 +91,9 @@ def _prepare(offers: list[Offer], needed: int, ceiling: int | None
     return offers, g, n, most, sum(len(o.segments) + 1 for o in offers) * (n + 2 * most)
 
 
-def dp_work(offers: list[Offer], needed: int, incumbent: LineSolution | None = None) -> int:
-    """The cells `solve_line_dp` would compute for this line (its work, known before it starts)."""
-    return _prepare(offers, needed, incumbent.cost if incumbent is not None else None)[4]
+def dp_work(offers: list[Offer], needed: int, ceiling: int | None = None) -> int:
+    """The cells one run of the programme computes for this line (known before it starts)."""
+    return _prepare(offers, needed, ceiling)[4]
 
 
 def _window_min(b: np.ndarray, w: int) -> np.ndarray:
@@ -195,21 +195,26 @@ def _later_floors(offers: list[Offer], g: int) -> list:
     return curves
 
 
-def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | None = None,
-                  *, work_limit: int | None = None) -> LineSolution | None:
-    """The proven optimum of one line that everything on offer can cover: the lowest cost, then
-    the shortest longest lead time; beyond that the incumbent if it is one, else the smallest
-    purchases from the offers latest in (lead time, stock, listing id) order. None above `work_limit`
-    cells (or if the line cannot be covered). `incumbent`: the search's best allocation.
+def _solve(offers: list[Offer], needed: int, ceiling: int | None, budget: int
+           ) -> tuple[int, list[Allocation]] | None:
+    """(least cost, an allocation reaching it with the shortest longest lead time) of covering
+    `needed` from `offers`, no allocation dearer than `ceiling` considered; None above `budget`
+    cells, or if nothing within the ceiling covers the line.
 
     States: c units covered exactly, for c < n + 2K (K the largest multiple, in g units). An
     optimum never needs more: with T units bought, an offer buying above its segment's bottom
     could buy k less (cheaper) unless T − n < k ≤ K; so either T < n + K, or every offer buys at
-    a segment's bottom and the last one (in the DP's order) finishes the line from a state below
-    n — `done`, the least such finish, kept beside the states."""
-    offers, g, n, most, work = _prepare(offers, needed, incumbent.cost if incumbent is not None else None)
-    if not offers or n <= 0 or work > (DP_WORK if work_limit is None else work_limit):
+    a segment's bottom and the last one (in the programme's order) finishes the line from a state
+    below n — `done`, the least such finish, kept beside the states. Offers go by lead time
+    (so the first prefix that reaches the optimum gives the shortest lead time), cheapest first
+    within one lead time (with a ceiling, the live states of `_later_floors` narrow fastest)."""
+    offers, g, n, most, work = _prepare(offers, needed, ceiling)
+    if not offers or n <= 0 or work > budget:
         return None
+    if ceiling is not None:  # the useful offers' floor already above the ceiling: nothing to find
+        floor = _fill(sorted((o.best_micro_price, o.max_buy) for o in offers), needed)
+        if floor is None or floor[0] > ceiling:
+            return None
     length = n + 2 * most  # the states; the arrays have K more so that a view of whole rows fits
     line = np.arange(length + most, dtype=np.int64)
     buf_pl, buf_b = np.empty(length + most, dtype=np.int64), np.empty(length + most, dtype=np.int64)
@@ -217,7 +222,6 @@ def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | No
     dp = np.full(length + most, INF)
     dp[0] = 0
     history, dones = [dp], [int(INF)]
-    ceiling = incumbent.cost if incumbent is not None else None
     floors = _later_floors(offers, g) if ceiling is not None else None
     later = sum(o.max_buy // g for o in offers)  # what the offers not yet seen can still buy
     low, high = 0, 1  # the live states so far: [low, high)
@@ -232,9 +236,9 @@ def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | No
         history.append(dp)
         dones.append(min(dones[-1], done))
         if floors is not None and high > low:
-            # States from which even the later offers' floor cannot stay within the incumbent's
-            # cost are on no optimal path (nor a tie): the next offer computes only between the
-            # lowest and the highest live state.
+            # States from which even the later offers' floor cannot stay within the ceiling are on
+            # no allocation worth having: the next offer computes only between the lowest and the
+            # highest live state.
             live = np.flatnonzero(dp[low:high] + floors[i](n - line[low:high]) <= ceiling)
             if len(live):
                 low, high = low + int(live[0]), low + int(live[-1]) + 1
@@ -243,36 +247,32 @@ def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | No
         return min(dones[i], int(history[i][n:].min()))
 
     best = value(len(offers))
-    if best >= INF // 2:
+    if best >= INF // 2 or (ceiling is not None and best > ceiling):
         return None
-    # The shortest longest lead time at that cost: the first prefix (offers by lead time) reaching it.
+    # The shortest longest lead time at that cost: the first prefix (offers by lead time) reaching
+    # it. (Exact: an allocation of that cost within the prefix keeps all its states live.)
     end = len(offers)
     for i in range(1, len(offers)):
         if offers[i].lead_time_days != offers[i - 1].lead_time_days and value(i) == best:
             end = i
             break
-    lead = offers[end - 1].lead_time_days
-    if incumbent is not None and incumbent.cost == best and not incumbent.shortfall and \
-            max((a.offer.lead_time_days for a in incumbent.allocations), default=0) <= lead:
-        return LineSolution(incumbent.allocations, 0, best, best, incumbent.nodes)
     allocations = []
     states = history[end][n:]
     if int(states.min()) == best:
         c, i = n + int(np.argmin(states)), end
     else:  # finished by one purchase at a segment's bottom: the last offer whose finish reached it
-        j = max(j for j in range(end) if dones[j] > best)
-        k, exact = steps[j]
+        i = max(j for j in range(end) if dones[j] > best)
+        k, exact = steps[i]
         c = None
         for lo, _, price in exact:
             start = max(0, n - lo)
-            hits = np.nonzero(history[j][start:n] + price * lo == best)[0]
+            hits = np.nonzero(history[i][start:n] + price * lo == best)[0]
             if len(hits):
                 c = start + int(hits[-1])
-                allocations.append(Allocation(offers[j], lo * g))
+                allocations.append(Allocation(offers[i], lo * g))
                 break
         if c is None:
             return None  # cannot happen; the caller keeps what it had
-        i = j
     for i in range(i - 1, -1, -1):
         before, target = history[i], int(history[i + 1][c])
         if int(before[c]) == target:
@@ -283,10 +283,24 @@ def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | No
             return None  # cannot happen
         c -= q
         allocations.append(Allocation(offers[i], q * g))
-    if c != 0:
-        return None
-    allocations.sort(key=lambda a: a.offer.listing_id)
     cost = sum(a.offer.micro_cost(a.quantity) for a in allocations)
-    if cost != best or sum(a.quantity for a in allocations) < needed:
+    if c != 0 or cost != best or sum(a.quantity for a in allocations) < needed:
+        return None  # cannot happen
+    return best, sorted(allocations, key=lambda a: a.offer.listing_id)
+
+
+def solve_line_dp(offers: list[Offer], needed: int, incumbent: LineSolution | None = None,
+                  *, work_limit: int | None = None) -> LineSolution | None:
+    """The proven optimum of one line that everything on offer can cover: the lowest cost, then
+    the shortest longest lead time (beyond that: the incumbent if it is one, else the programme's
+    own deterministic choice), or None above `work_limit` cells (default `DP_WORK`).
+    `incumbent`: the search's best allocation; the programme only looks for cheaper ones or ties."""
+    ceiling = incumbent.cost if incumbent is not None and not incumbent.shortfall else None
+    found = _solve(offers, needed, ceiling, DP_WORK if work_limit is None else work_limit)
+    if found is None:
         return None
-    return LineSolution(allocations, 0, cost, cost, incumbent.nodes if incumbent is not None else 0)
+    best, allocations = found
+    if ceiling == best and max((a.offer.lead_time_days for a in incumbent.allocations), default=0) <= \
+            max(a.offer.lead_time_days for a in allocations):
+        allocations = incumbent.allocations
+    return LineSolution(allocations, 0, best, best, incumbent.nodes if incumbent is not None else 0)

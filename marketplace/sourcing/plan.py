@@ -27,6 +27,7 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
 from marketplace.sourcing.allocation import (
+    QUICK_NODES,
     Allocation,
     LineSolution,
     Offer,
@@ -355,19 +356,15 @@ def _key(plan: Plan) -> tuple[int, int, int]:
     return plan.shortfall, plan.cost, plan.lead
 
 
-# The search's work on a line (nodes + quantities tried) before the exact dynamic programme takes
-# over: together they stay under 50 ms of CPU per line (docs/benchmarks.md).
-LINE_SEARCH_NODES = 2_500
-
-
 def exact_line(offers: list[Offer], needed: int) -> LineSolution:
-    """One line, proven optimal (docs/quotes.md §3): the bounded search; a line it has not proven
-    (cost and lead-time tie-break) within `LINE_SEARCH_NODES` goes, with its best allocation, to the dynamic programme of
-    `line_dp` (exact; its work is known in advance and bounded by `DP_WORK`); a line too large for
-    that gets the search's full budget and then HiGHS (`prove_line`)."""
-    solution = solve_line(offers, needed, node_limit=LINE_SEARCH_NODES)
-    if solution.proven and solution.nodes < LINE_SEARCH_NODES:  # (at the limit, the lead-time
-        return solution                                           # tie-break may be unfinished)
+    """One line, proven optimal (docs/quotes.md §3): the quick plain search (`QUICK_NODES` units
+    of work) proves most lines; one it has not proven (cost and lead-time tie-break) goes, with
+    its best allocation, to the dynamic programme of `line_dp` (exact; its work is known in
+    advance and bounded by `DP_WORK`, ≈ 25 ms); a line too large for that gets the search's full
+    budget (`NODE_LIMIT`, the anchored search) and then HiGHS (`prove_line`)."""
+    solution = solve_line(offers, needed, node_limit=QUICK_NODES)
+    if solution.proven and solution.nodes < QUICK_NODES:  # (at the limit, the lead-time tie-break
+        return solution                                    # may be unfinished)
     exact = solve_line_dp(offers, needed, solution)
     if exact is not None:
         return exact

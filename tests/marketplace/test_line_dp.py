@@ -96,7 +96,7 @@ def test_a_line_the_search_hands_over_is_proven_optimal(monkeypatch):
     """`exact_line` with no search budget: every line goes to the programme, and when that declines
     (its work limit forced to nothing) to the full search and HiGHS; both end proven optimal."""
     rng = random.Random(41)
-    monkeypatch.setattr(plan, "LINE_SEARCH_NODES", 0)
+    monkeypatch.setattr(plan, "QUICK_NODES", 0)
     total = 0
     while total < 60:
         offers, needed = random_line(rng)
@@ -130,7 +130,7 @@ def test_a_large_line_the_search_does_not_prove_agrees_with_highs():
                                 rng.choice([500, 2000, 5000, 20000]), rng.choice([0, 3, 7]),
                                 tuple((q, p.quantize(Decimal("0.000001"))) for q, p in spec)))
         needed = rng.randint(10_000, 30_000)
-        searched = solve_line(offers, needed, node_limit=plan.LINE_SEARCH_NODES)
+        searched = solve_line(offers, needed, node_limit=plan.QUICK_NODES)
         if searched.proven or searched.shortfall:
             continue
         found += 1
