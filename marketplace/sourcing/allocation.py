@@ -323,6 +323,8 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
         return _search_walk(prepared, needed, best_value, min(QUICK_NODES, node_limit))
     except _NodeLimit as stopped:
         value, picks = stopped.value, stopped.picks
+    if node_limit <= QUICK_NODES:  # no budget left for the anchored search (its set-up alone
+        raise _NodeLimit(value, picks)  # shrinks every offer once per free choice)
     try:
         found, better, nodes = _search_free(prepared, needed, value, max(node_limit - QUICK_NODES, 1))
     except _NodeLimit as stopped:
