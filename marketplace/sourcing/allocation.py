@@ -45,26 +45,28 @@ class Offer:
         # The best unit price this offer can reach (the lower bound's per-offer price) needs the
         # reach: the cap, or the first break if that is above it.
         reach = (cap if cap > breaks[0][0] else breaks[0][0]) if breaks else 0
-        micro, buys, segments, best, previous = [], [], [], None, None
+        micro, buys, segments, best = [], [], [], None
+        ceil, scale = math.ceil, MICRO
+        last_q = last_price = None
         for q, p in breaks:
-            price = math.ceil(p * MICRO)  # exact for a Decimal, and faster than to_integral_value
+            price = ceil(p * scale)  # exact for a Decimal, and faster than to_integral_value
             micro.append((q, price))
             # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
             buys.append(-(-(q if q > moq else moq) // multiple) * multiple)
             if q <= reach and (best is None or price < best):
                 best = price
-            if previous is not None and cap:  # the previous break's segment ends below this one
-                lo = -(-(previous[0] if previous[0] > min_buy else min_buy) // multiple) * multiple
+            if last_q is not None and cap:  # the previous break's segment ends below this one
+                lo = -(-(last_q if last_q > min_buy else min_buy) // multiple) * multiple
                 hi = (q - 1) // multiple * multiple
                 if hi > cap:
                     hi = cap
                 if lo <= hi:
-                    segments.append((lo, hi, previous[1]))
-            previous = (q, price)
-        if previous is not None and cap:  # the last break's segment runs to the cap
-            lo = -(-(previous[0] if previous[0] > min_buy else min_buy) // multiple) * multiple
+                    segments.append((lo, hi, last_price))
+            last_q, last_price = q, price
+        if last_q is not None and cap:  # the last break's segment runs to the cap
+            lo = -(-(last_q if last_q > min_buy else min_buy) // multiple) * multiple
             if lo <= cap:
-                segments.append((lo, cap, previous[1]))
+                segments.append((lo, cap, last_price))
         self.micro_breaks = tuple(micro)
         self.break_buys = tuple(buys)
         self.best_micro_price = best
