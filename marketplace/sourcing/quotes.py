@@ -20,6 +20,7 @@ from marketplace.sourcing.allocation import MICRO, Offer
 from marketplace.sourcing.assembly import assembly_choose, saved_assembly_lines
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
 from marketplace.sourcing.offers import (
+    InArray,
     assembly_offer_breaks,
     assembly_offer_for,
     load_offers,
@@ -89,7 +90,7 @@ def vendor_terms(*, vendor_ids: set[int], rates: QuoteRates) -> dict[int, Vendor
         return int((amount * rates.rates[source] * MICRO).to_integral_value(ROUND_HALF_EVEN))
 
     out = {}
-    for terms in VendorOrderTerms.objects.filter(vendor_id__in=vendor_ids, currency__in=list(rates.rates)):
+    for terms in VendorOrderTerms.objects.filter(InArray("vendor_id", vendor_ids), currency__in=list(rates.rates)):
         rates.used.add(terms.currency)
         out[terms.vendor_id] = VendorTerms(
             shipping_fee=micro(terms.shipping_fee, terms.currency),
