@@ -97,19 +97,22 @@ def dp_work(offers: list[Offer], needed: int, ceiling: int | None = None) -> int
 
 
 def _window_min(b: np.ndarray, w: int) -> np.ndarray:
-    """out[j] = min(b[max(0, j − w + 1) .. j]) along axis 0 (van Herk / Gil-Werman: prefix and
-    suffix minima in blocks of w rows, so O(rows) whatever w is)."""
+    """out[j] = min(b[max(0, j − w + 1) .. j]) along axis 0 (van Herk / Gil-Werman: prefix minima
+    in blocks of w rows, suffix minima in the blocks a window can start in; O(rows) whatever w
+    is, and no padding: a window nearly as long as the array costs two passes, not four)."""
     rows, k = b.shape
-    blocks = -(-rows // w)
-    if blocks * w != rows:
-        b = np.concatenate([b, np.full((blocks * w - rows, k), INF)])
-    shape = (blocks, w) if k == 1 else (blocks, w, k)
-    pre = np.minimum.accumulate(b.reshape(shape), axis=1).reshape(blocks * w, k)
-    # suffix minima: prefix minima of the rows reversed (a view), reversed back (a view)
-    suf = np.minimum.accumulate(b[::-1].reshape(shape), axis=1).reshape(blocks * w, k)[::-1]
-    out = pre[:rows].copy()
-    np.minimum(suf[: rows - w + 1], pre[w - 1: rows], out=out[w - 1:])
-    return out
+    full = rows // w
+    pre = np.empty_like(b)
+    if full:
+        shape = (full, w) if k == 1 else (full, w, k)
+        pre[: full * w] = np.minimum.accumulate(b[: full * w].reshape(shape), axis=1).reshape(full * w, k)
+    if full * w < rows:
+        pre[full * w:] = np.minimum.accumulate(b[full * w:], axis=0)
+    starts = (rows - w) // w + 1  # blocks a window can start in (windows start at 0 .. rows − w)
+    shape = (starts, w) if k == 1 else (starts, w, k)
+    suf = np.minimum.accumulate(b[: starts * w][::-1].reshape(shape), axis=1).reshape(starts * w, k)[::-1]
+    np.minimum(suf[: rows - w + 1], pre[w - 1:], out=pre[w - 1:])
+    return pre
 
 
 def _segments(offer: Offer, g: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
