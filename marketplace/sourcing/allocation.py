@@ -607,12 +607,11 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
         return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * rank[id(a.offer)] for a in allocs)
 
     root = _fill(_unit_bounds(prepared, needed), needed)
-    scored = []
-    for offer in offers:
+    scored = []  # (lead time, value, allocation or (offer, quantity) for a single offer)
+    for r, offer in enumerate(offers):
         for qty in offer.buy_options(needed):
             if qty >= needed:
-                c = [Allocation(offer, qty)]
-                scored.append((offer.lead_time_days, value(c), c))
+                scored.append((offer.lead_time_days, offer.micro_cost(qty) * scale + qty * r, (offer, qty)))
     # The greedy split, unless a single offer already meets the root floor (most lines: then
     # nothing is cheaper, and the lead-time tie-break below still looks at every allocation).
     if not scored or root + 1 < min(s[1] for s in scored):
@@ -625,6 +624,8 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
     cheapest = min(scored, key=lambda s: s[1])
     if best_value // scale > cheapest[1] // scale:
         _, best_value, best = cheapest
+    if isinstance(best, tuple):
+        best = [Allocation(*best)]
     bound, nodes = root // scale, 0
     if root + 1 < best_value:  # +1: the incumbent beats a lone integer floor only by rounding
         try:
