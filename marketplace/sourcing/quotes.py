@@ -311,6 +311,12 @@ def insert_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[t
     if not rows:
         return []
     columns = [model._meta.get_field(name) for name in fields]
+    # Fields left out take their model default, as bulk_create would give them.
+    for field in model._meta.concrete_fields:
+        if field not in columns and not field.primary_key and field.has_default():
+            columns.append(field)
+            default = field.get_default()
+            rows = [(*row, default) for row in rows]
     if connection.vendor != "postgresql":
         created = model.objects.bulk_create([model(**{c.attname: v for c, v in zip(columns, row)}) for row in rows])
         return [o.pk for o in created]
