@@ -1,23 +1,25 @@
 """The exact finish of a line the bounded search did not prove: a dynamic programme over the units
-covered, vectorised with numpy. Pure functions, no ORM; see docs/quotes.md §3.
+covered, vectorised with numpy. Pure functions, no ORM; see docs/quotes.md §3 step 6.
 
 State: `dp[c]` = the least cost (micro, exact int64) of covering exactly `c` units with the offers
-seen so far, and `dp[n]` at least `n`. Offer by offer, `dp` becomes the minimum of buying nothing
-and buying one quantity `q` (a multiple `k` in one price segment `[lo, hi]` at price `p`):
+seen so far, for c < n + 2K (n the need, K the largest multiple; see `_solve` for why no optimum
+needs more). Offer by offer, `dp` becomes the minimum of buying nothing and buying one quantity `q`
+(a multiple `k` in one price segment `[lo, hi]` at price `p`):
 
     new[c'] = min(old[c'],  min over segments  p·c' + min{ old[c] − p·c : c ≡ c' (mod k),
                                                            c' − hi ≤ c ≤ c' − lo })
 
 — a sliding-window minimum per residue class (a prefix minimum when the window reaches back to
-0), O(states) numpy work per segment, and for the last state the cheapest purchase of *at least*
-what is left (buying more than needed is allowed and sometimes cheaper). Every quantity is a
-multiple of g = gcd of the offers' multiples, so the states count g units. When an offer's prices
-fall with quantity (the usual case), each segment may be stretched up to the offer's cap: a
-larger quantity priced at an earlier, dearer break is never cheaper than its true price, so the
-minimum is unchanged and the window becomes a prefix minimum.
+0), O(states) numpy work per segment. The line's optimum is the least `dp[c]` for c ≥ n, or a
+last purchase at a segment's bottom from a state below n (`done`). Every quantity is a multiple
+of g = gcd of the offers' multiples, so the states count g units. When an offer's prices fall
+with quantity (the usual case), each segment may be stretched up to the offer's cap: a larger
+quantity priced at an earlier, dearer break is never cheaper than its true price, so the minimum
+is unchanged and the window becomes a prefix minimum.
 
 Exact and deterministic: integer costs, no tolerance, no clock; the work is Σ (segments + 1) ×
-states, known before it starts, and a line above `DP_WORK` is not attempted (HiGHS then).
+states, known before it starts, and a line above `DP_WORK` is not attempted (`plan.exact_line`
+then gives it the full search and HiGHS).
 """
 
 from math import gcd
@@ -26,8 +28,9 @@ import numpy as np
 
 from marketplace.sourcing.allocation import Allocation, LineSolution, Offer
 
-# Cells of work per line (Σ over offers of (segments + 1) × states): ≈ 3 ms of CPU per million on
-# the standard machine (docs/benchmarks.md), so a line attempted here stays well under 50 ms.
+# Cells of work per line (Σ over offers of (segments + 1) × states): ≈ 6–7 ms of CPU per million
+# with no cut on the standard machine (docs/benchmarks.md), so a line attempted here stays under
+# ≈ 45 ms, and its arrays under 48 MB.
 DP_WORK = 6_000_000
 INF = np.int64(1) << np.int64(60)  # "unreachable"; INF + INF still fits an int64
 
