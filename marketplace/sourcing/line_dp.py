@@ -129,24 +129,30 @@ def _segments(offer: Offer, g: int) -> tuple[list[tuple[int, int, int]], list[tu
     return exact, exact
 
 
-def _step(old: np.ndarray, n: int, k: int, exact: list, stretched: list, line: np.ndarray,
-          buf_pl: np.ndarray, buf_b: np.ndarray, low: int, high: int) -> tuple[np.ndarray, int]:
-    """One offer (k in g units): (`new`, the least cost of finishing the line with one purchase at
-    a segment's bottom from a state below n; see `solve_line_dp`). Only states in [low, high)
-    change: below `low` the later offers cannot finish the line, above `high` none is reachable."""
-    new = old.copy()
+def _step(dp: np.ndarray, n: int, k: int, exact: list, stretched: list, line: np.ndarray,
+          buf_pl: np.ndarray, buf_b: np.ndarray, low: int, high: int) -> tuple[int, np.ndarray, int]:
+    """One offer (k in g units), in place: `dp` becomes the states after it. Only states in
+    [low, high) change: below `low` the later offers cannot finish the line, above `high` none is
+    reachable. Returns (start, the old values from there — what undoes the step —, the least cost
+    of finishing the line with one purchase at a segment's bottom from a state below n)."""
+    done = INF
+    for lo, _, price in exact:
+        least = int(dp[max(0, n - lo): n].min())
+        if least + price * lo < done:
+            done = least + price * lo
     start = low // k * k  # a multiple of k, so row j, column r of the view is state start + j·k + r
     rows = -(-(high - start) // k)
     size = rows * k
+    old = dp[start: start + size].copy()  # every segment reads the states before this offer
     for lo, hi, price in stretched:
         first = lo // k  # rows back to the window's nearest end
         if first >= rows:
-            continue  # its least purchase covers the need from any state: the finish below
+            continue  # its least purchase covers the need from any state: the finish above
         span = min(hi // k, rows) - first + 1
         pl = buf_pl[:size]
         np.multiply(line[start: start + size], price, out=pl)
         b = buf_b[:size]
-        np.subtract(old[start: start + size], pl, out=b)
+        np.subtract(old, pl, out=b)
         b2 = b.reshape(rows, k)
         if span >= rows:
             np.minimum.accumulate(b2, axis=0, out=b2)
@@ -155,14 +161,9 @@ def _step(old: np.ndarray, n: int, k: int, exact: list, stretched: list, line: n
             m = _window_min(b2, span).reshape(-1)
         tail = pl[first * k:]
         np.add(m[: size - first * k], tail, out=tail)
-        target = new[start + first * k: start + size]
+        target = dp[start + first * k: start + size]
         np.minimum(target, tail, out=target)
-    done = INF
-    for lo, _, price in exact:
-        least = int(old[max(0, n - lo): n].min())
-        if least + price * lo < done:
-            done = least + price * lo
-    return new, int(done)
+    return start, old, int(done)
 
 
 def _purchase(before: np.ndarray, target: int, c: int, k: int, exact: list) -> int | None:
@@ -180,21 +181,27 @@ def _purchase(before: np.ndarray, target: int, c: int, k: int, exact: list) -> i
 
 
 def _later_floors(offers: list[Offer], g: int) -> list:
-    """Per position i, r ↦ a floor (micro, vectorised over an array of r in g units) of covering
-    r units with the offers after i: each offer's stock at its best unit price, cheapest first;
-    0 for r ≤ 0 and INF when they cannot cover r."""
+    """Per position i, (n, c_low, c_high) ↦ for the states c in [c_low, c_high), a floor (micro) of
+    covering the n − c units left with the offers after i: each offer's stock at its best unit
+    price, cheapest first; 0 when nothing is left, INF when they cannot cover it. r = n − c falls by
+    one per state, so each price fills one slice."""
     curves = []
     for i in range(len(offers)):
-        items = sorted((o.best_micro_price * g, o.max_buy // g) for o in offers[i + 1:])
-        caps = np.cumsum(np.array([c for _, c in items] or [0], dtype=np.int64))
-        costs = np.cumsum(np.array([p * c for p, c in items] or [0], dtype=np.int64))
-        prices = np.array([p for p, _ in items] or [0], dtype=np.int64)
+        pieces, covered, cost = [], 0, 0
+        for price, units in sorted((o.best_micro_price * g, o.max_buy // g) for o in offers[i + 1:]):
+            pieces.append((covered, covered + units, cost, price))  # r in (covered, covered + units]
+            covered += units
+            cost += units * price
 
-        def floor(r: np.ndarray, caps=caps, costs=costs, prices=prices) -> np.ndarray:
-            j = np.minimum(np.searchsorted(caps, r), len(caps) - 1)
-            out = costs[j] - prices[j] * (caps[j] - r)
-            out[r <= 0] = 0
-            out[r > caps[-1]] = INF
+        def floor(n: int, c_low: int, c_high: int, pieces=pieces) -> np.ndarray:
+            out = np.full(c_high - c_low, INF)
+            r0 = n - c_low  # r of the first state; r of state c_low + t is r0 − t
+            if r0 - (c_high - c_low - 1) <= 0:  # states at or past n: nothing left
+                out[max(0, r0): ] = 0
+            for a, b, base, price in pieces:  # r in (a, b]  ⇔  t in [r0 − b, r0 − a)
+                t0, t1 = max(0, r0 - b), min(c_high - c_low, r0 - a)
+                if t0 < t1:
+                    out[t0:t1] = base + price * (r0 - a - np.arange(t0, t1, dtype=np.int64))
             return out
 
         curves.append(floor)
@@ -224,10 +231,10 @@ def _solve(offers: list[Offer], needed: int, ceiling: int | None, budget: int
     length = n + 2 * most  # the states; the arrays have K more so that a view of whole rows fits
     line = np.arange(length + most, dtype=np.int64)
     buf_pl, buf_b = np.empty(length + most, dtype=np.int64), np.empty(length + most, dtype=np.int64)
-    steps = []
+    steps, undo = [], []
     dp = np.full(length + most, INF)
     dp[0] = 0
-    history, dones = [dp], [int(INF)]
+    dones, values = [int(INF)], [int(INF)]
     floors = _later_floors(offers, g) if ceiling is not None else None
     later = sum(o.max_buy // g for o in offers)  # what the offers not yet seen can still buy
     low, high = 0, 1  # the live states so far: [low, high)
@@ -238,41 +245,50 @@ def _solve(offers: list[Offer], needed: int, ceiling: int | None, budget: int
         low = max(low, n - later)  # below it, this offer and the later ones cannot finish the line
         later -= cap
         high = min(length, high + cap)
-        dp, done = _step(dp, n, k, exact, stretched, line, buf_pl, buf_b, low, high)
-        history.append(dp)
+        start, old, done = _step(dp, n, k, exact, stretched, line, buf_pl, buf_b, low, high)
+        undo.append((start, old))
         dones.append(min(dones[-1], done))
+        values.append(min(dones[-1], int(dp[n:].min())))
         if floors is not None and high > low:
             # States from which even the later offers' floor cannot stay within the ceiling are on
             # no allocation worth having: the next offer computes only between the lowest and the
             # highest live state.
-            live = np.flatnonzero(dp[low:high] + floors[i](n - line[low:high]) <= ceiling)
+            live = np.flatnonzero(dp[low:high] + floors[i](n, low, high) <= ceiling)
             if len(live):
                 low, high = low + int(live[0]), low + int(live[-1]) + 1
 
-    def value(i: int) -> int:
-        return min(dones[i], int(history[i][n:].min()))
-
-    best = value(len(offers))
+    best = values[-1]
     if best >= INF // 2 or (ceiling is not None and best > ceiling):
         return None
     # The shortest longest lead time at that cost: the first prefix (offers by lead time) reaching
     # it. (Exact: an allocation of that cost within the prefix keeps all its states live.)
     end = len(offers)
     for i in range(1, len(offers)):
-        if offers[i].lead_time_days != offers[i - 1].lead_time_days and value(i) == best:
+        if offers[i].lead_time_days != offers[i - 1].lead_time_days and values[i] == best:
             end = i
             break
+    at = len(offers)  # `dp` holds the states after the first `at` offers; undo steps to go back
+
+    def rewind(to: int) -> None:
+        nonlocal at
+        while at > to:
+            at -= 1
+            start, old = undo[at]
+            dp[start: start + len(old)] = old
+
+    rewind(end)
     allocations = []
-    states = history[end][n:]
+    states = dp[n:]
     if int(states.min()) == best:
         c, i = n + int(np.argmin(states)), end
     else:  # finished by one purchase at a segment's bottom: the last offer whose finish reached it
         i = max(j for j in range(end) if dones[j] > best)
+        rewind(i)
         k, exact = steps[i]
         c = None
         for lo, _, price in exact:
             start = max(0, n - lo)
-            hits = np.nonzero(history[i][start:n] + price * lo == best)[0]
+            hits = np.nonzero(dp[start:n] + price * lo == best)[0]
             if len(hits):
                 c = start + int(hits[-1])
                 allocations.append(Allocation(offers[i], lo * g))
@@ -280,11 +296,12 @@ def _solve(offers: list[Offer], needed: int, ceiling: int | None, budget: int
         if c is None:
             return None  # cannot happen; the caller keeps what it had
     for i in range(i - 1, -1, -1):
-        before, target = history[i], int(history[i + 1][c])
-        if int(before[c]) == target:
+        target = int(dp[c])  # the states after offer i
+        rewind(i)  # the states before it
+        if int(dp[c]) == target:
             continue
         k, exact = steps[i]
-        q = _purchase(before, target, c, k, exact)
+        q = _purchase(dp, target, c, k, exact)
         if q is None:
             return None  # cannot happen
         c -= q
