@@ -28,9 +28,9 @@ import numpy as np
 
 from marketplace.sourcing.allocation import Allocation, LineSolution, Offer
 
-# Cells of work per line (Σ over offers of (segments + 1) × states): ≈ 6–7 ms of CPU per million
+# Cells of work per line (Σ over offers of (segments + 1) × states): ≈ 2.5–3.5 ms of CPU per million
 # with no cut on the standard machine (docs/benchmarks.md), so a line attempted here stays under
-# ≈ 45 ms, and its arrays under 48 MB.
+# ≈ 25 ms, and its arrays (the states and each offer's undo window) under 48 MB.
 DP_WORK = 6_000_000
 INF = np.int64(1) << np.int64(60)  # "unreachable"; INF + INF still fits an int64
 
