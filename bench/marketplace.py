@@ -16,9 +16,13 @@ Seeds the database with `seed_demo --scale large` first if it has fewer than 1M 
 its kits inside a transaction that is rolled back, so reruns start equal. The sourcing cases:
 (a) no vendor terms, every line solved exactly; (b) shipping fees, free-shipping thresholds and
 minimum order values on every vendor and `max_vendors` = 5, the whole BOM optimised jointly.
+Each case reports where the time goes (loading offers, planning, saving: CPU, wall, queries). Like
+a gunicorn worker (config/gunicorn.py), the process freezes what it loaded (`gc.freeze()`) after one
+warm-up quote.
 """
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -210,6 +214,86 @@ def sourcing_report(kit, buyer, quantity: int, options: dict | None = None) -> s
             f"proven; {len(plan.subtotals)} vendors, shipping {plan.shipping and sum(plan.shipping.values()) / 1e6:.2f}")
 
 
+class Phases:
+    """Where a quote's time goes: CPU and wall ms, and SQL queries, of loading offers
+    (`load_offers`), planning (`plan_problem`: the sourcing engine) and saving (from the Quote row
+    to the end of `quote_create`), the rest being the kit tree, needs, rates and service lines.
+    Installed around the functions `quote_create` calls, in this process only."""
+
+    NAMES = ("load", "plan", "save")
+
+    def __init__(self):
+        from marketplace.sourcing import quotes
+
+        self.quotes, self.current = quotes, None
+        self.runs: list[dict] = []
+        self.queries = {name: 0 for name in (*self.NAMES, "other")}
+
+        def wrap(name, fn):
+            def inner(*args, **kwargs):
+                self.start(name)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    self.stop()
+            return inner
+
+        self.originals = {"load_offers": quotes.load_offers, "plan_problem": quotes.plan_problem,
+                          "kit_freeze": quotes.kit_freeze}
+        quotes.load_offers = wrap("load", quotes.load_offers)
+        quotes.plan_problem = wrap("plan", quotes.plan_problem)
+        create = quotes.Quote.objects.create
+
+        def save_start(*args, **kwargs):
+            self.start("save")
+            return create(*args, **kwargs)
+
+        quotes.Quote.objects.create = save_start
+        freeze = quotes.kit_freeze
+
+        def save_end(*args, **kwargs):
+            try:
+                return freeze(*args, **kwargs)
+            finally:
+                self.stop()
+
+        quotes.kit_freeze = save_end
+
+    def start(self, name):
+        if self.current is None:  # not nested (planning inside assembly choice counts once)
+            self.current = (name, time.process_time(), time.perf_counter())
+
+    def stop(self):
+        if self.current is not None:
+            name, cpu, wall = self.current
+            run = self.runs[-1]
+            run[name] = (run.get(name, (0, 0))[0] + (time.process_time() - cpu) * 1000,
+                         run.get(name, (0, 0))[1] + (time.perf_counter() - wall) * 1000)
+            self.current = None
+
+    def new_run(self):
+        self.runs.append({})
+
+    def count(self, execute, sql, params, many, context):
+        self.queries[self.current[0] if self.current else "other"] += 1
+        return execute(sql, params, many, context)
+
+    def close(self):
+        for name, fn in self.originals.items():
+            setattr(self.quotes, name, fn)
+        del self.quotes.Quote.objects.create
+
+    def summary(self, walls: list[float], cpus: list[float]) -> str:
+        parts = []
+        for name in self.NAMES:
+            cpu = [r.get(name, (0, 0))[0] for r in self.runs]
+            wall = [r.get(name, (0, 0))[1] for r in self.runs]
+            parts.append(f"{name} {pct(wall, 50):.0f} wall / {pct(cpu, 50):.0f} CPU, {self.queries[name] // len(self.runs)} q")
+        rest = [w - sum(r.get(n, (0, 0))[1] for n in self.NAMES) for w, r in zip(walls, self.runs)]
+        parts.append(f"other {pct(rest, 50):.0f} wall, {self.queries['other'] // len(self.runs)} q")
+        return "p50 phases (ms): " + "; ".join(parts)
+
+
 def bench_quote(rng: random.Random, runs: int) -> list[tuple]:
     buyer = Organization.objects.get(slug="lumen-labs")
     rows = []
@@ -230,14 +314,25 @@ def bench_quote(rng: random.Random, runs: int) -> list[tuple]:
                 cursor.execute(f"ANALYZE {table}")
         cases = [(kit, q, None, "(a) no vendor terms") for q in (100, 1000, 5000)]
         cases.append((joint_kit, 1000, {"max_vendors": 5}, "(b) shipping + minimum orders on every vendor, max_vendors=5"))
+        quote_create(organization=buyer, kit=kit, quantity=100)  # warm up once, as a running server is
+        gc.collect()  # and, as gunicorn's master does after warming (config/gunicorn.py), take what is
+        gc.freeze()   # loaded out of the collector's reach, so full collections do not rescan it
         for case_kit, quantity, options, label in cases:
             times = []
             CPU_TIMES.clear()
-            for _ in range(runs):
-                times.append(timed(lambda: quote_create(organization=buyer, kit=case_kit, quantity=quantity, options=options)))
+            phases = Phases()
+            try:
+                with connection.execute_wrapper(phases.count):
+                    for _ in range(runs):
+                        phases.new_run()
+                        times.append(timed(lambda: quote_create(organization=buyer, kit=case_kit, quantity=quantity,
+                                                                options=options)))
+            finally:
+                phases.close()
             cpu = list(CPU_TIMES)
             rows.append((f"quote {label}: 300-line kit, 20 offers/part, {quantity:,} units", runs, pct(times, 50),
                          pct(times, 95), f"Python CPU p50 {pct(cpu, 50):.0f} / p95 {pct(cpu, 95):.0f} ms; "
+                                         f"{phases.summary(times, cpu)}; "
                                          f"{sourcing_report(case_kit, buyer, quantity, options)}"))
         transaction.set_rollback(True)
     return rows

@@ -43,7 +43,16 @@ limit_request_line = 8190
 
 def when_ready(server):
     """In the master, after the preloaded app is imported and before any worker is forked."""
+    import gc
+
     from config.warmup import warm_up
 
     warm_up()
+    # Everything imported so far lives as long as the process: freeze it (the permanent
+    # generation) so the collector never scans it again. Without this a full collection in a worker
+    # walked ~170,000 objects, ≈ 100 ms, about every fourth 300-line quote (their ~5,000 offers push
+    # it), which was the quote's p95 (docs/benchmarks.md). It also keeps the forked workers' shared
+    # pages unwritten by the collector (copy-on-write), as the Python docs advise before fork().
+    gc.collect()
+    gc.freeze()
 

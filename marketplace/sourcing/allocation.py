@@ -6,7 +6,7 @@ See docs/quotes.md for why it works this way and how far from optimal it can be.
 import math
 from bisect import insort
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 MICRO = Decimal(1_000_000)  # the search compares costs as integers in millionths (prices have 6 places)
@@ -42,24 +42,33 @@ class Offer:
         cap = self.stock // multiple * multiple
         # The most we may buy: stock rounded down to the multiple (0 if that is below the MOQ).
         self.max_buy = cap = cap if cap >= min_buy else 0
-        micro, buys = [], []
+        # The best unit price this offer can reach (the lower bound's per-offer price) needs the
+        # reach: the cap, or the first break if that is above it.
+        reach = (cap if cap > breaks[0][0] else breaks[0][0]) if breaks else 0
+        micro, buys, segments, best = [], [], [], None
+        ceil, scale = math.ceil, MICRO
+        last_q = last_price = None
         for q, p in breaks:
-            micro.append((q, int((p * MICRO).to_integral_value(ROUND_CEILING))))
+            price = ceil(p * scale)  # exact for a Decimal, and faster than to_integral_value
+            micro.append((q, price))
             # Each break's threshold as an order quantity (MOQ and multiple applied), for buy_options.
             buys.append(-(-(q if q > moq else moq) // multiple) * multiple)
-        self.micro_breaks = micro = tuple(micro)
-        self.break_buys = tuple(buys)
-        # The best unit price this offer can reach (the lower bound's per-offer price).
-        reach = max(cap, breaks[0][0]) if breaks else 0
-        best, segments, last = None, [], len(micro) - 1
-        for j, (min_qty, price) in enumerate(micro):
-            if min_qty <= reach and (best is None or price < best):
+            if q <= reach and (best is None or price < best):
                 best = price
-            if cap:
-                lo = -(-(min_qty if min_qty > min_buy else min_buy) // multiple) * multiple
-                hi = cap if j == last else min(cap, (micro[j + 1][0] - 1) // multiple * multiple)
+            if last_q is not None and cap:  # the previous break's segment ends below this one
+                lo = -(-(last_q if last_q > min_buy else min_buy) // multiple) * multiple
+                hi = (q - 1) // multiple * multiple
+                if hi > cap:
+                    hi = cap
                 if lo <= hi:
-                    segments.append((lo, hi, price))
+                    segments.append((lo, hi, last_price))
+            last_q, last_price = q, price
+        if last_q is not None and cap:  # the last break's segment runs to the cap
+            lo = -(-(last_q if last_q > min_buy else min_buy) // multiple) * multiple
+            if lo <= cap:
+                segments.append((lo, cap, last_price))
+        self.micro_breaks = tuple(micro)
+        self.break_buys = tuple(buys)
         self.best_micro_price = best
         self.segments = tuple(segments)
 
@@ -214,12 +223,17 @@ class _Prepared:
 
     def __init__(self, offer: Offer, rank: int, scale: int):
         self.offer = offer
-        self.segments = tuple((lo, hi, p * scale + rank) for lo, hi, p in offer.segments)
+        segments, best = [], None
+        for lo, hi, p in offer.segments:  # one pass: a quote prepares ~5,000 offers
+            p = p * scale + rank
+            segments.append((lo, hi, p))
+            if best is None or p < best:
+                best = p
+        self.segments = tuple(segments)
         self.multiple = offer.multiple
         self.lead = offer.lead_time_days
-        self.best = min(p for _, _, p in self.segments)
-        self.max_lo = max(lo for lo, _, _ in self.segments)
-        self.top = max(hi for _, hi, _ in self.segments)
+        self.best = best
+        self.max_lo, self.top = segments[-1][0], segments[-1][1]  # segments ascend in lo and hi
 
 
 def _unit_bounds(prepared: list[_Prepared], residual: int) -> list[tuple[int, int]]:
@@ -311,6 +325,8 @@ def _search(prepared: list[_Prepared], needed: int, best_value: int, node_limit:
         return _search_walk(prepared, needed, best_value, min(QUICK_NODES, node_limit))
     except _NodeLimit as stopped:
         value, picks = stopped.value, stopped.picks
+    if node_limit <= QUICK_NODES:  # no budget left for the anchored search (its set-up alone
+        raise _NodeLimit(value, picks)  # shrinks every offer once per free choice)
     try:
         found, better, nodes = _search_free(prepared, needed, value, max(node_limit - QUICK_NODES, 1))
     except _NodeLimit as stopped:
@@ -590,21 +606,26 @@ def solve_line(offers: list[Offer], needed: int, *, node_limit: int = NODE_LIMIT
     def value(allocs: list[Allocation]) -> int:
         return sum(a.offer.micro_cost(a.quantity) * scale + a.quantity * rank[id(a.offer)] for a in allocs)
 
-    candidates = []
-    for offer in offers:
+    root = _fill(_unit_bounds(prepared, needed), needed)
+    scored = []  # (lead time, value, allocation or (offer, quantity) for a single offer)
+    for r, offer in enumerate(offers):
         for qty in offer.buy_options(needed):
             if qty >= needed:
-                candidates.append([Allocation(offer, qty)])
-    greedy = _greedy(offers, needed)
-    if sum(a.quantity for a in greedy) >= needed:
-        candidates.append(_trim(greedy, needed))
+                scored.append((offer.lead_time_days, offer.micro_cost(qty) * scale + qty * r, (offer, qty)))
+    # The greedy split, unless a single offer already meets the root floor (most lines: then
+    # nothing is cheaper, and the lead-time tie-break below still looks at every allocation).
+    if not scored or root + 1 < min(s[1] for s in scored):
+        greedy = _greedy(offers, needed)
+        if sum(a.quantity for a in greedy) >= needed:
+            c = _trim(greedy, needed)
+            scored.append((max(a.offer.lead_time_days for a in c), value(c), c))
     # The shortest lead time among the cheapest candidates, else simply the cheapest.
-    scored = [(max(a.offer.lead_time_days for a in c), value(c), c) for c in candidates]
     _, best_value, best = min(scored, key=lambda s: s[:2])
     cheapest = min(scored, key=lambda s: s[1])
     if best_value // scale > cheapest[1] // scale:
         _, best_value, best = cheapest
-    root = _fill(_unit_bounds(prepared, needed), needed)
+    if isinstance(best, tuple):
+        best = [Allocation(*best)]
     bound, nodes = root // scale, 0
     if root + 1 < best_value:  # +1: the incumbent beats a lone integer floor only by rounding
         try:

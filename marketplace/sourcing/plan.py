@@ -7,9 +7,10 @@ One objective (docs/quotes.md §4): the fewest units short, then the lowest land
 (components + shipping), then the shortest lead time. Deterministic: every limit is counted in
 work, never in seconds.
 
-1. every line is solved exactly on its own (`allocation.solve_line`; a line its bounded search does
-   not prove goes to HiGHS, `joint_milp.prove_line`). Without terms, cap or shared stock that is
-   the answer, and the sum of the lines' floors its bound;
+1. every line is solved exactly on its own (`exact_line`: the bounded search of
+   `allocation.solve_line`; a line it does not prove goes to the dynamic programme of `line_dp`,
+   or to HiGHS, `joint_milp.prove_line`, if even that would be too large). Without terms, cap or
+   shared stock that is the answer, and the sum of the lines' floors its bound;
 2. otherwise a feasible plan from the heuristic (vendors chosen under the cap, vendors below their
    minimum order or not worth their shipping dropped, the lines that used them re-solved);
 3. BOMs up to `EXACT_SEGMENTS` price segments are solved exactly by the lexicographic MILP of
@@ -26,6 +27,7 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
 from marketplace.sourcing.allocation import (
+    QUICK_NODES,
     Allocation,
     LineSolution,
     Offer,
@@ -34,6 +36,7 @@ from marketplace.sourcing.allocation import (
     solve_line,
 )
 from marketplace.sourcing.joint_milp import STAGE_NODES, prove_line, solve_joint
+from marketplace.sourcing.line_dp import solve_line_dp
 
 MICRO = 1_000_000
 # The joint MILP runs up to this many price segments (30 lines × 10 vendors × up to 4 breaks, and
@@ -328,7 +331,7 @@ def share_stock(problem: list[tuple[list[Offer], int]], lines: list[LineSolution
     for (offers, needed), solution in zip(problem, lines):
         if any(a.quantity > left.get(a.offer.listing_id, a.offer.max_buy) for a in solution.allocations):
             usable = [o if o.listing_id not in left else replace(o, stock=max(left[o.listing_id], 0)) for o in offers]
-            solution = solve_line(usable, needed)
+            solution = exact_line(usable, needed)
             # keep the caller's Offer objects (the stock-reduced copies only bounded the search)
             originals = {o.listing_id: o for o in offers}
             solution.allocations = [Allocation(originals[a.offer.listing_id], a.quantity) for a in solution.allocations]
@@ -353,6 +356,22 @@ def _key(plan: Plan) -> tuple[int, int, int]:
     return plan.shortfall, plan.cost, plan.lead
 
 
+def exact_line(offers: list[Offer], needed: int) -> LineSolution:
+    """One line, proven optimal (docs/quotes.md §3): the quick plain search (`QUICK_NODES` units
+    of work) proves most lines; one it has not proven (cost and lead-time tie-break) goes, with
+    its best allocation, to the dynamic programme of `line_dp` (exact; its work is known in
+    advance and bounded by `DP_WORK`, ≈ 25 ms); a line too large for that gets the search's full
+    budget (`NODE_LIMIT`, the anchored search) and then HiGHS (`prove_line`)."""
+    solution = solve_line(offers, needed, node_limit=QUICK_NODES)
+    if solution.proven and solution.nodes < QUICK_NODES:  # (at the limit, the lead-time tie-break
+        return solution                                    # may be unfinished)
+    exact = solve_line_dp(offers, needed, solution)
+    if exact is not None:
+        return exact
+    solution = solve_line(offers, needed)
+    return solution if solution.proven else prove_line(offers, needed, solution)
+
+
 def _segments(problem: list[tuple[list[Offer], int]]) -> int:
     return sum(len(o.segments) for offers, _ in problem for o in offers)
 
@@ -363,10 +382,7 @@ def plan_sourcing(problem: list[tuple[list[Offer], int]], *, terms: dict[int, Ve
     cost, then the shortest lead time (see the module doc). Deterministic: the same problem gives
     the same plan whatever the machine's load (every limit is counted in work, never in seconds)."""
     terms = {v: t for v, t in (terms or {}).items() if t.shipping_fee or t.min_order_value}
-    first = [solve_line(offers, needed) for offers, needed in problem]
-    # A line the bounded search did not prove goes to HiGHS (rare: large needs over many offers
-    # with awkward multiples; docs/benchmarks.md has how rare and how long).
-    first = [s if s.proven else prove_line(offers, needed, s) for (offers, needed), s in zip(problem, first)]
+    first = [exact_line(offers, needed) for offers, needed in problem]
     shared = shares_stock(problem)
     if shared:
         first = share_stock(problem, first)

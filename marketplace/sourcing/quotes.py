@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from marketplace.catalogue.models import VendorOrderTerms
@@ -20,6 +20,7 @@ from marketplace.sourcing.allocation import MICRO, Offer
 from marketplace.sourcing.assembly import assembly_choose, saved_assembly_lines
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
 from marketplace.sourcing.offers import (
+    InArray,
     assembly_offer_breaks,
     assembly_offer_for,
     load_offers,
@@ -89,7 +90,7 @@ def vendor_terms(*, vendor_ids: set[int], rates: QuoteRates) -> dict[int, Vendor
         return int((amount * rates.rates[source] * MICRO).to_integral_value(ROUND_HALF_EVEN))
 
     out = {}
-    for terms in VendorOrderTerms.objects.filter(vendor_id__in=vendor_ids, currency__in=list(rates.rates)):
+    for terms in VendorOrderTerms.objects.filter(InArray("vendor_id", vendor_ids), currency__in=list(rates.rates)):
         rates.used.add(terms.currency)
         out[terms.vendor_id] = VendorTerms(
             shipping_fee=micro(terms.shipping_fee, terms.currency),
@@ -277,15 +278,13 @@ def quote_create(
         rate_card=choice.best.price.card if choice and choice.best else None, remainder_of=remainder_of,
         held={str(p): q for p, q in sorted((held or {}).items()) if q > 0},
     )
-    lines = QuoteLine.objects.bulk_create([
-        QuoteLine(quote_id=quote.pk, part_id=need.part_id, needed_qty=need.needed, shortfall=shortfall, position=need.position,
-                  cost=cents(sum((a.extended_price for a in allocs), Decimal(0))))
+    line_ids = insert_rows(QuoteLine, ("quote", "part", "needed_qty", "shortfall", "position", "cost"), [
+        (quote.pk, need.part_id, need.needed, shortfall, need.position, cents(sum((a.extended_price for a in allocs), Decimal(0))))
         for need, allocs, shortfall in line_results
     ])
-    QuoteAllocation.objects.bulk_create([
-        QuoteAllocation(line_id=line.pk, listing_id=a.offer.listing_id, vendor_id=a.offer.vendor_id, part_id=a.offer.part_id,
-                        quantity=a.quantity, unit_price=a.unit_price, extended_price=a.extended_price)
-        for line, (_, allocs, _) in zip(lines, line_results) for a in allocs
+    insert_rows(QuoteAllocation, ("line", "listing", "vendor", "part", "quantity", "unit_price", "extended_price"), [
+        (line_id, a.offer.listing_id, a.offer.vendor_id, a.offer.part_id, a.quantity, a.unit_price, a.extended_price)
+        for line_id, (_, allocs, _) in zip(line_ids, line_results) for a in allocs
     ])
     subtotals: dict[int, Decimal] = defaultdict(Decimal)
     leads: dict[int, int] = defaultdict(int)
@@ -300,6 +299,33 @@ def quote_create(
     ])
     kit_freeze(kit=kit)
     return quote
+
+
+def insert_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """Insert `rows` (values in `fields` order, foreign keys as ids) and return their ids, in order.
+
+    On PostgreSQL: one `INSERT … SELECT FROM unnest(…)` with a typed array per column, the values
+    as they are — a 300-line quote saves ~1,000 lines and allocations, and Django spent ≈ 25 ms
+    of CPU building and preparing a model instance per row (docs/benchmarks.md). Like
+    `bulk_create` there: no `save()`, no signals, ids in the order given. Elsewhere `bulk_create`."""
+    if not rows:
+        return []
+    columns = [model._meta.get_field(name) for name in fields]
+    # Fields left out take their model default, as bulk_create would give them.
+    for field in model._meta.concrete_fields:
+        if field not in columns and not field.primary_key and field.has_default():
+            columns.append(field)
+            default = field.get_default()
+            rows = [(*row, default) for row in rows]
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**{c.attname: v for c, v in zip(columns, row)}) for row in rows])
+        return [o.pk for o in created]
+    arrays = [list(values) for values in zip(*rows)]
+    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(c.column for c in columns)}) "  # noqa: S608 (model metadata)
+           f"SELECT * FROM unnest({', '.join(f'%s::{c.db_type(connection)}[]' for c in columns)}) RETURNING id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def quote_constraint_costs(*, quote: Quote) -> list[dict]:

@@ -91,3 +91,32 @@ def test_quoted_kit_is_frozen_and_edits_make_a_new_revision(buyer):
     assert kit.nre == Decimal("0") and not kit.is_current and revised.is_current
     # An unquoted revision is edited in place.
     assert kit_update(kit=revised, name="Tracker v2").pk == revised.pk
+
+
+def test_rows_inserted_in_bulk_come_back_with_their_ids_in_order(buyer):
+    """`insert_rows` (one INSERT … unnest on PostgreSQL, bulk_create elsewhere): each id returned
+    is the row given at that position, values exact to the field's places."""
+    from marketplace.sourcing.models import QuoteLine
+    from marketplace.sourcing.quotes import insert_rows
+
+    part = PartFactory()
+    ListingFactory(part=part, stock=100, breaks=[(1, "1.00")])
+    quote = quote_create(organization=buyer.org, kit=make_kit(bom=[(part, 1)]), quantity=1)
+    parts = [PartFactory() for _ in range(5)]
+    rows = [(quote.pk, p.pk, 10 * i + 1, i, 100 - i, Decimal(f"{i}.25")) for i, p in enumerate(parts)]
+    ids = insert_rows(QuoteLine, ("quote", "part", "needed_qty", "shortfall", "position", "cost"), rows)
+    saved = {line.pk: line for line in QuoteLine.objects.filter(pk__in=ids)}
+    assert [(saved[i].part_id, saved[i].needed_qty, saved[i].shortfall, saved[i].position, saved[i].cost) for i in ids] == \
+        [row[1:] for row in rows]
+    assert insert_rows(QuoteLine, ("quote", "part", "needed_qty", "shortfall", "position", "cost"), []) == []
+
+
+def test_an_array_filter_matches_exactly_the_values_given():
+    """`offers.InArray`: `= ANY(array)` on PostgreSQL, `IN (…)` elsewhere; nothing for no values."""
+    from marketplace.catalogue.models import Part
+    from marketplace.sourcing.offers import InArray
+
+    parts = [PartFactory() for _ in range(4)]
+    chosen = {parts[0].pk, parts[2].pk}
+    assert set(Part.objects.filter(InArray("id", chosen)).values_list("id", flat=True)) == chosen
+    assert not Part.objects.filter(InArray("id", [])).exists()
