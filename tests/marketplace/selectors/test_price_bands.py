@@ -127,3 +127,16 @@ def test_a_vendor_with_unlisted_offers_of_its_own_is_not_served_from_the_summari
     assert page.path != "banded"
     assert page.rows[0].vendor_id == own.pk  # its own offer, cheapest, is on its page
     assert Listing.objects.filter(vendor=own).count() == 1
+
+
+def test_the_rebuild_command_restores_summaries_lost_behind_the_services_back():
+    from django.core.management import call_command
+    from io import StringIO
+
+    listing = ListingFactory(breaks=[(1, "0.50"), (100, "0.40")])
+    before = sorted(PartPriceBand.objects.values_list("part_id", "band", "best_lo", "best_hi"))
+    PartPriceBand.objects.all().delete()  # as a restore without the table would leave it
+    out = StringIO()
+    call_command("price_summaries_rebuild", stdout=out)
+    assert sorted(PartPriceBand.objects.values_list("part_id", "band", "best_lo", "best_hi")) == before
+    assert f"{len(TIERS)} price summary rows" in out.getvalue() and listing.part_id == before[0][0]
