@@ -357,6 +357,10 @@ class PartPriceBandQuerySet(models.QuerySet):
             return []
         table = PartPriceBand._meta.db_table
         with connection.cursor() as cursor:
+            # Checks deferred to the commit (rows written earlier in this transaction) must run
+            # first: TRUNCATE refuses a table with pending trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute(f'TRUNCATE "{table}"')
             cursor.execute("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique", [table])
