@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from config.api import paginated_response
 from config.parsers import UPLOAD_PARSERS
+from marketplace.boms.api import BomErrorSerializer
 from marketplace.boms.models import Bom
 from marketplace.boms.reader import MAX_BYTES
 from marketplace.catalogue.models import Part
@@ -49,14 +50,8 @@ def _bool(value) -> bool:
     return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
-class StockImportErrorSerializer(serializers.Serializer):
-    class RowErrorSerializer(serializers.Serializer):
-        row = serializers.IntegerField(help_text="1-based row of the file; 0 for the whole file")
-        column = serializers.CharField()
-        message = serializers.CharField()
-
-    file = serializers.ListField(child=serializers.CharField())
-    errors = RowErrorSerializer(many=True)
+class StockImportErrorSerializer(BomErrorSerializer):
+    """A stock file's errors: the BOM reader's, by row and column (its own name in the schema)."""
 
 
 class StockListApi(APIView):
