@@ -1,6 +1,8 @@
 """`python manage.py price_summaries_rebuild`: every part's price summaries (`PartPriceBand`, what
 price-sorted searches read first) rebuilt from the listings. The listing writes keep them current;
-this is for a database loaded behind the services' back (a restore, a bulk SQL fix)."""
+this is for a database loaded behind the services' back (a restore, a bulk SQL fix). On PostgreSQL
+the table is emptied by TRUNCATE and refilled in one transaction: price-sorted searches wait for it
+(about 4 minutes for the 1M-listing world), so run it in a quiet hour."""
 
 import time
 
