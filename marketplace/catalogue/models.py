@@ -6,7 +6,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from marketplace.catalogue.price_bands import BOUND_COLUMNS, summarise
+from marketplace.catalogue.price_bands import BOUND_COLUMNS, SUMMARY_COLUMNS, summarise
 from marketplace.catalogue.units import measure_tokens, normalise_parameters
 from organizations.models import Organization
 
@@ -379,11 +379,10 @@ class PartPriceBandQuerySet(models.QuerySet):
 
     @staticmethod
     def _copy(rows: list["PartPriceBand"]) -> None:
-        columns = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)
         with connection.cursor() as cursor, cursor.copy(
-                f"COPY {PartPriceBand._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+                f"COPY {PartPriceBand._meta.db_table} ({', '.join(SUMMARY_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([getattr(row, c) for c in columns])
+                copy.write_row([getattr(row, c) for c in SUMMARY_COLUMNS])
 
 
 class PartPriceBand(models.Model):

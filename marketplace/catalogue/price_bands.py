@@ -29,6 +29,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 TIERS = (1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 UNIT = Decimal("0.000001")  # a unit price's places (the bounds are rounded outward to them)
 BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi")
+SUMMARY_COLUMNS = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)  # a row, as written
 
 
 def band_of(qty: int) -> int:

@@ -26,7 +26,7 @@ from marketplace.catalogue.models import (
     part_search_fields,
     search_text_of,
 )
-from marketplace.catalogue.price_bands import BOUND_COLUMNS, summarise
+from marketplace.catalogue.price_bands import SUMMARY_COLUMNS, summarise
 from marketplace.catalogue.units import normalise_parameters
 from marketplace.demo.catalogue import (
     CAP_VALUES,
@@ -510,10 +510,9 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
         with cursor.copy("COPY marketplace_pricebreak (listing_id, min_qty, unit_price) FROM STDIN") as copy:
             for r in ctx.progress(break_rows, total=len(break_rows), desc="large: COPY price breaks"):
                 copy.write_row(r)
-        columns = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)
-        with cursor.copy(f"COPY marketplace_partpriceband ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY marketplace_partpriceband ({', '.join(SUMMARY_COLUMNS)}) FROM STDIN") as copy:
             for row in ctx.progress(band_rows, total=len(band_rows), desc="large: COPY price summaries"):
-                copy.write_row([row[c] for c in columns])
+                copy.write_row([row[c] for c in SUMMARY_COLUMNS])
         for table in ("marketplace_part", "marketplace_listing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         # The rows' foreign keys are checked now (they are deferred to the commit, and an index

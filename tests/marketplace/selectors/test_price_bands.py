@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.catalogue.listings import listing_create, listing_update
 from marketplace.catalogue.models import Listing, PartPriceBand
-from marketplace.catalogue.price_bands import TIERS, band_of, listing_bands, order_qty
+from marketplace.catalogue.price_bands import SUMMARY_COLUMNS, TIERS, band_of, listing_bands, order_qty
 from marketplace.catalogue.search.engine import Engine
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.results import offer_search
@@ -54,8 +54,7 @@ def test_band_of_quantities():
 
 def rebuilt() -> list[tuple]:
     """The summaries as they are, and as a rebuild from scratch makes them."""
-    fields = ("part_id", "currency", "category_key", "band", "offers", "best_lo", "best_hi", "best_ub", "dear_lo",
-              "dear_hi", "ext_lo", "ext_hi")
+    fields = SUMMARY_COLUMNS
     current = sorted(PartPriceBand.objects.values_list(*fields))
     PartPriceBand.objects.refresh()
     return current, sorted(PartPriceBand.objects.values_list(*fields))
