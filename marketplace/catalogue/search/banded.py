@@ -25,7 +25,7 @@ from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
-from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
+from marketplace.catalogue.search.filters import SearchFilters, inferred_categories, part_filter_q
 
 # ordering → (column bounding T, its direction, column selecting the candidates, comparison)
 BOUNDS = {
@@ -108,11 +108,12 @@ class BandedSearch:
         if not self.filtered:
             return list(ordered[:limit])
         if not self._walk_failed:
-            head = list(ordered[: self.WALK])
-            passing = self._passing({p for p, _ in head})
-            found = [r for r in head if r[0] in passing]
-            if len(found) >= limit or len(head) < self.WALK:
-                return found[:limit]
+            for size in (min(4 * limit, self.WALK), self.WALK):  # a few rows first: broad filters stop there
+                head = list(ordered[:size])
+                passing = self._passing({p for p, _ in head})
+                found = [r for r in head if r[0] in passing]
+                if len(found) >= limit or len(head) < size:
+                    return found[:limit]
             self._walk_failed = True
         if not self.join_when_walk_fails:
             raise WalkFailed
@@ -121,27 +122,26 @@ class BandedSearch:
     # the bound and the candidates ------------------------------------------------------------
     def candidates(self, k: int) -> list[int] | None:
         """The parts whose offers can be on the first k rows, or None when the summaries cannot
-        narrow it to MAX_PARTS. Words without a category: the market's order first; when their
-        parts are not among its first rows, the categories they are in, each in its own order."""
-        try:
-            self._walk_failed, self.join_when_walk_fails = False, False
-            return self._candidates(k, scopes=[self.category])
-        except WalkFailed:
-            pass
-        scopes = self._inferred_categories() if not self.category else None
-        if scopes is None and not self.price_every_match:
+        narrow it to MAX_PARTS. Without a category, the few categories whose vocabulary holds the
+        filter's words, parameter keys or maker are walked, each in its own order (a category's
+        part filter joined when its first rows hold too few matches); else the market's order."""
+        scopes = None if self.category else self._inferred_categories()
+        if scopes:
+            self.engine.categories = scopes
+            self._walk_failed, self.join_when_walk_fails = False, True
+            return self._candidates(k, scopes=scopes)
+        if scopes is not None:  # no category has those words: the listing-level engine says so (and suggests MPNs)
             raise WalkFailed
-        # A join of the filter is bounded by a few categories, or saves pricing every match.
-        self._walk_failed, self.join_when_walk_fails = False, True
-        return self._candidates(k, scopes=scopes or [self.category])
+        # A join over the whole market only saves pricing every match (parts by best offer, dearest first).
+        self._walk_failed, self.join_when_walk_fails = False, self.price_every_match
+        return self._candidates(k, scopes=[self.category])
 
     def _inferred_categories(self) -> list[str] | None:
-        """The categories of the parts that pass the filter (one trigram-indexed query), if few."""
-        parts = Part.objects.filter(self.part_q).order_by()
-        if self.engine.part_ids is not None:
-            parts = parts.filter(pk__in=self.engine.part_ids)
-        categories = list(parts.values_list(Upper("category"), flat=True).distinct()[: self.MAX_SCOPES + 1])
-        return categories if len(categories) <= self.MAX_SCOPES else None
+        """The categories whose vocabulary can match the part filter (`inferred_categories`), if few."""
+        if not self.part_q:
+            return None
+        categories = inferred_categories(self.engine.filters)
+        return None if categories is None or len(categories) > self.MAX_SCOPES else sorted(categories)
 
     def _candidates(self, k: int, *, scopes: list[str | None]) -> list[int] | None:
         e = self.engine

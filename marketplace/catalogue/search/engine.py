@@ -34,6 +34,7 @@ from marketplace.catalogue.models import Currency, Listing, Part, PartPriceBand,
 from marketplace.catalogue.search.banded import BandedSearch
 from marketplace.catalogue.search.filters import (
     SearchFilters,
+    inferred_categories,
     keyword_q,
     listing_visible_q,
     part_filter_q,
@@ -125,6 +126,7 @@ class Engine:
         self.ordering = resolve_ordering(ordering, qty)
         self.display = display or DisplayCurrency()
         self.part_ids: list[int] | None = None
+        self.categories: list[str] | None = None  # UPPER categories the part filter can match in (when known)
 
     def priced(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         return price_at_qty(qs, self.qty, self.display)
@@ -156,14 +158,17 @@ class Engine:
     def first(self, k: int) -> Found:
         by_price = bool(self.qty) and self.ordering in PRICE_ORDERINGS
         banded = BandedSearch(self) if by_price else None
-        # The parts' price summaries first; an MPN prefix is usually narrow: its offers are priced at once.
-        if banded and not self.filters.mpn and (found := self._banded(banded, k)):
+        # The parts' price summaries first; an MPN prefix is usually narrow (a family): its offers
+        # are priced at once, found through its parts.
+        narrow_mpn = self.filters.mpn and self._mpn_parts() is not None
+        if banded and not narrow_mpn and (found := self._banded(banded, k)):
             return found
-        small = list(self.matches().values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
+        matches = self.matches() if not narrow_mpn else self.matches().filter(part_id__in=self._mpn_parts())
+        small = list(matches.values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
         if len(small) <= self.DIRECT_LIMIT:
             ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
             return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
-        if banded and self.filters.mpn and (found := self._banded(banded, k)):
+        if banded and narrow_mpn and (found := self._banded(banded, k)):
             return found
         if by_price:
             found = self._bounded(k)
@@ -182,6 +187,16 @@ class Engine:
                 return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
         ids = self._order_ids(self.matches(), k=k + 1)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
+
+    DIRECT_PARTS = 200  # an MPN prefix with at most this many parts prices their offers directly
+
+    def _mpn_parts(self) -> list[int] | None:
+        """The parts of the MPN prefix (the prefix index), when at most DIRECT_PARTS; else None."""
+        if not hasattr(self, "_mpn_part_ids"):
+            key = normalize_mpn(self.filters.mpn)
+            ids = list(Part.objects.filter(mpn_normalized__startswith=key).order_by().values_list("pk", flat=True)[: self.DIRECT_PARTS + 1])
+            self._mpn_part_ids = ids if len(ids) <= self.DIRECT_PARTS else None
+        return self._mpn_part_ids
 
     def _banded(self, banded: BandedSearch, k: int) -> Found | None:
         if banded.applies() and (ids := banded.first(k)) is not None:
@@ -222,17 +237,15 @@ class Engine:
     def _inferred_scopes(self) -> list[QuerySet[Listing]] | None:
         """Without a category, a keyword or parameter search usually falls in a few categories:
         sampling each of their cheapest listings finds matches where the market's cheapest
-        (passives) hold none. One query on the matching parts (trigram-indexed keywords)."""
+        (passives) hold none. The categories come from their vocabulary (`inferred_categories`)."""
         f = self.filters
         if f.category or not (f.q or f.parameters or f.manufacturer or f.mpn):
             return None
-        parts = Part.objects.filter(part_filter_q(f))
-        if self.part_ids is not None:
-            parts = parts.filter(pk__in=self.part_ids)
-        categories = list(parts.order_by().values_list(Upper("category"), flat=True).distinct()[: self.MAX_SCOPES + 1])
-        if len(categories) > self.MAX_SCOPES:
+        categories = inferred_categories(f)
+        if not categories or len(categories) > self.MAX_SCOPES:
             return None
-        return [Listing.objects.filter(is_active=True, category_key=c) for c in categories]
+        self.categories = sorted(categories)
+        return [Listing.objects.filter(is_active=True, category_key=c) for c in self.categories]
 
     def _bounded(self, k: int) -> Found | None:
         """The market's (or the category's) cheapest listings first; if a few samples there hold too
@@ -411,18 +424,18 @@ class Engine:
         count is exact."""
         if connection.vendor != "postgresql":
             return None
+        parts = Part.objects.filter(part_filter_q(self.filters)).order_by()
+        if self.part_ids is not None:
+            parts = parts.filter(pk__in=self.part_ids)
+        if self.categories:  # the few categories the filter can match in: the others' parts are not tested
+            parts = parts.alias(category_key=Upper("category")).filter(category_key__in=self.categories)
         if from_parts and not self.group:  # the sampled parts' offers, from their price summaries
-            parts = Part.objects.filter(part_filter_q(self.filters)).order_by().values("pk")
-            sql, params = parts.query.sql_with_params()
-            sql = sql.replace('FROM "marketplace_part"', 'FROM "marketplace_part" TABLESAMPLE SYSTEM (10) REPEATABLE (7)', 1)
-            with connection.cursor() as cursor:
-                cursor.execute(f'SELECT COALESCE(SUM("offers"), 0) FROM "{PartPriceBand._meta.db_table}" '
-                               f'WHERE "band" = 0 AND "part_id" IN ({sql})', params)
-                return round(cursor.fetchone()[0] * 10)
+            # (every currency named: each part's band-0 rows are one probe of the unique index)
+            currencies = ", ".join(f"'{c}'" for c in Currency.values)
+            return sampled_count(parts.values("pk"), Part._meta.db_table, percent=10, outer=(
+                f'SELECT COALESCE(SUM("offers"), 0) FROM "{PartPriceBand._meta.db_table}" '
+                f'WHERE "band" = 0 AND "currency" IN ({currencies}) AND "part_id" IN ({{}})'))
         if self.group and self.filters.part_level:
-            parts = Part.objects.filter(part_filter_q(self.filters))
-            if self.part_ids is not None:
-                parts = parts.filter(pk__in=self.part_ids)
             return sampled_count(parts, Part._meta.db_table, percent=10)
         if self.group:
             return sampled_count(self.matches().values("part_id").distinct(), Listing._meta.db_table, percent=1)
@@ -433,16 +446,17 @@ class Engine:
         return qs.values("part_id").distinct().count() if self.group else qs.count()
 
 
-def sampled_count(qs: QuerySet, table: str, *, percent: int) -> int:
-    """COUNT(*) of the query over a page sample of `table`, scaled up (PostgreSQL TABLESAMPLE)."""
+def sampled_count(qs: QuerySet, table: str, *, percent: int, outer: str = "SELECT COUNT(*) FROM ({}) sampled") -> int:
+    """COUNT(*) of the query (or `outer`'s aggregate over it) over a page sample of `table`, scaled
+    up (PostgreSQL TABLESAMPLE)."""
     sql, params = qs.order_by().query.sql_with_params()
     quoted = f'FROM "{table}"'
     if quoted not in sql:
         return planner_rows(qs)
     sql = sql.replace(quoted, f'{quoted} TABLESAMPLE SYSTEM ({int(percent)}) REPEATABLE (7)', 1)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) sampled", params)
-        return round(cursor.fetchone()[0] * 100 / percent)
+        cursor.execute(outer.replace("{}", sql, 1), params)
+        return round((cursor.fetchone()[0] or 0) * 100 / percent)
 
 
 def planner_rows(qs: QuerySet) -> int:
