@@ -26,6 +26,7 @@ from django.db.models.functions import Upper
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
 from marketplace.catalogue.search.filters import SearchFilters, inferred_categories, part_filter_q
+from marketplace.sql import InArray
 
 # ordering → (column bounding T, its direction, column selecting the candidates, comparison)
 BOUNDS = {
@@ -64,7 +65,11 @@ class BandedSearch:
     def applies(self) -> bool:
         e = self.engine
         return bool(e.qty and (e.ordering, e.group) in BOUNDS and e.filters.part_level and e.display.complete
-                    and not self._viewer_sees_more() and PartPriceBand.objects.exists())
+                    and not self._viewer_sees_more() and self.summaries_exist())
+
+    @staticmethod
+    def summaries_exist() -> bool:
+        return PartPriceBand.objects.exists()
 
     def _viewer_sees_more(self) -> bool:
         """The summaries count the public market; a vendor also sees its own unverified listings."""
@@ -85,7 +90,7 @@ class BandedSearch:
         """Those of the parts that pass the part filter (each part asked once per search)."""
         unknown = part_ids - self._checked.keys()
         if unknown:
-            parts = Part.objects.filter(self.part_q, pk__in=unknown).order_by()
+            parts = Part.objects.filter(self.part_q, InArray("pk", unknown)).order_by()
             if self.engine.part_ids is not None:
                 parts = parts.filter(pk__in=self.engine.part_ids)
             passing = set(parts.values_list("pk", flat=True))
@@ -202,4 +207,4 @@ class BandedSearch:
         if parts is None:
             return None
         e = self.engine
-        return e._order_ids(e.matches().filter(part_id__in=parts), k=k)
+        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k)

@@ -32,6 +32,7 @@ from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Currency, Listing, Part, PartPriceBand, normalize_mpn
 from marketplace.catalogue.search.banded import BandedSearch
+from marketplace.catalogue.search.threshold import ThresholdSearch
 from marketplace.catalogue.search.filters import (
     SearchFilters,
     inferred_categories,
@@ -40,6 +41,7 @@ from marketplace.catalogue.search.filters import (
     part_filter_q,
 )
 from marketplace.exceptions import SearchTooBroad
+from marketplace.sql import InArray
 from marketplace.catalogue.search.pricing import (
     DisplayCurrency,
     _order_qty,
@@ -163,13 +165,17 @@ class Engine:
         narrow_mpn = self.filters.mpn and self._mpn_parts() is not None
         if banded and not narrow_mpn and (found := self._banded(banded, k)):
             return found
-        matches = self.matches() if not narrow_mpn else self.matches().filter(part_id__in=self._mpn_parts())
+        matches = self.matches() if not narrow_mpn else self.matches().filter(InArray("part_id", self._mpn_parts()))
         small = list(matches.values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
         if len(small) <= self.DIRECT_LIMIT:
-            ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
+            ids = self._order_ids(Listing.objects.filter(InArray("pk", small)), k=None)
             return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
         if banded and narrow_mpn and (found := self._banded(banded, k)):
             return found
+        # Filters on the offers (stock, lead time, currency), or extended price over a broad scope:
+        # the summaries as lower bounds, walked until no unread part can reach the page.
+        if banded and (threshold := ThresholdSearch(self, banded)).applies() and (ids := threshold.first(k)) is not None:
+            return Found(ids=ids, complete=False, estimate=self._estimate(), path="threshold")
         if by_price:
             found = self._bounded(k)
             if found is not None:
@@ -183,7 +189,7 @@ class Engine:
                     f"Parts by their best offer, dearest first, need a narrower search (at most {self.FULL_LIMIT:,} "
                     "matching offers): add a category, keyword or parameter, or sort the offers themselves (view=offers)."]})
             if connection.vendor == "postgresql":
-                ids = self._group_descending_in_sql(k + 1)
+                ids = self._group_in_sql(self.matches(), k + 1)
                 return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
         ids = self._order_ids(self.matches(), k=k + 1)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
@@ -210,6 +216,8 @@ class Engine:
             rows = self.ordered(qs).values_list("pk", flat=True)
             return list(rows if k is None else rows[:k])
         descending = self.ordering == "-unit_price_at_qty"
+        if connection.vendor == "postgresql":
+            return self._group_in_sql(qs, k)
         ascending_order = "unit_price_at_qty" if descending else self.ordering
         rows = (self.priced(qs) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
         rows = (rows.values_list("pk", "part_id", "sort_rank", "sort_unit_price") if self.qty
@@ -285,7 +293,7 @@ class Engine:
                               for scope in scopes_fx]
             sample = list(dict.fromkeys(pk for ids in per_scope for pk in ids))
             # The sample's matches that have a price at the quantity, with both bounds (no pricing yet).
-            rows = (self.matches().filter(display.priced_q(), pk__in=sample).annotate(oq=order_qty)
+            rows = (self.matches().filter(display.priced_q(), InArray("pk", sample)).annotate(oq=order_qty)
                     .filter(first_break_qty__lte=F("oq"))
                     .values_list("pk", "part_id", "min_unit_price", "max_unit_price", "oq", "currency"))
             matched = [(pk, part_id, low * rates[c], high * rates[c], oq) for pk, part_id, low, high, oq, c in rows]
@@ -330,7 +338,7 @@ class Engine:
             candidates_q = display.native_ranges("min_unit_price", "lte", bound)
             candidate_order = F("min_unit_price").asc()
         candidates = self._candidate_ids(scopes, candidates_q, candidate_order)
-        narrowed = (self.matches().filter(pk__in=candidates) if candidates is not None
+        narrowed = (self.matches().filter(InArray("pk", candidates)) if candidates is not None
                     else self.matches().filter(self._either(candidates_q)))
         ids = self._order_ids(narrowed, k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
@@ -365,7 +373,7 @@ class Engine:
         ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
         if ids is None:
             ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
-        narrowed = (self.matches().filter(pk__in=ids) if ids is not None
+        narrowed = (self.matches().filter(InArray("pk", ids)) if ids is not None
                     else self.matches().filter(self._either(by_unit) & self._either(by_spend)))
         if connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
             narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price") * self.display.rate_sql(),
@@ -389,7 +397,7 @@ class Engine:
                  .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1]]
         if len(parts) > self.MAX_CANDIDATES:
             return None
-        ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
+        ids = self._order_ids(self.matches().filter(InArray("part_id", parts)), k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
 
     def _too_many_to_price(self) -> bool:
@@ -399,17 +407,20 @@ class Engine:
             return True
         return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
-    def _group_descending_in_sql(self, k: int) -> list[int]:
-        """Parts by their best offer, dearest first, as `_order_ids` orders them: each part's first
-        offer in ascending price order (DISTINCT ON), then those by price descending, parts without
-        a price at the quantity last (PostgreSQL)."""
-        ascending = ORDERINGS["unit_price_at_qty"]
-        best = (self.priced(self.matches()).order_by("part_id", *ascending).distinct("part_id")
+    def _group_in_sql(self, qs: QuerySet[Listing], k: int | None) -> list[int]:
+        """Parts by their best offer, as the loop in `_order_ids` orders them: each part's first
+        offer in ascending order (DISTINCT ON), then those in the search's order — dearest first
+        by the best price, parts without a price at the quantity last (PostgreSQL: one query,
+        the database keeps only each part's best row)."""
+        descending = self.ordering == "-unit_price_at_qty"
+        ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
+        best = ((self.priced(qs) if self.qty else qs).order_by("part_id", *ascending).distinct("part_id")
                 .values_list("pk", flat=True))
-        rows = (self.priced(Listing.objects.filter(pk__in=best))
-                .order_by(F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id")
-                .values_list("pk", flat=True))
-        return list(rows[:k])
+        rows = Listing.objects.filter(pk__in=best)
+        rows = self.priced(rows) if self.qty else rows
+        order = ([F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending)
+        rows = rows.order_by(*order).values_list("pk", flat=True)
+        return list(rows if k is None else rows[:k])
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
         rows = (self.priced(self.matches().filter(self.display.priced_q(), part_id__in=part_ids))
