@@ -28,16 +28,16 @@ sys.path = [args.repo] + [p for p in sys.path if Path(p or ".").resolve() != Pat
 os.chdir(args.repo)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
-from marketplace.catalogue.search.engine import Engine  # noqa: E402
+from marketplace.catalogue.search.engine import Engine
 
 SHAPES = [
     ("everything, 100 pcs", {"qty": 100}),
@@ -81,7 +81,7 @@ def run(url: str, params: dict) -> tuple[float, float, int]:
 
 
 me = []
-print(f"| shape | CPU p50 ms | of which the engine | after the engine | queries after the engine |")
+print("| shape | CPU p50 ms | of which the engine | after the engine | queries after the engine |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for label, params in SHAPES:
     for url, kind in (("/api/v1/listings/", "offers"), ("/api/v1/parts/search/", "by part")):

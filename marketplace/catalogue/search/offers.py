@@ -18,7 +18,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from marketplace.catalogue.models import Listing, PriceBreak
-from marketplace.catalogue.search.pricing import DisplayCurrency, order_qty_of, price_from_breaks
+from marketplace.catalogue.search.pricing import (
+    DisplayCurrency,
+    order_qty_of,
+    price_from_breaks,
+)
 
 
 @dataclass(slots=True)

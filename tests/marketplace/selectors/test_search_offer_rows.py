@@ -17,7 +17,11 @@ from rest_framework.renderers import JSONRenderer
 
 from credit.services.fx import fx_rate_set
 from marketplace.catalogue.models import Listing, Part, PriceBreak
-from marketplace.catalogue.search.pricing import DisplayCurrency, attach_converted, price_at_qty
+from marketplace.catalogue.search.pricing import (
+    DisplayCurrency,
+    attach_converted,
+    price_at_qty,
+)
 from marketplace.catalogue.serializers import PartOutputSerializer, listings_output
 from tests.marketplace.factories import ListingFactory, PartFactory
 from tests.organizations.factories import OrganizationFactory
