@@ -412,6 +412,7 @@ class PartPriceBand(models.Model):
     dear_hi = models.DecimalField(null=True, **UNIT_PRICE)
     ext_lo = models.DecimalField(null=True, max_digits=24, decimal_places=6)
     ext_hi = models.DecimalField(null=True, max_digits=24, decimal_places=6)
+    order_lo = models.DecimalField(null=True, max_digits=24, decimal_places=6, help_text="the cheapest order in the band, from below")
 
     objects = PartPriceBandQuerySet.as_manager()
 

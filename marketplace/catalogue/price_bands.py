@@ -16,7 +16,10 @@ both sides:
 - `ext_lo` ≤ the part's cheapest order (extended price) ÷ the quantity asked ≤ `ext_hi`: the order
   quantity is the quantity raised to the MOQ and the multiple, so per unit asked an order costs at
   least `max(1, MOQ / the band's largest quantity)` and at most `max(MOQ order, tier + multiple − 1)
-  / tier` times the unit price (a reel's cheap units are dear orders at small quantities).
+  / tier` times the unit price (a reel's cheap units are dear orders at small quantities);
+- `order_lo` ≤ the part's cheapest order at any quantity of the band, in money: the band's smallest
+  order quantity × the least reachable break — exact for a reel whose MOQ covers the band, where
+  `ext_lo` is loose by the band's width (the threshold walk reads both).
 
 Pure computation here (no database); the rows are written by `PartPriceBand.objects.refresh`.
 """
@@ -30,7 +33,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 # by up to the band's width, so narrow bands where buyers ask for a few units keep those bounds tight.
 TIERS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 UNIT = Decimal("0.000001")  # a unit price's places (the bounds are rounded outward to them)
-BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi")
+BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi", "order_lo")
 SUMMARY_COLUMNS = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)  # a row, as written
 
 
@@ -45,9 +48,10 @@ def order_qty(qty: int, moq: int, multiple: int) -> int:
 
 
 def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) -> list[tuple | None]:
-    """Per band, (lo, hi, priced_throughout, ext_lo, ext_hi) of one listing's price at the band's
-    quantities — ext_* bound its extended price per unit asked (extended ÷ quantity) — or None when
-    it has no price anywhere in the band. `breaks` sorted by quantity."""
+    """Per band, (lo, hi, priced_throughout, ext_lo, ext_hi, order_lo) of one listing's price at the
+    band's quantities — ext_* bound its extended price per unit asked (extended ÷ quantity), order_lo
+    the extended price itself from below — or None when it has no price anywhere in the band.
+    `breaks` sorted by quantity."""
     qtys = [q for q, _ in breaks]
     out: list[tuple | None] = []
     for i, tier in enumerate(TIERS):
@@ -67,7 +71,7 @@ def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) ->
         least = max(Decimal(1), Decimal(moq) / (TIERS[i + 1] - 1)) if i + 1 < len(TIERS) else Decimal(1)
         most = Decimal(max(first, tier + multiple - 1)) / tier
         ext_hi = (most * hi).quantize(UNIT, ROUND_CEILING) if throughout else None
-        out.append((lo, hi, throughout, (least * lo).quantize(UNIT, ROUND_FLOOR), ext_hi))
+        out.append((lo, hi, throughout, (least * lo).quantize(UNIT, ROUND_FLOOR), ext_hi, (first * lo).quantize(UNIT, ROUND_FLOOR)))
     return out
 
 
@@ -91,6 +95,7 @@ def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]]) -> li
             "dear_hi": max((b[1] for b in some), default=None),
             "ext_lo": min((b[3] for b in some), default=None),
             "ext_hi": min(ext_his, default=None),
+            "order_lo": min((b[5] for b in some), default=None),
         })
     return rows
 

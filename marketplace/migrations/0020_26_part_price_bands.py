@@ -17,7 +17,10 @@ def summarise_existing_parts(apps, schema_editor):
         breaks = (PriceBreak.objects.filter(listing__in=listings).order_by("listing_id", "min_qty")
                   .values_list("listing_id", "min_qty", "unit_price"))
         rows = summarise(listings.order_by("pk").values_list("pk", "part_id", "currency", "moq", "multiple", "category_key"), breaks)
-        PartPriceBand.objects.bulk_create([PartPriceBand(**row) for row in rows], batch_size=2000)
+        # (the columns this migration's model has: later ones add theirs and summarise again)
+        fields = {f.attname for f in PartPriceBand._meta.concrete_fields}
+        PartPriceBand.objects.bulk_create([PartPriceBand(**{k: v for k, v in row.items() if k in fields}) for row in rows],
+                                          batch_size=2000)
 
 
 class Migration(migrations.Migration):

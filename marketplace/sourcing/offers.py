@@ -10,11 +10,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from marketplace.catalogue.models import Listing, PriceBreak
+from marketplace.catalogue.sql import InArray
 from marketplace.kits.models import Kit
 from marketplace.sourcing.allocation import Offer
 from marketplace.sourcing.models import AssemblyOffer
 from marketplace.sourcing.options import QuoteOptions
-from marketplace.sql import InArray
 from marketplace.sourcing.rates import QuoteRates
 from organizations.models import Organization
 

@@ -12,6 +12,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from marketplace.catalogue.models import VendorOrderTerms
+from marketplace.catalogue.sql import InArray
 from marketplace.exceptions import QuoteInvalid
 from marketplace.kits.models import BomLine, Kit
 from marketplace.kits.selectors import kit_tree_multipliers, nre_paid_for
@@ -33,7 +34,6 @@ from marketplace.sourcing.options import (
 )
 from marketplace.sourcing.plan import Plan, VendorTerms, plan_sourcing
 from marketplace.sourcing.rates import QuoteRates, cents, fx_snapshot, quote_rates
-from marketplace.sql import InArray
 from organizations.models import Organization
 
 QUOTE_VALIDITY = timedelta(days=7)

@@ -25,8 +25,12 @@ from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
-from marketplace.catalogue.search.filters import SearchFilters, inferred_categories, part_filter_q
-from marketplace.sql import InArray
+from marketplace.catalogue.search.filters import (
+    SearchFilters,
+    inferred_categories,
+    part_filter_q,
+)
+from marketplace.catalogue.sql import InArray
 
 # ordering → (column bounding T, its direction, column selecting the candidates, comparison)
 BOUNDS = {

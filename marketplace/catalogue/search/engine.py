@@ -30,9 +30,14 @@ from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from marketplace.catalogue.models import Currency, Listing, Part, PartPriceBand, normalize_mpn
+from marketplace.catalogue.models import (
+    Currency,
+    Listing,
+    Part,
+    PartPriceBand,
+    normalize_mpn,
+)
 from marketplace.catalogue.search.banded import BandedSearch
-from marketplace.catalogue.search.threshold import ThresholdSearch
 from marketplace.catalogue.search.filters import (
     SearchFilters,
     inferred_categories,
@@ -40,13 +45,14 @@ from marketplace.catalogue.search.filters import (
     listing_visible_q,
     part_filter_q,
 )
-from marketplace.exceptions import SearchTooBroad
-from marketplace.sql import InArray
 from marketplace.catalogue.search.pricing import (
     DisplayCurrency,
     _order_qty,
     price_at_qty,
 )
+from marketplace.catalogue.search.threshold import ThresholdSearch
+from marketplace.catalogue.sql import InArray
+from marketplace.exceptions import SearchTooBroad
 from organizations.models import Organization
 
 

@@ -13,7 +13,12 @@ from django.db.models.expressions import RawSQL
 
 from marketplace.catalogue.models import CategoryVocabulary, Part, normalize_mpn
 from marketplace.catalogue.search.synonyms import SYNONYMS, phrase_groups
-from marketplace.catalogue.units import QUANTITY_KEYS, format_measure, measure_terms, parse_filter_value
+from marketplace.catalogue.units import (
+    QUANTITY_KEYS,
+    format_measure,
+    measure_terms,
+    parse_filter_value,
+)
 from organizations.models import Organization
 
 

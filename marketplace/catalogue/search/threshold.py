@@ -1,25 +1,22 @@
 """The first page of a price-sorted search with filters on the offers themselves (in stock at the
 quantity, lead time, listing currency) or by extended price over a broad scope, from the parts'
 price summaries read as LOWER bounds: parts are taken in the order of the bound of what their
-offers can cost (`best_lo` ascending; `dear_hi` descending for dearest first; `ext_lo` ascending
-for extended price), a batch at a time; the batch's matching offers are priced exactly; the walk
-stops when the page's k-th value beats the bound of the next part not yet read — no unread part
-can then place an offer (or, grouped, its best offer) on the page. (Fagin's threshold algorithm
-over one sorted list.) Then the few parts that can be on the page are ordered in SQL, exactly as
-pricing every match orders them (the property test compares).
+offers can cost (`best_lo` ascending; `dear_hi` descending for dearest first; for extended price
+two lists side by side, `ext_lo` × the quantity and `order_lo`), a batch at a time; the batch's
+matching offers are priced exactly; the walk stops when the page's k-th value beats the bound of
+the next part not yet read — no unread part can then place an offer (or, grouped, its best offer)
+on the page (Fagin's threshold algorithm). Then the few parts that can be on the page are ordered
+in SQL, exactly as pricing every match orders them (the property test compares).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Q, Value
-from django.db.models.functions import Upper
-
-from marketplace.catalogue.models import Listing
+from django.db.models import F
 
 from marketplace.catalogue.search.pricing import SLACK
-from marketplace.sql import InArray
+from marketplace.catalogue.sql import InArray
 
 # ordering → (the summaries' bound column, read descending?, the priced value)
 WALKS = {
@@ -30,8 +27,7 @@ WALKS = {
 
 
 class ThresholdSearch:
-    BATCHES = (100, 400, 1500)  # parts (or listings) per list read at each step; then the engine's other paths
-    SMALL_EXTENDED = 25  # below this quantity extended price walks the listings' cheapest orders
+    BATCHES = (100, 400, 1500)  # parts per list read at each step; then the engine's other paths
 
     def __init__(self, engine, banded):
         self.engine, self.banded = engine, banded  # the banded search: its scopes, part filter and rows
@@ -49,69 +45,64 @@ class ThresholdSearch:
         scopes = [banded.category] if banded.category else (banded._inferred_categories() or [None])
         if scopes != [None] and not banded.category:
             e.categories = scopes
-        lists = self._lists(scopes)
-        offsets = [0] * len(lists)
-        exhausted: set[int] = set()
+        groups = self._lists(scopes)
+        offsets = {(g, i): 0 for g, lists in enumerate(groups) for i in range(len(lists))}
+        exhausted: set[int] = set()  # groups read to their end (every part of theirs priced)
         rows: dict[int, tuple] = {}  # listing → (part, value) of the matching offers priced so far
         for size in self.BATCHES:
-            next_bounds, parts, listings = [], set(), set()
-            for i, (ordered, factor, of_parts) in enumerate(lists):
-                if i in exhausted:
+            thresholds, parts = [], set()
+            for g, lists in enumerate(groups):
+                if g in exhausted:
                     continue
-                read = list(ordered[offsets[i]:offsets[i] + size + 1])
-                offsets[i] += size
-                if len(read) <= size:
-                    exhausted.add(i)
-                else:  # the first unread row's bound, converted: nothing unread in this list does better
-                    next_bounds.append(read[size][1] * factor)
-                (parts if of_parts else listings).update(item for item, _ in read[:size])
+                bounds = []
+                for i, (ordered, factor) in enumerate(lists):
+                    read = list(ordered[offsets[g, i]:offsets[g, i] + size + 1])
+                    offsets[g, i] += size
+                    parts.update(part for part, _ in read[:size])
+                    if len(read) <= size:
+                        exhausted.add(g)  # one list of the group read whole: all its parts are read
+                    else:  # the first unread row's bound, converted: no unread part of this list does better
+                        bounds.append(read[size][1] * factor)
+                if g not in exhausted:
+                    # A part unread in every list of the group is bounded by each: by the tightest.
+                    thresholds.append(min(bounds) if descending else max(bounds))
             if parts and banded.filtered:
                 parts = banded._passing(parts)
-            rows.update(self._priced(parts, listings, value_name))
+            rows.update(self._priced(parts, value_name))
             page_value = self._kth(rows, k, descending)
-            if not next_bounds:  # every list read to its end: what was priced is everything
+            if not thresholds:  # every list read to its end: what was priced is everything
                 # (fewer than k priced rows: the page ends with unpriced offers, the engine's other paths)
                 return self._ordered(rows, page_value, descending, k) if page_value is not None else None
-            threshold = max(next_bounds) if descending else min(next_bounds)
+            threshold = max(thresholds) if descending else min(thresholds)
             if page_value is not None and (page_value > threshold * (1 + SLACK) if descending
                                            else page_value < threshold * (1 - SLACK)):
                 return self._ordered(rows, page_value, descending, k)
         return None
 
-    def _lists(self, scopes: list[str | None]) -> list[tuple]:
-        """(rows of (item, bound) in the walk's order, the bound's factor into the display currency,
-        whether the items are parts) per currency and scope. Extended price at small quantities
-        walks the listings' `min_spend` (MOQ × cheapest break: the least any order of the listing
-        costs, nearly exact below the MOQ) instead of the band's bound per unit asked, which a reel's
-        MOQ loosens over a band's quantities."""
+    def _lists(self, scopes: list[str | None]) -> list[list[tuple]]:
+        """Per currency and scope, the lists walked side by side: rows of (part, bound) in the walk's
+        order, with the bound's factor into the display currency. Extended price reads two: the
+        cheapest order per unit asked (`ext_lo` × the quantity; tight for small MOQs) and the
+        cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the quantity) — an
+        unread part is bounded by both (Fagin's threshold algorithm with max)."""
         e = self.engine
         column, descending, _ = WALKS[e.ordering]
-        out = []
+        columns = [(column, e.qty), ("order_lo", 1)] if e.ordering == "extended_price" else [(column, 1)]
+        groups = []
         for currency in e.bound_currencies():
             rate = e.display.rates[currency]
             for scope in scopes:
-                if e.ordering == "extended_price" and e.qty < self.SMALL_EXTENDED:
-                    listings = Listing.objects.filter(is_active=True, min_spend__isnull=False)
-                    if scope:
-                        listings = listings.filter(category_key=Upper(Value(scope)))
-                    out.append((e.in_currency(listings, currency).order_by("min_spend", "pk").values_list("pk", "min_spend"),
-                                rate, False))
-                    continue
-                ordered = (self.banded.rows(currency, scope).filter(**{f"{column}__isnull": False})
-                           .order_by(F(column).desc() if descending else F(column).asc(), "part_id")
-                           .values_list("part_id", column))
-                out.append((ordered, rate * (e.qty if e.ordering == "extended_price" else 1), True))  # ext_lo: per unit asked
-        return out
+                groups.append([(self.banded.rows(currency, scope).filter(**{f"{name}__isnull": False})
+                                .order_by(F(name).desc() if descending else F(name).asc(), "part_id")
+                                .values_list("part_id", name), rate * factor) for name, factor in columns])
+        return groups
 
-    def _priced(self, parts: set[int], listings: set[int], value_name: str) -> dict[int, tuple]:
-        """The matching offers of these parts, and these listings if they match, priced exactly."""
-        if not parts and not listings:
+    def _priced(self, parts: set[int], value_name: str) -> dict[int, tuple]:
+        """The matching offers of these parts, priced exactly."""
+        if not parts:
             return {}
         e = self.engine
-        scope = InArray("part_id", parts) if parts else InArray("pk", listings)
-        if parts and listings:
-            scope = Q(scope) | Q(InArray("pk", listings))
-        qs = e.priced(e.matches().filter(scope)).filter(**{f"{value_name}__isnull": False})
+        qs = e.priced(e.matches().filter(InArray("part_id", parts))).filter(**{f"{value_name}__isnull": False})
         return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name)}
 
     def _kth(self, rows: dict[int, tuple], k: int, descending: bool) -> Decimal | None:
@@ -146,4 +137,4 @@ class ThresholdSearch:
             parts = {part_id for part_id, value in values if value <= page_value * (1 + SLACK)}
         if not parts:
             return []
-        return e._order_ids(e.matches().filter(Q(InArray("part_id", parts))), k=k)
+        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k)

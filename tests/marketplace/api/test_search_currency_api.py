@@ -125,7 +125,7 @@ def test_pages_stay_stable_across_mixed_currencies(buyer, monkeypatch, rate):
         if body["next"] is None:
             break
     assert sorted(r["id"] for r in rows) == sorted(o.pk for o in offers) and len(rows) == len(offers)
-    assert "bounded" in {f.path for f in paths}
+    assert {"bounded", "threshold"} & {f.path for f in paths}  # found by a bound, not by pricing every offer
     if rate:
         converted = [Decimal(r["converted"]["unit_price_at_qty"]) for r in rows]
         assert converted == sorted(converted) and rows[0]["currency"] == "USD"  # 0.01 USD first

@@ -42,9 +42,10 @@ def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
         if price is None:
             assert band is None or not band[2], qty  # not "priced throughout"
             continue
-        lo, hi, throughout, ext_lo, ext_hi = band
+        lo, hi, throughout, ext_lo, ext_hi, order_lo = band
         assert lo <= price <= hi, qty
         assert ext_lo * qty <= oq * price and (ext_hi is None or oq * price <= ext_hi * qty), qty
+        assert order_lo <= oq * price, qty
 
 
 def test_band_of_quantities():

@@ -112,9 +112,9 @@ def test_rows_inserted_in_bulk_come_back_with_their_ids_in_order(buyer):
 
 
 def test_an_array_filter_matches_exactly_the_values_given():
-    """`marketplace.sql.InArray`: `= ANY(array)` on PostgreSQL, `IN (…)` elsewhere; nothing for no values."""
+    """`catalogue.sql.InArray`: `= ANY(array)` on PostgreSQL, `IN (…)` elsewhere; nothing for no values."""
     from marketplace.catalogue.models import Part
-    from marketplace.sql import InArray
+    from marketplace.catalogue.sql import InArray
 
     parts = [PartFactory() for _ in range(4)]
     chosen = {parts[0].pk, parts[2].pk}

@@ -1,4 +1,4 @@
-"""SQL helpers every room may use (no room imports here)."""
+"""SQL helpers for the catalogue and the rooms above it (nothing here imports a room)."""
 
 from django.db.models import BooleanField, Expression, F
 
