@@ -2,25 +2,26 @@
 many matching offers are in stock or ship within a lead time — at market scale without counting a
 million offers (docs/search.md, "Facets").
 
-Every count comes from one set of parts and their matching offers (one query each):
+Every count comes from one set of parts and their matching offers:
 
-- **Few matching parts** (at most `EXACT_PARTS`, found with a capped query; a vendor's offers
-  through its own index): all of them. Exact.
-- **Many** (PostgreSQL): a page sample of the part table (`TABLESAMPLE SYSTEM … REPEATABLE`)
-  sized for about `SAMPLE_PARTS` matching parts and at most `MAX_SAMPLED_ROWS` rows read; the
-  counts are scaled by the table's rows over the rows sampled, and `estimated` is true.
-  A 1 % pilot sample says which of the two it is (and how large a sample the second needs).
+- **Few matching parts** (at most `EXACT_PARTS`; a vendor's offers read through its own index):
+  all of them. Exact.
+- **Many** (PostgreSQL): a page sample of the part table (`TABLESAMPLE SYSTEM … REPEATABLE`) sized
+  for about `SAMPLE_PARTS` matching parts, reading at most `MAX_SAMPLED_ROWS` rows; counts are
+  scaled by the table's rows over the rows the sample read, and `estimated` is true. A 1 % pilot
+  sample tells the two apart and sizes the second.
 
-A part counts when it passes the part filters (words, MPN, category, maker, parameters) and has
-an offer the viewer sees that passes the offer filters (vendor, currency, in stock, lead time);
-offers count when they pass both. SQLite (tests, `make run`) has no TABLESAMPLE: always exact.
+A part counts when it passes the part filters (words, MPN, category, maker, parameters) and has an
+offer the viewer sees that passes the offer filters (vendor, currency, in stock, lead time); offers
+count when they pass both. On PostgreSQL one statement counts everything over the set of parts;
+SQLite (tests, `make run`) has no TABLESAMPLE and counts exactly, in a few queries.
 """
 
 from __future__ import annotations
 
-import random
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import BooleanField, Count, Q, QuerySet
@@ -37,19 +38,22 @@ LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 d
 
 EXACT_PARTS = 1500  # at most this many matching parts: count them all
 SAMPLE_PARTS = 1500  # more: about this many from a page sample of the part table
-MAX_SAMPLED_ROWS = 6000  # part rows read by the sample at most (a keyword costs ~2 µs a row to test)
+MAX_SAMPLED_ROWS = 4000  # part rows a sample reads at most (testing a keyword costs ~2 µs a row)
 EXACT_VENDOR_OFFERS = 15_000  # a vendor's matching offers read through its index, at most
 PILOT_PERCENT = 1
-SEED = 7  # REPEATABLE: the same pages each time, so the estimates do not flicker between requests
+SEED = 7  # REPEATABLE: the same pages each time, so the estimates do not change between requests
 PART_TABLE = Part._meta.db_table
 
 
 @dataclass
-class Tally:
-    """The parts to count (pk → category, manufacturer) and what each count is multiplied by."""
-    parts: dict[int, tuple[str, str]]
-    scale: float = 1.0  # table rows ÷ sampled rows
-    estimated: bool = False  # a sample (else every matching part is here)
+class Counts:
+    """What a set of parts holds: its parts with a matching offer per (category, manufacturer), the
+    matching offers' totals, and (for one category) the parameter values of those parts."""
+    parts: Counter = field(default_factory=Counter)  # (category, manufacturer) → parts
+    offers: list[int] = field(default_factory=lambda: [0] * (2 + len(LEAD_BUCKETS)))  # all, in stock, per bucket
+    parameters: dict[str, Counter] = field(default_factory=dict)  # key → value → parts
+    matched: int = 0  # parts in the set (before the offer filters)
+    scanned: int = 0  # rows the page sample read (sampled sets only)
 
 
 def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None, top: int = 25) -> dict:
@@ -57,63 +61,72 @@ def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: i
     (in stock, lead time). Parameters are listed for one category (the filter's, or the only one
     that matches). Over many matching parts the counts are scaled from a sample: `estimated`."""
 
-    tally = _tally(viewer=viewer, filters=filters, qty=qty)
-    offers = _offers_per_part(viewer=viewer, filters=filters, qty=qty, part_ids=list(tally.parts))
-    live = {pk: tally.parts[pk] for pk in offers}
-    totals = [sum(column) for column in zip(*offers.values())] or [0] * (2 + len(LEAD_BUCKETS))
-    scaled = lambda n: round(n * tally.scale)
+    counts, scale, estimated = _count(viewer=viewer, filters=filters, qty=qty)
+    scaled = lambda n: round(n * scale)
 
     def ranked(counter: Counter) -> list[dict]:
         return [{"value": value, "count": scaled(n)} for value, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
 
-    categories = Counter(category for category, _ in live.values())
-    facets = {
-        "estimated": tally.estimated,
+    categories, manufacturers = Counter(), Counter()
+    for (category, manufacturer), n in counts.parts.items():
+        categories[category] += n
+        manufacturers[manufacturer] += n
+    return {
+        "estimated": estimated,
         "category": ranked(categories),
-        "manufacturer": ranked(Counter(manufacturer for _, manufacturer in live.values())),
-        "in_stock": {"offers": scaled(totals[0]), "in_stock": scaled(totals[1])},
-        "lead_time": [{"max_days": days, "label": label, "count": scaled(totals[2 + i])}
+        "manufacturer": ranked(manufacturers),
+        "in_stock": {"offers": scaled(counts.offers[0]), "in_stock": scaled(counts.offers[1])},
+        "lead_time": [{"max_days": days, "label": label, "count": scaled(counts.offers[2 + i])}
                       for i, (_, label, days) in enumerate(LEAD_BUCKETS)],
-        "parameters": [],
+        "parameters": _parameter_list(counts.parameters, top=top, scale=scale),
     }
-    category = filters.category or (next(iter(categories)) if len(categories) == 1 else "")
-    if category:
-        key = category.upper()
-        in_category = [pk for pk, (c, _) in live.items() if c.upper() == key]
-        facets["parameters"] = _parameter_list(_parameter_counts(in_category), top=top, scale=tally.scale)
-    return facets
 
 
-# --- Which parts are counted ------------------------------------------------------------------------
+def _count(*, viewer, filters: SearchFilters, qty: int | None) -> tuple[Counts, float, bool]:
+    """The counts, the factor that scales them to the whole market, and whether that is an estimate."""
+    def count(parts, limit=None):
+        return _counts(parts, limit=limit, viewer=viewer, filters=filters, qty=qty)
 
-
-def _tally(*, viewer, filters: SearchFilters, qty: int | None) -> Tally:
-    parts = Part.objects.filter(part_filter_q(filters)).order_by()
+    matching_parts = Part.objects.filter(part_filter_q(filters)).order_by()
     if connection.vendor != "postgresql":
-        return Tally(parts=_rows(parts))
+        return count(matching_parts), 1, False
     if filters.vendor_id:  # a vendor's offers, through its index: usually few
         part_ids = list(search_matches(viewer=viewer, filters=filters, qty=qty).order_by()
                         .values_list("part_id", flat=True)[: EXACT_VENDOR_OFFERS + 1])
         if len(part_ids) <= EXACT_VENDOR_OFFERS:
-            return Tally(parts=_rows(Part.objects.filter(pk__in=set(part_ids))))
+            return count(Part.objects.filter(_among(Part, "id", sorted(set(part_ids))))), 1, False
     table_rows = _table_rows()
     if part_filter_q(filters):
-        scanned, found = _pilot(parts)
+        scanned, found = _pilot(matching_parts)
         matching = found * (table_rows / scanned if scanned and table_rows else 100 / PILOT_PERCENT)
     else:
         matching = table_rows
-    if matching <= 2 * EXACT_PARTS:  # few, or the planner has not counted the table yet
-        few = _rows(parts, limit=EXACT_PARTS + 1)
-        if len(few) <= EXACT_PARTS:
-            return Tally(parts=few)
-        matching = max(matching, len(few))
+    if matching <= 2 * EXACT_PARTS:  # few (or the planner has not counted the table yet): all of them
+        counts = count(matching_parts, limit=EXACT_PARTS + 1)
+        if counts.matched <= EXACT_PARTS:
+            return counts, 1, False
+        matching = max(matching, counts.matched)
     percent = min(100.0 * SAMPLE_PARTS / matching, 100.0 * MAX_SAMPLED_ROWS / max(table_rows, 1.0))
-    return _sample(parts, percent=percent, table_rows=table_rows)
+    counts = count(_Sample(matching_parts, percent))
+    # A ratio estimate: the table's rows over the rows read (steadier than 100 ÷ percent, since the
+    # number of pages a sample draws varies).
+    scale = table_rows / counts.scanned if counts.scanned and table_rows else 100.0 / percent
+    return counts, scale, True
 
 
-def _rows(parts: QuerySet[Part], *, limit: int | None = None) -> dict[int, tuple[str, str]]:
-    rows = parts.order_by().values_list("pk", "category", "manufacturer")
-    return {pk: (category, manufacturer) for pk, category, manufacturer in (rows[:limit] if limit else rows)}
+# --- The set of parts -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sample:
+    """The parts of a queryset that lie in a page sample of the part table (PostgreSQL)."""
+    parts: QuerySet[Part]
+    percent: float
+
+    def sql(self, qs: QuerySet) -> tuple[str, tuple]:
+        sql, params = qs.query.sql_with_params()
+        table = f'FROM "{PART_TABLE}"'
+        return sql.replace(table, f"{table} TABLESAMPLE SYSTEM ({self.percent:.4f}) REPEATABLE ({SEED})", 1), params
 
 
 def _table_rows() -> float:
@@ -126,61 +139,109 @@ def _table_rows() -> float:
     return reltuples / relpages * pages if reltuples > 0 and relpages > 0 else 0.0
 
 
-def _sampled(qs: QuerySet, percent: float) -> tuple[str, tuple]:
-    """The query's SQL over a page sample of the part table."""
-    sql, params = qs.query.sql_with_params()
-    table = f'FROM "{PART_TABLE}"'
-    return sql.replace(table, f"{table} TABLESAMPLE SYSTEM ({percent:.4f}) REPEATABLE ({SEED})", 1), params
-
-
-def _counted(parts: QuerySet[Part], percent: float) -> tuple[str, tuple]:
-    """SQL for (rows read, rows that pass the part filters) in a page sample."""
-    sql, params = _sampled(parts.values("pk"), percent)
-    every, _ = _sampled(Part.objects.order_by().values("pk"), percent)
-    return f"SELECT (SELECT COUNT(*) FROM ({every}) e), (SELECT COUNT(*) FROM ({sql}) f)", params
-
-
 def _pilot(parts: QuerySet[Part]) -> tuple[int, int]:
     """(rows read, rows that pass the part filters) in a 1 % page sample."""
+    sample = _Sample(parts, PILOT_PERCENT)
+    found, params = sample.sql(parts.values("pk"))
+    every, _ = sample.sql(Part.objects.order_by().values("pk"))
     with connection.cursor() as cursor:
-        cursor.execute(*_counted(parts, PILOT_PERCENT))
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM ({every}) e), (SELECT COUNT(*) FROM ({found}) f)", params)
         return cursor.fetchone()
-
-
-def _sample(parts: QuerySet[Part], *, percent: float, table_rows: float) -> Tally:
-    """The matching parts in a page sample of the part table, and the factor that scales counts of
-    them to the whole table: its rows ÷ the rows read (a ratio estimate, steadier than 100 ÷ percent
-    since the number of pages a sample draws varies)."""
-    rows_sql, params = _sampled(parts.values_list("pk", "category", "manufacturer"), percent)
-    every, _ = _sampled(Part.objects.order_by().values("pk"), percent)
-    with connection.cursor() as cursor:  # each row also says how many rows the sample read
-        cursor.execute(f"SELECT s.*, (SELECT COUNT(*) FROM ({every}) e) FROM ({rows_sql}) s", params)
-        fetched = cursor.fetchall()
-    rows = {pk: (category, manufacturer) for pk, category, manufacturer, _ in fetched}
-    scanned = fetched[0][3] if fetched else 0
-    scale = table_rows / scanned if scanned and table_rows else 100.0 / percent
-    if len(rows) > 2 * SAMPLE_PARTS:  # the pilot said far fewer: count a random share of them
-        keep = random.Random(SEED).sample(sorted(rows), SAMPLE_PARTS)
-        scale *= len(rows) / len(keep)
-        rows = {pk: rows[pk] for pk in keep}
-    return Tally(parts=rows, scale=scale, estimated=True)
 
 
 # --- Counting -------------------------------------------------------------------------------------------
 
 
-def _offers_per_part(*, viewer, filters: SearchFilters, qty: int | None, part_ids: list[int]) -> dict[int, tuple]:
-    """Per part with a matching offer: (offers, in stock at the quantity, per lead-time bucket)."""
-    offer_filters = SearchFilters(vendor_id=filters.vendor_id, currency=filters.currency, in_stock=filters.in_stock,
-                                  max_lead_time_days=filters.max_lead_time_days)
+def _offer_counts(qty: int | None) -> dict:
     stock_q = Q(stock__gte=_order_qty(qty)) if qty else Q(stock__gt=0)
-    counts = {"n_offers": Count("id"), "n_in_stock": Count("id", filter=stock_q),
-              **{f"n_lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS}}
-    offers = search_matches(viewer=viewer, filters=offer_filters, qty=qty).order_by()
-    out = {}
-    for batch in _batches(part_ids):
-        rows = offers.filter(_among(Listing, "part_id", batch)).values("part_id").annotate(**counts).values_list("part_id", *counts)
-        out.update({row[0]: row[1:] for row in rows})
+    return {"n_offers": Count("id"), "n_in_stock": Count("id", filter=stock_q),
+            **{f"n_lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS}}
+
+
+def _offers(*, viewer, filters: SearchFilters, qty: int | None) -> QuerySet[Listing]:
+    """The offers the viewer sees that pass the offer filters (the part filters are the parts')."""
+    return search_matches(viewer=viewer, qty=qty, filters=SearchFilters(
+        vendor_id=filters.vendor_id, currency=filters.currency, in_stock=filters.in_stock,
+        max_lead_time_days=filters.max_lead_time_days)).order_by()
+
+
+def _counts(parts: QuerySet[Part] | _Sample, *, limit: int | None = None, viewer, filters: SearchFilters,
+            qty: int | None) -> Counts:
+    """Counts over the parts (the first `limit` of them)."""
+    if connection.vendor == "postgresql":
+        return _counts_in_sql(parts, limit=limit, viewer=viewer, filters=filters, qty=qty)
+    return _counts_in_python(parts, viewer=viewer, filters=filters, qty=qty)
+
+
+def _counts_in_sql(parts: QuerySet[Part] | _Sample, *, limit: int | None, viewer, filters: SearchFilters,
+                   qty: int | None) -> Counts:
+    """One statement (PostgreSQL): the set's parts (s), their matching offers counted per part (o),
+    then per (category, manufacturer), the offers' totals, and the parameter values of the one
+    category's parts — read from the rows already fetched."""
+    columns = ("pk", "category", "manufacturer", "parameter_values")
+    if isinstance(parts, _Sample):
+        parts_sql, parts_params = parts.sql(parts.parts.values_list(*columns))
+        every, _ = parts.sql(Part.objects.order_by().values("pk"))
+        scanned = f"UNION ALL SELECT 'scanned', NULL, NULL, NULL, NULL, COUNT(*) FROM ({every}) e"
+    else:
+        parts_sql, parts_params = parts.values_list(*columns)[:limit].query.sql_with_params()
+        scanned = ""
+    counts = _offer_counts(qty)
+    in_set = RawSQL(f'"{Listing._meta.db_table}"."part_id" IN (SELECT id FROM s)', [], output_field=BooleanField())
+    offers_sql, offers_params = (_offers(viewer=viewer, filters=filters, qty=qty).filter(in_set)
+                                 .values("part_id").annotate(**counts).values_list("part_id", *counts).query.sql_with_params())
+    if filters.category:
+        one_category, category_params = "UPPER(live.category) = UPPER(%s)", [filters.category]
+    else:
+        one_category, category_params = "(SELECT COUNT(DISTINCT category) FROM live) = 1", []
+    sums = ", ".join(f"COALESCE(SUM(o.{name}), 0)" for name in counts)
+    sql = f"""
+        WITH s (id, category, manufacturer, parameter_values) AS MATERIALIZED ({parts_sql}),
+        o (part_id, {", ".join(counts)}) AS MATERIALIZED ({offers_sql}),
+        live AS (SELECT s.category, s.manufacturer, s.parameter_values FROM s JOIN o ON o.part_id = s.id)
+        SELECT 'part', category, manufacturer, NULL, NULL::jsonb, COUNT(*) FROM live GROUP BY category, manufacturer
+        UNION ALL
+        SELECT 'parameter', NULL, NULL, kv.key, kv.value, COUNT(*)
+        FROM live CROSS JOIN LATERAL jsonb_each(live.parameter_values) kv
+        WHERE jsonb_typeof(live.parameter_values) = 'object' AND {one_category} GROUP BY kv.key, kv.value
+        UNION ALL
+        SELECT 'offers', NULL, NULL, NULL, jsonb_build_array({sums}), COUNT(*) FROM o
+        UNION ALL
+        SELECT 'matched', NULL, NULL, NULL, NULL, COUNT(*) FROM s
+        {scanned}"""
+    out = Counts()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*parts_params, *offers_params, *category_params])
+        for kind, category, manufacturer, key, value, n in cursor.fetchall():
+            if kind == "part":
+                out.parts[(category, manufacturer)] = n
+            elif kind == "parameter":  # Django reads jsonb as its text
+                out.parameters.setdefault(key, Counter())[json.loads(value)] += n
+            elif kind == "offers":
+                out.offers = [int(v) for v in json.loads(value)]
+            else:
+                setattr(out, kind, n)
+    return out
+
+
+def _counts_in_python(parts: QuerySet[Part], *, viewer, filters: SearchFilters, qty: int | None) -> Counts:
+    """The same counts in a few queries (SQLite): the offers per part, then the parts."""
+    counts = _offer_counts(qty)
+    per_part = {row[0]: row[1:] for row in (_offers(viewer=viewer, filters=filters, qty=qty)
+                                            .filter(part_id__in=parts.values("pk"))
+                                            .values("part_id").annotate(**counts).values_list("part_id", *counts))}
+    out = Counts(offers=[sum(column) for column in zip(*per_part.values())] or Counts().offers)
+    live = {pk: (category, manufacturer) for pk, category, manufacturer
+            in parts.values_list("pk", "category", "manufacturer") if pk in per_part}
+    out.parts.update(live.values())
+    out.matched = parts.count()
+    categories = {category for category, _ in live.values()}
+    category = filters.category or (next(iter(categories)) if len(categories) == 1 else "")
+    if category:
+        in_category = parts.filter(category__iexact=category, pk__in=_offers(viewer=viewer, filters=filters, qty=qty).values("part_id"))
+        for values in in_category.values_list("parameter_values", flat=True):
+            for key, value in (values or {}).items():
+                out.parameters.setdefault(key, Counter())[value] += 1
     return out
 
 
@@ -192,32 +253,9 @@ def _among(model, column: str, ids: list[int]):
     return Q(**{f"{column}__in": ids})
 
 
-def _batches(ids: list[int]):
-    """The ids in lists that a query can take (SQLite limits a statement's parameters)."""
-    size = len(ids) or 1 if connection.vendor == "postgresql" else (connection.features.max_query_params or 999) - 50
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
-
-def _parameter_counts(part_ids: list[int]) -> dict[str, Counter]:
-    """{key: Counter(value → parts)} over these parts' normalised parameters (PostgreSQL counts them
-    with jsonb_each; elsewhere Python reads each part's values)."""
-    counts: dict[str, Counter] = {}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f'SELECT kv.key, kv.value, COUNT(*) FROM "{PART_TABLE}" p '
-                           "CROSS JOIN LATERAL jsonb_each(p.parameter_values) kv WHERE p.id = ANY(%s) GROUP BY 1, 2", [part_ids])
-            for key, value, n in cursor.fetchall():
-                counts.setdefault(key, Counter())[value] += n
-        return counts
-    for batch in _batches(part_ids):
-        for values in Part.objects.filter(pk__in=batch).values_list("parameter_values", flat=True):
-            for key, value in (values or {}).items():
-                counts.setdefault(key, Counter())[value] += 1
-    return counts
-
-
 def _parameter_list(counts: dict[str, Counter], *, top: int, scale: float = 1.0) -> list[dict]:
+    """[{"key", "numeric", "values": [{"value", "label", "count"}]}]: each normalised parameter, its
+    values by count (numbers ordered by size, labelled with their unit)."""
     out = []
     for key in sorted(counts):
         bucket = counts[key]
@@ -228,4 +266,3 @@ def _parameter_list(counts: dict[str, Counter], *, top: int, scale: float = 1.0)
             {"value": value, "label": format_measure(quantity, value) if numeric else str(value), "count": round(n * scale)}
             for value, n in ordered[:top]]})
     return out
-
