@@ -106,7 +106,7 @@ def _count(*, viewer, filters: SearchFilters, qty: int | None) -> tuple[Counts, 
         if counts.matched <= EXACT_PARTS:
             return counts, 1, False
         matching = max(matching, counts.matched)
-    percent = min(100.0 * SAMPLE_PARTS / matching, 100.0 * MAX_SAMPLED_ROWS / max(table_rows, 1.0))
+    percent = min(100.0, 100.0 * SAMPLE_PARTS / matching, 100.0 * MAX_SAMPLED_ROWS / max(table_rows, matching))
     counts = count(_Sample(matching_parts, percent))
     # A ratio estimate: the table's rows over the rows read (steadier than 100 ÷ percent, since the
     # number of pages a sample draws varies).
