@@ -38,7 +38,7 @@ LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 d
 
 EXACT_PARTS = 1500  # at most this many matching parts: count them all
 SAMPLE_PARTS = 1500  # more: about this many from a page sample of the part table
-MAX_SAMPLED_ROWS = 4000  # part rows a sample reads at most (testing a keyword costs ~2 µs a row)
+MAX_SAMPLED_ROWS = 3000  # part rows a sample reads at most (testing a keyword costs ~2 µs a row)
 EXACT_VENDOR_OFFERS = 15_000  # a vendor's matching offers read through its index, at most
 PILOT_PERCENT = 1
 SEED = 7  # REPEATABLE: the same pages each time, so the estimates do not change between requests
