@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from marketplace.catalogue.models import Listing, Part
@@ -39,6 +39,7 @@ LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 d
 EXACT_PARTS = 1500  # at most this many matching parts: count them all
 SAMPLE_PARTS = 1500  # more: about this many from a page sample of the part table
 MAX_SAMPLED_ROWS = 3000  # part rows a sample reads at most (testing a keyword costs ~2 µs a row)
+RARE_IN_SAMPLE = 5  # a category or maker the sample met at most this often is counted exactly
 EXACT_VENDOR_OFFERS = 15_000  # a vendor's matching offers read through its index, at most
 PILOT_PERCENT = 1
 SEED = 7  # REPEATABLE: the same pages each time, so the estimates do not change between requests
@@ -64,22 +65,36 @@ def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: i
     counts, scale, estimated = _count(viewer=viewer, filters=filters, qty=qty)
     scaled = lambda n: round(n * scale)
 
-    def ranked(counter: Counter) -> list[dict]:
-        return [{"value": value, "count": scaled(n)} for value, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
-
     categories, manufacturers = Counter(), Counter()
     for (category, manufacturer), n in counts.parts.items():
         categories[category] += n
         manufacturers[manufacturer] += n
+
+    def ranked(name: str, counter: Counter) -> list[dict]:
+        final = {value: scaled(n) for value, n in counter.items()}
+        if estimated:  # a value the sample met a few times: its parts counted exactly (an index finds them)
+            rare = [value for value, n in counter.items() if n <= RARE_IN_SAMPLE]
+            final.update(_exact_part_counts(name, rare, viewer=viewer, filters=filters, qty=qty))
+        return [{"value": value, "count": n} for value, n in sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+
     return {
         "estimated": estimated,
-        "category": ranked(categories),
-        "manufacturer": ranked(manufacturers),
+        "category": ranked("category", categories),
+        "manufacturer": ranked("manufacturer", manufacturers),
         "in_stock": {"offers": scaled(counts.offers[0]), "in_stock": scaled(counts.offers[1])},
         "lead_time": [{"max_days": days, "label": label, "count": scaled(counts.offers[2 + i])}
                       for i, (_, label, days) in enumerate(LEAD_BUCKETS)],
         "parameters": _parameter_list(counts.parameters, top=top, scale=scale),
     }
+
+
+def _exact_part_counts(field: str, values: list[str], *, viewer, filters: SearchFilters, qty: int | None) -> dict[str, int]:
+    """{value: matching parts with a matching offer} for a few categories or makers (both indexed)."""
+    if not values:
+        return {}
+    offers = _offers(viewer=viewer, filters=filters, qty=qty).filter(part_id=OuterRef("pk"))
+    parts = Part.objects.filter(part_filter_q(filters), Exists(offers), **{f"{field}__in": values}).order_by()
+    return dict(parts.values_list(field).annotate(n=Count("pk")))
 
 
 def _count(*, viewer, filters: SearchFilters, qty: int | None) -> tuple[Counts, float, bool]:

@@ -68,7 +68,8 @@ def test_a_vendor_sees_its_own_unverified_offers_counted(market):
 @pytest.mark.parametrize("table_rows_factor", [None, 2])
 def test_a_sampled_count_says_so_and_scales_the_rows_it_read(market, monkeypatch, table_rows_factor):
     """Force the broad path: every search 'many'. A sample that reads every page counts what an
-    exact count does, times the table's rows over the rows read (unknown here: then ×1)."""
+    exact count does, times the table's rows over the rows read (unknown here: then ×1); a group
+    the sample met only a few times is counted exactly."""
     from django.db import connection
 
     exact = search_facets(viewer=None, filters=search_filters(q="ap2112k"), qty=10)
@@ -84,6 +85,11 @@ def test_a_sampled_count_says_so_and_scales_the_rows_it_read(market, monkeypatch
     sampled = search_facets(viewer=None, filters=search_filters(q="ap2112k"), qty=10)
     factor = table_rows_factor or 1
     assert exact["estimated"] is False and sampled["estimated"] is True
-    assert counts(sampled["category"]) == {"LDO": 2 * factor} == {k: v * factor for k, v in counts(exact["category"]).items()}
     assert sampled["in_stock"] == {"offers": 3 * factor, "in_stock": 1 * factor}
     assert [v["count"] for v in sampled["parameters"][0]["values"]] == [factor, factor]
+    # A category or maker the sample met only a few times is counted exactly, not scaled.
+    assert counts(sampled["category"]) == {"LDO": 2} == counts(exact["category"])
+    assert counts(sampled["manufacturer"]) == {"Diodes": 2}
+    monkeypatch.setattr(facets_module, "RARE_IN_SAMPLE", 0)
+    scaled = search_facets(viewer=None, filters=search_filters(q="ap2112k"), qty=10)
+    assert counts(scaled["category"]) == {"LDO": 2 * factor} and counts(scaled["manufacturer"]) == {"Diodes": 2 * factor}
