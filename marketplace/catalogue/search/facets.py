@@ -7,9 +7,10 @@ Every count comes from one set of parts and their matching offers:
 - **Few matching parts** (at most `EXACT_PARTS`; a vendor's offers read through its own index):
   all of them. Exact.
 - **Many** (PostgreSQL): a page sample of the part table (`TABLESAMPLE SYSTEM … REPEATABLE`) sized
-  for about `SAMPLE_PARTS` matching parts, reading at most `MAX_SAMPLED_ROWS` rows; counts are
-  scaled by the table's rows over the rows the sample read, and `estimated` is true. A 1 % pilot
-  sample tells the two apart and sizes the second.
+  for about `SAMPLE_PARTS` matching parts, reading at most `MAX_SAMPLED_ROWS` rows, their offers
+  counted for one part in `OFFER_SHARE`; counts are scaled by the table's rows over the rows the
+  sample read, and `estimated` is true (a category or maker it met only a few times is counted
+  exactly). A 1 % pilot sample tells the two apart and sizes the second.
 
 A part counts when it passes the part filters (words, MPN, category, maker, parameters) and has an
 offer the viewer sees that passes the offer filters (vendor, currency, in stock, lead time); offers
@@ -38,7 +39,9 @@ LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 d
 
 EXACT_PARTS = 1500  # at most this many matching parts: count them all
 SAMPLE_PARTS = 1500  # more: about this many from a page sample of the part table
-MAX_SAMPLED_ROWS = 3000  # part rows a sample reads at most (testing a keyword costs ~2 µs a row)
+MAX_SAMPLED_ROWS = 6000  # part rows a sample reads at most …
+MAX_SAMPLED_ROWS_WORDS = 3000  # … with words (testing a keyword's LIKEs costs ~2 µs a row)
+OFFER_SHARE = 4  # a sample's offers are counted over one part in this many (a power of two)
 RARE_IN_SAMPLE = 5  # a category or maker the sample met at most this often is counted exactly
 EXACT_VENDOR_OFFERS = 15_000  # a vendor's matching offers read through its index, at most
 PILOT_PERCENT = 1
@@ -55,6 +58,7 @@ class Counts:
     parameters: dict[str, Counter] = field(default_factory=dict)  # key → value → parts
     matched: int = 0  # parts in the set (before the offer filters)
     scanned: int = 0  # rows the page sample read (sampled sets only)
+    counted: int = 0  # parts whose offers were counted, when only a share of a sample's were
 
 
 def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None, top: int = 25) -> dict:
@@ -121,7 +125,8 @@ def _count(*, viewer, filters: SearchFilters, qty: int | None) -> tuple[Counts, 
         if counts.matched <= EXACT_PARTS:
             return counts, 1, False
         matching = max(matching, counts.matched)
-    percent = min(100.0, 100.0 * SAMPLE_PARTS / matching, 100.0 * MAX_SAMPLED_ROWS / max(table_rows, matching))
+    max_rows = MAX_SAMPLED_ROWS_WORDS if filters.q else MAX_SAMPLED_ROWS
+    percent = min(100.0, 100.0 * SAMPLE_PARTS / matching, 100.0 * max_rows / max(table_rows, matching))
     counts = count(_Sample(matching_parts, percent))
     # A ratio estimate: the table's rows over the rows read (steadier than 100 ÷ percent, since the
     # number of pages a sample draws varies).
@@ -202,9 +207,23 @@ def _counts_in_sql(parts: QuerySet[Part] | _Sample, *, limit: int | None, viewer
         parts_sql, parts_params = parts.values_list(*columns)[:limit].query.sql_with_params()
         scanned = ""
     counts = _offer_counts(qty)
-    in_set = RawSQL(f'"{Listing._meta.db_table}"."part_id" IN (SELECT id FROM s)', [], output_field=BooleanField())
-    offers_sql, offers_params = (_offers(viewer=viewer, filters=filters, qty=qty).filter(in_set)
-                                 .values("part_id").annotate(**counts).values_list("part_id", *counts).query.sql_with_params())
+    offers = _offers(viewer=viewer, filters=filters, qty=qty)
+    listing = f'"{Listing._meta.db_table}"'
+    # A sample's offers are counted over a share of its parts (a hash of the id picks them: every
+    # matching offer of a part is read, ~10 a part); whether a part has one, for all of them (the
+    # first matching offer answers).
+    share = OFFER_SHARE if isinstance(parts, _Sample) else 1
+    counted_parts = f"SELECT id FROM s WHERE (hashint8(id) & {share - 1}) = 0" if share > 1 else "SELECT id FROM s"
+    in_set = RawSQL(f"{listing}.part_id IN ({counted_parts})", [], output_field=BooleanField())
+    offers_sql, offers_params = (offers.filter(in_set).values("part_id").annotate(**counts)
+                                 .values_list("part_id", *counts).query.sql_with_params())
+    if share > 1:
+        has_sql, has_params = (offers.filter(RawSQL(f"{listing}.part_id = s.id", [], output_field=BooleanField()))
+                               .values("pk").query.sql_with_params())
+        live = f"SELECT s.category, s.manufacturer, s.parameter_values FROM s WHERE EXISTS ({has_sql})"
+        counted = f"UNION ALL SELECT 'counted', NULL, NULL, NULL, NULL, COUNT(*) FROM ({counted_parts}) c"
+    else:
+        has_params, live, counted = (), "SELECT s.category, s.manufacturer, s.parameter_values FROM s JOIN o ON o.part_id = s.id", ""
     if filters.category:
         one_category, category_params = "UPPER(live.category) = UPPER(%s)", [filters.category]
     else:
@@ -213,7 +232,7 @@ def _counts_in_sql(parts: QuerySet[Part] | _Sample, *, limit: int | None, viewer
     sql = f"""
         WITH s (id, category, manufacturer, parameter_values) AS MATERIALIZED ({parts_sql}),
         o (part_id, {", ".join(counts)}) AS MATERIALIZED ({offers_sql}),
-        live AS (SELECT s.category, s.manufacturer, s.parameter_values FROM s JOIN o ON o.part_id = s.id)
+        live AS MATERIALIZED ({live})
         SELECT 'part', category, manufacturer, NULL, NULL::jsonb, COUNT(*) FROM live GROUP BY category, manufacturer
         UNION ALL
         SELECT 'parameter', NULL, NULL, kv.key, kv.value, COUNT(*)
@@ -223,10 +242,11 @@ def _counts_in_sql(parts: QuerySet[Part] | _Sample, *, limit: int | None, viewer
         SELECT 'offers', NULL, NULL, NULL, jsonb_build_array({sums}), COUNT(*) FROM o
         UNION ALL
         SELECT 'matched', NULL, NULL, NULL, NULL, COUNT(*) FROM s
-        {scanned}"""
+        {scanned} {counted}"""
+    params = [*parts_params, *offers_params, *has_params, *category_params]
     out = Counts()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*parts_params, *offers_params, *category_params])
+        cursor.execute(sql, params)
         for kind, category, manufacturer, key, value, n in cursor.fetchall():
             if kind == "part":
                 out.parts[(category, manufacturer)] = n
@@ -236,6 +256,8 @@ def _counts_in_sql(parts: QuerySet[Part] | _Sample, *, limit: int | None, viewer
                 out.offers = [int(v) for v in json.loads(value)]
             else:
                 setattr(out, kind, n)
+    if share > 1 and out.counted:  # the offers of a share of the parts: scaled to all of them
+        out.offers = [total * out.matched / out.counted for total in out.offers]
     return out
 
 

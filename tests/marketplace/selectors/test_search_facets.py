@@ -7,7 +7,7 @@ import pytest
 from marketplace.catalogue.search import facets as facets_module
 from marketplace.catalogue.search.facets import search_facets
 from marketplace.catalogue.search.filters import search_filters
-from marketplace.models import Listing
+from marketplace.models import Listing, Part
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +75,7 @@ def test_a_sampled_count_says_so_and_scales_the_rows_it_read(market, monkeypatch
     exact = search_facets(viewer=None, filters=search_filters(q="ap2112k"), qty=10)
     monkeypatch.setattr(facets_module, "EXACT_PARTS", 0)
     monkeypatch.setattr(facets_module, "SAMPLE_PARTS", 10**9)  # → the whole table (100 %)
+    monkeypatch.setattr(facets_module, "OFFER_SHARE", 1)  # every sampled part's offers counted
     if table_rows_factor:
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM marketplace_part")
@@ -93,3 +94,24 @@ def test_a_sampled_count_says_so_and_scales_the_rows_it_read(market, monkeypatch
     monkeypatch.setattr(facets_module, "RARE_IN_SAMPLE", 0)
     scaled = search_facets(viewer=None, filters=search_filters(q="ap2112k"), qty=10)
     assert counts(scaled["category"]) == {"LDO": 2 * factor} and counts(scaled["manufacturer"]) == {"Diodes": 2 * factor}
+
+
+@pytest.mark.postgres
+def test_a_sample_counts_offers_over_a_share_of_its_parts_scaled_to_all(market, monkeypatch):
+    """One sampled part in OFFER_SHARE (by a hash of the id) has its offers counted, scaled to all
+    the sampled parts; whether a part counts is asked of every part."""
+    from django.db import connection
+
+    monkeypatch.setattr(facets_module, "EXACT_PARTS", 0)
+    monkeypatch.setattr(facets_module, "SAMPLE_PARTS", 10**9)
+    monkeypatch.setattr(facets_module, "_table_rows", lambda: 0.0)
+    monkeypatch.setattr(facets_module, "OFFER_SHARE", 2)
+    parts = list(Part.objects.filter(category="LDO").values_list("pk", flat=True))  # the sample: all of them
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM marketplace_part WHERE id = ANY(%s) AND (hashint8(id) & 1) = 0", [parts])
+        picked = [row[0] for row in cursor.fetchall()]
+    offers = Listing.objects.filter(part_id__in=picked, vendor_verified=True, is_active=True).count()
+    facets = search_facets(viewer=None, filters=search_filters(category="LDO"), qty=10)
+    assert facets["estimated"] is True
+    assert counts(facets["category"]) == {"LDO": 2}
+    assert facets["in_stock"]["offers"] == (round(offers * len(parts) / len(picked)) if picked else 0)
