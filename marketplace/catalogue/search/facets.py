@@ -39,7 +39,7 @@ LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 d
 
 EXACT_PARTS = 1500  # at most this many matching parts: count them all
 SAMPLE_PARTS = 1500  # more: about this many from a page sample of the part table
-MAX_SAMPLED_ROWS = 6000  # part rows a sample reads at most …
+MAX_SAMPLED_ROWS = 4000  # part rows a sample reads at most …
 MAX_SAMPLED_ROWS_WORDS = 3000  # … with words (testing a keyword's LIKEs costs ~2 µs a row)
 OFFER_SHARE = 4  # a sample's offers are counted over one part in this many (a power of two)
 RARE_IN_SAMPLE = 5  # a category or maker the sample met at most this often is counted exactly
