@@ -3,6 +3,7 @@ code outside the app. Each room keeps its own models; inside the app, import fro
 
 from marketplace.boms.models import Bom, BomItem, MatchStatus  # noqa: F401
 from marketplace.catalogue.models import (  # noqa: F401
+    CategoryVocabulary,
     Currency,
     Listing,
     ListingPriceChange,

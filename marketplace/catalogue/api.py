@@ -35,7 +35,8 @@ from marketplace.catalogue.serializers import (
     PartOutputSerializer,
     id_field,
     listing_output,
-    listings_output,
+    offers_output,
+    part_output,
 )
 from marketplace.catalogue.terms import order_terms_set
 from marketplace.exceptions import StockListInvalid
@@ -181,13 +182,13 @@ class PartGroupOutputSerializer(serializers.Serializer):
 
 
 def part_groups_output(groups, qty: int | None) -> list[dict]:
-    best = listings_output([g.best for g in groups], qty)
-    cheaper = iter(listings_output([g.cheaper for g in groups if g.cheaper is not None], qty))
-    parts = PartOutputSerializer([g.part for g in groups], many=True).data
-    return [{"part": part, "best_offer": offer, "cheaper_offer": next(cheaper) if g.cheaper is not None else None,
+    """`PartGroupOutputSerializer` rows, built directly (`offers_output`, `part_output`)."""
+    best = offers_output([g.best for g in groups], qty)
+    cheaper = iter(offers_output([g.cheaper for g in groups if g.cheaper is not None], qty))
+    return [{"part": part_output(g.part), "best_offer": offer, "cheaper_offer": next(cheaper) if g.cheaper is not None else None,
              "offers": g.offers, "total_stock": g.total_stock,
              "shortest_lead_time_days": g.shortest_lead_time_days, "fillable_offers": g.fillable_offers}
-            for g, part, offer in zip(groups, parts, best)]
+            for g, offer in zip(groups, best)]
 
 
 class PartSearchApi(APIView):
@@ -260,7 +261,7 @@ class ListingListCreateApi(APIView):
         `unit_price_at_qty`, `extended_price` and `fills_qty`, and `ordering=unit_price_at_qty` sorts by
         the price at that quantity. Broad searches estimate `count` (`count_is_estimate`)."""
         f, filters, page = run_search(request, group=False)
-        return search_page_response(request, f, page, listings_output(page.rows, f.get("qty")), **filter_report(filters))
+        return search_page_response(request, f, page, offers_output(page.rows, f.get("qty")), **filter_report(filters))
 
     @extend_schema(request=InputSerializer, responses={201: ListingOutputSerializer})
     def post(self, request):

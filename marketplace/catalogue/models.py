@@ -1,13 +1,16 @@
 """The catalogue: parts, vendors' listings with their price breaks and price history, and each
 vendor's order terms (shipping, free-shipping threshold, minimum order)."""
 
+import threading
+
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db import connection, connections, models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Upper
 
 from marketplace.catalogue.price_bands import BOUND_COLUMNS, SUMMARY_COLUMNS, summarise
 from marketplace.catalogue.units import measure_tokens, normalise_parameters
+from marketplace.catalogue.vocabulary import MAKER, PARAMETER, REBUILD_SQL, WORD, Narrowing, vocabulary_terms, vocabulary_text
 from organizations.models import Organization
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -88,8 +91,9 @@ class Part(models.Model):
             kwargs["update_fields"] = {*update_fields, "mpn_normalized", "parameter_values", "search_text"}
         adding = self._state.adding
         super().save(*args, **kwargs)
-        if not adding:  # listings search by a copy of the category
+        if not adding:  # listings search by a copy of the category; its vocabulary gains the new words
             Listing.objects.filter(part=self).exclude(category_key=Upper(models.Value(self.category))).refresh_search_columns()
+            CategoryVocabulary.objects.add_parts([self.pk])
 
 
 def listing_search_values(*, category: str, vendor_verified: bool, moq: int, breaks: list[tuple[int, object]]) -> tuple:
@@ -119,8 +123,13 @@ class ListingQuerySet(models.QuerySet):
             first_break_qty=models.Subquery(breaks.order_by("min_qty").values("min_qty")[:1]),
             min_spend=models.F("moq") * models.Subquery(breaks.order_by("unit_price").values("unit_price")[:1]),
         )
-        # The parts' price summaries follow their listings (every write path calls this method).
+        # The parts' price summaries follow their listings (every write path calls this method),
+        # and their categories' vocabulary knows their words.
         PartPriceBand.objects.refresh(part_ids=part_ids)
+        if part_ids:
+            CategoryVocabulary.objects.add_parts(part_ids)
+        elif part_ids is None:
+            CategoryVocabulary.objects.rebuild()
         return updated
 
 
@@ -416,3 +425,93 @@ class PartPriceBand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part_id} {self.currency} band {self.band}"
+
+
+_VOCABULARY_COPIES: dict[str, dict[int, tuple[str, str, str, str]]] = {}  # database → id → (version, category, kind, text)
+_VOCABULARY_LOCK = threading.Lock()
+
+
+class CategoryVocabularyQuerySet(models.QuerySet):
+    def add_parts(self, part_ids) -> None:
+        """These parts' words, parameter keys and makers added to their categories' texts (kept
+        when a part changes: the vocabulary only grows). Rows locked in (category, kind) order."""
+        terms = vocabulary_terms(Part.objects.filter(pk__in=list(part_ids)).order_by()
+                                 .values_list("category", "search_text", "parameter_values", "manufacturer"))
+        if not terms:
+            return
+        with transaction.atomic():
+            self.bulk_create([CategoryVocabulary(category_key=c, kind=k) for c, k in sorted(terms)], ignore_conflicts=True)
+            keys = Q()
+            for category, kind in terms:
+                keys |= Q(category_key=category, kind=kind)
+            for row in self.filter(keys).order_by("category_key", "kind").select_for_update():
+                new = sorted(t for t in terms[(row.category_key, row.kind)] if f" {t} " not in row.terms)
+                if new:
+                    self.filter(pk=row.pk).update(terms=Concat(F("terms"), Value(" ".join(new) + " ")))
+
+    def rebuild(self) -> int:
+        """Every category's texts again, exactly (PostgreSQL: in SQL, ~1 s for 100k parts)."""
+        with transaction.atomic():
+            self.all().delete()
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(REBUILD_SQL)
+                    return cursor.rowcount
+            terms = vocabulary_terms(Part.objects.values_list("category", "search_text", "parameter_values", "manufacturer")
+                                     .iterator(chunk_size=5000))
+            self.bulk_create([CategoryVocabulary(category_key=c, kind=k, terms=vocabulary_text(t))
+                              for (c, k), t in sorted(terms.items())], batch_size=500)
+            return len(terms)
+
+    def _texts(self) -> list[tuple[str, str, str]]:
+        """Every (category, kind, text), from this process's copy of the rows whose version
+        (PostgreSQL's xmin: new with every write, never reused) has not changed; only changed rows
+        are read again (the texts are ~1.5 MB for the 1M-listing world)."""
+        db = connections[self.db]  # the search's database (a replica, when routed there)
+        if db.vendor != "postgresql":
+            return list(self.order_by().values_list("category_key", "kind", "terms"))
+        table = CategoryVocabulary._meta.db_table
+        with db.cursor() as cursor:
+            cursor.execute(f'SELECT id, xmin::text FROM "{table}"')
+            versions = dict(cursor.fetchall())
+            with _VOCABULARY_LOCK:
+                held = _VOCABULARY_COPIES.setdefault(db.settings_dict["NAME"], {})
+                stale = [pk for pk, version in versions.items() if held.get(pk, ("",))[0] != version]
+                if stale:
+                    cursor.execute(f'SELECT id, xmin::text, category_key, kind, terms FROM "{table}" WHERE id = ANY(%s)', [stale])
+                    held.update({pk: rest for pk, *rest in cursor.fetchall()})
+                for pk in held.keys() - versions.keys():
+                    del held[pk]
+                return [(category, kind, text) for version, category, kind, text in held.values()]
+
+    def categories_for(self, *, q_terms: list[list[str]], parameter_keys: list[str], manufacturer: str,
+                       mpn_key: str) -> set[str] | None:
+        """The categories (UPPER) whose parts can pass these part filters — a superset — or None when
+        nothing narrows them (`vocabulary.Narrowing`: one query over the categories' texts)."""
+        narrowing = Narrowing(q_terms=q_terms, parameter_keys=parameter_keys, manufacturer=manufacturer, mpn_key=mpn_key)
+        if not narrowing.needles:
+            return None
+        hits: dict[int, set[str]] = {}
+        for category, kind, text in self._texts():
+            for i, (needle_kind, needle) in enumerate(narrowing.needles):
+                if needle_kind == kind and needle in text:
+                    hits.setdefault(i, set()).add(category)
+        return narrowing.categories(hits)
+
+
+class CategoryVocabulary(models.Model):
+    """One category's words of the search text (or parameter keys, or makers) as one space-padded
+    text: what a search without a category reads to know which categories' price summaries to walk
+    (`vocabulary`). Derived, and only grows between rebuilds: kept by the part and listing writes."""
+
+    category_key = models.CharField(max_length=100, help_text="UPPER(part.category)")
+    kind = models.CharField(max_length=1, choices=[(WORD, "words"), (PARAMETER, "parameter keys"), (MAKER, "makers")])
+    terms = models.TextField(default=" ", help_text="' term term … ', each once")
+
+    objects = CategoryVocabularyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["category_key", "kind"], name="categoryvocabulary_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.category_key} ({self.get_kind_display()})"

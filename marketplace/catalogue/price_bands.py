@@ -1,7 +1,7 @@
 """Per-part price summaries at standard quantities: what lets a search over a million offers find
 its page on the 100k-row part table instead of the listing table (docs/search.md, "Price bands").
 
-Quantities are cut into bands at `TIERS` (1–9, 10–24, 25–49, …, 100,000 and up). For one listing
+Quantities are cut into bands at `TIERS` (1, 2–4, 5–9, 10–24, 25–49, …, 100,000 and up). For one listing
 and one band, the unit price at any quantity of the band is one of the breaks reachable from it:
 the break in force at the band's smallest order quantity, and every break whose quantity lies
 between that and the band's largest order quantity (order quantity = the quantity raised to the
@@ -26,7 +26,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-TIERS = (1, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
+# 1, 2–4 and 5–9 apart: a reel's MOQ makes the extended price per unit asked vary with the quantity
+# by up to the band's width, so narrow bands where buyers ask for a few units keep those bounds tight.
+TIERS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 UNIT = Decimal("0.000001")  # a unit price's places (the bounds are rounded outward to them)
 BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi")
 SUMMARY_COLUMNS = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)  # a row, as written

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from marketplace.catalogue.listings import listing_price_history_record
 from marketplace.catalogue.models import (
+    CategoryVocabulary,
     Listing,
     Part,
     PartPriceBand,
@@ -467,6 +468,7 @@ def seed_large(ctx: DemoContext) -> None:
     # The parts' price summaries too, from the same rows (what `PartPriceBand.objects.refresh` reads).
     band_rows = summarise(((r[0], r[2], r[7], r[4], r[5], r[12]) for r in listing_rows if r[13]), break_rows)
     _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, band_rows)
+    CategoryVocabulary.objects.rebuild()  # the categories' vocabulary, from the parts just written
     ctx.say(f"  large: {len(part_rows):,} parts, {len(listing_rows):,} listings, {len(break_rows):,} price breaks, "
             f"{len(vendor_ids):,} more stalls")
 

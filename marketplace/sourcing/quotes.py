@@ -20,7 +20,6 @@ from marketplace.sourcing.allocation import MICRO, Offer
 from marketplace.sourcing.assembly import assembly_choose, saved_assembly_lines
 from marketplace.sourcing.models import Quote, QuoteAllocation, QuoteLine, QuoteVendor
 from marketplace.sourcing.offers import (
-    InArray,
     assembly_offer_breaks,
     assembly_offer_for,
     load_offers,
@@ -34,6 +33,7 @@ from marketplace.sourcing.options import (
 )
 from marketplace.sourcing.plan import Plan, VendorTerms, plan_sourcing
 from marketplace.sourcing.rates import QuoteRates, cents, fx_snapshot, quote_rates
+from marketplace.sql import InArray
 from organizations.models import Organization
 
 QUOTE_VALIDITY = timedelta(days=7)

@@ -25,7 +25,8 @@ from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
-from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
+from marketplace.catalogue.search.filters import SearchFilters, inferred_categories, part_filter_q
+from marketplace.sql import InArray
 
 # ordering → (column bounding T, its direction, column selecting the candidates, comparison)
 BOUNDS = {
@@ -64,7 +65,11 @@ class BandedSearch:
     def applies(self) -> bool:
         e = self.engine
         return bool(e.qty and (e.ordering, e.group) in BOUNDS and e.filters.part_level and e.display.complete
-                    and not self._viewer_sees_more() and PartPriceBand.objects.exists())
+                    and not self._viewer_sees_more() and self.summaries_exist())
+
+    @staticmethod
+    def summaries_exist() -> bool:
+        return PartPriceBand.objects.exists()
 
     def _viewer_sees_more(self) -> bool:
         """The summaries count the public market; a vendor also sees its own unverified listings."""
@@ -85,7 +90,7 @@ class BandedSearch:
         """Those of the parts that pass the part filter (each part asked once per search)."""
         unknown = part_ids - self._checked.keys()
         if unknown:
-            parts = Part.objects.filter(self.part_q, pk__in=unknown).order_by()
+            parts = Part.objects.filter(self.part_q, InArray("pk", unknown)).order_by()
             if self.engine.part_ids is not None:
                 parts = parts.filter(pk__in=self.engine.part_ids)
             passing = set(parts.values_list("pk", flat=True))
@@ -108,11 +113,12 @@ class BandedSearch:
         if not self.filtered:
             return list(ordered[:limit])
         if not self._walk_failed:
-            head = list(ordered[: self.WALK])
-            passing = self._passing({p for p, _ in head})
-            found = [r for r in head if r[0] in passing]
-            if len(found) >= limit or len(head) < self.WALK:
-                return found[:limit]
+            for size in (min(4 * limit, self.WALK), self.WALK):  # a few rows first: broad filters stop there
+                head = list(ordered[:size])
+                passing = self._passing({p for p, _ in head})
+                found = [r for r in head if r[0] in passing]
+                if len(found) >= limit or len(head) < size:
+                    return found[:limit]
             self._walk_failed = True
         if not self.join_when_walk_fails:
             raise WalkFailed
@@ -121,27 +127,26 @@ class BandedSearch:
     # the bound and the candidates ------------------------------------------------------------
     def candidates(self, k: int) -> list[int] | None:
         """The parts whose offers can be on the first k rows, or None when the summaries cannot
-        narrow it to MAX_PARTS. Words without a category: the market's order first; when their
-        parts are not among its first rows, the categories they are in, each in its own order."""
-        try:
-            self._walk_failed, self.join_when_walk_fails = False, False
-            return self._candidates(k, scopes=[self.category])
-        except WalkFailed:
-            pass
-        scopes = self._inferred_categories() if not self.category else None
-        if scopes is None and not self.price_every_match:
+        narrow it to MAX_PARTS. Without a category, the few categories whose vocabulary holds the
+        filter's words, parameter keys or maker are walked, each in its own order (a category's
+        part filter joined when its first rows hold too few matches); else the market's order."""
+        scopes = None if self.category else self._inferred_categories()
+        if scopes:
+            self.engine.categories = scopes
+            self._walk_failed, self.join_when_walk_fails = False, True
+            return self._candidates(k, scopes=scopes)
+        if scopes is not None:  # no category has those words: the listing-level engine says so (and suggests MPNs)
             raise WalkFailed
-        # A join of the filter is bounded by a few categories, or saves pricing every match.
-        self._walk_failed, self.join_when_walk_fails = False, True
-        return self._candidates(k, scopes=scopes or [self.category])
+        # A join over the whole market only saves pricing every match (parts by best offer, dearest first).
+        self._walk_failed, self.join_when_walk_fails = False, self.price_every_match
+        return self._candidates(k, scopes=[self.category])
 
     def _inferred_categories(self) -> list[str] | None:
-        """The categories of the parts that pass the filter (one trigram-indexed query), if few."""
-        parts = Part.objects.filter(self.part_q).order_by()
-        if self.engine.part_ids is not None:
-            parts = parts.filter(pk__in=self.engine.part_ids)
-        categories = list(parts.values_list(Upper("category"), flat=True).distinct()[: self.MAX_SCOPES + 1])
-        return categories if len(categories) <= self.MAX_SCOPES else None
+        """The categories whose vocabulary can match the part filter (`inferred_categories`), if few."""
+        if not self.part_q:
+            return None
+        categories = inferred_categories(self.engine.filters)
+        return None if categories is None or len(categories) > self.MAX_SCOPES else sorted(categories)
 
     def _candidates(self, k: int, *, scopes: list[str | None]) -> list[int] | None:
         e = self.engine
@@ -202,4 +207,4 @@ class BandedSearch:
         if parts is None:
             return None
         e = self.engine
-        return e._order_ids(e.matches().filter(part_id__in=parts), k=k)
+        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k)

@@ -32,13 +32,16 @@ from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Currency, Listing, Part, PartPriceBand, normalize_mpn
 from marketplace.catalogue.search.banded import BandedSearch
+from marketplace.catalogue.search.threshold import ThresholdSearch
 from marketplace.catalogue.search.filters import (
     SearchFilters,
+    inferred_categories,
     keyword_q,
     listing_visible_q,
     part_filter_q,
 )
 from marketplace.exceptions import SearchTooBroad
+from marketplace.sql import InArray
 from marketplace.catalogue.search.pricing import (
     DisplayCurrency,
     _order_qty,
@@ -125,6 +128,7 @@ class Engine:
         self.ordering = resolve_ordering(ordering, qty)
         self.display = display or DisplayCurrency()
         self.part_ids: list[int] | None = None
+        self.categories: list[str] | None = None  # UPPER categories the part filter can match in (when known)
 
     def priced(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         return price_at_qty(qs, self.qty, self.display)
@@ -156,15 +160,22 @@ class Engine:
     def first(self, k: int) -> Found:
         by_price = bool(self.qty) and self.ordering in PRICE_ORDERINGS
         banded = BandedSearch(self) if by_price else None
-        # The parts' price summaries first; an MPN prefix is usually narrow: its offers are priced at once.
-        if banded and not self.filters.mpn and (found := self._banded(banded, k)):
+        # The parts' price summaries first; an MPN prefix is usually narrow (a family): its offers
+        # are priced at once, found through its parts.
+        narrow_mpn = self.filters.mpn and self._mpn_parts() is not None
+        if banded and not narrow_mpn and (found := self._banded(banded, k)):
             return found
-        small = list(self.matches().values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
+        matches = self.matches() if not narrow_mpn else self.matches().filter(InArray("part_id", self._mpn_parts()))
+        small = list(matches.values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
         if len(small) <= self.DIRECT_LIMIT:
-            ids = self._order_ids(Listing.objects.filter(pk__in=small), k=None)
+            ids = self._order_ids(Listing.objects.filter(InArray("pk", small)), k=None)
             return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
-        if banded and self.filters.mpn and (found := self._banded(banded, k)):
+        if banded and narrow_mpn and (found := self._banded(banded, k)):
             return found
+        # Filters on the offers (stock, lead time, currency), or extended price over a broad scope:
+        # the summaries as lower bounds, walked until no unread part can reach the page.
+        if banded and (threshold := ThresholdSearch(self, banded)).applies() and (ids := threshold.first(k)) is not None:
+            return Found(ids=ids, complete=False, estimate=self._estimate(), path="threshold")
         if by_price:
             found = self._bounded(k)
             if found is not None:
@@ -178,10 +189,20 @@ class Engine:
                     f"Parts by their best offer, dearest first, need a narrower search (at most {self.FULL_LIMIT:,} "
                     "matching offers): add a category, keyword or parameter, or sort the offers themselves (view=offers)."]})
             if connection.vendor == "postgresql":
-                ids = self._group_descending_in_sql(k + 1)
+                ids = self._group_in_sql(self.matches(), k + 1)
                 return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
         ids = self._order_ids(self.matches(), k=k + 1)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
+
+    DIRECT_PARTS = 200  # an MPN prefix with at most this many parts prices their offers directly
+
+    def _mpn_parts(self) -> list[int] | None:
+        """The parts of the MPN prefix (the prefix index), when at most DIRECT_PARTS; else None."""
+        if not hasattr(self, "_mpn_part_ids"):
+            key = normalize_mpn(self.filters.mpn)
+            ids = list(Part.objects.filter(mpn_normalized__startswith=key).order_by().values_list("pk", flat=True)[: self.DIRECT_PARTS + 1])
+            self._mpn_part_ids = ids if len(ids) <= self.DIRECT_PARTS else None
+        return self._mpn_part_ids
 
     def _banded(self, banded: BandedSearch, k: int) -> Found | None:
         if banded.applies() and (ids := banded.first(k)) is not None:
@@ -195,6 +216,8 @@ class Engine:
             rows = self.ordered(qs).values_list("pk", flat=True)
             return list(rows if k is None else rows[:k])
         descending = self.ordering == "-unit_price_at_qty"
+        if connection.vendor == "postgresql":
+            return self._group_in_sql(qs, k)
         ascending_order = "unit_price_at_qty" if descending else self.ordering
         rows = (self.priced(qs) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
         rows = (rows.values_list("pk", "part_id", "sort_rank", "sort_unit_price") if self.qty
@@ -222,17 +245,15 @@ class Engine:
     def _inferred_scopes(self) -> list[QuerySet[Listing]] | None:
         """Without a category, a keyword or parameter search usually falls in a few categories:
         sampling each of their cheapest listings finds matches where the market's cheapest
-        (passives) hold none. One query on the matching parts (trigram-indexed keywords)."""
+        (passives) hold none. The categories come from their vocabulary (`inferred_categories`)."""
         f = self.filters
         if f.category or not (f.q or f.parameters or f.manufacturer or f.mpn):
             return None
-        parts = Part.objects.filter(part_filter_q(f))
-        if self.part_ids is not None:
-            parts = parts.filter(pk__in=self.part_ids)
-        categories = list(parts.order_by().values_list(Upper("category"), flat=True).distinct()[: self.MAX_SCOPES + 1])
-        if len(categories) > self.MAX_SCOPES:
+        categories = inferred_categories(f)
+        if not categories or len(categories) > self.MAX_SCOPES:
             return None
-        return [Listing.objects.filter(is_active=True, category_key=c) for c in categories]
+        self.categories = sorted(categories)
+        return [Listing.objects.filter(is_active=True, category_key=c) for c in self.categories]
 
     def _bounded(self, k: int) -> Found | None:
         """The market's (or the category's) cheapest listings first; if a few samples there hold too
@@ -272,7 +293,7 @@ class Engine:
                               for scope in scopes_fx]
             sample = list(dict.fromkeys(pk for ids in per_scope for pk in ids))
             # The sample's matches that have a price at the quantity, with both bounds (no pricing yet).
-            rows = (self.matches().filter(display.priced_q(), pk__in=sample).annotate(oq=order_qty)
+            rows = (self.matches().filter(display.priced_q(), InArray("pk", sample)).annotate(oq=order_qty)
                     .filter(first_break_qty__lte=F("oq"))
                     .values_list("pk", "part_id", "min_unit_price", "max_unit_price", "oq", "currency"))
             matched = [(pk, part_id, low * rates[c], high * rates[c], oq) for pk, part_id, low, high, oq, c in rows]
@@ -317,7 +338,7 @@ class Engine:
             candidates_q = display.native_ranges("min_unit_price", "lte", bound)
             candidate_order = F("min_unit_price").asc()
         candidates = self._candidate_ids(scopes, candidates_q, candidate_order)
-        narrowed = (self.matches().filter(pk__in=candidates) if candidates is not None
+        narrowed = (self.matches().filter(InArray("pk", candidates)) if candidates is not None
                     else self.matches().filter(self._either(candidates_q)))
         ids = self._order_ids(narrowed, k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
@@ -352,7 +373,7 @@ class Engine:
         ids = self._candidate_ids(scopes, by_spend, F("min_spend").asc())
         if ids is None:
             ids = self._candidate_ids(scopes, by_unit, F("min_unit_price").asc())
-        narrowed = (self.matches().filter(pk__in=ids) if ids is not None
+        narrowed = (self.matches().filter(InArray("pk", ids)) if ids is not None
                     else self.matches().filter(self._either(by_unit) & self._either(by_spend)))
         if connection.vendor == "postgresql":  # and ≥ order_qty × min_unit_price (exact numerics only)
             narrowed = narrowed.alias(lo=ExpressionWrapper(_order_qty(self.qty) * F("min_unit_price") * self.display.rate_sql(),
@@ -376,7 +397,7 @@ class Engine:
                  .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1]]
         if len(parts) > self.MAX_CANDIDATES:
             return None
-        ids = self._order_ids(self.matches().filter(part_id__in=set(parts)), k=k)
+        ids = self._order_ids(self.matches().filter(InArray("part_id", parts)), k=k)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
 
     def _too_many_to_price(self) -> bool:
@@ -386,17 +407,20 @@ class Engine:
             return True
         return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
 
-    def _group_descending_in_sql(self, k: int) -> list[int]:
-        """Parts by their best offer, dearest first, as `_order_ids` orders them: each part's first
-        offer in ascending price order (DISTINCT ON), then those by price descending, parts without
-        a price at the quantity last (PostgreSQL)."""
-        ascending = ORDERINGS["unit_price_at_qty"]
-        best = (self.priced(self.matches()).order_by("part_id", *ascending).distinct("part_id")
+    def _group_in_sql(self, qs: QuerySet[Listing], k: int | None) -> list[int]:
+        """Parts by their best offer, as the loop in `_order_ids` orders them: each part's first
+        offer in ascending order (DISTINCT ON), then those in the search's order — dearest first
+        by the best price, parts without a price at the quantity last (PostgreSQL: one query,
+        the database keeps only each part's best row)."""
+        descending = self.ordering == "-unit_price_at_qty"
+        ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
+        best = ((self.priced(qs) if self.qty else qs).order_by("part_id", *ascending).distinct("part_id")
                 .values_list("pk", flat=True))
-        rows = (self.priced(Listing.objects.filter(pk__in=best))
-                .order_by(F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id")
-                .values_list("pk", flat=True))
-        return list(rows[:k])
+        rows = Listing.objects.filter(pk__in=best)
+        rows = self.priced(rows) if self.qty else rows
+        order = ([F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending)
+        rows = rows.order_by(*order).values_list("pk", flat=True)
+        return list(rows if k is None else rows[:k])
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
         rows = (self.priced(self.matches().filter(self.display.priced_q(), part_id__in=part_ids))
@@ -411,18 +435,18 @@ class Engine:
         count is exact."""
         if connection.vendor != "postgresql":
             return None
+        parts = Part.objects.filter(part_filter_q(self.filters)).order_by()
+        if self.part_ids is not None:
+            parts = parts.filter(pk__in=self.part_ids)
+        if self.categories:  # the few categories the filter can match in: the others' parts are not tested
+            parts = parts.alias(category_key=Upper("category")).filter(category_key__in=self.categories)
         if from_parts and not self.group:  # the sampled parts' offers, from their price summaries
-            parts = Part.objects.filter(part_filter_q(self.filters)).order_by().values("pk")
-            sql, params = parts.query.sql_with_params()
-            sql = sql.replace('FROM "marketplace_part"', 'FROM "marketplace_part" TABLESAMPLE SYSTEM (10) REPEATABLE (7)', 1)
-            with connection.cursor() as cursor:
-                cursor.execute(f'SELECT COALESCE(SUM("offers"), 0) FROM "{PartPriceBand._meta.db_table}" '
-                               f'WHERE "band" = 0 AND "part_id" IN ({sql})', params)
-                return round(cursor.fetchone()[0] * 10)
+            # (every currency named: each part's band-0 rows are one probe of the unique index)
+            currencies = ", ".join(f"'{c}'" for c in Currency.values)
+            return sampled_count(parts.values("pk"), Part._meta.db_table, percent=10, outer=(
+                f'SELECT COALESCE(SUM("offers"), 0) FROM "{PartPriceBand._meta.db_table}" '
+                f'WHERE "band" = 0 AND "currency" IN ({currencies}) AND "part_id" IN ({{}})'))
         if self.group and self.filters.part_level:
-            parts = Part.objects.filter(part_filter_q(self.filters))
-            if self.part_ids is not None:
-                parts = parts.filter(pk__in=self.part_ids)
             return sampled_count(parts, Part._meta.db_table, percent=10)
         if self.group:
             return sampled_count(self.matches().values("part_id").distinct(), Listing._meta.db_table, percent=1)
@@ -433,16 +457,17 @@ class Engine:
         return qs.values("part_id").distinct().count() if self.group else qs.count()
 
 
-def sampled_count(qs: QuerySet, table: str, *, percent: int) -> int:
-    """COUNT(*) of the query over a page sample of `table`, scaled up (PostgreSQL TABLESAMPLE)."""
+def sampled_count(qs: QuerySet, table: str, *, percent: int, outer: str = "SELECT COUNT(*) FROM ({}) sampled") -> int:
+    """COUNT(*) of the query (or `outer`'s aggregate over it) over a page sample of `table`, scaled
+    up (PostgreSQL TABLESAMPLE)."""
     sql, params = qs.order_by().query.sql_with_params()
     quoted = f'FROM "{table}"'
     if quoted not in sql:
         return planner_rows(qs)
     sql = sql.replace(quoted, f'{quoted} TABLESAMPLE SYSTEM ({int(percent)}) REPEATABLE (7)', 1)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) sampled", params)
-        return round(cursor.fetchone()[0] * 100 / percent)
+        cursor.execute(outer.replace("{}", sql, 1), params)
+        return round((cursor.fetchone()[0] or 0) * 100 / percent)
 
 
 def planner_rows(qs: QuerySet) -> int:

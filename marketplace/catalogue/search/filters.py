@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-from marketplace.catalogue.models import Part, normalize_mpn
+from marketplace.catalogue.models import CategoryVocabulary, Part, normalize_mpn
 from marketplace.catalogue.search.synonyms import SYNONYMS, phrase_groups
 from marketplace.catalogue.units import QUANTITY_KEYS, format_measure, measure_terms, parse_filter_value
 from organizations.models import Organization
@@ -205,6 +205,16 @@ def part_filter_q(f: SearchFilters, *, prefix: str = "") -> Q:
     for key, op, value in f.parameters:
         cond &= Q(**{f"{prefix}parameter_values__{key}" + (f"__{op}" if op else ""): value})
     return cond
+
+
+def inferred_categories(f: SearchFilters) -> set[str] | None:
+    """The categories (UPPER) whose parts can pass the search's part filters, from the categories'
+    vocabulary (a superset, `CategoryVocabulary`), or None when the filters do not narrow them."""
+    if f.category:
+        return {f.category.upper()}
+    return CategoryVocabulary.objects.categories_for(q_terms=keyword_terms(f.q) if f.q else [],
+                                               parameter_keys=[key for key, _, _ in f.parameters],
+                                               manufacturer=f.manufacturer, mpn_key=normalize_mpn(f.mpn) if f.mpn else "")
 
 
 def listing_visible_q(viewer: Organization | None) -> Q:

@@ -14,7 +14,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -134,16 +133,21 @@ def _order_qty(qty: int):
     return ExpressionWrapper((raised + F("multiple") - 1) / F("multiple") * F("multiple"), output_field=IntegerField())
 
 
-def _priced_listings(ids: list[int], qty: int | None, display: DisplayCurrency) -> list[Listing]:
-    qs = Listing.objects.filter(pk__in=ids).select_related("vendor", "part").prefetch_related(
-        Prefetch("price_breaks", queryset=PriceBreak.objects.order_by("min_qty")))
-    if qty:
-        qs = price_at_qty(qs, qty)
-    by_id = {l.pk: l for l in qs}
-    listings = [by_id[pk] for pk in ids if pk in by_id]
-    if qty:
-        attach_converted(listings, display)
-    return listings
+def order_qty_of(qty: int, *, moq: int, multiple: int) -> int:
+    """`price_at_qty`'s order quantity in Python: `qty` raised to the MOQ, then up to a multiple."""
+    raised = max(qty, moq)
+    return (raised + multiple - 1) // multiple * multiple
+
+
+def price_from_breaks(breaks, order_qty: int) -> Decimal | None:
+    """`price_at_qty`'s unit price in Python, from a listing's breaks as (min_qty, unit_price) sorted
+    by min_qty: the break with the largest min_qty ≤ `order_qty`, or None when none applies."""
+    price = None
+    for min_qty, unit_price in breaks:
+        if min_qty > order_qty:
+            break
+        price = unit_price
+    return price
 
 
 def attach_converted(listings: list[Listing], display: DisplayCurrency) -> None:
@@ -157,7 +161,7 @@ def attach_converted(listings: list[Listing], display: DisplayCurrency) -> None:
 def offer_fill(listing: Listing, qty: int | None) -> dict:
     """Whether an offer priced at `qty` really fills it: `fills_qty` is false when stock is short or
     when the MOQ/multiple makes the buyer take more than asked; `fill_problems` says which."""
-    if not qty or not hasattr(listing, "order_qty"):
+    if not qty or getattr(listing, "order_qty", None) is None:
         return {}
     problems = []
     if listing.stock < listing.order_qty:

@@ -22,11 +22,8 @@ from marketplace.catalogue.search.filters import (
     mpn_suggestions,
     search_filters,
 )
-from marketplace.catalogue.search.pricing import (
-    DisplayCurrency,
-    _order_qty,
-    _priced_listings,
-)
+from marketplace.catalogue.search.offers import Offer, PartRef, load_offers, price_offers
+from marketplace.catalogue.search.pricing import DisplayCurrency, _order_qty
 from organizations.models import Organization
 
 
@@ -59,7 +56,7 @@ def listing_search(
 
 @dataclass
 class SearchPage:
-    rows: list  # Listing objects (flat) or PartGroup (grouped), priced at the quantity
+    rows: list  # Offer rows (flat) or PartGroup (grouped), priced at the quantity
     count: int
     count_is_estimate: bool
     has_next: bool
@@ -70,13 +67,13 @@ class SearchPage:
 
 @dataclass
 class PartGroup:
-    part: Part
-    best: Listing  # the best offer at the quantity: the cheapest that can fill it, else the cheapest
+    part: PartRef
+    best: Offer  # the best offer at the quantity: the cheapest that can fill it, else the cheapest
     offers: int  # matching offers of this part
     total_stock: int
     shortest_lead_time_days: int
     fillable_offers: int | None = None  # offers that can fill the quantity from stock
-    cheaper: Listing | None = None  # a cheaper offer that cannot fill the quantity (shown after best, marked)
+    cheaper: Offer | None = None  # a cheaper offer that cannot fill the quantity (shown after best, marked)
 
 
 def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
@@ -106,21 +103,28 @@ def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: in
         count, estimated = engine.exact_count(), False
     else:
         count, estimated = max(found.estimate, offset + len(page_ids) + int(has_next)), True
-    listings = _priced_listings(page_ids, qty, engine.display)
-    rows = _groups(engine, listings) if group else listings
+    offers = load_offers(page_ids, qty)
+    rows = _groups(engine, offers) if group else offers
+    # Every offer shown (with the grouped page's fillers) gets its breaks and prices in one query.
+    fillers = [g.best for g in rows if g.cheaper is not None] if group else []
+    price_offers(offers + fillers, qty, engine.display)
     return SearchPage(rows=rows, count=count, count_is_estimate=estimated, has_next=has_next, path=found.path,
                       suggestions=suggestions, fuzzy=fuzzy)
 
 
-def _groups(engine: Engine, best: list[Listing]) -> list[PartGroup]:
-    """Per part on the page: its matching offers' count, stock and shortest lead (one query)."""
-    part_ids = [l.part_id for l in best]
+def _groups(engine: Engine, best: list[Offer]) -> list[PartGroup]:
+    """Per part on the page: its matching offers' count, stock and shortest lead (one query), and
+    the offer shown first (`_cheapest_fillers`). The offers are not priced yet: only their stock and
+    order quantity are read here."""
+    part_ids = [o.part_id for o in best]
     qs = engine.matches().filter(part_id__in=part_ids)
     aggregates = {"offers": Count("id"), "total_stock": Sum("stock"), "lead": Min("lead_time_days")}
     if engine.qty:
         aggregates["fillable"] = Count("id", filter=Q(stock__gte=_order_qty(engine.qty)))
     stats = {r["part_id"]: r for r in qs.values("part_id").annotate(**aggregates)}
-    fillers = _cheapest_fillers(engine, [l for l in best if l.stock < l.order_qty]) if engine.qty else {}
+    # A part whose best offer is short has a filler only if some offer of it is fillable.
+    short = [o for o in best if engine.qty and o.stock < o.order_qty and stats.get(o.part_id, {}).get("fillable")]
+    fillers = _cheapest_fillers(engine, short)
     groups = []
     for cheapest in best:
         if cheapest.part_id not in stats:
@@ -133,19 +137,19 @@ def _groups(engine: Engine, best: list[Listing]) -> list[PartGroup]:
     return groups
 
 
-def _cheapest_fillers(engine: Engine, short: list[Listing]) -> dict[int, Listing]:
+def _cheapest_fillers(engine: Engine, short: list[Offer]) -> dict[int, Offer]:
     """For the parts whose best offer in the search's order (the cheapest, for price orderings) cannot
     fill the quantity from stock: their first offer in that order that can (one query over those
-    parts' matching offers, priced), loaded like the page's rows. Parts keep their place in the
-    search's order; only the offer shown first changes."""
+    parts' matching offers, priced), loaded like the page's rows (not priced yet). Parts keep their
+    place in the search's order; only the offer shown first changes."""
     if not short:
         return {}
     order = "unit_price_at_qty" if engine.ordering == "-unit_price_at_qty" else engine.ordering
-    rows = (engine.priced(engine.matches().filter(part_id__in=[l.part_id for l in short]))
+    rows = (engine.priced(engine.matches().filter(part_id__in=[o.part_id for o in short]))
             .filter(stock__gte=F("order_qty"), unit_price_at_qty__isnull=False)
             .order_by("part_id", *ORDERINGS[order]).values_list("part_id", "pk"))
     first: dict[int, int] = {}
     for part_id, pk in rows:
         first.setdefault(part_id, pk)
-    loaded = {l.pk: l for l in _priced_listings(list(first.values()), engine.qty, engine.display)}
+    loaded = {o.pk: o for o in load_offers(list(first.values()), engine.qty)}
     return {part_id: loaded[pk] for part_id, pk in first.items() if pk in loaded}

@@ -48,8 +48,9 @@ def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
 
 
 def test_band_of_quantities():
-    assert [band_of(q) for q in (0, 1, 9, 10, 24, 25, 100, 99999, 100000, 10**7)] == [0, 0, 0, 1, 1, 2, 4, 12, 13, 13]
-    assert len(TIERS) == 14
+    assert [band_of(q) for q in (0, 1, 2, 4, 5, 9, 10, 24, 25, 100, 99999, 100000, 10**7)] == \
+        [0, 0, 1, 1, 2, 2, 3, 3, 4, 6, 14, 15, 15]
+    assert len(TIERS) == 16
 
 
 def rebuilt() -> list[tuple]:

@@ -18,6 +18,7 @@ from credit.services.fx import fx_rate_set
 from marketplace.catalogue.search.pricing import DisplayCurrency
 from marketplace.catalogue.search.banded import BandedSearch
 from marketplace.catalogue.search.engine import Engine
+from marketplace.catalogue.search.threshold import ThresholdSearch
 from marketplace.catalogue.search.results import offer_search
 
 pytestmark = pytest.mark.django_db
@@ -97,12 +98,14 @@ def small_engine(monkeypatch):
 @given(specs=st.lists(listing_spec, min_size=10, max_size=24, unique_by=lambda s: (s[0], s[1])), shape=st.sampled_from(list(SHAPES)),
        ordering=st.sampled_from(ORDERINGS), qty=st.sampled_from([1, 7, 100, 600, 5000]), group=st.booleans(),
        page=st.sampled_from([(0, 1), (0, 2), (0, 3), (2, 2), (3, 10)]), max_candidates=st.sampled_from([3, 20000]),
-       walk=st.sampled_from([1, 3, 4000]),
+       walk=st.sampled_from([1, 3, 4000]), batches=st.sampled_from([(1, 1, 1), (1, 2, 4, 8, 16, 32), (100, 400, 1500)]),
        currencies=st.sampled_from([(), ("CNY", "USD", "CNY"), ("USD",)]),
        display=st.sampled_from([("CNY", "7.2"), ("USD", "7.2"), ("CNY", None), ("USD", "6.9"), ("CNY", "0.125")]))
 def test_every_shape_pages_like_pricing_every_match(small_engine, monkeypatch, specs, shape, ordering, qty, group, page,
-                                                    max_candidates, walk, currencies, display):
+                                                    max_candidates, walk, batches, currencies, display):
     monkeypatch.setattr(Engine, "MAX_CANDIDATES", max_candidates)
+    # The threshold walk over the summaries (offer filters, extended price): a part or more at a step.
+    monkeypatch.setattr(ThresholdSearch, "BATCHES", batches)
     # The price summaries' index walk: a row at a time (the part filter then runs on every part) or whole.
     monkeypatch.setattr(BandedSearch, "WALK", walk)
     monkeypatch.setattr(BandedSearch, "MAX_PARTS", max_candidates)

@@ -112,11 +112,15 @@ def test_rows_inserted_in_bulk_come_back_with_their_ids_in_order(buyer):
 
 
 def test_an_array_filter_matches_exactly_the_values_given():
-    """`offers.InArray`: `= ANY(array)` on PostgreSQL, `IN (…)` elsewhere; nothing for no values."""
+    """`marketplace.sql.InArray`: `= ANY(array)` on PostgreSQL, `IN (…)` elsewhere; nothing for no values."""
     from marketplace.catalogue.models import Part
-    from marketplace.sourcing.offers import InArray
+    from marketplace.sql import InArray
 
     parts = [PartFactory() for _ in range(4)]
     chosen = {parts[0].pk, parts[2].pk}
     assert set(Part.objects.filter(InArray("id", chosen)).values_list("id", flat=True)) == chosen
     assert not Part.objects.filter(InArray("id", [])).exists()
+    # Inside a subquery it names the subquery's own table (relabelled), not the outer query's.
+    outer = Part.objects.filter(pk__in=Part.objects.filter(InArray("id", chosen)).values("id"))
+    assert set(outer.values_list("id", flat=True)) == chosen
+    assert '"U0"."id" = ANY' in str(outer.query) or '"U0"."id" IN (' in str(outer.query)
