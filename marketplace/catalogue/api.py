@@ -161,7 +161,7 @@ class FacetsOutputSerializer(serializers.Serializer):
         numeric = serializers.BooleanField(help_text="Numeric parameters take ranges: key>=value")
         values = Value(many=True)
 
-    estimated = serializers.BooleanField(help_text="Broad search: offer counts from a 1 % sample, part counts without offer-level filters")
+    estimated = serializers.BooleanField(help_text="Broad search: every count is scaled from a page sample of the matching parts (else exact)")
     category = ValueCount(many=True, help_text="Parts per category")
     manufacturer = ValueCount(many=True, help_text="Parts per manufacturer")
     in_stock = InStock()

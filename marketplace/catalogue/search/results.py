@@ -4,32 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import (
     Count,
-    Exists,
     F,
     Min,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Sum,
-    Value,
 )
 
 from marketplace.catalogue.models import Listing, Part, PriceBreak, normalize_mpn
-from marketplace.catalogue.search.engine import ORDERINGS, Engine, sampled_count, search_matches
+from marketplace.catalogue.search.engine import ORDERINGS, Engine
+from marketplace.catalogue.search.facets import search_facets  # noqa: F401  (its callers import it from here)
 from marketplace.catalogue.search.filters import (
     SearchFilters,
-    listing_visible_q,
     mpn_suggestions,
-    part_filter_q,
     search_filters,
 )
 from marketplace.catalogue.search.offers import Offer, PartRef, load_offers, price_offers
 from marketplace.catalogue.search.pricing import DisplayCurrency, _order_qty
-from marketplace.catalogue.units import QUANTITY_KEYS, format_measure
 from organizations.models import Organization
 
 
@@ -159,77 +153,3 @@ def _cheapest_fillers(engine: Engine, short: list[Offer]) -> dict[int, Offer]:
         first.setdefault(part_id, pk)
     loaded = {o.pk: o for o in load_offers(list(first.values()), engine.qty)}
     return {part_id: loaded[pk] for part_id, pk in first.items() if pk in loaded}
-
-
-# --- Facets ------------------------------------------------------------------------------------------
-
-LEAD_BUCKETS = [("0", "On the shelf", 0), ("3", "≤ 3 days", 3), ("7", "≤ 7 days", 7), ("14", "≤ 14 days", 14)]
-FACET_LISTING_LIMIT = 50_000  # above this many matching offers, offer-level facets come from parts
-
-
-def search_facets(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None, top: int = 25) -> dict:
-    """Facet values with counts of matching parts (category, manufacturer, parameters) and offers
-    (in stock, lead time), drawn from what matches now. Parameters are listed for one category
-    (the filter's, or the only one that matches).
-
-    Over broad searches (more than `FACET_LISTING_LIMIT` matching offers, by the sampled estimate)
-    the offer counts come from the 1 % page sample, scaled, and the part counts ignore the
-    offer-level filters (stock, vendor, lead time); `estimated` says so."""
-
-    matches = search_matches(viewer=viewer, filters=filters, qty=qty)
-    broad = connection.vendor == "postgresql" and sampled_count(matches, Listing._meta.db_table, percent=1) > FACET_LISTING_LIMIT
-    if filters.part_level or broad:
-        live = Listing.objects.filter(listing_visible_q(viewer), is_active=True, part=OuterRef("pk"))
-        parts = Part.objects.filter(part_filter_q(filters)).filter(Exists(live))
-    else:
-        parts = Part.objects.filter(pk__in=matches.values("part_id"))
-    categories = list(parts.order_by().values("category").annotate(n=Count("id")).order_by("-n", "category")[:top])
-    manufacturers = list(parts.order_by().values("manufacturer").annotate(n=Count("id")).order_by("-n", "manufacturer")[:top])
-    stock_q = Q(stock__gte=_order_qty(qty)) if qty else Q(stock__gt=0)
-    counts = {"offers": Count("id"), "in_stock": Count("id", filter=stock_q),
-              **{f"lead_{key}": Count("id", filter=Q(lead_time_days__lte=days)) for key, _, days in LEAD_BUCKETS}}
-    totals = _sampled_aggregate(matches, counts) if broad else matches.aggregate(**counts)
-    facets = {
-        "estimated": broad,
-        "category": [{"value": c["category"], "count": c["n"]} for c in categories],
-        "manufacturer": [{"value": m["manufacturer"], "count": m["n"]} for m in manufacturers],
-        "in_stock": {"offers": totals["offers"], "in_stock": totals["in_stock"]},
-        "lead_time": [{"max_days": days, "label": label, "count": totals[f"lead_{key}"]} for key, label, days in LEAD_BUCKETS],
-        "parameters": [],
-    }
-    category = filters.category or (categories[0]["category"] if len(categories) == 1 else "")
-    if category:
-        facets["parameters"] = parameter_facets(parts.filter(category__iexact=category), top=top)
-    return facets
-
-
-def _sampled_aggregate(qs: QuerySet, aggregates: dict) -> dict:
-    """The aggregates over a 1 % page sample of the listing table, scaled up (PostgreSQL)."""
-    grouped = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(**aggregates).values(*aggregates)
-    sql, params = grouped.query.sql_with_params()
-    table = f'FROM "{Listing._meta.db_table}"'
-    sql = sql.replace(table, f"{table} TABLESAMPLE SYSTEM (1) REPEATABLE (7)", 1)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return {name: round((value or 0) * 100) for name, value in zip(aggregates, row or [0] * len(aggregates))}
-
-
-def parameter_facets(parts: QuerySet[Part], *, top: int = 25) -> list[dict]:
-    """[{"key", "quantity"?, "values": [{"value", "label", "count"}]}]: every normalised parameter of
-    these parts, its values by count (numbers ordered by size, labelled with their unit)."""
-    counts: dict[str, dict] = {}
-    for values in parts.values_list("parameter_values", flat=True).iterator(chunk_size=5000):
-        for key, value in (values or {}).items():
-            bucket = counts.setdefault(key, {})
-            bucket[value] = bucket.get(value, 0) + 1
-    out = []
-    for key in sorted(counts):
-        bucket = counts[key]
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bucket)
-        ordered = sorted(bucket.items(), key=(lambda kv: kv[0]) if numeric else (lambda kv: (-kv[1], str(kv[0]))))
-        quantity = QUANTITY_KEYS.get(key, "") if numeric else ""
-        out.append({"key": key, "numeric": numeric, "values": [
-            {"value": value, "label": format_measure(quantity, value) if numeric else str(value), "count": n}
-            for value, n in ordered[:top]]})
-    return out
