@@ -355,6 +355,7 @@ class PartPriceBandQuerySet(models.QuerySet):
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     for definition in rebuilt_indexes:
                         cursor.execute(definition)
+                    cursor.execute(f'ANALYZE "{PartPriceBand._meta.db_table}"')  # the new rows' statistics for the planner
             return written
 
     def _empty_for_rebuild(self) -> list[str]:

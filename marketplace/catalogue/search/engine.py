@@ -22,10 +22,13 @@ whose currency has no rate into the display currency sort after every priced one
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Value
 from django.db.models.functions import Upper
@@ -54,6 +57,8 @@ from marketplace.catalogue.search.threshold import ThresholdSearch
 from marketplace.catalogue.sql import InArray
 from marketplace.exceptions import SearchTooBroad
 from organizations.models import Organization
+
+logger = logging.getLogger(__name__)
 
 
 def search_matches(*, viewer: Organization | None, filters: SearchFilters, qty: int | None = None,
@@ -155,7 +160,13 @@ class Engine:
         return qs if currency == Currency.CNY else qs.exclude(currency=Currency.CNY)
 
     def matches(self) -> QuerySet[Listing]:
-        return search_matches(viewer=self.viewer, filters=self.filters, qty=self.qty, part_ids=self.part_ids)
+        """The matching listings (a fresh clone each call; built once per filters and part ids: a
+        keyword's synonyms make the condition costly to build)."""
+        key = (id(self.filters), None if self.part_ids is None else tuple(self.part_ids))
+        if getattr(self, "_matches_key", None) != key:
+            self._matches = search_matches(viewer=self.viewer, filters=self.filters, qty=self.qty, part_ids=self.part_ids)
+            self._matches_key = key
+        return self._matches.all()
 
     def ordered(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         if self.qty:
@@ -181,7 +192,8 @@ class Engine:
         # Filters on the offers (stock, lead time, currency), or extended price over a broad scope:
         # the summaries as lower bounds, walked until no unread part can reach the page.
         if banded and (threshold := ThresholdSearch(self, banded)).applies() and (ids := threshold.first(k)) is not None:
-            return Found(ids=ids, complete=False, estimate=self._estimate(), path="threshold")
+            return Found(ids=ids, complete=False, estimate=self._estimate(from_parts=self.filters.part_level and banded.filtered),
+                         path="threshold")
         if by_price:
             found = self._bounded(k)
             if found is not None:
@@ -470,10 +482,35 @@ def sampled_count(qs: QuerySet, table: str, *, percent: int, outer: str = "SELEC
     quoted = f'FROM "{table}"'
     if quoted not in sql:
         return planner_rows(qs)
-    sql = sql.replace(quoted, f'{quoted} TABLESAMPLE SYSTEM ({int(percent)}) REPEATABLE (7)', 1)
+    sql = outer.replace("{}", sql.replace(quoted, f'{quoted} TABLESAMPLE SYSTEM ({int(percent)}) REPEATABLE (7)', 1), 1)
+    # An estimate a minute old is as good as a new one: kept in the cache (shared by the workers),
+    # so paging through a search, or asking again at another quantity, does not sample again.
+    key = "sampled-count:" + hashlib.sha256(f"{connection.settings_dict['NAME']}|{sql}|{params!r}".encode()).hexdigest()
+    if (known := _cached(key)) is not None:
+        return known
     with connection.cursor() as cursor:
-        cursor.execute(outer.replace("{}", sql, 1), params)
-        return round((cursor.fetchone()[0] or 0) * 100 / percent)
+        cursor.execute(sql, params)
+        value = round((cursor.fetchone()[0] or 0) * 100 / percent)
+    _cache_set(key, value)
+    return value
+
+
+ESTIMATE_SECONDS = 60
+
+
+def _cached(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is down: estimate again (a search never fails for it)
+        logger.warning("search count cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: int) -> None:
+    try:
+        cache.set(key, value, ESTIMATE_SECONDS)
+    except Exception:
+        logger.warning("search count cache unavailable", exc_info=True)
 
 
 def planner_rows(qs: QuerySet) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import BooleanField, Q
@@ -64,6 +65,11 @@ def keyword_terms(q: str) -> list[list[str]]:
     """The typed text as terms, each a list of patterns of which one must appear: synonym phrases
     first ("tactile switch"; Chinese members also inside a longer word, "5mm轻触开关"), then each
     remaining word as typed (ESP32-C3 stays one term)."""
+    return [list(term) for term in _keyword_terms(q)]
+
+
+@lru_cache(maxsize=1024)  # a search asks several times; the synonym phrases are tried one by one
+def _keyword_terms(q: str) -> tuple[tuple[str, ...], ...]:
     tokens, terms = q.split()[:12], []
     for phrase, group in phrase_groups():
         if phrase.isascii():
@@ -82,7 +88,7 @@ def keyword_terms(q: str) -> list[list[str]]:
     # The rest word by word; a value with a unit (one word or two: `10 uF`) as its canonical token.
     terms += [[f" {token} "] if token else keyword_alternatives(word)
               for word, token in measure_terms(" ".join(tokens)) if normalize_mpn(word)]
-    return terms[:6]
+    return tuple(tuple(term) for term in terms[:6])
 
 
 def keyword_q(q: str, *, prefix: str = "part__") -> Q:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from marketplace.catalogue.listings import listing_create, listing_update
-from marketplace.catalogue.models import Listing, PartPriceBand
+from marketplace.catalogue.models import CategoryVocabulary, Listing, PartPriceBand
 from marketplace.catalogue.price_bands import SUMMARY_COLUMNS, TIERS, band_of, listing_bands, order_qty
 from marketplace.catalogue.search.engine import Engine
 from marketplace.catalogue.search.filters import search_filters
@@ -136,8 +136,11 @@ def test_the_rebuild_command_restores_summaries_lost_behind_the_services_back():
 
     listing = ListingFactory(breaks=[(1, "0.50"), (100, "0.40")])
     before = sorted(PartPriceBand.objects.values_list("part_id", "band", "best_lo", "best_hi"))
-    PartPriceBand.objects.all().delete()  # as a restore without the table would leave it
+    vocabulary = sorted(CategoryVocabulary.objects.values_list("category_key", "kind", "terms"))
+    PartPriceBand.objects.all().delete()  # as a restore without the tables would leave them
+    CategoryVocabulary.objects.all().delete()
     out = StringIO()
     call_command("price_summaries_rebuild", stdout=out)
     assert sorted(PartPriceBand.objects.values_list("part_id", "band", "best_lo", "best_hi")) == before
+    assert sorted(CategoryVocabulary.objects.values_list("category_key", "kind", "terms")) == vocabulary
     assert f"{len(TIERS)} price summary rows" in out.getvalue() and listing.part_id == before[0][0]
