@@ -30,8 +30,8 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Value
-from django.db.models.functions import Upper
+from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Value, Window
+from django.db.models.functions import RowNumber, Upper
 
 from marketplace.catalogue.models import (
     Currency,
@@ -427,17 +427,15 @@ class Engine:
 
     def _group_in_sql(self, qs: QuerySet[Listing], k: int | None) -> list[int]:
         """Parts by their best offer, as the loop in `_order_ids` orders them: each part's first
-        offer in ascending order (DISTINCT ON), then those in the search's order — dearest first
-        by the best price, parts without a price at the quantity last (PostgreSQL: one query,
-        the database keeps only each part's best row)."""
+        offer in ascending order (ROW_NUMBER per part), then those in the search's order — dearest
+        first by the best price, parts without a price at the quantity last (PostgreSQL: one query
+        that prices each offer once; the database keeps only each part's best row)."""
         descending = self.ordering == "-unit_price_at_qty"
         ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
-        best = ((self.priced(qs) if self.qty else qs).order_by("part_id", *ascending).distinct("part_id")
-                .values_list("pk", flat=True))
-        rows = Listing.objects.filter(pk__in=best)
-        rows = self.priced(rows) if self.qty else rows
+        rows = (self.priced(qs) if self.qty else qs).annotate(
+            place=Window(RowNumber(), partition_by=[F("part_id")], order_by=[_expression(o) for o in ascending]))
         order = ([F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending)
-        rows = rows.order_by(*order).values_list("pk", flat=True)
+        rows = rows.filter(place=1).order_by(*order).values_list("pk", flat=True)
         return list(rows if k is None else rows[:k])
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
@@ -473,6 +471,13 @@ class Engine:
     def exact_count(self) -> int:
         qs = self.matches()
         return qs.values("part_id").distinct().count() if self.group else qs.count()
+
+
+def _expression(ordering):
+    """An ordering as `order_by` takes it ("-id", or an expression) as an expression (for a window)."""
+    if not isinstance(ordering, str):
+        return ordering
+    return F(ordering[1:]).desc() if ordering.startswith("-") else F(ordering).asc()
 
 
 def sampled_count(qs: QuerySet, table: str, *, percent: int, outer: str = "SELECT COUNT(*) FROM ({}) sampled") -> int:
