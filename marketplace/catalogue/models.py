@@ -436,18 +436,25 @@ _VOCABULARY_LOCK = threading.Lock()
 class CategoryVocabularyQuerySet(models.QuerySet):
     def add_parts(self, part_ids) -> None:
         """These parts' words, parameter keys and makers added to their categories' texts (kept
-        when a part changes: the vocabulary only grows). Rows locked in (category, kind) order."""
+        when a part changes: the vocabulary only grows). A write whose words are all known already
+        (most listing writes) reads and locks nothing more; the texts that gain words are locked in
+        (category, kind) order and appended to."""
         terms = vocabulary_terms(Part.objects.filter(pk__in=list(part_ids)).order_by()
                                  .values_list("category", "search_text", "parameter_values", "manufacturer"))
         if not terms:
             return
+        known = {(category, kind): text for category, kind, text in self._texts()}
+        pending = {key: words for key, words in terms.items()
+                   if key not in known or any(f" {w} " not in known[key] for w in words)}
+        if not pending:
+            return
         with transaction.atomic():
-            self.bulk_create([CategoryVocabulary(category_key=c, kind=k) for c, k in sorted(terms)], ignore_conflicts=True)
+            self.bulk_create([CategoryVocabulary(category_key=c, kind=k) for c, k in sorted(pending)], ignore_conflicts=True)
             keys = Q()
-            for category, kind in terms:
+            for category, kind in pending:
                 keys |= Q(category_key=category, kind=kind)
             for row in self.filter(keys).order_by("category_key", "kind").select_for_update():
-                new = sorted(t for t in terms[(row.category_key, row.kind)] if f" {t} " not in row.terms)
+                new = sorted(t for t in pending[(row.category_key, row.kind)] if f" {t} " not in row.terms)
                 if new:
                     self.filter(pk=row.pk).update(terms=Concat(F("terms"), Value(" ".join(new) + " ")))
 
