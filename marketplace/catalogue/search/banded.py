@@ -25,11 +25,7 @@ from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
-from marketplace.catalogue.search.filters import (
-    SearchFilters,
-    inferred_categories,
-    part_filter_q,
-)
+from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
 from marketplace.catalogue.sql import InArray
 
 # ordering → (column bounding T, its direction, column selecting the candidates, comparison)
@@ -149,7 +145,7 @@ class BandedSearch:
         """The categories whose vocabulary can match the part filter (`inferred_categories`), if few."""
         if not self.part_q:
             return None
-        categories = inferred_categories(self.engine.filters)
+        categories = self.engine.inferred_categories()
         return None if categories is None or len(categories) > self.MAX_SCOPES else sorted(categories)
 
     def _candidates(self, k: int, *, scopes: list[str | None]) -> list[int] | None:

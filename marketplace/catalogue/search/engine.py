@@ -159,6 +159,14 @@ class Engine:
         qs = qs.filter(currency=currency)
         return qs if currency == Currency.CNY else qs.exclude(currency=Currency.CNY)
 
+    def inferred_categories(self) -> set[str] | None:
+        """`filters.inferred_categories` of this search, asked once (the banded, threshold and
+        listing-level paths all need it)."""
+        key = id(self.filters)
+        if getattr(self, "_inferred_key", None) != key:
+            self._inferred, self._inferred_key = inferred_categories(self.filters), key
+        return self._inferred
+
     def matches(self) -> QuerySet[Listing]:
         """The matching listings (a fresh clone each call; built once per filters and part ids: a
         keyword's synonyms make the condition costly to build)."""
@@ -267,7 +275,7 @@ class Engine:
         f = self.filters
         if f.category or not (f.q or f.parameters or f.manufacturer or f.mpn):
             return None
-        categories = inferred_categories(f)
+        categories = self.inferred_categories()
         if not categories or len(categories) > self.MAX_SCOPES:
             return None
         self.categories = sorted(categories)

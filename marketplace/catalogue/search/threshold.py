@@ -49,6 +49,7 @@ class ThresholdSearch:
         offsets = {(g, i): 0 for g, lists in enumerate(groups) for i in range(len(lists))}
         exhausted: set[int] = set()  # groups read to their end (every part of theirs priced)
         rows: dict[int, tuple] = {}  # listing → (part, value) of the matching offers priced so far
+        priced: set[int] = set()  # parts whose offers are in `rows` (a part read again in another list is not priced again)
         for size in self.BATCHES:
             thresholds, parts = [], set()
             for g, lists in enumerate(groups):
@@ -66,6 +67,8 @@ class ThresholdSearch:
                 if g not in exhausted:
                     # A part unread in every list of the group is bounded by each: by the tightest.
                     thresholds.append(min(bounds) if descending else max(bounds))
+            parts -= priced
+            priced |= parts
             if parts and banded.filtered:
                 parts = banded._passing(parts)
             rows.update(self._priced(parts, value_name))
@@ -105,30 +108,26 @@ class ThresholdSearch:
         qs = e.priced(e.matches().filter(InArray("part_id", parts))).filter(**{f"{value_name}__isnull": False})
         return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name)}
 
+    def _values(self, rows: dict[int, tuple]) -> list[tuple[int, Decimal]]:
+        """(part, value) of the page's candidate rows: each offer, or grouped each part's best (a
+        part's place is its cheapest offer's, either way)."""
+        if not self.engine.group:
+            return list(rows.values())
+        best: dict[int, Decimal] = {}
+        for part_id, value in rows.values():
+            best[part_id] = min(value, best.get(part_id, value))
+        return list(best.items())
+
     def _kth(self, rows: dict[int, tuple], k: int, descending: bool) -> Decimal | None:
-        """The page's k-th value so far (grouped: of the parts' best offers), or None with fewer."""
-        if self.engine.group:
-            best: dict[int, Decimal] = {}
-            for part_id, value in rows.values():  # a part's place is its cheapest offer's, either way
-                best[part_id] = min(value, best.get(part_id, value))
-            values = list(best.values())
-        else:
-            values = [value for _, value in rows.values()]
-        if len(values) < k:
-            return None
-        return sorted(values, reverse=descending)[k - 1]
+        """The page's k-th value so far, or None with fewer."""
+        values = [value for _, value in self._values(rows)]
+        return sorted(values, reverse=descending)[k - 1] if len(values) >= k else None
 
     def _ordered(self, rows: dict[int, tuple], page_value: Decimal | None, descending: bool, k: int) -> list[int]:
         """The page in the search's exact order: the parts that can be on it (every offer, or best
         offer, as good as the k-th or tied with it, with slack) ordered by the engine in SQL."""
         e = self.engine
-        if e.group:
-            best: dict[int, Decimal] = {}
-            for part_id, value in rows.values():
-                best[part_id] = min(value, best.get(part_id, value))
-            values = best.items()
-        else:
-            values = [(part_id, value) for part_id, value in rows.values()]
+        values = self._values(rows)
         if page_value is None:
             parts = {part_id for part_id, _ in values}
         elif descending:
