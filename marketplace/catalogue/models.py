@@ -431,6 +431,9 @@ class PartPriceBand(models.Model):
 
 _VOCABULARY_COPIES: dict[str, dict[int, tuple[str, str, str, str]]] = {}  # database → id → (version, category, kind, text)
 _VOCABULARY_LOCK = threading.Lock()
+# (database and the rows' versions, the filters) → categories: a search asked again reads no text
+_VOCABULARY_ANSWERS: dict[tuple, set[str] | None] = {}
+_VOCABULARY_ANSWERS_MAX = 1024
 
 
 class CategoryVocabularyQuerySet(models.QuerySet):
@@ -473,12 +476,16 @@ class CategoryVocabularyQuerySet(models.QuerySet):
             return len(terms)
 
     def _texts(self) -> list[tuple[str, str, str]]:
-        """Every (category, kind, text), from this process's copy of the rows whose version
-        (PostgreSQL's xmin: new with every write, never reused) has not changed; only changed rows
-        are read again (the texts are ~1.5 MB for the 1M-listing world)."""
+        return self._snapshot()[1]
+
+    def _snapshot(self) -> tuple[tuple | None, list[tuple[str, str, str]]]:
+        """(a key naming this state of the rows, or None; every (category, kind, text)), from this
+        process's copy of the rows whose version (PostgreSQL's xmin: new with every write, never
+        reused) has not changed; only changed rows are read again (the texts are ~1.5 MB for the
+        1M-listing world)."""
         db = connections[self.db]  # the search's database (a replica, when routed there)
         if db.vendor != "postgresql":
-            return list(self.order_by().values_list("category_key", "kind", "terms"))
+            return None, list(self.order_by().values_list("category_key", "kind", "terms"))
         table = CategoryVocabulary._meta.db_table
         with db.cursor() as cursor:
             cursor.execute(f'SELECT id, xmin::text FROM "{table}"')
@@ -491,7 +498,8 @@ class CategoryVocabularyQuerySet(models.QuerySet):
                     held.update({pk: rest for pk, *rest in cursor.fetchall()})
                 for pk in held.keys() - versions.keys():
                     del held[pk]
-                return [(category, kind, text) for version, category, kind, text in held.values()]
+                key = (db.settings_dict["NAME"], tuple(sorted(versions.items())))
+                return key, [(category, kind, text) for version, category, kind, text in held.values()]
 
     def categories_for(self, *, q_terms: list[list[str]], parameter_keys: list[str], manufacturer: str,
                        mpn_key: str) -> set[str] | None:
@@ -500,12 +508,24 @@ class CategoryVocabularyQuerySet(models.QuerySet):
         narrowing = Narrowing(q_terms=q_terms, parameter_keys=parameter_keys, manufacturer=manufacturer, mpn_key=mpn_key)
         if not narrowing.needles:
             return None
+        state, texts = self._snapshot()
+        # The same filters over the same rows give the same answer (the substring tests over the
+        # texts cost ~7 ms at 1M listings): kept per state of the rows, in this process.
+        answer_key = None if state is None else (state, repr((q_terms, parameter_keys, manufacturer, mpn_key)))
+        if answer_key is not None and answer_key in _VOCABULARY_ANSWERS:
+            return set(_VOCABULARY_ANSWERS[answer_key])
         hits: dict[int, set[str]] = {}
-        for category, kind, text in self._texts():
+        for category, kind, text in texts:
             for i, (needle_kind, needle) in enumerate(narrowing.needles):
                 if needle_kind == kind and needle in text:
                     hits.setdefault(i, set()).add(category)
-        return narrowing.categories(hits)
+        found = narrowing.categories(hits)
+        if answer_key is not None:
+            with _VOCABULARY_LOCK:
+                if len(_VOCABULARY_ANSWERS) >= _VOCABULARY_ANSWERS_MAX:
+                    _VOCABULARY_ANSWERS.clear()
+                _VOCABULARY_ANSWERS[answer_key] = frozenset(found)
+        return found
 
 
 class CategoryVocabulary(models.Model):

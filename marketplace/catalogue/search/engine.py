@@ -53,6 +53,7 @@ from marketplace.catalogue.search.pricing import (
     _order_qty,
     price_at_qty,
 )
+from marketplace.catalogue.search.grouped import PartStats, best_offers
 from marketplace.catalogue.search.threshold import ThresholdSearch
 from marketplace.catalogue.sql import InArray
 from marketplace.exceptions import SearchTooBroad
@@ -140,6 +141,7 @@ class Engine:
         self.display = display or DisplayCurrency()
         self.part_ids: list[int] | None = None
         self.categories: list[str] | None = None  # UPPER categories the part filter can match in (when known)
+        self.part_stats: dict[int, PartStats] = {}  # grouped: best offer → its part's statistics, when read with the page
 
     def priced(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         return price_at_qty(qs, self.qty, self.display)
@@ -193,7 +195,7 @@ class Engine:
         matches = self.matches() if not narrow_mpn else self.matches().filter(InArray("part_id", self._mpn_parts()))
         small = list(matches.values_list("pk", flat=True)[: self.DIRECT_LIMIT + 1])
         if len(small) <= self.DIRECT_LIMIT:
-            ids = self._order_ids(Listing.objects.filter(InArray("pk", small)), k=None)
+            ids = self._order_ids(Listing.objects.filter(InArray("pk", small)), k=None, whole_parts=True)
             return Found(ids=ids, complete=True, count=len(small) if not self.group else len(ids), path="direct")
         if banded and narrow_mpn and (found := self._banded(banded, k)):
             return found
@@ -214,10 +216,9 @@ class Engine:
                 raise SearchTooBroad({"ordering": [
                     f"Parts by their best offer, dearest first, need a narrower search (at most {self.FULL_LIMIT:,} "
                     "matching offers): add a category, keyword or parameter, or sort the offers themselves (view=offers)."]})
-            if connection.vendor == "postgresql":
-                ids = self._group_in_sql(self.matches(), k + 1)
-                return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
-        ids = self._order_ids(self.matches(), k=k + 1)
+            ids = self._order_ids(self.matches(), k=k + 1, whole_parts=True)
+            return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
+        ids = self._order_ids(self.matches(), k=k + 1, whole_parts=True)
         return Found(ids=ids[:k], complete=len(ids) <= k, path="full")
 
     DIRECT_PARTS = 200  # an MPN prefix with at most this many parts prices their offers directly
@@ -235,13 +236,21 @@ class Engine:
             return Found(ids=ids, complete=False, estimate=self._estimate(from_parts=banded.filtered), path="banded")
         return None
 
-    def _order_ids(self, qs: QuerySet[Listing], *, k: int | None) -> list[int]:
+    def _order_ids(self, qs: QuerySet[Listing], *, k: int | None, whole_parts: bool = False) -> list[int]:
         """Ids in the search order. Grouped: each part's best offer (the first in ascending price
-        order), parts ordered by it — descending means the parts whose best offer is dearest first."""
+        order), parts ordered by it — descending means the parts whose best offer is dearest first.
+        `whole_parts`: `qs` holds every matching offer of its parts, so each part's statistics are
+        read in the same query (`grouped.best_offers`, kept in `part_stats`)."""
         if not self.group:
             rows = self.ordered(qs).values_list("pk", flat=True)
             return list(rows if k is None else rows[:k])
         descending = self.ordering == "-unit_price_at_qty"
+        if whole_parts and self.qty:
+            ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
+            order = [F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending
+            ids, stats = best_offers(self.priced(qs), ascending=ascending, order=order, k=k)
+            self.part_stats.update(stats)
+            return ids
         if connection.vendor == "postgresql":
             return self._group_in_sql(qs, k)
         ascending_order = "unit_price_at_qty" if descending else self.ordering
@@ -423,7 +432,7 @@ class Engine:
                  .values_list("part_id", flat=True)[: self.MAX_CANDIDATES + 1]]
         if len(parts) > self.MAX_CANDIDATES:
             return None
-        ids = self._order_ids(self.matches().filter(InArray("part_id", parts)), k=k)
+        ids = self._order_ids(self.matches().filter(InArray("part_id", parts)), k=k, whole_parts=True)
         return Found(ids=ids, complete=False, estimate=self._estimate(), path="bounded")
 
     def _too_many_to_price(self) -> bool:

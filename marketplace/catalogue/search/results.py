@@ -103,13 +103,41 @@ def offer_search(*, viewer: Organization | None, filters: SearchFilters, qty: in
         count, estimated = engine.exact_count(), False
     else:
         count, estimated = max(found.estimate, offset + len(page_ids) + int(has_next)), True
-    offers = load_offers(page_ids, qty)
-    rows = _groups(engine, offers) if group else offers
+    if group and all(pk in engine.part_stats for pk in page_ids):
+        rows, fillers = _groups_read(engine, page_ids)
+        offers = [g.cheaper or g.best for g in rows]
+    else:
+        offers = load_offers(page_ids, qty)
+        rows = _groups(engine, offers) if group else offers
+        fillers = [g.best for g in rows if g.cheaper is not None] if group else []
     # Every offer shown (with the grouped page's fillers) gets its breaks and prices in one query.
-    fillers = [g.best for g in rows if g.cheaper is not None] if group else []
     price_offers(offers + fillers, qty, engine.display)
     return SearchPage(rows=rows, count=count, count_is_estimate=estimated, has_next=has_next, path=found.path,
                       suggestions=suggestions, fuzzy=fuzzy)
+
+
+def _groups_read(engine: Engine, page_ids: list[int]) -> tuple[list[PartGroup], list[Offer]]:
+    """The grouped page from the statistics the engine read with it (`Engine.part_stats`): the page's
+    best offers and their fillers loaded in one query, nothing else asked. Returns the groups and
+    the fillers shown."""
+    stats = {pk: engine.part_stats[pk] for pk in page_ids}
+    filler_ids = [s.filler_id for pk, s in stats.items() if s.filler_id not in (None, pk)]
+    loaded = {o.pk: o for o in load_offers(page_ids + filler_ids, engine.qty)}
+    groups, fillers = [], []
+    for pk in page_ids:
+        if (cheapest := loaded.get(pk)) is None:
+            continue
+        part = stats[pk]
+        # A part whose best offer is short shows first the cheapest that fills (`_cheapest_fillers`).
+        short = engine.qty and cheapest.stock < cheapest.order_qty
+        filler = loaded.get(part.filler_id) if short and part.filler_id != pk else None
+        if filler is not None:
+            fillers.append(filler)
+        groups.append(PartGroup(part=cheapest.part, best=filler or cheapest, cheaper=cheapest if filler else None,
+                                offers=part.offers, total_stock=part.total_stock,
+                                shortest_lead_time_days=part.shortest_lead_time_days,
+                                fillable_offers=part.fillable_offers if engine.qty else None))
+    return groups, fillers
 
 
 def _groups(engine: Engine, best: list[Offer]) -> list[PartGroup]:

@@ -136,4 +136,4 @@ class ThresholdSearch:
             parts = {part_id for part_id, value in values if value <= page_value * (1 + SLACK)}
         if not parts:
             return []
-        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k)
+        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k, whole_parts=True)

@@ -69,10 +69,32 @@ def build(specs, vendors, parts, currencies=()) -> None:
     Listing.objects.refresh_search_columns()
 
 
-def reference(*, filters, qty, ordering, group, vendor_ids, display=None) -> list[int]:
+def search_params(filters, vendor_ids) -> dict:
     params = dict(filters)
     if "vendor" in params:
         params["vendor_id"] = vendor_ids[params.pop("vendor")]
+    return params
+
+
+def reference_parts(*, filters, qty, ordering, vendor_ids, display) -> dict[int, tuple]:
+    """Per part, what a grouped row shows of it, from every matching offer priced: (offers, stock,
+    shortest lead, offers that cover their order quantity, the first in the search's order that
+    fills it with a price)."""
+    ascending = "unit_price_at_qty" if ordering.startswith("-") else ordering
+    out: dict[int, list] = {}
+    for l in listing_search(viewer=None, qty=qty, ordering=ascending, display=display, **search_params(filters, vendor_ids)):
+        row = out.setdefault(l.part_id, [0, 0, l.lead_time_days, 0, None])
+        row[0] += 1
+        row[1] += l.stock
+        row[2] = min(row[2], l.lead_time_days)
+        row[3] += l.stock >= l.order_qty
+        if row[4] is None and l.stock >= l.order_qty and l.unit_price_at_qty is not None:
+            row[4] = l.pk
+    return {part: tuple(row) for part, row in out.items()}
+
+
+def reference(*, filters, qty, ordering, group, vendor_ids, display=None) -> list[int]:
+    params = search_params(filters, vendor_ids)
     rows = list(listing_search(viewer=None, qty=qty, ordering=ordering, display=display, **params))
     if not group:
         return [l.pk for l in rows]
@@ -130,9 +152,16 @@ def test_every_shape_pages_like_pricing_every_match(small_engine, monkeypatch, s
         # Grouped: a part's first offer in the search order is `cheaper` when that one cannot fill the
         # quantity from stock (then `best` is the first that can), else `best`.
         got = [(g.cheaper or g.best).pk for g in result.rows] if group else [l.pk for l in result.rows]
+        parts = reference_parts(filters=SHAPES[shape], qty=qty, ordering=ordering, vendor_ids=vendor_ids,
+                                display=DisplayCurrency(code)) if group else {}
         for g in result.rows if group and qty else ():
+            offers, stock, lead, fillable, filler = parts[g.part.pk]
+            assert (g.offers, g.total_stock, g.shortest_lead_time_days, g.fillable_offers) == (offers, stock, lead, fillable)
             if g.cheaper is not None:
                 assert g.cheaper.stock < g.cheaper.order_qty and g.best.stock >= g.best.order_qty
+                assert g.best.pk == filler
+            else:  # the first offer fills the quantity, or no offer of the part does
+                assert g.best.stock >= g.best.order_qty or filler is None
         assert got == expected[offset:offset + limit], (result.path, shape, ordering, qty, group, currencies, display)
         assert result.count == len(expected) and not result.count_is_estimate
         assert result.has_next == (len(expected) > offset + limit)
