@@ -172,7 +172,10 @@ def measure_terms(text: str) -> list[tuple[str, str | None]]:
     out, i = [], 0
     while i < len(words):
         word, measure = words[i], _unit_measure(words[i]) if len(words[i]) <= 20 else None
-        if measure is None and i + 1 < len(words) and _NUMBER_PREFIX.match(word) and len(words[i + 1]) <= 6:
+        # A unit may follow as the next word (`10 uF`), but a number never joins one (`10k 0402`
+        # is a value and a package, not 10.0402 kΩ read as `4k7` is).
+        if (measure is None and i + 1 < len(words) and _NUMBER_PREFIX.match(word) and len(words[i + 1]) <= 6
+                and not words[i + 1][0].isdigit() and words[i + 1][0] not in ".-+"):
             joined = _unit_measure(word + words[i + 1])
             if joined is not None:
                 word, measure = f"{word} {words[i + 1]}", joined

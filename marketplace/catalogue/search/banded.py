@@ -207,4 +207,4 @@ class BandedSearch:
         if parts is None:
             return None
         e = self.engine
-        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k, whole_parts=True)
+        return e._order_ids(e.offers_of(parts), k=k, whole_parts=True)

@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.db.models import F
 
 from marketplace.catalogue.search.pricing import SLACK
-from marketplace.catalogue.sql import InArray
 
 # ordering → (the summaries' bound column, read descending?, the priced value)
 WALKS = {
@@ -105,7 +104,7 @@ class ThresholdSearch:
         if not parts:
             return {}
         e = self.engine
-        qs = e.priced(e.matches().filter(InArray("part_id", parts))).filter(**{f"{value_name}__isnull": False})
+        qs = e.priced(e.offers_of(parts)).filter(**{f"{value_name}__isnull": False})
         return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name)}
 
     def _values(self, rows: dict[int, tuple]) -> list[tuple[int, Decimal]]:
@@ -136,4 +135,4 @@ class ThresholdSearch:
             parts = {part_id for part_id, value in values if value <= page_value * (1 + SLACK)}
         if not parts:
             return []
-        return e._order_ids(e.matches().filter(InArray("part_id", parts)), k=k, whole_parts=True)
+        return e._order_ids(e.offers_of(parts), k=k, whole_parts=True)

@@ -114,7 +114,8 @@ def test_a_search_over_many_parts_pages_through_the_summaries(market, monkeypatc
             for qty in (1, 37, 100, 3000):
                 page = offer_search(viewer=None, filters=search_filters(**filters), qty=qty, ordering=ordering,
                                     group=group, limit=6)
-                assert page.path == "banded", (ordering, group, qty)
+                # (extended price: the threshold walk over the same summaries, tried first)
+                assert page.path == ("threshold" if ordering == "extended_price" else "banded"), (ordering, group, qty)
                 expected = reference(filters=filters, qty=qty, ordering=ordering, group=group, vendor_ids=[])[:6]
                 got = [(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]
                 assert got == expected, (ordering, group, qty)

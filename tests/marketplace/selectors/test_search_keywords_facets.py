@@ -7,7 +7,7 @@ import pytest
 
 from marketplace.catalogue.search.results import search_facets
 from marketplace.catalogue.search.filters import search_filters
-from marketplace.catalogue.search.filters import keyword_alternatives
+from marketplace.catalogue.search.filters import keyword_alternatives, keyword_terms
 from marketplace.catalogue.search.results import offer_search
 from tests.marketplace.factories import ListingFactory, OrganizationFactory, PartFactory
 
@@ -66,6 +66,11 @@ def test_units_in_keywords_stay_apart_from_other_words(catalogue):
     assert mpns(q="40mAh") == ["GRP7840-40MAH"] == mpns(q="40 mAh")
     assert mpns(q="1uF") == []  # not a prefix of 10 µF
     assert mpns(q="4.7 µF") == ["GRM155R61A475KE15D"]
+    # A value then a package code: two words, not 1.0402 kΩ (as `4k7` is 4.7 kΩ)
+    for q in ("1k 0402", "0402 1k", "1k ohm 0402"):
+        page = offer_search(viewer=None, filters=search_filters(q=q), qty=10, group=True)
+        assert [g.part.mpn for g in page.rows] == ["RC0402FR-071KL"] and not page.fuzzy, q  # found, not suggested
+    assert keyword_terms("10k 0402") == [["10k"], ["0402"]]  # a part text holding "0402, 10k" finds it too
 
 
 def test_mpn_without_dashes_and_with_a_typo(catalogue):
