@@ -269,7 +269,7 @@ class Engine:
         if whole_parts and self.qty:
             ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
             order = [F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending
-            ids, stats = best_offers(self.priced(qs), ascending=ascending, order=order, k=k)
+            ids, stats = best_offers(qs, qty=self.qty, display=self.display, ascending=ascending, order=order, k=k)
             self.part_stats.update(stats)
             return ids
         if connection.vendor == "postgresql":

@@ -1,7 +1,7 @@
 """A grouped page (parts by their best offer) in one query, with what the page shows of each part.
 
 Given every matching offer of some parts (the candidates the engine found), one statement prices
-each offer once (a materialised CTE over `price_at_qty`), then per part with window functions:
+each offer once (a materialised CTE over `price_at_qty`, one price-break probe per offer), then per part with window functions:
 its best offer (the first in the ascending order: ROW_NUMBER), the first offer that fills the
 quantity from stock (FIRST_VALUE in the same order, fillers first), and its offers' count, stock,
 shortest lead and fillable count. Parts are ordered by their best offer and cut to the page.
@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import F, OrderBy, QuerySet
 
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Currency, Listing
+from marketplace.catalogue.search.pricing import DisplayCurrency, price_at_qty
 
-COLUMNS = ("id", "part_id", "stock", "lead_time_days", "updated_at", "order_qty", "unit_price_at_qty",
-           "sort_rank", "sort_unit_price", "sort_extended_price")
+# The CTE's columns (the price-break probe once per offer: Django would repeat it in every
+# annotation that refers to the price), and the sort keys computed over them.
+COLUMNS = ("id", "part_id", "stock", "lead_time_days", "updated_at", "currency", "order_qty", "unit_price_at_qty")
+SORT_KEYS = ("sort_rank", "sort_unit_price", "sort_extended_price")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +47,32 @@ def order_sql(ordering: list) -> str:
             assert isinstance(term, OrderBy) and isinstance(term.expression, F)
             name, descending = term.expression.name, term.descending
             nulls = " NULLS LAST" if term.nulls_last else " NULLS FIRST" if term.nulls_first else ""
-        assert name in COLUMNS
+        assert name in COLUMNS + SORT_KEYS
         terms.append(f'"{name}" {"DESC" if descending else "ASC"}{nulls}')
     return ", ".join(terms)
 
 
-def best_offers(priced: QuerySet[Listing], *, ascending: list, order: list, k: int | None
-                ) -> tuple[list[int], dict[int, PartStats]]:
-    """The first `k` parts' best offers in `order`, and each one's `PartStats` (by the best offer's id). `priced` is
-    every matching offer of the candidate parts, priced at the quantity (`price_at_qty` with a
-    display currency); `ascending` is the order that picks a part's best offer."""
-    sql, params = priced.order_by().values_list(*COLUMNS).query.sql_with_params()
+def sort_keys_sql(display: DisplayCurrency) -> tuple[str, list]:
+    """`price_at_qty`'s sort keys over the CTE's columns: the rank (0 with a rate into the display
+    currency, then one per currency without) and the prices × the rate (× 1 without one)."""
+    rates = sorted(display.rates.items())
+    unrated = [c for c in Currency.values if c not in display.rates]
+    rate = "CASE " + " ".join('WHEN "currency" = %s THEN %s' for _ in rates) + " ELSE 1 END" if rates else "1"
+    rate_params = [v for pair in rates for v in pair]
+    rank = ("CASE " + " ".join('WHEN "currency" = %s THEN %s' for _ in [*rates, *unrated]) + " ELSE %s END")
+    rank_params = [v for c, _ in rates for v in (c, 0)] + [v for i, c in enumerate(unrated) for v in (c, i + 1)] + [len(unrated) + 1]
+    sql = (f'{rank} AS "sort_rank", "unit_price_at_qty" * {rate} AS "sort_unit_price", '
+           f'"order_qty" * "unit_price_at_qty" * {rate} AS "sort_extended_price"')
+    return sql, rank_params + rate_params + rate_params
+
+
+def best_offers(matches: QuerySet[Listing], *, qty: int, display: DisplayCurrency, ascending: list, order: list,
+                k: int | None) -> tuple[list[int], dict[int, PartStats]]:
+    """The first `k` parts' best offers in `order`, and each one's `PartStats` (by the best offer's
+    id). `matches` is every matching offer of the candidate parts; `ascending` is the order that
+    picks a part's best offer (`ORDERINGS` terms, over `price_at_qty`'s columns)."""
+    sql, params = price_at_qty(matches, qty).order_by().values_list(*COLUMNS).query.sql_with_params()
+    keys, key_params = sort_keys_sql(display)
     first = order_sql(ascending)
     limit = "" if k is None else f" LIMIT {int(k)}"
     # Offers that fill: stock covers the order quantity and a break prices it (as `_cheapest_fillers`).
@@ -62,7 +80,8 @@ def best_offers(priced: QuerySet[Listing], *, ascending: list, order: list, k: i
     # SQLite has no MATERIALIZED hint (it evaluates the CTE once where it is referenced once).
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     statement = f"""
-        WITH offers AS {materialized}({sql})
+        WITH priced AS {materialized}({sql}),
+             offers AS (SELECT priced.*, {keys} FROM priced)
         SELECT "id", "part_id", "offers", "total_stock", "lead", "fillable", "filler", "fillers" FROM (
             SELECT offers.*,
                    ROW_NUMBER() OVER (PARTITION BY "part_id" ORDER BY {first}) AS "place",
@@ -78,7 +97,7 @@ def best_offers(priced: QuerySet[Listing], *, ascending: list, order: list, k: i
         WHERE "place" = 1
         ORDER BY {order_sql(order)}{limit}"""
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(statement, [*params, *key_params])
         rows = cursor.fetchall()
     ids, stats = [], {}
     for pk, _part_id, offers, total_stock, lead, fillable, filler, fillers in rows:

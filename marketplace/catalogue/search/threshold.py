@@ -107,8 +107,10 @@ class ThresholdSearch:
         if not parts:
             return {}
         e = self.engine
-        qs = e.priced(e.offers_of(parts)).filter(**{f"{value_name}__isnull": False})
-        return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name)}
+        # Offers without a price at the quantity are dropped here, not in SQL (a filter on the price
+        # would probe the offer's breaks a second time).
+        qs = e.priced(e.offers_of(parts))
+        return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name) if value is not None}
 
     def _values(self, rows: dict[int, tuple]) -> list[tuple[int, Decimal]]:
         """(part, value) of the page's candidate rows: each offer, or grouped each part's best (a
