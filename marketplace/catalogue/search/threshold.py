@@ -52,8 +52,9 @@ class ThresholdSearch:
         rows: dict[int, tuple] = {}  # listing → (part, value) of the matching offers priced so far
         priced: set[int] = set()  # parts whose offers are in `rows` (a part read again in another list is not priced again)
         loose = e.group and e.ordering == "-unit_price_at_qty"
+        page_value = None
         for size in self.BATCHES + (self.LOOSE_BATCHES if loose else ()):
-            thresholds, parts = [], set()
+            thresholds, parts = [], {}  # parts read at this step → their most promising bound read
             for g, lists in enumerate(groups):
                 if g in exhausted:
                     continue
@@ -61,7 +62,9 @@ class ThresholdSearch:
                 for i, (ordered, factor) in enumerate(lists):
                     read = list(ordered[offsets[g, i]:offsets[g, i] + size + 1])
                     offsets[g, i] += size
-                    parts.update(part for part, _ in read[:size])
+                    for part, bound in read[:size]:
+                        bound *= factor
+                        parts[part] = (max if descending else min)(bound, parts.get(part, bound))
                     if len(read) <= size:
                         exhausted.add(g)  # one list of the group read whole: all its parts are read
                     else:  # the first unread row's bound, converted: no unread part of this list does better
@@ -69,7 +72,13 @@ class ThresholdSearch:
                 if g not in exhausted:
                     # A part unread in every list of the group is bounded by each: by the tightest.
                     thresholds.append(min(bounds) if descending else max(bounds))
-            parts -= priced
+            # Only parts that can still reach the page are priced: the page's k-th value only gets
+            # better as more is priced, so a part whose bound (of the offers in that row's currency)
+            # is already beyond it never will. Its other currencies' rows are read on their own.
+            if page_value is not None:
+                parts = {p: b for p, b in parts.items() if (b >= page_value * (1 - SLACK) if descending
+                                                            else b <= page_value * (1 + SLACK))}
+            parts = set(parts) - priced
             priced |= parts
             if parts and banded.filtered:
                 parts = banded._passing(parts)

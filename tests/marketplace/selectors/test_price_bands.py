@@ -13,6 +13,7 @@ from marketplace.catalogue.price_bands import SUMMARY_COLUMNS, TIERS, band_of, l
 from marketplace.catalogue.search.engine import Engine
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.results import offer_search
+from marketplace.catalogue.search.threshold import ThresholdSearch
 from organizations.services import organization_verify
 from tests.marketplace.factories import ListingFactory, PartFactory
 from tests.marketplace.selectors.test_search_property import reference
@@ -145,3 +146,27 @@ def test_the_rebuild_command_restores_summaries_lost_behind_the_services_back():
     assert sorted(PartPriceBand.objects.values_list("part_id", "band", "best_lo", "best_hi")) == before
     assert sorted(CategoryVocabulary.objects.values_list("category_key", "kind", "terms")) == vocabulary
     assert f"{len(TIERS)} price summary rows" in out.getvalue() and listing.part_id == before[0][0]
+
+
+@pytest.mark.parametrize("filters", [{"in_stock": True}, {"currency": "CNY"}, {}, {"q": "mlcc"}])
+def test_the_threshold_walk_a_few_parts_at_a_time_pages_like_pricing_every_match(market, monkeypatch, filters):
+    """Filters on the offers, and extended price: the walk reads a few parts per step and prices
+    only those that can still reach the page (close prices: most parts' bounds are near the page's
+    k-th value) — the same rows as pricing every match."""
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 5)
+    monkeypatch.setattr(ThresholdSearch, "BATCHES", (1, 2, 3, 5, 8, 13, 21, 34, 55, 89))
+    for i, pk in enumerate(Listing.objects.order_by("pk").values_list("pk", flat=True)):
+        Listing.objects.filter(pk=pk).update(stock=[0, 50, 5000][i % 3])  # stock is not summarised
+    for ordering in ("unit_price_at_qty", "-unit_price_at_qty", "extended_price"):
+        for group in (False, True):
+            for qty in (1, 37, 100, 3000):
+                page = offer_search(viewer=None, filters=search_filters(**filters), qty=qty, ordering=ordering,
+                                    group=group, limit=6)
+                if {"in_stock", "currency"} & filters.keys() or ordering == "extended_price":
+                    assert page.path == "threshold", (ordering, group, qty)
+                expected = reference(filters=filters, qty=qty, ordering=ordering, group=group, vendor_ids=[])[:6]
+                got = [(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]
+                assert got == expected, (ordering, group, qty)
