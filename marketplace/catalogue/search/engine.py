@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber, Upper
 
@@ -528,10 +528,11 @@ def sampled_count(qs: QuerySet, table: str, *, percent: int, outer: str = "SELEC
     sql = outer.replace("{}", sql.replace(quoted, f'{quoted} TABLESAMPLE SYSTEM ({int(percent)}) REPEATABLE (7)', 1), 1)
     # An estimate a minute old is as good as a new one: kept in the cache (shared by the workers),
     # so paging through a search, or asking again at another quantity, does not sample again.
-    key = "sampled-count:" + hashlib.sha256(f"{connection.settings_dict['NAME']}|{sql}|{params!r}".encode()).hexdigest()
+    db = connections[qs.db]  # the search's database (a replica, when the router sends reads there)
+    key = "sampled-count:" + hashlib.sha256(f"{db.settings_dict['NAME']}|{sql}|{params!r}".encode()).hexdigest()
     if (known := _cached(key)) is not None:
         return known
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         value = round((cursor.fetchone()[0] or 0) * 100 / percent)
     _cache_set(key, value)
@@ -558,10 +559,11 @@ def _cache_set(key: str, value: int) -> None:
 
 def planner_rows(qs: QuerySet) -> int:
     """PostgreSQL's row estimate for a query (EXPLAIN, not run); an exact count elsewhere."""
-    if connection.vendor != "postgresql":
+    db = connections[qs.db]
+    if db.vendor != "postgresql":
         return qs.count()
     sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan

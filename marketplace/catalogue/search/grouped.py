@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connections
 from django.db.models import F, OrderBy, QuerySet
 
 from marketplace.catalogue.models import Currency, Listing
@@ -77,8 +77,9 @@ def best_offers(matches: QuerySet[Listing], *, qty: int, display: DisplayCurrenc
     limit = "" if k is None else f" LIMIT {int(k)}"
     # Offers that fill: stock covers the order quantity and a break prices it (as `_cheapest_fillers`).
     fills = '("stock" >= "order_qty" AND "unit_price_at_qty" IS NOT NULL)'
-    # SQLite has no MATERIALIZED hint (it evaluates the CTE once where it is referenced once).
-    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    db = connections[matches.db]  # the search's database (a replica, when the router sends reads there)
+    # PostgreSQL would inline a CTE referenced once, and with it the price probe into every sort key.
+    materialized = "MATERIALIZED " if db.vendor == "postgresql" else ""
     statement = f"""
         WITH priced AS {materialized}({sql}),
              offers AS (SELECT priced.*, {keys} FROM priced)
@@ -96,12 +97,12 @@ def best_offers(matches: QuerySet[Listing], *, qty: int, display: DisplayCurrenc
         ) parts
         WHERE "place" = 1
         ORDER BY {order_sql(order)}{limit}"""
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(statement, [*params, *key_params])
         rows = cursor.fetchall()
     ids, stats = [], {}
     for pk, _part_id, offers, total_stock, lead, fillable, filler, fillers in rows:
         ids.append(pk)
         stats[pk] = PartStats(offers=offers, total_stock=total_stock or 0, shortest_lead_time_days=lead,
-                                   fillable_offers=int(fillable), filler_id=filler if fillers else None)
+                              fillable_offers=int(fillable), filler_id=filler if fillers else None)
     return ids, stats

@@ -101,6 +101,10 @@ class ThresholdSearch:
         unread part is bounded by both (Fagin's threshold algorithm with max)."""
         e = self.engine
         column, descending, _ = WALKS[e.ordering]
+        if e.group and descending and e.filters.part_level:
+            # Parts by their cheapest offer, dearest first, every offer counted: `best_ub` bounds
+            # that offer from above, much tighter than the dearest offer's `dear_hi`.
+            column = "best_ub"
         columns = [(column, e.qty), ("order_lo", 1)] if e.ordering == "extended_price" else [(column, 1)]
         groups = []
         for currency in e.bound_currencies():
