@@ -503,7 +503,12 @@ class Engine:
         if self.group and self.filters.part_level:
             return sampled_count(parts, Part._meta.db_table, percent=10)
         if self.group:
-            return sampled_count(self.matches().values("part_id").distinct(), Listing._meta.db_table, percent=1)
+            # Distinct parts in a 1 % sample of the offers, scaled by 100, overcounts (a part with
+            # ten offers is seen in ten times as many samples): never more than the parts that
+            # pass the part filters (with an offer filter, the whole market showed "about
+            # 128,500 parts" of 100,374).
+            return min(sampled_count(self.matches().values("part_id").distinct(), Listing._meta.db_table, percent=1),
+                       sampled_count(parts, Part._meta.db_table, percent=10))
         return sampled_count(self.matches(), Listing._meta.db_table, percent=1)
 
     def exact_count(self) -> int:

@@ -44,3 +44,22 @@ def test_an_estimate_is_sampled_once_a_minute(market, monkeypatch):  # noqa: F81
     with CaptureQueriesContext(connection) as queries:
         again = engine_module.sampled_count(qs, "marketplace_listing", percent=100)
     assert again == first == qs.count() and not [q for q in queries if "TABLESAMPLE" in q["sql"]]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="estimates are PostgreSQL's (SQLite counts exactly); CI runs it")
+def test_a_grouped_estimate_never_counts_more_parts_than_pass_the_part_filters(market, monkeypatch):  # noqa: F811
+    """Distinct parts in a sample of the offers, scaled up, overcount (a part with many offers is
+    seen in many samples): the estimate is capped by the parts' own sampled count."""
+    from credit.services.fx import fx_rate_set
+    from marketplace.catalogue.models import Part
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 5)
+    real = engine_module.sampled_count
+
+    def sample(qs, table, **kwargs):  # the offers' sample as the broad market showed it: far too many
+        return 10 ** 6 if table == "marketplace_listing" else real(qs, table, percent=100)
+
+    monkeypatch.setattr(engine_module, "sampled_count", sample)
+    page = offer_search(viewer=None, filters=search_filters(in_stock=True), qty=10, group=True, limit=5)
+    assert page.count_is_estimate and page.count == Part.objects.count() == 40
