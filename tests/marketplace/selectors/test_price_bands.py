@@ -170,3 +170,28 @@ def test_the_threshold_walk_a_few_parts_at_a_time_pages_like_pricing_every_match
                 expected = reference(filters=filters, qty=qty, ordering=ordering, group=group, vendor_ids=[])[:6]
                 got = [(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]
                 assert got == expected, (ordering, group, qty)
+
+
+def test_an_mpn_prefix_over_many_parts_is_joined_to_the_summaries(market, monkeypatch):
+    """A broad MPN prefix (more parts than a family) is joined to the summaries' lists at once,
+    every row read a match: the same rows as pricing every match, in every price order."""
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    for i, part in enumerate(market[::3]):
+        part.mpn = f"GRM155R6{i:03d}"
+        part.save()
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 5)
+    monkeypatch.setattr(Engine, "DIRECT_PARTS", 2)  # not a family: the summaries answer
+    monkeypatch.setattr(ThresholdSearch, "BATCHES", (1, 2, 3, 5, 8, 13, 21, 34))
+    filters = {"mpn": "grm-155"}
+    for ordering in ("unit_price_at_qty", "-unit_price_at_qty", "extended_price"):
+        for group in (False, True):
+            for qty in (1, 37, 100, 3000):
+                page = offer_search(viewer=None, filters=search_filters(**filters), qty=qty, ordering=ordering,
+                                    group=group, limit=6)
+                assert page.path in ("banded", "threshold"), (ordering, group, qty)
+                expected = reference(filters=filters, qty=qty, ordering=ordering, group=group, vendor_ids=[])[:6]
+                got = [(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]
+                assert got == expected, (ordering, group, qty)
+                assert {row.part.mpn[:6] for row in page.rows} == {"GRM155"}
