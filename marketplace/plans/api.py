@@ -156,6 +156,8 @@ class StockRowApi(APIView):
         data = self.PatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = stock_row_update(row=row, quantity=data.validated_data.get("quantity"), note=data.validated_data.get("note"))
+        if row is None:  # deleted by a concurrent request
+            raise Http404
         return Response(StockRowOutputSerializer(row).data)
 
     @extend_schema(request=None, responses={204: None})

@@ -246,11 +246,14 @@ def stock_row_set(*, organization: Organization, part: Part, quantity: int, note
 
 
 @transaction.atomic
-def stock_row_update(*, row: BuyerStock, quantity: int | None = None, note: str | None = None) -> BuyerStock:
-    """Change a row's units or note (what is not given stays)."""
+def stock_row_update(*, row: BuyerStock, quantity: int | None = None, note: str | None = None) -> BuyerStock | None:
+    """Change a row's units or note (what is not given stays). None when the row was taken off the
+    list meanwhile (a concurrent delete got the organisation's lock first)."""
     _check_row(quantity, note)
     _lock_stock(row.organization)
-    row = BuyerStock.objects.select_related("part").get(pk=row.pk)
+    row = BuyerStock.objects.select_related("part").filter(pk=row.pk).first()
+    if row is None:
+        return None
     fields = ["updated_at"]
     if quantity is not None:
         row.quantity = quantity

@@ -63,7 +63,8 @@ def _stock_post(request, org) -> tuple[list[dict], dict | None]:
     elif action == "update":
         if quantity is None:
             return [{"row": 0, "column": "quantity", "message": f"{row.part.mpn}: {problem}"}], None
-        stock_row_update(row=row, quantity=quantity)
+        if stock_row_update(row=row, quantity=quantity) is None:
+            raise Http404  # taken off the list by a concurrent request
         messages.success(request, f"{row.part.mpn}: {quantity:,} on hand.")
     return [], None
 

@@ -73,6 +73,25 @@ def test_stock_list_import_edit_and_read(buyer, market):
         (market["cap"].pk, 9)]
 
 
+def test_a_row_deleted_while_it_is_being_changed_is_a_404_not_a_500(buyer, market, monkeypatch):
+    """Two requests at once (schemathesis' workers found it): the PATCH read the row, a DELETE took
+    it off before the PATCH got the organisation's lock."""
+    from marketplace.plans import api as plans_api
+
+    mcu = market["mcu"].pk
+    assert buyer.client.put(f"/api/v1/stock/{mcu}/", {"quantity": 5}, format="json").status_code == 200
+    read = plans_api.stock_row_get
+
+    def read_then_deleted(**kwargs):
+        row = read(**kwargs)
+        BuyerStock.objects.filter(pk=row.pk).delete()  # the other request's delete, committed meanwhile
+        return row
+
+    monkeypatch.setattr(plans_api, "stock_row_get", read_then_deleted)
+    assert buyer.client.patch(f"/api/v1/stock/{mcu}/", {"quantity": 7}, format="json").status_code == 404
+    assert not BuyerStock.objects.filter(organization=buyer.org).exists()
+
+
 @pytest.mark.parametrize("text, row, column", [
     ("MPN,Qty\nRC0603FR-0710KL,12\nSTM32F103C8T6,twelve\n", 3, "Qty"),
     ("MPN,Qty\nRC0603FR-0710KL,-4\n", 2, "Qty"),
