@@ -136,7 +136,7 @@ def bom_alerts_for_parts(*, part_ids: list[int]) -> int:
     for item in items:
         by_batch.setdefault(item.bom.watch_quantity, []).append(item)
     lifecycles = dict(Part.objects.filter(pk__in=part_ids).values_list("pk", "lifecycle"))
-    today = timezone.now().date().isoformat()
+    today = timezone.localdate().isoformat()  # the platform's day (Asia/Shanghai), as `__date` reads it
     sent = 0
     for batch, group in by_batch.items():
         health = line_health([{"line": i.pk, "part_id": i.part_id, "quantity": i.quantity,
@@ -154,7 +154,7 @@ def bom_alerts_for_parts(*, part_ids: list[int]) -> int:
                 message = f"{head}{figures}."
                 if Notification.objects.filter(organization_id=item.bom.owner_id, kind=Notification.Kind.BOM_RISK,
                                                text__startswith=head[:250],
-                                               created_at__date=timezone.now().date()).exists():
+                                               created_at__date=timezone.localdate()).exists():
                     continue
                 notify(organization_ids=[item.bom.owner_id], kind=Notification.Kind.BOM_RISK, text=message)
                 webhooks_enqueue(organization_ids=[item.bom.owner_id], event="bom.line_at_risk", event_key=key,

@@ -1,9 +1,12 @@
 """A BOM's health, its suggested alternates, and what a listing change does to watched BOMs."""
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from marketplace.boms.models import Bom, BomItem
 from marketplace.catalogue.listings import listing_create, listing_update
@@ -85,6 +88,9 @@ def test_a_line_kept_without_a_match_is_matched_when_its_part_is_listed(buyer, t
 def test_a_listing_change_that_leaves_a_watched_line_unfillable_tells_the_owner(buyer, trader, market, monkeypatch,
                                                                               django_capture_on_commit_callbacks):
     monkeypatch.setattr("marketplace.notifications.tasks.webhook_deliver_or_retry", lambda *a, **k: None)  # no network
+    # 20:00 UTC is already tomorrow in Shanghai (the platform's zone): "the same day" is Shanghai's.
+    evening = datetime(2026, 12, 7, 20, 0, tzinfo=dt_timezone.utc)
+    monkeypatch.setattr(timezone, "now", lambda: evening)
     bom = upload(buyer, BOM)
     MarketWebhookEndpoint.objects.create(organization=buyer.org, url="https://example.test/hook", secret="s")
     assert buyer.client.put(f"/api/v1/boms/{bom['id']}/watch/", {"watched": True, "quantity": 20},
