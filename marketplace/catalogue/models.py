@@ -432,7 +432,7 @@ class PartPriceBand(models.Model):
 _VOCABULARY_COPIES: dict[str, dict[int, tuple[str, str, str, str]]] = {}  # database → id → (version, category, kind, text)
 _VOCABULARY_LOCK = threading.Lock()
 # (database and the rows' versions, the filters) → categories: a search asked again reads no text
-_VOCABULARY_ANSWERS: dict[tuple, set[str] | None] = {}
+_VOCABULARY_ANSWERS: dict[tuple, frozenset[str]] = {}
 _VOCABULARY_ANSWERS_MAX = 1024
 
 

@@ -259,35 +259,25 @@ class Engine:
 
     def _order_ids(self, qs: QuerySet[Listing], *, k: int | None, whole_parts: bool = False) -> list[int]:
         """Ids in the search order. Grouped: each part's best offer (the first in ascending price
-        order), parts ordered by it — descending means the parts whose best offer is dearest first.
-        `whole_parts`: `qs` holds every matching offer of its parts, so each part's statistics are
-        read in the same query (`grouped.best_offers`, kept in `part_stats`)."""
+        order), parts ordered by it — descending means the parts whose best offer is dearest first
+        (`grouped.best_offers`). `whole_parts`: `qs` holds every matching offer of its parts, so the
+        statistics read with the page are each part's (kept in `part_stats`)."""
         if not self.group:
             rows = self.ordered(qs).values_list("pk", flat=True)
             return list(rows if k is None else rows[:k])
-        descending = self.ordering == "-unit_price_at_qty"
-        if whole_parts and self.qty:
+        if self.qty:
+            descending = self.ordering == "-unit_price_at_qty"
             ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
             order = [F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending
             ids, stats = best_offers(qs, qty=self.qty, display=self.display, ascending=ascending, order=order, k=k)
-            self.part_stats.update(stats)
+            if whole_parts:
+                self.part_stats.update(stats)
             return ids
-        if connection.vendor == "postgresql":
-            return self._group_in_sql(qs, k)
-        ascending_order = "unit_price_at_qty" if descending else self.ordering
-        rows = (self.priced(qs) if self.qty else qs).order_by(*ORDERINGS[ascending_order])
-        rows = (rows.values_list("pk", "part_id", "sort_rank", "sort_unit_price") if self.qty
-                else rows.values_list("pk", "part_id", "id", "id"))
-        out, seen = [], set()
-        for pk, part_id, rank, price in rows.iterator(chunk_size=2000):
-            if part_id not in seen:
-                seen.add(part_id)
-                out.append((pk, rank, price))
-                if not descending and k is not None and len(out) >= k:
-                    break
-        if descending:  # by the best price (display currency), dearest first; parts without one last
-            out.sort(key=lambda row: (row[1], row[2] is None, -(row[2] or 0), row[0]))
-        return [pk for pk, _, _ in (out if k is None else out[:k])]
+        # Without a quantity (by lead time, stock, date or id): each part's first offer in that order.
+        ordering = ORDERINGS[self.ordering]
+        rows = qs.annotate(place=Window(RowNumber(), partition_by=[F("part_id")], order_by=[_expression(o) for o in ordering]))
+        rows = rows.filter(place=1).order_by(*ordering).values_list("pk", flat=True)
+        return list(rows if k is None else rows[:k])
 
     MAX_SCOPES = 4
 
@@ -462,19 +452,6 @@ class Engine:
         if connection.vendor == "postgresql" and sampled_count(self.matches(), Listing._meta.db_table, percent=1) > self.FULL_LIMIT:
             return True
         return len(self.matches().values_list("pk", flat=True)[: self.FULL_LIMIT + 1]) > self.FULL_LIMIT
-
-    def _group_in_sql(self, qs: QuerySet[Listing], k: int | None) -> list[int]:
-        """Parts by their best offer, as the loop in `_order_ids` orders them: each part's first
-        offer in ascending order (ROW_NUMBER per part), then those in the search's order — dearest
-        first by the best price, parts without a price at the quantity last (PostgreSQL: one query
-        that prices each offer once; the database keeps only each part's best row)."""
-        descending = self.ordering == "-unit_price_at_qty"
-        ascending = ORDERINGS["unit_price_at_qty" if descending else self.ordering]
-        rows = (self.priced(qs) if self.qty else qs).annotate(
-            place=Window(RowNumber(), partition_by=[F("part_id")], order_by=[_expression(o) for o in ascending]))
-        order = ([F("sort_rank").asc(), F("sort_unit_price").desc(nulls_last=True), "id"] if descending else ascending)
-        rows = rows.filter(place=1).order_by(*order).values_list("pk", flat=True)
-        return list(rows if k is None else rows[:k])
 
     def _best_by_part(self, part_ids: list[int]) -> dict[int, Decimal]:
         rows = (self.priced(self.matches().filter(self.display.priced_q(), part_id__in=part_ids))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import connections
 from django.db.models import F, OrderBy, QuerySet
 
-from marketplace.catalogue.models import Currency, Listing
+from marketplace.catalogue.models import Listing
 from marketplace.catalogue.search.pricing import DisplayCurrency, price_at_qty
 
 # The CTE's columns (the price-break probe once per offer: Django would repeat it in every
@@ -52,27 +52,13 @@ def order_sql(ordering: list) -> str:
     return ", ".join(terms)
 
 
-def sort_keys_sql(display: DisplayCurrency) -> tuple[str, list]:
-    """`price_at_qty`'s sort keys over the CTE's columns: the rank (0 with a rate into the display
-    currency, then one per currency without) and the prices × the rate (× 1 without one)."""
-    rates = sorted(display.rates.items())
-    unrated = [c for c in Currency.values if c not in display.rates]
-    rate = "CASE " + " ".join('WHEN "currency" = %s THEN %s' for _ in rates) + " ELSE 1 END" if rates else "1"
-    rate_params = [v for pair in rates for v in pair]
-    rank = ("CASE " + " ".join('WHEN "currency" = %s THEN %s' for _ in [*rates, *unrated]) + " ELSE %s END")
-    rank_params = [v for c, _ in rates for v in (c, 0)] + [v for i, c in enumerate(unrated) for v in (c, i + 1)] + [len(unrated) + 1]
-    sql = (f'{rank} AS "sort_rank", "unit_price_at_qty" * {rate} AS "sort_unit_price", '
-           f'"order_qty" * "unit_price_at_qty" * {rate} AS "sort_extended_price"')
-    return sql, rank_params + rate_params + rate_params
-
-
 def best_offers(matches: QuerySet[Listing], *, qty: int, display: DisplayCurrency, ascending: list, order: list,
                 k: int | None) -> tuple[list[int], dict[int, PartStats]]:
     """The first `k` parts' best offers in `order`, and each one's `PartStats` (by the best offer's
     id). `matches` is every matching offer of the candidate parts; `ascending` is the order that
     picks a part's best offer (`ORDERINGS` terms, over `price_at_qty`'s columns)."""
     sql, params = price_at_qty(matches, qty).order_by().values_list(*COLUMNS).query.sql_with_params()
-    keys, key_params = sort_keys_sql(display)
+    keys, key_params = display.sort_keys_sql()
     first = order_sql(ascending)
     limit = "" if k is None else f" LIMIT {int(k)}"
     # Offers that fill: stock covers the order quantity and a break prices it (as `_cheapest_fillers`).

@@ -67,6 +67,21 @@ class DisplayCurrency:
                     *[When(currency=c, then=Value(i + 1)) for i, c in enumerate(unrated)],
                     default=Value(len(unrated) + 1), output_field=IntegerField())
 
+    def sort_keys_sql(self) -> tuple[str, list]:
+        """`rank_sql()` and the converted prices (`price_at_qty`'s sort keys) as raw SQL over columns
+        named `currency`, `order_qty` and `unit_price_at_qty` (`grouped.best_offers` computes them
+        over its priced CTE, where the ORM would repeat the price probe): SQL and parameters."""
+        rates = sorted(self.rates.items())
+        unrated = [c for c in Currency.values if c not in self.rates]
+        rate = ("CASE " + " ".join('WHEN "currency" = %s THEN %s' for _ in rates) + " ELSE 1 END") if rates else "1"
+        rate_params = [v for pair in rates for v in pair]
+        rank = "CASE " + " ".join('WHEN "currency" = %s THEN %s' for _ in [*rates, *unrated]) + " ELSE %s END"
+        rank_params = ([v for c, _ in rates for v in (c, 0)] + [v for i, c in enumerate(unrated) for v in (c, i + 1)]
+                       + [len(unrated) + 1])
+        sql = (f'{rank} AS "sort_rank", "unit_price_at_qty" * {rate} AS "sort_unit_price", '
+               f'"order_qty" * "unit_price_at_qty" * {rate} AS "sort_extended_price"')
+        return sql, rank_params + rate_params + rate_params
+
     def priced_q(self) -> Q:
         """Listings whose currency has a rate (all, when every currency has one)."""
         return Q() if self.complete else Q(currency__in=sorted(self.rates))

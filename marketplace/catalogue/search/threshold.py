@@ -81,7 +81,7 @@ class ThresholdSearch:
                                                             else b <= page_value * (1 + SLACK))}
             parts = set(parts) - priced
             priced |= parts
-            if parts and banded.filtered and not self.joined:
+            if parts and banded.filtered and not banded.prefix_only:
                 parts = banded._passing(parts)
             rows.update(self._priced(parts, value_name))
             page_value = self._kth(rows, k, descending)
@@ -112,19 +112,12 @@ class ThresholdSearch:
             rate = e.display.rates[currency]
             for scope in scopes:
                 rows = self.banded.rows(currency, scope)
-                if self.joined:
+                if self.banded.prefix_only:
                     rows = rows.filter(part_id__in=self.banded.matching_parts())
                 groups.append([(rows.filter(**{f"{name}__isnull": False})
                                 .order_by(F(name).desc() if descending else F(name).asc(), "part_id")
                                 .values_list("part_id", name), rate * factor) for name, factor in columns])
         return groups
-
-    @property
-    def joined(self) -> bool:
-        """An MPN prefix alone is joined to the lists (`BandedSearch.prefix_only`): every row read is
-        then a match. Words and parameters are asked of each batch instead (finding all their parts
-        first would test every part's text)."""
-        return self.banded.prefix_only
 
     def _priced(self, parts: set[int], value_name: str) -> dict[int, tuple]:
         """The matching offers of these parts, priced exactly."""
