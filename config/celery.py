@@ -1,12 +1,17 @@
 import logging
 import os
+import time
 
-from celery import Celery
+from celery import Celery, states
 from celery.backends.redis import RedisBackend
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 logger = logging.getLogger(__name__)
+
+# A final result waits up to ~5 minutes for Redis (2, 4, 8, then every 15 s), holding one pool process.
+RESULT_STORE_ATTEMPTS = 22
+RESULT_STORE_MAX_WAIT = 15
 
 app = Celery("kitstreet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -26,6 +31,32 @@ class KitstreetRedisBackend(RedisBackend):
 
     def on_task_call(self, producer, task_id):
         pass
+
+    def store_result(self, task_id, result, state, traceback=None, request=None, **kwargs):
+        """Only the worker stores results, so an outage here must not cost a task its run.
+
+        STARTED (task_track_started) is stored before the task's body: had it raised, Celery would
+        skip the body ("Exception raised outside body") and the message would wait in Redis' unacked
+        set for the visibility timeout, a trial stuck "procuring" meanwhile. It is only a progress
+        marker, so its loss is logged and the task runs. A final state is what a client polls
+        `GET /api/v1/tasks/{id}/` for: it is retried with backoff while Redis comes back. Reads (the
+        web's status polls) keep failing fast, as settings ask."""
+        attempt = 0
+        while True:
+            try:
+                return super().store_result(task_id, result, state, traceback, request, **kwargs)
+            except self.connection_errors as exc:
+                if state == states.STARTED:
+                    logger.warning("result backend unavailable, task %s runs without its STARTED mark: %s",
+                                   task_id, exc)
+                    return result
+                attempt += 1
+                if attempt > RESULT_STORE_ATTEMPTS:
+                    raise
+                wait = min(2 ** attempt, RESULT_STORE_MAX_WAIT)
+                logger.warning("result backend unavailable, storing %s of task %s again in %s s: %s",
+                               state, task_id, wait, exc)
+                time.sleep(wait)
 
 
 def _lost_connection_is_a_connection_error() -> None:
