@@ -4,7 +4,8 @@ Given every matching offer of some parts (the candidates the engine found), one 
 each offer once (a materialised CTE over `price_at_qty`, one price-break probe per offer), then per part with window functions:
 its best offer (the first in the ascending order: ROW_NUMBER), the first offer that fills the
 quantity from stock (FIRST_VALUE in the same order, fillers first), and its offers' count, stock,
-shortest lead and fillable count. Parts are ordered by their best offer and cut to the page.
+shortest lead and fillable count, computed for the page's parts only. Parts are ordered by their
+best offer and cut to the page.
 
 Before this, a grouped page compiled and ran the pricing three times (the page, the part
 statistics, the fillers): ~30–45 ms per page at 1M listings, most of it compiling SQL.
@@ -66,9 +67,15 @@ def best_offers(matches: QuerySet[Listing], *, qty: int, display: DisplayCurrenc
     db = connections[matches.db]  # the search's database (a replica, when the router sends reads there)
     # PostgreSQL would inline a CTE referenced once, and with it the price probe into every sort key.
     materialized = "MATERIALIZED " if db.vendor == "postgresql" else ""
+    # The page's parts first (each part's best offer: one sort of the candidates' offers), then the
+    # statistics and fillers of those parts only: over every candidate they cost two more sorts
+    # and five window aggregates (~20 ms of a 500-part page at 1M listings, for 50 rows shown).
     statement = f"""
         WITH priced AS {materialized}({sql}),
-             offers AS (SELECT priced.*, {keys} FROM priced)
+             offers AS (SELECT priced.*, {keys} FROM priced),
+             page AS (SELECT "part_id" FROM (
+                 SELECT offers.*, ROW_NUMBER() OVER (PARTITION BY "part_id" ORDER BY {first}) AS "place" FROM offers
+             ) ranked WHERE "place" = 1 ORDER BY {order_sql(order)}{limit})
         SELECT "id", "part_id", "offers", "total_stock", "lead", "fillable", "filler", "fillers" FROM (
             SELECT offers.*,
                    ROW_NUMBER() OVER (PARTITION BY "part_id" ORDER BY {first}) AS "place",
@@ -79,10 +86,11 @@ def best_offers(matches: QuerySet[Listing], *, qty: int, display: DisplayCurrenc
                    SUM(CASE WHEN "stock" >= "order_qty" THEN 1 ELSE 0 END) OVER whole AS "fillable",
                    SUM(CASE WHEN {fills} THEN 1 ELSE 0 END) OVER whole AS "fillers"
               FROM offers
+             WHERE "part_id" IN (SELECT "part_id" FROM page)
             WINDOW whole AS (PARTITION BY "part_id")
         ) parts
         WHERE "place" = 1
-        ORDER BY {order_sql(order)}{limit}"""
+        ORDER BY {order_sql(order)}"""
     with db.cursor() as cursor:
         cursor.execute(statement, [*params, *key_params])
         rows = cursor.fetchall()

@@ -195,3 +195,26 @@ def test_an_mpn_prefix_over_many_parts_is_joined_to_the_summaries(market, monkey
                 got = [(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]
                 assert got == expected, (ordering, group, qty)
                 assert {row.part.mpn[:6] for row in page.rows} == {"GRM155"}
+
+
+def test_grouped_dearest_in_stock_skips_only_parts_that_cannot_reach_the_page(monkeypatch):
+    """The walk skips a part whose priced offers' dearest breaks are all below the page's k-th
+    value, without pricing it. An offer without a price at the quantity (its first break is above
+    it) does not count, however cheap: here it would hide the part whose in-stock offer tops the page."""
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    monkeypatch.setattr(ThresholdSearch, "BATCHES", (1, 1, 1))
+    monkeypatch.setattr(ThresholdSearch, "LOOSE_BATCHES", (1, 1, 1))
+    first, second, third = PartFactory(), PartFactory(), PartFactory()
+    for part, place, dearest in ((first, "5.00", "20.00"), (second, "6.00", "19.00")):  # read first: dearest offers
+        ListingFactory(part=part, breaks=[(1, place)])  # in stock: the part's place
+        ListingFactory(part=part, stock=0, breaks=[(1, dearest)])
+    ListingFactory(part=third, breaks=[(100, "0.10")])  # in stock, no price at 10 pieces
+    top = ListingFactory(part=third, breaks=[(1, "8.00")])  # the third part's place: 8.00, tops the page
+    page = offer_search(viewer=None, filters=search_filters(in_stock=True), qty=10, ordering="-unit_price_at_qty",
+                        group=True, limit=1)
+    assert page.path == "threshold"
+    assert [g.best.pk for g in page.rows] == [top.pk]
+    assert page.rows[0].best.converted["unit_price_at_qty"] == Decimal("8.000000")
