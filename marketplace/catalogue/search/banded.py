@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Value
+from django.db.models import F, Min, Value
 from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
 from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
+from marketplace.catalogue.search.pricing import SLACK
 from marketplace.catalogue.sql import InArray
 
 # ordering → (column bounding T, its direction, column selecting the candidates, comparison)
@@ -196,7 +197,22 @@ class BandedSearch:
                 parts.update(in_range.values_list("part_id", flat=True)[: self.MAX_PARTS + 1])
                 if len(parts) > self.MAX_PARTS:
                     return None
+        if grouped_dearest and len(e.bound_currencies()) > 1:
+            parts -= self._cheaper_elsewhere(parts, bound)
         return sorted(parts)
+
+    def _cheaper_elsewhere(self, parts: set[int], bound: Decimal) -> set[int]:
+        """Grouped dearest first: the candidates whose cheapest offer surely costs less than the
+        bound. A part is a candidate when one currency's offers may cost that much (its `best_ub`
+        there), but its place is its cheapest offer in any currency, at most each currency's
+        `best_hi` (offers priced throughout the band, so at the quantity): one summary row below
+        the bound rules it out. Most parts have offers in both currencies: at 1M listings this
+        leaves ~1 candidate in 5 to price (433 → 66 at 11 pieces)."""
+        e = self.engine
+        rows = PartPriceBand.objects.filter(band=self.band, best_hi__isnull=False, part_id__in=sorted(parts))
+        below = (rows.values("part_id").annotate(ub=Min(F("best_hi") * e.display.rate_sql()))
+                 .filter(ub__lt=bound * (1 - SLACK)).values_list("part_id", flat=True))
+        return set(below)
 
     def _cheapest_from_below(self, seen: dict[int, Decimal]) -> dict[int, Decimal]:
         """Grouped dearest first: a part's cheapest offer is at least its least `best_lo` over all

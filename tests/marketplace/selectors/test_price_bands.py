@@ -218,3 +218,21 @@ def test_grouped_dearest_in_stock_skips_only_parts_that_cannot_reach_the_page(mo
     assert page.path == "threshold"
     assert [g.best.pk for g in page.rows] == [top.pk]
     assert page.rows[0].best.converted["unit_price_at_qty"] == Decimal("8.000000")
+
+
+def test_grouped_dearest_rules_out_a_part_only_by_a_currency_that_surely_prices_it_lower(monkeypatch):
+    """Grouped dearest first from the summaries: a candidate is dropped when one currency's offers
+    surely cost less than the page's bound (`best_hi`, priced at every quantity of the band) —
+    not when they merely may (`best_lo`: here a break at 20 pieces, below the 11 asked)."""
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    dear, middle, cheap = PartFactory(), PartFactory(), PartFactory()
+    top = ListingFactory(part=dear, breaks=[(1, "9.00"), (20, "1.00")])  # 9.00 at 11 pieces
+    ListingFactory(part=dear, currency="USD", breaks=[(1, "2.00")])  # 14.40 CNY
+    ListingFactory(part=middle, breaks=[(1, "5.00")])
+    ListingFactory(part=cheap, breaks=[(1, "4.00")])
+    page = offer_search(viewer=None, filters=search_filters(), qty=11, ordering="-unit_price_at_qty", group=True, limit=1)
+    assert page.path == "banded"
+    assert [g.best.pk for g in page.rows] == [top.pk]
