@@ -11,11 +11,11 @@ in SQL, exactly as pricing every match orders them (the property test compares).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.db.models import F, Min
 
-from marketplace.catalogue.search.pricing import SLACK, _order_qty
+from marketplace.catalogue.search.pricing import BOUND_PLACES, SLACK, _order_qty
 
 # ordering → (the summaries' bound column, read descending?, the priced value)
 WALKS = {
@@ -28,8 +28,10 @@ WALKS = {
 class ThresholdSearch:
     BATCHES = (100, 400, 1500)  # parts per list read at each step; then the engine's other paths
     # Grouped dearest first reads on: its bound is loose, and the other way prices every match
-    # (refused beyond FULL_LIMIT). At 1M listings, in stock at 10 pieces, ~2,600 parts are read (~0.45 s).
+    # (refused beyond FULL_LIMIT). At 1M listings, in stock at 10 pieces, ~2,200 parts are read.
     LOOSE_BATCHES = (1000, 2000, 4000)
+    RANGE_LIMIT = 20_000  # summary rows read at once down to the page's value (`_rest_of_range`)
+    RANGE_HEAD = 4  # × the page's rows: the range's most promising parts, priced before the rest
 
     def __init__(self, engine, banded):
         self.engine, self.banded = engine, banded  # the banded search: its scopes, part filter and rows
@@ -60,7 +62,7 @@ class ThresholdSearch:
                 if g in exhausted:
                     continue
                 bounds = []
-                for i, (ordered, factor) in enumerate(lists):
+                for i, (ordered, factor, _) in enumerate(lists):
                     read = list(ordered[offsets[g, i]:offsets[g, i] + size + 1])
                     offsets[g, i] += size
                     for part, bound in read[:size]:
@@ -84,7 +86,7 @@ class ThresholdSearch:
             if parts and banded.filtered and not banded.prefix_only:
                 parts = banded._passing(parts)
             if loose and page_value is not None:
-                parts = self._may_reach(parts, page_value)
+                parts = set(self._may_reach(parts, page_value))
             rows.update(self._priced(parts, value_name))
             page_value = self._kth(rows, k, descending)
             if not thresholds:  # every list read to its end: what was priced is everything
@@ -94,11 +96,44 @@ class ThresholdSearch:
             if page_value is not None and (page_value > threshold * (1 + SLACK) if descending
                                            else page_value < threshold * (1 - SLACK)):
                 return self._ordered(rows, page_value, descending, k)
+            if loose and page_value is not None:
+                return self._rest_of_range(groups, rows, priced, page_value, value_name, k)
         return None
+
+    def _rest_of_range(self, groups, rows: dict, priced: set[int], page_value: Decimal, value_name: str,
+                       k: int) -> list[int] | None:
+        """Grouped dearest first, once the page has a k-th value: every part that can still reach it
+        has a bound at least that high, so those rows are read at once (one index range per list)
+        instead of batch after batch — ~2,000 parts in stock over the 1M market, where the batches
+        took five steps of four queries each. Parts already priced are skipped; the rest are
+        pruned (`_may_reach`) and priced; no unread part can then place. None (the batches go on)
+        when the range is too wide to read at once."""
+        banded = self.banded
+        parts: set[int] = set()
+        for lists in groups:
+            for ordered, factor, column in lists:
+                limit = (page_value * (1 - SLACK) / factor).quantize(BOUND_PLACES, ROUND_FLOOR)
+                read = list(ordered.filter(**{f"{column}__gte": limit}).values_list("part_id", flat=True)[:self.RANGE_LIMIT + 1])
+                if len(read) > self.RANGE_LIMIT:
+                    return None
+                parts.update(read)
+        parts -= priced
+        priced |= parts
+        if parts and banded.filtered and not banded.prefix_only:
+            parts = banded._passing(parts)
+        # Dearest bound first: the first few parts priced raise the page's k-th value, which rules
+        # out more of the rest before they are priced.
+        reach = self._may_reach(parts, page_value)
+        ranked = sorted(reach, key=reach.get, reverse=True)
+        head, tail = ranked[:self.RANGE_HEAD * k], ranked[self.RANGE_HEAD * k:]
+        rows.update(self._priced(set(head), value_name))
+        page_value = max(page_value, self._kth(rows, k, True))
+        rows.update(self._priced({p for p in tail if reach[p] >= page_value * (1 - SLACK)}, value_name))
+        return self._ordered(rows, self._kth(rows, k, True), True, k)
 
     def _lists(self, scopes: list[str | None]) -> list[list[tuple]]:
         """Per currency and scope, the lists walked side by side: rows of (part, bound) in the walk's
-        order, with the bound's factor into the display currency. Extended price reads two: the
+        order, with the bound's factor into the display currency and the bound's column. Extended price reads two: the
         cheapest order per unit asked (`ext_lo` × the quantity; tight for small MOQs) and the
         cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the quantity) — an
         unread part is bounded by both (Fagin's threshold algorithm with max)."""
@@ -118,23 +153,24 @@ class ThresholdSearch:
                     rows = rows.filter(part_id__in=self.banded.matching_parts())
                 groups.append([(rows.filter(**{f"{name}__isnull": False})
                                 .order_by(F(name).desc() if descending else F(name).asc(), "part_id")
-                                .values_list("part_id", name), rate * factor) for name, factor in columns])
+                                .values_list("part_id", name), rate * factor, name) for name, factor in columns])
         return groups
 
-    def _may_reach(self, parts: set[int], page_value: Decimal) -> set[int]:
+    def _may_reach(self, parts: set[int], page_value: Decimal) -> dict[int, Decimal]:
         """Grouped, dearest first: the parts whose cheapest priced offer can still reach the page.
         That offer costs at most its dearest break (`max_unit_price`, on the listing row: no probe
         into the breaks), so a part whose priced offers all have their dearest break below the
         page's k-th value never will. Read with one aggregate, where pricing would probe every
-        offer's breaks: at 10 pieces, in stock, ~1 part in 10 that the loose bound reads is left."""
+        offer's breaks: at 10 pieces, in stock, ~1 part in 10 that the loose bound reads is left.
+        Part → that upper bound of its place."""
         if not parts:
-            return parts
+            return {}
         e = self.engine
         # Priced at the quantity: a break at or below the order quantity (`price_at_qty`'s rule).
         offers = e.offers_of(parts).alias(oq=_order_qty(e.qty)).filter(first_break_qty__lte=F("oq"))
         reach = (offers.values("part_id").annotate(ub=Min(F("max_unit_price") * e.display.rate_sql()))
-                 .filter(ub__gte=page_value * (1 - SLACK)).values_list("part_id", flat=True))
-        return set(reach)
+                 .filter(ub__gte=page_value * (1 - SLACK)).values_list("part_id", "ub"))
+        return dict(reach)
 
     def _priced(self, parts: set[int], value_name: str) -> dict[int, tuple]:
         """The matching offers of these parts, priced exactly: per offer (listing → part, value),

@@ -158,6 +158,7 @@ def test_the_threshold_walk_a_few_parts_at_a_time_pages_like_pricing_every_match
     fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
     monkeypatch.setattr(Engine, "DIRECT_LIMIT", 5)
     monkeypatch.setattr(ThresholdSearch, "BATCHES", (1, 2, 3, 5, 8, 13, 21, 34, 55, 89))
+    monkeypatch.setattr(ThresholdSearch, "RANGE_HEAD", 1)  # grouped dearest: most of the range priced after the head
     for i, pk in enumerate(Listing.objects.order_by("pk").values_list("pk", flat=True)):
         Listing.objects.filter(pk=pk).update(stock=[0, 50, 5000][i % 3])  # stock is not summarised
     for ordering in ("unit_price_at_qty", "-unit_price_at_qty", "extended_price"):
@@ -236,3 +237,30 @@ def test_grouped_dearest_rules_out_a_part_only_by_a_currency_that_surely_prices_
     page = offer_search(viewer=None, filters=search_filters(), qty=11, ordering="-unit_price_at_qty", group=True, limit=1)
     assert page.path == "banded"
     assert [g.best.pk for g in page.rows] == [top.pk]
+
+
+def test_grouped_dearest_in_stock_reads_the_rest_of_the_range_and_prices_the_tail_that_can_place(monkeypatch):
+    """Once the page has a k-th value, the walk reads every part whose bound reaches it, prices the
+    most promising first (by their dearest priced break) and then the rest that can still place:
+    a part with a modest dearest break (3.00) but a flat price beats parts whose dear first break
+    (20.00) hides a price of 2.00 at the quantity."""
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    monkeypatch.setattr(ThresholdSearch, "BATCHES", (1, 1, 1))
+    monkeypatch.setattr(ThresholdSearch, "LOOSE_BATCHES", (1, 1, 1))
+    monkeypatch.setattr(ThresholdSearch, "RANGE_HEAD", 1)
+    first, second = PartFactory(), PartFactory()
+    top = ListingFactory(part=first, breaks=[(1, "9.00")])
+    ListingFactory(part=second, breaks=[(1, "1.00")])  # its place, 1.00; read second (dearest offer 8.90)
+    ListingFactory(part=second, stock=0, breaks=[(1, "8.90")])
+    for _ in range(5):  # read before the flat part (an offer out of stock at 4.00), each placed at 2.00
+        part = PartFactory()
+        ListingFactory(part=part, breaks=[(1, "20.00"), (100, "2.00")])
+        ListingFactory(part=part, stock=0, breaks=[(1, "4.00")])
+    flat = ListingFactory(part=PartFactory(), breaks=[(1, "3.00")])
+    page = offer_search(viewer=None, filters=search_filters(in_stock=True), qty=100, ordering="-unit_price_at_qty",
+                        group=True, limit=2)
+    assert page.path == "threshold"
+    assert [g.best.pk for g in page.rows] == [top.pk, flat.pk]
