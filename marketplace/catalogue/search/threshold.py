@@ -96,8 +96,9 @@ class ThresholdSearch:
             if page_value is not None and (page_value > threshold * (1 + SLACK) if descending
                                            else page_value < threshold * (1 - SLACK)):
                 return self._ordered(rows, page_value, descending, k)
-            if loose and page_value is not None:
-                return self._rest_of_range(groups, rows, priced, page_value, value_name, k)
+            if loose and page_value is not None and (found := self._rest_of_range(groups, rows, priced, page_value,
+                                                                               value_name, k)) is not None:
+                return found
         return None
 
     def _rest_of_range(self, groups, rows: dict, priced: set[int], page_value: Decimal, value_name: str,
@@ -133,8 +134,8 @@ class ThresholdSearch:
 
     def _lists(self, scopes: list[str | None]) -> list[list[tuple]]:
         """Per currency and scope, the lists walked side by side: rows of (part, bound) in the walk's
-        order, with the bound's factor into the display currency and the bound's column. Extended price reads two: the
-        cheapest order per unit asked (`ext_lo` × the quantity; tight for small MOQs) and the
+        order, with the bound's factor into the display currency and the bound's column. Extended
+        price reads two: the cheapest order per unit asked (`ext_lo` × the quantity; tight for small MOQs) and the
         cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the quantity) — an
         unread part is bounded by both (Fagin's threshold algorithm with max)."""
         e = self.engine

@@ -239,7 +239,8 @@ def test_grouped_dearest_rules_out_a_part_only_by_a_currency_that_surely_prices_
     assert [g.best.pk for g in page.rows] == [top.pk]
 
 
-def test_grouped_dearest_in_stock_reads_the_rest_of_the_range_and_prices_the_tail_that_can_place(monkeypatch):
+@pytest.mark.parametrize("range_limit", [20_000, 1])  # 1: the range is too wide to read at once, the batches go on
+def test_grouped_dearest_in_stock_reads_the_rest_of_the_range_and_prices_the_tail_that_can_place(monkeypatch, range_limit):
     """Once the page has a k-th value, the walk reads every part whose bound reaches it, prices the
     most promising first (by their dearest priced break) and then the rest that can still place:
     a part with a modest dearest break (3.00) but a flat price beats parts whose dear first break
@@ -248,8 +249,9 @@ def test_grouped_dearest_in_stock_reads_the_rest_of_the_range_and_prices_the_tai
 
     fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))
     monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    monkeypatch.setattr(ThresholdSearch, "RANGE_LIMIT", range_limit)
     monkeypatch.setattr(ThresholdSearch, "BATCHES", (1, 1, 1))
-    monkeypatch.setattr(ThresholdSearch, "LOOSE_BATCHES", (1, 1, 1))
+    monkeypatch.setattr(ThresholdSearch, "LOOSE_BATCHES", (1, 1, 1, 1, 1, 1))
     monkeypatch.setattr(ThresholdSearch, "RANGE_HEAD", 1)
     first, second = PartFactory(), PartFactory()
     top = ListingFactory(part=first, breaks=[(1, "9.00")])
