@@ -81,10 +81,7 @@ class ThresholdSearch:
             if page_value is not None:
                 parts = {p: b for p, b in parts.items() if (b >= page_value * (1 - SLACK) if descending
                                                             else b <= page_value * (1 + SLACK))}
-            parts = set(parts) - priced
-            priced |= parts
-            if parts and banded.filtered and not banded.prefix_only:
-                parts = banded._passing(parts)
+            parts = self._new_matches(set(parts), priced)
             if loose and page_value is not None:
                 parts = set(self._may_reach(parts, page_value))
             rows.update(self._priced(parts, value_name))
@@ -109,7 +106,6 @@ class ThresholdSearch:
         took five steps of four queries each. Parts already priced are skipped; the rest are
         pruned (`_may_reach`) and priced; no unread part can then place. None (the batches go on)
         when the range is too wide to read at once."""
-        banded = self.banded
         parts: set[int] = set()
         for lists in groups:
             for ordered, factor, column in lists:
@@ -118,10 +114,7 @@ class ThresholdSearch:
                 if len(read) > self.RANGE_LIMIT:
                     return None
                 parts.update(read)
-        parts -= priced
-        priced |= parts
-        if parts and banded.filtered and not banded.prefix_only:
-            parts = banded._passing(parts)
+        parts = self._new_matches(parts, priced)
         # Dearest bound first: the first few parts priced raise the page's k-th value, which rules
         # out more of the rest before they are priced.
         reach = self._may_reach(parts, page_value)
@@ -132,12 +125,20 @@ class ThresholdSearch:
         rows.update(self._priced({p for p in tail if reach[p] >= page_value * (1 - SLACK)}, value_name))
         return self._ordered(rows, self._kth(rows, k, True), True, k)
 
+    def _new_matches(self, parts: set[int], priced: set[int]) -> set[int]:
+        """Those of the parts read that were not priced yet (now marked priced) and pass the part
+        filter (asked once per part; a prefix alone was joined to the lists)."""
+        parts = parts - priced
+        priced |= parts
+        banded = self.banded
+        return banded._passing(parts) if parts and banded.filtered and not banded.prefix_only else parts
+
     def _lists(self, scopes: list[str | None]) -> list[list[tuple]]:
         """Per currency and scope, the lists walked side by side: rows of (part, bound) in the walk's
         order, with the bound's factor into the display currency and the bound's column. Extended
-        price reads two: the cheapest order per unit asked (`ext_lo` × the quantity; tight for small MOQs) and the
-        cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the quantity) — an
-        unread part is bounded by both (Fagin's threshold algorithm with max)."""
+        price reads two: the cheapest order per unit asked (`ext_lo` × the quantity; tight for small
+        MOQs) and the cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the
+        quantity) — an unread part is bounded by both (Fagin's threshold algorithm with max)."""
         e = self.engine
         column, descending, _ = WALKS[e.ordering]
         if e.group and descending and e.filters.part_level:
@@ -188,21 +189,16 @@ class ThresholdSearch:
         # would probe the offer's breaks a second time).
         return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name) if value is not None}
 
-    def _values(self, rows: dict[int, tuple]) -> list[tuple[int, Decimal]]:
-        """(part, value) of the page's candidate rows: each offer, or grouped each part's best (a
-        part's place is its cheapest offer's; `_priced` keeps one row per part)."""
-        return list(rows.values())
-
     def _kth(self, rows: dict[int, tuple], k: int, descending: bool) -> Decimal | None:
         """The page's k-th value so far, or None with fewer."""
-        values = [value for _, value in self._values(rows)]
+        values = [value for _, value in rows.values()]  # grouped rows are one per part
         return sorted(values, reverse=descending)[k - 1] if len(values) >= k else None
 
     def _ordered(self, rows: dict[int, tuple], page_value: Decimal | None, descending: bool, k: int) -> list[int]:
         """The page in the search's exact order: the parts that can be on it (every offer, or best
         offer, as good as the k-th or tied with it, with slack) ordered by the engine in SQL."""
         e = self.engine
-        values = self._values(rows)
+        values = rows.values()
         if page_value is None:
             parts = {part_id for part_id, _ in values}
         elif descending:
