@@ -8,6 +8,7 @@ from marketplace.catalogue.models import (  # noqa: F401
     Listing,
     ListingPriceChange,
     Part,
+    PartPackBand,
     PartPriceBand,
     PriceBreak,
     StockListImport,

@@ -8,7 +8,7 @@ from django.db import connection, connections, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Upper
 
-from marketplace.catalogue.price_bands import BOUND_COLUMNS, SUMMARY_COLUMNS, summarise
+from marketplace.catalogue.price_bands import BOUND_COLUMNS, PACK_COLUMNS, SUMMARY_COLUMNS, summarise_with_packs
 from marketplace.catalogue.units import measure_tokens, normalise_parameters
 from marketplace.catalogue.vocabulary import MAKER, PARAMETER, REBUILD_SQL, WORD, Narrowing, vocabulary_terms, vocabulary_text
 from organizations.models import Organization
@@ -327,27 +327,31 @@ class PartPriceBandQuerySet(models.QuerySet):
 
     def refresh(self, *, part_ids: set[int] | None = None) -> int:
         """Recompute the price summaries of these parts (None: every part) from their active
-        listings of verified vendors, what every search reader sees (`price_bands`). The parts'
-        rows are locked first, in id order, so that two writes to one part's listings do not
-        interleave their summaries. Returns the rows written."""
+        listings of verified vendors, what every search reader sees (`price_bands`): their
+        `PartPriceBand` and `PartPackBand` rows. The parts' rows are locked first, in id order, so
+        that two writes to one part's listings do not interleave their summaries. Returns the
+        `PartPriceBand` rows written."""
+        tables = (PartPriceBand, PartPackBand)
         with transaction.atomic():
             rebuilt_indexes: list[str] = []
             if part_ids is None:
-                rebuilt_indexes = self._empty_for_rebuild()
+                rebuilt_indexes = [d for model in tables for d in _empty_for_rebuild(model)]
                 ids = list(Part.objects.order_by("pk").values_list("pk", flat=True))
             else:
                 ids = sorted(part_ids)
                 list(Part.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk", flat=True))
-                self.filter(part_id__in=ids).delete()
+                for model in tables:
+                    model.objects.filter(part_id__in=ids).delete()
             chunks = [ids[i:i + self.REBUILD_CHUNK] for i in range(0, len(ids), self.REBUILD_CHUNK)]
             written = 0
             for chunk in chunks:
-                rows = self._summaries(chunk[0], chunk[-1], set(chunk) if part_ids is not None else None)
-                if connection.vendor == "postgresql" and len(rows) > 1000:
-                    self._copy(rows)
-                else:
-                    self.bulk_create(rows, batch_size=2000)
-                written += len(rows)
+                bands, packs = self._summaries(chunk[0], chunk[-1], set(chunk) if part_ids is not None else None)
+                for model, columns, rows in ((PartPriceBand, SUMMARY_COLUMNS, bands), (PartPackBand, PACK_COLUMNS, packs)):
+                    if connection.vendor == "postgresql" and len(rows) > 1000:
+                        _copy(model, columns, rows)
+                    else:
+                        model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
+                written += len(bands)
             if rebuilt_indexes:
                 with connection.cursor() as cursor:
                     # The rows' deferred foreign-key checks first: an index cannot be built with them pending.
@@ -355,44 +359,46 @@ class PartPriceBandQuerySet(models.QuerySet):
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     for definition in rebuilt_indexes:
                         cursor.execute(definition)
-                    cursor.execute(f'ANALYZE "{PartPriceBand._meta.db_table}"')  # the new rows' statistics for the planner
+                    for model in tables:  # the new rows' statistics for the planner
+                        cursor.execute(f'ANALYZE "{model._meta.db_table}"')
             return written
 
-    def _empty_for_rebuild(self) -> list[str]:
-        """Every row deleted; on PostgreSQL by TRUNCATE, with the plain indexes dropped so that they are
-        built once after the load (14 indexes kept up row by row made a 1M-listing rebuild crawl).
-        Returns the statements that build them again."""
-        if connection.vendor != "postgresql":
-            self.all().delete()
-            return []
-        table = PartPriceBand._meta.db_table
-        with connection.cursor() as cursor:
-            # Checks deferred to the commit (rows written earlier in this transaction) must run
-            # first: TRUNCATE refuses a table with pending trigger events.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute(f'TRUNCATE "{table}"')
-            cursor.execute("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                           "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique", [table])
-            indexes = cursor.fetchall()
-            for name, _ in indexes:
-                cursor.execute(f"DROP INDEX {name}")
-        return [definition for _, definition in indexes]
-
     @staticmethod
-    def _summaries(first: int, last: int, only: set[int] | None) -> list["PartPriceBand"]:
+    def _summaries(first: int, last: int, only: set[int] | None) -> tuple[list[dict], list[dict]]:
         listings = Listing.objects.filter(part_id__gte=first, part_id__lte=last, is_active=True, vendor_verified=True)
         breaks = (PriceBreak.objects.filter(listing__in=listings).order_by("listing_id", "min_qty")
                   .values_list("listing_id", "min_qty", "unit_price"))
-        rows = summarise(listings.order_by("pk").values_list("pk", "part_id", "currency", "moq", "multiple", "category_key"), breaks, only=only)
-        return [PartPriceBand(**row) for row in rows]
+        return summarise_with_packs(listings.order_by("pk").values_list("pk", "part_id", "currency", "moq", "multiple",
+                                                                        "category_key"), breaks, only=only)
 
-    @staticmethod
-    def _copy(rows: list["PartPriceBand"]) -> None:
-        with connection.cursor() as cursor, cursor.copy(
-                f"COPY {PartPriceBand._meta.db_table} ({', '.join(SUMMARY_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([getattr(row, c) for c in SUMMARY_COLUMNS])
+
+def _empty_for_rebuild(model) -> list[str]:
+    """Every row of a summary table deleted; on PostgreSQL by TRUNCATE, with the plain indexes
+    dropped so that they are built once after the load (14 indexes kept up row by row made a
+    1M-listing rebuild crawl). Returns the statements that build them again."""
+    if connection.vendor != "postgresql":
+        model.objects.all().delete()
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        # Checks deferred to the commit (rows written earlier in this transaction) must run
+        # first: TRUNCATE refuses a table with pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(f'TRUNCATE "{table}"')
+        cursor.execute("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                       "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique", [table])
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in indexes]
+
+
+def _copy(model, columns: tuple[str, ...], rows: list[dict]) -> None:
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 class PartPriceBand(models.Model):
@@ -427,6 +433,30 @@ class PartPriceBand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part_id} {self.currency} band {self.band}"
+
+
+class PartPackBand(models.Model):
+    """A part's offers in one listing currency and pack multiple, for one band of quantities: the
+    least break reachable there (`price_bands`). At a quantity q they order at least ⌈q / multiple⌉
+    × multiple, so this bounds their extended price exactly where `PartPriceBand.ext_lo` cannot
+    (between pack sizes); the threshold walk reads one list per multiple. Derived data, rewritten
+    with `PartPriceBand`."""
+
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="+", db_index=False)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    category_key = models.CharField(max_length=100, help_text="UPPER(part.category), as on the listings")
+    band = models.PositiveSmallIntegerField(help_text="index into price_bands.TIERS")
+    multiple = models.PositiveIntegerField()
+    unit_lo = models.DecimalField(**UNIT_PRICE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["part", "currency", "band", "multiple"], name="partpackband_unique")]
+        indexes = [models.Index(fields=["band", "currency", "multiple", "unit_lo", "part"], name="partpack_unit_lo_idx"),
+                   models.Index(fields=["band", "currency", "category_key", "multiple", "unit_lo", "part"],
+                                name="partpack_cat_unit_lo_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.part_id} {self.currency} band {self.band} ×{self.multiple}"
 
 
 _VOCABULARY_COPIES: dict[str, dict[int, tuple[str, str, str, str]]] = {}  # database → id → (version, category, kind, text)

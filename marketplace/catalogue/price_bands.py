@@ -21,6 +21,12 @@ both sides:
   order quantity × the least reachable break — exact for a reel whose MOQ covers the band, where
   `ext_lo` is loose by the band's width (the threshold walk reads both).
 
+Per pack multiple too (`PartPackBand`: part, currency, band, multiple → `unit_lo`, the least break
+reachable in the band from the part's offers sold in that multiple): at a quantity q such an offer
+orders at least ⌈q / multiple⌉ × multiple, so its extended price is at least that × `unit_lo` —
+exact for the order quantity where `ext_lo` must allow a factor of 1 for the whole band (at 108
+pieces an offer in multiples of 100 orders 200, twice what `ext_lo` × 108 says).
+
 Pure computation here (no database); the rows are written by `PartPriceBand.objects.refresh`.
 """
 
@@ -35,6 +41,7 @@ TIERS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 500
 UNIT = Decimal("0.000001")  # a unit price's places (the bounds are rounded outward to them)
 BOUND_COLUMNS = ("best_lo", "best_hi", "best_ub", "dear_lo", "dear_hi", "ext_lo", "ext_hi", "order_lo")
 SUMMARY_COLUMNS = ("part_id", "currency", "category_key", "band", "offers", *BOUND_COLUMNS)  # a row, as written
+PACK_COLUMNS = ("part_id", "currency", "category_key", "band", "multiple", "unit_lo")  # a `PartPackBand` row
 
 
 def band_of(qty: int) -> int:
@@ -75,10 +82,11 @@ def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) ->
     return out
 
 
-def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]]) -> list[dict]:
+def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]], per_listing: list | None = None) -> list[dict]:
     """One part's listings in one currency, each (moq, multiple, breaks) → per band the summary's
-    bounds (`BOUND_COLUMNS`, None where no offer gives one) and `offers` (how many listings)."""
-    per_listing = [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
+    bounds (`BOUND_COLUMNS`, None where no offer gives one) and `offers` (how many listings).
+    `per_listing`: their `listing_bands`, when already computed."""
+    per_listing = per_listing or [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
     rows = []
     for band in range(len(TIERS)):
         some = [b[band] for b in per_listing if b[band] is not None]
@@ -100,10 +108,27 @@ def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]]) -> li
     return rows
 
 
+def pack_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]], per_listing: list | None = None) -> list[dict]:
+    """One part's listings in one currency, each (moq, multiple, breaks) → per pack multiple and
+    band where one of them has a price, `unit_lo`: the least break reachable there."""
+    per_listing = per_listing or [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
+    by_multiple: dict[int, list] = {}
+    for (_, multiple, _), bands in zip(listings, per_listing):
+        by_multiple.setdefault(multiple, []).append(bands)
+    return [{"band": band, "multiple": multiple, "unit_lo": min(lows)}
+            for multiple, per_listing in sorted(by_multiple.items()) for band in range(len(TIERS))
+            if (lows := [b[band][0] for b in per_listing if b[band] is not None])]
+
+
 def summarise(listings, breaks, *, only: set[int] | None = None) -> list[dict]:
     """Summary rows (`part_id`, `currency`, `category_key`, `band`, `offers`, bounds) from listing
     rows (id, part_id, currency, moq, multiple, category_key) and break rows (listing_id, min_qty,
     unit_price) ordered by listing and quantity; `only` keeps those parts."""
+    return summarise_with_packs(listings, breaks, only=only)[0]
+
+
+def summarise_with_packs(listings, breaks, *, only: set[int] | None = None) -> tuple[list[dict], list[dict]]:
+    """`summarise`'s rows, and the `PartPackBand` rows (`PACK_COLUMNS`) of the same listings."""
     by_listing: dict[int, list] = {}
     for listing_id, qty, price in breaks:
         by_listing.setdefault(listing_id, []).append((qty, price))
@@ -111,5 +136,10 @@ def summarise(listings, breaks, *, only: set[int] | None = None) -> list[dict]:
     for listing_id, part_id, currency, moq, multiple, category_key in listings:
         if only is None or part_id in only:
             grouped.setdefault((part_id, currency, category_key), []).append((moq, multiple, by_listing.get(listing_id, [])))
-    return [{"part_id": part_id, "currency": currency, "category_key": category_key, **row}
-            for (part_id, currency, category_key), offers in sorted(grouped.items()) for row in part_bands(offers)]
+    bands, packs = [], []
+    for (part_id, currency, category_key), offers in sorted(grouped.items()):
+        key = {"part_id": part_id, "currency": currency, "category_key": category_key}
+        per_listing = [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in offers]
+        bands.extend({**key, **row} for row in part_bands(offers, per_listing))
+        packs.extend({**key, **row} for row in pack_bands(offers, per_listing))
+    return bands, packs

@@ -20,6 +20,7 @@ from marketplace.catalogue.models import (
     CategoryVocabulary,
     Listing,
     Part,
+    PartPackBand,
     PartPriceBand,
     PriceBreak,
     listing_search_values,
@@ -27,7 +28,7 @@ from marketplace.catalogue.models import (
     part_search_fields,
     search_text_of,
 )
-from marketplace.catalogue.price_bands import SUMMARY_COLUMNS, summarise
+from marketplace.catalogue.price_bands import PACK_COLUMNS, SUMMARY_COLUMNS, summarise_with_packs
 from marketplace.catalogue.units import normalise_parameters
 from marketplace.demo.catalogue import (
     CAP_VALUES,
@@ -466,8 +467,9 @@ def seed_large(ctx: DemoContext) -> None:
             break_rows.extend((next_id, q, price) for q, price in breaks)
             next_id += 1
     # The parts' price summaries too, from the same rows (what `PartPriceBand.objects.refresh` reads).
-    band_rows = summarise(((r[0], r[2], r[7], r[4], r[5], r[12]) for r in listing_rows if r[13]), break_rows)
-    _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, band_rows)
+    band_rows, pack_rows = summarise_with_packs(((r[0], r[2], r[7], r[4], r[5], r[12]) for r in listing_rows if r[13]),
+                                                break_rows)
+    _copy_or_bulk(ctx, part_rows, listing_rows, break_rows, band_rows, pack_rows)
     CategoryVocabulary.objects.rebuild()  # the categories' vocabulary, from the parts just written
     ctx.say(f"  large: {len(part_rows):,} parts, {len(listing_rows):,} listings, {len(break_rows):,} price breaks, "
             f"{len(vendor_ids):,} more stalls")
@@ -476,7 +478,8 @@ def seed_large(ctx: DemoContext) -> None:
 SEARCH_COLUMNS = ("category_key", "vendor_verified", "min_unit_price", "max_unit_price", "first_break_qty", "min_spend")
 
 
-def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list, band_rows: list[dict]) -> None:
+def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_rows: list, band_rows: list[dict],
+                  pack_rows: list[dict]) -> None:
     """Writes the rows with their search columns already computed. PostgreSQL: the tables' plain
     indexes are dropped, the rows COPYed, then the indexes built once over the whole table (much
     cheaper than updating them row by row); no UPDATE over the new rows."""
@@ -494,9 +497,11 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
         PriceBreak.objects.bulk_create([PriceBreak(listing_id=l, min_qty=q, unit_price=p) for l, q, p in break_rows],
                                        batch_size=20000)
         PartPriceBand.objects.bulk_create([PartPriceBand(**row) for row in band_rows], batch_size=20000)
+        PartPackBand.objects.bulk_create([PartPackBand(**row) for row in pack_rows], batch_size=20000)
         return
     raw = connection.connection  # the psycopg connection, inside seed_demo's transaction
-    tables = ("marketplace_part", "marketplace_listing", "marketplace_pricebreak", "marketplace_partpriceband")
+    tables = ("marketplace_part", "marketplace_listing", "marketplace_pricebreak", "marketplace_partpriceband",
+              "marketplace_partpackband")
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         deferred = _drop_plain_indexes(cursor, tables)
@@ -515,6 +520,9 @@ def _copy_or_bulk(ctx: DemoContext, part_rows: list, listing_rows: list, break_r
         with cursor.copy(f"COPY marketplace_partpriceband ({', '.join(SUMMARY_COLUMNS)}) FROM STDIN") as copy:
             for row in ctx.progress(band_rows, total=len(band_rows), desc="large: COPY price summaries"):
                 copy.write_row([row[c] for c in SUMMARY_COLUMNS])
+        with cursor.copy(f"COPY marketplace_partpackband ({', '.join(PACK_COLUMNS)}) FROM STDIN") as copy:
+            for row in ctx.progress(pack_rows, total=len(pack_rows), desc="large: COPY pack summaries"):
+                copy.write_row([row[c] for c in PACK_COLUMNS])
         for table in ("marketplace_part", "marketplace_listing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         # The rows' foreign keys are checked now (they are deferred to the commit, and an index

@@ -6,8 +6,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from marketplace.demo import world as demo
-from marketplace.catalogue.price_bands import SUMMARY_COLUMNS
-from marketplace.models import Listing, Part, PartPriceBand
+from marketplace.catalogue.price_bands import PACK_COLUMNS, SUMMARY_COLUMNS
+from marketplace.models import Listing, Part, PartPackBand, PartPriceBand
 from organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,8 @@ def _indexes() -> set[str]:
         return set()
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename IN "
-                       "('marketplace_part', 'marketplace_listing', 'marketplace_pricebreak', 'marketplace_partpriceband')")
+                       "('marketplace_part', 'marketplace_listing', 'marketplace_pricebreak', 'marketplace_partpriceband', "
+                       "'marketplace_partpackband')")
         return {name for (name,) in cursor.fetchall()}
 
 
@@ -34,11 +35,14 @@ def test_large_is_added_to_the_small_world_once(monkeypatch):
     written = list(Listing.objects.order_by("pk").values_list(*demo.SEARCH_COLUMNS))
     # So were the parts' price summaries (COPYed from the generated rows): as a rebuild makes them.
     summaries = sorted(PartPriceBand.objects.values_list(*SUMMARY_COLUMNS))
+    packs = sorted(PartPackBand.objects.values_list(*PACK_COLUMNS))
+    assert packs and PartPackBand.objects.filter(multiple__gt=1).exists()
     assert PartPriceBand.objects.filter(part__mpn="SN74LVC1G00000").exists()
     assert Listing.objects.filter(min_unit_price__isnull=True).count() < Listing.objects.count() / 10
     Listing.objects.all().refresh_search_columns()
     assert list(Listing.objects.order_by("pk").values_list(*demo.SEARCH_COLUMNS)) == written
     assert sorted(PartPriceBand.objects.values_list(*SUMMARY_COLUMNS)) == summaries
+    assert sorted(PartPackBand.objects.values_list(*PACK_COLUMNS)) == packs
     assert Organization.objects.count() == organisations + 15
     assert Listing.objects.count() > listings + 70 * 10
     assert Part.objects.get(mpn="SN74LVC1G00000").search_text  # searchable like any part

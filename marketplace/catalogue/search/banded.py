@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import F, Min, Value
 from django.db.models.functions import Upper
 
-from marketplace.catalogue.models import Listing, Part, PartPriceBand
+from marketplace.catalogue.models import Listing, Part, PartPackBand, PartPriceBand
 from marketplace.catalogue.price_bands import band_of
 from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
 from marketplace.catalogue.search.pricing import SLACK
@@ -110,9 +111,24 @@ class BandedSearch:
         f = self.engine.filters
         return bool(f.mpn and not (f.q or f.parameters or f.manufacturer) and self.engine.part_ids is None)
 
-    def rows(self, currency: str, scope: str | None):
-        qs = PartPriceBand.objects.filter(band=self.band, currency=currency)
+    def rows(self, currency: str, scope: str | None, model=PartPriceBand):
+        qs = model.objects.filter(band=self.band, currency=currency)
         return qs.filter(category_key=Upper(Value(scope))) if scope else qs  # as the listings' copy
+
+    def multiples(self, currency: str, scope: str | None) -> list[int]:
+        """The pack multiples the scope's offers in this currency are sold in (`PartPackBand`), read
+        as a loose index scan: one probe per multiple, where DISTINCT would read every row."""
+        db = connections[PartPackBand.objects.all().db]  # the search's database (a replica, when routed there)
+        table = db.ops.quote_name(PartPackBand._meta.db_table)
+        where, params = "band = %s AND currency = %s", [self.band, currency]
+        if scope:
+            where, params = where + " AND category_key = UPPER(%s)", params + [scope]
+        with db.cursor() as cursor:
+            cursor.execute(f"WITH RECURSIVE m(multiple) AS (SELECT MIN(multiple) FROM {table} WHERE {where} "
+                           f"UNION ALL SELECT (SELECT MIN(multiple) FROM {table} WHERE {where} AND multiple > m.multiple) "
+                           "FROM m WHERE m.multiple IS NOT NULL) SELECT multiple FROM m WHERE multiple IS NOT NULL",
+                           params + params)
+            return [multiple for (multiple,) in cursor.fetchall()]
 
     def walk(self, rows, column: str, *, descending: bool, limit: int) -> list[tuple[int, Decimal]]:
         """The first `limit` matching parts' (part, value) in the column's order. The first WALK rows

@@ -15,6 +15,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.db.models import F, Min
 
+from marketplace.catalogue.models import PartPackBand
 from marketplace.catalogue.search.pricing import BOUND_PLACES, SLACK, _order_qty
 
 # ordering → (the summaries' bound column, read descending?, the priced value)
@@ -32,6 +33,7 @@ class ThresholdSearch:
     LOOSE_BATCHES = (1000, 2000, 4000)
     RANGE_LIMIT = 20_000  # summary rows read at once down to the page's value (`_rest_of_range`)
     RANGE_HEAD = 4  # × the page's rows: the range's most promising parts, priced before the rest
+    MAX_PACKS = 8  # pack multiples walked as lists of their own (extended price); more: `ext_lo`
 
     def __init__(self, engine, banded):
         self.engine, self.banded = engine, banded  # the banded search: its scopes, part filter and rows
@@ -51,6 +53,7 @@ class ThresholdSearch:
             e.categories = scopes
         groups = self._lists(scopes)
         offsets = {(g, i): 0 for g, lists in enumerate(groups) for i in range(len(lists))}
+        read_whole: set[tuple[int, int]] = set()  # lists read to their end
         exhausted: set[int] = set()  # groups read to their end (every part of theirs priced)
         rows: dict[int, tuple] = {}  # listing (grouped: part) → (part, value) of the matching offers priced so far
         priced: set[int] = set()  # parts whose offers are in `rows` (a part read again in another list is not priced again)
@@ -61,20 +64,29 @@ class ThresholdSearch:
             for g, lists in enumerate(groups):
                 if g in exhausted:
                     continue
-                bounds = []
-                for i, (ordered, factor, _) in enumerate(lists):
+                whole_bounds, pack_bounds = [], []  # the first unread row's bound, converted, per list
+                for i, (ordered, factor, _, whole) in enumerate(lists):
+                    if (g, i) in read_whole:
+                        continue
                     read = list(ordered[offsets[g, i]:offsets[g, i] + size + 1])
                     offsets[g, i] += size
                     for part, bound in read[:size]:
                         bound *= factor
                         parts[part] = (max if descending else min)(bound, parts.get(part, bound))
                     if len(read) <= size:
-                        exhausted.add(g)  # one list of the group read whole: all its parts are read
-                    else:  # the first unread row's bound, converted: no unread part of this list does better
-                        bounds.append(read[size][1] * factor)
-                if g not in exhausted:
-                    # A part unread in every list of the group is bounded by each: by the tightest.
-                    thresholds.append(min(bounds) if descending else max(bounds))
+                        read_whole.add((g, i))
+                    else:  # no unread part of this list does better
+                        (whole_bounds if whole else pack_bounds).append(read[size][1] * factor)
+                packs = [i for i, lst in enumerate(lists) if not lst[3]]
+                if any((g, i) in read_whole for i, lst in enumerate(lists) if lst[3]) or (
+                        packs and all((g, i) in read_whole for i in packs)):
+                    exhausted.add(g)  # every part of the group is read (and priced, or out of reach)
+                    continue
+                # A part unread in every list of the group is bounded by each list of all its offers
+                # (the tightest counts) and, its offers split by pack multiple, by the loosest of those.
+                if pack_bounds:
+                    whole_bounds.append(max(pack_bounds) if descending else min(pack_bounds))
+                thresholds.append(min(whole_bounds) if descending else max(whole_bounds))
             # Only parts that can still reach the page are priced: the page's k-th value only gets
             # better as more is priced, so a part whose bound (of the offers in that row's currency)
             # is already beyond it never will. Its other currencies' rows are read on their own.
@@ -108,7 +120,7 @@ class ThresholdSearch:
         when the range is too wide to read at once."""
         parts: set[int] = set()
         for lists in groups:
-            for ordered, factor, column in lists:
+            for ordered, factor, column, _ in lists:
                 limit = (page_value * (1 - SLACK) / factor).quantize(BOUND_PLACES, ROUND_FLOOR)
                 read = list(ordered.filter(**{f"{column}__gte": limit}).values_list("part_id", flat=True)[:self.RANGE_LIMIT + 1])
                 if len(read) > self.RANGE_LIMIT:
@@ -135,28 +147,42 @@ class ThresholdSearch:
 
     def _lists(self, scopes: list[str | None]) -> list[list[tuple]]:
         """Per currency and scope, the lists walked side by side: rows of (part, bound) in the walk's
-        order, with the bound's factor into the display currency and the bound's column. Extended
-        price reads two: the cheapest order per unit asked (`ext_lo` × the quantity; tight for small
-        MOQs) and the cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the
-        quantity) — an unread part is bounded by both (Fagin's threshold algorithm with max)."""
-        e = self.engine
+        order, with the bound's factor into the display currency, the bound's column and whether a
+        row bounds all the part's offers (or, per pack multiple, those sold in it). Extended price
+        reads the cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the
+        quantity) beside the cheapest order per unit asked: one list per pack multiple m, whose
+        offers order at least ⌈q / m⌉ × m (`PartPackBand`; exact between pack sizes, where `ext_lo`
+        × the quantity is half the truth for reels of 100 at 108), or `ext_lo` over a scope sold in
+        more than MAX_PACKS multiples — an unread part is bounded by each list of all its offers,
+        and by the least of the pack lists (Fagin's threshold algorithm)."""
+        e, banded = self.engine, self.banded
         column, descending, _ = WALKS[e.ordering]
         if e.group and descending and e.filters.part_level:
             # Parts by their cheapest offer, dearest first, every offer counted: `best_ub` bounds
             # that offer from above, much tighter than the dearest offer's `dear_hi`.
             column = "best_ub"
-        columns = [(column, e.qty), ("order_lo", 1)] if e.ordering == "extended_price" else [(column, 1)]
         groups = []
         for currency in e.bound_currencies():
             rate = e.display.rates[currency]
             for scope in scopes:
-                rows = self.banded.rows(currency, scope)
-                if self.banded.prefix_only:
-                    rows = rows.filter(part_id__in=self.banded.matching_parts())
-                groups.append([(rows.filter(**{f"{name}__isnull": False})
-                                .order_by(F(name).desc() if descending else F(name).asc(), "part_id")
-                                .values_list("part_id", name), rate * factor, name) for name, factor in columns])
+                lists = [(banded.rows(currency, scope), column, 1, True)]
+                if e.ordering == "extended_price":
+                    multiples = banded.multiples(currency, scope)
+                    if len(multiples) <= self.MAX_PACKS:
+                        lists = [(banded.rows(currency, scope, PartPackBand).filter(multiple=m), "unit_lo",
+                                  -(-e.qty // m) * m, False) for m in multiples]
+                    else:
+                        lists = [(banded.rows(currency, scope), "ext_lo", e.qty, True)]
+                    lists.append((banded.rows(currency, scope), "order_lo", 1, True))
+                groups.append([self._ordered_list(rows, name, descending, rate * factor, whole)
+                               for rows, name, factor, whole in lists])
         return groups
+
+    def _ordered_list(self, rows, name: str, descending: bool, factor: Decimal, whole: bool) -> tuple:
+        if self.banded.prefix_only:
+            rows = rows.filter(part_id__in=self.banded.matching_parts())
+        return (rows.filter(**{f"{name}__isnull": False}).order_by(F(name).desc() if descending else F(name).asc(), "part_id")
+                .values_list("part_id", name), factor, name, whole)
 
     def _may_reach(self, parts: set[int], page_value: Decimal) -> dict[int, Decimal]:
         """Grouped, dearest first: the parts whose cheapest priced offer can still reach the page.

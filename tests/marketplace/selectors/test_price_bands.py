@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from marketplace.catalogue.listings import listing_create, listing_update
-from marketplace.catalogue.models import CategoryVocabulary, Listing, PartPriceBand
-from marketplace.catalogue.price_bands import SUMMARY_COLUMNS, TIERS, band_of, listing_bands, order_qty
+from marketplace.catalogue.models import CategoryVocabulary, Listing, PartPackBand, PartPriceBand
+from marketplace.catalogue.price_bands import PACK_COLUMNS, SUMMARY_COLUMNS, TIERS, band_of, listing_bands, order_qty, pack_bands
 from marketplace.catalogue.search.engine import Engine
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.results import offer_search
@@ -37,6 +37,7 @@ def price_at(qty, moq, multiple, breaks):
 ])
 def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
     bands = listing_bands(moq, multiple, breaks)
+    packs = {row["band"]: row["unit_lo"] for row in pack_bands([(moq, multiple, breaks)])}
     for qty in [*range(1, 3000), 4999, 5000, 9999, 10000, 60000, 99999, 100000, 250000]:
         price, oq = price_at(qty, moq, multiple, breaks)
         band = bands[band_of(qty)]
@@ -47,6 +48,7 @@ def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
         assert lo <= price <= hi, qty
         assert ext_lo * qty <= oq * price and (ext_hi is None or oq * price <= ext_hi * qty), qty
         assert order_lo <= oq * price, qty
+        assert packs[band_of(qty)] * (-(-qty // multiple) * multiple) <= oq * price, qty  # the pack list's bound
 
 
 def test_band_of_quantities():
@@ -55,12 +57,14 @@ def test_band_of_quantities():
     assert len(TIERS) == 16
 
 
-def rebuilt() -> list[tuple]:
-    """The summaries as they are, and as a rebuild from scratch makes them."""
-    fields = SUMMARY_COLUMNS
-    current = sorted(PartPriceBand.objects.values_list(*fields))
+def rebuilt() -> tuple[list[tuple], list[tuple]]:
+    """The summaries (per band, then per pack multiple) as they are, and as a rebuild from scratch makes them."""
+    def rows():
+        return sorted(PartPriceBand.objects.values_list(*SUMMARY_COLUMNS)), sorted(PartPackBand.objects.values_list(*PACK_COLUMNS))
+
+    current = rows()
     PartPriceBand.objects.refresh()
-    return current, sorted(PartPriceBand.objects.values_list(*fields))
+    return current, rows()
 
 
 def test_every_listing_write_keeps_the_summaries_current():
@@ -68,13 +72,14 @@ def test_every_listing_write_keeps_the_summaries_current():
     part = PartFactory(category="Capacitor")
     listing = listing_create(vendor=vendor, part=part, price_breaks=[(1, Decimal("0.10")), (100, Decimal("0.05"))], stock=500)
     now, fresh = rebuilt()
-    assert now == fresh and len(now) == len(TIERS)
+    assert now == fresh and len(now[0]) == len(now[1]) == len(TIERS)
     for change in ({"price_breaks": [(1, Decimal("0.20"))]}, {"moq": 50}, {"multiple": 10}, {"currency": "USD"},
                    {"is_active": False}, {"is_active": True}):
         listing_update(listing=listing, **change)
         now, fresh = rebuilt()
         assert now == fresh, change
     assert not PartPriceBand.objects.filter(currency="CNY").exists()  # the one offer is now in USD
+    assert set(PartPackBand.objects.values_list("currency", "multiple")) == {("USD", 10)}
     part.category = "Resistor"
     part.save()
     assert set(PartPriceBand.objects.values_list("category_key", flat=True)) == {"RESISTOR"}
@@ -266,3 +271,25 @@ def test_grouped_dearest_in_stock_reads_the_rest_of_the_range_and_prices_the_tai
                         group=True, limit=2)
     assert page.path == "threshold"
     assert [g.best.pk for g in page.rows] == [top.pk, flat.pk]
+
+
+@pytest.mark.parametrize("group", [False, True])
+def test_extended_price_between_pack_sizes_is_walked_per_pack_multiple(monkeypatch, group):
+    """At 101 pieces an offer sold in multiples of 100 orders 200: its cheap unit price (0.010) is
+    a dear order (2.00). The walk reads each pack multiple's list with its exact order quantity, so
+    the parts sold by the piece (1.515, 1.616, …) are found in one step; `ext_lo` × 101 (1.01) put
+    the reels first and the step ended without a page."""
+    from credit.services.fx import fx_rate_set
+
+    fx_rate_set(base="USD", quote="CNY", rate=Decimal("7.2"))  # every listing currency rated: the summaries answer
+    monkeypatch.setattr(Engine, "DIRECT_LIMIT", 1)
+    monkeypatch.setattr(ThresholdSearch, "BATCHES", (2,))
+    for _ in range(6):
+        ListingFactory(part=PartFactory(), moq=100, multiple=100, breaks=[(1, "0.010")])
+    by_the_piece = [ListingFactory(part=PartFactory(), breaks=[(1, f"{Decimal('0.015') + i * Decimal('0.001')}")])
+                    for i in range(6)]
+    page = offer_search(viewer=None, filters=search_filters(), qty=101, ordering="extended_price", group=group, limit=1)
+    assert page.path == "threshold"
+    assert ([(g.cheaper or g.best).pk for g in page.rows] if group else [l.pk for l in page.rows]) == [by_the_piece[0].pk]
+    row = page.rows[0].best if group else page.rows[0]
+    assert row.converted["extended_price"] == Decimal("1.52")
