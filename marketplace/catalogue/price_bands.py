@@ -21,11 +21,11 @@ both sides:
   order quantity × the least reachable break — exact for a reel whose MOQ covers the band, where
   `ext_lo` is loose by the band's width (the threshold walk reads both).
 
-Per pack multiple too (`PartPackBand`: part, currency, band, multiple → `unit_lo`, the least break
-reachable in the band from the part's offers sold in that multiple): at a quantity q such an offer
-orders at least ⌈q / multiple⌉ × multiple, so its extended price is at least that × `unit_lo` —
-exact for the order quantity where `ext_lo` must allow a factor of 1 for the whole band (at 108
-pieces an offer in multiples of 100 orders 200, twice what `ext_lo` × 108 says).
+Per pack multiple too (`PartPackBand`: part, currency, band of order quantities, multiple →
+`unit_lo`, `pack_lows`): at a quantity q an offer sold in multiples of m orders at least
+o = ⌈q / m⌉ × m, so its extended price is at least o × the `unit_lo` of o's band — exact for the
+order quantity where `ext_lo` must allow a factor of 1 for the whole band (at 108 pieces an offer
+in multiples of 100 orders 200, twice what `ext_lo` × 108 says).
 
 Pure computation here (no database); the rows are written by `PartPriceBand.objects.refresh`.
 """
@@ -82,11 +82,10 @@ def listing_bands(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) ->
     return out
 
 
-def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]], per_listing: list | None = None) -> list[dict]:
+def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]]) -> list[dict]:
     """One part's listings in one currency, each (moq, multiple, breaks) → per band the summary's
-    bounds (`BOUND_COLUMNS`, None where no offer gives one) and `offers` (how many listings).
-    `per_listing`: their `listing_bands`, when already computed."""
-    per_listing = per_listing or [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
+    bounds (`BOUND_COLUMNS`, None where no offer gives one) and `offers` (how many listings)."""
+    per_listing = [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
     rows = []
     for band in range(len(TIERS)):
         some = [b[band] for b in per_listing if b[band] is not None]
@@ -108,16 +107,37 @@ def part_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]], per_l
     return rows
 
 
-def pack_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]], per_listing: list | None = None) -> list[dict]:
+def pack_lows(moq: int, multiple: int, breaks: list[tuple[int, Decimal]]) -> list[Decimal | None]:
+    """Per band of ORDER quantities, the least break one listing reaches from an order of a
+    multiple of its pack size in that band (raised to the MOQ): at a quantity q it orders at least
+    ⌈q / multiple⌉ × multiple, which falls in one band, so its price there is at least that band's
+    value. None where no multiple of the pack size falls in the band, or no break is reachable.
+    Banded by the order quantity, not the quantity asked: at 777 pieces, in multiples of 100, the
+    order is 800, and a break at 1,000 is not reachable (from the asked band 500–999 it is, by 999)."""
+    qtys = [q for q, _ in breaks]
+    out: list[Decimal | None] = []
+    for i, tier in enumerate(TIERS):
+        top = TIERS[i + 1] - 1 if i + 1 < len(TIERS) else None
+        lowest = -(-tier // multiple) * multiple
+        if top is not None and lowest > top:
+            out.append(None)
+            continue
+        first = order_qty(lowest, moq, multiple)
+        start = bisect_right(qtys, first) - 1
+        end = len(qtys) - 1 if top is None else bisect_right(qtys, order_qty(top // multiple * multiple, moq, multiple)) - 1
+        out.append(min(p for _, p in breaks[max(start, 0):end + 1]) if end >= 0 else None)
+    return out
+
+
+def pack_bands(listings: list[tuple[int, int, list[tuple[int, Decimal]]]]) -> list[dict]:
     """One part's listings in one currency, each (moq, multiple, breaks) → per pack multiple and
-    band where one of them has a price, `unit_lo`: the least break reachable there."""
-    per_listing = per_listing or [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in listings]
+    band of order quantities where one of them reaches a break, `unit_lo` (`pack_lows`)."""
     by_multiple: dict[int, list] = {}
-    for (_, multiple, _), bands in zip(listings, per_listing):
-        by_multiple.setdefault(multiple, []).append(bands)
+    for moq, multiple, breaks in listings:
+        by_multiple.setdefault(multiple, []).append(pack_lows(moq, multiple, breaks))
     return [{"band": band, "multiple": multiple, "unit_lo": min(lows)}
             for multiple, per_listing in sorted(by_multiple.items()) for band in range(len(TIERS))
-            if (lows := [b[band][0] for b in per_listing if b[band] is not None])]
+            if (lows := [b[band] for b in per_listing if b[band] is not None])]
 
 
 def summarise(listings, breaks, *, only: set[int] | None = None) -> list[dict]:
@@ -139,7 +159,6 @@ def summarise_with_packs(listings, breaks, *, only: set[int] | None = None) -> t
     bands, packs = [], []
     for (part_id, currency, category_key), offers in sorted(grouped.items()):
         key = {"part_id": part_id, "currency": currency, "category_key": category_key}
-        per_listing = [listing_bands(moq, multiple, breaks) for moq, multiple, breaks in offers]
-        bands.extend({**key, **row} for row in part_bands(offers, per_listing))
-        packs.extend({**key, **row} for row in pack_bands(offers, per_listing))
+        bands.extend({**key, **row} for row in part_bands(offers))
+        packs.extend({**key, **row} for row in pack_bands(offers))
     return bands, packs

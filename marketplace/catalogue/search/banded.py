@@ -25,7 +25,7 @@ from django.db.models import F, Min, Value
 from django.db.models.functions import Upper
 
 from marketplace.catalogue.models import Listing, Part, PartPackBand, PartPriceBand
-from marketplace.catalogue.price_bands import band_of
+from marketplace.catalogue.price_bands import TIERS, band_of
 from marketplace.catalogue.search.filters import SearchFilters, part_filter_q
 from marketplace.catalogue.search.pricing import SLACK
 from marketplace.catalogue.sql import InArray
@@ -111,16 +111,17 @@ class BandedSearch:
         f = self.engine.filters
         return bool(f.mpn and not (f.q or f.parameters or f.manufacturer) and self.engine.part_ids is None)
 
-    def rows(self, currency: str, scope: str | None, model=PartPriceBand):
-        qs = model.objects.filter(band=self.band, currency=currency)
+    def rows(self, currency: str, scope: str | None, model=PartPriceBand, band: int | None = None):
+        qs = model.objects.filter(band=self.band if band is None else band, currency=currency)
         return qs.filter(category_key=Upper(Value(scope))) if scope else qs  # as the listings' copy
 
     def multiples(self, currency: str, scope: str | None) -> list[int]:
         """The pack multiples the scope's offers in this currency are sold in (`PartPackBand`), read
-        as a loose index scan: one probe per multiple, where DISTINCT would read every row."""
+        as a loose index scan: one probe per multiple, where DISTINCT would read every row. (Band 15,
+        100,000 and up, holds every multiple: an order of any size falls in it.)"""
         db = connections[PartPackBand.objects.all().db]  # the search's database (a replica, when routed there)
         table = db.ops.quote_name(PartPackBand._meta.db_table)
-        where, params = "band = %s AND currency = %s", [self.band, currency]
+        where, params = "band = %s AND currency = %s", [len(TIERS) - 1, currency]
         if scope:
             where, params = where + " AND category_key = UPPER(%s)", params + [scope]
         with db.cursor() as cursor:

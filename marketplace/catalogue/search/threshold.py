@@ -16,6 +16,7 @@ from decimal import ROUND_FLOOR, Decimal
 from django.db.models import F, Min
 
 from marketplace.catalogue.models import PartPackBand
+from marketplace.catalogue.price_bands import band_of
 from marketplace.catalogue.search.pricing import BOUND_PLACES, SLACK, _order_qty
 
 # ordering → (the summaries' bound column, read descending?, the priced value)
@@ -91,13 +92,11 @@ class ThresholdSearch:
             # better as more is priced, so a part whose bound (of the offers in that row's currency)
             # is already beyond it never will. Its other currencies' rows are read on their own.
             if page_value is not None:
-                parts = {p: b for p, b in parts.items() if (b >= page_value * (1 - SLACK) if descending
-                                                            else b <= page_value * (1 + SLACK))}
-            parts = self._new_matches(set(parts), priced)
+                parts = {p: b for p, b in parts.items() if _reaches(b, page_value, descending)}
+            bounds, parts = parts, self._new_matches(set(parts), priced)
             if loose and page_value is not None:
                 parts = set(self._may_reach(parts, page_value))
-            rows.update(self._priced(parts, value_name))
-            page_value = self._kth(rows, k, descending)
+            page_value = self._price_promising_first(parts, bounds, rows, priced, k, value_name, descending)
             if not thresholds:  # every list read to its end: what was priced is everything
                 # (fewer than k priced rows: the page ends with unpriced offers, the engine's other paths)
                 return self._ordered(rows, page_value, descending, k) if page_value is not None else None
@@ -130,12 +129,8 @@ class ThresholdSearch:
         # Dearest bound first: the first few parts priced raise the page's k-th value, which rules
         # out more of the rest before they are priced.
         reach = self._may_reach(parts, page_value)
-        ranked = sorted(reach, key=reach.get, reverse=True)
-        head, tail = ranked[:self.RANGE_HEAD * k], ranked[self.RANGE_HEAD * k:]
-        rows.update(self._priced(set(head), value_name))
-        page_value = max(page_value, self._kth(rows, k, True))
-        rows.update(self._priced({p for p in tail if reach[p] >= page_value * (1 - SLACK)}, value_name))
-        return self._ordered(rows, self._kth(rows, k, True), True, k)
+        page_value = self._price_promising_first(set(reach), reach, rows, priced, k, value_name, True)
+        return self._ordered(rows, page_value, True, k)
 
     def _new_matches(self, parts: set[int], priced: set[int]) -> set[int]:
         """Those of the parts read that were not priced yet (now marked priced) and pass the part
@@ -151,10 +146,11 @@ class ThresholdSearch:
         row bounds all the part's offers (or, per pack multiple, those sold in it). Extended price
         reads the cheapest order in money (`order_lo`; tight for a reel whose MOQ covers the
         quantity) beside the cheapest order per unit asked: one list per pack multiple m, whose
-        offers order at least ⌈q / m⌉ × m (`PartPackBand`; exact between pack sizes, where `ext_lo`
-        × the quantity is half the truth for reels of 100 at 108), or `ext_lo` over a scope sold in
-        more than MAX_PACKS multiples — an unread part is bounded by each list of all its offers,
-        and by the least of the pack lists (Fagin's threshold algorithm)."""
+        offers order at least o = ⌈q / m⌉ × m (`PartPackBand`, the band of o; exact between pack
+        sizes, where `ext_lo` × the quantity is half the truth for reels of 100 at 108), or
+        `ext_lo` over a scope sold in more than MAX_PACKS multiples — an unread part is bounded by
+        each list of all its offers, and by the least of the pack lists (Fagin's threshold
+        algorithm)."""
         e, banded = self.engine, self.banded
         column, descending, _ = WALKS[e.ordering]
         if e.group and descending and e.filters.part_level:
@@ -169,8 +165,8 @@ class ThresholdSearch:
                 if e.ordering == "extended_price":
                     multiples = banded.multiples(currency, scope)
                     if len(multiples) <= self.MAX_PACKS:
-                        lists = [(banded.rows(currency, scope, PartPackBand).filter(multiple=m), "unit_lo",
-                                  -(-e.qty // m) * m, False) for m in multiples]
+                        lists = [(banded.rows(currency, scope, PartPackBand, band_of(order)).filter(multiple=m),
+                                  "unit_lo", order, False) for m in multiples if (order := -(-e.qty // m) * m)]
                     else:
                         lists = [(banded.rows(currency, scope), "ext_lo", e.qty, True)]
                     lists.append((banded.rows(currency, scope), "order_lo", 1, True))
@@ -215,6 +211,24 @@ class ThresholdSearch:
         # would probe the offer's breaks a second time).
         return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name) if value is not None}
 
+    def _price_promising_first(self, parts: set[int], bounds: dict, rows: dict, priced: set[int], k: int,
+                               value_name: str, descending: bool) -> Decimal | None:
+        """Prices the parts read at a step, the RANGE_HEAD × k with the most promising bound first:
+        they set the page's k-th value, which rules out most of the rest unpriced (a first step of
+        six lists per currency reads ~800 parts, of which ~100 can place). A part ruled out here is
+        unmarked, so that another list's row for it (a pack multiple not read yet) can bring it back.
+        Returns the page's k-th value."""
+        ranked = sorted(parts, key=bounds.__getitem__, reverse=descending)
+        head, tail = ranked[:self.RANGE_HEAD * k], ranked[self.RANGE_HEAD * k:]
+        rows.update(self._priced(set(head), value_name))
+        page_value = self._kth(rows, k, descending)
+        if tail and page_value is not None:
+            out = {p for p in tail if not _reaches(bounds[p], page_value, descending)}
+            priced -= out
+            tail = [p for p in tail if p not in out]
+        rows.update(self._priced(set(tail), value_name))
+        return self._kth(rows, k, descending)
+
     def _kth(self, rows: dict[int, tuple], k: int, descending: bool) -> Decimal | None:
         """The page's k-th value so far, or None with fewer."""
         values = [value for _, value in rows.values()]  # grouped rows are one per part
@@ -227,10 +241,13 @@ class ThresholdSearch:
         values = rows.values()
         if page_value is None:
             parts = {part_id for part_id, _ in values}
-        elif descending:
-            parts = {part_id for part_id, value in values if value >= page_value * (1 - SLACK)}
         else:
-            parts = {part_id for part_id, value in values if value <= page_value * (1 + SLACK)}
+            parts = {part_id for part_id, value in values if _reaches(value, page_value, descending)}
         if not parts:
             return []
         return e._order_ids(e.offers_of(parts), k=k, whole_parts=True)
+
+
+def _reaches(bound: Decimal, page_value: Decimal, descending: bool) -> bool:
+    """Whether a row with this bound can still be on the page (as good as its k-th value, with slack)."""
+    return bound >= page_value * (1 - SLACK) if descending else bound <= page_value * (1 + SLACK)

@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.catalogue.listings import listing_create, listing_update
 from marketplace.catalogue.models import CategoryVocabulary, Listing, PartPackBand, PartPriceBand
-from marketplace.catalogue.price_bands import PACK_COLUMNS, SUMMARY_COLUMNS, TIERS, band_of, listing_bands, order_qty, pack_bands
+from marketplace.catalogue.price_bands import PACK_COLUMNS, SUMMARY_COLUMNS, TIERS, band_of, listing_bands, order_qty, pack_bands, pack_lows
 from marketplace.catalogue.search.engine import Engine
 from marketplace.catalogue.search.filters import search_filters
 from marketplace.catalogue.search.results import offer_search
@@ -34,6 +34,8 @@ def price_at(qty, moq, multiple, breaks):
     (1, 5, [(10, Decimal("2.00")), (30, Decimal("2.50"))]),  # a dearer break at more, and none below 10
     (7, 3, [(1, Decimal("0.05")), (26, Decimal("0.04")), (60000, Decimal("0.01"))]),
     (3000, 1000, [(1, Decimal("0.013")), (4000, Decimal("0.011"))]),  # a reel: MOQ and multiple above the band
+    (100, 100, [(1, Decimal("0.50")), (500, Decimal("0.40")), (1000, Decimal("0.30")), (2600, Decimal("0.90"))]),  # rises at 2,600
+    (1, 250, [(250, Decimal("0.20")), (750, Decimal("0.10"))]),
 ])
 def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
     bands = listing_bands(moq, multiple, breaks)
@@ -48,7 +50,17 @@ def test_band_bounds_hold_at_every_quantity(moq, multiple, breaks):
         assert lo <= price <= hi, qty
         assert ext_lo * qty <= oq * price and (ext_hi is None or oq * price <= ext_hi * qty), qty
         assert order_lo <= oq * price, qty
-        assert packs[band_of(qty)] * (-(-qty // multiple) * multiple) <= oq * price, qty  # the pack list's bound
+        least_order = -(-qty // multiple) * multiple  # the pack list's bound, from the band of that order
+        assert packs[band_of(least_order)] * least_order <= oq * price, qty
+
+
+def test_pack_bounds_are_banded_by_the_order_quantity():
+    """At 777 pieces in multiples of 100 the order is 800: the break at 1,000 is out of reach, so
+    the pack bound of 800's band is the break at 500 (the asked band, 500–999, reaches 1,000 by 999)."""
+    lows = pack_lows(100, 100, [(1, Decimal("0.50")), (500, Decimal("0.40")), (1000, Decimal("0.30"))])
+    assert lows[band_of(800)] == Decimal("0.40") and listing_bands(100, 100, [(1, Decimal("0.50")), (500, Decimal("0.40")),
+                                                                            (1000, Decimal("0.30"))])[band_of(777)][0] == Decimal("0.30")
+    assert pack_lows(1, 5000, [(5000, Decimal("0.01"))])[band_of(777)] is None  # no order of 5,000 falls in 500–999
 
 
 def test_band_of_quantities():

@@ -50,7 +50,7 @@ listing_spec = st.tuples(
     st.integers(0, 3),  # vendor
     st.sampled_from([0, 5, 100, 1000, 20000]),  # stock
     st.sampled_from([1, 1, 10, 100, 5000]),  # moq
-    st.sampled_from([1, 1, 5, 100]),  # multiple
+    st.sampled_from([1, 1, 5, 100, 250]),  # multiple
     st.integers(0, 3),  # lead time
     st.tuples(st.tuples(st.sampled_from([1, 1, 1, 10, 500]), prices),  # usually priced from 1 pc
               st.lists(st.tuples(st.sampled_from([10, 100, 500, 1000, 5000]), prices), max_size=3)),
@@ -118,16 +118,19 @@ def small_engine(monkeypatch):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(specs=st.lists(listing_spec, min_size=10, max_size=24, unique_by=lambda s: (s[0], s[1])), shape=st.sampled_from(list(SHAPES)),
-       ordering=st.sampled_from(ORDERINGS), qty=st.sampled_from([1, 7, 100, 600, 5000]), group=st.booleans(),
+       ordering=st.sampled_from(ORDERINGS), qty=st.sampled_from([1, 7, 100, 108, 600, 777, 5000]), group=st.booleans(),
        page=st.sampled_from([(0, 1), (0, 2), (0, 3), (2, 2), (3, 10)]), max_candidates=st.sampled_from([3, 20000]),
        walk=st.sampled_from([1, 3, 4000]), batches=st.sampled_from([(1, 1, 1), (1, 2, 4, 8, 16, 32), (100, 400, 1500)]),
        currencies=st.sampled_from([(), ("CNY", "USD", "CNY"), ("USD",)]),
-       display=st.sampled_from([("CNY", "7.2"), ("USD", "7.2"), ("CNY", None), ("USD", "6.9"), ("CNY", "0.125")]))
+       display=st.sampled_from([("CNY", "7.2"), ("USD", "7.2"), ("CNY", None), ("USD", "6.9"), ("CNY", "0.125")]),
+       max_packs=st.sampled_from([8, 1]))
 def test_every_shape_pages_like_pricing_every_match(small_engine, monkeypatch, specs, shape, ordering, qty, group, page,
-                                                    max_candidates, walk, batches, currencies, display):
+                                                    max_candidates, walk, batches, currencies, display, max_packs):
     monkeypatch.setattr(Engine, "MAX_CANDIDATES", max_candidates)
-    # The threshold walk over the summaries (offer filters, extended price): a part or more at a step.
+    # The threshold walk over the summaries (offer filters, extended price): a part or more at a step,
+    # extended price per pack multiple or (more multiples than MAX_PACKS) by `ext_lo`.
     monkeypatch.setattr(ThresholdSearch, "BATCHES", batches)
+    monkeypatch.setattr(ThresholdSearch, "MAX_PACKS", max_packs)
     # The price summaries' index walk: a row at a time (the part filter then runs on every part) or whole.
     monkeypatch.setattr(BandedSearch, "WALK", walk)
     monkeypatch.setattr(BandedSearch, "MAX_PARTS", max_candidates)
