@@ -164,7 +164,11 @@ class ThresholdSearch:
                 lists = [(banded.rows(currency, scope), column, 1, True)]
                 if e.ordering == "extended_price":
                     multiples = banded.multiples(currency, scope)
-                    if len(multiples) <= self.MAX_PACKS:
+                    # Pack lists where a multiple below the quantity does not divide it (the order is
+                    # rounded up past it); otherwise `ext_lo` is as tight and one list, not six, is read
+                    # (a reel above the quantity: its MOQ order, `order_lo`, is exact).
+                    rounded_up = any(m < e.qty and e.qty % m for m in multiples)
+                    if rounded_up and len(multiples) <= self.MAX_PACKS:
                         lists = [(banded.rows(currency, scope, PartPackBand, band_of(order)).filter(multiple=m),
                                   "unit_lo", order, False) for m in multiples if (order := -(-e.qty // m) * m)]
                     else:

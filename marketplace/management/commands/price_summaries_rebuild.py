@@ -1,9 +1,10 @@
-"""`python manage.py price_summaries_rebuild`: every part's price summaries (`PartPriceBand`, what
-price-sorted searches read first) and the categories' vocabulary (`CategoryVocabulary`, which
+"""`python manage.py price_summaries_rebuild`: every part's price summaries (`PartPriceBand` and, per
+pack multiple, `PartPackBand`: what price-sorted searches read first) and the categories' vocabulary (`CategoryVocabulary`, which
 categories a search's words can match in) rebuilt from the listings and parts. The listing writes keep them current;
 this is for a database loaded behind the services' back (a restore, a bulk SQL fix). On PostgreSQL
-the table is emptied by TRUNCATE and refilled in one transaction: price-sorted searches wait for it
-(about 4 minutes for the 1M-listing world), so run it in a quiet hour."""
+the tables are emptied by TRUNCATE and refilled in one transaction: price-sorted searches wait for it
+(about 5 minutes for the 1M-listing world on a quiet machine, 10 beside other work), so run it in a
+quiet hour."""
 
 import time
 
