@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db.models import F, Min
+from django.db.models import F, Min, Window
+from django.db.models.functions import Rank
 
 from marketplace.catalogue.models import PartPackBand
 from marketplace.catalogue.price_bands import band_of
@@ -161,8 +162,9 @@ class ThresholdSearch:
         for currency in e.bound_currencies():
             rate = e.display.rates[currency]
             for scope in scopes:
-                lists = [(banded.rows(currency, scope), column, 1, True)]
-                if e.ordering == "extended_price":
+                if e.ordering != "extended_price":
+                    lists = [(banded.rows(currency, scope), column, 1, True)]
+                else:
                     multiples = banded.multiples(currency, scope)
                     # Pack lists where a multiple below the quantity does not divide it (the order is
                     # rounded up past it); otherwise `ext_lo` is as tight and one list, not six, is read
@@ -200,10 +202,12 @@ class ThresholdSearch:
                  .filter(ub__gte=page_value * (1 - SLACK)).values_list("part_id", "ub"))
         return dict(reach)
 
-    def _priced(self, parts: set[int], value_name: str) -> dict[int, tuple]:
+    def _priced(self, parts: set[int], value_name: str, k: int, descending: bool) -> dict[int, tuple]:
         """The matching offers of these parts, priced exactly: per offer (listing → part, value),
         or grouped per part (part → part, its cheapest offer's value; all a grouped page's place
-        needs, and 1 row in ~10 to read)."""
+        needs, and 1 row in ~10 to read). Per offer, only the k best and those tied with the k-th
+        are read: any other has k better offers, so it is never on the page (~2,000 offers priced
+        at a step, 51 read: converting the rest cost ~6 ms)."""
         if not parts:
             return {}
         e = self.engine
@@ -211,9 +215,11 @@ class ThresholdSearch:
         if e.group:  # MIN skips the offers without a price at the quantity
             best = qs.values("part_id").annotate(best=Min(value_name)).values_list("part_id", "best")
             return {part_id: (part_id, value) for part_id, value in best if value is not None}
-        # Offers without a price at the quantity are dropped here, not in SQL (a filter on the price
-        # would probe the offer's breaks a second time).
-        return {pk: (part_id, value) for pk, part_id, value in qs.values_list("pk", "part_id", value_name) if value is not None}
+        # Offers without a price at the quantity rank last and are dropped here, not in SQL (a filter
+        # on the price would probe the offer's breaks a second time).
+        value = F(value_name).desc(nulls_last=True) if descending else F(value_name).asc(nulls_last=True)
+        best = qs.annotate(place=Window(Rank(), order_by=value)).filter(place__lte=k)
+        return {pk: (part_id, value) for pk, part_id, value in best.values_list("pk", "part_id", value_name) if value is not None}
 
     def _price_promising_first(self, parts: set[int], bounds: dict, rows: dict, priced: set[int], k: int,
                                value_name: str, descending: bool) -> Decimal | None:
@@ -224,13 +230,13 @@ class ThresholdSearch:
         Returns the page's k-th value."""
         ranked = sorted(parts, key=bounds.__getitem__, reverse=descending)
         head, tail = ranked[:self.RANGE_HEAD * k], ranked[self.RANGE_HEAD * k:]
-        rows.update(self._priced(set(head), value_name))
+        rows.update(self._priced(set(head), value_name, k, descending))
         page_value = self._kth(rows, k, descending)
         if tail and page_value is not None:
             out = {p for p in tail if not _reaches(bounds[p], page_value, descending)}
             priced -= out
             tail = [p for p in tail if p not in out]
-        rows.update(self._priced(set(tail), value_name))
+        rows.update(self._priced(set(tail), value_name, k, descending))
         return self._kth(rows, k, descending)
 
     def _kth(self, rows: dict[int, tuple], k: int, descending: bool) -> Decimal | None:
