@@ -41,10 +41,11 @@ def _xlsx(rows) -> bytes:
 @pytest.mark.django_db
 def test_a_large_list_is_written_in_a_bounded_number_of_statements(trader, django_assert_max_num_queries):
     """No per-row round trips: 5,000 rows (three chunks) in a few dozen statements, plus the parts'
-    price summaries (per chunk five reads and writes, and their rows inserted 2,000 at a time —
-    one COPY per 5,000 parts on PostgreSQL) and the categories' vocabulary (per chunk a read, an
-    insert and a locked read, and an update for each of the category's three texts that gains words)."""
-    summaries = 3 * 5 + -(-5000 * len(TIERS) // 2000)
+    price summaries (per chunk six reads and writes, and the rows of both tables — per band, and per
+    band and pack multiple — inserted 2,000 at a time; one COPY per table and 5,000 parts on
+    PostgreSQL) and the categories' vocabulary (per chunk a read, an insert and a locked read, and
+    an update for each of the category's three texts that gains words)."""
+    summaries = 3 * 6 + 2 * -(-5000 * len(TIERS) // 2000)
     vocabulary = 3 * (3 + 3)
     with django_assert_max_num_queries(60 + summaries + vocabulary):
         result = stock_list_import(vendor=trader.org, content=_csv(_rows(5000)))
